@@ -1,0 +1,93 @@
+import type { Address, PaymentAction, ShipmentLine } from '../domain';
+
+/**
+ * Provider interfaces, one per family (SPEC §5). Every call carries a business idempotency key
+ * (domain/payments.ts businessKey): repeating a call with the same key returns the first result and
+ * never moves money or books a courier twice.
+ */
+
+/** A provider call that timed out: it may or may not have happened; retry with the same key. */
+export class ProviderTimeoutError extends Error {
+  override name = 'ProviderTimeoutError';
+}
+
+/** The provider refused for a business reason (decline, unknown payment): do not retry. */
+export class ProviderRejectedError extends Error {
+  override name = 'ProviderRejectedError';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface ChargeRequest {
+  idempotencyKey: string;
+  orderId: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  token: string;
+}
+
+export interface RefundRequest {
+  idempotencyKey: string;
+  orderId: string;
+  paymentId: string;
+  /** The provider's reference of the original payment. */
+  providerRef: string;
+  amount: number;
+  currency: string;
+}
+
+export interface RefundResult {
+  providerRef: string;
+  status: 'succeeded';
+}
+
+/** Card gateway: charges at once (authorize and capture in one call). */
+export interface CardGateway {
+  /** Resolves with the capture, or throws ProviderRejectedError (code 'card_declined') / ProviderTimeoutError. */
+  charge(req: ChargeRequest): Promise<{ providerRef: string; status: 'captured' }>;
+  refund(req: RefundRequest): Promise<RefundResult>;
+}
+
+export interface CreatePaymentRequest {
+  idempotencyKey: string;
+  orderId: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  expiresAt: string;
+}
+
+/** WeChat Pay and Alipay: a payment action for the customer, then an asynchronous signed notification. */
+export interface WalletProvider {
+  readonly method: 'wechat_pay' | 'alipay';
+  createPayment(req: CreatePaymentRequest): Promise<{ providerRef: string; action: PaymentAction }>;
+  /** Closes an unpaid payment so a late scan cannot pay it. */
+  closePayment(req: { idempotencyKey: string; orderId: string; paymentId: string }): Promise<void>;
+  refund(req: RefundRequest): Promise<RefundResult>;
+}
+
+export interface BookingRequest {
+  idempotencyKey: string;
+  orderId: string;
+  shipmentId: string;
+  warehouseId: string;
+  address: Address;
+  lines: ShipmentLine[];
+  /** Cash to collect at the door for cash-on-delivery orders. */
+  codAmount?: number;
+}
+
+export interface Courier {
+  readonly name: string;
+  book(req: BookingRequest): Promise<{ trackingNumber: string; labelUrl: string }>;
+  cancelBooking(req: { idempotencyKey: string; trackingNumber: string }): Promise<void>;
+}
+
+export interface Providers {
+  card: CardGateway;
+  wallets: Record<'wechat_pay' | 'alipay', WalletProvider>;
+  couriers: Record<string, Courier>;
+  defaultCourier: string;
+}

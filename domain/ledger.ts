@@ -1,0 +1,32 @@
+import type { OrderLine, OrderStatus } from './order';
+
+/**
+ * Statuses set by the workflow's step (before goods move, or terminal). Once fulfilment starts the
+ * status is derived from the per-line ledger alone, so it can never disagree with the quantities.
+ */
+export type StepStatus = Exclude<OrderStatus, 'partially_shipped' | 'shipped' | 'delivered'>;
+
+export function deriveStatus(step: StepStatus, lines: readonly OrderLine[]): OrderStatus {
+  if (step !== 'fulfilling') return step;
+  const live = lines.filter((l) => l.allocated > 0);
+  const allocated = sum(live, (l) => l.allocated);
+  const shipped = sum(live, (l) => l.shipped);
+  const delivered = sum(live, (l) => l.delivered);
+  if (allocated > 0 && delivered >= allocated) return 'delivered';
+  if (allocated > 0 && shipped >= allocated) return 'shipped';
+  if (shipped > 0) return 'partially_shipped';
+  return 'fulfilling';
+}
+
+function sum(lines: readonly OrderLine[], pick: (l: OrderLine) => number): number {
+  return lines.reduce((total, l) => total + pick(l), 0);
+}
+
+/** Value of the units of each line that will not be delivered (never allocated), in minor units. */
+export function unallocatedValue(lines: readonly OrderLine[]): number {
+  return sum(lines, (l) => (l.quantity - l.allocated) * l.unitPrice);
+}
+
+export function newLedgerLine(lineNo: number, sku: string, name: string, unitPrice: number, quantity: number): OrderLine {
+  return { lineNo, sku, name, unitPrice, quantity, allocated: 0, shipped: 0, delivered: 0, returned: 0, refunded: 0 };
+}

@@ -1,0 +1,193 @@
+import { z } from 'zod';
+import { policyOverridesSchema, type Policy } from './policy';
+
+export const MAX_LINE_QUANTITY = 99;
+export const MAX_LINES = 50;
+
+export const paymentMethods = ['card', 'wechat_pay', 'alipay', 'cod'] as const;
+export type PaymentMethod = (typeof paymentMethods)[number];
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+export const customerSchema = z.object({
+  id: text(64),
+  name: text(100),
+  phone: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'),
+  email: z.email().optional(),
+});
+
+export const addressSchema = z.object({
+  recipient: text(100),
+  phone: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'),
+  province: text(50),
+  city: text(50),
+  district: text(50),
+  line1: text(200),
+  postalCode: z.string().regex(/^[0-9]{6}$/, 'expected a 6-digit postal code'),
+});
+
+export const orderLineRequestSchema = z.object({
+  sku: text(64),
+  quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
+});
+
+/** POST /v1/orders body. Client prices are not part of it: every line is priced from the catalog. */
+export const submitOrderSchema = z
+  .object({
+    channel: text(40),
+    customer: customerSchema,
+    shippingAddress: addressSchema,
+    lines: z.array(orderLineRequestSchema).min(1).max(MAX_LINES),
+    paymentMethod: z.enum(paymentMethods),
+    card: z.object({ token: text(100) }).optional(),
+    couponCode: text(40).optional(),
+    pointsToRedeem: z.number().int().min(0).optional(),
+    note: z.string().max(500).optional(),
+    policy: policyOverridesSchema.optional(),
+  })
+  .superRefine((order, ctx) => {
+    if (order.paymentMethod === 'card' && !order.card) {
+      ctx.addIssue({ code: 'custom', path: ['card'], message: 'card.token is required for card payments' });
+    }
+    const seen = new Set<string>();
+    order.lines.forEach((line, i) => {
+      if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      seen.add(line.sku);
+    });
+  });
+
+export type SubmitOrderRequest = z.infer<typeof submitOrderSchema>;
+export type Customer = z.infer<typeof customerSchema>;
+export type Address = z.infer<typeof addressSchema>;
+
+export const orderStatuses = [
+  'submitted',
+  'under_review',
+  'awaiting_payment',
+  'paid',
+  'cod_pending',
+  'awaiting_stock_decision',
+  'backordered',
+  'awaiting_merchant',
+  'fulfilling',
+  'partially_shipped',
+  'shipped',
+  'delivered',
+  'completed',
+  'cancelled',
+  'rejected',
+] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+/** One priced line and its ledger: how many units reached each stage. */
+export interface OrderLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  unitPrice: number;
+  quantity: number;
+  allocated: number;
+  shipped: number;
+  delivered: number;
+  returned: number;
+  refunded: number;
+}
+
+export interface Totals {
+  currency: string;
+  subtotal: number;
+  discount: number;
+  shippingFee: number;
+  total: number;
+}
+
+/** What the API hands the order workflow when it starts it: validated, priced, policy resolved. */
+export interface OrderInput {
+  orderId: string;
+  merchantId: string;
+  channel: string;
+  customer: Customer;
+  shippingAddress: Address;
+  lines: OrderLine[];
+  totals: Totals;
+  paymentMethod: PaymentMethod;
+  cardToken?: string;
+  note?: string;
+  policy: Policy;
+  submittedAt: string;
+}
+
+export interface PaymentView {
+  paymentId: string;
+  method: PaymentMethod;
+  status: 'pending' | 'captured' | 'failed' | 'cancelled';
+  amount: number;
+  captured: number;
+  refunded: number;
+  currency: string;
+  /** For wallets while awaiting payment: what the customer must do (QR code, redirect). */
+  action?: PaymentAction;
+}
+
+export interface PaymentAction {
+  type: 'qr_code' | 'redirect';
+  url: string;
+  expiresAt: string;
+}
+
+export type ShipmentStatus =
+  | 'booking'
+  | 'booked'
+  | 'picked_up'
+  | 'in_transit'
+  | 'out_for_delivery'
+  | 'delivered'
+  | 'delivery_failed'
+  | 'returned_to_sender'
+  | 'cancelled';
+
+export interface ShipmentLine {
+  lineNo: number;
+  sku: string;
+  quantity: number;
+}
+
+export interface ShipmentView {
+  shipmentId: string;
+  seq: number;
+  warehouseId: string;
+  courier?: string;
+  trackingNumber?: string;
+  status: ShipmentStatus;
+  lines: ShipmentLine[];
+}
+
+export interface PendingDecision {
+  /** What the order waits for, and who must act. */
+  awaiting: 'payment' | 'merchant_decision' | 'receipt_confirmation';
+  actor: 'customer' | 'merchant' | 'platform';
+  until: string;
+}
+
+/** The live state of one order, as the workflow holds it and its query returns it. */
+export interface OrderState {
+  orderId: string;
+  merchantId: string;
+  customerId: string;
+  channel: string;
+  status: OrderStatus;
+  paymentMethod: PaymentMethod;
+  lines: OrderLine[];
+  totals: Totals;
+  payments: PaymentView[];
+  shipments: ShipmentView[];
+  pendingDecision?: PendingDecision;
+  cancellation?: { reason: string; actor: string };
+  rejection?: { reason: string };
+  receiptExtended: boolean;
+  deliveredAt?: string;
+  completedAt?: string;
+  submittedAt: string;
+  /** Increases with every projection, so late writes never overwrite newer ones. */
+  version: number;
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+export const paymentProviders = ['wechat_pay', 'alipay', 'card'] as const;
+export type PaymentProvider = (typeof paymentProviders)[number];
+
+export const paymentWebhookSchema = z.object({
+  eventId: z.string().min(1).max(100),
+  type: z.enum(['payment.succeeded', 'payment.failed', 'refund.succeeded', 'refund.failed']),
+  paymentId: z.string().min(1).max(100),
+  orderId: z.string().min(1).max(100),
+  amount: z.number().int().min(0),
+  currency: z.string().length(3),
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+export type PaymentWebhook = z.infer<typeof paymentWebhookSchema>;
+
+/** What the order workflow receives for one accepted payment notification. */
+export interface PaymentSignal {
+  eventId: string;
+  type: PaymentWebhook['type'];
+  paymentId: string;
+  amount: number;
+  currency: string;
+}
+
+/**
+ * Idempotency key for one provider call, derived from the business step (SPEC §5): the same step
+ * retried by Temporal reuses it; a new business attempt (e.g. a second refund) gets a new one.
+ */
+export function businessKey(orderId: string, step: string, attempt = 1): string {
+  return `${orderId}:${step}:${attempt}`;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { ShipmentStatus } from './order';
+
+export const trackingEventTypes = [
+  'picked_up',
+  'in_transit',
+  'out_for_delivery',
+  'delivered',
+  'delivery_failed',
+  'returned_to_sender',
+] as const;
+export type TrackingEventType = (typeof trackingEventTypes)[number];
+
+/**
+ * How far along a shipment is. Events arrive late, twice or out of order; a shipment only moves to a
+ * higher rank, so `delivered` followed by a stale `in_transit` stays delivered. A failed delivery
+ * ranks with out_for_delivery: the courier retries from there.
+ */
+const RANK: Record<ShipmentStatus, number> = {
+  booking: 0,
+  booked: 1,
+  picked_up: 2,
+  in_transit: 3,
+  out_for_delivery: 4,
+  delivery_failed: 4,
+  delivered: 5,
+  returned_to_sender: 5,
+  cancelled: 6,
+};
+
+export function advances(current: ShipmentStatus, event: TrackingEventType): boolean {
+  if (current === 'delivered' || current === 'returned_to_sender' || current === 'cancelled') return false;
+  if (event === 'delivery_failed') return RANK[current] <= RANK.out_for_delivery;
+  return RANK[event] > RANK[current];
+}
+
+/** Goods have been handed to the courier: the customer can no longer cancel (SPEC §3). */
+export function handedOver(status: ShipmentStatus): boolean {
+  return RANK[status] >= RANK.picked_up && status !== 'cancelled';
+}
+
+export const logisticsWebhookSchema = z.object({
+  eventId: z.string().min(1).max(100),
+  trackingNumber: z.string().min(1).max(64),
+  type: z.enum(trackingEventTypes),
+  location: z.string().max(200).optional(),
+  signedBy: z.string().max(100).optional(),
+  codCollected: z.object({ amount: z.number().int().min(0), currency: z.string().length(3) }).optional(),
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+export type LogisticsWebhook = z.infer<typeof logisticsWebhookSchema>;
+
+/** What the shipment workflow receives for one accepted tracking event. */
+export interface TrackingSignal {
+  eventId: string;
+  type: TrackingEventType;
+  location?: string;
+  signedBy?: string;
+  codCollected?: { amount: number; currency: string };
+  occurredAt: string;
+}

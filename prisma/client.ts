@@ -1,0 +1,13 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/client';
+
+export type Db = PrismaClient;
+
+/**
+ * One home for database connections. `maxConnections` is 1 against the embedded PGlite database,
+ * which serves a single session.
+ */
+export function createDb(databaseUrl: string, maxConnections = 10): Db {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: maxConnections });
+  return new PrismaClient({ adapter });
+}
