@@ -7,3 +7,4 @@ export * from './tracking';
 export * from './payments';
 export * from './risk';
 export * from './pricing';
+export * from './allocation';

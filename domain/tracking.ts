@@ -28,10 +28,17 @@ const RANK: Record<ShipmentStatus, number> = {
   cancelled: 6,
 };
 
-export function advances(current: ShipmentStatus, event: TrackingEventType): boolean {
-  if (current === 'delivered' || current === 'returned_to_sender' || current === 'cancelled') return false;
-  if (event === 'delivery_failed') return RANK[current] <= RANK.out_for_delivery;
+export function advances(current: ShipmentStatus, event: TrackingEventType, occurredAt: string, lastAt?: string): boolean {
+  if (isFinalShipmentStatus(current)) return false;
+  const newer = !lastAt || Date.parse(occurredAt) > Date.parse(lastAt);
+  // A failed attempt is followed by a new attempt (out for delivery again) or a return.
+  if (event === 'delivery_failed') return RANK[current] <= RANK.out_for_delivery && newer;
+  if (current === 'delivery_failed' && event === 'out_for_delivery') return newer;
   return RANK[event] > RANK[current];
+}
+
+export function isFinalShipmentStatus(status: ShipmentStatus): boolean {
+  return status === 'delivered' || status === 'returned_to_sender' || status === 'cancelled';
 }
 
 /** Goods have been handed to the courier: the customer can no longer cancel (SPEC §3). */

@@ -12,7 +12,7 @@ export const ORDER_TRANSITIONS: Record<StepStatus, readonly StepStatus[]> = {
   cod_pending: ['awaiting_stock_decision', 'backordered', 'awaiting_merchant', 'fulfilling', 'cancelled'],
   awaiting_stock_decision: ['backordered', 'awaiting_merchant', 'fulfilling', 'cancelled'],
   backordered: ['awaiting_merchant', 'fulfilling', 'cancelled'],
-  awaiting_merchant: ['fulfilling', 'cancelled'],
+  awaiting_merchant: ['fulfilling', 'cancelled', 'rejected'],
   fulfilling: ['completed', 'cancelled'],
   completed: [],
   cancelled: [],

@@ -1,0 +1,22 @@
+import type { ActivityDeps } from './deps';
+import { createPaymentActivities } from './payments';
+import { createProjectionActivities } from './projection';
+import { createRiskActivities } from './risk';
+import { createShippingActivities } from './shipping';
+import { createStockActivities } from './stock';
+
+export type { ActivityDeps } from './deps';
+export type { TimelineEntry } from './projection';
+
+/** All activities, built from injected dependencies (real database, provider adapters). */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createProjectionActivities(deps),
+    ...createRiskActivities(deps),
+    ...createStockActivities(deps),
+    ...createPaymentActivities(deps),
+    ...createShippingActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

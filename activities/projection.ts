@@ -1,0 +1,66 @@
+import type { OrderInput, OrderState } from '../domain';
+import type { ActivityDeps } from './deps';
+
+/** One entry of an order's timeline: what happened, who did it. */
+export interface TimelineEntry {
+  type: string;
+  actor: string;
+  detail?: Record<string, unknown>;
+  at: string;
+}
+
+/**
+ * The order workflow writes its own read model (ARCHITECTURE "Data flows one way"): lists come from
+ * these rows; writes carry the state's version so a late retry never overwrites newer state.
+ */
+export function createProjectionActivities({ db }: ActivityDeps) {
+  return {
+    async recordSubmission(input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
+      const c = input.customer;
+      await db.$transaction(async (tx) => {
+        await tx.customer.upsert({
+          where: { id: c.id },
+          create: { id: c.id, name: c.name, phone: c.phone, email: c.email },
+          update: { name: c.name, phone: c.phone, email: c.email },
+        });
+        const exists = await tx.order.findUnique({ where: { id: input.orderId }, select: { id: true } });
+        if (exists) return;
+        await tx.order.create({
+          data: {
+            id: input.orderId,
+            merchantId: input.merchantId,
+            customerId: c.id,
+            channel: input.channel,
+            status: state.status,
+            paymentMethod: input.paymentMethod,
+            ...input.totals,
+            snapshot: state as unknown as object,
+            version: state.version,
+            createdAt: new Date(input.submittedAt),
+            lines: { create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity }) => ({ lineNo, sku, name, unitPrice, quantity })) },
+            events: { create: { seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) } },
+          },
+        });
+      });
+    },
+
+    async projectOrder(state: OrderState, entry: TimelineEntry): Promise<void> {
+      await db.$transaction(async (tx) => {
+        const { count } = await tx.order.updateMany({
+          where: { id: state.orderId, version: { lt: state.version } },
+          data: { status: state.status, snapshot: state as unknown as object, version: state.version, updatedAt: new Date(entry.at) },
+        });
+        if (count === 0) return; // already projected (retry) or superseded
+        for (const l of state.lines) {
+          await tx.orderLine.update({
+            where: { orderId_lineNo: { orderId: state.orderId, lineNo: l.lineNo } },
+            data: { allocated: l.allocated, shipped: l.shipped, delivered: l.delivered, returned: l.returned, refunded: l.refunded },
+          });
+        }
+        await tx.orderEvent.create({
+          data: { orderId: state.orderId, seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) },
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Address, ShipmentLine, ShipmentStatus, TrackingSignal } from '../domain';
+import type { ActivityDeps } from './deps';
+
+export interface BookShipmentRequest {
+  orderId: string;
+  shipmentId: string;
+  seq: number;
+  warehouseId: string;
+  courier: string;
+  address: Address;
+  lines: ShipmentLine[];
+  codAmount?: number;
+  idempotencyKey: string;
+}
+
+export function createShippingActivities({ db, providers }: ActivityDeps) {
+  return {
+    /** Books the courier (idempotent by key) and records the shipment with its tracking number. */
+    async bookShipment(req: BookShipmentRequest): Promise<{ courier: string; trackingNumber: string }> {
+      const courier = providers.couriers[req.courier] ?? providers.couriers[providers.defaultCourier];
+      const { trackingNumber } = await courier.book(req);
+      const data = { courier: courier.name, trackingNumber, status: 'booked', lines: req.lines as unknown as object };
+      await db.shipment.upsert({
+        where: { id: req.shipmentId },
+        create: { id: req.shipmentId, orderId: req.orderId, seq: req.seq, warehouseId: req.warehouseId, ...data },
+        update: data,
+      });
+      return { courier: courier.name, trackingNumber };
+    },
+
+    async cancelBooking(req: { shipmentId: string; courier: string; trackingNumber: string; idempotencyKey: string }): Promise<void> {
+      await providers.couriers[req.courier].cancelBooking(req);
+      await db.shipment.update({ where: { id: req.shipmentId }, data: { status: 'cancelled' } });
+    },
+
+    /** Stores an accepted tracking event and the shipment's resulting status. */
+    async recordTracking(req: { shipmentId: string; event: TrackingSignal; status: ShipmentStatus }): Promise<void> {
+      const e = req.event;
+      await db.$transaction([
+        db.trackingEvent.createMany({
+          data: [{ shipmentId: req.shipmentId, eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: new Date(e.occurredAt) }],
+          skipDuplicates: true,
+        }),
+        db.shipment.update({ where: { id: req.shipmentId }, data: { status: req.status } }),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { fewestShipmentsThenNearest, type StockLevel, type StockNeed, type StockPiece } from '../domain';
+import type { ActivityDeps } from './deps';
+
+export interface StockRequest {
+  orderId: string;
+  needs: StockNeed[];
+  shippingProvince: string;
+}
+
+export interface StockOutcome {
+  /** Units this order holds in the requested state, per line and warehouse. */
+  held: StockPiece[];
+  short: StockNeed[];
+}
+
+type HoldState = 'reserved' | 'allocated';
+
+/**
+ * Stock moves only through single guarded SQL statements (`... WHERE on_hand - reserved - allocated
+ * >= q`), never read-modify-write, so concurrent orders cannot promise more units than exist; the
+ * CHECK constraints of the inventory table are the last line of defence. Holds are keyed by order,
+ * which makes every activity here safe to retry.
+ */
+export function createStockActivities({ db, allocationStrategy = fewestShipmentsThenNearest }: ActivityDeps) {
+  async function holdsOf(orderId: string, state?: HoldState): Promise<StockPiece[]> {
+    const rows = await db.stockHold.findMany({ where: { orderId, ...(state ? { state } : { state: { in: ['reserved', 'allocated'] } }) } });
+    return rows.map((h) => ({ lineNo: 0, sku: h.sku, warehouseId: h.warehouseId, quantity: h.quantity }));
+  }
+
+  /** What is still missing for each need, given what the order already holds. */
+  function stillNeeded(needs: readonly StockNeed[], held: readonly StockPiece[]): StockNeed[] {
+    return needs
+      .map((n) => ({ ...n, quantity: n.quantity - held.filter((h) => h.sku === n.sku).reduce((t, h) => t + h.quantity, 0) }))
+      .filter((n) => n.quantity > 0);
+  }
+
+  function withLineNumbers(needs: readonly StockNeed[], held: StockPiece[]): StockPiece[] {
+    return held.map((h) => ({ ...h, lineNo: needs.find((n) => n.sku === h.sku)?.lineNo ?? 0 }));
+  }
+
+  async function stockLevels(skus: string[]): Promise<StockLevel[]> {
+    return db.$queryRaw<StockLevel[]>`
+      SELECT i.sku, i.warehouse_id AS "warehouseId", w.province, (i.on_hand - i.reserved - i.allocated)::int AS available
+      FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
+      WHERE i.sku = ANY(${skus}) AND i.on_hand - i.reserved - i.allocated > 0`;
+  }
+
+  /** Takes one piece of stock if it is still there; the guard and the hold commit together. */
+  async function take(orderId: string, piece: StockPiece, state: HoldState, expiresAt: Date | null): Promise<boolean> {
+    return db.$transaction(async (tx) => {
+      const taken =
+        state === 'reserved'
+          ? await tx.$executeRaw`UPDATE inventory SET reserved = reserved + ${piece.quantity}, updated_at = now()
+              WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`
+          : await tx.$executeRaw`UPDATE inventory SET allocated = allocated + ${piece.quantity}, updated_at = now()
+              WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`;
+      if (taken !== 1) return false;
+      await tx.$executeRaw`INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state, expires_at)
+        VALUES (${orderId}, ${piece.sku}, ${piece.warehouseId}, ${piece.quantity}, ${state}, ${expiresAt})
+        ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity`;
+      return true;
+    });
+  }
+
+  /** Plans from fresh stock levels and takes what it can; re-plans when another order was faster. */
+  async function acquire(req: StockRequest, state: HoldState, expiresAt: Date | null): Promise<StockOutcome> {
+    for (let round = 0; round < 5; round++) {
+      const missing = stillNeeded(req.needs, await holdsOf(req.orderId));
+      if (missing.length === 0) break;
+      const plan = allocationStrategy(missing, await stockLevels(missing.map((n) => n.sku)), req.shippingProvince);
+      if (plan.pieces.length === 0) break;
+      let lostRace = false;
+      for (const piece of plan.pieces) if (!(await take(req.orderId, piece, state, expiresAt))) lostRace = true;
+      if (!lostRace) break;
+    }
+    const held = await holdsOf(req.orderId, state);
+    return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, await holdsOf(req.orderId)) };
+  }
+
+  return {
+    /** Submission: reserve what exists, expiring with the payment window (SPEC §3 step 1). */
+    async reserveStock(req: StockRequest & { expiresAt: string }): Promise<StockOutcome> {
+      return acquire(req, 'reserved', new Date(req.expiresAt));
+    },
+
+    /** Stock check: reservations become allocations; unreserved units are allocated if still free. */
+    async allocateStock(req: StockRequest): Promise<StockOutcome> {
+      await db.$executeRaw`
+        WITH moved AS (
+          UPDATE stock_holds SET state = 'allocated', expires_at = NULL
+          WHERE order_id = ${req.orderId} AND state = 'reserved'
+          RETURNING sku, warehouse_id, quantity)
+        UPDATE inventory i SET reserved = i.reserved - m.quantity, allocated = i.allocated + m.quantity, updated_at = now()
+        FROM moved m WHERE i.sku = m.sku AND i.warehouse_id = m.warehouse_id`;
+      return acquire(req, 'allocated', null);
+    },
+
+    /** Compensation: gives back every unit the order reserved or allocated and has not shipped. */
+    async releaseStock({ orderId, warehouseId }: { orderId: string; warehouseId?: string }): Promise<number> {
+      const rows = await db.$queryRaw<Array<{ released: number }>>`
+        WITH gone AS (
+          DELETE FROM stock_holds
+          WHERE order_id = ${orderId} AND state IN ('reserved', 'allocated') AND (${warehouseId ?? null}::text IS NULL OR warehouse_id = ${warehouseId ?? null})
+          RETURNING sku, warehouse_id, quantity, state),
+        fixed AS (
+          UPDATE inventory i SET
+            reserved = i.reserved - CASE WHEN g.state = 'reserved' THEN g.quantity ELSE 0 END,
+            allocated = i.allocated - CASE WHEN g.state = 'allocated' THEN g.quantity ELSE 0 END,
+            updated_at = now()
+          FROM gone g WHERE i.sku = g.sku AND i.warehouse_id = g.warehouse_id
+          RETURNING g.quantity)
+        SELECT COALESCE(SUM(quantity), 0)::int AS released FROM fixed`;
+      return rows[0]?.released ?? 0;
+    },
+
+    /** Hand-over to the courier: allocated units leave the warehouse. */
+    async shipStock({ orderId, warehouseId }: { orderId: string; warehouseId: string }): Promise<void> {
+      await db.$executeRaw`
+        WITH shipped AS (
+          UPDATE stock_holds SET state = 'shipped'
+          WHERE order_id = ${orderId} AND warehouse_id = ${warehouseId} AND state = 'allocated'
+          RETURNING sku, warehouse_id, quantity)
+        UPDATE inventory i SET allocated = i.allocated - s.quantity, on_hand = i.on_hand - s.quantity, updated_at = now()
+        FROM shipped s WHERE i.sku = s.sku AND i.warehouse_id = s.warehouse_id`;
+    },
+
+    /** Goods returned to the sender are back on the shelf. */
+    async restockReturned({ orderId, warehouseId }: { orderId: string; warehouseId: string }): Promise<void> {
+      await db.$executeRaw`
+        WITH back AS (
+          UPDATE stock_holds SET state = 'returned'
+          WHERE order_id = ${orderId} AND warehouse_id = ${warehouseId} AND state = 'shipped'
+          RETURNING sku, warehouse_id, quantity)
+        UPDATE inventory i SET on_hand = i.on_hand + b.quantity, updated_at = now()
+        FROM back b WHERE i.sku = b.sku AND i.warehouse_id = b.warehouse_id`;
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../prisma/client';
+import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
+import { ProviderRejectedError } from '../types';
+
+/**
+ * What every simulator shares: latency, and its own books (table simulator_records) keyed by the
+ * idempotency key we send, as a real gateway or courier keeps them on its side.
+ */
+
+export interface SimulatorOptions {
+  /** Each call waits a random time in [min, max] milliseconds, like a network round trip. */
+  latencyMs?: [number, number];
+  /** Source of randomness (latency, failures, tracking numbers); inject a seeded one for reproducible runs. */
+  random?: () => number;
+}
+
+export const DEFAULT_LATENCY_MS: [number, number] = [2, 15];
+
+export type RecordKind = 'charge' | 'refund' | 'payment_intent' | 'booking' | 'booking_cancel';
+
+export interface NewRecord {
+  kind: RecordKind;
+  reference: string;
+  orderId: string;
+  amount?: number | null;
+  status: string;
+  response: Prisma.InputJsonObject;
+}
+
+type Client = Db | Prisma.TransactionClient;
+
+/** Typed objects (interfaces have no index signature) as a JSON column value. */
+export const asJson = (value: object) => value as Prisma.InputJsonObject;
+
+export function latency({ latencyMs = DEFAULT_LATENCY_MS, random = Math.random }: SimulatorOptions): Promise<void> {
+  const [min, max] = latencyMs;
+  const ms = min + random() * Math.max(0, max - min);
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+export function newReference(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * Records the outcome of a call once per (provider, key) and returns the record that won.
+ * Insert first and read back: of concurrent identical calls exactly one insert succeeds (primary key),
+ * the others skip and see it; so money never moves twice. `inserted` tells the caller it was first.
+ * `make` is called again if the generated reference happens to collide with another record's.
+ */
+export async function recordOnce(
+  db: Client,
+  provider: string,
+  idempotencyKey: string,
+  make: () => NewRecord,
+): Promise<{ record: SimulatorRecord; inserted: boolean }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const rec = make();
+    const { count } = await db.simulatorRecord.createMany({
+      data: [{ provider, idempotencyKey, ...rec, amount: rec.amount ?? null }],
+      skipDuplicates: true, // ON CONFLICT DO NOTHING
+    });
+    const record = await db.simulatorRecord.findUnique({ where: { provider_idempotencyKey: { provider, idempotencyKey } } });
+    if (record) {
+      // A real provider refuses a key reused for a different request rather than guessing.
+      if (record.kind !== rec.kind || record.orderId !== rec.orderId || (rec.amount != null && record.amount !== rec.amount)) {
+        throw new ProviderRejectedError('idempotency_key_reused', `idempotency key ${idempotencyKey} was used for another request`);
+      }
+      return { record, inserted: count === 1 };
+    }
+    // No row under our key: the insert lost on the unique reference instead; draw a new one.
+  }
+  throw new Error(`${provider}: could not allocate a unique reference`);
+}
+
+/** A recorded error is replayed as the same error, as providers answer a repeated key. */
+export function replay<T>(record: SimulatorRecord): T {
+  const response = record.response as { error?: { code: string; message: string } };
+  if (response.error) throw new ProviderRejectedError(response.error.code, response.error.message);
+  return record.response as T;
+}
+
+/**
+ * Refund against a captured payment of this provider, bounded by what it captured: a row lock on the
+ * payment serialises refunds of one payment, so concurrent refunds cannot together exceed it.
+ */
+export async function refundOnce(
+  db: Db,
+  provider: string,
+  req: { idempotencyKey: string; orderId: string; providerRef: string; amount: number; currency: string },
+  capturedOf: (payment: SimulatorRecord) => number,
+): Promise<{ providerRef: string; status: 'succeeded' }> {
+  if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `refund amount must be a positive integer, got ${req.amount}`);
+  return db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${req.providerRef} FOR UPDATE`;
+    const existing = await tx.simulatorRecord.findUnique({ where: { provider_idempotencyKey: { provider, idempotencyKey: req.idempotencyKey } } });
+    if (existing) {
+      if (existing.kind !== 'refund' || existing.amount !== req.amount) {
+        throw new ProviderRejectedError('idempotency_key_reused', `idempotency key ${req.idempotencyKey} was used for another request`);
+      }
+      return refundResult(existing);
+    }
+    const payment = await tx.simulatorRecord.findUnique({ where: { reference: req.providerRef } });
+    if (!payment || payment.provider !== provider) throw new ProviderRejectedError('unknown_payment', `no payment ${req.providerRef} at ${provider}`);
+    const captured = capturedOf(payment);
+    const refunded = await tx.simulatorRecord.aggregate({
+      _sum: { amount: true },
+      where: { provider, kind: 'refund', status: 'succeeded', response: { path: ['paymentRef'], equals: req.providerRef } },
+    });
+    const already = refunded._sum.amount ?? 0;
+    if (already + req.amount > captured) {
+      // Not recorded: a refused refund moved no money, and a smaller retry under the same key may pass.
+      throw new ProviderRejectedError('refund_exceeds_capture', `refund of ${req.amount} exceeds what remains of ${req.providerRef}: ${captured - already}`);
+    }
+    const { record } = await recordOnce(tx, provider, req.idempotencyKey, () => {
+      const reference = newReference('re');
+      return {
+        kind: 'refund',
+        reference,
+        orderId: req.orderId,
+        amount: req.amount,
+        status: 'succeeded',
+        response: { providerRef: reference, status: 'succeeded', paymentRef: req.providerRef, currency: req.currency },
+      };
+    });
+    return refundResult(record);
+  });
+}
+
+function refundResult(record: SimulatorRecord): { providerRef: string; status: 'succeeded' } {
+  const { providerRef, status } = replay<{ providerRef: string; status: 'succeeded' }>(record);
+  return { providerRef, status };
+}

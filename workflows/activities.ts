@@ -1,0 +1,17 @@
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FAILURE } from './definitions';
+
+/**
+ * Short database steps run as local activities (one history marker each, no extra round trip);
+ * provider calls run as regular activities, retried with backoff under their business idempotency key.
+ */
+export const db = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+export const providers = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FAILURE.paymentDeclined] },
+});

@@ -1,0 +1,50 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OrderState, PaymentSignal, ShipmentStatus, ShipmentView, TrackingSignal } from '../domain';
+
+/** Every signal, update and query of the engine, defined once and shared by workflows and the API. */
+
+export const orderWorkflowId = (orderId: string) => `order-${orderId}`;
+export const shipmentWorkflowId = (orderId: string, seq: number) => `shipment-${orderId}-${seq}`;
+
+// Order workflow — fire-and-forget events are signals.
+export const paymentNotified = defineSignal<[PaymentSignal]>('paymentNotified');
+export const shipmentProgressed = defineSignal<[ShipmentProgress]>('shipmentProgressed');
+
+// Order workflow — request/response actions are updates with validators (409/422 at once).
+export interface CancelRequest {
+  reason: string;
+  actor: string;
+}
+export interface MerchantDecision {
+  decision: 'accept' | 'reject';
+  reason?: string;
+  actor: string;
+}
+export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+export const decideAsMerchant = defineUpdate<OrderState, [MerchantDecision]>('merchantDecision');
+export const confirmReceipt = defineUpdate<OrderState, [{ actor: string }]>('confirmReceipt');
+export const extendReceipt = defineUpdate<OrderState, [{ actor: string }]>('extendReceipt');
+
+export const orderState = defineQuery<OrderState>('state');
+
+// Shipment (child) workflow.
+export const trackingReceived = defineSignal<[TrackingSignal]>('trackingReceived');
+export const cancelShipment = defineSignal<[{ reason: string }]>('cancelShipment');
+export const shipmentState = defineQuery<ShipmentView>('state');
+
+/** What a shipment reports to its order at every change. */
+export interface ShipmentProgress {
+  seq: number;
+  status: ShipmentStatus;
+  courier?: string;
+  trackingNumber?: string;
+  event?: TrackingSignal;
+  codCollected?: { amount: number; currency: string };
+}
+
+/** Business failures the API maps to HTTP statuses. */
+export const FAILURE = {
+  notAllowed: 'NotAllowedInState', // 409
+  invalid: 'InvalidRequest', // 422
+  paymentDeclined: 'PaymentDeclined',
+} as const;

@@ -1,0 +1,80 @@
+import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
+import { advances, businessKey, handedOver, isFinalShipmentStatus, type Address, type ShipmentLine, type ShipmentView, type TrackingSignal } from '../domain';
+import { db, providers } from './activities';
+import { cancelShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
+
+export interface ShipmentInput {
+  orderId: string;
+  orderWorkflowId: string;
+  shipmentId: string;
+  seq: number;
+  warehouseId: string;
+  courier: string;
+  address: Address;
+  lines: ShipmentLine[];
+  codAmount?: number;
+}
+
+/**
+ * One parcel from one warehouse (child of the order, `shipment-<orderId>-<n>`): book the courier,
+ * then follow tracking events until delivered, returned or cancelled, reporting every change to the
+ * order. Events are deduplicated by id and never move the shipment backwards.
+ */
+export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
+  const view: ShipmentView = { shipmentId: input.shipmentId, seq: input.seq, warehouseId: input.warehouseId, status: 'booking', lines: input.lines };
+  const seen = new Set<string>();
+  const inbox: TrackingSignal[] = [];
+  let cancelRequested = false;
+  let lastEventAt: string | undefined;
+
+  setHandler(shipmentState, () => view);
+  setHandler(trackingReceived, (event) => {
+    if (seen.has(event.eventId)) return;
+    seen.add(event.eventId);
+    inbox.push(event);
+  });
+  setHandler(cancelShipment, () => {
+    cancelRequested = true;
+  });
+
+  const order = getExternalWorkflowHandle(input.orderWorkflowId);
+  const report = (extra: Partial<ShipmentProgress> = {}) =>
+    order.signal(shipmentProgressed, { seq: view.seq, status: view.status, courier: view.courier, trackingNumber: view.trackingNumber, ...extra });
+
+  const booking = await providers.bookShipment({
+    orderId: input.orderId,
+    shipmentId: input.shipmentId,
+    seq: input.seq,
+    warehouseId: input.warehouseId,
+    courier: input.courier,
+    address: input.address,
+    lines: input.lines,
+    codAmount: input.codAmount,
+    idempotencyKey: businessKey(input.orderId, `book-${input.seq}`),
+  });
+  Object.assign(view, booking, { status: 'booked' });
+  await report();
+
+  while (!isFinalShipmentStatus(view.status)) {
+    await condition(() => inbox.length > 0 || (cancelRequested && !handedOver(view.status)));
+    // Events that arrived before the cancellation are applied first: a pick-up wins over a late cancel.
+    const event = inbox.shift();
+    if (!event) {
+      await providers.cancelBooking({
+        shipmentId: input.shipmentId,
+        courier: view.courier!,
+        trackingNumber: view.trackingNumber!,
+        idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`),
+      });
+      view.status = 'cancelled';
+      await report();
+      break;
+    }
+    if (!advances(view.status, event.type, event.occurredAt, lastEventAt)) continue;
+    view.status = event.type;
+    lastEventAt = event.occurredAt;
+    await db.recordTracking({ shipmentId: input.shipmentId, event, status: view.status });
+    await report({ event, codCollected: event.codCollected });
+  }
+  return view;
+}
