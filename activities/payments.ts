@@ -59,9 +59,18 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
       return action;
     },
 
-    async closeWalletPayment(req: { orderId: string; paymentId: string; method: 'wechat_pay' | 'alipay'; idempotencyKey: string }): Promise<void> {
-      await providers.wallets[req.method].closePayment(req);
-      await db.payment.updateMany({ where: { id: req.paymentId, status: 'pending' }, data: { status: 'cancelled', action: undefined } });
+    /** Closes an unpaid wallet payment; if the customer paid just before, the capture is recorded for refund. */
+    async closeWalletPayment(req: { orderId: string; paymentId: string; method: 'wechat_pay' | 'alipay'; idempotencyKey: string }): Promise<{ capturedBeforeClose: boolean }> {
+      try {
+        await providers.wallets[req.method].closePayment(req);
+      } catch (err) {
+        if (!(err instanceof ProviderRejectedError && err.code === 'already_paid')) throw err;
+        const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
+        await markCaptured(req.paymentId, payment.amount);
+        return { capturedBeforeClose: true };
+      }
+      await db.payment.updateMany({ where: { id: req.paymentId, status: 'pending' }, data: { status: 'cancelled' } });
+      return { capturedBeforeClose: false };
     },
 
     /** A provider's notification (already signature-checked) or cash collected at the door. */

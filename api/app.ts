@@ -1,0 +1,59 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createAuthenticator } from './auth';
+import type { AppDeps } from './deps';
+import { Problem, registerProblemHandler } from './problem';
+import { defineRoute, type Define } from './route';
+import { catalogRoutes } from './routes/catalog';
+import { healthRoutes } from './routes/health';
+import { merchantRoutes } from './routes/merchant';
+import { orderRoutes } from './routes/orders';
+import { webhookRoutes } from './routes/webhooks';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes received, for webhook signatures. */
+    rawBody?: string;
+  }
+}
+
+/** Builds the HTTP API without listening, so tests use `app.inject()`. */
+export async function buildApp(deps: AppDeps, opts: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: 256 * 1024,
+    ajv: { customOptions: { strict: false } },
+  });
+  // zod validates every request (api/route.ts); Fastify's own validator would only disagree with it.
+  app.setValidatorCompiler(() => () => true);
+  registerProblemHandler(app);
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    if ((body as string).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new Problem(400, 'malformed-json', 'the request body is not valid JSON'), undefined);
+    }
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Order fulfillment engine', version: '1.0.0', description: 'See README.md. Errors are RFC 9457 problem+json.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const authenticate = createAuthenticator(deps.config.apiKeys);
+  const define: Define = (spec) => defineRoute(app, authenticate, spec);
+  healthRoutes(app, deps);
+  orderRoutes(deps, define);
+  merchantRoutes(deps, define);
+  catalogRoutes(deps, define);
+  webhookRoutes(deps, define);
+  return app;
+}

@@ -1,0 +1,9 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Db } from '../prisma/client';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+}

@@ -1,0 +1,75 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ZodError } from 'zod';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An RFC 9457 problem: stable `type` slug, HTTP status, human detail, optional per-field errors. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export const problems = {
+  validation: (errors: FieldError[], where = 'request') => new Problem(400, 'validation-error', `The ${where} is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors),
+  unprocessable: (detail: string, errors?: FieldError[]) => new Problem(422, 'unprocessable', detail, errors),
+  notFound: (what: string) => new Problem(404, 'not-found', `${what} was not found`),
+  conflict: (slug: string, detail: string) => new Problem(409, slug, detail),
+  unauthorized: (detail: string) => new Problem(401, 'unauthorized', detail),
+  forbidden: (detail: string) => new Problem(403, 'forbidden', detail),
+  unavailable: (detail: string) => new Problem(503, 'unavailable', detail),
+};
+
+export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)', message: i.message }));
+}
+
+/** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
+    let problem: Problem;
+    if (err instanceof Problem) problem = err;
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') problem = new Problem(415, 'unsupported-media-type', 'send application/json');
+    else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      problem = new Problem((err as FastifyError).statusCode!, 'bad-request', err.message);
+    } else {
+      req.log.error({ err }, 'unhandled error');
+      problem = new Problem(500, 'internal', 'An unexpected error occurred; it has been logged.');
+    }
+    void reply
+      .status(problem.status)
+      .type('application/problem+json')
+      .send({
+        type: `/problems/${problem.slug}`,
+        title: TITLES[problem.status] ?? 'Error',
+        status: problem.status,
+        detail: problem.detail,
+        instance: req.url,
+        ...(problem.errors ? { errors: problem.errors } : {}),
+      });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).type('application/problem+json').send({ type: '/problems/not-found', title: 'Not Found', status: 404, detail: `no route ${req.method} ${req.url}`, instance: req.url });
+  });
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z, type ZodType } from 'zod';
+import type { Caller, Role } from './auth';
+import { problems, zodFieldErrors } from './problem';
+
+export interface RouteInput<B, P, Q> {
+  body: B;
+  params: P;
+  query: Q;
+  caller: Caller;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteSpec<B, P, Q> {
+  method: 'GET' | 'POST' | 'PUT';
+  url: string;
+  summary: string;
+  tags: string[];
+  /** Roles allowed; 'public' needs no key; 'signed' is a webhook checked by its handler. */
+  auth: readonly Role[] | 'public' | 'signed';
+  body?: ZodType<B>;
+  params?: ZodType<P>;
+  query?: ZodType<Q>;
+  headers?: Record<string, { description: string; required?: boolean }>;
+  handler(input: RouteInput<B, P, Q>): Promise<unknown>;
+}
+
+const jsonSchema = (schema: ZodType) => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string): T {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw problems.validation(zodFieldErrors(result.error), where);
+  return result.data;
+}
+
+/**
+ * One way to declare a route: zod validates (400 problem+json naming each field) and the same
+ * schemas document it in the OpenAPI document.
+ */
+export function defineRoute<B = undefined, P = undefined, Q = undefined>(
+  app: FastifyInstance,
+  authenticate: (req: FastifyRequest, roles: readonly Role[]) => Caller,
+  spec: RouteSpec<B, P, Q>,
+): void {
+  const headers = Object.entries(spec.headers ?? {}).map(([name, h]) => ({ in: 'header', name, required: h.required ?? false, description: h.description, schema: { type: 'string' } }));
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema: {
+      summary: spec.summary,
+      tags: spec.tags,
+      ...(spec.body ? { body: jsonSchema(spec.body) } : {}),
+      ...(spec.params ? { params: jsonSchema(spec.params) } : {}),
+      ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
+      ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
+      ...(headers.length ? { headers: { type: 'object', properties: Object.fromEntries(headers.map((h) => [h.name, { type: 'string', description: h.description }])) } } : {}),
+    },
+    handler: async (req, reply) => {
+      const caller: Caller = Array.isArray(spec.auth) ? authenticate(req, spec.auth) : { role: 'platform', name: String(spec.auth) };
+      const params = parse(spec.params, req.params, 'path');
+      const query = parse(spec.query, req.query, 'query');
+      const body = parse(spec.body, req.body, 'body');
+      return spec.handler({ body, params, query, caller, req, reply });
+    },
+  });
+}
+
+/** defineRoute bound to an app and its authenticator, as route modules receive it. */
+export type Define = <B, P, Q>(spec: RouteSpec<B, P, Q>) => void;

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+
+const skuParams = z.object({ sku: z.string().min(1).max(64) });
+const productBody = z.object({
+  sku: z.string().trim().min(1).max(64),
+  name: z.string().trim().min(1).max(200),
+  priceAmount: z.number().int().min(0),
+  currency: z.string().length(3).default('CNY'),
+  active: z.boolean().default(true),
+});
+const setStockBody = z.object({ warehouseId: z.string().min(1), onHand: z.number().int().min(0) });
+const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.number().int().min(1).max(1_000_000) });
+
+/** Catalog and stock per warehouse, each merchant managing its own SKUs. */
+export function catalogRoutes({ db }: AppDeps, define: Define) {
+  async function ownSku(sku: string, merchantId?: string) {
+    const product = await db.product.findUnique({ where: { sku } });
+    if (!product || (merchantId && product.merchantId !== merchantId)) throw problems.notFound(`sku ${sku}`);
+    return product;
+  }
+  async function knownWarehouse(id: string) {
+    if (!(await db.warehouse.findUnique({ where: { id } }))) throw problems.unprocessable(`unknown warehouse ${id}`, [{ field: 'warehouseId', message: 'unknown warehouse' }]);
+  }
+  const stockOf = async (sku: string) => ({
+    sku,
+    warehouses: (await db.inventory.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' } })).map((i) => ({
+      warehouseId: i.warehouseId,
+      onHand: i.onHand,
+      reserved: i.reserved,
+      allocated: i.allocated,
+      available: i.onHand - i.reserved - i.allocated,
+    })),
+  });
+
+  define<z.infer<typeof productBody>, undefined, undefined>({
+    method: 'POST',
+    url: '/v1/products',
+    summary: 'Create or update one of the merchant’s products',
+    tags: ['catalog'],
+    auth: ['merchant'],
+    body: productBody,
+    async handler({ body, caller, reply }) {
+      const existing = await db.product.findUnique({ where: { sku: body.sku } });
+      if (existing && existing.merchantId !== caller.merchantId) throw problems.conflict('sku-taken', `sku ${body.sku} belongs to another merchant`);
+      const product = await db.product.upsert({ where: { sku: body.sku }, create: { ...body, merchantId: caller.merchantId! }, update: body });
+      reply.status(existing ? 200 : 201);
+      return product;
+    },
+  });
+
+  define<undefined, z.infer<typeof skuParams>, undefined>({
+    method: 'GET',
+    url: '/v1/inventory/:sku',
+    summary: 'Stock of one SKU per warehouse',
+    tags: ['catalog'],
+    auth: ['merchant', 'support'],
+    params: skuParams,
+    async handler({ params, caller }) {
+      await ownSku(params.sku, caller.role === 'merchant' ? caller.merchantId : undefined);
+      return stockOf(params.sku);
+    },
+  });
+
+  define<z.infer<typeof setStockBody>, z.infer<typeof skuParams>, undefined>({
+    method: 'PUT',
+    url: '/v1/inventory/:sku',
+    summary: 'Set the counted units on hand in one warehouse (never below what orders hold)',
+    tags: ['catalog'],
+    auth: ['merchant'],
+    params: skuParams,
+    body: setStockBody,
+    async handler({ params, body, caller }) {
+      await ownSku(params.sku, caller.merchantId);
+      await knownWarehouse(body.warehouseId);
+      const changed = await db.$executeRaw`
+        INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.onHand})
+        ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
+        WHERE inventory.reserved + inventory.allocated <= EXCLUDED.on_hand`;
+      if (changed === 0) throw problems.conflict('stock-held', `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`);
+      return stockOf(params.sku);
+    },
+  });
+
+  define<z.infer<typeof restockBody>, z.infer<typeof skuParams>, undefined>({
+    method: 'POST',
+    url: '/v1/inventory/:sku/restock',
+    summary: 'Units arrived in a warehouse',
+    tags: ['catalog'],
+    auth: ['merchant'],
+    params: skuParams,
+    body: restockBody,
+    async handler({ params, body, caller }) {
+      await ownSku(params.sku, caller.merchantId);
+      await knownWarehouse(body.warehouseId);
+      await db.$executeRaw`
+        INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
+        ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()`;
+      return stockOf(params.sku);
+    },
+  });
+}

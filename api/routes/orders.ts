@@ -1,0 +1,223 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { z } from 'zod';
+import {
+  orderStatuses,
+  priceOrder,
+  resolvePolicy,
+  submitOrderSchema,
+  type CatalogEntry,
+  type OrderInput,
+  type OrderState,
+  type PolicyOverrides,
+  type SubmitOrderRequest,
+} from '../../domain';
+import { cancelOrder, confirmReceipt, extendReceipt, orderWorkflowId } from '../../workflows/definitions';
+import type { Caller } from '../auth';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+import { updateOrder } from '../temporal';
+import { loadOrderDetail, orderView } from '../views';
+
+
+export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
+const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
+
+const listQuery = z.object({
+  status: z.enum(orderStatuses).optional(),
+  customerId: z.string().max(64).optional(),
+  merchantId: z.string().max(64).optional(),
+  channel: z.string().max(40).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+/** Time-ordered, unguessable order ids: `ord_<ms base36><random hex>`. */
+export function newOrderId(): string {
+  return `ord_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+/** Hash of the request body in a key-order-independent form, for Idempotency-Key comparison. */
+function requestHash(body: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(at);
+  if (!id || Number.isNaN(createdAt.getTime())) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
+  return { createdAt, id };
+}
+
+export function orderRoutes(deps: AppDeps, define: Define) {
+  const { db, temporal, config } = deps;
+
+  /** A merchant sees only its own orders: others are "not found", not "forbidden". */
+  async function visibleDetail(orderId: string, caller: Caller) {
+    const detail = await loadOrderDetail(deps, orderId);
+    if (!detail || (caller.role === 'merchant' && detail.merchantId !== caller.merchantId)) throw problems.notFound(`order ${orderId}`);
+    return detail;
+  }
+
+  async function priced(body: SubmitOrderRequest, orderId: string): Promise<OrderInput> {
+    const products = await db.product.findMany({ where: { sku: { in: body.lines.map((l) => l.sku) } } });
+    const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
+    const pricing = priceOrder(body.lines, catalog);
+    if (!pricing.ok) throw problems.unprocessable('some lines cannot be ordered', pricing.errors.map((e) => ({ field: e.path, message: e.message })));
+    const merchant = await db.merchant.findUniqueOrThrow({ where: { id: pricing.merchantId } });
+    return {
+      orderId,
+      merchantId: pricing.merchantId,
+      channel: body.channel,
+      customer: body.customer,
+      shippingAddress: body.shippingAddress,
+      lines: pricing.lines,
+      totals: pricing.totals,
+      paymentMethod: body.paymentMethod,
+      cardToken: body.card?.token,
+      note: body.note,
+      policy: resolvePolicy(merchant.policy as PolicyOverrides, body.policy),
+      submittedAt: new Date().toISOString(),
+    };
+  }
+
+  /** Starts the order's workflow exactly once; a replay after a crash finds it already there. */
+  async function startOrder(input: OrderInput) {
+    try {
+      await temporal.workflow.start('orderWorkflow', {
+        workflowId: orderWorkflowId(input.orderId),
+        taskQueue: config.TASK_QUEUE,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  define<SubmitOrderRequest, undefined, undefined>({
+    method: 'POST',
+    url: '/v1/orders',
+    summary: 'Submit an order (requires Idempotency-Key)',
+    tags: ['orders'],
+    auth: ['platform'],
+    body: submitOrderSchema,
+    headers: { 'Idempotency-Key': { description: 'same key and body → the same order (200); same key, other body → 409', required: true } },
+    async handler({ body, caller, req, reply }) {
+      const key = req.headers['idempotency-key'];
+      if (typeof key !== 'string' || key.length === 0 || key.length > 200)
+        throw problems.validation([{ field: 'Idempotency-Key', message: 'header is required (1-200 characters)' }], 'request headers');
+      const scope = `orders:${caller.name}`;
+      const hash = requestHash(body);
+
+      const replay = async (): Promise<unknown> => {
+        const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
+        if (!record) return undefined;
+        if (record.requestHash !== hash) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+        await startOrder(await priced(body, record.resourceId)); // no-op unless the first attempt died before starting it
+        reply.status(200);
+        return (await loadOrderDetail(deps, record.resourceId)) ?? { id: record.resourceId, status: 'submitted' };
+      };
+
+      const previous = await replay();
+      if (previous) return previous;
+      const input = await priced(body, newOrderId());
+      try {
+        await db.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId } });
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'P2002') throw err;
+        return replay(); // a concurrent request with the same key won the race
+      }
+      try {
+        await startOrder(input);
+      } catch (err) {
+        req.log.error({ err, orderId: input.orderId }, 'could not start order workflow');
+        throw problems.unavailable('the order was recorded but could not be started; retry with the same Idempotency-Key');
+      }
+      const state: OrderState = {
+        orderId: input.orderId,
+        merchantId: input.merchantId,
+        customerId: input.customer.id,
+        channel: input.channel,
+        status: 'submitted',
+        paymentMethod: input.paymentMethod,
+        lines: input.lines,
+        totals: input.totals,
+        payments: [],
+        shipments: [],
+        receiptExtended: false,
+        submittedAt: input.submittedAt,
+        version: 1,
+      };
+      reply.status(201).header('location', `/v1/orders/${input.orderId}`);
+      return orderView(state);
+    },
+  });
+
+  define<undefined, z.infer<typeof orderIdParams>, undefined>({
+    method: 'GET',
+    url: '/v1/orders/:id',
+    summary: 'One order: status, ledger, payments, shipments with tracking, pending decision, timeline',
+    tags: ['orders'],
+    auth: ['platform', 'merchant', 'support'],
+    params: orderIdParams,
+    handler: ({ params, caller }) => visibleDetail(params.id, caller),
+  });
+
+  define<undefined, undefined, z.infer<typeof listQuery>>({
+    method: 'GET',
+    url: '/v1/orders',
+    summary: 'List orders (newest first, cursor-paginated)',
+    tags: ['orders'],
+    auth: ['platform', 'merchant', 'support'],
+    query: listQuery,
+    async handler({ query, caller }) {
+      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId) throw problems.forbidden('a merchant key lists only its own orders');
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const rows = await db.order.findMany({
+        where: {
+          status: query.status,
+          customerId: query.customerId,
+          merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
+          channel: query.channel,
+          createdAt: { gte: query.from ? new Date(query.from) : undefined, lte: query.to ? new Date(query.to) : undefined },
+          ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, createdAt: o.createdAt, updatedAt: o.updatedAt })),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
+    },
+  });
+
+  const action = (path: string, summary: string, run: (id: string, caller: Caller, body: { reason?: string }) => Promise<OrderState>, body?: z.ZodType<{ reason?: string }>) =>
+    define<{ reason?: string }, z.infer<typeof orderIdParams>, undefined>({
+      method: 'POST',
+      url: `/v1/orders/:id/${path}`,
+      summary,
+      tags: ['orders'],
+      auth: ['platform', ...(path === 'cancel' ? (['support'] as const) : [])],
+      params: orderIdParams,
+      body,
+      async handler({ params, caller, body: b }) {
+        await visibleDetail(params.id, caller);
+        return orderView(await run(params.id, caller, b ?? {}));
+      },
+    });
+
+  action('cancel', 'Cancel until the first hand-over to the courier (compensating saga)', (id, caller, b) => updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }), reasonBody);
+  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller) => updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }));
+  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller) => updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }));
+}
+

@@ -1,0 +1,87 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { z } from 'zod';
+import { webhookSecret } from '../../adapters/secrets';
+import { verifyWebhookSignature } from '../../adapters/signing';
+import { SIMULATED_COURIERS } from '../../adapters/simulators';
+import { logisticsWebhookSchema, paymentWebhookSchema, type LogisticsWebhook, type PaymentWebhook } from '../../domain';
+import { orderWorkflowId, paymentNotified, trackingReceived } from '../../workflows/definitions';
+import type { AppDeps } from '../deps';
+import { problems, zodFieldErrors } from '../problem';
+import type { Define } from '../route';
+import { isClosedWorkflowError } from '../temporal';
+
+const PAYMENT_PROVIDERS = ['wechat_pay', 'alipay', 'card'] as const;
+const providerParams = z.object({ provider: z.enum(PAYMENT_PROVIDERS) });
+const courierParams = z.object({ courier: z.enum(SIMULATED_COURIERS) });
+
+/**
+ * Signed webhooks (SPEC §4): signature first (401, nothing changes), then the payload (400), then
+ * dedupe by eventId. The event is handed to its workflow before its id is recorded, so a crash in
+ * between means a redelivery, which the workflow also ignores by eventId: never a lost event.
+ */
+export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
+  function verified<T>(source: string, req: { headers: Record<string, unknown>; rawBody?: string }, schema: z.ZodType<T>): T {
+    const check = verifyWebhookSignature(req.headers['x-signature'] as string | undefined, req.rawBody ?? '', webhookSecret(source));
+    if (!check.ok) throw problems.unauthorized(`webhook signature ${check.reason}`);
+    const parsed = schema.safeParse(JSON.parse(req.rawBody || 'null'));
+    if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error), 'event');
+    return parsed.data;
+  }
+
+  async function seen(source: string, eventId: string) {
+    return Boolean(await db.webhookEvent.findUnique({ where: { source_eventId: { source, eventId } } }));
+  }
+
+  async function deliver(source: string, eventId: string, send: () => Promise<void>) {
+    if (await seen(source, eventId)) return { received: true, duplicate: true };
+    try {
+      await send();
+    } catch (err) {
+      // The workflow has finished (e.g. a late event after completion): acknowledged, nothing to do.
+      if (!(err instanceof WorkflowNotFoundError || isClosedWorkflowError(err))) throw err;
+    }
+    await db.webhookEvent.createMany({ data: [{ source, eventId }], skipDuplicates: true });
+    return { received: true, duplicate: false };
+  }
+
+  define<undefined, z.infer<typeof providerParams>, undefined>({
+    method: 'POST',
+    url: '/v1/webhooks/payments/:provider',
+    summary: 'Payment provider notification (X-Signature)',
+    tags: ['webhooks'],
+    auth: 'signed',
+    params: providerParams,
+    headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    async handler({ params, req }) {
+      const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
+      const order = await db.order.findUnique({ where: { id: event.orderId }, select: { id: true } });
+      if (!order) throw problems.notFound(`order ${event.orderId}`);
+      return deliver(params.provider, event.eventId, () =>
+        temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentNotified, {
+          eventId: event.eventId,
+          type: event.type,
+          paymentId: event.paymentId,
+          amount: event.amount,
+          currency: event.currency,
+        }),
+      );
+    },
+  });
+
+  define<undefined, z.infer<typeof courierParams>, undefined>({
+    method: 'POST',
+    url: '/v1/webhooks/logistics/:courier',
+    summary: 'Courier tracking event (X-Signature)',
+    tags: ['webhooks'],
+    auth: 'signed',
+    params: courierParams,
+    headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    async handler({ params, req }) {
+      const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
+      const shipment = await db.shipment.findUnique({ where: { trackingNumber: event.trackingNumber }, select: { id: true } });
+      if (!shipment) throw problems.notFound(`tracking number ${event.trackingNumber}`);
+      const { trackingNumber: _t, ...signal } = event;
+      return deliver(params.courier, event.eventId, () => temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal));
+    },
+  });
+}

@@ -1,0 +1,38 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import type { OrderState } from '../domain';
+import { FAILURE, orderState, orderWorkflowId } from '../workflows/definitions';
+import { problems } from './problem';
+
+/**
+ * Runs an order Update and turns its refusals into HTTP answers: a validator's rejection or a
+ * handler's NotAllowedInState is 409, InvalidRequest is 422, an order that is gone is 404/409.
+ */
+export async function updateOrder<Arg>(client: Client, orderId: string, def: UpdateDefinition<OrderState, [Arg]>, arg: Arg): Promise<OrderState> {
+  try {
+    return await client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(def, { args: [arg] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause;
+      const message = cause?.message ?? err.message;
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid) throw problems.unprocessable(message);
+      throw problems.conflict('not-allowed-in-state', message);
+    }
+    if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) throw problems.conflict('not-allowed-in-state', 'the order has finished its lifecycle');
+    throw err;
+  }
+}
+
+/** The live state, or undefined when the workflow no longer runs (the read model then answers). */
+export async function queryOrder(client: Client, orderId: string): Promise<OrderState | undefined> {
+  try {
+    return await client.workflow.getHandle(orderWorkflowId(orderId)).query(orderState);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+export function isClosedWorkflowError(err: unknown): boolean {
+  return err instanceof Error && /already completed|workflow execution already (completed|finished)|not found/i.test(err.message);
+}

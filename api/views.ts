@@ -1,0 +1,60 @@
+import { TERMINAL_STATUSES, type OrderState, type StepStatus } from '../domain';
+import type { AppDeps } from './deps';
+import { queryOrder } from './temporal';
+
+/**
+ * GET /v1/orders/{id}: the read model (timeline, payment and tracking records) merged with the
+ * workflow's live state while the order runs (ARCHITECTURE: details from the workflow).
+ */
+export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId: string) {
+  const row = await db.order.findUnique({
+    where: { id: orderId },
+    include: {
+      events: { orderBy: { seq: 'asc' } },
+      payments: { orderBy: { createdAt: 'asc' } },
+      refunds: { orderBy: { createdAt: 'asc' } },
+      shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
+    },
+  });
+  const finished = row && TERMINAL_STATUSES.includes(row.status as StepStatus);
+  const live = finished ? undefined : await queryOrder(temporal, orderId);
+  const state = live ?? (row?.snapshot as unknown as OrderState | undefined);
+  if (!state) return undefined;
+  return {
+    ...orderView(state),
+    live: Boolean(live),
+    payments: state.payments.map((p) => {
+      const record = row?.payments.find((r) => r.id === p.paymentId);
+      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map((r) => ({ id: r.id, amount: r.amount, reason: r.reason, status: r.status, at: r.createdAt })) };
+    }),
+    shipments: state.shipments.map((s) => ({
+      ...s,
+      tracking: (row?.shipments.find((r) => r.id === s.shipmentId)?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
+    })),
+    timeline: (row?.events ?? []).map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, detail: e.detail, at: e.occurredAt })),
+    links: { temporalUi: `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/order-${orderId}` },
+  };
+}
+
+/** The public shape of an order's state (lines carry their ledger). */
+export function orderView(s: OrderState) {
+  return {
+    id: s.orderId,
+    status: s.status,
+    channel: s.channel,
+    merchantId: s.merchantId,
+    customerId: s.customerId,
+    paymentMethod: s.paymentMethod,
+    lines: s.lines.map(({ lineNo, sku, name, unitPrice, quantity, ...ledger }) => ({ lineNo, sku, name, unitPrice, quantity, ledger: { ordered: quantity, ...ledger } })),
+    totals: s.totals,
+    payments: s.payments,
+    shipments: s.shipments,
+    pendingDecision: s.pendingDecision ?? null,
+    cancellation: s.cancellation ?? null,
+    rejection: s.rejection ?? null,
+    receiptExtended: s.receiptExtended,
+    submittedAt: s.submittedAt,
+    deliveredAt: s.deliveredAt ?? null,
+    completedAt: s.completedAt ?? null,
+  };
+}

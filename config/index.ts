@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** The API keys of SPEC §4: one role each; a merchant key is scoped to one merchant. */
+export const apiKeySchema = z.object({
+  key: z.string().min(8),
+  role: z.enum(['platform', 'merchant', 'support', 'logistics']),
+  merchantId: z.string().optional(),
+  name: z.string(),
+});
+export type ApiKey = z.infer<typeof apiKeySchema>;
+
+/** Documented development keys (README "Configuration"); replace them with API_KEYS in production. */
+export const DEV_API_KEYS: ApiKey[] = [
+  { key: 'dev-platform-key', role: 'platform', name: 'dev platform' },
+  { key: 'dev-merchant-key', role: 'merchant', merchantId: 'm-demo', name: 'dev merchant m-demo' },
+  { key: 'dev-manual-merchant-key', role: 'merchant', merchantId: 'm-manual', name: 'dev merchant m-manual' },
+  { key: 'dev-support-key', role: 'support', name: 'dev support' },
+  { key: 'dev-logistics-key', role: 'logistics', name: 'dev logistics' },
+];
+
+const jsonKeys = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {key, role, merchantId?, name}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(apiKeySchema).min(1));
+
+export const configSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  TASK_QUEUE: z.string().default('orders'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Where providers post webhooks (the simulators use it); defaults to http://HOST:PORT. */
+  PUBLIC_BASE_URL: z.url().optional(),
+  API_KEYS: jsonKeys.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().default('.data'),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+});
+
+export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string };
+
+/** Reads the environment once at start; every wrong value is reported with its variable name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return { ...c, apiKeys: c.API_KEYS ?? DEV_API_KEYS, publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}` };
+}

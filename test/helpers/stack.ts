@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { webhookSecret } from '../../adapters/secrets';
+import { signWebhook } from '../../adapters/signing';
+import { createSimulatedProviders, type SimulatedProviders } from '../../adapters/simulators';
+import { buildApp } from '../../api/app';
+import { loadConfig } from '../../config';
+import type { OrderStatus, TrackingEventType } from '../../domain';
+import { createDb, type Db } from '../../prisma/client';
+import { createWorker } from '../../workers/worker';
+
+try {
+  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } }, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+} catch {
+  // already installed in this jest worker
+}
+
+export const KEYS = {
+  platform: 'dev-platform-key',
+  merchant: 'dev-merchant-key',
+  manualMerchant: 'dev-manual-merchant-key',
+  support: 'dev-support-key',
+  logistics: 'dev-logistics-key',
+} as const;
+
+export interface Stack {
+  db: Db;
+  app: FastifyInstance;
+  client: Client;
+  providers: SimulatedProviders;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real engine for one test file: its own task queue and worker on the run's Temporal dev server,
+ * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
+ */
+export async function startStack(): Promise<Stack> {
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  const databaseUrl = process.env.TEST_DATABASE_URL!;
+  const taskQueue = `test-${randomUUID()}`;
+  const db = createDb(databaseUrl, 8);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  let app: FastifyInstance | undefined;
+  // Wallet simulators "post" their signed notifications straight into the API under test.
+  const providers = createSimulatedProviders(db, {
+    webhookBaseUrl: 'http://engine.test',
+    latencyMs: [0, 2],
+    deliver: async (url, body, headers) => {
+      const res = await app!.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
+      return { status: res.statusCode };
+    },
+  });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+  const running = worker.run();
+  const config = loadConfig({ TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
+  app = await buildApp({ config, db, temporal: client });
+  return {
+    db,
+    app,
+    client,
+    providers,
+    taskQueue,
+    async stop() {
+      await app!.close();
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      await db.$disconnect();
+    },
+  };
+}
+
+export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+export function orderBody(overrides: Record<string, unknown> = {}) {
+  return {
+    channel: 'web',
+    customer: { id: `cust-${randomUUID().slice(0, 8)}`, name: '张三', phone: '+86 138 0013 8000', email: 'zhang@example.com' },
+    shippingAddress: { recipient: '张三', phone: '+86 138 0013 8000', province: '上海', city: '上海市', district: '浦东新区', line1: '世纪大道 100 号', postalCode: '200120' },
+    lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
+    paymentMethod: 'card',
+    card: { token: 'tok_visa' },
+    ...overrides,
+  };
+}
+
+export async function submitOrder(app: FastifyInstance, body: Record<string, unknown> = orderBody(), key = randomUUID()) {
+  const res = await app.inject({ method: 'POST', url: '/v1/orders', headers: { ...auth(KEYS.platform), 'idempotency-key': key }, payload: body });
+  return { res, body: res.json(), key };
+}
+
+export async function getOrder(app: FastifyInstance, id: string, key: string = KEYS.support) {
+  const res = await app.inject({ method: 'GET', url: `/v1/orders/${id}`, headers: auth(key) });
+  return res.json();
+}
+
+/** Awaits a condition on the order (polling the API), failing with the last state seen. */
+export async function waitForOrder(app: FastifyInstance, id: string, done: (order: any) => boolean, timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    last = await getOrder(app, id);
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`order ${id} did not reach the expected state; last: ${JSON.stringify({ status: last?.status, pending: last?.pendingDecision, shipments: last?.shipments })}`);
+}
+
+export const waitForStatus = (app: FastifyInstance, id: string, status: OrderStatus, timeoutMs?: number) => waitForOrder(app, id, (o) => o.status === status, timeoutMs);
+
+/** Posts a courier's signed tracking event, as the logistics adapter would. */
+export async function postTracking(app: FastifyInstance, courier: string, event: { trackingNumber: string; type: TrackingEventType; eventId?: string; occurredAt?: string; signedBy?: string; codCollected?: { amount: number; currency: string } }, opts: { secret?: string; timestamp?: number } = {}) {
+  const payload = JSON.stringify({ eventId: event.eventId ?? randomUUID(), occurredAt: event.occurredAt ?? new Date().toISOString(), location: 'Shanghai hub', ...event });
+  const signature = signWebhook(opts.secret ?? webhookSecret(courier), payload, opts.timestamp);
+  return app.inject({ method: 'POST', url: `/v1/webhooks/logistics/${courier}`, headers: { 'content-type': 'application/json', 'x-signature': signature }, payload });
+}
+
+/** Drives every shipment of an order from pick-up to delivery. */
+export async function deliverAll(app: FastifyInstance, id: string, extra: (shipment: any) => Record<string, unknown> = () => ({})) {
+  const order = await waitForOrder(app, id, (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+  for (const s of order.shipments) {
+    for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const) expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type })).statusCode).toBe(200);
+    expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type: 'delivered', signedBy: '张三', ...extra(s) })).statusCode).toBe(200);
+  }
+  return waitForStatus(app, id, 'delivered');
+}

@@ -1,0 +1,31 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Providers } from '../adapters/types';
+import type { Db } from '../prisma/client';
+
+export interface WorkerDeps {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  db: Db;
+  providers: Providers;
+  /** A prebuilt bundle (tests build it once per run); otherwise the workflows are bundled at start. */
+  workflowBundle?: { codePath: string };
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** One worker process polls one task queue for order and shipment workflows and their activities. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const options: WorkerOptions = {
+    connection: deps.connection,
+    namespace: deps.namespace ?? 'default',
+    taskQueue: deps.taskQueue,
+    activities: createActivities({ db: deps.db, providers: deps.providers }),
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
+    maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
+    maxConcurrentLocalActivityExecutions: 100,
+  };
+  return Worker.create(options);
+}

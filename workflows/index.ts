@@ -1,0 +1,2 @@
+export { orderWorkflow } from './order';
+export { shipmentWorkflow } from './shipment';
