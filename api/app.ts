@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { Problem, registerProblemHandler } from './problem';
@@ -19,9 +19,9 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP API without listening, so tests use `app.inject()`. */
-export async function buildApp(deps: AppDeps, opts: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { strict: false } },
   });

@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../prisma/client';
+
+/** A product of the test's own, with known stock per warehouse, so stock assertions are exact. */
+export async function createSku(db: Db, opts: { merchantId?: string; price?: number; stock: Record<string, number> }): Promise<string> {
+  const sku = `T-${randomUUID().slice(0, 8)}`;
+  await db.product.create({ data: { sku, merchantId: opts.merchantId ?? 'm-demo', name: `Test product ${sku}`, priceAmount: opts.price ?? 1000 } });
+  for (const [warehouseId, onHand] of Object.entries(opts.stock)) await db.inventory.create({ data: { sku, warehouseId, onHand } });
+  return sku;
+}
+
+export async function stockOf(db: Db, sku: string) {
+  const rows = await db.inventory.findMany({ where: { sku } });
+  return rows.reduce((t, r) => ({ onHand: t.onHand + r.onHand, reserved: t.reserved + r.reserved, allocated: t.allocated + r.allocated }), { onHand: 0, reserved: 0, allocated: 0 });
+}
+
+/** What the simulated providers hold for an order (their own books, not ours). */
+export async function providerBooks(db: Db, orderId: string) {
+  const rows = await db.simulatorRecord.findMany({ where: { orderId } });
+  const sum = (pick: (r: (typeof rows)[number]) => boolean) => rows.filter(pick).reduce((t, r) => t + (r.amount ?? 0), 0);
+  return {
+    rows,
+    captured: sum((r) => (r.kind === 'charge' && r.status === 'captured') || (r.kind === 'payment_intent' && r.status === 'paid')),
+    refunded: sum((r) => r.kind === 'refund' && r.status === 'succeeded'),
+  };
+}

@@ -1,0 +1,55 @@
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { createSimulatedProviders } from '../adapters/simulators';
+import { loadConfig } from '../config';
+import { createDb } from '../prisma/client';
+import { createLogger } from './logging';
+import { createWorker } from './worker';
+
+/** A worker process (`npm run worker`): scale out by running more of them. */
+export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{ shutdown(): Promise<void> }> {
+  const config = loadConfig(env);
+  if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a worker process');
+  const log = createLogger(config.LOG_LEVEL, 'worker');
+  try {
+    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+  } catch {
+    // already installed (the start script runs the worker in its own process)
+  }
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    db,
+    providers,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  });
+  const running = worker.run();
+  log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker polling');
+  return {
+    async shutdown() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await db.$disconnect();
+      log.info('worker stopped');
+    },
+  };
+}
+
+if (require.main === module) {
+  runWorker().then(
+    (w) => {
+      const stop = () => void w.shutdown().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (err) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}
