@@ -129,5 +129,5 @@ export async function deliverAll(app: FastifyInstance, id: string, extra: (shipm
     for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const) expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type })).statusCode).toBe(200);
     expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type: 'delivered', signedBy: '张三', ...extra(s) })).statusCode).toBe(200);
   }
-  return waitForStatus(app, id, 'delivered');
+  return waitForOrder(app, id, (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation');
 }

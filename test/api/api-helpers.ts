@@ -1,0 +1,98 @@
+// Shared helpers of the API tests (test/api/*.test.ts): problem+json assertions, own SKUs with
+// stock created through the merchant API, and polling helpers over the real engine.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { auth, KEYS } from '../helpers/stack';
+
+type InjectResponse = Awaited<ReturnType<FastifyInstance['inject']>>;
+
+/** A short unique id with a readable prefix, so tests never collide in the shared database. */
+export const uid = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+function bodyOf(res: InjectResponse): any {
+  try {
+    return res.json();
+  } catch {
+    return res.body;
+  }
+}
+
+/**
+ * Asserts an RFC 9457 answer: status, content type, stable `type`, a human detail and, when given,
+ * the per-field `errors[].field` names (each must be present). Returns the parsed problem.
+ */
+export function expectProblem(res: InjectResponse, status: number, type: string, fields?: string[]): any {
+  const body = bodyOf(res);
+  // One assertion with the whole body, so a failure shows what came back.
+  expect({ status: res.statusCode, body }).toMatchObject({ status, body: { type, status } });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(typeof body.detail).toBe('string');
+  expect(body.detail.length).toBeGreaterThan(0);
+  if (fields) {
+    expect(Array.isArray(body.errors)).toBe(true);
+    const named = body.errors.map((e: { field: string }) => e.field);
+    expect(named).toEqual(expect.arrayContaining(fields));
+    for (const e of body.errors) expect(typeof e.message).toBe('string');
+  }
+  return body;
+}
+
+/** Asserts a 2xx JSON answer with the given status, showing the body on failure. */
+export function expectOk(res: InjectResponse, status = 200): any {
+  const body = bodyOf(res);
+  expect({ status: res.statusCode, body }).toMatchObject({ status });
+  return body;
+}
+
+export async function send(
+  app: FastifyInstance,
+  method: 'GET' | 'POST' | 'PUT',
+  url: string,
+  key: string | undefined,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  return app.inject({
+    method,
+    url,
+    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined && typeof payload !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(payload !== undefined ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
+  });
+}
+
+/**
+ * A product of its own (unique SKU) for a merchant, with stock set per warehouse through
+ * PUT /v1/inventory/{sku}: tests that count units never share the demo SKUs' stock.
+ */
+export async function createProduct(
+  app: FastifyInstance,
+  opts: { key?: string; sku?: string; priceAmount?: number; active?: boolean; stock?: Record<string, number> } = {},
+): Promise<string> {
+  const key = opts.key ?? KEYS.merchant;
+  const sku = opts.sku ?? uid('SKU-T').toUpperCase();
+  const created = await send(app, 'POST', '/v1/products', key, { sku, name: `Test product ${sku}`, priceAmount: opts.priceAmount ?? 1000, active: opts.active ?? true });
+  expectOk(created, 201);
+  for (const [warehouseId, onHand] of Object.entries(opts.stock ?? {})) {
+    expectOk(await send(app, 'PUT', `/v1/inventory/${sku}`, key, { warehouseId, onHand }), 200);
+  }
+  return sku;
+}
+
+/** Polls until `done` holds, failing with the last value seen (no fixed sleeps in tests). */
+export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not happen; last: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+}
+
+/** GET /v1/orders with a query (support key unless given), as parsed JSON. */
+export async function listOrders(app: FastifyInstance, query: Record<string, string | number>, key: string = KEYS.support) {
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const res = await send(app, 'GET', `/v1/orders?${qs}`, key);
+  return { res, body: bodyOf(res) };
+}

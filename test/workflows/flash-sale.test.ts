@@ -1,0 +1,39 @@
+import { randomUUID } from 'node:crypto';
+import { createSku, stockOf } from '../helpers/catalog';
+import { orderBody, startStack, submitOrder, waitForOrder, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.stop());
+
+test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cancelled and refunded', async () => {
+  const { app, db } = stack;
+  const sku = await createSku(db, { stock: { 'wh-shanghai': 20, 'wh-beijing': 30 } });
+  const submissions = await Promise.all(
+    Array.from({ length: 200 }, () => submitOrder(app, orderBody({ customer: { id: `flash-${randomUUID()}`, name: '抢购者', phone: '+86 137 0000 0000' }, lines: [{ sku, quantity: 1 }] }))),
+  );
+  expect(submissions.every((s) => s.res.statusCode === 201)).toBe(true);
+
+  const settled = await Promise.all(submissions.map((s) => waitForOrder(app, s.body.id, (o) => ['fulfilling', 'cancelled'].includes(o.status), 120_000)));
+  const won = settled.filter((o) => o.status === 'fulfilling');
+  const lost = settled.filter((o) => o.status === 'cancelled');
+  expect(won).toHaveLength(50);
+  expect(lost).toHaveLength(150);
+
+  // Stock: every unit promised once, nothing negative, nothing left reserved.
+  expect(await stockOf(db, sku)).toEqual({ onHand: 50, reserved: 0, allocated: 50 });
+  const negative = await db.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM inventory WHERE on_hand < 0 OR reserved < 0 OR allocated < 0 OR reserved + allocated > on_hand`;
+  expect(negative[0].n).toBe(0);
+
+  // Money: winners keep their capture; every loser was charged and fully refunded.
+  for (const o of won) expect(o.payments[0]).toMatchObject({ captured: o.totals.total, refunded: 0 });
+  for (const o of lost) {
+    expect(o.cancellation.reason).toMatch(/out of stock/);
+    expect(o.payments[0]).toMatchObject({ captured: o.totals.total, refunded: o.totals.total });
+  }
+  const refunds = await db.refund.aggregate({ where: { orderId: { in: lost.map((o) => o.id) }, status: 'succeeded' }, _sum: { amount: true }, _count: true });
+  expect(refunds._count).toBe(150);
+  expect(refunds._sum.amount).toBe(lost.reduce((t, o) => t + o.totals.total, 0));
+}, 180_000);
