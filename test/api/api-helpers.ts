@@ -55,7 +55,7 @@ export async function send(
   return app.inject({
     method,
     url,
-    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined && typeof payload !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(payload !== undefined ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
   });
 }

@@ -49,6 +49,15 @@ describe('POST /v1/orders body validation', () => {
     await refused('', 400, '/problems/validation-error', ['channel', 'customer', 'shippingAddress', 'lines', 'paymentMethod']);
   });
 
+  test('a body that is not sent as JSON (text/plain) is refused as a problem and changes nothing', async () => {
+    const key = randomUUID();
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(orderBody()), { 'idempotency-key': key, 'content-type': 'text/plain' });
+    // 415 (unsupported media type) or 400 (the text is not an order object): either way a problem.
+    expect([400, 415]).toContain(res.statusCode);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await stack.db.idempotencyRecord.count({ where: { key } })).toBe(0);
+  });
+
   test('a JSON array instead of an object is refused', async () => {
     await refused('[]', 400, '/problems/validation-error');
   });
