@@ -1,4 +1,5 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
 import { auth, deliverAll, KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -41,6 +42,7 @@ describe('cancellation before hand-over is a compensating saga', () => {
     expect(order.shipments[0].status).toBe('cancelled');
     expect(order.payments[0].refunded).toBe(body.totals.total);
     expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
+    recordHistory(`order-${body.id}`, 'order-cancelled-after-booking');
     const courierBooks = await db.simulatorRecord.findMany({ where: { orderId: body.id, kind: { in: ['booking', 'booking_cancel'] } } });
     expect(courierBooks.map((r) => r.kind).sort()).toEqual(['booking', 'booking_cancel']);
     // The courier's late pick-up event cannot revive a cancelled shipment.

@@ -1,4 +1,5 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
 import { orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -24,6 +25,7 @@ test.each(['wechat_pay', 'alipay'] as const)('%s: payment action, signed (duplic
   expect(fulfilling.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total });
   expect(await stockOf(db, sku)).toEqual({ onHand: 3, reserved: 0, allocated: 2 });
   expect((await providerBooks(db, body.id)).captured).toBe(body.totals.total);
+  recordHistory(`order-${body.id}`, `order-${method}-paid-fulfilling`);
 });
 
 test('an unpaid wallet order is cancelled when the payment window ends; its stock is released and the payment closed', async () => {

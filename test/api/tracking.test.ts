@@ -1,0 +1,119 @@
+// SPEC §4: tracking events may arrive late, twice or out of order; a shipment never moves backwards
+// (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once.
+import { randomUUID } from 'node:crypto';
+import type { TrackingEventType } from '../../domain';
+import { auth, KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { createProduct, expectOk } from './api-helpers';
+
+let stack: Stack;
+let sku: string;
+beforeAll(async () => {
+  stack = await startStack();
+  sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 100 } });
+});
+afterAll(() => stack.stop());
+
+/** A fresh card order (quantity 2) whose single shipment is booked. */
+async function bookedShipment() {
+  const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 2 }] }));
+  expectOk(res, 201);
+  const order = await waitForOrder(stack.app, body.id, (o) => o.shipments.length === 1 && Boolean(o.shipments[0].trackingNumber));
+  const s = order.shipments[0];
+  const base = Date.now();
+  const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
+  /** Posts one event; returns its response body. */
+  const send = async (type: TrackingEventType, eventId: string, atSecond: number, extra: Record<string, unknown> = {}) => {
+    const res = await postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type, eventId, occurredAt: at(atSecond), ...extra });
+    return expectOk(res, 200) as { received: boolean; duplicate: boolean };
+  };
+  return { orderId: body.id as string, shipmentId: s.shipmentId as string, send };
+}
+
+/** The shipment's child workflow has ended: every event it accepted has been applied. */
+async function shipmentFinished(shipmentId: string) {
+  return stack.client.workflow.getHandle(shipmentId).result();
+}
+
+async function trackingRows(shipmentId: string) {
+  return stack.db.trackingEvent.findMany({ where: { shipmentId }, orderBy: { occurredAt: 'asc' }, select: { eventId: true, type: true } });
+}
+
+test('duplicated and late events: each accepted event is applied and listed once, in order', async () => {
+  const { orderId, shipmentId, send } = await bookedShipment();
+  const [a, b, c, d, e, f, g] = Array.from({ length: 7 }, () => randomUUID());
+
+  expect(await send('picked_up', a, 1)).toEqual({ received: true, duplicate: false });
+  expect(await send('picked_up', a, 1)).toEqual({ received: true, duplicate: true });
+  expect(await send('in_transit', b, 2)).toEqual({ received: true, duplicate: false });
+  expect(await send('in_transit', b, 2)).toEqual({ received: true, duplicate: true });
+  // A late pick-up scan under a new id: acknowledged, but the shipment is already in transit.
+  expect(await send('picked_up', c, 1.5)).toEqual({ received: true, duplicate: false });
+  expect(await send('out_for_delivery', d, 3)).toEqual({ received: true, duplicate: false });
+  expect(await send('delivered', e, 4, { signedBy: '张三' })).toEqual({ received: true, duplicate: false });
+  expect(await send('delivered', e, 4, { signedBy: '张三' })).toEqual({ received: true, duplicate: true });
+  // Stragglers after delivery, with new ids.
+  expect(await send('in_transit', f, 2.5)).toMatchObject({ received: true });
+  expect(await send('delivered', g, 5, { signedBy: '李四' })).toMatchObject({ received: true });
+
+  expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
+  const order = await waitForOrder(stack.app, orderId, (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 4);
+  expect(order.shipments[0].status).toBe('delivered');
+  expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([
+    [a, 'picked_up'],
+    [b, 'in_transit'],
+    [d, 'out_for_delivery'],
+    [e, 'delivered'],
+  ]);
+  expect(order.shipments[0].tracking[3].signedBy).toBe('张三');
+  // Delivered once, not once per delivered event.
+  expect(order.lines[0].ledger).toMatchObject({ ordered: 2, allocated: 2, shipped: 2, delivered: 2 });
+  expect(await trackingRows(shipmentId)).toHaveLength(4);
+  expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).status).toBe('delivered');
+  // Each event id was recorded once.
+  const ids = [a, b, c, d, e, f, g];
+  expect(await stack.db.webhookEvent.count({ where: { eventId: { in: ids } } })).toBe(ids.length);
+});
+
+test('delivered first, then a late in_transit and picked_up: the shipment stays delivered and the order reaches delivered', async () => {
+  const { orderId, shipmentId, send } = await bookedShipment();
+  const delivered = randomUUID();
+  expect(await send('delivered', delivered, 10, { signedBy: '张三' })).toEqual({ received: true, duplicate: false });
+  expect(await send('in_transit', randomUUID(), 5)).toEqual({ received: true, duplicate: false });
+  expect(await send('picked_up', randomUUID(), 2)).toEqual({ received: true, duplicate: false });
+  // Even a late event carrying a *newer* timestamp does not move a delivered shipment.
+  expect(await send('out_for_delivery', randomUUID(), 20)).toEqual({ received: true, duplicate: false });
+
+  expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
+  const order = await waitForStatus(stack.app, orderId, 'delivered');
+  expect(order.shipments[0].status).toBe('delivered');
+  expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([[delivered, 'delivered']]);
+  expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
+  expect(order.pendingDecision).toMatchObject({ awaiting: 'receipt_confirmation' });
+  expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).status).toBe('delivered');
+
+  // The order completes normally; a straggler after completion is acknowledged and changes nothing.
+  expectOk(await stack.app.inject({ method: 'POST', url: `/v1/orders/${orderId}/confirm-receipt`, headers: auth(KEYS.platform) }));
+  await waitForStatus(stack.app, orderId, 'completed');
+  expect(await send('returned_to_sender', randomUUID(), 30)).toEqual({ received: true, duplicate: false });
+  const done = await waitForOrder(stack.app, orderId, () => true);
+  expect(done).toMatchObject({ status: 'completed', shipments: [expect.objectContaining({ status: 'delivered' })] });
+  expect(done.lines[0].ledger).toMatchObject({ delivered: 2, refunded: 0 });
+  expect(await trackingRows(shipmentId)).toEqual([{ eventId: delivered, type: 'delivered' }]);
+});
+
+test('a failed attempt, a stale failure and a re-attempt: only newer events advance', async () => {
+  const { orderId, shipmentId, send } = await bookedShipment();
+  const [p, o1, f1, stale, o2, dl] = Array.from({ length: 6 }, () => randomUUID());
+  await send('picked_up', p, 1);
+  await send('out_for_delivery', o1, 2);
+  await send('delivery_failed', f1, 3);
+  // A failure scan older than the last accepted event is ignored.
+  await send('delivery_failed', stale, 2.5);
+  await send('out_for_delivery', o2, 4);
+  await send('delivered', dl, 5, { signedBy: '张三' });
+
+  expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
+  const order = await waitForOrder(stack.app, orderId, (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 5);
+  expect(order.shipments[0].tracking.map((t: { eventId: string }) => t.eventId)).toEqual([p, o1, f1, o2, dl]);
+  expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
+});
