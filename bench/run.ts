@@ -19,7 +19,8 @@
  *   BENCH_RATE                 target orders started per second (default 25)
  *   BENCH_DURATION_SECONDS     measurement window (default 60)
  *   BENCH_CONCURRENCY          max lifecycles in flight; arrivals beyond it are skipped (default 500)
- *   BENCH_POLL_MS              GET polling interval per order (default 150)
+ *   BENCH_POLL_MS              first GET polling interval per order and stage (default 150)
+ *   BENCH_POLL_MAX_MS          polling backs off ×1.5 up to this (default 1000; = BENCH_POLL_MS for fixed)
  *   BENCH_DRAIN_SECONDS        how long to wait for in-flight orders after the window (default 60)
  *   BENCH_WECHAT_SHARE         share of orders paid by WeChat Pay (default 0.1)
  *   BENCH_WARMUP               lifecycles run one by one before the window, not counted (default 3)
@@ -84,6 +85,7 @@ const opts = {
   durationSeconds: num('BENCH_DURATION_SECONDS', 60, 1),
   concurrency: Math.floor(num('BENCH_CONCURRENCY', 500, 1)),
   pollMs: num('BENCH_POLL_MS', 150, 10),
+  pollMaxMs: num('BENCH_POLL_MAX_MS', 1000, 10),
   drainSeconds: num('BENCH_DRAIN_SECONDS', 60, 0),
   wechatShare: Math.min(1, num('BENCH_WECHAT_SHARE', 0.1, 0)),
   warmup: Math.floor(num('BENCH_WARMUP', 3, 0)),
@@ -193,6 +195,9 @@ interface Sample {
   t: number; // seconds since the window started (negative before)
   phase: 'setup' | 'warmup' | 'window' | 'drain' | 'after';
   rssMb: { worker?: number; api?: number };
+  load?: Record<string, number>;
+  /** CPU ticks of every process outside the stack (other users of the machine), by pid. */
+  others: Map<number, { comm: string; ticks: number }>;
   ticks: Record<Group, number> & { systemBusy: number; systemTotal: number };
 }
 
@@ -215,7 +220,10 @@ class Sampler {
   phase: Sample['phase'] = 'setup';
   windowStart = 0;
 
-  constructor(private readonly roots: () => Partial<Record<'temporal' | 'worker' | 'api', number>>) {}
+  constructor(
+    private readonly roots: () => Partial<Record<'temporal' | 'worker' | 'api', number>>,
+    private readonly load: () => Record<string, number> | undefined,
+  ) {}
 
   start() {
     this.sample();
@@ -253,10 +261,15 @@ class Sampler {
       mem.treePeakMb = Math.max(mem.treePeakMb, mem.treeEndMb);
       rssMb[name] = mem.endMb;
     }
+    const mine = new Set([...trees.temporal, ...trees.worker, ...trees.api, ...postgres, process.pid, process.ppid]);
+    const others = new Map<number, { comm: string; ticks: number }>();
+    for (const p of procs.values()) if (!mine.has(p.pid) && p.ticks > 0) others.set(p.pid, { comm: p.comm, ticks: p.ticks });
     this.samples.push({
       t: this.windowStart ? round((performance.now() - this.windowStart) / 1000) : 0,
       phase: this.phase,
       rssMb,
+      load: this.load(),
+      others,
       ticks: {
         temporal: groupTicks(trees.temporal),
         worker: groupTicks(trees.worker),
@@ -282,7 +295,12 @@ class Sampler {
     const groups = { temporal: use('temporal'), worker: use('worker'), api: use('api'), bench: use('bench'), postgres: use('postgres') };
     const systemBusy = use('systemBusy');
     const known = Object.values(groups).reduce((t, v) => t + v, 0);
-    return { seconds: round(seconds), cores, coresUsed: { ...groups, other: round(Math.max(0, systemBusy - known), 2), systemBusy } };
+    const topOthers = [...b.others.entries()]
+      .map(([pid, p]) => ({ pid, comm: p.comm, cores: round((p.ticks - (a.others.get(pid)?.ticks ?? 0)) / CLK_TCK / seconds, 2) }))
+      .filter((p) => p.cores >= 0.02)
+      .sort((x, y) => y.cores - x.cores)
+      .slice(0, 5);
+    return { seconds: round(seconds), cores, coresUsed: { ...groups, other: round(Math.max(0, systemBusy - known), 2), systemBusy }, topOthers };
   }
 }
 
@@ -546,19 +564,24 @@ interface OrderRun {
   method: 'card' | 'wechat_pay';
   startedAt: number;
   orderId?: string;
-  submittedAt?: number;
+  /** performance.now() when each stage ended: submitted, paid (wechat), tracking, webhooks, delivered, completed. */
+  marks: Partial<Record<Mark, number>>;
   completedAt?: number;
   lastStatus?: string;
   failure?: string;
   shipments?: number;
   stage: string;
+  gets: number;
 }
+type Mark = 'submitted' | 'paid' | 'tracking' | 'webhooks' | 'delivered' | 'completed';
 
 class HttpError extends Error {
   constructor(readonly kind: Kind, readonly status: number, readonly body: string) {
     super(`${kind} → ${status || 'network error'} ${body.slice(0, 300)}`);
   }
 }
+
+const retryable = (err: unknown) => err instanceof HttpError && (err.status >= 500 || err.status === 0);
 
 class Driver {
   readonly runs: OrderRun[] = [];
@@ -596,21 +619,39 @@ class Driver {
     return text ? JSON.parse(text) : undefined;
   }
 
-  private get(orderId: string) {
-    return this.request('get', 'GET', `/v1/orders/${orderId}`, { authorization: `Bearer ${KEYS.support}` });
+  /**
+   * Retries 5xx and failed requests a few times with backoff, as couriers, payment providers and a
+   * careful client do (each failure is still counted in errorsByStatus). Only for idempotent calls.
+   */
+  private async withRetry<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (i >= attempts || !retryable(err) || this.aborted) throw err;
+        await sleep(200 * 2 ** (i - 1));
+      }
+    }
   }
 
-  /** Polls the order until `done`; a cancelled or rejected order ends the lifecycle. Early 404s are retried. */
+  /**
+   * Polls the order until `done`: the first GET after opts.pollMs, then backing off ×1.5 up to
+   * opts.pollMaxMs, so waiting orders do not flood the API. A cancelled or rejected order ends the
+   * lifecycle; 404 (projection not written yet) and 5xx are retried (and counted).
+   */
   private async pollUntil(run: OrderRun, stage: string, done: (o: any) => boolean): Promise<any> {
     run.stage = stage;
+    let interval = opts.pollMs;
     for (;;) {
       if (this.aborted) throw new Error('aborted');
-      await sleep(opts.pollMs * (0.8 + Math.random() * 0.4));
+      await sleep(interval * (0.9 + Math.random() * 0.2));
+      interval = Math.min(opts.pollMaxMs, interval * 1.5);
       let order: any;
       try {
-        order = await this.get(run.orderId!);
+        run.gets += 1;
+        order = await this.request('get', 'GET', `/v1/orders/${run.orderId}`, { authorization: `Bearer ${KEYS.support}` });
       } catch (err) {
-        if (err instanceof HttpError && (err.status === 404 || err.status >= 500 || err.status === 0)) continue; // keep trying; counted as errors
+        if (err instanceof HttpError && (err.status === 404 || retryable(err))) continue;
         throw err;
       }
       run.lastStatus = order.status;
@@ -619,9 +660,10 @@ class Driver {
     }
   }
 
-  private async postSigned(kind: Kind, url: string, secret: string, payload: object) {
+  /** A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do. */
+  private postSigned(kind: Kind, url: string, secret: string, payload: object) {
     const raw = JSON.stringify(payload);
-    return this.request(kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw);
+    return this.withRetry(() => this.request(kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw));
   }
 
   orderBody(method: OrderRun['method']) {
@@ -641,16 +683,16 @@ class Driver {
   }
 
   async lifecycle(run: OrderRun): Promise<void> {
+    const mark = (m: Mark) => (run.marks[m] = performance.now());
     run.stage = 'submit';
     const body = JSON.stringify(this.orderBody(run.method));
-    const created = await this.request('submit', 'POST', '/v1/orders', {
-      'content-type': 'application/json',
-      authorization: `Bearer ${KEYS.platform}`,
-      'idempotency-key': randomUUID(),
-    }, body);
+    const idempotencyKey = randomUUID(); // a retry after a 5xx reuses it: the same order, never a second one
+    const created = await this.withRetry(() =>
+      this.request('submit', 'POST', '/v1/orders', { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}`, 'idempotency-key': idempotencyKey }, body),
+    );
     run.orderId = created.id;
-    run.submittedAt = performance.now();
     run.lastStatus = created.status;
+    mark('submitted');
 
     if (run.method === 'wechat_pay') {
       const awaiting = await this.pollUntil(run, 'awaiting payment', (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending');
@@ -664,9 +706,11 @@ class Driver {
         currency: awaiting.totals.currency,
         occurredAt: new Date().toISOString(),
       });
+      mark('paid');
     }
 
     const booked = await this.pollUntil(run, 'tracking numbers', (o) => o.shipments?.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+    mark('tracking');
     run.shipments = booked.shipments.length;
     run.stage = 'courier webhooks';
     await Promise.all(
@@ -683,23 +727,29 @@ class Driver {
         }
       }),
     );
+    mark('webhooks');
 
     await this.pollUntil(run, 'delivered', (o) => o.status === 'delivered' || o.status === 'completed');
+    mark('delivered');
     run.stage = 'confirm';
-    const confirmed = await this.request('confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, {
-      'content-type': 'application/json',
-      authorization: `Bearer ${KEYS.platform}`,
-      'idempotency-key': randomUUID(),
-    }, '{}');
-    run.lastStatus = confirmed?.status;
+    let confirmed: any;
+    try {
+      confirmed = await this.withRetry(() =>
+        this.request('confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` }, '{}'),
+      );
+    } catch (err) {
+      // 409 after a retried confirm: the first attempt may have gone through; the GET below decides.
+      if (!(err instanceof HttpError && err.status === 409)) throw err;
+    }
+    run.lastStatus = confirmed?.status ?? run.lastStatus;
     if (confirmed?.status !== 'completed') await this.pollUntil(run, 'completed', (o) => o.status === 'completed');
     run.lastStatus = 'completed';
     run.stage = 'done';
-    run.completedAt = performance.now();
+    run.completedAt = mark('completed');
   }
 
   launch(n: number): OrderRun {
-    const run: OrderRun = { n, method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start' };
+    const run: OrderRun = { n, method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start', marks: {}, gets: 0 };
     this.runs.push(run);
     this.inFlight += 1;
     this.lifecycle(run)
@@ -711,6 +761,20 @@ class Driver {
       });
     return run;
   }
+}
+
+/** How long each part of the lifecycle took, over completed orders (ms). */
+function stageDurations(runs: OrderRun[]) {
+  const between = (from: (r: OrderRun) => number | undefined, to: (r: OrderRun) => number | undefined) =>
+    summary(runs.map((r) => (from(r) !== undefined && to(r) !== undefined ? to(r)! - from(r)! : NaN)).filter((v) => !Number.isNaN(v)));
+  return {
+    submit: between((r) => r.startedAt, (r) => r.marks.submitted),
+    wechatSubmittedToPaid: between((r) => r.marks.submitted, (r) => r.marks.paid),
+    toTrackingNumbers: between((r) => r.marks.paid ?? r.marks.submitted, (r) => r.marks.tracking),
+    courierWebhooks: between((r) => r.marks.tracking, (r) => r.marks.webhooks),
+    webhooksToDelivered: between((r) => r.marks.webhooks, (r) => r.marks.delivered),
+    confirmToCompleted: between((r) => r.marks.delivered, (r) => r.marks.completed),
+  };
 }
 
 // ── History size, read with the Temporal client ─────────────────────────────────────────────────
@@ -792,8 +856,18 @@ async function main(): Promise<number> {
   mkdirSync(resultsDir, { recursive: true });
   const id = stamp();
   const stack = new Stack(path.join(resultsDir, id));
-  const sampler = new Sampler(() => ({ temporal: stack.child('temporal')?.proc.pid, worker: stack.child('worker')?.proc.pid, api: stack.child('api')?.proc.pid }));
   let driver: Driver | undefined;
+  const sampler = new Sampler(
+    () => ({ temporal: stack.child('temporal')?.proc.pid, worker: stack.child('worker')?.proc.pid, api: stack.child('api')?.proc.pid }),
+    () =>
+      driver && {
+        started: driver.runs.length,
+        completed: driver.runs.filter((r) => r.completedAt).length,
+        inFlight: driver.inFlight,
+        gets: driver.metrics.latency.get.length,
+        submits: driver.metrics.latency.submit.length,
+      },
+  );
 
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -975,7 +1049,8 @@ async function main(): Promise<number> {
       historyEvents: histories,
       memoryMb: sampler.memory,
       cpu: { window: sampler.cpu(['window']), drain: sampler.cpu(['drain']), setup: sampler.cpu(['setup']) },
-      timeline: sampler.samples.filter((s) => s.phase === 'window' || s.phase === 'drain').map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb })),
+      stagesMs: stageDurations(completed),
+      timeline: sampler.samples.filter((s) => s.phase === 'window' || s.phase === 'drain').map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb, ...s.load })),
       logs: Object.fromEntries(stack.children.map((c) => [c.name, path.relative(ROOT, c.logFile)])),
       childExits: Object.fromEntries(stack.children.filter((c) => c.exited).map((c) => [c.name, c.exited])),
     };
@@ -1016,7 +1091,10 @@ function printReport(r: any, file: string) {
     `history events    ${r.historyEvents ? (r.historyEvents.error ? `error: ${r.historyEvents.error}` : `order workflow mean ${r.historyEvents.orderWorkflow.mean} (min ${r.historyEvents.orderWorkflow.min}, max ${r.historyEvents.orderWorkflow.max}, n=${r.historyEvents.orderWorkflow.sampled}); shipment-<id>-1 mean ${r.historyEvents.shipmentWorkflow.mean} (n=${r.historyEvents.shipmentWorkflow.sampled})`) : 'n/a'}`,
     `worker RSS        ${mem(r.memoryMb.worker)}`,
     `API RSS           ${mem(r.memoryMb.api)}`,
+    `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
+      `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
     cpu ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})` : 'CPU               n/a',
+    ...(r.cpu.window?.topOthers?.length ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`] : []),
     `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` ${JSON.stringify(r.orders.lostByStatusAndStage)}` : ''}`,
     `errors by status  ${Object.keys(r.errorsByStatus).length ? JSON.stringify(r.errorsByStatus) : 'none'}   (5xx: ${r.serverErrors})`,
     ...(Object.keys(r.orders.failures).length ? [`failures          ${JSON.stringify(r.orders.failures)}`] : []),

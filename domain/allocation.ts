@@ -48,7 +48,7 @@ export const fewestShipmentsThenNearest: AllocationStrategy = (needs, stock, pro
     // A warehouse that can serve the whole line beats splitting it.
     const whole = ranked.find((w) => (left.get(`${need.sku}@${w}`) ?? 0) >= need.quantity);
     let missing = need.quantity;
-    for (const w of whole ? [whole] : ranked) {
+    for (const w of whole ? [whole] : fewestCovering(ranked, (w) => left.get(`${need.sku}@${w}`) ?? 0, need.quantity)) {
       const key = `${need.sku}@${w}`;
       const take = Math.min(missing, left.get(key) ?? 0);
       if (take <= 0) continue;
@@ -61,3 +61,15 @@ export const fewestShipmentsThenNearest: AllocationStrategy = (needs, stock, pro
   }
   return { pieces, short };
 };
+
+/** The fewest warehouses that together cover `quantity` (fullest first), kept in rank order. */
+function fewestCovering(ranked: string[], available: (w: string) => number, quantity: number): string[] {
+  const chosen = new Set<string>();
+  let covered = 0;
+  for (const w of [...ranked].sort((a, b) => available(b) - available(a))) {
+    if (covered >= quantity || available(w) <= 0) break;
+    chosen.add(w);
+    covered += available(w);
+  }
+  return ranked.filter((w) => chosen.has(w));
+}

@@ -3,13 +3,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
 import {
   orderStatuses,
+  policyOverridesSchema,
   priceOrder,
   resolvePolicy,
   submitOrderSchema,
   type CatalogEntry,
   type OrderInput,
   type OrderState,
-  type PolicyOverrides,
   type SubmitOrderRequest,
 } from '../../domain';
 import { cancelOrder, confirmReceipt, extendReceipt, orderWorkflowId } from '../../workflows/definitions';
@@ -82,7 +82,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       paymentMethod: body.paymentMethod,
       cardToken: body.card?.token,
       note: body.note,
-      policy: resolvePolicy(merchant.policy as PolicyOverrides, body.policy),
+      policy: resolvePolicy(policyOverridesSchema.parse(merchant.policy), body.policy),
       submittedAt: new Date().toISOString(),
     };
   }

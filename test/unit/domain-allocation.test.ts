@@ -232,3 +232,14 @@ describe('fewestShipmentsThenNearest', () => {
     });
   });
 });
+
+test('a line too large for any one warehouse splits over the fewest warehouses', () => {
+  const stock = [
+    { sku: 'A', warehouseId: 'w-a', province: '上海', available: 1 },
+    { sku: 'A', warehouseId: 'w-b', province: '北京', available: 1 },
+    { sku: 'A', warehouseId: 'w-c', province: '广东', available: 9 },
+  ];
+  const plan = fewestShipmentsThenNearest([{ lineNo: 1, sku: 'A', quantity: 10 }], stock, '上海');
+  expect(plan.short).toEqual([]);
+  expect(plan.pieces.map((p) => [p.warehouseId, p.quantity])).toEqual([['w-a', 1], ['w-c', 9]]); // two warehouses, the nearer first
+});
