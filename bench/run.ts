@@ -32,6 +32,9 @@
  *   BENCH_DYNAMIC_CONFIG       extra dev-server dynamic config, comma separated KEY=JSON pairs
  *   BENCH_SQLITE_PRAGMAS       dev-server SQLite pragmas, comma separated PRAGMA=VALUE pairs
  *   WORKER_MAX_CONCURRENT_*    passed through to the worker (config/index.ts)
+ *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
+ *                              node flags for the worker / API (then run as `node <flags> --import tsx <script>`),
+ *                              e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where their CPU goes
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -318,6 +321,7 @@ class Stack {
   readonly children: Child[] = [];
   readonly cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
   temporalAddress = '';
+  temporalMetricsPort = 0;
   databaseUrl = '';
   apiUrl = '';
   taskQueue = `bench-${randomUUID().slice(0, 8)}`;
@@ -406,7 +410,8 @@ async function startTemporal(stack: Stack): Promise<void> {
     ...['frontend.persistenceNamespaceMaxQPS', 'history.persistenceNamespaceMaxQPS', 'matching.persistenceNamespaceMaxQPS'].map((k) => `${k}=${limit}`),
     ...opts.dynamicConfig,
   ];
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(stack.tmp, 'temporal.db'), '--log-level', 'warn'];
+  stack.temporalMetricsPort = await freePort();
+  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--metrics-port', String(stack.temporalMetricsPort), '--db-filename', path.join(stack.tmp, 'temporal.db'), '--log-level', 'warn'];
   for (const d of dynamic) args.push('--dynamic-config-value', d);
   for (const p of opts.sqlitePragmas) args.push('--sqlite-pragma', p);
   stack.spawnChild('temporal', cli, args, process.env);
@@ -430,6 +435,43 @@ async function startTemporal(stack: Stack): Promise<void> {
       await sleep(250);
     }
   }
+}
+
+/** Sums and counts of the dev server's latency histograms, by metric and operation (seconds). */
+type TemporalMetrics = Map<string, { sum: number; count: number }>;
+
+async function scrapeTemporalMetrics(port: number): Promise<TemporalMetrics | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const out: TemporalMetrics = new Map();
+    for (const line of text.split('\n')) {
+      const m = /^([a-z_]+)_(sum|count)(?:\{([^}]*)\})? ([0-9.eE+-]+)$/.exec(line);
+      if (!m) continue;
+      const op = /operation="([^"]*)"/.exec(m[3] ?? '')?.[1] ?? '';
+      const key = `${m[1]} ${op}`.trim();
+      const entry = out.get(key) ?? { sum: 0, count: 0 };
+      entry[m[2] as 'sum' | 'count'] += Number(m[4]);
+      out.set(key, entry);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the dev server spent its time between two scrapes: the histograms with the largest total. */
+function temporalHotspots(a: TemporalMetrics | undefined, b: TemporalMetrics | undefined, seconds: number, top = 20) {
+  if (!a || !b) return undefined;
+  return [...b.entries()]
+    .map(([key, v]) => {
+      const before = a.get(key) ?? { sum: 0, count: 0 };
+      const count = v.count - before.count;
+      const sum = v.sum - before.sum;
+      return { metric: key, perSecond: round(count / seconds, 1), meanMs: count ? round((sum / count) * 1000, 2) : 0, totalSeconds: round(sum, 2) };
+    })
+    .filter((x) => x.perSecond > 0 && /latency|duration/.test(x.metric) && !/_nouserlatency|_userlatency|_attempt/.test(x.metric))
+    .sort((x, y) => y.totalSeconds - x.totalSeconds)
+    .slice(0, top);
 }
 
 async function createDatabase(stack: Stack): Promise<void> {
@@ -496,8 +538,13 @@ async function startEngine(stack: Stack): Promise<void> {
     DB_POOL_SIZE: String(opts.dbPoolSize),
   });
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-  stack.spawnChild('worker', tsx, ['workers/main.ts'], base);
-  stack.spawnChild('api', tsx, ['api/main.ts'], base);
+  // With node flags (profiling), node runs tsx's loader itself: `node <flags> --import tsx <script>`.
+  const launch = (name: string, script: string, nodeArgs: string | undefined) =>
+    nodeArgs
+      ? stack.spawnChild(name, process.execPath, [...nodeArgs.split(/\s+/).filter(Boolean), '--import', 'tsx', script], base)
+      : stack.spawnChild(name, tsx, [script], base);
+  launch('worker', 'workers/main.ts', env.BENCH_WORKER_NODE_ARGS);
+  launch('api', 'api/main.ts', env.BENCH_API_NODE_ARGS);
 
   const deadline = Date.now() + 180_000;
   let apiReady = false;
@@ -572,6 +619,8 @@ interface OrderRun {
   shipments?: number;
   stage: string;
   gets: number;
+  /** `<kind> <status>` of every 5xx this order's requests got. */
+  serverErrors: string[];
 }
 type Mark = 'submitted' | 'paid' | 'tracking' | 'webhooks' | 'delivered' | 'completed';
 
@@ -598,7 +647,7 @@ class Driver {
     this.abort.abort();
   }
 
-  private async request(kind: Kind, method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<any> {
+  private async request(run: OrderRun, kind: Kind, method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<any> {
     const t0 = performance.now();
     let status = 0;
     let text = '';
@@ -615,6 +664,7 @@ class Driver {
       this.metrics.latency[kind].push(ms);
       if (status < 200 || status >= 300) this.metrics.error(kind, status);
     }
+    if (status >= 500) run.serverErrors.push(`${kind} ${status}`);
     if (status < 200 || status >= 300) throw new HttpError(kind, status, text);
     return text ? JSON.parse(text) : undefined;
   }
@@ -649,7 +699,7 @@ class Driver {
       let order: any;
       try {
         run.gets += 1;
-        order = await this.request('get', 'GET', `/v1/orders/${run.orderId}`, { authorization: `Bearer ${KEYS.support}` });
+        order = await this.request(run, 'get', 'GET', `/v1/orders/${run.orderId}`, { authorization: `Bearer ${KEYS.support}` });
       } catch (err) {
         if (err instanceof HttpError && (err.status === 404 || retryable(err))) continue;
         throw err;
@@ -661,9 +711,9 @@ class Driver {
   }
 
   /** A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do. */
-  private postSigned(kind: Kind, url: string, secret: string, payload: object) {
+  private postSigned(run: OrderRun, kind: Kind, url: string, secret: string, payload: object) {
     const raw = JSON.stringify(payload);
-    return this.withRetry(() => this.request(kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw));
+    return this.withRetry(() => this.request(run, kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw));
   }
 
   orderBody(method: OrderRun['method']) {
@@ -688,7 +738,7 @@ class Driver {
     const body = JSON.stringify(this.orderBody(run.method));
     const idempotencyKey = randomUUID(); // a retry after a 5xx reuses it: the same order, never a second one
     const created = await this.withRetry(() =>
-      this.request('submit', 'POST', '/v1/orders', { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}`, 'idempotency-key': idempotencyKey }, body),
+      this.request(run, 'submit', 'POST', '/v1/orders', { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}`, 'idempotency-key': idempotencyKey }, body),
     );
     run.orderId = created.id;
     run.lastStatus = created.status;
@@ -697,7 +747,7 @@ class Driver {
     if (run.method === 'wechat_pay') {
       const awaiting = await this.pollUntil(run, 'awaiting payment', (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending');
       run.stage = 'payment webhook';
-      await this.postSigned('paymentWebhook', '/v1/webhooks/payments/wechat_pay', webhookSecret('wechat_pay'), {
+      await this.postSigned(run, 'paymentWebhook', '/v1/webhooks/payments/wechat_pay', webhookSecret('wechat_pay'), {
         eventId: `evt_bench_${randomUUID()}`,
         type: 'payment.succeeded',
         paymentId: awaiting.payments[0].paymentId,
@@ -716,7 +766,7 @@ class Driver {
     await Promise.all(
       booked.shipments.map(async (s: any) => {
         for (const type of TRACKING_STEPS) {
-          await this.postSigned('logisticsWebhook', `/v1/webhooks/logistics/${s.courier}`, webhookSecret(s.courier), {
+          await this.postSigned(run, 'logisticsWebhook', `/v1/webhooks/logistics/${s.courier}`, webhookSecret(s.courier), {
             eventId: `trk_bench_${randomUUID()}`,
             trackingNumber: s.trackingNumber,
             type,
@@ -735,7 +785,7 @@ class Driver {
     let confirmed: any;
     try {
       confirmed = await this.withRetry(() =>
-        this.request('confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` }, '{}'),
+        this.request(run, 'confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` }, '{}'),
       );
     } catch (err) {
       // 409 after a retried confirm: the first attempt may have gone through; the GET below decides.
@@ -749,7 +799,7 @@ class Driver {
   }
 
   launch(n: number): OrderRun {
-    const run: OrderRun = { n, method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start', marks: {}, gets: 0 };
+    const run: OrderRun = { n, method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start', marks: {}, gets: 0, serverErrors: [] };
     this.runs.push(run);
     this.inFlight += 1;
     this.lifecycle(run)
@@ -775,6 +825,11 @@ function stageDurations(runs: OrderRun[]) {
     webhooksToDelivered: between((r) => r.marks.webhooks, (r) => r.marks.delivered),
     confirmToCompleted: between((r) => r.marks.delivered, (r) => r.marks.completed),
   };
+}
+
+function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number) {
+  if (!cpu || completed === 0) return undefined;
+  return Object.fromEntries(Object.entries(cpu.coresUsed).map(([k, cores]) => [k, round((cores * cpu.seconds * 1000) / completed, 1)]));
 }
 
 // ── History size, read with the Temporal client ─────────────────────────────────────────────────
@@ -919,6 +974,7 @@ async function main(): Promise<number> {
     d.runs.length = 0;
 
     // The window: open-loop arrivals at the target rate, bounded in flight.
+    const metricsBefore = await scrapeTemporalMetrics(stack.temporalMetricsPort);
     d.metrics.recording = true;
     const windowStart = performance.now();
     sampler.windowStart = windowStart;
@@ -947,6 +1003,7 @@ async function main(): Promise<number> {
     const windowEnd = performance.now();
     const windowSeconds = (windowEnd - windowStart) / 1000;
     sampler.sample();
+    const metricsAfter = await scrapeTemporalMetrics(stack.temporalMetricsPort);
     sampler.phase = 'drain';
 
     // Drain: in-flight orders may finish; after that they count as lost.
@@ -989,6 +1046,11 @@ async function main(): Promise<number> {
     const histories = sample.length ? await historySizes(stack.temporalAddress, sample).catch((err) => ({ error: (err as Error).message })) : undefined;
     const diagnosis = notCompleted.length
       ? await diagnose(stack.temporalAddress, notCompleted.filter((r) => r.orderId).slice(0, 5).map((r) => r.orderId!)).catch((err) => ({ error: (err as Error).message }))
+      : undefined;
+    // Orders that got a 5xx (even if a retry then went through): what Temporal recorded for them.
+    const with5xx = runs.filter((r) => r.orderId && r.serverErrors.length);
+    const serverErrorDiagnosis = with5xx.length
+      ? await diagnose(stack.temporalAddress, with5xx.slice(0, 5).map((r) => r.orderId!)).catch((err) => ({ error: (err as Error).message }))
       : undefined;
     sampler.stop();
 
@@ -1036,6 +1098,12 @@ async function main(): Promise<number> {
       },
       errorsByStatus: Object.fromEntries([...m.errors.entries()].sort()),
       serverErrors: m.serverErrors,
+      serverErrorOrders: {
+        count: with5xx.length,
+        completedAnyway: with5xx.filter((r) => r.completedAt).length,
+        examples: with5xx.slice(0, 5).map((r) => ({ orderId: r.orderId, errors: r.serverErrors, completed: Boolean(r.completedAt) })),
+        temporalDiagnosis: serverErrorDiagnosis,
+      },
       orders: {
         lost: notCompleted.length,
         stuck: stuck.length,
@@ -1047,13 +1115,25 @@ async function main(): Promise<number> {
         temporalDiagnosis: diagnosis,
       },
       historyEvents: histories,
+      temporalServerHotspotsInWindow: temporalHotspots(metricsBefore, metricsAfter, windowSeconds),
       memoryMb: sampler.memory,
-      cpu: { window: sampler.cpu(['window']), drain: sampler.cpu(['drain']), setup: sampler.cpu(['setup']) },
+      cpu: {
+        window: sampler.cpu(['window']),
+        drain: sampler.cpu(['drain']),
+        setup: sampler.cpu(['setup']),
+        /** CPU milliseconds per completed lifecycle, over the window and the drain (GET polling included). */
+        perCompletedLifecycleMs: perLifecycle(sampler.cpu(['window', 'drain']), completed.length),
+      },
       stagesMs: stageDurations(completed),
       timeline: sampler.samples.filter((s) => s.phase === 'window' || s.phase === 'drain').map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb, ...s.load })),
       logs: Object.fromEntries(stack.children.map((c) => [c.name, path.relative(ROOT, c.logFile)])),
       childExits: Object.fromEntries(stack.children.filter((c) => c.exited).map((c) => [c.name, c.exited])),
     };
+    const other = report.cpu.window?.coresUsed.other ?? 0;
+    (report as Record<string, unknown>).warnings = [
+      ...(other > 0.2 ? [`processes outside the stack used ${other} of ${os.cpus().length} cores during the window (see cpu.window.topOthers): the figures understate the engine`] : []),
+      ...(d.skipped ? [`${d.skipped} arrivals were skipped at the in-flight cap of ${opts.concurrency}`] : []),
+    ];
     const file = path.join(resultsDir, `${id}.json`);
     writeFileSync(file, JSON.stringify(report, null, 2));
     printReport(report, path.relative(ROOT, file));
@@ -1094,11 +1174,13 @@ function printReport(r: any, file: string) {
     `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
       `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
     cpu ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})` : 'CPU               n/a',
+    ...(r.cpu.perCompletedLifecycleMs ? [`CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs).map(([k, v]) => `${k} ${v}`).join('  ')}  (window + drain)`] : []),
     ...(r.cpu.window?.topOthers?.length ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`] : []),
     `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` ${JSON.stringify(r.orders.lostByStatusAndStage)}` : ''}`,
     `errors by status  ${Object.keys(r.errorsByStatus).length ? JSON.stringify(r.errorsByStatus) : 'none'}   (5xx: ${r.serverErrors})`,
     ...(Object.keys(r.orders.failures).length ? [`failures          ${JSON.stringify(r.orders.failures)}`] : []),
     ...(Object.keys(r.childExits).length ? [`child exits       ${JSON.stringify(r.childExits)}`] : []),
+    ...(r.warnings ?? []).map((w: string) => `WARNING           ${w}`),
     `report            ${file}`,
     '═══════════════════════════════════════════════════════════════════════════════',
     '',

@@ -12,6 +12,7 @@ export const db = proxyLocalActivities<Activities>({
 });
 
 export const providers = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  // Long enough for a slow provider; short enough that a call lost with a crashed worker is retried soon.
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FAILURE.paymentDeclined] },
 });

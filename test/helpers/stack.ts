@@ -31,6 +31,8 @@ export interface Stack {
   client: Client;
   providers: SimulatedProviders;
   taskQueue: string;
+  /** Starts this file's in-process worker (already running unless startStack({ worker: false })). */
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export interface Stack {
  * The real engine for one test file: its own task queue and worker on the run's Temporal dev server,
  * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const databaseUrl = process.env.TEST_DATABASE_URL!;
   const taskQueue = `test-${randomUUID()}`;
@@ -56,8 +58,16 @@ export async function startStack(): Promise<Stack> {
     },
   });
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
-  const running = worker.run();
+  let stopWorker = async () => undefined as void;
+  const startWorker = async () => {
+    const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+    };
+  };
+  if (opts.worker !== false) await startWorker();
   const config = loadConfig({ TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
   app = await buildApp({ config, db, temporal: client });
   return {
@@ -66,10 +76,10 @@ export async function startStack(): Promise<Stack> {
     client,
     providers,
     taskQueue,
+    startWorker,
     async stop() {
       await app!.close();
-      worker.shutdown();
-      await running;
+      await stopWorker();
       await nativeConnection.close();
       await connection.close();
       await db.$disconnect();

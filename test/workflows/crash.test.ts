@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { orderBody, startStack, submitOrder, waitForOrder, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+let workerProcess: ChildProcess | undefined;
+beforeAll(async () => {
+  stack = await startStack({ worker: false });
+});
+afterAll(async () => {
+  workerProcess?.kill('SIGKILL');
+  await stack.stop();
+});
+
+/** A real worker process (`npm run worker`) on this file's task queue. */
+function spawnWorker(): Promise<ChildProcess> {
+  const root = path.resolve(__dirname, '..', '..');
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker polling') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
+  });
+}
+
+test('a worker killed mid-flight loses no order and charges none twice', async () => {
+  const { app, db } = stack;
+  workerProcess = await spawnWorker();
+  const sku = await createSku(db, { stock: { 'wh-shanghai': 12 } });
+  const orders = await Promise.all(
+    Array.from({ length: 12 }, () => submitOrder(app, orderBody({ customer: { id: `crash-${randomUUID()}`, name: '王五', phone: '+86 136 0000 0000' }, lines: [{ sku, quantity: 1 }] }))),
+  );
+  // Kill the worker as soon as the first orders are paid: the others are somewhere in their steps.
+  await waitForOrder(app, orders[0].body.id, (o) => o.payments.length > 0, 60_000);
+  workerProcess.kill('SIGKILL');
+
+  await stack.startWorker();
+  const settled = await Promise.all(orders.map(({ body }) => waitForOrder(app, body.id, (o) => o.status === 'fulfilling' && o.shipments[0]?.trackingNumber, 90_000)));
+  for (const order of settled) {
+    const books = await providerBooks(db, order.id);
+    expect(books.rows.filter((r) => r.kind === 'charge')).toHaveLength(1);
+    expect(books.rows.filter((r) => r.kind === 'booking')).toHaveLength(1);
+    expect(books.captured).toBe(order.totals.total);
+    expect(order.payments).toEqual([expect.objectContaining({ captured: order.totals.total, refunded: 0 })]);
+  }
+  expect(await stockOf(db, sku)).toEqual({ onHand: 12, reserved: 0, allocated: 12 });
+  expect(await db.shipment.count({ where: { orderId: { in: settled.map((o) => o.id) } } })).toBe(12);
+}, 150_000);
