@@ -195,13 +195,14 @@ function systemTicks(): { busy: number; total: number } {
 
 type Group = 'temporal' | 'worker' | 'api' | 'bench' | 'postgres';
 interface Sample {
-  t: number; // seconds since the window started (negative before)
+  t: number; // seconds since the window started
   phase: 'setup' | 'warmup' | 'window' | 'drain' | 'after';
   rssMb: { worker?: number; api?: number };
   load?: Record<string, number>;
-  /** CPU ticks of every process outside the stack (other users of the machine), by pid. */
+  /** CPU ticks used since the previous sample, by group of processes and by the whole system. */
+  delta: Record<Group, number> & { systemBusy: number; systemTotal: number };
+  /** CPU ticks since the previous sample of each process outside the stack (other users of the machine). */
   others: Map<number, { comm: string; ticks: number }>;
-  ticks: Record<Group, number> & { systemBusy: number; systemTotal: number };
 }
 
 interface ProcMemory {
@@ -220,6 +221,8 @@ class Sampler {
     api: { peakMb: 0, endMb: 0, hwmMb: 0, treePeakMb: 0, treeEndMb: 0 },
   };
   private timer?: NodeJS.Timeout;
+  private previous = new Map<number, number>();
+  private previousSystem = systemTicks();
   phase: Sample['phase'] = 'setup';
   windowStart = 0;
 
@@ -242,7 +245,9 @@ class Sampler {
   sample() {
     const procs = readProcs();
     const roots = this.roots();
-    const groupTicks = (pids: number[]) => pids.reduce((t, pid) => t + (procs.get(pid)?.ticks ?? 0), 0);
+    // Per process, ticks since the previous sample (a process that started meanwhile: all of its ticks).
+    const since = (pid: number) => Math.max(0, (procs.get(pid)?.ticks ?? 0) - (this.previous.get(pid) ?? 0));
+    const sum = (pids: number[]) => pids.reduce((t, pid) => t + since(pid), 0);
     const trees = { temporal: treeOf(roots.temporal, procs), worker: treeOf(roots.worker, procs), api: treeOf(roots.api, procs) };
     const postgres = [...procs.values()].filter((p) => p.comm === 'postgres' || p.comm.startsWith('postgres:')).map((p) => p.pid);
     const sys = systemTicks();
@@ -266,40 +271,44 @@ class Sampler {
     }
     const mine = new Set([...trees.temporal, ...trees.worker, ...trees.api, ...postgres, process.pid, process.ppid]);
     const others = new Map<number, { comm: string; ticks: number }>();
-    for (const p of procs.values()) if (!mine.has(p.pid) && p.ticks > 0) others.set(p.pid, { comm: p.comm, ticks: p.ticks });
+    for (const p of procs.values()) if (!mine.has(p.pid) && since(p.pid) > 0) others.set(p.pid, { comm: p.comm, ticks: since(p.pid) });
     this.samples.push({
       t: this.windowStart ? round((performance.now() - this.windowStart) / 1000) : 0,
       phase: this.phase,
       rssMb,
       load: this.load(),
-      others,
-      ticks: {
-        temporal: groupTicks(trees.temporal),
-        worker: groupTicks(trees.worker),
-        api: groupTicks(trees.api),
-        bench: procs.get(process.pid)?.ticks ?? 0,
-        postgres: groupTicks(postgres),
-        systemBusy: sys.busy,
-        systemTotal: sys.total,
+      delta: {
+        temporal: sum(trees.temporal),
+        worker: sum(trees.worker),
+        api: sum(trees.api),
+        bench: since(process.pid),
+        postgres: sum(postgres),
+        systemBusy: sys.busy - this.previousSystem.busy,
+        systemTotal: sys.total - this.previousSystem.total,
       },
+      others,
     });
+    this.previous = new Map([...procs.values()].map((p) => [p.pid, p.ticks]));
+    this.previousSystem = sys;
   }
 
-  /** Average cores used by each group between the first and last sample of the given phases. */
+  /** Average cores used by each group over the samples of the given phases. */
   cpu(phases: Sample['phase'][]) {
-    const inPhase = this.samples.filter((s) => phases.includes(s.phase));
-    if (inPhase.length < 2) return undefined;
-    const a = inPhase[0];
-    const b = inPhase[inPhase.length - 1];
+    const inPhase = this.samples.filter((s) => phases.includes(s.phase)).slice(1); // the first one's delta precedes the phase
+    if (inPhase.length < 1) return undefined;
     const cores = os.cpus().length;
-    const seconds = ((b.ticks.systemTotal - a.ticks.systemTotal) / CLK_TCK) / cores;
+    const total = (g: keyof Sample['delta']) => inPhase.reduce((t, s) => t + s.delta[g], 0);
+    const seconds = total('systemTotal') / CLK_TCK / cores;
     if (seconds <= 0) return undefined;
-    const use = (g: keyof Sample['ticks']) => round((b.ticks[g] - a.ticks[g]) / CLK_TCK / seconds, 2);
+    const use = (g: keyof Sample['delta']) => round(total(g) / CLK_TCK / seconds, 2);
     const groups = { temporal: use('temporal'), worker: use('worker'), api: use('api'), bench: use('bench'), postgres: use('postgres') };
     const systemBusy = use('systemBusy');
     const known = Object.values(groups).reduce((t, v) => t + v, 0);
-    const topOthers = [...b.others.entries()]
-      .map(([pid, p]) => ({ pid, comm: p.comm, cores: round((p.ticks - (a.others.get(pid)?.ticks ?? 0)) / CLK_TCK / seconds, 2) }))
+    const otherTicks = new Map<number, { comm: string; ticks: number }>();
+    for (const s of inPhase)
+      for (const [pid, p] of s.others) otherTicks.set(pid, { comm: p.comm, ticks: (otherTicks.get(pid)?.ticks ?? 0) + p.ticks });
+    const topOthers = [...otherTicks.entries()]
+      .map(([pid, p]) => ({ pid, comm: p.comm, cores: round(p.ticks / CLK_TCK / seconds, 2) }))
       .filter((p) => p.cores >= 0.02)
       .sort((x, y) => y.cores - x.cores)
       .slice(0, 5);
@@ -314,6 +323,8 @@ interface Child {
   proc: ChildProcess;
   logFile: string;
   exited?: { code: number | null; signal: NodeJS.Signals | null };
+  /** How long a graceful stop took (undefined: it had to be killed). */
+  stopSeconds?: number;
 }
 
 class Stack {
@@ -374,8 +385,10 @@ async function stopGroup(child: Child, graceMs = 10_000): Promise<void> {
   const pid = child.proc.pid;
   if (!pid || child.exited) return;
   const exited = new Promise<void>((r) => child.proc.once('exit', () => r()));
+  const t0 = performance.now();
   try {
-    process.kill(-pid, 'SIGTERM');
+    // The leader only: tsx relays the signal to the script's process, which then shuts down gracefully.
+    process.kill(pid, 'SIGTERM');
   } catch {
     return;
   }
@@ -389,6 +402,7 @@ async function stopGroup(child: Child, graceMs = 10_000): Promise<void> {
     }
     await Promise.race([exited, sleep(2000)]);
   } else {
+    child.stopSeconds = round((performance.now() - t0) / 1000, 2);
     // the group's other members (tsx's child) may outlive the leader by a moment
     try {
       process.kill(-pid, 'SIGKILL');
@@ -912,6 +926,7 @@ async function main(): Promise<number> {
   const id = stamp();
   const stack = new Stack(path.join(resultsDir, id));
   let driver: Driver | undefined;
+  let reportFile: string | undefined;
   const sampler = new Sampler(
     () => ({ temporal: stack.child('temporal')?.proc.pid, worker: stack.child('worker')?.proc.pid, api: stack.child('api')?.proc.pid }),
     () =>
@@ -1135,6 +1150,7 @@ async function main(): Promise<number> {
       ...(d.skipped ? [`${d.skipped} arrivals were skipped at the in-flight cap of ${opts.concurrency}`] : []),
     ];
     const file = path.join(resultsDir, `${id}.json`);
+    reportFile = file;
     writeFileSync(file, JSON.stringify(report, null, 2));
     printReport(report, path.relative(ROOT, file));
     const ok = report.orders.lost === 0 && report.serverErrors === 0 && Object.keys(report.childExits).length === 0;
@@ -1148,6 +1164,9 @@ async function main(): Promise<number> {
     driver?.stopAll();
     log('tearing the stack down');
     await stack.teardown();
+    const stops = Object.fromEntries(stack.children.map((c) => [c.name, c.stopSeconds ?? 'killed']));
+    log(`graceful stop (s): ${JSON.stringify(stops)}`);
+    if (reportFile) writeFileSync(reportFile, JSON.stringify({ ...JSON.parse(readFileSync(reportFile, 'utf8')), gracefulStopSeconds: stops }, null, 2));
     for (const c of stack.children) if (existsSync(c.logFile) && readFileSync(c.logFile, 'utf8').trim() === '') rmSync(c.logFile);
   }
 }

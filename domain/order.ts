@@ -191,3 +191,22 @@ export interface OrderState {
   /** Increases with every projection, so late writes never overwrite newer ones. */
   version: number;
 }
+
+/** The state of an order the moment it is accepted, before any step has run. */
+export function initialOrderState(input: OrderInput): OrderState {
+  return {
+    orderId: input.orderId,
+    merchantId: input.merchantId,
+    customerId: input.customer.id,
+    channel: input.channel,
+    status: 'submitted',
+    paymentMethod: input.paymentMethod,
+    lines: input.lines.map((l) => ({ ...l })),
+    totals: input.totals,
+    payments: [],
+    shipments: [],
+    receiptExtended: false,
+    submittedAt: input.submittedAt,
+    version: 1,
+  };
+}

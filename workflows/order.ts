@@ -13,6 +13,7 @@ import {
   canTransition,
   deriveStatus,
   handedOver,
+  initialOrderState,
   isFinalShipmentStatus,
   TERMINAL_STATUSES,
   type OrderInput,
@@ -63,21 +64,7 @@ const nowIso = () => new Date().toISOString();
 export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   const { orderId, policy } = input;
   let step: StepStatus = 'submitted';
-  const state: OrderState = {
-    orderId,
-    merchantId: input.merchantId,
-    customerId: input.customer.id,
-    channel: input.channel,
-    status: 'submitted',
-    paymentMethod: input.paymentMethod,
-    lines: input.lines.map((l) => ({ ...l })),
-    totals: input.totals,
-    payments: [],
-    shipments: [],
-    receiptExtended: false,
-    submittedAt: input.submittedAt,
-    version: 1,
-  };
+  const state: OrderState = initialOrderState(input);
   const compensations: Array<() => Promise<void>> = [];
 
   // Inputs from the outside world, consumed by the main flow below.

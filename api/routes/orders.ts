@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { z } from 'zod';
 import {
+  initialOrderState,
   orderStatuses,
   policyOverridesSchema,
   priceOrder,
@@ -140,23 +141,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
         req.log.error({ err, orderId: input.orderId }, 'could not start order workflow');
         throw problems.unavailable('the order was recorded but could not be started; retry with the same Idempotency-Key');
       }
-      const state: OrderState = {
-        orderId: input.orderId,
-        merchantId: input.merchantId,
-        customerId: input.customer.id,
-        channel: input.channel,
-        status: 'submitted',
-        paymentMethod: input.paymentMethod,
-        lines: input.lines,
-        totals: input.totals,
-        payments: [],
-        shipments: [],
-        receiptExtended: false,
-        submittedAt: input.submittedAt,
-        version: 1,
-      };
       reply.status(201).header('location', `/v1/orders/${input.orderId}`);
-      return orderView(state);
+      return orderView(initialOrderState(input));
     },
   });
 
