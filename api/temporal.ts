@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { OrderState } from '../domain';
@@ -9,8 +10,18 @@ import { problems } from './problem';
  * handler's NotAllowedInState is 409, InvalidRequest is 422, an order that is gone is 404/409.
  */
 export async function updateOrder<Arg>(client: Client, orderId: string, def: UpdateDefinition<OrderState, [Arg]>, arg: Arg): Promise<OrderState> {
+  // One id for every attempt: Temporal answers a repeated update id with the first outcome.
+  const updateId = randomUUID();
+  const handle = client.workflow.getHandle(orderWorkflowId(orderId));
   try {
-    return await client.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(def, { args: [arg] });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await handle.executeUpdate(def, { args: [arg], updateId });
+      } catch (err) {
+        if (!isUnadmittedUpdate(err) || attempt === 5) throw err;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause;
@@ -35,4 +46,13 @@ export async function queryOrder(client: Client, orderId: string): Promise<Order
 
 export function isClosedWorkflowError(err: unknown): boolean {
   return err instanceof Error && /already completed|workflow execution already (completed|finished)|not found/i.test(err.message);
+}
+
+/**
+ * The server drops an update whose workflow task failed, e.g. when that task would have completed
+ * the workflow while a signal arrived (UnhandledCommand): never admitted, so it is safe to send again.
+ */
+function isUnadmittedUpdate(err: unknown): boolean {
+  const messages = [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
+  return messages.some((m) => /unexpected workflow task failure/i.test(m));
 }
