@@ -3,8 +3,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
-import { Problem, registerProblemHandler } from './problem';
-import { defineRoute, type Define } from './route';
+import { registerProblemHandler } from './problem';
+import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { catalogRoutes } from './routes/catalog';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
@@ -35,7 +35,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
     try {
       done(null, JSON.parse(body as string));
     } catch {
-      done(new Problem(400, 'malformed-json', 'the request body is not valid JSON'), undefined);
+      done(null, MALFORMED_JSON); // answered 400 after authentication (api/route.ts)
     }
   });
 

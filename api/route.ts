@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import type { Caller, Role } from './auth';
-import { problems, zodFieldErrors } from './problem';
+import { Problem, problems, zodFieldErrors } from './problem';
+
+/** The body of a request whose JSON did not parse; refused once the caller is known. */
+export const MALFORMED_JSON = Symbol('malformed-json');
 
 export interface RouteInput<B, P, Q> {
   body: B;
@@ -47,7 +50,7 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
   authenticate: (req: FastifyRequest, roles: readonly Role[]) => Caller,
   spec: RouteSpec<B, P, Q>,
 ): void {
-  const headers = Object.entries(spec.headers ?? {}).map(([name, h]) => ({ in: 'header', name, required: h.required ?? false, description: h.description, schema: { type: 'string' } }));
+  const headers = Object.entries(spec.headers ?? {}).map(([name, h]) => ({ name, required: h.required ?? false, description: h.description }));
   app.route({
     method: spec.method,
     url: spec.url,
@@ -58,10 +61,19 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       ...(spec.params ? { params: jsonSchema(spec.params) } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
       ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
-      ...(headers.length ? { headers: { type: 'object', properties: Object.fromEntries(headers.map((h) => [h.name, { type: 'string', description: h.description }])) } } : {}),
+      ...(headers.length
+        ? {
+            headers: {
+              type: 'object',
+              properties: Object.fromEntries(headers.map((h) => [h.name, { type: 'string', description: h.description }])),
+              required: headers.filter((h) => h.required).map((h) => h.name),
+            },
+          }
+        : {}),
     },
     handler: async (req, reply) => {
       const caller: Caller = Array.isArray(spec.auth) ? authenticate(req, spec.auth) : { role: 'platform', name: String(spec.auth) };
+      if (req.body === MALFORMED_JSON && spec.auth !== 'signed') throw new Problem(400, 'malformed-json', 'the request body is not valid JSON');
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');
       const body = parse(spec.body, req.body, 'body');

@@ -7,6 +7,10 @@ import { queryOrder } from './temporal';
  * workflow's live state while the order runs (ARCHITECTURE: details from the workflow).
  */
 export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId: string) {
+  // Live state first, then the records: the records then lag the state by at most the write in flight.
+  const known = await db.order.findUnique({ where: { id: orderId }, select: { status: true } });
+  const finished = known && TERMINAL_STATUSES.includes(known.status as StepStatus);
+  const live = finished ? undefined : await queryOrder(temporal, orderId);
   const row = await db.order.findUnique({
     where: { id: orderId },
     include: {
@@ -16,8 +20,6 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
       shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
     },
   });
-  const finished = row && TERMINAL_STATUSES.includes(row.status as StepStatus);
-  const live = finished ? undefined : await queryOrder(temporal, orderId);
   const state = live ?? (row?.snapshot as unknown as OrderState | undefined);
   if (!state) return undefined;
   return {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { policyOverridesSchema, type Policy } from './policy';
+import { orderPolicyOverridesSchema, type Policy } from './policy';
 
 export const MAX_LINE_QUANTITY = 99;
 export const MAX_LINES = 50;
@@ -43,7 +43,7 @@ export const submitOrderSchema = z
     couponCode: text(40).optional(),
     pointsToRedeem: z.number().int().min(0).optional(),
     note: z.string().max(500).optional(),
-    policy: policyOverridesSchema.optional(),
+    policy: orderPolicyOverridesSchema.optional(),
   })
   .superRefine((order, ctx) => {
     if (order.paymentMethod === 'card' && !order.card) {

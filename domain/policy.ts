@@ -19,8 +19,18 @@ export const policySchema = z.object({
 });
 
 export type Policy = z.infer<typeof policySchema>;
+/** A merchant may override any policy value. */
 export const policyOverridesSchema = policySchema.partial().strict();
 export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
+
+/**
+ * An order may override its windows and SLAs only (SPEC §3): risk limits and auto-acceptance are the
+ * merchant's, never something a caller can lift for its own order.
+ */
+export const orderPolicyOverridesSchema = policySchema
+  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true })
+  .partial()
+  .strict();
 
 const DAY = 86400;
 export const DEFAULT_POLICY: Policy = {

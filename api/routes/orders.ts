@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import {
   initialOrderState,
@@ -88,6 +88,16 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     };
   }
 
+  async function workflowExists(orderId: string): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(orderWorkflowId(orderId)).describe();
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
   /** Starts the order's workflow exactly once; a replay after a crash finds it already there. */
   async function startOrder(input: OrderInput) {
     try {
@@ -121,7 +131,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
         const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
         if (!record) return undefined;
         if (record.requestHash !== hash) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
-        await startOrder(await priced(body, record.resourceId)); // no-op unless the first attempt died before starting it
+        if (!(await workflowExists(record.resourceId))) await startOrder(await priced(body, record.resourceId)); // the first attempt died before starting it
         reply.status(200);
         return (await loadOrderDetail(deps, record.resourceId)) ?? { id: record.resourceId, status: 'submitted' };
       };

@@ -23,7 +23,13 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
   function verified<T>(source: string, req: { headers: Record<string, unknown>; rawBody?: string }, schema: z.ZodType<T>): T {
     const check = verifyWebhookSignature(req.headers['x-signature'] as string | undefined, req.rawBody ?? '', webhookSecret(source));
     if (!check.ok) throw problems.unauthorized(`webhook signature ${check.reason}`);
-    const parsed = schema.safeParse(JSON.parse(req.rawBody || 'null'));
+    let payload: unknown;
+    try {
+      payload = JSON.parse(req.rawBody ?? '');
+    } catch {
+      throw problems.validation([{ field: '(body)', message: 'is not valid JSON' }], 'event');
+    }
+    const parsed = schema.safeParse(payload);
     if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error), 'event');
     return parsed.data;
   }
@@ -54,8 +60,10 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
     async handler({ params, req }) {
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
-      const order = await db.order.findUnique({ where: { id: event.orderId }, select: { id: true } });
-      if (!order) throw problems.notFound(`order ${event.orderId}`);
+      // A provider speaks only for its own payments: another provider's valid signature pays nothing.
+      const payment = await db.payment.findUnique({ where: { id: event.paymentId }, select: { orderId: true, method: true } });
+      if (!payment || payment.orderId !== event.orderId || payment.method !== params.provider)
+        throw problems.notFound(`payment ${event.paymentId} of order ${event.orderId} at ${params.provider}`);
       return deliver(params.provider, event.eventId, () =>
         temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentNotified, {
           eventId: event.eventId,
@@ -78,8 +86,8 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
     async handler({ params, req }) {
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
-      const shipment = await db.shipment.findUnique({ where: { trackingNumber: event.trackingNumber }, select: { id: true } });
-      if (!shipment) throw problems.notFound(`tracking number ${event.trackingNumber}`);
+      const shipment = await db.shipment.findUnique({ where: { trackingNumber: event.trackingNumber }, select: { id: true, courier: true } });
+      if (!shipment || shipment.courier !== params.courier) throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
       const { trackingNumber: _t, ...signal } = event;
       return deliver(params.courier, event.eventId, () => temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal));
     },

@@ -1,6 +1,7 @@
 // Shared helpers of the API tests (test/api/*.test.ts): problem+json assertions, own SKUs with
 // stock created through the merchant API, and polling helpers over the real engine.
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { auth, KEYS } from '../helpers/stack';
 
@@ -92,7 +93,30 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
 
 /** GET /v1/orders with a query (support key unless given), as parsed JSON. */
 export async function listOrders(app: FastifyInstance, query: Record<string, string | number>, key: string = KEYS.support) {
-  const qs = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+  const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
   const res = await send(app, 'GET', `/v1/orders?${qs}`, key);
   return { res, body: bodyOf(res) };
+}
+
+/**
+ * Waits until the workflow has handled every signal it received so far: a workflow task (or the
+ * workflow's end) is recorded after the last signal in its history. Local activities run inside that
+ * task, so whatever a signal caused (projections, captures) is written by then.
+ */
+export async function signalsHandled(client: Client, workflowId: string): Promise<void> {
+  await eventually(
+    async () => {
+      const { events } = await client.workflow.getHandle(workflowId).fetchHistory();
+      const list = events ?? [];
+      let lastSignal = -1;
+      let lastDone = -1;
+      list.forEach((e, i) => {
+        if (e.workflowExecutionSignaledEventAttributes != null) lastSignal = i;
+        if (e.workflowTaskCompletedEventAttributes != null || e.workflowExecutionCompletedEventAttributes != null) lastDone = i;
+      });
+      return { lastSignal, lastDone };
+    },
+    ({ lastSignal, lastDone }) => lastSignal >= 0 && lastDone > lastSignal,
+    `workflow ${workflowId} handling its signals`,
+  );
 }

@@ -115,6 +115,21 @@ describe('same key', () => {
     expect(replay.body.id).toBe(first.body.id);
   });
 
+  test('a replay still answers 200 with the order after its product went off sale', async () => {
+    const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 10 } });
+    const body = orderBody({ lines: [{ sku, quantity: 1 }] });
+    const key = randomUUID();
+    const first = await submitOrder(stack.app, body, key);
+    expectOk(first.res, 201);
+    // The merchant takes the product off sale (and reprices it) after the order was accepted.
+    expectOk(await send(stack.app, 'POST', '/v1/products', KEYS.merchant, { sku, name: 'gone', priceAmount: 1, active: false }), 200);
+    // The client, which never saw the first answer, retries with the same key and body.
+    const replay = await submitOrder(stack.app, body, key);
+    expectOk(replay.res, 200);
+    expect(replay.body).toMatchObject({ id: first.body.id, lines: [expect.objectContaining({ sku, unitPrice: 1000 })] });
+    expect(await recordsOf(key)).toBe(1);
+  });
+
   test('a replay does not reserve stock a second time', async () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 10 } });
     const body = orderBody({ lines: [{ sku, quantity: 3 }], paymentMethod: 'wechat_pay', card: undefined });
@@ -147,6 +162,30 @@ describe('same key', () => {
     const payments = await stack.db.payment.findMany({ where: { orderId: id } });
     expect(payments).toHaveLength(1);
     expect(payments[0].capturedAmount).toBe(payments[0].amount);
+  });
+
+  test('concurrent requests with one key and different bodies → one 201, the others 409', async () => {
+    const key = randomUUID();
+    const bodies = Array.from({ length: 4 }, () => orderBody());
+    const results = await Promise.all(bodies.map((b) => submitOrder(stack.app, b, key)));
+    const statuses = results.map((r) => r.res.statusCode).sort();
+    expect(statuses).toEqual([201, 409, 409, 409]);
+    for (const r of results) if (r.res.statusCode === 409) expectProblem(r.res, 409, '/problems/idempotency-key-reused');
+    const winner = bodies[results.findIndex((r) => r.res.statusCode === 201)];
+    await rowWritten(winner.customer.id);
+    expect(await recordsOf(key)).toBe(1);
+    for (const b of bodies) expect(await ordersOf(b.customer.id)).toBe(b === winner ? 1 : 0);
+  });
+
+  test('a key whose request was refused (422) is not consumed: the corrected body creates the order', async () => {
+    const key = randomUUID();
+    const bad = orderBody({ lines: [{ sku: `NO-SUCH-${randomUUID()}`, quantity: 1 }] });
+    expectProblem(await send(stack.app, 'POST', '/v1/orders', KEYS.platform, bad, { 'idempotency-key': key }), 422, '/problems/unprocessable', ['lines.0.sku']);
+    expect(await recordsOf(key)).toBe(0);
+    const fixed = { ...bad, lines: [{ sku: 'SKU-TEA-001', quantity: 1 }] };
+    const res = await submitOrder(stack.app, fixed, key);
+    expectOk(res.res, 201);
+    expect(await recordsOf(key)).toBe(1);
   });
 
   test('5 concurrent requests with distinct keys → 5 orders (the key, not the body, identifies)', async () => {

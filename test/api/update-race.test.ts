@@ -1,12 +1,15 @@
 // An order action (a Temporal Update: confirm-receipt, cancel) that ends the order's workflow must
 // not fail because another event (a webhook, a shipment's progress) reached the workflow meanwhile.
-// The race is made deterministic: the test holds the order's read-model row locked, so the workflow
-// task that handles the Update stays open (its projection waits) while a webhook signals the order.
+// The race is made deterministic: the test holds a row lock on what the Update's last workflow task
+// writes (the order's read-model row, or the SKU's inventory row), so that task stays open (its local
+// activity waits) while a webhook signals the order; the task then completes the workflow with a new
+// event pending. Temporal rejects such a completion (UnhandledCommand) and, when the Update was
+// accepted in that same task, fails the Update request with FAILED_PRECONDITION, which the API turns
+// into a 500 although nothing was done and a retry would succeed.
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import { webhookSecret } from '../../adapters/secrets';
-import { signWebhook } from '../../adapters/signing';
-import { auth, KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { paymentNotified } from '../../workflows/definitions';
+import { KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 import { createProduct, eventually, expectOk, send } from './api-helpers';
 
 let stack: Stack;
@@ -39,10 +42,11 @@ async function lockRow(lockSql: string, params: unknown[]) {
   };
 }
 
-/** A signed payment notification for the order: a signal the (card) order workflow ignores. */
-function paymentNoise(orderId: string) {
-  const rawBody = JSON.stringify({ eventId: `evt-${randomUUID()}`, type: 'payment.failed', paymentId: `pay-${orderId}-other`, orderId, amount: 1, currency: 'CNY', occurredAt: new Date().toISOString() });
-  return stack.app.inject({ method: 'POST', url: '/v1/webhooks/payments/card', headers: { 'content-type': 'application/json', 'x-signature': signWebhook(webhookSecret('card'), rawBody) }, payload: rawBody });
+/** A signal the order workflow ignores (a failed attempt of a payment it does not know). */
+async function paymentNoise(orderId: string) {
+  await stack.client.workflow
+    .getHandle(`order-${orderId}`)
+    .signal(paymentNotified, { eventId: `evt-${randomUUID()}`, type: 'payment.failed', paymentId: `pay-${orderId}-other`, amount: 1, currency: 'CNY' });
 }
 
 /**
@@ -54,8 +58,8 @@ async function raceWithSignal(orderId: string, lock: Awaited<ReturnType<typeof l
   let pending: ReturnType<typeof send> | undefined;
   try {
     pending = action();
-    await eventually(() => lock.waiting(), Boolean, 'the update handler projecting the order');
-    expectOk(await paymentNoise(orderId), 200);
+    await eventually(() => lock.waiting(), Boolean, 'the workflow task of the update blocked on the locked row');
+    await paymentNoise(orderId);
   } finally {
     await lock.release();
   }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
 import { orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
-import { createProduct, expectOk, expectProblem } from './api-helpers';
+import { createProduct, expectOk, expectProblem, signalsHandled } from './api-helpers';
 
 let stack: Stack;
 let sku: string;
@@ -151,6 +151,39 @@ describe('logistics webhooks', () => {
   });
 });
 
+describe('logistics webhooks: who may report on a shipment', () => {
+  test("another courier's validly signed event for this shipment's tracking number does not move it", async () => {
+    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+    expectOk(res, 201);
+    const order = await waitForOrder(stack.app, body.id, (o) => o.shipments.length === 1 && Boolean(o.shipments[0].trackingNumber));
+    const s = order.shipments[0];
+    expect(s.courier).toBe('sf-express');
+    const rawBody = JSON.stringify({ eventId: randomUUID(), trackingNumber: s.trackingNumber, type: 'delivered', signedBy: 'nobody', occurredAt: new Date().toISOString() });
+    const answer = await post('/v1/webhooks/logistics/yto', rawBody, signWebhook(webhookSecret('yto'), rawBody));
+    // Refused (4xx: not yto's parcel) or acknowledged and ignored; never applied.
+    expect(answer.statusCode).toBeLessThan(500);
+    if (answer.statusCode === 200) await signalsHandled(stack.client, s.shipmentId);
+    const view = await stack.client.workflow.getHandle(s.shipmentId).query<{ status: string }>('state');
+    expect(view.status).toBe('booked');
+    expect(await stack.db.trackingEvent.count({ where: { shipmentId: s.shipmentId } })).toBe(0);
+  });
+
+  test('the same event posted 3 times concurrently → all acknowledged, applied once', async () => {
+    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+    expectOk(res, 201);
+    const order = await waitForOrder(stack.app, body.id, (o) => o.shipments.length === 1 && Boolean(o.shipments[0].trackingNumber));
+    const s = order.shipments[0];
+    const rawBody = JSON.stringify({ eventId: randomUUID(), trackingNumber: s.trackingNumber, type: 'picked_up', location: 'Shanghai hub', occurredAt: new Date().toISOString() });
+    const answers = await Promise.all([1, 2, 3].map(() => post(`/v1/webhooks/logistics/${s.courier}`, rawBody, signWebhook(webhookSecret(s.courier), rawBody))));
+    for (const a of answers) expect(expectOk(a)).toMatchObject({ received: true });
+    // The ledger moves just after the shipment's status (after the stock step), hence both conditions.
+    const moved = await waitForOrder(stack.app, body.id, (o) => o.shipments[0].status === 'picked_up' && o.shipments[0].tracking.length > 0 && o.lines[0].ledger.shipped > 0);
+    expect(moved.shipments[0].tracking).toHaveLength(1);
+    expect(await stack.db.trackingEvent.count({ where: { shipmentId: s.shipmentId } })).toBe(1);
+    expect(moved.lines[0].ledger).toMatchObject({ shipped: 1 });
+  });
+});
+
 describe('payment webhooks', () => {
   let order: any;
   let paymentId: string;
@@ -236,5 +269,28 @@ describe('payment webhooks', () => {
     expect(await stack.db.webhookEvent.count({ where: { source: 'wechat_pay', eventId } })).toBe(1);
     const after = await waitForOrder(stack.app, order.id, () => true);
     expect(after.timeline.filter((e: { type: string }) => e.type === 'payment.captured')).toHaveLength(1);
+  });
+
+  test("another provider's validly signed notification for this wallet payment does not mark it paid", async () => {
+    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }], paymentMethod: 'wechat_pay', card: undefined }));
+    expectOk(res, 201);
+    const waiting = await waitForStatus(stack.app, body.id, 'awaiting_payment');
+    const pid = waiting.payments[0].paymentId;
+    for (const provider of ['alipay', 'card']) {
+      const rawBody = JSON.stringify({ eventId: `evt-${randomUUID()}`, type: 'payment.succeeded', paymentId: pid, orderId: body.id, amount: 1000, currency: 'CNY', occurredAt: new Date().toISOString() });
+      const answer = await post(`/v1/webhooks/payments/${provider}`, rawBody, signWebhook(webhookSecret(provider), rawBody));
+      // Refused (4xx) or acknowledged and ignored (200); never an error.
+      expect(answer.statusCode).toBeLessThan(500);
+      if (answer.statusCode === 200) await signalsHandled(stack.client, `order-${body.id}`);
+      const now = await waitForOrder(stack.app, body.id, () => true);
+      expect({ provider, status: now.status, payment: now.payments[0].status }).toEqual({ provider, status: 'awaiting_payment', payment: 'pending' });
+    }
+    const row = await stack.db.payment.findUniqueOrThrow({ where: { id: pid } });
+    expect(row).toMatchObject({ method: 'wechat_pay', status: 'pending', capturedAmount: 0 });
+
+    // WeChat Pay's own notification still pays it.
+    const rawBody = JSON.stringify({ eventId: `evt-${randomUUID()}`, type: 'payment.succeeded', paymentId: pid, orderId: body.id, amount: 1000, currency: 'CNY', occurredAt: new Date().toISOString() });
+    expect(expectOk(await post('/v1/webhooks/payments/wechat_pay', rawBody, signWebhook(webhookSecret('wechat_pay'), rawBody)))).toEqual({ received: true, duplicate: false });
+    await waitForStatus(stack.app, body.id, 'fulfilling');
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PolicyOverrides } from '../../domain';
 import type { Db } from '../../prisma/client';
 
 /** A product of the test's own, with known stock per warehouse, so stock assertions are exact. */
@@ -12,6 +13,13 @@ export async function createSku(db: Db, opts: { merchantId?: string; price?: num
 export async function stockOf(db: Db, sku: string) {
   const rows = await db.inventory.findMany({ where: { sku } });
   return rows.reduce((t, r) => ({ onHand: t.onHand + r.onHand, reserved: t.reserved + r.reserved, allocated: t.allocated + r.allocated }), { onHand: 0, reserved: 0, allocated: 0 });
+}
+
+/** A merchant of the test's own with its policy overrides (risk limits, auto-accept...). */
+export async function createMerchant(db: Db, policy: PolicyOverrides): Promise<string> {
+  const id = `m-${randomUUID().slice(0, 8)}`;
+  await db.merchant.create({ data: { id, name: `Test merchant ${id}`, policy } });
+  return id;
 }
 
 /** What the simulated providers hold for an order (their own books, not ours). */

@@ -167,7 +167,10 @@ describe('submitOrderSchema', () => {
     expect(submitOrderSchema.safeParse(valid).success).toBe(true);
     const { card: _, ...wallet } = valid;
     expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'wechat_pay' }).success).toBe(true);
-    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { paymentWindowSeconds: 60, autoAccept: false } }).success).toBe(true);
+    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { paymentWindowSeconds: 60, merchantSlaSeconds: 600 } }).success).toBe(true);
+    // Risk limits and auto-acceptance belong to the merchant, not to the order's caller.
+    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { autoAccept: true } }).success).toBe(false);
+    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { riskAmountLimit: 1e9 } }).success).toBe(false);
   });
 
   it.each([0, MAX_LINE_QUANTITY + 1, 1.5, -1])('rejects quantity %s at [lines, i, quantity]', (quantity) => {

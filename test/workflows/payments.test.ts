@@ -1,4 +1,4 @@
-import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
 import { orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 
@@ -63,8 +63,9 @@ test('a provider timeout is retried with the same idempotency key: one charge, n
 
 test('risk control rejects an order above the amount limit before any payment', async () => {
   const { app, db } = stack;
-  const sku = await createSku(db, { price: 60_000, stock: { 'wh-shanghai': 5 } });
-  const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 2 }], policy: { riskAmountLimit: 100_000 } }));
+  const merchantId = await createMerchant(db, { riskAmountLimit: 100_000 });
+  const sku = await createSku(db, { merchantId, price: 60_000, stock: { 'wh-shanghai': 5 } });
+  const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 2 }] }));
   const rejected = await waitForStatus(app, body.id, 'rejected');
   expect(rejected.rejection.reason).toMatch(/exceeds the limit/);
   expect(rejected.payments).toEqual([]);
@@ -72,12 +73,13 @@ test('risk control rejects an order above the amount limit before any payment', 
 });
 
 test('risk control rejects a customer placing orders too fast', async () => {
-  const { app } = stack;
+  const { app, db } = stack;
   const customer = { id: `fast-${Date.now()}`, name: '李四', phone: '+86 139 0000 0000' };
-  const policy = { riskVelocityLimit: 2, riskVelocityWindowSeconds: 3600 };
+  const merchantId = await createMerchant(db, { riskVelocityLimit: 2, riskVelocityWindowSeconds: 3600 });
+  const sku = await createSku(db, { merchantId, stock: { 'wh-shanghai': 5 } });
   const orders = [];
   for (let i = 0; i < 3; i++) {
-    orders.push((await submitOrder(app, orderBody({ customer, policy }))).body);
+    orders.push((await submitOrder(app, orderBody({ customer, lines: [{ sku, quantity: 1 }] }))).body);
     await waitForOrder(app, orders[i].id, (o) => o.status !== 'submitted');
   }
   const third = await waitForStatus(app, orders[2].id, 'rejected');
