@@ -29,10 +29,17 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
       const record = row?.payments.find((r) => r.id === p.paymentId);
       return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map((r) => ({ id: r.id, amount: r.amount, reason: r.reason, status: r.status, at: r.createdAt })) };
     }),
-    shipments: state.shipments.map((s) => ({
+    shipments: state.shipments.map((s) => {
+      const record = row?.shipments.find((r) => r.id === s.shipmentId);
+      // The shipment's own record follows every scan; the order hears only milestones.
+      return {
       ...s,
-      tracking: (row?.shipments.find((r) => r.id === s.shipmentId)?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
-    })),
+      status: record?.status ?? s.status,
+      courier: record?.courier ?? s.courier,
+      trackingNumber: record?.trackingNumber ?? s.trackingNumber,
+      tracking: (record?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
+      };
+    }),
     timeline: (row?.events ?? []).map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, detail: e.detail, at: e.occurredAt })),
     links: { temporalUi: `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/order-${orderId}` },
   };

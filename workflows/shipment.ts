@@ -1,7 +1,10 @@
-import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
-import { advances, businessKey, handedOver, isFinalShipmentStatus, type Address, type ShipmentLine, type ShipmentView, type TrackingSignal } from '../domain';
+import { condition, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
+import { advances, businessKey, type TrackingEventType, handedOver, isFinalShipmentStatus, type Address, type ShipmentLine, type ShipmentView, type TrackingSignal } from '../domain';
 import { db, providers } from './activities';
 import { cancelShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
+
+const MILESTONES_ONLY = 'shipment-reports-milestones-only';
+const isMilestone = (type: TrackingEventType) => type !== 'in_transit' && type !== 'out_for_delivery';
 
 export interface ShipmentInput {
   orderId: string;
@@ -74,7 +77,8 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
     view.status = event.type;
     lastEventAt = event.occurredAt;
     await db.recordTracking({ shipmentId: input.shipmentId, event, status: view.status });
-    await report({ event, codCollected: event.codCollected });
+    // The order acts only on milestones; in-transit scans live in the shipment's tracking history.
+    if (!patched(MILESTONES_ONLY) || isMilestone(event.type)) await report({ event, codCollected: event.codCollected });
   }
   return view;
 }
