@@ -34,14 +34,23 @@ export async function updateOrder<Arg>(client: Client, orderId: string, def: Upd
   }
 }
 
-/** The live state, or undefined when the workflow no longer runs (the read model then answers). */
-export async function queryOrder(client: Client, orderId: string): Promise<OrderState | undefined> {
+/**
+ * The live state, or undefined when the workflow no longer runs or does not answer within the
+ * deadline (a busy or stopped worker): the read model, written at every step, then answers.
+ */
+export async function queryOrder(client: Client, orderId: string, deadlineMs = 2000): Promise<OrderState | undefined> {
   try {
-    return await client.workflow.getHandle(orderWorkflowId(orderId)).query(orderState);
+    return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(orderState));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
+    if (isDeadlineExceeded(err)) return undefined;
     throw err;
   }
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  const messages = [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
+  return messages.some((m) => /deadline|DEADLINE_EXCEEDED|timed? ?out/i.test(m));
 }
 
 export function isClosedWorkflowError(err: unknown): boolean {

@@ -15,22 +15,25 @@
  * could not be brought up. The stack is always torn down (children killed, database dropped), also
  * on failure and Ctrl-C.
  *
- * Options (environment, or argv as --rate=25, --duration=60, --concurrency=500, ...):
+ * Options (environment, or argv as --rate=25, --duration=60, --concurrency=250, ...):
  *   BENCH_RATE                 target orders started per second (default 25)
  *   BENCH_DURATION_SECONDS     measurement window (default 60)
- *   BENCH_CONCURRENCY          max lifecycles in flight; arrivals beyond it are skipped (default 500)
+ *   BENCH_CONCURRENCY          max lifecycles in flight; arrivals beyond it are skipped and reported
+ *                              (default 10 s of arrivals: 250 at 25/s, at least 50)
  *   BENCH_POLL_MS              first GET polling interval per order and stage (default 150)
  *   BENCH_POLL_MAX_MS          polling backs off ×1.5 up to this (default 1000; = BENCH_POLL_MS for fixed)
  *   BENCH_DRAIN_SECONDS        how long to wait for in-flight orders after the window (default 60)
  *   BENCH_WECHAT_SHARE         share of orders paid by WeChat Pay (default 0.1)
+ *   BENCH_IDLE_SECONDS         CPU of the idle stack is measured this long before the warm-up (default 5)
  *   BENCH_WARMUP               lifecycles run one by one before the window, not counted (default 3)
  *   BENCH_HISTORY_SAMPLE       completed orders whose Temporal histories are counted (default 20)
  *   BENCH_ADMIN_DATABASE_URL   PostgreSQL server to create the database on
  *                              (default postgresql://postgres:postgres@127.0.0.1:5432/postgres)
  *   BENCH_DB_POOL_SIZE         DB_POOL_SIZE of the worker and the API (default 10)
  *   BENCH_TEMPORAL_LIMIT       value of the raised dev-server rate limits (default 5000)
- *   BENCH_DYNAMIC_CONFIG       extra dev-server dynamic config, comma separated KEY=JSON pairs
- *   BENCH_SQLITE_PRAGMAS       dev-server SQLite pragmas, comma separated PRAGMA=VALUE pairs
+ *   BENCH_DYNAMIC_CONFIG       extra dev-server dynamic config, comma separated KEY=JSON pairs (scalars),
+ *                              e.g. history.shardIOConcurrency=4
+ *   BENCH_SQLITE_PRAGMAS       dev-server SQLite pragmas, comma separated PRAGMA=VALUE pairs (default: WAL, as npm start)
  *   WORKER_MAX_CONCURRENT_*    passed through to the worker (config/index.ts)
  *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
  *                              node flags for the worker / API (then run as `node <flags> --import tsx <script>`),
@@ -39,6 +42,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,19 +90,22 @@ function num(name: string, fallback: number, min = 0): number {
 const opts = {
   rate: num('BENCH_RATE', 25, 0.1),
   durationSeconds: num('BENCH_DURATION_SECONDS', 60, 1),
-  concurrency: Math.floor(num('BENCH_CONCURRENCY', 500, 1)),
+  concurrency: 0, // set below: it defaults to 10 s of arrivals
   pollMs: num('BENCH_POLL_MS', 150, 10),
   pollMaxMs: num('BENCH_POLL_MAX_MS', 1000, 10),
   drainSeconds: num('BENCH_DRAIN_SECONDS', 60, 0),
   wechatShare: Math.min(1, num('BENCH_WECHAT_SHARE', 0.1, 0)),
   warmup: Math.floor(num('BENCH_WARMUP', 3, 0)),
+  idleSeconds: num('BENCH_IDLE_SECONDS', 5, 0),
   historySample: Math.floor(num('BENCH_HISTORY_SAMPLE', 20, 0)),
   adminDatabaseUrl: env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres',
   dbPoolSize: Math.floor(num('BENCH_DB_POOL_SIZE', 10, 1)),
   temporalLimit: num('BENCH_TEMPORAL_LIMIT', 5000, 1),
   dynamicConfig: (env.BENCH_DYNAMIC_CONFIG ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-  sqlitePragmas: (env.BENCH_SQLITE_PRAGMAS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  sqlitePragmas: (env.BENCH_SQLITE_PRAGMAS ?? 'journal_mode=WAL,synchronous=NORMAL').split(',').map((s) => s.trim()).filter(Boolean),
 };
+
+opts.concurrency = Math.floor(num('BENCH_CONCURRENCY', Math.max(50, Math.ceil(opts.rate * 10)), 1));
 
 // ── Small helpers ────────────────────────────────────────────────────────────────────────────────
 
@@ -196,7 +203,7 @@ function systemTicks(): { busy: number; total: number } {
 type Group = 'temporal' | 'worker' | 'api' | 'bench' | 'postgres';
 interface Sample {
   t: number; // seconds since the window started
-  phase: 'setup' | 'warmup' | 'window' | 'drain' | 'after';
+  phase: 'setup' | 'idle' | 'warmup' | 'window' | 'drain' | 'after';
   rssMb: { worker?: number; api?: number };
   load?: Record<string, number>;
   /** CPU ticks used since the previous sample, by group of processes and by the whole system. */
@@ -483,9 +490,27 @@ function temporalHotspots(a: TemporalMetrics | undefined, b: TemporalMetrics | u
       const sum = v.sum - before.sum;
       return { metric: key, perSecond: round(count / seconds, 1), meanMs: count ? round((sum / count) * 1000, 2) : 0, totalSeconds: round(sum, 2) };
     })
-    .filter((x) => x.perSecond > 0 && /latency|duration/.test(x.metric) && !/_nouserlatency|_userlatency|_attempt/.test(x.metric))
+    // long polls wait by design: not where time is lost
+    .filter((x) => x.perSecond > 0 && /latency|duration/.test(x.metric) && !/_nouserlatency|_userlatency|_attempt|long_request|Poll[A-Za-z]*TaskQueue|poll_latency/.test(x.metric))
     .sort((x, y) => y.totalSeconds - x.totalSeconds)
     .slice(0, top);
+}
+
+/** Frontend calls and persistence operations of the dev server per completed lifecycle (window + drain). */
+function temporalCalls(a: TemporalMetrics | undefined, b: TemporalMetrics | undefined, completed: number) {
+  if (!a || !b || completed === 0) return undefined;
+  const per = (prefix: string) =>
+    Object.fromEntries(
+      [...b.entries()]
+        .filter(([key]) => key.startsWith(`${prefix} `))
+        .map(([key, v]) => [key.slice(prefix.length + 1), round((v.count - (a.get(key)?.count ?? 0)) / completed, 1)] as const)
+        .filter(([, n]) => n >= 0.5)
+        .sort((x, y) => y[1] - x[1]),
+    );
+  const frontend = per('service_latency');
+  const persistence = per('persistence_latency');
+  const total = (o: Record<string, number>) => round(Object.values(o).reduce((t, v) => t + v, 0), 1);
+  return { serviceCalls: { total: total(frontend), ...frontend }, persistenceOps: { total: total(persistence), ...persistence } };
 }
 
 async function createDatabase(stack: Stack): Promise<void> {
@@ -654,7 +679,10 @@ class Driver {
   private readonly abort = new AbortController();
   aborted = false;
 
-  constructor(private readonly apiUrl: string) {}
+  constructor(private readonly apiUrl: string) {
+    // Every fetch listens on this one signal; undici drops its listeners lazily, so no limit applies.
+    setMaxListeners(0, this.abort.signal);
+  }
 
   stopAll() {
     this.aborted = true;
@@ -841,9 +869,17 @@ function stageDurations(runs: OrderRun[]) {
   };
 }
 
-function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number) {
+function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number, idle?: ReturnType<Sampler['cpu']>) {
   if (!cpu || completed === 0) return undefined;
-  return Object.fromEntries(Object.entries(cpu.coresUsed).map(([k, cores]) => [k, round((cores * cpu.seconds * 1000) / completed, 1)]));
+  const base = (k: string) => (idle ? ((idle.coresUsed as Record<string, number>)[k] ?? 0) : 0);
+  const stack = ['temporal', 'worker', 'api', 'postgres', 'bench'];
+  const out: Record<string, number> = Object.fromEntries(
+    Object.entries(cpu.coresUsed)
+      .filter(([k]) => !idle || stack.includes(k)) // the machine's other users are not the stack's cost
+      .map(([k, cores]) => [k, round((Math.max(0, cores - base(k)) * cpu.seconds * 1000) / completed, 1)]),
+  );
+  out.stackTotal = round(stack.reduce((t, k) => t + (out[k] ?? 0), 0), 1);
+  return out;
 }
 
 // ── History size, read with the Temporal client ─────────────────────────────────────────────────
@@ -975,6 +1011,12 @@ async function main(): Promise<number> {
     driver = new Driver(stack.apiUrl);
     const d = driver;
 
+    // Idle: what the stack burns doing nothing (pollers, timers, the dev server's own housekeeping).
+    sampler.phase = 'idle';
+    sampler.sample();
+    await sleep(opts.idleSeconds * 1000);
+    sampler.sample();
+
     // Warm-up: a few lifecycles one by one (JIT, connection pools, workflow cache), not counted.
     sampler.phase = 'warmup';
     for (let i = 0; i < opts.warmup && !interrupted; i++) {
@@ -1027,6 +1069,7 @@ async function main(): Promise<number> {
     while (d.inFlight > 0 && !interrupted && performance.now() - drainStart < opts.drainSeconds * 1000) await sleep(100);
     const drainSeconds = (performance.now() - drainStart) / 1000;
     sampler.sample();
+    const metricsDrained = await scrapeTemporalMetrics(stack.temporalMetricsPort);
     sampler.phase = 'after';
     d.metrics.recording = false;
     if (d.inFlight > 0) {
@@ -1049,6 +1092,23 @@ async function main(): Promise<number> {
       const reason = r.failure!.replace(/ord_[0-9a-z]+/g, 'ord_…').replace(/(SF|YT)\d{12}/g, '$1…').slice(0, 160);
       failuresByReason.set(reason, (failuresByReason.get(reason) ?? 0) + 1);
     }
+    // The read model's status of each order the bench did not see complete: did the engine finish it late,
+    // or is it really stuck?
+    const dbStatus = new Map<string, string>();
+    if (notCompleted.length) {
+      const pg = new PgClient({ connectionString: stack.databaseUrl });
+      try {
+        await pg.connect();
+        const { rows } = await pg.query<{ id: string; status: string }>('SELECT id, status FROM orders WHERE id = ANY($1::text[])', [notCompleted.map((r) => r.orderId!)]);
+        for (const row of rows) dbStatus.set(row.id, row.status);
+      } catch (err) {
+        log(`could not read the orders' status from the database: ${(err as Error).message}`);
+      } finally {
+        await pg.end().catch(() => {});
+      }
+    }
+    const lostByDbStatus = new Map<string, number>();
+    for (const r of notCompleted) lostByDbStatus.set(dbStatus.get(r.orderId!) ?? 'no row', (lostByDbStatus.get(dbStatus.get(r.orderId!) ?? 'no row') ?? 0) + 1);
     const lostByStatus = new Map<string, number>();
     for (const r of notCompleted) lostByStatus.set(`${r.lastStatus ?? 'unknown'} @ ${r.stage}`, (lostByStatus.get(`${r.lastStatus ?? 'unknown'} @ ${r.stage}`) ?? 0) + 1);
 
@@ -1090,6 +1150,13 @@ async function main(): Promise<number> {
         completedInWindow: completedInWindow.length,
         completedInWindowPerSecond: round(completedInWindow.length / windowSeconds, 2),
         completedTotalPerWindowSecond: round(completed.length / windowSeconds, 2),
+        /** Completions over the whole time they took (window + drain): the sustained throughput. */
+        completedPerSecondOverall: round(completed.length / (windowSeconds + drainSeconds), 2),
+        /** Completions per second in the last half of the window (steady state, if the rate is sustainable). */
+        completedPerSecondSecondHalf: round(
+          completed.filter((r) => r.completedAt! > windowStart + (windowEnd - windowStart) / 2 && r.completedAt! <= windowEnd).length / (windowSeconds / 2),
+          2,
+        ),
         submittedPerSecond: round(submitted.length / windowSeconds, 2),
         byMethod: {
           card: { started: runs.filter((r) => r.method === 'card').length, completed: completed.filter((r) => r.method === 'card').length },
@@ -1124,20 +1191,26 @@ async function main(): Promise<number> {
         stuck: stuck.length,
         failedSubmits: failedSubmits.length,
         lostByStatusAndStage: Object.fromEntries(lostByStatus),
+        /** Status in the read model (orders table) after the drain, of the orders not seen completed. */
+        lostByDatabaseStatus: Object.fromEntries(lostByDbStatus),
         failures: Object.fromEntries(failuresByReason),
         opsStuckEndpoint: ops,
-        examples: notCompleted.slice(0, 10).map((r) => ({ orderId: r.orderId, method: r.method, lastStatus: r.lastStatus, stage: r.stage, failure: r.failure })),
+        examples: notCompleted.slice(0, 10).map((r) => ({ orderId: r.orderId, method: r.method, lastStatus: r.lastStatus, databaseStatus: dbStatus.get(r.orderId!), stage: r.stage, failure: r.failure })),
         temporalDiagnosis: diagnosis,
       },
       historyEvents: histories,
       temporalServerHotspotsInWindow: temporalHotspots(metricsBefore, metricsAfter, windowSeconds),
+      temporalCallsPerCompletedLifecycle: temporalCalls(metricsBefore, metricsDrained, completed.length),
       memoryMb: sampler.memory,
       cpu: {
         window: sampler.cpu(['window']),
         drain: sampler.cpu(['drain']),
         setup: sampler.cpu(['setup']),
+        idle: sampler.cpu(['idle']),
         /** CPU milliseconds per completed lifecycle, over the window and the drain (GET polling included). */
         perCompletedLifecycleMs: perLifecycle(sampler.cpu(['window', 'drain']), completed.length),
+        /** The same, less what the idle stack burns anyway. */
+        perCompletedLifecycleNetOfIdleMs: perLifecycle(sampler.cpu(['window', 'drain']), completed.length, sampler.cpu(['idle'])),
       },
       stagesMs: stageDurations(completed),
       timeline: sampler.samples.filter((s) => s.phase === 'window' || s.phase === 'drain').map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb, ...s.load })),
@@ -1182,6 +1255,7 @@ function printReport(r: any, file: string) {
     `target            ${r.throughput.targetPerSecond} lifecycles/s for ${r.throughput.windowSeconds}s (drain ${r.throughput.drainSeconds}s)`,
     `achieved          ${r.throughput.completedInWindowPerSecond} completed/s within the window (${r.throughput.completedInWindow}); ` +
       `${r.throughput.completedTotalPerWindowSecond}/s counting the drain (${r.throughput.completed} of ${r.throughput.submitted} submitted, ${r.throughput.started} started, ${r.throughput.skippedAtConcurrencyCap} skipped at the cap)`,
+    `sustained         ${r.throughput.completedPerSecondOverall}/s over window + drain; ${r.throughput.completedPerSecondSecondHalf}/s in the window's second half`,
     `submit  (ms)      ${fmt(l.submit, ['p50', 'p95', 'p99', 'max'])}   n=${l.submit.count}`,
     `GET     (ms)      ${fmt(l.get, ['p50', 'p99', 'max'])}   n=${l.get.count} (${r.requests.getsPerCompletedOrder} per completed order)`,
     `webhook (ms)      logistics ${fmt(l.logisticsWebhook, ['p50', 'p99'])} n=${l.logisticsWebhook.count};  payment ${fmt(l.paymentWebhook, ['p50', 'p99'])} n=${l.paymentWebhook.count}`,
@@ -1193,9 +1267,11 @@ function printReport(r: any, file: string) {
     `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
       `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
     cpu ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})` : 'CPU               n/a',
+    ...(r.cpu.idle ? [`CPU idle (cores)  ${Object.entries(r.cpu.idle.coresUsed).map(([k, v]) => `${k} ${v}`).join('  ')}  (before the warm-up)`] : []),
     ...(r.cpu.perCompletedLifecycleMs ? [`CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs).map(([k, v]) => `${k} ${v}`).join('  ')}  (window + drain)`] : []),
+    ...(r.cpu.perCompletedLifecycleNetOfIdleMs ? [`  net of idle     ${Object.entries(r.cpu.perCompletedLifecycleNetOfIdleMs).map(([k, v]) => `${k} ${v}`).join('  ')}`] : []),
     ...(r.cpu.window?.topOthers?.length ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`] : []),
-    `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` ${JSON.stringify(r.orders.lostByStatusAndStage)}` : ''}`,
+    `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` last seen ${JSON.stringify(r.orders.lostByStatusAndStage)}, in the database ${JSON.stringify(r.orders.lostByDatabaseStatus)}` : ''}`,
     `errors by status  ${Object.keys(r.errorsByStatus).length ? JSON.stringify(r.errorsByStatus) : 'none'}   (5xx: ${r.serverErrors})`,
     ...(Object.keys(r.orders.failures).length ? [`failures          ${JSON.stringify(r.orders.failures)}`] : []),
     ...(Object.keys(r.childExits).length ? [`child exits       ${JSON.stringify(r.childExits)}`] : []),

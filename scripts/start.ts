@@ -12,7 +12,7 @@ import { createWorker } from '../workers/worker';
 import { startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrations';
 import { seedDemoCatalog } from './seed';
-import { findTemporalCli } from './temporal-cli';
+import { DEV_SERVER_SQLITE_PRAGMAS, findTemporalCli } from './temporal-cli';
 
 /**
  * `npm start`: the whole engine on one machine with embedded defaults — a Temporal dev server
@@ -43,6 +43,7 @@ async function main() {
         uiPort: 8233,
         dbFilename: path.join(dataDir, 'temporal.db'),
         log: { format: 'pretty', level: 'error' },
+        extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
       },
     });
     stops.push(() => env.teardown());

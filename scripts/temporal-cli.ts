@@ -18,3 +18,9 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
   if (env.HOME) candidates.push(path.join(env.HOME, 'go', 'bin', 'temporal'));
   return candidates.find((p): p is string => Boolean(p) && existsSync(p!));
 }
+
+/**
+ * SQLite in WAL mode for the dev server: a fraction of the CPU per write (see README "Benchmark");
+ * a power cut may lose the last transactions, which a development server can afford.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];

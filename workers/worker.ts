@@ -13,6 +13,7 @@ export interface WorkerDeps {
   workflowBundle?: { codePath: string };
   maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
+  maxCachedWorkflows?: number;
 }
 
 /** One worker process polls one task queue for order and shipment workflows and their activities. */
@@ -26,6 +27,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentLocalActivityExecutions: 100,
+    // Each cached order costs a few MB of worker memory; evicted ones replay from history when needed.
+    maxCachedWorkflows: deps.maxCachedWorkflows ?? 500,
   };
   return Worker.create(options);
 }

@@ -205,9 +205,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       if (refundable <= 0) continue;
       await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `refund-${p.paymentId}`), amount: refundable, reason });
       p.refunded += refundable;
+      for (const l of state.lines) l.refunded = l.quantity - l.delivered;
       await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: p.paymentId, amount: refundable, reason } });
     }
-    for (const l of state.lines) l.refunded = l.quantity - l.delivered;
   }
 
   // ── The lifecycle ────────────────────────────────────────────────────────────────────────────

@@ -9,7 +9,7 @@ import { Client as PgClient } from 'pg';
 import { createDb } from '../../prisma/client';
 import { applyMigrations } from '../../scripts/migrations';
 import { seedDemoCatalog } from '../../scripts/seed';
-import { findTemporalCli } from '../../scripts/temporal-cli';
+import { DEV_SERVER_SQLITE_PRAGMAS, findTemporalCli } from '../../scripts/temporal-cli';
 
 /**
  * One real Temporal dev server, one fresh PostgreSQL database and one workflow bundle per run,
@@ -42,7 +42,7 @@ export default async function globalSetup(): Promise<void> {
   const server = spawn(
     cli,
     ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'error',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true'],
+      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true', ...DEV_SERVER_SQLITE_PRAGMAS],
     { stdio: 'ignore', detached: true },
   );
   (globalThis as Record<string, unknown>).__temporalServer = server;

@@ -86,3 +86,11 @@ test('risk control rejects a customer placing orders too fast', async () => {
   expect(third.rejection.reason).toMatch(/orders within/);
   expect((await waitForOrder(app, orders[0].id, (o) => o.status !== 'submitted')).status).not.toBe('rejected');
 });
+
+test('an order cancelled before payment refunds nothing and marks no line refunded', async () => {
+  const { app } = stack;
+  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 1 } }));
+  const cancelled = await waitForStatus(app, body.id, 'cancelled');
+  expect(cancelled.lines[0].ledger).toMatchObject({ ordered: 1, refunded: 0 });
+  expect(cancelled.payments[0]).toMatchObject({ status: 'cancelled', captured: 0, refunded: 0 });
+});
