@@ -43,14 +43,15 @@ export async function queryOrder(client: Client, orderId: string, deadlineMs = 2
     return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(orderState));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
-    if (isDeadlineExceeded(err)) return undefined;
+    if (isUnanswered(err)) return undefined;
     throw err;
   }
 }
 
-function isDeadlineExceeded(err: unknown): boolean {
+/** The deadline passed (gRPC reports it as DEADLINE_EXCEEDED or CANCELLED) or the query timed out. */
+function isUnanswered(err: unknown): boolean {
   const messages = [err, (err as { cause?: unknown })?.cause].map((e) => (e instanceof Error ? e.message : ''));
-  return messages.some((m) => /deadline|DEADLINE_EXCEEDED|timed? ?out/i.test(m));
+  return messages.some((m) => /deadline|CANCELLED|timed? ?out/i.test(m));
 }
 
 export function isClosedWorkflowError(err: unknown): boolean {

@@ -210,3 +210,8 @@ export function initialOrderState(input: OrderInput): OrderState {
     version: 1,
   };
 }
+
+/** The first timeline entry of every order. */
+export function submittedEntry(input: OrderInput) {
+  return { type: 'order.submitted', actor: 'platform', detail: { channel: input.channel, total: input.totals.total }, at: input.submittedAt };
+}

@@ -9,5 +9,6 @@ export type Db = PrismaClient;
  */
 export function createDb(databaseUrl: string, maxConnections = 10): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: maxConnections });
-  return new PrismaClient({ adapter });
+  // Bursts (a flash sale) queue for pooled connections longer than Prisma's 2 s default allows.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
 }

@@ -14,6 +14,7 @@ import {
   deriveStatus,
   handedOver,
   initialOrderState,
+  submittedEntry,
   isFinalShipmentStatus,
   TERMINAL_STATUSES,
   type OrderInput,
@@ -216,7 +217,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   const stockRequest = () => ({ orderId, needs: needs(), shippingProvince: input.shippingAddress.province });
 
   async function submitAndAssess() {
-    await db.recordSubmission(input, state, { type: 'order.submitted', actor: 'platform', detail: { channel: input.channel, total: input.totals.total }, at: input.submittedAt });
+    await db.recordSubmission(input, state, submittedEntry(input));
     compensations.push(() => db.releaseStock({ orderId }).then(() => undefined));
     const paymentDeadline = new Date(Date.parse(input.submittedAt) + seconds(policy.paymentWindowSeconds)).toISOString();
     const reservation = await db.reserveStock({ ...stockRequest(), expiresAt: paymentDeadline });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   initialOrderState,
   orderStatuses,
+  submittedEntry,
   policyOverridesSchema,
   priceOrder,
   resolvePolicy,
@@ -18,6 +19,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { insertSubmittedOrder } from '../../activities/projection';
 import { updateOrder } from '../temporal';
 import { loadOrderDetail, orderView } from '../views';
 
@@ -140,7 +142,11 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       if (previous) return previous;
       const input = await priced(body, newOrderId());
       try {
-        await db.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId } });
+        // Accepting an order is one transaction: its key and its first read-model row.
+        await db.$transaction(async (tx) => {
+          await tx.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId } });
+          await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
+        });
       } catch (err) {
         if ((err as { code?: string }).code !== 'P2002') throw err;
         return replay(); // a concurrent request with the same key won the race
