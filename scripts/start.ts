@@ -26,7 +26,8 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
   const stops: Array<() => Promise<unknown>> = [];
 
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+  // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
+  Runtime.install({ shutdownSignals: [], telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL;

@@ -6,7 +6,7 @@ export function createLogger(level: string, name: string) {
     name,
     level,
     redact: {
-      paths: ['*.phone', '*.*.phone', '*.name', '*.email', '*.line1', '*.cardToken', '*.token', 'req.headers.authorization', 'req.headers["x-signature"]', '*.secret'],
+      paths: ['*.phone', '*.*.phone', 'customer.name', '*.customer.name', '*.recipient', '*.*.recipient', '*.email', '*.line1', '*.cardToken', '*.token', 'req.headers.authorization', 'req.headers["x-signature"]', '*.secret'],
       censor: '[redacted]',
     },
   });

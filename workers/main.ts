@@ -11,9 +11,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a worker process');
   const log = createLogger(config.LOG_LEVEL, 'worker');
   try {
-    Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+    // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
+    Runtime.install({ shutdownSignals: [], telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
   } catch {
-    // already installed (the start script runs the worker in its own process)
+    // already installed in this process
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
