@@ -1,27 +1,21 @@
 import { condition, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
-import { advances, businessKey, type TrackingEventType, handedOver, isFinalShipmentStatus, type Address, type ShipmentLine, type ShipmentView, type TrackingSignal } from '../domain';
+import type { BookShipmentRequest } from '../activities/shipping';
+import { advances, businessKey, handedOver, isFinalShipmentStatus, type ShipmentView, type TrackingEventType, type TrackingSignal } from '../domain';
 import { db, providers } from './activities';
 import { cancelShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
 
 const MILESTONES_ONLY = 'shipment-reports-milestones-only';
 const isMilestone = (type: TrackingEventType) => type !== 'in_transit' && type !== 'out_for_delivery';
 
-export interface ShipmentInput {
-  orderId: string;
+/** What a shipment needs: its booking request (less the key, derived here) and its order. */
+export interface ShipmentInput extends Omit<BookShipmentRequest, 'idempotencyKey'> {
   orderWorkflowId: string;
-  shipmentId: string;
-  seq: number;
-  warehouseId: string;
-  courier: string;
-  address: Address;
-  lines: ShipmentLine[];
-  codAmount?: number;
 }
 
 /**
  * One parcel from one warehouse (child of the order, `shipment-<orderId>-<n>`): book the courier,
- * then follow tracking events until delivered, returned or cancelled, reporting every change to the
- * order. Events are deduplicated by id and never move the shipment backwards.
+ * then follow tracking events until delivered, returned or cancelled, reporting the milestones to
+ * the order. Events are deduplicated by id and never move the shipment backwards.
  */
 export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
   const view: ShipmentView = { shipmentId: input.shipmentId, seq: input.seq, warehouseId: input.warehouseId, status: 'booking', lines: input.lines };
@@ -44,17 +38,8 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   const report = (extra: Partial<ShipmentProgress> = {}) =>
     order.signal(shipmentProgressed, { seq: view.seq, status: view.status, courier: view.courier, trackingNumber: view.trackingNumber, ...extra });
 
-  const booking = await providers.bookShipment({
-    orderId: input.orderId,
-    shipmentId: input.shipmentId,
-    seq: input.seq,
-    warehouseId: input.warehouseId,
-    courier: input.courier,
-    address: input.address,
-    lines: input.lines,
-    codAmount: input.codAmount,
-    idempotencyKey: businessKey(input.orderId, `book-${input.seq}`),
-  });
+  const { orderWorkflowId: _order, ...request } = input;
+  const booking = await providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
   Object.assign(view, booking, { status: 'booked' });
   await report();
 
