@@ -1,0 +1,295 @@
+/**
+ * The load: whole order lifecycles driven through the HTTP API only, started open-loop at the target
+ * rate with bounded in-flight work:
+ *
+ *   POST /v1/orders → (wechat_pay: signed payment.succeeded webhook) → poll GET /v1/orders/{id} until
+ *   the shipments have tracking numbers → signed courier webhooks picked_up, in_transit,
+ *   out_for_delivery, delivered → POST /v1/orders/{id}/confirm-receipt → status completed.
+ */
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { webhookSecret } from '../adapters/secrets';
+import { signWebhook } from '../adapters/signing';
+import { DEMO_STORE_SKUS } from '../scripts/seed';
+import { diagnose, Metrics, type Kind } from './metrics';
+import { opts } from './options';
+import { log, round, sleep } from './util';
+
+export const KEYS = { platform: 'dev-platform-key', support: 'dev-support-key' } as const;
+const TRACKING_STEPS = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'] as const;
+const TERMINAL_OTHER = new Set(['cancelled', 'rejected']);
+// Every SKU of the auto-accepting demo merchant (stock raised, so the scarce one is fine too).
+const SKUS = DEMO_STORE_SKUS;
+const PROVINCES = [
+  { province: '上海', city: '上海市', district: '浦东新区', postalCode: '200120' },
+  { province: '北京', city: '北京市', district: '大兴区', postalCode: '102600' },
+  { province: '广东', city: '广州市', district: '白云区', postalCode: '510080' },
+];
+
+
+export interface OrderRun {
+  method: 'card' | 'wechat_pay';
+  startedAt: number;
+  orderId?: string;
+  /** performance.now() when each stage ended: submitted, paid (wechat), tracking, webhooks, delivered, completed. */
+  marks: Partial<Record<Mark, number>>;
+  completedAt?: number;
+  lastStatus?: string;
+  failure?: string;
+  shipments?: number;
+  stage: string;
+  /** `<kind> <status>` of every 5xx this order's requests got. */
+  serverErrors: string[];
+}
+type Mark = 'submitted' | 'paid' | 'tracking' | 'webhooks' | 'delivered' | 'completed';
+
+class HttpError extends Error {
+  constructor(readonly kind: Kind, readonly status: number, readonly body: string) {
+    super(`${kind} → ${status || 'network error'} ${body.slice(0, 300)}`);
+  }
+}
+
+const retryable = (err: unknown) => err instanceof HttpError && (err.status >= 500 || err.status === 0);
+
+export class Driver {
+  readonly runs: OrderRun[] = [];
+  readonly metrics = new Metrics();
+  inFlight = 0;
+  skipped = 0;
+  private readonly abort = new AbortController();
+  aborted = false;
+
+  constructor(private readonly apiUrl: string) {
+    // Every fetch listens on this one signal; undici drops its listeners lazily, so no limit applies.
+    setMaxListeners(0, this.abort.signal);
+  }
+
+  stopAll() {
+    this.aborted = true;
+    this.abort.abort();
+  }
+
+  /** Aborts what is still in flight and gives it a moment to record how far it got. */
+  async stopAndSettle(ms = 5000) {
+    if (this.inFlight === 0) return;
+    this.stopAll();
+    const until = performance.now() + ms;
+    while (this.inFlight > 0 && performance.now() < until) await sleep(50);
+  }
+
+  private async request(run: OrderRun, kind: Kind, method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<any> {
+    const t0 = performance.now();
+    let status = 0;
+    let text = '';
+    try {
+      const res = await fetch(`${this.apiUrl}${url}`, { method, headers, body, signal: this.abort.signal });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      if (this.aborted) throw new Error('aborted');
+      text = (err as Error).message;
+    }
+    const ms = performance.now() - t0;
+    if (this.metrics.recording) {
+      this.metrics.latency[kind].push(ms);
+      if (status < 200 || status >= 300) this.metrics.error(kind, status);
+    }
+    if (status >= 500) run.serverErrors.push(`${kind} ${status}`);
+    if (status < 200 || status >= 300) throw new HttpError(kind, status, text);
+    return text ? JSON.parse(text) : undefined;
+  }
+
+  /**
+   * Retries 5xx and failed requests a few times with backoff, as couriers, payment providers and a
+   * careful client do (each failure is still counted in errorsByStatus). Only for idempotent calls.
+   */
+  private async withRetry<T>(call: () => Promise<T>, attempts = 5): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (i >= attempts || !retryable(err) || this.aborted) throw err;
+        await sleep(200 * 2 ** (i - 1));
+      }
+    }
+  }
+
+  /**
+   * Polls the order until `done`: the first GET after opts.pollMs, then backing off ×1.5 up to
+   * opts.pollMaxMs, so waiting orders do not flood the API. A cancelled or rejected order ends the
+   * lifecycle; 404 (projection not written yet) and 5xx are retried (and counted).
+   */
+  private async pollUntil(run: OrderRun, stage: string, done: (o: any) => boolean): Promise<any> {
+    run.stage = stage;
+    let interval = opts.pollMs;
+    for (;;) {
+      if (this.aborted) throw new Error('aborted');
+      await sleep(interval * (0.9 + Math.random() * 0.2));
+      interval = Math.min(opts.pollMaxMs, interval * 1.5);
+      let order: any;
+      try {
+        order = await this.request(run, 'get', 'GET', `/v1/orders/${run.orderId}`, { authorization: `Bearer ${KEYS.support}` });
+      } catch (err) {
+        if (err instanceof HttpError && (err.status === 404 || retryable(err))) continue;
+        throw err;
+      }
+      run.lastStatus = order.status;
+      if (done(order)) return order;
+      if (TERMINAL_OTHER.has(order.status)) throw new Error(`order ended ${order.status}: ${JSON.stringify(order.cancellation ?? order.rejection)}`);
+    }
+  }
+
+  /** A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do. */
+  private postSigned(run: OrderRun, kind: Kind, url: string, secret: string, payload: object) {
+    const raw = JSON.stringify(payload);
+    return this.withRetry(() => this.request(run, kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw));
+  }
+
+  private orderBody(method: OrderRun['method']) {
+    const place = PROVINCES[Math.floor(Math.random() * PROVINCES.length)];
+    const first = Math.floor(Math.random() * SKUS.length);
+    const skus = [SKUS[first]];
+    if (Math.random() < 0.3) skus.push(SKUS[(first + 1 + Math.floor(Math.random() * (SKUS.length - 1))) % SKUS.length]);
+    const customerId = `bench-${randomUUID()}`; // a fresh customer per order: velocity rules never trip
+    return {
+      channel: 'bench',
+      customer: { id: customerId, name: '王小明', phone: '+86 139 0000 0000', email: 'bench@example.com' },
+      shippingAddress: { recipient: '王小明', phone: '+86 139 0000 0000', line1: '测试路 1 号', ...place },
+      lines: skus.map((sku) => ({ sku, quantity: 1 + Math.floor(Math.random() * 2) })),
+      paymentMethod: method,
+      ...(method === 'card' ? { card: { token: 'tok_visa' } } : {}),
+    };
+  }
+
+  async lifecycle(run: OrderRun): Promise<void> {
+    const mark = (m: Mark) => (run.marks[m] = performance.now());
+    run.stage = 'submit';
+    const body = JSON.stringify(this.orderBody(run.method));
+    const idempotencyKey = randomUUID(); // a retry after a 5xx reuses it: the same order, never a second one
+    const created = await this.withRetry(() =>
+      this.request(run, 'submit', 'POST', '/v1/orders', { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}`, 'idempotency-key': idempotencyKey }, body),
+    );
+    run.orderId = created.id;
+    run.lastStatus = created.status;
+    mark('submitted');
+
+    if (run.method === 'wechat_pay') {
+      const awaiting = await this.pollUntil(run, 'awaiting payment', (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending');
+      run.stage = 'payment webhook';
+      await this.postSigned(run, 'paymentWebhook', '/v1/webhooks/payments/wechat_pay', webhookSecret('wechat_pay'), {
+        eventId: `evt_bench_${randomUUID()}`,
+        type: 'payment.succeeded',
+        paymentId: awaiting.payments[0].paymentId,
+        orderId: run.orderId,
+        amount: awaiting.totals.total,
+        currency: awaiting.totals.currency,
+        occurredAt: new Date().toISOString(),
+      });
+      mark('paid');
+    }
+
+    const booked = await this.pollUntil(run, 'tracking numbers', (o) => o.shipments?.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+    mark('tracking');
+    run.shipments = booked.shipments.length;
+    run.stage = 'courier webhooks';
+    await Promise.all(
+      booked.shipments.map(async (s: any) => {
+        for (const type of TRACKING_STEPS) {
+          await this.postSigned(run, 'logisticsWebhook', `/v1/webhooks/logistics/${s.courier}`, webhookSecret(s.courier), {
+            eventId: `trk_bench_${randomUUID()}`,
+            trackingNumber: s.trackingNumber,
+            type,
+            location: 'Bench hub',
+            ...(type === 'delivered' ? { signedBy: '王小明' } : {}),
+            occurredAt: new Date().toISOString(),
+          });
+        }
+      }),
+    );
+    mark('webhooks');
+
+    await this.pollUntil(run, 'delivered', (o) => o.status === 'delivered' || o.status === 'completed');
+    mark('delivered');
+    run.stage = 'confirm';
+    let confirmed: any;
+    try {
+      confirmed = await this.withRetry(() =>
+        this.request(run, 'confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` }, '{}'),
+      );
+    } catch (err) {
+      // 409 after a retried confirm: the first attempt may have gone through; the GET below decides.
+      if (!(err instanceof HttpError && err.status === 409)) throw err;
+    }
+    run.lastStatus = confirmed?.status ?? run.lastStatus;
+    if (confirmed?.status !== 'completed') await this.pollUntil(run, 'completed', (o) => o.status === 'completed');
+    run.lastStatus = 'completed';
+    run.stage = 'done';
+    run.completedAt = mark('completed');
+  }
+
+  launch(): OrderRun {
+    const run: OrderRun = { method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start', marks: {}, serverErrors: [] };
+    this.runs.push(run);
+    this.inFlight += 1;
+    this.lifecycle(run)
+      .catch((err: Error) => {
+        run.failure = this.aborted && err.message === 'aborted' ? `still in flight at stage "${run.stage}"` : `${run.stage}: ${err.message}`;
+      })
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+    return run;
+  }
+}
+
+// ── Scheduling ───────────────────────────────────────────────────────────────────────────────────
+
+/** A few lifecycles one by one (JIT, connection pools, workflow cache), then forgotten: not counted. */
+export async function warmUp(d: Driver, temporalAddress: string, interrupted: () => boolean): Promise<void> {
+  for (let i = 0; i < opts.warmup && !interrupted(); i++) {
+    const run = d.launch();
+    while (!run.completedAt && !run.failure) await sleep(20);
+    if (run.failure) {
+      const why = run.orderId ? await diagnose(temporalAddress, [run.orderId]).catch((e) => ({ error: (e as Error).message })) : {};
+      throw new Error(`warm-up lifecycle failed: ${run.failure}\n${JSON.stringify(why, null, 2)}`);
+    }
+  }
+  if (opts.warmup) log(`warm-up: ${opts.warmup} lifecycle(s) in ${round((d.runs.at(-1)!.completedAt! - d.runs[0].startedAt) / 1000, 2)}s`);
+  d.runs.length = 0;
+}
+
+/**
+ * Open-loop arrivals at the target rate for the window: each arrival is due at its own time whatever
+ * the earlier ones are doing; one beyond the in-flight cap is skipped (and counted), not queued.
+ */
+export async function runWindow(d: Driver, windowStart: number, interrupted: () => boolean): Promise<void> {
+  const windowMs = opts.durationSeconds * 1000;
+  let launched = 0;
+  let nextProgress = 5000;
+  while (!interrupted()) {
+    const elapsed = performance.now() - windowStart;
+    if (elapsed >= windowMs) break;
+    const due = Math.min(Math.floor((elapsed / 1000) * opts.rate) + 1, Math.ceil(opts.durationSeconds * opts.rate));
+    while (launched < due) {
+      launched += 1;
+      if (d.inFlight >= opts.concurrency) d.skipped += 1;
+      else d.launch();
+    }
+    if (elapsed >= nextProgress) {
+      nextProgress += 5000;
+      const done = d.runs.filter((r) => r.completedAt).length;
+      const failed = d.runs.filter((r) => r.failure).length;
+      log(`t=${Math.round(elapsed / 1000)}s started ${d.runs.length} completed ${done} in flight ${d.inFlight} failed ${failed} skipped ${d.skipped} 5xx ${d.metrics.serverErrors}`);
+    }
+    await sleep(Math.max(1, Math.min(20, 1000 / opts.rate / 2)));
+  }
+}
+
+/** Lets in-flight orders finish for up to opts.drainSeconds (after that they count as lost); returns the seconds it took. */
+export async function drain(d: Driver, interrupted: () => boolean): Promise<number> {
+  const drainStart = performance.now();
+  log(`window over: ${d.runs.length} started, ${d.inFlight} in flight; draining up to ${opts.drainSeconds}s`);
+  while (d.inFlight > 0 && !interrupted() && performance.now() - drainStart < opts.drainSeconds * 1000) await sleep(100);
+  return (performance.now() - drainStart) / 1000;
+}
