@@ -133,7 +133,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
         const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
         if (!record) return undefined;
         if (record.requestHash !== hash) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
-        if (!(await workflowExists(record.resourceId))) await startOrder(await priced(body, record.resourceId)); // the first attempt died before starting it
+        // The first attempt died before starting its workflow: start the order it accepted, verbatim.
+        if (!(await workflowExists(record.resourceId))) await startOrder(record.payload as unknown as OrderInput);
         reply.status(200);
         return (await loadOrderDetail(deps, record.resourceId)) ?? { id: record.resourceId, status: 'submitted' };
       };
@@ -144,7 +145,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       try {
         // Accepting an order is one transaction: its key and its first read-model row.
         await db.$transaction(async (tx) => {
-          await tx.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId } });
+          await tx.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object } });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
         });
       } catch (err) {
