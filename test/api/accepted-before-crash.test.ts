@@ -3,13 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app';
 import { loadConfig } from '../../config';
 import { createSku } from '../helpers/catalog';
-import { orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 test('an order recorded by an API that could not start it is started as accepted by the replay', async () => {
   const { db } = stack;

@@ -1,14 +1,10 @@
 // SPEC §4 auth: Bearer keys with one role each (401 without or with an unknown key, 403 for the
 // wrong role); a merchant sees only its own orders; health and the OpenAPI document are public.
 import { randomUUID } from 'node:crypto';
-import { auth, KEYS, orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { auth, KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, listOrders, send } from './api-helpers';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 /** One m-demo order (auto-accepted, so it reaches fulfilling), shared by the isolation tests. */
 let demoOrder: { id: string; customerId: string };

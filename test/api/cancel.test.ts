@@ -1,16 +1,14 @@
 // SPEC §3/§4 cancellation: POST /v1/orders/{id}/cancel with a `reason`, until the first shipment is
 // handed to the courier; 409 once no longer cancellable. Plus the other order actions' refusals.
 import { randomUUID } from 'node:crypto';
-import { auth, deliverAll, KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send } from './api-helpers';
 
-let stack: Stack;
+const stack = useStack();
 let sku: string;
 beforeAll(async () => {
-  stack = await startStack();
   sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 100 } });
 });
-afterAll(() => stack.stop());
 
 const cancel = (id: string, payload?: unknown, key: string = KEYS.platform) => send(stack.app, 'POST', `/v1/orders/${id}/cancel`, key, payload);
 

@@ -1,13 +1,9 @@
 // SPEC §4 catalog and stock (merchant): POST /v1/products, PUT /v1/inventory/{sku} (never below what
 // orders hold), POST /v1/inventory/{sku}/restock, GET /v1/inventory/{sku} with reserved/allocated.
-import { KEYS, orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send, uid } from './api-helpers';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 const newSku = () => uid('SKU-CAT').toUpperCase();
 const inventoryRows = (sku: string) =>

@@ -1,14 +1,10 @@
 // SPEC §4: POST /v1/orders requires Idempotency-Key; same key + same body → the same order (200);
 // same key + another body → 409; one order per key, even under concurrency.
 import { randomUUID } from 'node:crypto';
-import { KEYS, orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, eventually, expectOk, expectProblem, send } from './api-helpers';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 /** Reverses the key order of every object, recursively (arrays keep their order). */
 function reversedKeys(v: unknown): unknown {

@@ -1,9 +1,9 @@
 // SPEC §4: GET /v1/orders lists orders (newest first) with filters status, customerId, merchantId,
 // channel, from, to, and cursor pagination (limit, cursor → nextCursor).
-import { KEYS, orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 import { createProduct, eventually, expectOk, expectProblem, listOrders, send, uid } from './api-helpers';
 
-let stack: Stack;
+const stack = useStack();
 const customer = { ...orderBody().customer, id: uid('list-cust') };
 const channels = ['web', 'app', 'web', 'mini_program', 'app', 'web'];
 let ids: string[] = []; // in submission order
@@ -14,7 +14,6 @@ const ofCustomer = (query: Record<string, string | number> = {}, key: string = K
 const idsOf = (body: { items: Array<{ id: string }> }) => body.items.map((o) => o.id);
 
 beforeAll(async () => {
-  stack = await startStack();
   const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 50 } });
   for (const channel of channels) {
     const { res, body } = await submitOrder(stack.app, orderBody({ customer, channel, lines: [{ sku, quantity: 1 }] }));
@@ -34,7 +33,6 @@ beforeAll(async () => {
   );
   all = listed.body.items;
 });
-afterAll(() => stack.stop());
 
 test('customerId: exactly that customer’s orders, newest first, with the list fields', () => {
   expect(all.map((o) => o.id).sort()).toEqual([...ids].sort());

@@ -2,16 +2,14 @@
 // (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once.
 import { randomUUID } from 'node:crypto';
 import type { TrackingEventType } from '../../domain';
-import { orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk } from './api-helpers';
 
-let stack: Stack;
+const stack = useStack();
 let sku: string;
 beforeAll(async () => {
-  stack = await startStack();
   sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 100 } });
 });
-afterAll(() => stack.stop());
 
 /** A fresh card order (quantity 2) whose single shipment is booked. */
 async function bookedShipment() {

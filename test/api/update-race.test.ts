@@ -9,16 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { paymentNotified } from '../../workflows/definitions';
-import { KEYS, orderBody, postTracking, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, eventually, expectOk, send } from './api-helpers';
 
-let stack: Stack;
+const stack = useStack();
 let sku: string;
 beforeAll(async () => {
-  stack = await startStack();
   sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 50 } });
 });
-afterAll(() => stack.stop());
 
 /**
  * Takes a row lock (`lockSql` is a SELECT ... FOR UPDATE) until `release()`; `waiting()` tells when

@@ -1,14 +1,10 @@
 // SPEC §4 conventions: zod validates every request; errors are application/problem+json with a
 // stable type and per-field errors; a refused request changes nothing.
 import { randomUUID } from 'node:crypto';
-import { auth, KEYS, orderBody, startStack, submitOrder, type Stack } from '../helpers/stack';
+import { auth, KEYS, orderBody, submitOrder, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send, uid } from './api-helpers';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 /** What a refused submission must leave untouched: no idempotency record, no order, same stock. */
 async function snapshot(customerId: string, key: string, sku?: string) {

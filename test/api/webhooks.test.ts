@@ -4,16 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
-import { orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, signalsHandled } from './api-helpers';
 
-let stack: Stack;
+const stack = useStack();
 let sku: string;
 beforeAll(async () => {
-  stack = await startStack();
   sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 100 } });
 });
-afterAll(() => stack.stop());
 
 const now = () => Math.floor(Date.now() / 1000);
 

@@ -1,11 +1,7 @@
 import { recordHistory } from '../helpers/fixtures';
-import { auth, deliverAll, KEYS, orderBody, startStack, submitOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { auth, deliverAll, KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 test('a card order travels from submission to completed through HTTP alone', async () => {
   const { app } = stack;

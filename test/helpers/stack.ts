@@ -87,6 +87,19 @@ export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack
   };
 }
 
+/**
+ * The stack of one test file: started before its tests, stopped after them. The object is filled in
+ * by `beforeAll`, so read its fields inside hooks and tests.
+ */
+export function useStack(opts: { worker?: boolean } = {}): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    Object.assign(stack, await startStack(opts));
+  });
+  afterAll(() => stack.stop?.());
+  return stack;
+}
+
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 
 export function orderBody(overrides: Record<string, unknown> = {}) {

@@ -2,17 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
-import { orderBody, startStack, submitOrder, waitForOrder, type Stack } from '../helpers/stack';
+import { orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 
-let stack: Stack;
+const stack = useStack({ worker: false });
 let workerProcess: ChildProcess | undefined;
-beforeAll(async () => {
-  stack = await startStack({ worker: false });
-});
-afterAll(async () => {
-  workerProcess?.kill('SIGKILL');
-  await stack.stop();
-});
+afterAll(() => workerProcess?.kill('SIGKILL'));
 
 /** A real worker process (`npm run worker`) on this file's task queue. */
 function spawnWorker(): Promise<ChildProcess> {

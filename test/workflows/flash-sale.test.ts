@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createSku, stockOf } from '../helpers/catalog';
-import { orderBody, startStack, submitOrder, waitForOrder, type Stack } from '../helpers/stack';
+import { orderBody, submitOrder, waitForOrder, useStack } from '../helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cancelled and refunded', async () => {
   const { app, db } = stack;

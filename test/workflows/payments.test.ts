@@ -1,12 +1,8 @@
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
-let stack: Stack;
-beforeAll(async () => {
-  stack = await startStack();
-});
-afterAll(() => stack.stop());
+const stack = useStack();
 
 const walletRef = async (orderId: string) => (await stack.db.payment.findFirstOrThrow({ where: { orderId } })).providerRef!;
 
