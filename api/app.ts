@@ -8,6 +8,7 @@ import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { catalogRoutes } from './routes/catalog';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
+import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { webhookRoutes } from './routes/webhooks';
 
@@ -55,5 +56,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   merchantRoutes(deps, define);
   catalogRoutes(deps, define);
   webhookRoutes(deps, define);
+  opsRoutes(deps, define);
   return app;
 }

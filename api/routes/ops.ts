@@ -1,0 +1,74 @@
+import { z, type ZodType } from 'zod';
+import { audited, auditView } from '../audit';
+import type { Caller } from '../auth';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+import { orderIdParams } from './orders';
+
+/** Every support operation says why (SPEC §2: "every action audited"). */
+export const reasonField = z.string().trim().min(1).max(500);
+export const reasonBody = z.object({ reason: reasonField });
+
+const auditQuery = z.object({
+  orderId: z.string().max(64).optional(),
+  operation: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(/^[0-9]{1,19}$/, 'is not a cursor returned by this API').optional(),
+});
+
+export interface OperationInput<B> {
+  orderId: string;
+  body: B;
+  caller: Caller;
+  /** What the audit entry should keep besides the outcome. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * Declares `POST /v1/ops/orders/{id}/<name>` for support: the body carries a `reason`, the order must
+ * exist (404 otherwise), and the attempt is audited whether it succeeds, is refused or fails.
+ */
+export function defineOperation<B extends { reason: string }>(
+  { db }: AppDeps,
+  define: Define,
+  spec: { name: string; summary: string; body: ZodType<B>; run(input: OperationInput<B>): Promise<unknown> },
+) {
+  define<B, z.infer<typeof orderIdParams>, undefined>({
+    method: 'POST',
+    url: `/v1/ops/orders/:id/${spec.name}`,
+    summary: `${spec.summary} (support; reason required; audited)`,
+    tags: ['ops'],
+    auth: ['support'],
+    params: orderIdParams,
+    body: spec.body,
+    handler: ({ params, body, caller }) =>
+      audited(db, { caller, operation: `order.${spec.name}`, orderId: params.id, reason: body.reason }, async (details) => {
+        if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } }))) throw problems.notFound(`order ${params.id}`);
+        return spec.run({ orderId: params.id, body, caller, details });
+      }),
+  });
+}
+
+/** Support's routes: the audit log (and, below, stuck orders and operations). */
+export function opsRoutes(deps: AppDeps, define: Define) {
+  const { db } = deps;
+
+  define<undefined, undefined, z.infer<typeof auditQuery>>({
+    method: 'GET',
+    url: '/v1/ops/audit',
+    summary: 'The audit log of support operations, newest first (filters orderId, operation; cursor-paginated)',
+    tags: ['ops'],
+    auth: ['support'],
+    query: auditQuery,
+    async handler({ query }) {
+      const rows = await db.auditEntry.findMany({
+        where: { orderId: query.orderId, operation: query.operation, ...(query.cursor ? { id: { lt: BigInt(query.cursor) } } : {}) },
+        orderBy: { id: 'desc' },
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      return { items: page.map(auditView), nextCursor: rows.length > query.limit ? page[page.length - 1].id.toString() : null };
+    },
+  });
+}
