@@ -46,6 +46,17 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).
+  /** A step is stuck once its activity has made this many attempts. */
+  STUCK_ACTIVITY_ATTEMPTS: z.coerce.number().int().min(2).default(5),
+  /** A wait is stuck this long after its deadline passed without the order moving. */
+  STUCK_WAIT_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** A shipment on its way is stuck after this long without a tracking event (default 48 h). */
+  STUCK_TRACKING_SILENCE_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
+  /** Running orders whose record has not moved for this long are examined in Temporal. */
+  STUCK_QUIET_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** At most this many quiet orders are examined in Temporal per request. */
+  STUCK_SCAN_LIMIT: z.coerce.number().int().min(1).max(5000).default(200),
 });
 
 export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string };

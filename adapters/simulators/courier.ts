@@ -22,6 +22,9 @@ type Booking = { trackingNumber: string; labelUrl: string };
 export class SimulatedCourier implements Courier {
   constructor(readonly name: string, private readonly db: Db, private readonly options: CourierOptions = {}) {}
 
+  /** While true, every booking times out before booking anything (a courier outage). */
+  outage = false;
+
   private get random(): () => number {
     return this.options.random ?? Math.random;
   }
@@ -35,6 +38,7 @@ export class SimulatedCourier implements Courier {
 
   async book(req: BookingRequest): Promise<Booking> {
     await latency(this.options);
+    if (this.outage) throw new ProviderTimeoutError(`${this.name} is unavailable: booking ${req.shipmentId} timed out (not booked)`);
     const fails = this.random() < (this.options.failureRate ?? 0);
     const lostAfterBooking = fails && this.random() < 0.5;
     if (fails && !lostAfterBooking) throw new ProviderTimeoutError(`${this.name} booking timed out for ${req.shipmentId} (not booked; retry with the same key)`);

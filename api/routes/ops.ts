@@ -3,12 +3,23 @@ import { audited, auditView } from '../audit';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
+import { stuckPage } from '../stuck';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
 
 /** Every support operation says why (SPEC §2: "every action audited"). */
 export const reasonField = z.string().trim().min(1).max(500);
 export const reasonBody = z.object({ reason: reasonField });
+
+const stuckQuery = z.object({
+  stuck: z.enum(['true'], { message: "must be 'true': this lists stuck orders (plain lists are GET /v1/orders)" }),
+  status: z.string().max(40).optional(),
+  customerId: z.string().max(64).optional(),
+  merchantId: z.string().max(64).optional(),
+  channel: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'is not a cursor returned by this API').optional(),
+});
 
 const auditQuery = z.object({
   orderId: z.string().max(64).optional(),
@@ -53,6 +64,21 @@ export function defineOperation<B extends { reason: string }>(
 /** Support's routes: the audit log (and, below, stuck orders and operations). */
 export function opsRoutes(deps: AppDeps, define: Define) {
   const { db } = deps;
+
+  define<undefined, undefined, z.infer<typeof stuckQuery>>({
+    method: 'GET',
+    url: '/v1/ops/orders',
+    summary: 'Stuck orders with their reasons and since when, longest stuck first (stuck=true)',
+    tags: ['ops'],
+    auth: ['support'],
+    query: stuckQuery,
+    async handler({ query }) {
+      const { limit, cursor, stuck: _stuck, ...filter } = query;
+      const page = await stuckPage(deps, filter, limit, cursor);
+      if (!page) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
+      return page;
+    },
+  });
 
   define<undefined, undefined, z.infer<typeof auditQuery>>({
     method: 'GET',

@@ -20,6 +20,7 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { insertSubmittedOrder } from '../../activities/projection';
+import { stuckPage } from '../stuck';
 import { updateOrder } from '../temporal';
 import { loadOrderDetail, orderView } from '../views';
 
@@ -36,6 +37,8 @@ const listQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  /** true: only stuck orders, with their reasons (api/stuck.ts), longest stuck first. */
+  stuck: z.enum(['true', 'false']).optional(),
 });
 
 /** Time-ordered, unguessable order ids: `ord_<ms base36><random hex>`. */
@@ -182,6 +185,12 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     query: listQuery,
     async handler({ query, caller }) {
       if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId) throw problems.forbidden('a merchant key lists only its own orders');
+      if (query.stuck === 'true') {
+        const { limit, cursor, stuck: _stuck, ...filter } = query;
+        const page = await stuckPage(deps, { ...filter, merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId }, limit, cursor);
+        if (!page) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
+        return { items: page.items.map(({ reasons, since, ...o }) => ({ id: o.orderId, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, createdAt: o.createdAt, updatedAt: o.updatedAt, stuck: { since, reasons } })), nextCursor: page.nextCursor };
+      }
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const rows = await db.order.findMany({
         where: {

@@ -33,6 +33,8 @@ export interface Stack {
   taskQueue: string;
   /** Starts this file's in-process worker (already running unless startStack({ worker: false })). */
   startWorker(): Promise<void>;
+  /** Stops it (drains it), e.g. to make an order's timers go unanswered; startWorker() brings it back. */
+  stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,7 @@ export interface Stack {
  * The real engine for one test file: its own task queue and worker on the run's Temporal dev server,
  * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
  */
-export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack> {
+export async function startStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const databaseUrl = process.env.TEST_DATABASE_URL!;
   const taskQueue = `test-${randomUUID()}`;
@@ -63,12 +65,13 @@ export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack
     const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
     const running = worker.run();
     stopWorker = async () => {
+      stopWorker = async () => undefined;
       worker.shutdown();
       await running;
     };
   };
   if (opts.worker !== false) await startWorker();
-  const config = loadConfig({ TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
+  const config = loadConfig({ ...opts.env, TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
   app = await buildApp({ config, db, temporal: client });
   return {
     db,
@@ -77,6 +80,7 @@ export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack
     providers,
     taskQueue,
     startWorker,
+    stopWorker: () => stopWorker(),
     async stop() {
       await app!.close();
       await stopWorker();
@@ -91,7 +95,7 @@ export async function startStack(opts: { worker?: boolean } = {}): Promise<Stack
  * The stack of one test file: started before its tests, stopped after them. The object is filled in
  * by `beforeAll`, so read its fields inside hooks and tests.
  */
-export function useStack(opts: { worker?: boolean } = {}): Stack {
+export function useStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Stack {
   const stack = {} as Stack;
   beforeAll(async () => {
     Object.assign(stack, await startStack(opts));

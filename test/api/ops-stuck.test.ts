@@ -1,0 +1,100 @@
+import { createSku } from '../helpers/catalog';
+import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
+import { eventually, expectOk, expectProblem, send, uid } from './api-helpers';
+
+// Short thresholds so planted cases become stuck within seconds.
+const stack = useStack({
+  env: { STUCK_ACTIVITY_ATTEMPTS: '3', STUCK_WAIT_GRACE_SECONDS: '0', STUCK_TRACKING_SILENCE_SECONDS: '2', STUCK_QUIET_SECONDS: '0' },
+});
+
+/** The stuck entry of one order (each planted order has its own customer, so the scan stays small). */
+async function stuckEntry(customerId: string): Promise<any> {
+  const body = expectOk(await send(stack.app, 'GET', `/v1/ops/orders?stuck=true&customerId=${customerId}`, KEYS.support));
+  return body.items[0];
+}
+const waitStuck = (customerId: string, kind: string) =>
+  eventually(() => stuckEntry(customerId), (e) => Boolean(e?.reasons.some((r: any) => r.kind === kind)), `${kind} detected for ${customerId}`, 40_000);
+
+async function plant(overrides: Record<string, unknown> = {}) {
+  const customerId = uid('cust-stuck');
+  const base = orderBody();
+  const { res, body } = await submitOrder(stack.app, orderBody({ customer: { ...(base.customer as object), id: customerId }, ...overrides }));
+  expect(res.statusCode).toBe(201);
+  return { id: body.id as string, customerId };
+}
+
+describe('stuck orders', () => {
+  test('a courier booking retrying past the threshold: step, attempts, last error and since when', async () => {
+    const couriers = Object.values(stack.providers.couriers);
+    couriers.forEach((c) => (c.outage = true));
+    try {
+      const { id, customerId } = await plant();
+      const entry = await waitStuck(customerId, 'activity_retrying');
+      const reason = entry.reasons.find((r: any) => r.kind === 'activity_retrying');
+      expect(entry).toMatchObject({ orderId: id, status: 'fulfilling' });
+      expect(reason).toMatchObject({ workflowId: `shipment-${id}-1`, activity: 'bookShipment', lastFailure: expect.stringContaining('unavailable') });
+      expect(reason.attempt).toBeGreaterThanOrEqual(3);
+      expect(Date.parse(reason.since)).toBeGreaterThanOrEqual(Date.parse(entry.createdAt));
+      expect(entry.since).toBe(reason.since);
+      // The same list through GET /v1/orders?stuck=true (SPEC §4).
+      const listed = expectOk(await send(stack.app, 'GET', `/v1/orders?stuck=true&customerId=${customerId}`, KEYS.support));
+      expect(listed.items).toEqual([expect.objectContaining({ id, stuck: expect.objectContaining({ reasons: expect.arrayContaining([expect.objectContaining({ kind: 'activity_retrying' })]) }) })]);
+    } finally {
+      couriers.forEach((c) => (c.outage = false));
+    }
+  });
+
+  test('a shipment without tracking events for too long', async () => {
+    const { id, customerId } = await plant();
+    const order = await waitForOrder(stack.app, id, (o) => o.shipments[0]?.trackingNumber);
+    const s = order.shipments[0];
+    expect((await postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type: 'picked_up' })).statusCode).toBe(200);
+    const entry = await eventually(
+      () => stuckEntry(customerId),
+      (e) => Boolean(e?.reasons.some((r: any) => r.kind === 'tracking_silent' && r.shipmentStatus === 'picked_up')),
+      'silent shipment detected',
+    );
+    const reason = entry.reasons.find((r: any) => r.kind === 'tracking_silent');
+    expect(reason).toMatchObject({ shipmentId: `shipment-${id}-1`, trackingNumber: s.trackingNumber, lastEventAt: expect.any(String) });
+    expect(Date.parse(reason.since) - Date.parse(reason.lastEventAt)).toBe(2000);
+  });
+
+  test('a failed (terminated) workflow', async () => {
+    const { id, customerId } = await plant({ paymentMethod: 'wechat_pay', card: undefined });
+    await waitForStatus(stack.app, id, 'awaiting_payment');
+    await stack.client.workflow.getHandle(`order-${id}`).terminate('planted by the stuck test');
+    const entry = await waitStuck(customerId, 'workflow_failed');
+    expect(entry.reasons.find((r: any) => r.kind === 'workflow_failed')).toMatchObject({ workflowId: `order-${id}`, status: 'terminated', failure: expect.stringContaining('planted by the stuck test') });
+  });
+
+  test('waits past their SLA (merchant, payment window) while no worker fires their timers; they move on once one does', async () => {
+    const sku = await createSku(stack.db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 2 } });
+    const merchant = await plant({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 3 } });
+    const payment = await plant({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 3 } });
+    await waitForStatus(stack.app, merchant.id, 'awaiting_merchant');
+    await waitForStatus(stack.app, payment.id, 'awaiting_payment');
+    await stack.stopWorker();
+    try {
+      const m = await waitStuck(merchant.customerId, 'wait_overdue');
+      expect(m.reasons).toEqual([expect.objectContaining({ kind: 'wait_overdue', awaiting: 'merchant_decision', actor: 'merchant' })]);
+      expect(m.since).toBe(m.reasons[0].until);
+      const p = await waitStuck(payment.customerId, 'wait_overdue');
+      expect(p.reasons).toEqual([expect.objectContaining({ kind: 'wait_overdue', awaiting: 'payment', actor: 'customer' })]);
+    } finally {
+      await stack.startWorker();
+    }
+    await waitForStatus(stack.app, merchant.id, 'cancelled');
+    await waitForStatus(stack.app, payment.id, 'cancelled');
+    expect(await stuckEntry(merchant.customerId)).toBeUndefined();
+    expect(await stuckEntry(payment.customerId)).toBeUndefined();
+  });
+
+  test('a healthy order is not stuck; only support lists them; stuck must be true', async () => {
+    const { id, customerId } = await plant();
+    await deliverAll(stack.app, id); // delivered, waiting (7 days) for receipt: nothing overdue
+    expect(await stuckEntry(customerId)).toBeUndefined();
+    expectProblem(await send(stack.app, 'GET', '/v1/ops/orders?stuck=true', KEYS.platform), 403, '/problems/forbidden');
+    expectProblem(await send(stack.app, 'GET', '/v1/ops/orders', KEYS.support), 400, '/problems/validation-error', ['stuck']);
+    expectProblem(await send(stack.app, 'GET', '/v1/ops/orders?stuck=true&cursor=$$', KEYS.support), 400, '/problems/validation-error', ['cursor']);
+  });
+});
