@@ -189,3 +189,47 @@ export async function stuckPage(deps: { db: Db; temporal: Client; config: Thresh
   const items = all.slice(offset, offset + limit);
   return { items, total: all.length, nextCursor: offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : null };
 }
+
+export interface FailingActivity {
+  workflowId: string;
+  activity: string;
+  activityId: string;
+  attempt: number;
+  lastFailure: string | null;
+}
+
+/**
+ * Activities of the order and its running shipments that have failed at least once and are waiting
+ * for their next attempt (or running it): what `retry` resets.
+ */
+export async function failingActivities(temporal: Client, orderId: string): Promise<{ closed?: string; activities: FailingActivity[] }> {
+  const activities: FailingActivity[] = [];
+  let closed: string | undefined;
+  const visit = async (id: string, isOrder: boolean) => {
+    let d;
+    try {
+      d = await temporal.workflow.getHandle(id).describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        if (isOrder) closed = 'not started';
+        return;
+      }
+      throw err;
+    }
+    if (d.status.name !== 'RUNNING') {
+      if (isOrder) closed = d.status.name.toLowerCase();
+      return;
+    }
+    for (const a of d.raw.pendingActivities ?? [])
+      if ((a.attempt ?? 0) > 1 || a.lastFailure)
+        activities.push({ workflowId: id, activity: a.activityType?.name ?? 'unknown', activityId: a.activityId ?? '', attempt: a.attempt ?? 0, lastFailure: describeFailure(a.lastFailure) });
+    if (isOrder) for (const c of d.raw.pendingChildren ?? []) if (c.workflowId) await visit(c.workflowId, false);
+  };
+  await visit(orderWorkflowId(orderId), true);
+  return { closed, activities };
+}
+
+/** Retries a failing activity now: Temporal resets it to attempt 1 and dispatches it at once, skipping the backoff. */
+export async function retryActivityNow(temporal: Client, a: FailingActivity, identity: string): Promise<void> {
+  await temporal.workflowService.resetActivity({ namespace: temporal.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity, resetHeartbeat: false });
+}

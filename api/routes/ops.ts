@@ -3,7 +3,8 @@ import { audited, auditView } from '../audit';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
-import { stuckPage } from '../stuck';
+import { failingActivities, retryActivityNow, stuckPage } from '../stuck';
+import { loadOrderDetail } from '../views';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
 
@@ -77,6 +78,20 @@ export function opsRoutes(deps: AppDeps, define: Define) {
       const page = await stuckPage(deps, filter, limit, cursor);
       if (!page) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
       return page;
+    },
+  });
+
+  defineOperation(deps, define, {
+    name: 'retry',
+    summary: "Retry the order's failing steps now (activities of the order and its shipments waiting for their next attempt)",
+    body: reasonBody,
+    async run({ orderId, caller, details }) {
+      const { closed, activities } = await failingActivities(deps.temporal, orderId);
+      if (closed) throw problems.conflict('not-allowed-in-state', `the order's workflow is ${closed}; nothing can be retried (see the timeline and Temporal's UI)`);
+      if (activities.length === 0) throw problems.conflict('nothing-to-retry', 'no step of this order is failing');
+      details.retried = activities;
+      for (const a of activities) await retryActivityNow(deps.temporal, a, `support:${caller.name}`);
+      return { retried: activities, order: await loadOrderDetail(deps, orderId) };
     },
   });
 

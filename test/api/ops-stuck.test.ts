@@ -39,6 +39,22 @@ describe('stuck orders', () => {
       // The same list through GET /v1/orders?stuck=true (SPEC §4).
       const listed = expectOk(await send(stack.app, 'GET', `/v1/orders?stuck=true&customerId=${customerId}`, KEYS.support));
       expect(listed.items).toEqual([expect.objectContaining({ id, stuck: expect.objectContaining({ reasons: expect.arrayContaining([expect.objectContaining({ kind: 'activity_retrying' })]) }) })]);
+
+      // The courier is back; support retries now instead of waiting out the backoff.
+      couriers.forEach((c) => (c.outage = false));
+      const retried = expectOk(await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.support, { reason: 'courier recovered' }));
+      expect(retried.retried).toEqual([expect.objectContaining({ workflowId: `shipment-${id}-1`, activity: 'bookShipment' })]);
+      await waitForOrder(stack.app, id, (o) => o.shipments[0]?.trackingNumber);
+      expect(await stuckEntry(customerId)).toBeUndefined();
+      // Temporal reset the attempt count: the booking that succeeded was attempt 1 again.
+      const { events } = await stack.client.workflow.getHandle(`shipment-${id}-1`).fetchHistory();
+      const started = (events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      expect(started).toEqual([1]);
+      const audit = expectOk(await send(stack.app, 'GET', `/v1/ops/audit?orderId=${id}`, KEYS.support));
+      expect(audit.items).toEqual([
+        expect.objectContaining({ operation: 'order.retry', outcome: 'succeeded', reason: 'courier recovered', actor: { name: 'dev support', role: 'support' }, details: { retried: [expect.objectContaining({ activity: 'bookShipment' })] } }),
+      ]);
+      expect(audit.items[0].details.retried[0].attempt).toBeGreaterThanOrEqual(3);
     } finally {
       couriers.forEach((c) => (c.outage = false));
     }
@@ -89,10 +105,18 @@ describe('stuck orders', () => {
     expect(await stuckEntry(payment.customerId)).toBeUndefined();
   });
 
-  test('a healthy order is not stuck; only support lists them; stuck must be true', async () => {
+  test('a healthy order is not stuck and has nothing to retry (refused, audited); only support lists them; stuck must be true', async () => {
     const { id, customerId } = await plant();
     await deliverAll(stack.app, id); // delivered, waiting (7 days) for receipt: nothing overdue
     expect(await stuckEntry(customerId)).toBeUndefined();
+    expectProblem(await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.support, { reason: 'just in case' }), 409, '/problems/nothing-to-retry');
+    expectProblem(await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.support, {}), 400, '/problems/validation-error', ['reason']);
+    expectProblem(await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.platform, { reason: 'x' }), 403, '/problems/forbidden');
+    expectProblem(await send(stack.app, 'POST', '/v1/ops/orders/ord_missing/retry', KEYS.support, { reason: 'typo' }), 404, '/problems/not-found');
+    const audit = expectOk(await send(stack.app, 'GET', `/v1/ops/audit?orderId=${id}`, KEYS.support));
+    expect(audit.items).toEqual([expect.objectContaining({ operation: 'order.retry', outcome: 'refused', statusCode: 409, reason: 'just in case' })]);
+    const missing = expectOk(await send(stack.app, 'GET', '/v1/ops/audit?orderId=ord_missing&operation=order.retry', KEYS.support));
+    expect(missing.items[0]).toMatchObject({ outcome: 'refused', statusCode: 404 });
     expectProblem(await send(stack.app, 'GET', '/v1/ops/orders?stuck=true', KEYS.platform), 403, '/problems/forbidden');
     expectProblem(await send(stack.app, 'GET', '/v1/ops/orders', KEYS.support), 400, '/problems/validation-error', ['stuck']);
     expectProblem(await send(stack.app, 'GET', '/v1/ops/orders?stuck=true&cursor=$$', KEYS.support), 400, '/problems/validation-error', ['cursor']);
