@@ -6,6 +6,7 @@ import type { AppDeps } from './deps';
 import { registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { catalogRoutes } from './routes/catalog';
+import { codecRoutes } from './routes/codec';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
@@ -57,5 +58,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   catalogRoutes(deps, define);
   webhookRoutes(deps, define);
   opsRoutes(deps, define);
+  codecRoutes(app, deps, define);
   return app;
 }

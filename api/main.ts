@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
+import { encryptedDataConverter } from '../workers/codec';
 import { createLogger } from '../workers/logging';
 import { buildApp } from './app';
 
@@ -11,7 +12,7 @@ export async function runApi(env: NodeJS.ProcessEnv = process.env): Promise<{ ur
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
   const app = await buildApp({ config, db, temporal }, { logger });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   return {

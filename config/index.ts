@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PayloadKeys } from '../workers/codec';
 
 /** The API keys of SPEC §4: one role each; a merchant key is scoped to one merchant. */
 export const apiKeySchema = z.object({
@@ -30,6 +31,29 @@ const jsonKeys = z
   })
   .pipe(z.array(apiKeySchema).min(1));
 
+/**
+ * The development payload key (README "Payload encryption"): documented, so it protects nothing;
+ * set PAYLOAD_KEYS anywhere real.
+ */
+export const DEV_PAYLOAD_KEYS = 'dev:zOfLyGugY8DGMfin/ys9me78S3y/plgo1K0i5zTZEpE=';
+
+/** `id:base64,id2:base64` → id → 32-byte AES-256 key. */
+const payloadKeys = z.string().transform((text, ctx) => {
+  const keys = new Map<string, Buffer>();
+  const pairs = text.split(',').map((p) => p.trim()).filter(Boolean);
+  pairs.forEach((pair, i) => {
+    const colon = pair.indexOf(':');
+    const [id, b64] = [pair.slice(0, colon), pair.slice(colon + 1)];
+    const key = Buffer.from(b64, 'base64');
+    // Messages name the entry and the id, never key material.
+    if (colon < 1 || !/^[\w.-]+$/.test(id)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be <id>:<base64 key>` });
+    else if (key.length !== 32) ctx.addIssue({ code: 'custom', message: `key "${id}" must be 32 bytes in base64 (openssl rand -base64 32), got ${key.length}` });
+    else keys.set(id, key);
+  });
+  if (keys.size === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one <id>:<base64 key>' });
+  return keys;
+});
+
 export const configSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
@@ -57,9 +81,13 @@ export const configSchema = z.object({
   STUCK_QUIET_SECONDS: z.coerce.number().int().min(0).default(60),
   /** At most this many quiet orders are examined in Temporal per request. */
   STUCK_SCAN_LIMIT: z.coerce.number().int().min(1).max(5000).default(200),
+  /** AES-256-GCM keys of the payload codec (workers/codec.ts); old ones stay listed to decrypt old histories. */
+  PAYLOAD_KEYS: payloadKeys.prefault(DEV_PAYLOAD_KEYS),
+  /** The key that encrypts new payloads; defaults to the last one listed. */
+  PAYLOAD_KEY_ID: z.string().optional(),
 });
 
-export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string };
+export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string; payloadKeys: PayloadKeys };
 
 /** Reads the environment once at start; every wrong value is reported with its variable name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -69,5 +97,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  return { ...c, apiKeys: c.API_KEYS ?? DEV_API_KEYS, publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}` };
+  const activeKeyId = c.PAYLOAD_KEY_ID ?? [...c.PAYLOAD_KEYS.keys()].at(-1)!;
+  if (!c.PAYLOAD_KEYS.has(activeKeyId)) throw new Error(`Invalid configuration:\n  PAYLOAD_KEY_ID: "${activeKeyId}" is not a key id of PAYLOAD_KEYS`);
+  return {
+    ...c,
+    apiKeys: c.API_KEYS ?? DEV_API_KEYS,
+    publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}`,
+    payloadKeys: { keys: c.PAYLOAD_KEYS, activeKeyId },
+  };
 }

@@ -7,6 +7,7 @@ import { createSimulatedProviders } from '../adapters/simulators';
 import { buildApp } from '../api/app';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
+import { encryptedDataConverter } from '../workers/codec';
 import { createLogger } from '../workers/logging';
 import { createWorker } from '../workers/worker';
 import { startEmbeddedDatabase } from './embedded-db';
@@ -73,6 +74,7 @@ async function main() {
     taskQueue: config.TASK_QUEUE,
     db,
     providers: createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl }),
+    payloadKeys: config.payloadKeys,
   });
   const running = worker.run();
   stops.push(async () => {
@@ -81,7 +83,7 @@ async function main() {
     await nativeConnection.close();
   });
 
-  const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }), namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
   const app = await buildApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client }, { logger: createLogger(config.LOG_LEVEL, 'api') });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   stops.push(() => app.close());

@@ -25,6 +25,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     taskQueue: config.TASK_QUEUE,
     db,
     providers,
+    payloadKeys: config.payloadKeys,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });

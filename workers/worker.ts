@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
+import { encryptedDataConverter, type PayloadKeys } from './codec';
 import type { Db } from '../prisma/client';
 
 export interface WorkerDeps {
@@ -9,6 +10,8 @@ export interface WorkerDeps {
   taskQueue: string;
   db: Db;
   providers: Providers;
+  /** Keys of the payload codec: every payload this worker writes to Temporal is encrypted. */
+  payloadKeys: PayloadKeys;
   /** A prebuilt bundle (tests build it once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: { codePath: string };
   maxConcurrentWorkflowTaskExecutions?: number;
@@ -22,6 +25,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: deps.namespace ?? 'default',
     taskQueue: deps.taskQueue,
+    dataConverter: encryptedDataConverter(deps.payloadKeys),
     activities: createActivities({ db: deps.db, providers: deps.providers }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,

@@ -34,7 +34,7 @@ export class SimulatedCardGateway implements CardGateway {
       const reference = newReference('ch');
       return result === 'captured'
         ? { kind: 'charge', reference, orderId: req.orderId, amount: req.amount, status: 'captured', response: { providerRef: reference, status: 'captured', paymentId: req.paymentId, currency: req.currency } }
-        : { kind: 'charge', reference, orderId: req.orderId, amount: req.amount, status: 'declined', response: { error: { code: result, message: result === 'card_declined' ? 'the card was declined' : `unknown card token ${req.token}` } } };
+        : { kind: 'charge', reference, orderId: req.orderId, amount: req.amount, status: 'declined', response: { error: { code: result, message: result === 'card_declined' ? 'the card was declined' : 'unknown card token' } } };
     });
     if (inserted && req.token === CARD_TEST_TOKENS.timeout) {
       throw new ProviderTimeoutError(`card gateway timed out charging ${req.paymentId} (the charge may have happened; retry with the same key)`);

@@ -1,4 +1,6 @@
 import { Worker } from '@temporalio/worker';
+import { loadConfig } from '../../config';
+import { encryptedDataConverter } from '../../workers/codec';
 import { recordedHistories } from '../helpers/fixtures';
 
 /**
@@ -12,5 +14,7 @@ test('there are recorded histories to replay', () => {
 });
 
 test.each(histories.map((h) => [h.name, h.history] as const))('%s replays deterministically', async (name, history) => {
-  await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, name);
+  // Histories recorded before payload encryption pass through the codec unchanged; newer ones decrypt.
+  const dataConverter = encryptedDataConverter(loadConfig({}).payloadKeys);
+  await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter }, history, name);
 });

@@ -6,9 +6,10 @@ import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
 import { createSimulatedProviders, type SimulatedProviders } from '../../adapters/simulators';
 import { buildApp } from '../../api/app';
-import { loadConfig } from '../../config';
+import { loadConfig, type Config } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../prisma/client';
+import { encryptedDataConverter, type PayloadKeys } from '../../workers/codec';
 import { createWorker } from '../../workers/worker';
 
 try {
@@ -25,7 +26,20 @@ export const KEYS = {
   logistics: 'dev-logistics-key',
 } as const;
 
+export interface StackOptions {
+  /** false: start the worker later with stack.startWorker(). */
+  worker?: boolean;
+  /** Extra environment for the API's configuration (e.g. API_KEYS). */
+  env?: NodeJS.ProcessEnv;
+  /** Payload codec keys of this stack's client and worker (default: the configured ones). */
+  payloadKeys?: PayloadKeys;
+  /** Join an existing task queue (e.g. a second stack taking over the first one's orders). */
+  taskQueue?: string;
+}
+
 export interface Stack {
+  /** The API's configuration (payload keys included). */
+  config: Config;
   db: Db;
   app: FastifyInstance;
   client: Client;
@@ -42,13 +56,16 @@ export interface Stack {
  * The real engine for one test file: its own task queue and worker on the run's Temporal dev server,
  * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
  */
-export async function startStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const databaseUrl = process.env.TEST_DATABASE_URL!;
-  const taskQueue = `test-${randomUUID()}`;
+  const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
+  const config = loadConfig({ ...opts.env, TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
+  const payloadKeys = opts.payloadKeys ?? config.payloadKeys;
   const db = createDb(databaseUrl, 8);
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  // Clients and workers encrypt payloads exactly as the engine's processes do (workers/codec.ts).
+  const client = new Client({ connection, dataConverter: encryptedDataConverter(payloadKeys) });
   let app: FastifyInstance | undefined;
   // Wallet simulators "post" their signed notifications straight into the API under test.
   const providers = createSimulatedProviders(db, {
@@ -62,7 +79,7 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
   const nativeConnection = await NativeConnection.connect({ address });
   let stopWorker = async () => undefined as void;
   const startWorker = async () => {
-    const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, payloadKeys, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
     const running = worker.run();
     stopWorker = async () => {
       stopWorker = async () => undefined;
@@ -71,9 +88,10 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     };
   };
   if (opts.worker !== false) await startWorker();
-  const config = loadConfig({ ...opts.env, TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
-  app = await buildApp({ config, db, temporal: client });
+  const stackConfig = { ...config, payloadKeys };
+  app = await buildApp({ config: stackConfig, db, temporal: client });
   return {
+    config: stackConfig,
     db,
     app,
     client,
@@ -95,7 +113,7 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
  * The stack of one test file: started before its tests, stopped after them. The object is filled in
  * by `beforeAll`, so read its fields inside hooks and tests.
  */
-export function useStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Stack {
+export function useStack(opts: StackOptions = {}): Stack {
   const stack = {} as Stack;
   beforeAll(async () => {
     Object.assign(stack, await startStack(opts));
