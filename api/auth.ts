@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { ApiKey } from '../config';
-import { problems } from './problem';
+import { DEFAULT_RATE_LIMIT, type ApiKey } from '../config';
+import { Problem, problems } from './problem';
+import { RateLimiter } from './rate-limit';
 
 export type Role = ApiKey['role'];
 
@@ -13,16 +14,29 @@ export interface Caller {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Keys are compared by digest in constant time; the raw keys are not kept. */
-export function createAuthenticator(keys: readonly ApiKey[]) {
-  const table = keys.map((k) => ({ hash: digest(k.key), caller: { role: k.role, name: k.name, merchantId: k.merchantId } satisfies Caller }));
+/**
+ * Keys are configured as SHA-256 digests only and compared by digest in constant time; each key's
+ * requests are rate limited (429 with Retry-After) before its role is checked.
+ */
+export function createAuthenticator(keys: readonly ApiKey[], limiter = new RateLimiter()) {
+  const table = keys.map((k) => ({
+    hash: Buffer.from(k.sha256, 'hex'),
+    rateLimit: k.rateLimit ?? DEFAULT_RATE_LIMIT,
+    caller: { role: k.role, name: k.name, merchantId: k.merchantId } satisfies Caller,
+  }));
   return function authenticate(req: FastifyRequest, roles: readonly Role[]): Caller {
     const header = req.headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
     if (!match) throw problems.unauthorized('send Authorization: Bearer <api key>');
     const hash = digest(match[1].trim());
-    const found = table.find((k) => timingSafeEqual(k.hash, hash));
+    // Every entry is compared, so the time taken does not depend on which key matched.
+    let found: (typeof table)[number] | undefined;
+    for (const k of table) if (timingSafeEqual(k.hash, hash)) found ??= k;
     if (!found) throw problems.unauthorized('unknown API key');
+    const taken = limiter.take(found.hash.toString('hex'), found.rateLimit);
+    if (!taken.allowed) {
+      throw new Problem(429, 'rate-limited', `key "${found.caller.name}" exceeded its rate limit of ${found.rateLimit.perSecond} requests per second (burst ${found.rateLimit.burst}); retry after ${taken.retryAfterSeconds}s`, undefined, { 'Retry-After': String(taken.retryAfterSeconds) });
+    }
     if (!roles.includes(found.caller.role)) throw problems.forbidden(`role ${found.caller.role} may not call this; allowed: ${roles.join(', ')}`);
     return found.caller;
   };

@@ -13,6 +13,8 @@ export class Problem extends Error {
     readonly slug: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** Response headers that belong to the problem, e.g. Retry-After on 429. */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
   }
@@ -57,6 +59,7 @@ export function registerProblemHandler(app: FastifyInstance): void {
       req.log.error({ err }, 'unhandled error');
       problem = new Problem(500, 'internal', 'An unexpected error occurred; it has been logged.');
     }
+    if (problem.headers) void reply.headers(problem.headers);
     void reply
       .status(problem.status)
       .type('application/problem+json')

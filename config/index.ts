@@ -1,23 +1,44 @@
 import { z } from 'zod';
 import type { PayloadKeys } from '../workers/codec';
 
-/** The API keys of SPEC §4: one role each; a merchant key is scoped to one merchant. */
-export const apiKeySchema = z.object({
-  key: z.string().min(8),
-  role: z.enum(['platform', 'merchant', 'support', 'logistics']),
-  merchantId: z.string().optional(),
-  name: z.string(),
-});
+/** Requests a key may make: a token bucket refilled at `perSecond`, holding at most `burst`. */
+export const rateLimitSchema = z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(100_000) });
+export type RateLimit = z.infer<typeof rateLimitSchema>;
+/** For keys configured without their own `rateLimit`. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
+/** The development keys serve the test suite and the benchmark, which poll hard. */
+const DEV_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 2000 };
+
+/**
+ * The API keys of SPEC §4: one role each; a merchant key is scoped to one merchant. Only the key's
+ * SHA-256 is configured (`printf %s "$KEY" | sha256sum`): a leaked configuration reveals no key.
+ */
+export const apiKeySchema = z
+  .object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the hex SHA-256 of the key (printf %s "$KEY" | sha256sum)'),
+    role: z.enum(['platform', 'merchant', 'support', 'logistics']),
+    merchantId: z.string().min(1).optional(),
+    name: z.string().min(1),
+    rateLimit: rateLimitSchema.optional(),
+  })
+  .strict()
+  .refine((k) => (k.role === 'merchant') === (k.merchantId !== undefined), { path: ['merchantId'], message: 'is required for merchant keys and only for them' });
 export type ApiKey = z.infer<typeof apiKeySchema>;
 
-/** Documented development keys (README "Configuration"); replace them with API_KEYS in production. */
-export const DEV_API_KEYS: ApiKey[] = [
-  { key: 'dev-platform-key', role: 'platform', name: 'dev platform' },
-  { key: 'dev-merchant-key', role: 'merchant', merchantId: 'm-demo', name: 'dev merchant m-demo' },
-  { key: 'dev-manual-merchant-key', role: 'merchant', merchantId: 'm-manual', name: 'dev merchant m-manual' },
-  { key: 'dev-support-key', role: 'support', name: 'dev support' },
-  { key: 'dev-logistics-key', role: 'logistics', name: 'dev logistics' },
-];
+/**
+ * Documented development keys (README "Configuration" lists them in plain text): dev-platform-key,
+ * dev-merchant-key, dev-manual-merchant-key, dev-support-key, dev-logistics-key. Replace them with
+ * API_KEYS anywhere real.
+ */
+export const DEV_API_KEYS: ApiKey[] = (
+  [
+    { sha256: '9831e20a4d38b6fdfa34285772c4b88de26d51134c15107cb941d53b70859e63', role: 'platform', name: 'dev platform' },
+    { sha256: '3b79a06e1585e784597f75d08d14679e0290b78a652e60b9535086adf81bccb1', role: 'merchant', merchantId: 'm-demo', name: 'dev merchant m-demo' },
+    { sha256: 'e3a2c94dfc26c6afdbeea5eab9fdec1564a357c0c1bc835f41e15e3d52593388', role: 'merchant', merchantId: 'm-manual', name: 'dev merchant m-manual' },
+    { sha256: '252ace35257f828398f1958affaf656903393196cb1d77a79e9989d22263eb58', role: 'support', name: 'dev support' },
+    { sha256: '21c4ad8aeab4ad21660b8317962d1735bf08e9bb6d50dafe7e8105cfeda8da39', role: 'logistics', name: 'dev logistics' },
+  ] as const
+).map((k) => ({ ...k, rateLimit: DEV_RATE_LIMIT }));
 
 const jsonKeys = z
   .string()
@@ -25,7 +46,7 @@ const jsonKeys = z
     try {
       return JSON.parse(text);
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {key, role, merchantId?, name}' });
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {sha256, role, merchantId?, name, rateLimit?}' });
       return z.NEVER;
     }
   })
