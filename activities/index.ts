@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createNotificationActivities } from './notifications';
 import { createPaymentActivities } from './payments';
 import { createProjectionActivities } from './projection';
 import { createRiskActivities } from './risk';
@@ -7,6 +8,7 @@ import { createStockActivities } from './stock';
 
 export type { ActivityDeps } from './deps';
 export type { TimelineEntry } from './projection';
+export type { OutboxMessage } from './notifications';
 
 /** All activities, built from injected dependencies (real database, provider adapters). */
 export function createActivities(deps: ActivityDeps) {
@@ -16,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStockActivities(deps),
     ...createPaymentActivities(deps),
     ...createShippingActivities(deps),
+    ...createNotificationActivities(deps),
   };
 }
 

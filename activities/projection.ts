@@ -54,13 +54,24 @@ export function createProjectionActivities({ db }: ActivityDeps) {
       await db.$transaction(async (tx) => {
         const { count } = await tx.order.updateMany({
           where: { id: state.orderId, version: { lt: state.version } },
-          data: { status: state.status, snapshot: state as unknown as object, version: state.version, updatedAt: new Date(entry.at) },
+          data: {
+            status: state.status,
+            snapshot: state as unknown as object,
+            version: state.version,
+            subtotal: state.totals.subtotal,
+            total: state.totals.total,
+            flags: (state.flags ?? []) as unknown as object,
+            updatedAt: new Date(entry.at),
+          },
         });
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
-          await tx.orderLine.update({
+          const ledger = { allocated: l.allocated, shipped: l.shipped, delivered: l.delivered, returned: l.returned, refunded: l.refunded };
+          // Substitute lines appear after submission.
+          await tx.orderLine.upsert({
             where: { orderId_lineNo: { orderId: state.orderId, lineNo: l.lineNo } },
-            data: { allocated: l.allocated, shipped: l.shipped, delivered: l.delivered, returned: l.returned, refunded: l.refunded },
+            create: { orderId: state.orderId, lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, ...ledger },
+            update: ledger,
           });
         }
         await tx.orderEvent.create({

@@ -1,4 +1,5 @@
 import { fewestShipmentsThenNearest, type StockLevel, type StockNeed, type StockPiece } from '../domain';
+import type { Prisma } from '../prisma/generated/client';
 import type { ActivityDeps } from './deps';
 
 export interface StockRequest {
@@ -38,8 +39,8 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
     return held.map((h) => ({ ...h, lineNo: needs.find((n) => n.sku === h.sku)?.lineNo ?? 0 }));
   }
 
-  async function stockLevels(skus: string[]): Promise<StockLevel[]> {
-    return db.$queryRaw<StockLevel[]>`
+  async function stockLevels(skus: string[], client: Prisma.TransactionClient = db): Promise<StockLevel[]> {
+    return client.$queryRaw<StockLevel[]>`
       SELECT i.sku, i.warehouse_id AS "warehouseId", w.province, (i.on_hand - i.reserved - i.allocated)::int AS available
       FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
       WHERE i.sku = ANY(${skus}) AND i.on_hand - i.reserved - i.allocated > 0`;
@@ -59,6 +60,32 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
         VALUES (${orderId}, ${piece.sku}, ${piece.warehouseId}, ${piece.quantity}, ${state}, ${expiresAt})
         ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity`;
       return true;
+    });
+  }
+
+  /**
+   * Restocked units go to the oldest waiting orders first (SPEC §3 step 4). The SKU's inventory rows
+   * stay locked for the whole pass, so no new order can reserve them in between; the queue is
+   * strictly first come, first served: the pass stops at the first order the stock cannot cover.
+   */
+  async function serveBackorders(sku: string): Promise<void> {
+    await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM inventory WHERE sku = ${sku} ORDER BY warehouse_id FOR UPDATE`;
+      const queue = await tx.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: [{ queuedAt: 'asc' }, { orderId: 'asc' }] });
+      for (const waiting of queue) {
+        const need = { lineNo: waiting.lineNo, sku, quantity: waiting.quantity };
+        const plan = allocationStrategy([need], await stockLevels([sku], tx), waiting.province);
+        if (plan.short.length > 0) break;
+        for (const piece of plan.pieces) {
+          const taken = await tx.$executeRaw`UPDATE inventory SET allocated = allocated + ${piece.quantity}, updated_at = now()
+            WHERE sku = ${sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`;
+          if (taken !== 1) throw new Error(`backorder pass for ${sku}: stock moved under a lock`); // rolls the pass back
+          await tx.$executeRaw`INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state)
+            VALUES (${waiting.orderId}, ${sku}, ${piece.warehouseId}, ${piece.quantity}, 'allocated')
+            ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity, state = 'allocated'`;
+        }
+        await tx.backorder.update({ where: { orderId_sku: { orderId: waiting.orderId, sku } }, data: { state: 'allocated', allocatedAt: new Date() } });
+      }
     });
   }
 
@@ -95,8 +122,24 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
       return acquire(req, 'allocated', null);
     },
 
+    /**
+     * `wait_for_restock`: queues what is still missing (idempotent), then serves the queues of those
+     * SKUs, oldest order first. Called again whenever a restock may have come; returns where the order stands.
+     */
+    async backorderStock(req: StockRequest & { queuedAt: string }): Promise<StockOutcome> {
+      const missing = stillNeeded(req.needs, await holdsOf(req.orderId));
+      await db.backorder.createMany({
+        data: missing.map((m) => ({ orderId: req.orderId, sku: m.sku, lineNo: m.lineNo, quantity: m.quantity, province: req.shippingProvince, queuedAt: new Date(req.queuedAt) })),
+        skipDuplicates: true,
+      });
+      for (const sku of [...new Set(missing.map((m) => m.sku))].sort()) await serveBackorders(sku);
+      const held = await holdsOf(req.orderId, 'allocated');
+      return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, await holdsOf(req.orderId)) };
+    },
+
     /** Compensation: gives back every unit the order reserved or allocated and has not shipped. */
     async releaseStock({ orderId, warehouseId }: { orderId: string; warehouseId?: string }): Promise<number> {
+      if (!warehouseId) await db.backorder.deleteMany({ where: { orderId } });
       const rows = await db.$queryRaw<Array<{ released: number }>>`
         WITH gone AS (
           DELETE FROM stock_holds

@@ -83,6 +83,27 @@ export interface Courier {
   readonly name: string;
   book(req: BookingRequest): Promise<{ trackingNumber: string; labelUrl: string }>;
   cancelBooking(req: { idempotencyKey: string; trackingNumber: string }): Promise<void>;
+  /** After the last failed delivery attempt: bring the parcel back; the courier then reports `returned_to_sender`. */
+  returnToSender(req: { idempotencyKey: string; trackingNumber: string }): Promise<void>;
+}
+
+export const notificationChannels = ['email', 'sms', 'in_app'] as const;
+export type NotificationChannel = (typeof notificationChannels)[number];
+
+export interface NotificationMessage {
+  /** The outbox row id: the provider sends one message per key, however often we call. */
+  idempotencyKey: string;
+  recipientType: string;
+  recipientId: string;
+  kind: string;
+  orderId?: string;
+  payload: Record<string, unknown>;
+}
+
+/** SMS, email and in-app messages (SPEC §8). */
+export interface Notifier {
+  readonly channel: NotificationChannel;
+  send(msg: NotificationMessage): Promise<{ providerRef: string }>;
 }
 
 export interface Providers {
@@ -90,4 +111,5 @@ export interface Providers {
   wallets: Record<'wechat_pay' | 'alipay', WalletProvider>;
   couriers: Record<string, Courier>;
   defaultCourier: string;
+  notifiers: Record<NotificationChannel, Notifier>;
 }

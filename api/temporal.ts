@@ -26,12 +26,18 @@ export async function updateOrder<Arg>(client: Client, orderId: string, def: Upd
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause;
       const message = cause?.message ?? err.message;
-      if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid) throw problems.unprocessable(message);
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid) throw problems.unprocessable(message, fieldErrors(cause.details?.[0]));
       throw problems.conflict('not-allowed-in-state', message);
     }
     if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) throw problems.conflict('not-allowed-in-state', 'the order has finished its lifecycle');
     throw err;
   }
+}
+
+/** A workflow validator may name the fields it refused, as `[{ field, message }]` in its failure details. */
+function fieldErrors(details: unknown): Array<{ field: string; message: string }> | undefined {
+  if (!Array.isArray(details)) return undefined;
+  return details.every((d) => typeof d?.field === 'string' && typeof d?.message === 'string') ? details : undefined;
 }
 
 /**

@@ -8,3 +8,4 @@ export * from './payments';
 export * from './risk';
 export * from './pricing';
 export * from './allocation';
+export * from './shortage';

@@ -91,6 +91,10 @@ export interface OrderLine {
   delivered: number;
   returned: number;
   refunded: number;
+  /** Units of this line replaced by another SKU at the customer's choice (a shortage). */
+  substituted?: number;
+  /** On a substitute line: the line it replaces. */
+  substituteFor?: number;
 }
 
 export interface Totals {
@@ -160,13 +164,29 @@ export interface ShipmentView {
   trackingNumber?: string;
   status: ShipmentStatus;
   lines: ShipmentLine[];
+  /** Failed delivery attempts so far; at the policy's limit the parcel is sent back. */
+  deliveryAttempts?: number;
 }
 
 export interface PendingDecision {
   /** What the order waits for, and who must act. */
-  awaiting: 'payment' | 'merchant_decision' | 'receipt_confirmation';
+  awaiting: 'payment' | 'stock_decision' | 'merchant_decision' | 'shipment' | 'receipt_confirmation';
   actor: 'customer' | 'merchant' | 'platform';
   until: string;
+}
+
+/** Units of a line that could not be allocated. */
+export interface ShortLine {
+  lineNo: number;
+  sku: string;
+  quantity: number;
+}
+
+/** A condition support must look at; the order may go on regardless. */
+export interface SupportFlag {
+  kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch';
+  at: string;
+  detail?: Record<string, unknown>;
 }
 
 /** The live state of one order, as the workflow holds it and its query returns it. */
@@ -182,6 +202,11 @@ export interface OrderState {
   payments: PaymentView[];
   shipments: ShipmentView[];
   pendingDecision?: PendingDecision;
+  /** While the customer decides about a shortage, and while backordered: what is missing. */
+  shortage?: ShortLine[];
+  /** Allocated stock per warehouse the merchant has yet to ship (merchants that ship by hand). */
+  unshipped?: Array<{ warehouseId: string; lines: ShipmentLine[] }>;
+  flags?: SupportFlag[];
   cancellation?: { reason: string; actor: string };
   rejection?: { reason: string };
   receiptExtended: boolean;

@@ -16,6 +16,19 @@ export const policySchema = z.object({
   /** At most this many orders per customer within riskVelocityWindowSeconds. */
   riskVelocityLimit: z.number().int().positive(),
   riskVelocityWindowSeconds: z.number().int().positive(),
+  /** How long the customer has to answer a stock shortage, and what happens when they don't. */
+  stockDecisionSeconds: z.number().int().positive().max(30 * 86400),
+  stockDecisionDefault: z.enum(['cancel', 'partial', 'wait_for_restock']),
+  /** A backordered order re-checks the queue this often even if no restock signal reached it. */
+  backorderRecheckSeconds: z.number().int().positive().max(7 * 86400),
+  /** When the merchant lets the SLA pass: the order is flagged for support and then cancelled, or left waiting. */
+  merchantSlaAction: z.enum(['cancel', 'flag']),
+  /** Book couriers as soon as the merchant accepts; otherwise the merchant ships (POST /v1/orders/{id}/shipments). */
+  autoShip: z.boolean(),
+  /** Couriers in order of preference: a booking that keeps failing falls back to the next one. */
+  couriers: z.array(z.string().min(1)).min(1),
+  /** Failed delivery attempts before the parcel goes back to the sender. */
+  deliveryAttempts: z.number().int().min(1).max(10),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -28,7 +41,7 @@ export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
  * merchant's, never something a caller can lift for its own order.
  */
 export const orderPolicyOverridesSchema = policySchema
-  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true })
+  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true })
   .partial()
   .strict();
 
@@ -43,6 +56,13 @@ export const DEFAULT_POLICY: Policy = {
   riskAmountLimit: 5_000_000, // 50,000.00 CNY
   riskVelocityLimit: 20,
   riskVelocityWindowSeconds: 3600,
+  stockDecisionSeconds: 2 * DAY,
+  stockDecisionDefault: 'cancel',
+  backorderRecheckSeconds: 3600,
+  merchantSlaAction: 'cancel',
+  autoShip: true,
+  couriers: ['sf-express', 'yto'],
+  deliveryAttempts: 3,
 };
 
 export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>): Policy {

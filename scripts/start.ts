@@ -9,6 +9,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
 import { encryptedDataConverter } from '../workers/codec';
 import { createLogger } from '../workers/logging';
+import { startNotificationDispatcher } from '../workers/notifications';
 import { createWorker } from '../workers/worker';
 import { startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrations';
@@ -68,16 +69,12 @@ async function main() {
   await seedDemoCatalog(db);
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TASK_QUEUE,
-    db,
-    providers: createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl }),
-    payloadKeys: config.payloadKeys,
-  });
+  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });
+  const worker = await createWorker({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, db, providers, payloadKeys: config.payloadKeys });
   const running = worker.run();
+  const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
   stops.push(async () => {
+    await dispatcher.stop();
     worker.shutdown();
     await running;
     await nativeConnection.close();

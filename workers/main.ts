@@ -3,6 +3,7 @@ import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
 import { createLogger } from './logging';
+import { startNotificationDispatcher } from './notifications';
 import { createWorker } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
@@ -30,9 +31,11 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
   const running = worker.run();
+  const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
   log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker polling');
   return {
     async shutdown() {
+      await dispatcher.stop();
       worker.shutdown();
       await running;
       await connection.close();

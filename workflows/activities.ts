@@ -16,3 +16,9 @@ export const providers = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FAILURE.paymentDeclined] },
 });
+
+/** One courier's booking, given up after a few attempts so the shipment can fall back to another courier. */
+export const bookingAttempts = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
+});

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderState, PaymentSignal, ShipmentStatus, ShipmentView, TrackingSignal } from '../domain';
+import type { OrderState, PaymentSignal, ShipmentStatus, ShipmentView, StockDecision, TrackingSignal } from '../domain';
 
 /** Every signal, update and query of the engine, defined once and shared by workflows and the API. */
 
@@ -9,6 +9,8 @@ export const shipmentWorkflowId = (orderId: string, seq: number) => `shipment-${
 // Order workflow — fire-and-forget events are signals.
 export const paymentNotified = defineSignal<[PaymentSignal]>('paymentNotified');
 export const shipmentProgressed = defineSignal<[ShipmentProgress]>('shipmentProgressed');
+/** Stock of a SKU this backordered order waits for has arrived (restock): look at the queue now. */
+export const stockReplenished = defineSignal<[{ sku: string }]>('stockReplenished');
 
 // Order workflow — request/response actions are updates with validators (409/422 at once).
 export interface CancelRequest {
@@ -20,7 +22,15 @@ export interface MerchantDecision {
   reason?: string;
   actor: string;
 }
+/** A merchant that ships by hand books a courier for one warehouse's allocation, or for all of them. */
+export interface ShipRequest {
+  courier: string;
+  warehouseId?: string;
+  actor: string;
+}
 export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+export const decideStock = defineUpdate<OrderState, [StockDecision]>('stockDecision');
+export const shipOrder = defineUpdate<OrderState, [ShipRequest]>('ship');
 export const decideAsMerchant = defineUpdate<OrderState, [MerchantDecision]>('merchantDecision');
 export const confirmReceipt = defineUpdate<OrderState, [{ actor: string }]>('confirmReceipt');
 export const extendReceipt = defineUpdate<OrderState, [{ actor: string }]>('extendReceipt');
@@ -40,6 +50,7 @@ export interface ShipmentProgress {
   trackingNumber?: string;
   event?: TrackingSignal;
   codCollected?: { amount: number; currency: string };
+  deliveryAttempts?: number;
 }
 
 /** Business failures the API maps to HTTP statuses. */

@@ -4,6 +4,7 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   startChild,
   workflowInfo,
@@ -11,7 +12,12 @@ import {
 import {
   businessKey,
   canTransition,
+  DEFAULT_POLICY,
+  decisionProblems,
   deriveStatus,
+  giveUpShortUnits,
+  substitute,
+  unitsWanted,
   handedOver,
   initialOrderState,
   submittedEntry,
@@ -20,26 +26,36 @@ import {
   type OrderInput,
   type OrderState,
   type PaymentView,
+  type Policy,
+  type ShipmentLine,
   type ShipmentView,
+  type ShortLine,
   type StepStatus,
+  type StockDecision,
   type StockPiece,
+  type SupportFlag,
 } from '../domain';
 import type { TimelineEntry } from '../activities';
+import type { StockOutcome } from '../activities/stock';
 import { db, providers } from './activities';
 import {
   cancelOrder,
   cancelShipment,
   confirmReceipt,
   decideAsMerchant,
+  decideStock,
   extendReceipt,
   FAILURE,
   orderState,
   paymentNotified,
   shipmentProgressed,
   shipmentWorkflowId,
+  shipOrder,
+  stockReplenished,
   type CancelRequest,
   type MerchantDecision,
   type ShipmentProgress,
+  type ShipRequest,
 } from './definitions';
 import { shipmentWorkflow } from './shipment';
 
@@ -54,7 +70,16 @@ class OrderStop extends Error {
   }
 }
 
+/** Changes to the command sequence of existing paths, so that orders already running replay unchanged. */
+const NEGOTIATES_SHORTAGE = 'order-negotiates-shortage';
+const NOTIFIES_MERCHANT = 'order-notifies-merchant';
+const FLAGS_MERCHANT_SLA = 'order-flags-merchant-sla';
+
 const seconds = (s: number) => s * 1000;
+
+/** A validator's refusal of bad input (422), naming each field. */
+const invalidRequest = (problems: Array<{ field: string; message: string }>) =>
+  ApplicationFailure.create({ type: FAILURE.invalid, message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), details: [problems], nonRetryable: true });
 const nowIso = () => new Date().toISOString();
 
 /**
@@ -63,7 +88,9 @@ const nowIso = () => new Date().toISOString();
  * compensation before it runs; cancellation, declines and expired windows unwind them in reverse.
  */
 export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
-  const { orderId, policy } = input;
+  const { orderId } = input;
+  // Orders started before a policy value existed get its default.
+  const policy: Policy = { ...DEFAULT_POLICY, ...input.policy };
   let step: StepStatus = 'submitted';
   const state: OrderState = initialOrderState(input);
   const compensations: Array<() => Promise<void>> = [];
@@ -74,6 +101,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   let merchantDecision: MerchantDecision | undefined;
   let receipt: { actor: string } | undefined;
   let walletCapture: { amount: number; eventId: string } | undefined;
+  let stockDecision: StockDecision | undefined;
+  let restocks = 0;
+  const shipRequests: ShipRequest[] = [];
+  /** Extra wallet payments (a dearer substitute): expected amount, and the notification once it came. */
+  const extraPayments = new Map<string, { amount: number; eventId?: string }>();
   const progress: ShipmentProgress[] = [];
 
   const isTerminal = () => TERMINAL_STATUSES.includes(step);
@@ -83,8 +115,48 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   setHandler(orderState, () => state);
   setHandler(paymentNotified, (n) => {
     if (n.paymentId === paymentId && n.type === 'payment.succeeded' && n.amount === input.totals.total) walletCapture ??= { amount: n.amount, eventId: n.eventId };
+    const extra = extraPayments.get(n.paymentId);
+    if (extra && n.type === 'payment.succeeded' && n.amount === extra.amount) extra.eventId ??= n.eventId;
   });
   setHandler(shipmentProgressed, (p) => void progress.push(p));
+  setHandler(stockReplenished, () => void (restocks += 1));
+
+  setHandler(
+    decideStock,
+    async (decision) => {
+      stockDecision = decision;
+      // Answered once the decision took effect: the order moved on, or asks again (a substitute was short too).
+      await condition(() => stockDecision === undefined && (step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting === 'stock_decision'));
+      return state;
+    },
+    {
+      validator: (d) => {
+        if (step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting !== 'stock_decision' || stockDecision || !state.shortage)
+          throw new Error(`order is ${state.status}, not awaiting a stock decision`);
+        const problems = decisionProblems(state.lines, state.shortage, d);
+        if (problems.length) throw invalidRequest(problems);
+      },
+    },
+  );
+
+  setHandler(
+    shipOrder,
+    async (req) => {
+      shipRequests.push(req);
+      await condition(() => !shipRequests.includes(req) || isTerminal());
+      return state;
+    },
+    {
+      validator: (req) => {
+        if (step !== 'fulfilling' || !state.unshipped?.length) throw new Error(`order is ${state.status}; nothing is waiting to be shipped`);
+        if (cancelRequest) throw new Error('a cancellation is in progress');
+        if (req.warehouseId && !state.unshipped.some((u) => u.warehouseId === req.warehouseId))
+          throw invalidRequest([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
+        if (!policy.couriers.includes(req.courier))
+          throw invalidRequest([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
+      },
+    },
+  );
 
   setHandler(
     cancelOrder,
@@ -178,11 +250,27 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     if (cancelRequest) throw new OrderStop('cancelled', cancelRequest.reason, cancelRequest.actor);
   }
 
-  /** Waits for `done` up to `timeoutSeconds`; a cancellation interrupts the wait. */
-  async function waitFor(done: () => boolean, timeoutSeconds: number): Promise<boolean> {
-    const ok = await condition(() => done() || cancelRequest !== undefined, seconds(timeoutSeconds));
+  /** Waits for `done` up to `timeoutSeconds` (or for ever); a cancellation interrupts the wait. */
+  async function waitFor(done: () => boolean, timeoutSeconds?: number): Promise<boolean> {
+    const settled = () => done() || cancelRequest !== undefined;
+    const ok = timeoutSeconds === undefined ? (await condition(settled), true) : await condition(settled, seconds(timeoutSeconds));
     checkpoint();
     return ok;
+  }
+
+  /** Marks the order for support; the flag stays on the order (and its row) for good. */
+  async function raiseFlag(kind: SupportFlag['kind'], detail: Record<string, unknown>) {
+    state.flags = [...(state.flags ?? []), { kind, at: nowIso(), detail }];
+    await publish({ type: `flag.${kind}`, actor: 'system', detail });
+  }
+
+  /** Gives back part of what the customer paid (a shortage, a cheaper substitute); cash on delivery has nothing to give back yet. */
+  async function refundPart(amount: number, step: string, reason: string) {
+    const paid = state.payments.find((p) => p.method !== 'cod' && p.captured - p.refunded >= amount);
+    if (!paid || amount <= 0) return;
+    await providers.refundPayment({ orderId, paymentId: paid.paymentId, idempotencyKey: businessKey(orderId, `refund-${step}`), amount, reason });
+    paid.refunded += amount;
+    await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: paid.paymentId, amount, reason } });
   }
 
   function payment(view: PaymentView) {
@@ -213,7 +301,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
 
   // ── The lifecycle ────────────────────────────────────────────────────────────────────────────
 
-  const needs = () => state.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: l.quantity }));
+  const needs = () => state.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
   const stockRequest = () => ({ orderId, needs: needs(), shippingProvince: input.shippingAddress.province });
 
   async function submitAndAssess() {
@@ -262,18 +350,128 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await moveTo('paid', { type: 'payment.captured', actor: 'payment-provider', detail: { paymentId, amount: total, eventId: walletCapture!.eventId } });
   }
 
+  function recordAllocation(held: readonly StockPiece[]) {
+    for (const l of state.lines) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
+  }
+
+  const describeShort = (short: readonly ShortLine[]) => short.map((s) => `${s.quantity} × ${s.sku}`).join(', ');
+
+  /** Stock check (SPEC §3 step 4): reservations become allocations; a shortage is the customer's to decide. */
   async function allocate(): Promise<StockPiece[]> {
-    const allocation = await db.allocateStock(stockRequest());
-    for (const l of state.lines) l.allocated = allocation.held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
-    if (allocation.short.length > 0) {
-      const detail = allocation.short.map((s) => `${s.quantity} × ${s.sku}`).join(', ');
-      throw new OrderStop('cancelled', `out of stock: ${detail}`, 'system');
+    let outcome = await db.allocateStock(stockRequest());
+    recordAllocation(outcome.held);
+    while (outcome.short.length > 0) {
+      if (!patched(NEGOTIATES_SHORTAGE)) throw new OrderStop('cancelled', `out of stock: ${describeShort(outcome.short)}`, 'system');
+      outcome = await resolveShortage(outcome);
     }
     checkpoint();
-    return allocation.held;
+    return outcome.held;
+  }
+
+  async function resolveShortage(outcome: StockOutcome): Promise<StockOutcome> {
+    const short = outcome.short;
+    const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();
+    state.shortage = short;
+    state.pendingDecision = { awaiting: 'stock_decision', actor: 'customer', until };
+    const asked = { type: 'stock.short', actor: 'system', detail: { short, until } };
+    if (step === 'awaiting_stock_decision') await publish(asked);
+    else await moveTo('awaiting_stock_decision', asked);
+    await db.notify({ id: `${orderId}:customer.stock_short:${state.version}`, orderId, recipientType: 'customer', recipientId: input.customer.id, channel: 'sms', kind: 'stock.short', payload: { short, until } });
+
+    const answered = await waitFor(() => stockDecision !== undefined, policy.stockDecisionSeconds);
+    const d = answered ? stockDecision! : defaultStockDecision();
+    state.pendingDecision = undefined;
+    stockDecision = undefined;
+    const decided = { type: 'stock.decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions } };
+    switch (d.decision) {
+      case 'cancel':
+        throw new OrderStop('cancelled', `out of stock: ${describeShort(short)}${answered ? '' : ' (no decision within the window)'}`, d.actor);
+      case 'partial': {
+        const value = giveUpShortUnits(state.lines, short);
+        state.shortage = undefined;
+        await publish(decided);
+        await refundPart(value, 'shortage', `out of stock: ${describeShort(short)}`);
+        return { held: outcome.held, short: [] };
+      }
+      case 'substitute': {
+        const round = state.lines.filter((l) => l.substituteFor !== undefined).length;
+        const delta = substitute(state.lines, short, d.substitutions!);
+        state.totals = { ...state.totals, subtotal: state.totals.subtotal + delta, total: state.totals.total + delta };
+        state.shortage = undefined;
+        await publish({ ...decided, detail: { ...decided.detail, priceDifference: delta } });
+        if (delta < 0) await refundPart(-delta, `substitution-${round}`, 'cheaper substitute');
+        if (delta > 0) await collectExtra(delta, `substitution-${round}`);
+        const next = await db.allocateStock(stockRequest());
+        recordAllocation(next.held);
+        return next;
+      }
+      case 'wait_for_restock':
+        return waitForRestock(d.actor);
+    }
+  }
+
+  function defaultStockDecision(): StockDecision {
+    const nothingAllocated = state.lines.every((l) => l.allocated === 0);
+    const decision = policy.stockDecisionDefault === 'partial' && nothingAllocated ? 'cancel' : policy.stockDecisionDefault;
+    return { decision, actor: 'policy:stock-decision-window' };
+  }
+
+  /** `wait_for_restock`: the order joins each short SKU's queue; restocks serve the queue oldest order first. */
+  async function waitForRestock(actor: string): Promise<StockOutcome> {
+    const request = () => ({ ...stockRequest(), queuedAt: input.submittedAt });
+    let outcome = await db.backorderStock(request());
+    state.shortage = outcome.short;
+    await moveTo('backordered', { type: 'stock.backordered', actor, detail: { short: outcome.short } });
+    while (outcome.short.length > 0) {
+      const seen = restocks;
+      // A restock signals the order; the periodic look covers stock freed by cancellations and lost signals.
+      await waitFor(() => restocks !== seen, policy.backorderRecheckSeconds);
+      outcome = await db.backorderStock(request());
+      state.shortage = outcome.short;
+    }
+    state.shortage = undefined;
+    recordAllocation(outcome.held);
+    await publish({ type: 'stock.restocked', actor: 'system', detail: { allocated: outcome.held } });
+    return outcome;
+  }
+
+  /** A dearer substitute: the difference is charged (card), asked for (wallets), or collected at the door (COD). */
+  async function collectExtra(amount: number, stepName: string) {
+    if (input.paymentMethod === 'cod') return;
+    const id = `${paymentId}-${stepName}`;
+    const base = { orderId, paymentId: id, idempotencyKey: businessKey(orderId, `payment-${stepName}`), amount, currency: input.totals.currency };
+    if (input.paymentMethod === 'card') {
+      try {
+        await providers.chargeCard({ ...base, token: input.cardToken! });
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.paymentDeclined)
+          throw new OrderStop('cancelled', `payment for the substitute declined: ${err.cause.message}`, 'payment-provider');
+        throw err;
+      }
+      payment({ paymentId: id, method: 'card', status: 'captured', amount, captured: amount, refunded: 0, currency: base.currency });
+      await publish({ type: 'payment.captured', actor: 'payment-provider', detail: { paymentId: id, amount } });
+      return;
+    }
+    const method = input.paymentMethod;
+    const until = new Date(Date.now() + seconds(policy.paymentWindowSeconds)).toISOString();
+    extraPayments.set(id, { amount });
+    const action = await providers.createWalletPayment({ ...base, method, expiresAt: until });
+    payment({ paymentId: id, method, status: 'pending', amount, captured: 0, refunded: 0, currency: base.currency, action });
+    state.pendingDecision = { awaiting: 'payment', actor: 'customer', until };
+    await publish({ type: 'payment.requested', actor: 'system', detail: { paymentId: id, method, action } });
+    if (!(await waitFor(() => extraPayments.get(id)?.eventId !== undefined, policy.paymentWindowSeconds)))
+      throw new OrderStop('cancelled', 'the price difference of the substitute was not paid in time', 'system');
+    await db.recordCapture({ ...base, method, amount });
+    payment({ paymentId: id, method, status: 'captured', amount, captured: amount, refunded: 0, currency: base.currency });
+    state.pendingDecision = undefined;
+    await publish({ type: 'payment.captured', actor: 'payment-provider', detail: { paymentId: id, amount, eventId: extraPayments.get(id)!.eventId } });
   }
 
   async function merchantAccepts() {
+    if (patched(NOTIFIES_MERCHANT)) {
+      const lines = state.lines.filter((l) => l.allocated > 0).map((l) => ({ sku: l.sku, quantity: l.allocated }));
+      await db.notify({ id: `${orderId}:merchant.new_order`, orderId, recipientType: 'merchant', recipientId: input.merchantId, channel: 'in_app', kind: 'order.new', payload: { lines, total: state.totals.total, autoAccepted: policy.autoAccept } });
+    }
     if (policy.autoAccept) {
       await moveTo('fulfilling', { type: 'merchant.accepted', actor: 'policy:auto-accept' });
       return;
@@ -281,38 +479,68 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     const until = new Date(Date.now() + seconds(policy.merchantSlaSeconds)).toISOString();
     state.pendingDecision = { awaiting: 'merchant_decision', actor: 'merchant', until };
     await moveTo('awaiting_merchant', { type: 'merchant.notified', actor: 'system', detail: { until } });
-    if (!(await waitFor(() => merchantDecision !== undefined, policy.merchantSlaSeconds)))
-      throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
+    if (!(await waitFor(() => merchantDecision !== undefined, policy.merchantSlaSeconds))) {
+      if (!patched(FLAGS_MERCHANT_SLA)) throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
+      await raiseFlag('merchant_sla_expired', { until, action: policy.merchantSlaAction });
+      if (policy.merchantSlaAction === 'cancel') throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
+      await waitFor(() => merchantDecision !== undefined);
+    }
     state.pendingDecision = undefined;
     const d = merchantDecision!;
     if (d.decision === 'reject') throw new OrderStop('rejected', `merchant rejected: ${d.reason}`, d.actor);
     await moveTo('fulfilling', { type: 'merchant.accepted', actor: d.actor });
   }
 
+  /** One shipment child per warehouse (split shipments), booked at once or when the merchant ships by hand. */
   async function ship(allocated: StockPiece[]) {
-    const byWarehouse = new Map<string, StockPiece[]>();
-    for (const piece of allocated) byWarehouse.set(piece.warehouseId, [...(byWarehouse.get(piece.warehouseId) ?? []), piece]);
+    const byWarehouse = new Map<string, ShipmentLine[]>();
+    for (const { warehouseId, lineNo, sku, quantity } of allocated) byWarehouse.set(warehouseId, [...(byWarehouse.get(warehouseId) ?? []), { lineNo, sku, quantity }]);
     compensations.push(cancelUnshipped);
 
-    let seq = 0;
-    for (const [warehouseId, pieces] of byWarehouse) {
-      seq += 1;
-      const lines = pieces.map(({ lineNo, sku, quantity }) => ({ lineNo, sku, quantity }));
+    async function startShipment(warehouseId: string, lines: ShipmentLine[], [courier, ...fallbackCouriers]: readonly string[]) {
+      const seq = state.shipments.length + 1;
       const view: ShipmentView = { shipmentId: shipmentWorkflowId(orderId, seq), seq, warehouseId, status: 'booking', lines };
       state.shipments.push(view);
       const codAmount = input.paymentMethod === 'cod' ? valueOf(lines) : undefined;
       await startChild(shipmentWorkflow, {
         workflowId: view.shipmentId,
-        args: [{ orderId, orderWorkflowId: workflowInfo().workflowId, shipmentId: view.shipmentId, seq, warehouseId, courier: 'sf-express', address: input.shippingAddress, lines, codAmount }],
+        args: [{ orderId, orderWorkflowId: workflowInfo().workflowId, shipmentId: view.shipmentId, seq, warehouseId, courier, fallbackCouriers, maxDeliveryAttempts: policy.deliveryAttempts, address: input.shippingAddress, lines, codAmount }],
       });
     }
 
-    while (!state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
-      await condition(() => progress.length > 0 || cancelRequest !== undefined);
+    if (policy.autoShip) for (const [warehouseId, lines] of byWarehouse) await startShipment(warehouseId, lines, policy.couriers);
+    else await awaitMerchantShipping(byWarehouse);
+
+    let shipSlaFlagged = false;
+    while ((state.unshipped?.length ?? 0) > 0 || !state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
+      const shipBy = state.unshipped?.length && !shipSlaFlagged ? Date.parse(state.pendingDecision!.until) - Date.now() : undefined;
+      const wake = () => progress.length > 0 || cancelRequest !== undefined || shipRequests.length > 0;
+      const woke = shipBy === undefined ? (await condition(wake), true) : await condition(wake, Math.max(shipBy, 1));
+      if (shipBy !== undefined && !woke) {
+        shipSlaFlagged = true;
+        await raiseFlag('shipment_sla_expired', { until: state.pendingDecision!.until });
+      }
       await applyProgress();
+      while (shipRequests.length > 0 && !cancelRequest) {
+        const req = shipRequests[0];
+        const chosen = (state.unshipped ?? []).filter((u) => !req.warehouseId || u.warehouseId === req.warehouseId);
+        state.unshipped = state.unshipped!.filter((u) => !chosen.includes(u));
+        if (state.unshipped.length === 0) state.pendingDecision = state.unshipped = undefined;
+        for (const u of chosen) await startShipment(u.warehouseId, u.lines, [req.courier, ...policy.couriers.filter((c) => c !== req.courier)]);
+        await publish({ type: 'shipment.requested', actor: req.actor, detail: { courier: req.courier, warehouses: chosen.map((u) => u.warehouseId) } });
+        shipRequests.shift();
+      }
       if (cancelRequest) await cancelBeforeHandOver();
     }
     if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', 'no shipment was delivered', 'system');
+  }
+
+  /** Merchants that ship by hand: the allocations wait for POST /v1/orders/{id}/shipments. */
+  async function awaitMerchantShipping(byWarehouse: Map<string, ShipmentLine[]>) {
+    state.unshipped = [...byWarehouse].map(([warehouseId, lines]) => ({ warehouseId, lines }));
+    const until = new Date(Date.now() + seconds(policy.merchantSlaSeconds)).toISOString();
+    state.pendingDecision = { awaiting: 'shipment', actor: 'merchant', until };
+    await publish({ type: 'shipment.awaiting_merchant', actor: 'system', detail: { warehouses: state.unshipped.map((u) => u.warehouseId), until } });
   }
 
   function valueOf(lines: Array<{ lineNo: number; quantity: number }>): number {
@@ -325,6 +553,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       const shipment = state.shipments.find((s) => s.seq === p.seq)!;
       const wasHandedOver = handedOver(shipment.status);
       Object.assign(shipment, { status: p.status, courier: p.courier, trackingNumber: p.trackingNumber });
+      if (p.deliveryAttempts) shipment.deliveryAttempts = p.deliveryAttempts;
       const forEachLine = (apply: (line: OrderState['lines'][number], quantity: number) => void) =>
         shipment.lines.forEach((sl) => apply(state.lines.find((l) => l.lineNo === sl.lineNo)!, sl.quantity));
 
@@ -361,7 +590,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     const id = `${paymentId}-cod-${shipment.seq}`;
     await db.recordCapture({ orderId, paymentId: id, idempotencyKey: businessKey(orderId, `cod-${shipment.seq}`), amount, currency: input.totals.currency, method: 'cod' });
     payment({ paymentId: id, method: 'cod', status: 'captured', amount, captured: amount, refunded: 0, currency: input.totals.currency });
-    if (amount !== expected) await publish({ type: 'payment.cod_mismatch', actor: 'system', detail: { seq: shipment.seq, expected, collected: amount } });
+    if (amount === expected) return;
+    state.flags = [...(state.flags ?? []), { kind: 'cod_mismatch', at: nowIso(), detail: { seq: shipment.seq, expected, collected: amount } }];
+    await publish({ type: 'payment.cod_mismatch', actor: 'system', detail: { seq: shipment.seq, expected, collected: amount } });
   }
 
   /**

@@ -8,6 +8,12 @@ import { postSigned, type Deliver } from './http';
 export interface CourierOptions extends SimulatorOptions {
   /** Probability in [0, 1] that a booking call times out (half before booking, half after: response lost). */
   failureRate?: number;
+  /** Where the courier posts its own tracking events (the parcel coming back), and how it signs them. */
+  webhookBaseUrl?: string;
+  secret?: string;
+  deliver?: Deliver;
+  /** How long after a return request the courier reports `returned_to_sender`. */
+  returnDelayMs?: number;
   /** Tracking number prefix; defaults per courier (TRACKING_PREFIXES), else the name's first two letters. */
   trackingPrefix?: string;
   /** Base of the simulator's own pages (shipping labels). */
@@ -75,6 +81,28 @@ export class SimulatedCourier implements Courier {
       response: { trackingNumber: req.trackingNumber },
     }));
     await this.db.simulatorRecord.updateMany({ where: { reference: req.trackingNumber, status: 'booked' }, data: { status: 'cancelled' } });
+  }
+
+  /** Accepts the return once per key, then reports the parcel back at the warehouse a little later, like a real courier. */
+  async returnToSender(req: { idempotencyKey: string; trackingNumber: string }): Promise<void> {
+    await latency(this.options);
+    const booking = await this.db.simulatorRecord.findUnique({ where: { reference: req.trackingNumber } });
+    if (!booking || booking.provider !== this.name || booking.kind !== 'booking') {
+      throw new ProviderRejectedError('unknown_tracking_number', `${this.name} has no booking ${req.trackingNumber}`);
+    }
+    const { inserted } = await recordOnce(this.db, this.name, req.idempotencyKey, () => ({
+      kind: 'return_request',
+      reference: newReference('rt'),
+      orderId: booking.orderId,
+      status: 'returning',
+      response: { trackingNumber: req.trackingNumber },
+    }));
+    const { webhookBaseUrl, secret } = this.options;
+    if (!inserted || !webhookBaseUrl || !secret) return;
+    const event = buildTrackingEvent({ trackingNumber: req.trackingNumber, type: 'returned_to_sender', location: 'sender warehouse' });
+    setTimeout(() => {
+      sendTrackingEvent(event, { courier: this.name, webhookBaseUrl, secret, deliver: this.options.deliver }).catch(() => undefined);
+    }, this.options.returnDelayMs ?? 50);
   }
 }
 

@@ -3,13 +3,15 @@ import { webhookSecret } from '../secrets';
 import type { Providers } from '../types';
 import type { SimulatorOptions } from './books';
 import { SimulatedCardGateway } from './card';
-import { SimulatedCourier } from './courier';
+import { SimulatedCourier, type CourierOptions } from './courier';
+import { SimulatedNotifier } from './notifier';
 import type { Deliver } from './http';
 import { SimulatedWallet, type WalletMethod } from './wallet';
 
 export { CARD_TEST_TOKENS, SimulatedCardGateway } from './card';
 export { SimulatedWallet, type PayResult, type WalletMethod, type WalletOptions } from './wallet';
 export { SimulatedCourier, TRACKING_PREFIXES, buildTrackingEvent, sendTrackingEvent, type CourierOptions, type TrackingEventInput } from './courier';
+export { SimulatedNotifier, type NotifierOptions } from './notifier';
 export { DEFAULT_LATENCY_MS, type SimulatorOptions } from './books';
 export { fetchDeliver, postSigned, type Deliver } from './http';
 
@@ -21,7 +23,7 @@ export interface SimulatedProvidersOptions extends SimulatorOptions {
   /** Secrets come from WEBHOOK_SECRET_<NAME> in this environment, else the dev defaults (adapters/secrets.ts). */
   env?: NodeJS.ProcessEnv;
   deliver?: Deliver;
-  /** Booking timeout probability for every simulated courier. */
+  /** Booking timeout probability for every simulated courier (overrides their own profiles). */
   courierFailureRate?: number;
 }
 
@@ -32,7 +34,15 @@ export interface SimulatedProviders extends Providers {
   couriers: Record<string, SimulatedCourier>;
 }
 
+/**
+ * Two couriers that behave differently: SF Express books fast and reliably; YTO is slower to book,
+ * times out now and then, and takes longer to report a parcel coming back.
+ */
 export const SIMULATED_COURIERS = ['sf-express', 'yto'] as const;
+const COURIER_PROFILES: Record<(typeof SIMULATED_COURIERS)[number], { latencyFactor: number; failureRate: number; returnDelayMs: number }> = {
+  'sf-express': { latencyFactor: 1, failureRate: 0, returnDelayMs: 50 },
+  yto: { latencyFactor: 3, failureRate: 0.05, returnDelayMs: 300 },
+};
 
 export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions): SimulatedProviders {
   const { webhookBaseUrl, simulatorBaseUrl = webhookBaseUrl, env = process.env, deliver, courierFailureRate, latencyMs, random } = opts;
@@ -43,8 +53,21 @@ export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions
     card: new SimulatedCardGateway(db, common),
     wallets: { wechat_pay: wallet('wechat_pay'), alipay: wallet('alipay') },
     couriers: Object.fromEntries(
-      SIMULATED_COURIERS.map((name) => [name, new SimulatedCourier(name, db, { ...common, simulatorBaseUrl, failureRate: courierFailureRate })]),
+      Object.entries(COURIER_PROFILES).map(([name, profile]) => {
+        const options: CourierOptions = {
+          ...common,
+          latencyMs: latencyMs && [latencyMs[0] * profile.latencyFactor, latencyMs[1] * profile.latencyFactor],
+          failureRate: courierFailureRate ?? profile.failureRate,
+          returnDelayMs: profile.returnDelayMs,
+          simulatorBaseUrl,
+          webhookBaseUrl,
+          deliver,
+          secret: webhookSecret(name, env),
+        };
+        return [name, new SimulatedCourier(name, db, options)];
+      }),
     ),
     defaultCourier: 'sf-express',
+    notifiers: { email: new SimulatedNotifier('email', db, common), sms: new SimulatedNotifier('sms', db, common), in_app: new SimulatedNotifier('in_app', db, common) },
   };
 }

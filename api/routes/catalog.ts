@@ -1,4 +1,6 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import { orderWorkflowId, stockReplenished } from '../../workflows/definitions';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
@@ -15,7 +17,24 @@ const setStockBody = z.object({ warehouseId: z.string().min(1), onHand: z.number
 const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.number().int().min(1).max(1_000_000) });
 
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
-export function catalogRoutes({ db }: AppDeps, define: Define) {
+export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
+  /**
+   * New stock may serve backordered orders: each order waiting for the SKU is told, and the first to
+   * look serves the whole queue oldest first (activities/stock.ts). A lost signal only delays an
+   * order until its next periodic look.
+   */
+  async function wakeBackorders(sku: string, log: FastifyBaseLogger) {
+    const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, select: { orderId: true }, orderBy: [{ queuedAt: 'asc' }, { orderId: 'asc' }] });
+    await Promise.all(
+      waiting.map(({ orderId }) =>
+        temporal.workflow
+          .getHandle(orderWorkflowId(orderId))
+          .signal(stockReplenished, { sku })
+          .catch((err) => log.warn({ err, orderId, sku }, 'could not wake a backordered order')),
+      ),
+    );
+  }
+
   async function ownSku(sku: string, merchantId?: string) {
     const product = await db.product.findUnique({ where: { sku } });
     if (!product || (merchantId && product.merchantId !== merchantId)) throw problems.notFound(`sku ${sku}`);
@@ -72,7 +91,7 @@ export function catalogRoutes({ db }: AppDeps, define: Define) {
     auth: ['merchant'],
     params: skuParams,
     body: setStockBody,
-    async handler({ params, body, caller }) {
+    async handler({ params, body, caller, req }) {
       await ownSku(params.sku, caller.merchantId);
       await knownWarehouse(body.warehouseId);
       const changed = await db.$executeRaw`
@@ -80,6 +99,7 @@ export function catalogRoutes({ db }: AppDeps, define: Define) {
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
         WHERE inventory.reserved + inventory.allocated <= EXCLUDED.on_hand`;
       if (changed === 0) throw problems.conflict('stock-held', `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`);
+      await wakeBackorders(params.sku, req.log);
       return stockOf(params.sku);
     },
   });
@@ -87,17 +107,18 @@ export function catalogRoutes({ db }: AppDeps, define: Define) {
   define<z.infer<typeof restockBody>, z.infer<typeof skuParams>, undefined>({
     method: 'POST',
     url: '/v1/inventory/:sku/restock',
-    summary: 'Units arrived in a warehouse',
+    summary: 'Units arrived in a warehouse; backordered orders are served first come, first served',
     tags: ['catalog'],
     auth: ['merchant'],
     params: skuParams,
     body: restockBody,
-    async handler({ params, body, caller }) {
+    async handler({ params, body, caller, req }) {
       await ownSku(params.sku, caller.merchantId);
       await knownWarehouse(body.warehouseId);
       await db.$executeRaw`
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()`;
+      await wakeBackorders(params.sku, req.log);
       return stockOf(params.sku);
     },
   });

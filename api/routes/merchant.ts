@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decideAsMerchant } from '../../workflows/definitions';
+import { decideAsMerchant, shipOrder } from '../../workflows/definitions';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
@@ -11,7 +11,17 @@ const decisionBody = z
   .object({ decision: z.enum(['accept', 'reject']), reason: z.string().trim().min(1).max(500).optional() })
   .refine((d) => d.decision === 'accept' || d.reason, { path: ['reason'], message: 'is required to reject' });
 
+const shipBody = z.object({
+  courier: z.string().trim().min(1).max(40),
+  warehouseId: z.string().trim().min(1).max(64).optional(),
+});
+
 export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
+  async function ownOrder(orderId: string, merchantId?: string) {
+    const order = await db.order.findUnique({ where: { id: orderId }, select: { merchantId: true } });
+    if (!order || order.merchantId !== merchantId) throw problems.notFound(`order ${orderId}`);
+  }
+
   define<z.infer<typeof decisionBody>, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/merchant-decision',
@@ -21,9 +31,24 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
     params: orderIdParams,
     body: decisionBody,
     async handler({ params, body, caller }) {
-      const order = await db.order.findUnique({ where: { id: params.id }, select: { merchantId: true } });
-      if (!order || order.merchantId !== caller.merchantId) throw problems.notFound(`order ${params.id}`);
+      await ownOrder(params.id, caller.merchantId);
       return orderView(await updateOrder(temporal, params.id, decideAsMerchant, { ...body, actor: `merchant:${caller.name}` }));
+    },
+  });
+
+  define<z.infer<typeof shipBody>, z.infer<typeof orderIdParams>, undefined>({
+    method: 'POST',
+    url: '/v1/orders/:id/shipments',
+    summary: 'A merchant that ships by hand books a courier for one warehouse’s allocation (or all of them)',
+    tags: ['merchant'],
+    auth: ['merchant'],
+    params: orderIdParams,
+    body: shipBody,
+    async handler({ params, body, caller, reply }) {
+      await ownOrder(params.id, caller.merchantId);
+      const state = await updateOrder(temporal, params.id, shipOrder, { ...body, actor: `merchant:${caller.name}` });
+      reply.status(201);
+      return orderView(state);
     },
   });
 }

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../prisma/client';
 import { encryptedDataConverter, type PayloadKeys } from '../../workers/codec';
+import { startNotificationDispatcher } from '../../workers/notifications';
 import { createWorker } from '../../workers/worker';
 
 try {
@@ -81,8 +82,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const startWorker = async () => {
     const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, payloadKeys, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
     const running = worker.run();
+    const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, intervalMs: 100 });
     stopWorker = async () => {
       stopWorker = async () => undefined;
+      await dispatcher.stop();
       worker.shutdown();
       await running;
     };

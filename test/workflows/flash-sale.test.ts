@@ -5,10 +5,11 @@ import { orderBody, submitOrder, waitForOrder, useStack } from '../helpers/stack
 const stack = useStack();
 
 test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cancelled and refunded', async () => {
+  // Losers are asked what to do about the shortage; nobody answers, so the default action (cancel) applies.
   const { app, db } = stack;
   const sku = await createSku(db, { stock: { 'wh-shanghai': 20, 'wh-beijing': 30 } });
   const submissions = await Promise.all(
-    Array.from({ length: 200 }, () => submitOrder(app, orderBody({ customer: { id: `flash-${randomUUID()}`, name: '抢购者', phone: '+86 137 0000 0000' }, lines: [{ sku, quantity: 1 }] }))),
+    Array.from({ length: 200 }, () => submitOrder(app, orderBody({ customer: { id: `flash-${randomUUID()}`, name: '抢购者', phone: '+86 137 0000 0000' }, lines: [{ sku, quantity: 1 }], policy: { stockDecisionSeconds: 1 } }))),
   );
   expect(submissions.filter((s) => s.res.statusCode !== 201).map((s) => s.res.body)).toEqual([]);
 

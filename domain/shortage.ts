@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { newLedgerLine } from './ledger';
+import { MAX_LINES, type OrderLine, type ShortLine } from './order';
+
+/** What the customer may do when stock falls short (SPEC §3 step 4). */
+export const stockDecisions = ['wait_for_restock', 'substitute', 'partial', 'cancel'] as const;
+export type StockDecisionKind = (typeof stockDecisions)[number];
+
+/** POST /v1/orders/{id}/stock-decision body. */
+export const stockDecisionSchema = z
+  .object({
+    decision: z.enum(stockDecisions),
+    substitutions: z
+      .array(z.object({ lineNo: z.number().int().min(1), sku: z.string().trim().min(1).max(64) }))
+      .min(1)
+      .max(MAX_LINES)
+      .optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.decision === 'substitute' && !d.substitutions) ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'name a substitute SKU for every short line' });
+    if (d.decision !== 'substitute' && d.substitutions) ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'only with decision "substitute"' });
+  });
+export type StockDecisionRequest = z.infer<typeof stockDecisionSchema>;
+
+/** A substitute priced from the catalog by the API (client prices are never trusted). */
+export interface PricedSubstitution {
+  lineNo: number;
+  sku: string;
+  name: string;
+  unitPrice: number;
+}
+
+export interface StockDecision {
+  decision: StockDecisionKind;
+  substitutions?: PricedSubstitution[];
+  actor: string;
+}
+
+/** Units of a line the order still has to allocate: ordered, less what was substituted or refunded before shipping. */
+export function unitsWanted(line: OrderLine): number {
+  return line.quantity - (line.substituted ?? 0) - line.refunded;
+}
+
+/** Why a decision cannot apply to this shortage, per field; empty when it can. */
+export function decisionProblems(lines: readonly OrderLine[], short: readonly ShortLine[], d: Omit<StockDecision, 'actor'>): Array<{ field: string; message: string }> {
+  const problems: Array<{ field: string; message: string }> = [];
+  if (d.decision === 'partial' && lines.every((l) => l.allocated === 0)) problems.push({ field: 'decision', message: 'nothing is in stock to ship; choose cancel, wait_for_restock or substitute' });
+  if (d.decision !== 'substitute') return problems;
+  const subs = d.substitutions ?? [];
+  subs.forEach((s, i) => {
+    const shortLine = short.find((x) => x.lineNo === s.lineNo);
+    if (!shortLine) problems.push({ field: `substitutions.${i}.lineNo`, message: `line ${s.lineNo} is not short` });
+    else if (shortLine.sku === s.sku) problems.push({ field: `substitutions.${i}.sku`, message: 'a substitute must be another SKU' });
+    else if (lines.some((l) => l.sku === s.sku)) problems.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is already on the order` });
+    if (subs.findIndex((o) => o.lineNo === s.lineNo) !== i) problems.push({ field: `substitutions.${i}.lineNo`, message: 'one substitute per line' });
+  });
+  for (const s of short) if (!subs.some((x) => x.lineNo === s.lineNo)) problems.push({ field: 'substitutions', message: `line ${s.lineNo} is short; name a substitute for it` });
+  return problems;
+}
+
+/** `partial`: the short units will not come; returns their value, to be refunded. */
+export function giveUpShortUnits(lines: OrderLine[], short: readonly ShortLine[]): number {
+  let value = 0;
+  for (const s of short) {
+    const line = lines.find((l) => l.lineNo === s.lineNo)!;
+    line.refunded += s.quantity;
+    value += s.quantity * line.unitPrice;
+  }
+  return value;
+}
+
+/**
+ * `substitute`: each short part becomes a new line of the substitute SKU (same quantity, catalog
+ * price). Returns the price difference: positive is charged, negative refunded.
+ */
+export function substitute(lines: OrderLine[], short: readonly ShortLine[], subs: readonly PricedSubstitution[]): number {
+  let delta = 0;
+  for (const s of short) {
+    const sub = subs.find((x) => x.lineNo === s.lineNo)!;
+    const line = lines.find((l) => l.lineNo === s.lineNo)!;
+    line.substituted = (line.substituted ?? 0) + s.quantity;
+    const replacement = newLedgerLine(Math.max(...lines.map((l) => l.lineNo)) + 1, sub.sku, sub.name, sub.unitPrice, s.quantity);
+    replacement.substituteFor = line.lineNo;
+    lines.push(replacement);
+    delta += s.quantity * (sub.unitPrice - line.unitPrice);
+  }
+  return delta;
+}

@@ -1,0 +1,156 @@
+// SPEC §3 step 4: a shortage at the stock check is the customer's to decide, within a window.
+import { createSku, stockOf } from '../helpers/catalog';
+import { auth, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+
+const stack = useStack();
+
+const decide = (id: string, payload: object, key: string = KEYS.platform) =>
+  stack.app.inject({ method: 'POST', url: `/v1/orders/${id}/stock-decision`, headers: auth(key), payload });
+
+/** An order of two lines where the second line is short by `short` units. */
+async function shortOrder(opts: { price?: number; short?: number; policy?: object } = {}) {
+  const { app, db } = stack;
+  const plenty = await createSku(db, { price: 2000, stock: { 'wh-shanghai': 10 } });
+  const scarce = await createSku(db, { price: opts.price ?? 1000, stock: { 'wh-beijing': 1 } });
+  const short = opts.short ?? 2;
+  const { body } = await submitOrder(app, orderBody({ lines: [{ sku: plenty, quantity: 1 }, { sku: scarce, quantity: 1 + short }], policy: opts.policy }));
+  const order = await waitForStatus(app, body.id, 'awaiting_stock_decision');
+  return { order, plenty, scarce };
+}
+
+test('the order shows what is short and until when the customer may decide', async () => {
+  const { order, scarce } = await shortOrder();
+  expect(order.shortage).toEqual([{ lineNo: 2, sku: scarce, quantity: 2 }]);
+  expect(order.pendingDecision).toMatchObject({ awaiting: 'stock_decision', actor: 'customer' });
+  expect(Date.parse(order.pendingDecision.until) - Date.now()).toBeGreaterThan(47 * 3600_000);
+  expect(order.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1 });
+  // The customer is told through the outbox.
+  const notices = await stack.db.notification.findMany({ where: { orderId: order.id, kind: 'stock.short' } });
+  expect(notices).toHaveLength(1);
+});
+
+test('partial: ships what exists and refunds exactly the missing units', async () => {
+  const { app, db } = stack;
+  const { order, scarce } = await shortOrder({ price: 1500 });
+  const res = await decide(order.id, { decision: 'partial' });
+  expect(res.statusCode).toBe(200);
+  const done = await waitForOrder(app, order.id, (o) => o.shipments.length === 2);
+  expect(done.status).toBe('fulfilling');
+  expect(done.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1, refunded: 2 });
+  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: 2 * 1500 });
+  expect(done.shortage).toBeNull();
+  expect(await stockOf(db, scarce)).toEqual({ onHand: 1, reserved: 0, allocated: 1 });
+  const refunds = await db.refund.findMany({ where: { orderId: order.id } });
+  expect(refunds.map((r) => r.amount)).toEqual([3000]);
+});
+
+test('substitute with a cheaper SKU: the difference is refunded', async () => {
+  const { app, db } = stack;
+  const cheaper = await createSku(db, { price: 600, stock: { 'wh-guangzhou': 5 } });
+  const { order } = await shortOrder({ price: 1000 });
+  const res = await decide(order.id, { decision: 'substitute', substitutions: [{ lineNo: 2, sku: cheaper }] });
+  expect(res.statusCode).toBe(200);
+  const done = await waitForOrder(app, order.id, (o) => o.shipments.length > 0);
+  expect(done.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1, substituted: 2 });
+  expect(done.lines[2]).toMatchObject({ lineNo: 3, sku: cheaper, unitPrice: 600, quantity: 2, substituteFor: 2, ledger: { allocated: 2 } });
+  expect(done.totals.total).toBe(order.totals.total - 2 * 400);
+  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: 800 });
+  expect(await stockOf(db, cheaper)).toEqual({ onHand: 5, reserved: 0, allocated: 2 });
+});
+
+test('substitute with a dearer SKU: the difference is charged', async () => {
+  const { app, db } = stack;
+  const dearer = await createSku(db, { price: 1250, stock: { 'wh-guangzhou': 5 } });
+  const { order } = await shortOrder({ price: 1000 });
+  expect((await decide(order.id, { decision: 'substitute', substitutions: [{ lineNo: 2, sku: dearer }] })).statusCode).toBe(200);
+  const done = await waitForOrder(app, order.id, (o) => o.shipments.length > 0);
+  expect(done.totals.total).toBe(order.totals.total + 500);
+  expect(done.payments).toEqual([
+    expect.objectContaining({ captured: order.totals.total, refunded: 0 }),
+    expect.objectContaining({ method: 'card', amount: 500, captured: 500, refunded: 0 }),
+  ]);
+  const charges = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'charge' } });
+  expect(charges.map((c) => c.amount).sort()).toEqual([500, order.totals.total].sort());
+});
+
+test('cancel: full refund, everything released', async () => {
+  const { app, db } = stack;
+  const { order, plenty, scarce } = await shortOrder();
+  expect((await decide(order.id, { decision: 'cancel' })).statusCode).toBe(200);
+  const done = await waitForStatus(app, order.id, 'cancelled');
+  expect(done.cancellation).toMatchObject({ actor: 'platform:dev platform' });
+  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: order.totals.total });
+  expect(await stockOf(db, plenty)).toEqual({ onHand: 10, reserved: 0, allocated: 0 });
+  expect(await stockOf(db, scarce)).toEqual({ onHand: 1, reserved: 0, allocated: 0 });
+});
+
+test('no decision within the window: the default action (cancel) applies', async () => {
+  const { app } = stack;
+  const { order } = await shortOrder({ policy: { stockDecisionSeconds: 1 } });
+  const done = await waitForStatus(app, order.id, 'cancelled');
+  expect(done.cancellation).toMatchObject({ actor: 'policy:stock-decision-window', reason: expect.stringMatching(/no decision within the window/) });
+  expect(done.payments[0].refunded).toBe(order.totals.total);
+});
+
+test('bad decisions are refused at once and change nothing', async () => {
+  const { app, db } = stack;
+  const other = await createSku(db, { stock: { 'wh-shanghai': 1 } });
+  const { order, plenty } = await shortOrder();
+  const cases: Array<[object, number, string?]> = [
+    [{ decision: 'maybe' }, 400, 'decision'],
+    [{ decision: 'substitute' }, 400, 'substitutions'],
+    [{ decision: 'partial', substitutions: [{ lineNo: 2, sku: other }] }, 400, 'substitutions'],
+    [{ decision: 'substitute', substitutions: [{ lineNo: 7, sku: other }] }, 422, 'substitutions.0.lineNo'],
+    [{ decision: 'substitute', substitutions: [{ lineNo: 2, sku: 'NO-SUCH-SKU' }] }, 422, 'substitutions.0.sku'],
+    [{ decision: 'substitute', substitutions: [{ lineNo: 2, sku: plenty }] }, 422, 'substitutions.0.sku'],
+  ];
+  for (const [payload, status, field] of cases) {
+    const res = await decide(order.id, payload);
+    expect({ payload, status: res.statusCode }).toEqual({ payload, status });
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    if (field) expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
+  }
+  // A merchant may not decide for the customer.
+  expect((await decide(order.id, { decision: 'cancel' }, KEYS.merchant)).statusCode).toBe(403);
+  const still = await waitForStatus(app, order.id, 'awaiting_stock_decision');
+  expect(still.version ?? still.status).toBe(order.version ?? order.status);
+  expect(still.lines).toEqual(order.lines);
+  // A decision for an order that is not short is a conflict.
+  const { body: fine } = await submitOrder(app, orderBody());
+  await waitForStatus(app, fine.id, 'fulfilling');
+  expect((await decide(fine.id, { decision: 'cancel' })).statusCode).toBe(409);
+});
+
+test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; the other 3 keep waiting', async () => {
+  const { app, db } = stack;
+  const sku = await createSku(db, { stock: { 'wh-shanghai': 0 } });
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+    ids.push(body.id);
+  }
+  for (const id of ids) {
+    await waitForStatus(app, id, 'awaiting_stock_decision');
+    const res = await decide(id, { decision: 'wait_for_restock' });
+    expect(res.json().status).toBe('backordered');
+  }
+  const restock = await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: auth(KEYS.merchant), payload: { warehouseId: 'wh-beijing', quantity: 5 } });
+  expect(restock.statusCode).toBe(200);
+
+  const served = await Promise.all(ids.slice(0, 5).map((id) => waitForOrder(app, id, (o) => o.shipments.length === 1)));
+  for (const o of served) expect(o.lines[0].ledger).toMatchObject({ allocated: 1 });
+  expect(await stockOf(db, sku)).toEqual({ onHand: 5, reserved: 0, allocated: 5 });
+  const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: { queuedAt: 'asc' } });
+  expect(waiting.map((b) => b.orderId)).toEqual(ids.slice(5));
+  for (const id of ids.slice(5)) expect((await waitForStatus(app, id, 'backordered')).shortage).toEqual([{ lineNo: 1, sku, quantity: 1 }]);
+
+  // One more unit arrives: the oldest of the remaining three gets it.
+  await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: auth(KEYS.merchant), payload: { warehouseId: 'wh-shanghai', quantity: 1 } });
+  await waitForOrder(app, ids[5], (o) => o.shipments.length === 1);
+  expect((await db.backorder.findMany({ where: { sku, state: 'waiting' } })).map((b) => b.orderId).sort()).toEqual(ids.slice(6).sort());
+
+  // A backordered order can still be cancelled: refunded, and out of the queue.
+  expect((await app.inject({ method: 'POST', url: `/v1/orders/${ids[7]}/cancel`, headers: auth(KEYS.platform), payload: { reason: 'waited long enough' } })).statusCode).toBe(200);
+  expect((await waitForStatus(app, ids[7], 'cancelled')).payments[0].refunded).toBeGreaterThan(0);
+  expect(await db.backorder.count({ where: { orderId: ids[7] } })).toBe(0);
+}, 120_000);
