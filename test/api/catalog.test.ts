@@ -157,9 +157,9 @@ describe('PUT /v1/inventory/{sku} and restock', () => {
     expect(await getStock(sku)).toEqual({ sku, warehouses: [{ warehouseId: 'wh-shanghai', onHand: 9, reserved: 0, allocated: 2, available: 7 }] });
   });
 
-  test('an order for more units than exist is cancelled out of stock and holds nothing', async () => {
+  test('an order for more units than exist, left undecided, is cancelled out of stock and holds nothing', async () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 2 } });
-    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 3 }] }));
+    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 3 }], policy: { stockDecisionSeconds: 1 } }));
     expectOk(res, 201);
     const order = await waitForStatus(stack.app, body.id, 'cancelled');
     expect(order.cancellation.reason).toMatch(/out of stock/);

@@ -87,13 +87,15 @@ describe('merchant acceptance', () => {
     expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 0 });
   });
 
-  test('no answer within the SLA cancels the order with a refund', async () => {
+  test('no answer within the SLA flags the order for support and cancels it with a refund', async () => {
     const { app, db } = stack;
     const sku = await createSku(db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 1 } });
     const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 1 } }));
     const order = await waitForStatus(app, body.id, 'cancelled');
     expect(order.cancellation.reason).toMatch(/SLA/);
     expect(order.payments[0].refunded).toBe(body.totals.total);
+    expect(order.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) })]);
+    expect((await db.order.findUniqueOrThrow({ where: { id: body.id } })).flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired' })]);
   });
 });
 
