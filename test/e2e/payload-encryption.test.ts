@@ -106,6 +106,9 @@ describe('key rotation: the new key encrypts, the old one still decrypts', () =>
     try {
       const accept = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/merchant-decision`, headers: auth(KEYS.manualMerchant), payload: { decision: 'accept' } });
       expect(accept.statusCode).toBe(200);
+      // m-manual ships by hand.
+      const shipped = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/shipments`, headers: auth(KEYS.manualMerchant), payload: { courier: 'sf-express' } });
+      expect(shipped.statusCode).toBe(201);
       await deliverAll(after.app, order.id);
       const done = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/confirm-receipt`, headers: auth(KEYS.platform) });
       expect(done.json().status).toBe('completed');
