@@ -2,6 +2,7 @@
 // couriers fail and fall back; failed deliveries end with the parcel returned and refunded.
 import { randomUUID } from 'node:crypto';
 import { createMerchant, createSku, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
 import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
@@ -63,6 +64,7 @@ describe('merchant', () => {
     // Nothing is left to ship.
     expect((await post(`/v1/orders/${body.id}/shipments`, KEYS.manualMerchant, { courier: 'yto' })).statusCode).toBe(409);
     await deliverAll(app, body.id);
+    recordHistory(`order-${body.id}`, 'order-manual-shipment-delivered');
   });
 });
 
@@ -76,6 +78,7 @@ describe('couriers', () => {
       expect(order.shipments[0]).toMatchObject({ courier: 'yto', status: 'booked', trackingNumber: expect.stringMatching(/^YT\d{12}$/) });
       const bookings = await db.simulatorRecord.findMany({ where: { orderId: body.id, kind: 'booking' } });
       expect(bookings.map((b) => b.provider)).toEqual(['yto']);
+      recordHistory(order.shipments[0].shipmentId, 'shipment-courier-fallback');
     } finally {
       providers.couriers['sf-express'].outage = false;
     }
@@ -103,6 +106,7 @@ describe('couriers', () => {
     expect(done.payments[0]).toMatchObject({ captured: 6000, refunded: 6000 });
     expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
     expect(await db.simulatorRecord.count({ where: { orderId: body.id, kind: 'return_request' } })).toBe(1);
+    recordHistory(done.shipments[0].shipmentId, 'shipment-returned-after-failed-attempts');
   });
 
   test('a split order: one parcel delivered, the other returned — only the returned lines are refunded', async () => {

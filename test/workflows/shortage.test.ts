@@ -1,5 +1,6 @@
 // SPEC §3 step 4: a shortage at the stock check is the customer's to decide, within a window.
 import { createSku, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
 import { auth, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
@@ -71,6 +72,7 @@ test('substitute with a dearer SKU: the difference is charged', async () => {
   ]);
   const charges = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'charge' } });
   expect(charges.map((c) => c.amount).sort()).toEqual([500, order.totals.total].sort());
+  recordHistory(`order-${order.id}`, 'order-substitute-dearer-fulfilling');
 });
 
 test('cancel: full refund, everything released', async () => {
@@ -143,6 +145,7 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
   const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: { queuedAt: 'asc' } });
   expect(waiting.map((b) => b.orderId)).toEqual(ids.slice(5));
   for (const id of ids.slice(5)) expect((await waitForStatus(app, id, 'backordered')).shortage).toEqual([{ lineNo: 1, sku, quantity: 1 }]);
+  recordHistory(`order-${ids[0]}`, 'order-backordered-restocked');
 
   // One more unit arrives: the oldest of the remaining three gets it.
   await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: auth(KEYS.merchant), payload: { warehouseId: 'wh-shanghai', quantity: 1 } });
