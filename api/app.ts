@@ -7,6 +7,7 @@ import { registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { catalogRoutes } from './routes/catalog';
 import { codecRoutes } from './routes/codec';
+import { riskRoutes } from './routes/risk';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
@@ -59,5 +60,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   webhookRoutes(deps, define);
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);
+  riskRoutes(deps, define);
   return app;
 }

@@ -73,6 +73,7 @@ export function orderView(s: OrderState) {
     flags: s.flags ?? [],
     cancellation: s.cancellation ?? null,
     rejection: s.rejection ?? null,
+    risk: s.risk ?? null,
     receiptExtended: s.receiptExtended,
     submittedAt: s.submittedAt,
     deliveredAt: s.deliveredAt ?? null,

@@ -170,8 +170,8 @@ export interface ShipmentView {
 
 export interface PendingDecision {
   /** What the order waits for, and who must act. */
-  awaiting: 'payment' | 'stock_decision' | 'merchant_decision' | 'shipment' | 'receipt_confirmation';
-  actor: 'customer' | 'merchant' | 'platform';
+  awaiting: 'payment' | 'stock_decision' | 'merchant_decision' | 'shipment' | 'receipt_confirmation' | 'risk_review' | 'verification';
+  actor: 'customer' | 'merchant' | 'platform' | 'support';
   until: string;
 }
 
@@ -187,6 +187,15 @@ export interface SupportFlag {
   kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch';
   at: string;
   detail?: Record<string, unknown>;
+}
+
+export interface RiskHold {
+  decision: 'review' | 'step_up';
+  reason: string;
+  /** approved / rejected once decided; by whom (support key, platform, or the window's default). */
+  outcome?: 'approved' | 'rejected';
+  decidedBy?: string;
+  note?: string;
 }
 
 /** The live state of one order, as the workflow holds it and its query returns it. */
@@ -209,6 +218,8 @@ export interface OrderState {
   flags?: SupportFlag[];
   cancellation?: { reason: string; actor: string };
   rejection?: { reason: string };
+  /** Risk control's assessment when it held the order (review or step-up), and how it was resolved. */
+  risk?: RiskHold;
   receiptExtended: boolean;
   deliveredAt?: string;
   completedAt?: string;

@@ -29,6 +29,19 @@ export const policySchema = z.object({
   couriers: z.array(z.string().min(1)).min(1),
   /** Failed delivery attempts before the parcel goes back to the sender. */
   deliveryAttempts: z.number().int().min(1).max(10),
+  /** Per-phone and per-address velocity within riskVelocityWindowSeconds (absent: rule off). */
+  riskPhoneVelocityLimit: z.number().int().positive().optional(),
+  riskAddressVelocityLimit: z.number().int().positive().optional(),
+  /** Orders above this total wait for a support review. */
+  riskReviewAmount: z.number().int().positive(),
+  /** An account younger than riskNewAccountSeconds ordering above riskNewAccountAmount must verify (step-up). */
+  riskNewAccountAmount: z.number().int().positive(),
+  riskNewAccountSeconds: z.number().int().positive(),
+  /** How long support has to review, and what happens when nobody does. */
+  riskReviewSlaSeconds: z.number().int().positive().max(30 * 86400),
+  riskReviewExpiryAction: z.enum(['approve', 'reject']),
+  /** How long the customer has to pass step-up verification; an unverified order is rejected. */
+  riskVerificationWindowSeconds: z.number().int().positive().max(7 * 86400),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -41,9 +54,11 @@ export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
  * merchant's, never something a caller can lift for its own order.
  */
 export const orderPolicyOverridesSchema = policySchema
-  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true })
+  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true, riskReviewSlaSeconds: true, riskVerificationWindowSeconds: true })
   .partial()
   .strict();
+
+export type OrderPolicyOverrides = z.infer<typeof orderPolicyOverridesSchema>;
 
 const DAY = 86400;
 export const DEFAULT_POLICY: Policy = {
@@ -63,8 +78,25 @@ export const DEFAULT_POLICY: Policy = {
   autoShip: true,
   couriers: ['sf-express', 'yto'],
   deliveryAttempts: 3,
+  riskReviewAmount: 2_000_000, // 20,000.00 CNY
+  riskNewAccountAmount: 500_000, // 5,000.00 CNY
+  riskNewAccountSeconds: 7 * DAY,
+  riskReviewSlaSeconds: 4 * 3600,
+  riskReviewExpiryAction: 'reject',
+  riskVerificationWindowSeconds: 15 * 60,
 };
 
 export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>): Policy {
   return Object.assign({}, DEFAULT_POLICY, ...overrides.filter(Boolean));
+}
+
+/**
+ * An order's policy: defaults < merchant < the order's window overrides. Where an unanswered review
+ * approves, the order may not shorten its review window, or a caller could wait out its own review.
+ */
+export function resolveOrderPolicy(merchant: PolicyOverrides | undefined, order: OrderPolicyOverrides | undefined): Policy {
+  const merchantPolicy = resolvePolicy(merchant);
+  const policy = resolvePolicy(merchant, order);
+  if (policy.riskReviewExpiryAction === 'approve') policy.riskReviewSlaSeconds = Math.max(policy.riskReviewSlaSeconds, merchantPolicy.riskReviewSlaSeconds);
+  return policy;
 }

@@ -35,6 +35,21 @@ export const decideAsMerchant = defineUpdate<OrderState, [MerchantDecision]>('me
 export const confirmReceipt = defineUpdate<OrderState, [{ actor: string }]>('confirmReceipt');
 export const extendReceipt = defineUpdate<OrderState, [{ actor: string }]>('extendReceipt');
 
+// Risk control holds (SPEC §3 step 2): support's review, the customer's step-up verification.
+export interface RiskReview {
+  decision: 'approve' | 'reject';
+  reason: string;
+  actor: string;
+}
+export interface VerificationResult {
+  result: 'passed' | 'failed';
+  method?: string;
+  reference?: string;
+  actor: string;
+}
+export const reviewRisk = defineUpdate<OrderState, [RiskReview]>('reviewRisk');
+export const submitVerification = defineUpdate<OrderState, [VerificationResult]>('submitVerification');
+
 export const orderState = defineQuery<OrderState>('state');
 
 // Shipment (child) workflow.

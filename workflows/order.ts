@@ -48,12 +48,16 @@ import {
   FAILURE,
   orderState,
   paymentNotified,
+  reviewRisk,
   shipmentProgressed,
+  submitVerification,
   shipmentWorkflowId,
   shipOrder,
   stockReplenished,
   type CancelRequest,
   type MerchantDecision,
+  type RiskReview,
+  type VerificationResult,
   type ShipmentProgress,
   type ShipRequest,
 } from './definitions';
@@ -100,6 +104,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   let cancelRefusal: string | undefined;
   let merchantDecision: MerchantDecision | undefined;
   let receipt: { actor: string } | undefined;
+  let riskAnswer: { approved: boolean; actor: string; note: string } | undefined;
+  let riskSettled = false;
   let walletCapture: { amount: number; eventId: string } | undefined;
   let stockDecision: StockDecision | undefined;
   let restocks = 0;
@@ -223,6 +229,34 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     },
   );
 
+  // Risk holds: support reviews, the platform relays the customer's step-up verification.
+  const riskHandler = (answer: (a: RiskReview | VerificationResult) => NonNullable<typeof riskAnswer>) => async (a: RiskReview | VerificationResult) => {
+    riskAnswer = answer(a);
+    await condition(() => riskSettled || isTerminal());
+    return state;
+  };
+  const requireRiskHold = (awaiting: 'risk_review' | 'verification') => {
+    if (state.pendingDecision?.awaiting !== awaiting || riskAnswer) {
+      throw new Error(`order is ${state.status}${state.pendingDecision ? ` awaiting ${state.pendingDecision.awaiting}` : ''}, not awaiting ${awaiting === 'risk_review' ? 'a risk review' : 'step-up verification'}`);
+    }
+  };
+  const invalid = (message: string) => ApplicationFailure.create({ type: FAILURE.invalid, message, nonRetryable: true });
+  setHandler(reviewRisk, riskHandler((r) => ({ approved: (r as RiskReview).decision === 'approve', actor: r.actor, note: (r as RiskReview).reason })), {
+    validator: (r) => {
+      requireRiskHold('risk_review');
+      if (!r.reason?.trim()) throw invalid('reason is required');
+    },
+  });
+  setHandler(submitVerification, riskHandler((v) => {
+    const { result, method, reference } = v as VerificationResult;
+    return { approved: result === 'passed', actor: v.actor, note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}` };
+  }), {
+    validator: (v) => {
+      requireRiskHold('verification');
+      if (v.result !== 'passed' && v.result !== 'failed') throw invalid('result must be passed or failed');
+    },
+  });
+
   function requireDelivered() {
     if (state.status !== 'delivered' || step !== 'fulfilling') throw new Error(`order is ${state.status}, not delivered`);
   }
@@ -310,10 +344,37 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     const paymentDeadline = new Date(Date.parse(input.submittedAt) + seconds(policy.paymentWindowSeconds)).toISOString();
     const reservation = await db.reserveStock({ ...stockRequest(), expiresAt: paymentDeadline });
     checkpoint();
-    const risk = await db.assessOrderRisk({ orderId, customerId: input.customer.id, total: input.totals.total, submittedAt: input.submittedAt, policy });
+    const risk = await db.assessOrderRisk({ orderId, customerId: input.customer.id, total: input.totals.total, submittedAt: input.submittedAt, policy, phone: input.customer.phone, address: input.shippingAddress });
     if (risk.decision === 'reject') throw new OrderStop('rejected', risk.reason, 'risk-control');
     checkpoint();
+    if (risk.decision === 'review' || risk.decision === 'step_up') return { reservation, paymentDeadline: await holdForRisk({ decision: risk.decision, reason: risk.reason }) };
     return { reservation, paymentDeadline };
+  }
+
+  /**
+   * `under_review` until support reviews (within the review SLA) or the customer verifies (within the
+   * verification window); silence applies the policy's default. The stock stays reserved meanwhile,
+   * and the payment window starts once the order is approved. Returns the new payment deadline.
+   */
+  async function holdForRisk(risk: { decision: 'review' | 'step_up'; reason: string }): Promise<string> {
+    const review = risk.decision === 'review';
+    const windowSeconds = review ? policy.riskReviewSlaSeconds : policy.riskVerificationWindowSeconds;
+    const until = new Date(Date.now() + seconds(windowSeconds)).toISOString();
+    state.risk = { ...risk };
+    state.pendingDecision = review ? { awaiting: 'risk_review', actor: 'support', until } : { awaiting: 'verification', actor: 'platform', until };
+    await moveTo('under_review', { type: review ? 'risk.review_requested' : 'risk.verification_requested', actor: 'risk-control', detail: { reason: risk.reason, until } });
+    await waitFor(() => riskAnswer !== undefined, windowSeconds);
+    const answer = riskAnswer ?? {
+      approved: review && policy.riskReviewExpiryAction === 'approve',
+      actor: 'policy:risk-window',
+      note: `${review ? 'no review within the SLA' : 'no verification within the window'} (default: ${review ? policy.riskReviewExpiryAction : 'reject'})`,
+    };
+    state.pendingDecision = undefined;
+    Object.assign(state.risk, { outcome: answer.approved ? 'approved' : 'rejected', decidedBy: answer.actor, note: answer.note });
+    if (!answer.approved) throw new OrderStop('rejected', `${review ? 'risk review' : 'step-up verification'}: ${answer.note}`, answer.actor);
+    await publish({ type: 'risk.approved', actor: answer.actor, detail: { note: answer.note } });
+    riskSettled = true;
+    return new Date(Date.now() + seconds(policy.paymentWindowSeconds)).toISOString();
   }
 
   async function pay(paymentDeadline: string) {

@@ -7,7 +7,7 @@ import {
   submittedEntry,
   policyOverridesSchema,
   priceOrder,
-  resolvePolicy,
+  resolveOrderPolicy,
   submitOrderSchema,
   type CatalogEntry,
   type OrderInput,
@@ -91,7 +91,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       paymentMethod: body.paymentMethod,
       cardToken: body.card?.token,
       note: body.note,
-      policy: resolvePolicy(policyOverridesSchema.parse(merchant.policy), body.policy),
+      policy: resolveOrderPolicy(policyOverridesSchema.parse(merchant.policy), body.policy),
       submittedAt: new Date().toISOString(),
     };
   }
