@@ -1,3 +1,4 @@
+import { createAfterSalesActivities } from './after-sales';
 import type { ActivityDeps } from './deps';
 import { createNotificationActivities } from './notifications';
 import { createPaymentActivities } from './payments';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createShippingActivities(deps),
     ...createNotificationActivities(deps),
+    ...createAfterSalesActivities(deps),
   };
 }
 

@@ -5,6 +5,7 @@ import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
+import { afterSalesRoutes } from './routes/after-sales';
 import { catalogRoutes } from './routes/catalog';
 import { codecRoutes } from './routes/codec';
 import { riskRoutes } from './routes/risk';
@@ -61,5 +62,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);
   riskRoutes(deps, define);
+  afterSalesRoutes(deps, define);
   return app;
 }

@@ -1,18 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { OrderState } from '../domain';
 import { FAILURE, orderState, orderWorkflowId } from '../workflows/definitions';
-import { problems } from './problem';
+import { problems, type FieldError } from './problem';
 
 /**
  * Runs an order Update and turns its refusals into HTTP answers: a validator's rejection or a
  * handler's NotAllowedInState is 409, InvalidRequest is 422, an order that is gone is 404/409.
  */
-export async function updateOrder<Arg>(client: Client, orderId: string, def: UpdateDefinition<OrderState, [Arg]>, arg: Arg): Promise<OrderState> {
+export async function updateOrder<Arg, Result = OrderState>(client: Client, orderId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg): Promise<Result> {
+  return updateWorkflow(client, orderWorkflowId(orderId), def, arg, 'the order has finished its lifecycle');
+}
+
+/** updateOrder for any workflow (after-sales requests too); `finished` explains a closed one (409). */
+export async function updateWorkflow<Arg, Result>(client: Client, workflowId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, finished: string): Promise<Result> {
   // One id for every attempt: Temporal answers a repeated update id with the first outcome.
   const updateId = randomUUID();
-  const handle = client.workflow.getHandle(orderWorkflowId(orderId));
+  const handle = client.workflow.getHandle(workflowId);
   try {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -29,7 +34,7 @@ export async function updateOrder<Arg>(client: Client, orderId: string, def: Upd
       if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid) throw problems.unprocessable(message, fieldErrors(cause.details?.[0]));
       throw problems.conflict('not-allowed-in-state', message);
     }
-    if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) throw problems.conflict('not-allowed-in-state', 'the order has finished its lifecycle');
+    if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) throw problems.conflict('not-allowed-in-state', finished);
     throw err;
   }
 }
@@ -45,8 +50,13 @@ function fieldErrors(details: unknown): Array<{ field: string; message: string }
  * deadline (a busy or stopped worker): the read model, written at every step, then answers.
  */
 export async function queryOrder(client: Client, orderId: string, deadlineMs = 2000): Promise<OrderState | undefined> {
+  return queryWorkflow(client, orderWorkflowId(orderId), orderState, deadlineMs);
+}
+
+/** queryOrder for any workflow. */
+export async function queryWorkflow<R>(client: Client, workflowId: string, def: QueryDefinition<R>, deadlineMs = 2000): Promise<R | undefined> {
   try {
-    return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(orderWorkflowId(orderId)).query(orderState));
+    return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(workflowId).query(def));
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     if (isUnanswered(err)) return undefined;

@@ -78,5 +78,7 @@ export function orderView(s: OrderState) {
     submittedAt: s.submittedAt,
     deliveredAt: s.deliveredAt ?? null,
     completedAt: s.completedAt ?? null,
+    afterSales: s.afterSales ?? [],
+    points: s.points ?? null,
   };
 }

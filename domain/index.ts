@@ -9,3 +9,4 @@ export * from './risk';
 export * from './pricing';
 export * from './allocation';
 export * from './shortage';
+export * from './after-sales';

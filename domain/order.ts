@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AfterSalesSummary } from './after-sales';
 import { orderPolicyOverridesSchema, type Policy } from './policy';
 
 export const MAX_LINE_QUANTITY = 99;
@@ -223,6 +224,10 @@ export interface OrderState {
   receiptExtended: boolean;
   deliveredAt?: string;
   completedAt?: string;
+  /** After-sales requests on this order (SPEC §7), each a child workflow. */
+  afterSales: AfterSalesSummary[];
+  /** Membership points credited at completion and reversed on later refunds. */
+  points?: { credited: number; reversed: number };
   submittedAt: string;
   /** Increases with every projection, so late writes never overwrite newer ones. */
   version: number;
@@ -242,6 +247,7 @@ export function initialOrderState(input: OrderInput): OrderState {
     payments: [],
     shipments: [],
     receiptExtended: false,
+    afterSales: [],
     submittedAt: input.submittedAt,
     version: 1,
   };

@@ -10,6 +10,13 @@ export const policySchema = z.object({
   autoConfirmSeconds: z.number().int().positive().max(60 * 86400),
   receiptExtensionSeconds: z.number().int().positive().max(60 * 86400),
   returnWindowSeconds: z.number().int().positive().max(60 * 86400),
+  /** After-sales (SPEC §7): merchant decision SLA, the customer's time to ship goods back, inspection SLA. */
+  afterSalesDecisionSeconds: z.number().int().positive().max(30 * 86400),
+  returnShipSeconds: z.number().int().positive().max(30 * 86400),
+  inspectionSeconds: z.number().int().positive().max(30 * 86400),
+  /** Auto-approval: no-reason returns (七天无理由), and requests worth at most this amount (minor units). */
+  afterSalesAutoApproveNoReason: z.boolean(),
+  afterSalesAutoApproveAmount: z.number().int().min(0),
   autoAccept: z.boolean(),
   /** Orders above this total (minor units) are rejected by risk control. */
   riskAmountLimit: z.number().int().positive(),
@@ -54,7 +61,7 @@ export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
  * merchant's, never something a caller can lift for its own order.
  */
 export const orderPolicyOverridesSchema = policySchema
-  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true, riskReviewSlaSeconds: true, riskVerificationWindowSeconds: true })
+  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true, riskReviewSlaSeconds: true, riskVerificationWindowSeconds: true, afterSalesDecisionSeconds: true, returnShipSeconds: true, inspectionSeconds: true })
   .partial()
   .strict();
 
@@ -67,6 +74,11 @@ export const DEFAULT_POLICY: Policy = {
   autoConfirmSeconds: 7 * DAY,
   receiptExtensionSeconds: 7 * DAY,
   returnWindowSeconds: 7 * DAY,
+  afterSalesDecisionSeconds: 2 * DAY,
+  returnShipSeconds: 7 * DAY,
+  inspectionSeconds: 3 * DAY,
+  afterSalesAutoApproveNoReason: true,
+  afterSalesAutoApproveAmount: 5000, // 50.00 CNY
   autoAccept: true,
   riskAmountLimit: 5_000_000, // 50,000.00 CNY
   riskVelocityLimit: 20,

@@ -1,5 +1,19 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderState, PaymentSignal, ShipmentStatus, ShipmentView, StockDecision, TrackingSignal } from '../domain';
+import type {
+  AfterSalesReason,
+  AfterSalesState,
+  AfterSalesStatus,
+  AfterSalesSummary,
+  AfterSalesType,
+  CompensationKind,
+  InspectionBody,
+  OrderState,
+  PaymentSignal,
+  ShipmentStatus,
+  ShipmentView,
+  StockDecision,
+  TrackingSignal,
+} from '../domain';
 
 /** Every signal, update and query of the engine, defined once and shared by workflows and the API. */
 
@@ -56,6 +70,41 @@ export const orderState = defineQuery<OrderState>('state');
 export const trackingReceived = defineSignal<[TrackingSignal]>('trackingReceived');
 export const cancelShipment = defineSignal<[{ reason: string }]>('cancelShipment');
 export const shipmentState = defineQuery<ShipmentView>('state');
+
+// After-sales (SPEC §7): the order hosts the request Update and hears its children's progress;
+// each request is a child workflow `after-sales-<requestId>` with the merchant's Updates.
+export interface AfterSalesCommand {
+  requestId: string;
+  type: AfterSalesType;
+  lines: Array<{ sku: string; quantity: number }>;
+  reason: AfterSalesReason;
+  description?: string;
+  evidenceUrls: string[];
+  compensation?: { kind: CompensationKind; amount: number };
+  actor: string;
+}
+export const requestAfterSales = defineUpdate<AfterSalesSummary, [AfterSalesCommand]>('requestAfterSales');
+
+/** What a request tells its order at every step; the order applies the money and ledger effects. */
+export interface AfterSalesProgress {
+  requestId: string;
+  status: AfterSalesStatus;
+  entry: { type: string; actor: string; detail?: Record<string, unknown> };
+  refunds?: Array<{ paymentId: string; amount: number }>;
+  /** Units that came back for good (not replaced or repaired), and units settled by a refund. */
+  returned?: Array<{ lineNo: number; quantity: number }>;
+  refundedUnits?: Array<{ lineNo: number; quantity: number }>;
+}
+export const afterSalesProgressed = defineSignal<[AfterSalesProgress]>('afterSalesProgressed');
+
+export interface AfterSalesDecision {
+  decision: 'approve' | 'reject';
+  reason?: string;
+  actor: string;
+}
+export const decideAfterSales = defineUpdate<AfterSalesState, [AfterSalesDecision]>('afterSalesDecision');
+export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>('afterSalesInspection');
+export const afterSalesState = defineQuery<AfterSalesState>('state');
 
 /** What a shipment reports to its order at every change. */
 export interface ShipmentProgress {

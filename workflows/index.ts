@@ -1,2 +1,3 @@
 export { orderWorkflow } from './order';
 export { shipmentWorkflow } from './shipment';
+export { afterSalesWorkflow } from './after-sales';

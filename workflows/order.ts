@@ -61,7 +61,11 @@ import {
   type ShipmentProgress,
   type ShipRequest,
 } from './definitions';
+import { hostAfterSales } from './order-after-sales';
 import { shipmentWorkflow } from './shipment';
+
+/** Completion credits points and keeps the order open for after-sales until its return window ends. */
+const AFTER_SALES = 'order-after-sales-window';
 
 /** Ends the order early: cancelled (by someone, or by a window) or rejected. */
 class OrderStop extends Error {
@@ -163,6 +167,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       },
     },
   );
+  const afterSales = hostAfterSales(input, state, publish);
 
   setHandler(
     cancelOrder,
@@ -686,7 +691,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       const left = Date.parse(receiptDeadline()) - Date.now();
       if (left <= 0) break;
       const extended = state.receiptExtended;
-      await condition(() => receipt !== undefined || state.receiptExtended !== extended, left);
+      await condition(() => receipt !== undefined || state.receiptExtended !== extended || afterSales.pending(), left);
+      await afterSales.apply();
     }
     state.pendingDecision = undefined;
     state.completedAt = nowIso();
@@ -710,6 +716,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await merchantAccepts();
     await ship(allocated);
     await signOff();
+    if (patched(AFTER_SALES)) await afterSales.afterCompletion();
   } catch (err) {
     if (!(err instanceof OrderStop)) throw err;
     await stop(err);

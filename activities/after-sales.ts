@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { AfterSalesState, PaymentMethod } from '../domain';
+import type { ActivityDeps } from './deps';
+
+/**
+ * The database steps of after-sales (SPEC §7): a request's read model, restocking of resellable
+ * returns, and the loyalty records it can create (points, coupons). Each is idempotent by a business
+ * id, so a retried activity never restocks, credits or issues twice. Money moves through
+ * refundPayment (activities/payments.ts) only.
+ */
+export function createAfterSalesActivities({ db }: ActivityDeps) {
+  return {
+    /** Writes the request's read-model row; an older version arriving late is ignored. */
+    async projectAfterSales(state: AfterSalesState): Promise<void> {
+      const data = { status: state.status, snapshot: state as unknown as object, version: state.version, updatedAt: new Date() };
+      await db.$transaction(async (tx) => {
+        const { count } = await tx.afterSalesRequest.updateMany({ where: { id: state.requestId, version: { lt: state.version } }, data });
+        if (count > 0) return;
+        await tx.afterSalesRequest.createMany({
+          data: [{ id: state.requestId, orderId: state.orderId, merchantId: state.merchantId, customerId: state.customerId, type: state.type, createdAt: new Date(state.requestedAt), ...data }],
+          skipDuplicates: true,
+        });
+      });
+    },
+
+    /** What each payment of an order can still refund, as the payments table says now. */
+    async refundablePayments({ orderId }: { orderId: string }): Promise<Array<{ paymentId: string; method: PaymentMethod; refundable: number }>> {
+      const rows = await db.payment.findMany({ where: { orderId, status: 'captured' }, orderBy: { createdAt: 'asc' } });
+      return rows.map((p) => ({ paymentId: p.id, method: p.method as PaymentMethod, refundable: p.capturedAmount - p.refundedAmount }));
+    },
+
+    /** Resellable units back on hand in the warehouse they came from; once per request line. */
+    async restockAfterSales(req: { requestId: string; lines: Array<{ lineNo: number; sku: string; warehouseId: string; quantity: number }> }): Promise<void> {
+      for (const l of req.lines) {
+        await db.$transaction(async (tx) => {
+          const inserted = await tx.$executeRaw`INSERT INTO after_sales_restocks (request_id, line_no, sku, warehouse_id, quantity)
+            VALUES (${req.requestId}, ${l.lineNo}, ${l.sku}, ${l.warehouseId}, ${l.quantity}) ON CONFLICT DO NOTHING`;
+          if (inserted === 1) await tx.$executeRaw`UPDATE inventory SET on_hand = on_hand + ${l.quantity}, updated_at = now() WHERE sku = ${l.sku} AND warehouse_id = ${l.warehouseId}`;
+        });
+      }
+    },
+
+    /** One points ledger entry (credit or reversal); the id names the business step. */
+    async recordPoints(req: { id: string; customerId: string; orderId: string; delta: number; reason: string }): Promise<void> {
+      if (req.delta === 0) return;
+      await db.pointsEntry.createMany({ data: [req], skipDuplicates: true });
+    },
+
+    /** A single-use coupon for the customer; its code derives from the request, so a retry issues none twice. */
+    async issueCoupon(req: { requestId: string; customerId: string; orderId: string; amount: number; currency: string }): Promise<{ code: string }> {
+      const code = `CP-${createHash('sha256').update(req.requestId).digest('hex').slice(0, 12).toUpperCase()}`;
+      await db.coupon.createMany({
+        data: [{ code, customerId: req.customerId, orderId: req.orderId, afterSalesId: req.requestId, amount: req.amount, currency: req.currency }],
+        skipDuplicates: true,
+      });
+      return { code };
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  afterSalesDecisionSchema,
+  afterSalesRequestSchema,
+  afterSalesWorkflowId,
+  FINAL_AFTER_SALES,
+  inspectionSchema,
+  type AfterSalesDecisionBody,
+  type AfterSalesRequestBody,
+  type AfterSalesState,
+  type AfterSalesStatus,
+  type InspectionBody,
+} from '../../domain';
+import { afterSalesState, decideAfterSales, inspectAfterSales, requestAfterSales } from '../../workflows/definitions';
+import type { Caller } from '../auth';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+import { queryWorkflow, updateOrder, updateWorkflow } from '../temporal';
+import { orderIdParams } from './orders';
+
+const requestIdParams = z.object({ id: z.string().min(1).max(64) });
+const idempotencyHeader = { 'Idempotency-Key': { description: 'the same key on the same order → the same request (200)' } };
+
+/**
+ * A request's id: derived from the order and the Idempotency-Key when one is sent (so a retry lands
+ * on the same request), random otherwise.
+ */
+function requestIdFor(orderId: string, key: string | undefined): string {
+  if (!key) return `as_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+  return `as_${createHash('sha256').update(`${orderId}\n${key}`).digest('hex').slice(0, 24)}`;
+}
+
+/** After-sales (SPEC §4, §7): requests by the platform, decisions and inspections by the merchant. */
+export function afterSalesRoutes(deps: AppDeps, define: Define) {
+  const { db, temporal } = deps;
+
+  /** The request: its live state while it runs, else its read model; tracking from the shipment records. */
+  async function loadRequest(id: string) {
+    const row = await db.afterSalesRequest.findUnique({ where: { id } });
+    const finished = row && FINAL_AFTER_SALES.includes(row.status as AfterSalesStatus);
+    const live = finished ? undefined : await queryWorkflow(temporal, afterSalesWorkflowId(id), afterSalesState);
+    const state = live ?? (row?.snapshot as unknown as AfterSalesState | undefined);
+    if (!state) return undefined;
+    const records = await db.shipment.findMany({ where: { id: { in: state.shipments.map((s) => s.shipmentId) } }, include: { events: { orderBy: { occurredAt: 'asc' } } } });
+    return { state, live: Boolean(live), records };
+  }
+
+  async function visibleRequest(id: string, caller: Caller) {
+    const found = await loadRequest(id);
+    if (!found || (caller.role === 'merchant' && found.state.merchantId !== caller.merchantId)) throw problems.notFound(`after-sales request ${id}`);
+    return found;
+  }
+
+  function view({ state: s, live, records }: NonNullable<Awaited<ReturnType<typeof loadRequest>>>) {
+    const { requestId, version: _v, shipments, ...rest } = s;
+    return {
+      id: requestId,
+      ...rest,
+      pendingDecision: s.pendingDecision ?? null,
+      decision: s.decision ?? null,
+      inspection: s.inspection ?? null,
+      resolution: s.resolution ?? null,
+      shipments: shipments.map((sh) => {
+        const record = records.find((r) => r.id === sh.shipmentId);
+        return {
+          ...sh,
+          status: record?.status ?? sh.status,
+          courier: record?.courier ?? sh.courier,
+          trackingNumber: record?.trackingNumber ?? sh.trackingNumber,
+          tracking: (record?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
+        };
+      }),
+      live,
+    };
+  }
+
+  define<AfterSalesRequestBody, z.infer<typeof orderIdParams>, undefined>({
+    method: 'POST',
+    url: '/v1/orders/:id/after-sales',
+    summary: 'Request a return, exchange, repair or compensation within the return window',
+    tags: ['after-sales'],
+    auth: ['platform'],
+    params: orderIdParams,
+    body: afterSalesRequestSchema,
+    headers: idempotencyHeader,
+    async handler({ params, body, caller, req, reply }) {
+      const order = await db.order.findUnique({ where: { id: params.id }, select: { id: true } });
+      if (!order) throw problems.notFound(`order ${params.id}`);
+      const key = req.headers['idempotency-key'];
+      const requestId = requestIdFor(params.id, typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined);
+      const existed = Boolean(await db.afterSalesRequest.findUnique({ where: { id: requestId }, select: { id: true } }));
+      const summary = await updateOrder(temporal, params.id, requestAfterSales, {
+        requestId,
+        type: body.type,
+        lines: body.lines,
+        reason: body.reason,
+        description: body.description,
+        evidenceUrls: body.evidenceUrls,
+        compensation: body.compensation,
+        actor: `${caller.role}:${caller.name}`,
+      }).catch((err) => {
+        if (err?.status === 409 && /finished its lifecycle/.test(err.detail)) throw problems.conflict('not-allowed-in-state', 'the return window has ended and the order is closed');
+        throw err;
+      });
+      const sameRequest = summary.type === body.type && JSON.stringify(summary.lines.map(({ sku, quantity }) => ({ sku, quantity }))) === JSON.stringify(body.lines.map(({ sku, quantity }) => ({ sku, quantity })));
+      if (!sameRequest) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used for a different after-sales request on this order');
+      const found = await loadRequest(summary.requestId);
+      reply.status(existed ? 200 : 201).header('location', `/v1/after-sales/${summary.requestId}`);
+      return found ? view(found) : { id: summary.requestId, ...summary };
+    },
+  });
+
+  define<undefined, z.infer<typeof requestIdParams>, undefined>({
+    method: 'GET',
+    url: '/v1/after-sales/:id',
+    summary: 'One after-sales request and its progress (decision, return tracking, inspection, resolution)',
+    tags: ['after-sales'],
+    auth: ['platform', 'merchant', 'support'],
+    params: requestIdParams,
+    handler: async ({ params, caller }) => view(await visibleRequest(params.id, caller)),
+  });
+
+  define<AfterSalesDecisionBody, z.infer<typeof requestIdParams>, undefined>({
+    method: 'POST',
+    url: '/v1/after-sales/:id/decision',
+    summary: 'The merchant approves or rejects a request (within its SLA, else it is approved)',
+    tags: ['after-sales'],
+    auth: ['merchant'],
+    params: requestIdParams,
+    body: afterSalesDecisionSchema,
+    async handler({ params, body, caller }) {
+      await visibleRequest(params.id, caller);
+      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), decideAfterSales, { ...body, actor: `merchant:${caller.name}` }, 'the request has finished');
+      return view((await loadRequest(params.id))!);
+    },
+  });
+
+  define<InspectionBody, z.infer<typeof requestIdParams>, undefined>({
+    method: 'POST',
+    url: '/v1/after-sales/:id/inspection',
+    summary: 'The merchant records the returned goods per line (ok / damaged) and optionally the refund amount',
+    tags: ['after-sales'],
+    auth: ['merchant'],
+    params: requestIdParams,
+    body: inspectionSchema,
+    async handler({ params, body, caller }) {
+      await visibleRequest(params.id, caller);
+      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), inspectAfterSales, { ...body, actor: `merchant:${caller.name}` }, 'the request has finished');
+      return view((await loadRequest(params.id))!);
+    },
+  });
+}

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import type { Address, OrderLine, PaymentMethod, PendingDecision, ShipmentView } from './order';
+import { DEFAULT_POLICY, type Policy } from './policy';
+
+/** After-sales (SPEC §7): what a customer may ask for once goods were delivered. */
+export const afterSalesTypes = ['return', 'exchange', 'repair', 'compensation'] as const;
+export type AfterSalesType = (typeof afterSalesTypes)[number];
+
+/** Reason codes; `no_reason` is the 7-day no-questions-asked return (七天无理由). */
+export const afterSalesReasons = ['no_reason', 'defective', 'damaged_in_transit', 'wrong_item', 'not_as_described', 'other'] as const;
+export type AfterSalesReason = (typeof afterSalesReasons)[number];
+
+export const compensationKinds = ['refund', 'coupon', 'points'] as const;
+export type CompensationKind = (typeof compensationKinds)[number];
+
+const afterSalesLineSchema = z.object({
+  sku: z.string().trim().min(1).max(64),
+  quantity: z.number().int().min(1).max(99),
+});
+
+/** POST /v1/orders/{id}/after-sales body. */
+export const afterSalesRequestSchema = z
+  .object({
+    type: z.enum(afterSalesTypes),
+    lines: z.array(afterSalesLineSchema).max(50).default([]),
+    reason: z.enum(afterSalesReasons),
+    description: z.string().trim().max(1000).optional(),
+    evidenceUrls: z.array(z.url().max(500)).max(10).default([]),
+    /** For `compensation` only: a partial refund, a coupon (minor units) or points. */
+    compensation: z.object({ kind: z.enum(compensationKinds), amount: z.number().int().min(1).max(100_000_000) }).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.type === 'compensation' && !r.compensation) ctx.addIssue({ code: 'custom', path: ['compensation'], message: 'is required for a compensation request' });
+    if (r.type !== 'compensation' && r.compensation) ctx.addIssue({ code: 'custom', path: ['compensation'], message: `is only for compensation requests, not ${r.type}` });
+    if (r.type !== 'compensation' && r.lines.length === 0) ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${r.type} needs at least one line` });
+    const seen = new Set<string>();
+    r.lines.forEach((l, i) => {
+      if (seen.has(l.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      seen.add(l.sku);
+    });
+  });
+export type AfterSalesRequestBody = z.infer<typeof afterSalesRequestSchema>;
+
+export const afterSalesDecisionSchema = z
+  .object({ decision: z.enum(['approve', 'reject']), reason: z.string().trim().min(1).max(500).optional() })
+  .refine((d) => d.decision === 'approve' || d.reason, { path: ['reason'], message: 'is required to reject' });
+export type AfterSalesDecisionBody = z.infer<typeof afterSalesDecisionSchema>;
+
+export const inspectionSchema = z.object({
+  lines: z.array(z.object({ sku: z.string().trim().min(1).max(64), condition: z.enum(['ok', 'damaged']), note: z.string().max(500).optional() })).min(1).max(50),
+  /** Overrides the default refund (the value of the units found ok), e.g. a partial refund for damaged goods. */
+  refundAmount: z.number().int().min(0).max(100_000_000).optional(),
+});
+export type InspectionBody = z.infer<typeof inspectionSchema>;
+
+export const afterSalesStatuses = [
+  'awaiting_decision',
+  'awaiting_return', // approved; the customer must hand the parcel to the courier before the deadline
+  'returning',
+  'awaiting_inspection',
+  'resolving',
+  'shipping_back', // replacement or repaired goods on their way to the customer
+  'completed',
+  'rejected',
+  'expired', // the customer never shipped the goods back
+  'cancelled', // the return parcel never reached the warehouse
+] as const;
+export type AfterSalesStatus = (typeof afterSalesStatuses)[number];
+export const FINAL_AFTER_SALES: readonly AfterSalesStatus[] = ['completed', 'rejected', 'expired', 'cancelled'];
+
+/** One line of a request: what the order line was, how many units, and what inspection found. */
+export interface AfterSalesLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  unitPrice: number;
+  quantity: number;
+  /** Warehouse the goods go back to (the one that shipped them). */
+  warehouseId: string;
+  condition?: 'ok' | 'damaged';
+  note?: string;
+}
+
+export interface AfterSalesResolution {
+  outcome: 'refunded' | 'exchanged' | 'repaired' | 'compensated';
+  refunded: number;
+  refunds: Array<{ paymentId: string; amount: number; method: PaymentMethod }>;
+  coupon?: { code: string; amount: number; currency: string };
+  points?: number;
+  /** Units of an exchange that could not be replaced (out of stock) and were refunded instead. */
+  refundedInstead?: Array<{ lineNo: number; quantity: number }>;
+}
+
+/** What the order workflow hands a new request's child workflow. */
+export interface AfterSalesInput {
+  requestId: string;
+  orderId: string;
+  orderWorkflowId: string;
+  merchantId: string;
+  customerId: string;
+  type: AfterSalesType;
+  reason: AfterSalesReason;
+  description?: string;
+  evidenceUrls: string[];
+  compensation?: { kind: CompensationKind; amount: number };
+  lines: AfterSalesLine[];
+  currency: string;
+  paymentMethod: PaymentMethod;
+  address: Address;
+  policy: AfterSalesPolicy;
+  /** Shipment numbers of this request start above this (the order's own are below). */
+  seqBase: number;
+  actor: string;
+  requestedAt: string;
+}
+
+export interface AfterSalesState {
+  requestId: string;
+  orderId: string;
+  merchantId: string;
+  customerId: string;
+  type: AfterSalesType;
+  status: AfterSalesStatus;
+  reason: AfterSalesReason;
+  description?: string;
+  evidenceUrls: string[];
+  compensation?: { kind: CompensationKind; amount: number };
+  lines: AfterSalesLine[];
+  currency: string;
+  decision?: { decision: 'approve' | 'reject'; actor: string; reason?: string; at: string };
+  /** The return parcel (customer → warehouse) and any outbound one (replacement, repaired goods). */
+  shipments: Array<ShipmentView & { direction: 'return' | 'outbound' }>;
+  inspection?: { actor: string; refundAmount?: number; at: string };
+  resolution?: AfterSalesResolution;
+  pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & { awaiting: 'merchant_decision' | 'return_shipment' | 'inspection'; actor: 'merchant' | 'customer' };
+  timeline: Array<{ type: string; actor: string; at: string; detail?: Record<string, unknown> }>;
+  requestedAt: string;
+  closedAt?: string;
+  version: number;
+}
+
+/** How the order lists its requests. */
+export interface AfterSalesSummary {
+  requestId: string;
+  type: AfterSalesType;
+  status: AfterSalesStatus;
+  lines: Array<{ lineNo: number; sku: string; quantity: number }>;
+  /** Money this request may still refund (reserved so concurrent requests never exceed what was paid). */
+  reservedAmount: number;
+  refunded: number;
+  requestedAt: string;
+}
+
+/** The after-sales values of a policy (domain/policy.ts). */
+export type AfterSalesPolicy = Pick<
+  Policy,
+  'returnWindowSeconds' | 'afterSalesDecisionSeconds' | 'returnShipSeconds' | 'inspectionSeconds' | 'afterSalesAutoApproveNoReason' | 'afterSalesAutoApproveAmount'
+>;
+
+/** The after-sales part of an order's policy; values an order started before they existed lacks take the defaults. */
+export function afterSalesPolicy(policy: Partial<Policy>): AfterSalesPolicy {
+  const p = { ...DEFAULT_POLICY, ...policy };
+  return {
+    returnWindowSeconds: p.returnWindowSeconds,
+    afterSalesDecisionSeconds: p.afterSalesDecisionSeconds,
+    returnShipSeconds: p.returnShipSeconds,
+    inspectionSeconds: p.inspectionSeconds,
+    afterSalesAutoApproveNoReason: p.afterSalesAutoApproveNoReason,
+    afterSalesAutoApproveAmount: p.afterSalesAutoApproveAmount,
+  };
+}
+
+/** The money a request puts at stake: its goods' value, or the compensation's refund. */
+export function requestValue(input: Pick<AfterSalesInput, 'type' | 'lines' | 'compensation'>): number {
+  if (input.type === 'compensation') return input.compensation?.kind === 'refund' ? input.compensation.amount : 0;
+  return input.lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+}
+
+/**
+ * Auto-approval by policy (SPEC §7): a no-reason return within the window, or anything whose value is
+ * at most the merchant's threshold. Returns why, or undefined when the merchant must decide.
+ */
+export function autoApproval(input: Pick<AfterSalesInput, 'type' | 'reason' | 'lines' | 'compensation'>, policy: AfterSalesPolicy): string | undefined {
+  if (input.type === 'return' && input.reason === 'no_reason' && policy.afterSalesAutoApproveNoReason) return 'no-reason return within the return window';
+  const value = input.type === 'compensation' && input.compensation?.kind === 'points' ? input.compensation.amount : requestValue(input);
+  if (value <= policy.afterSalesAutoApproveAmount) return `value ${value} within the auto-approval amount ${policy.afterSalesAutoApproveAmount}`;
+  return undefined;
+}
+
+/** Units of a line that may still be claimed: delivered, less returned, less what open requests hold. */
+export function claimableUnits(line: OrderLine, openRequests: readonly AfterSalesSummary[]): number {
+  const held = openRequests.reduce((t, r) => t + r.lines.filter((l) => l.lineNo === line.lineNo).reduce((s, l) => s + l.quantity, 0), 0);
+  return line.delivered - line.returned - held;
+}
+
+/** Membership points: one per whole currency unit paid (SPEC §8), credited at completion. */
+export function pointsFor(paidMinorUnits: number): number {
+  return Math.max(0, Math.floor(paidMinorUnits / 100));
+}
+
+/** Default refund of a return after inspection: the full value of the units found resellable. */
+export function defaultRefund(lines: readonly AfterSalesLine[]): number {
+  return lines.filter((l) => l.condition !== 'damaged').reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+}
+
+export const afterSalesWorkflowId = (requestId: string) => `after-sales-${requestId}`;
