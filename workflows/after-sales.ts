@@ -1,5 +1,6 @@
 import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
+  afterSalesWorkflowId,
   autoApproval,
   businessKey,
   defaultRefund,
@@ -148,8 +149,9 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   }
 
   async function startShipment(direction: 'return' | 'outbound', n: number, warehouseId: string, lines: ShipmentLine[]) {
-    const seq = input.seqBase + n;
-    const view: AfterSalesState['shipments'][number] = { shipmentId: `${self}-${direction}-${n}`, seq, warehouseId, status: 'booking', lines, direction };
+    // Within the request's block of shipment numbers: returns from 1, outbound parcels from 51.
+    const seq = input.seqBase + (direction === 'return' ? 0 : 50) + n;
+    const view: AfterSalesState['shipments'][number] = { shipmentId: `${afterSalesWorkflowId(requestId)}-${direction}-${n}`, seq, warehouseId, status: 'booking', lines, direction };
     state.shipments.push(view);
     // The address is the customer's: where a return is picked up, where an outbound parcel goes.
     await startChild(shipmentWorkflow, {

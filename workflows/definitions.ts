@@ -83,7 +83,8 @@ export interface AfterSalesCommand {
   compensation?: { kind: CompensationKind; amount: number };
   actor: string;
 }
-export const requestAfterSales = defineUpdate<AfterSalesSummary, [AfterSalesCommand]>('requestAfterSales');
+/** Answers the request as listed on the order; `replayed` when its id (Idempotency-Key) was known. */
+export const requestAfterSales = defineUpdate<AfterSalesSummary & { replayed?: boolean }, [AfterSalesCommand]>('requestAfterSales');
 
 /** What a request tells its order at every step; the order applies the money and ledger effects. */
 export interface AfterSalesProgress {

@@ -64,7 +64,7 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
     requestAfterSales,
     async (cmd) => {
       const known = state.afterSales.find((r) => r.requestId === cmd.requestId);
-      if (known) return known; // the same Idempotency-Key again
+      if (known) return { ...known, replayed: true }; // the same Idempotency-Key again
       const lines = check(cmd); // again: another request may have been admitted since validation
       const requestNo = state.afterSales.length + 1;
       const value = requestValue({ type: cmd.type, lines, compensation: cmd.compensation });

@@ -90,7 +90,6 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       if (!order) throw problems.notFound(`order ${params.id}`);
       const key = req.headers['idempotency-key'];
       const requestId = requestIdFor(params.id, typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined);
-      const existed = Boolean(await db.afterSalesRequest.findUnique({ where: { id: requestId }, select: { id: true } }));
       const summary = await updateOrder(temporal, params.id, requestAfterSales, {
         requestId,
         type: body.type,
@@ -107,8 +106,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       const sameRequest = summary.type === body.type && JSON.stringify(summary.lines.map(({ sku, quantity }) => ({ sku, quantity }))) === JSON.stringify(body.lines.map(({ sku, quantity }) => ({ sku, quantity })));
       if (!sameRequest) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used for a different after-sales request on this order');
       const found = await loadRequest(summary.requestId);
-      reply.status(existed ? 200 : 201).header('location', `/v1/after-sales/${summary.requestId}`);
-      return found ? view(found) : { id: summary.requestId, ...summary };
+      reply.status(summary.replayed ? 200 : 201).header('location', `/v1/after-sales/${summary.requestId}`);
+      return found ? view(found) : { id: summary.requestId, ...summary, replayed: undefined };
     },
   });
 

@@ -1,0 +1,327 @@
+// After-sales (SPEC §7) end to end through the HTTP API on the real stack: returns, exchanges,
+// repairs and compensation, with the merchant's decision and inspection, return tracking through the
+// logistics webhooks, and the order's ledger, payments, points and timeline.
+import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
+import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+import { eventually, expectOk, expectProblem, send } from '../api/api-helpers';
+
+const stack = useStack();
+
+/** Windows long enough never to end inside a test, unless a test shortens one. */
+const WINDOWS = { returnWindowSeconds: 600, autoConfirmSeconds: 600, afterSalesDecisionSeconds: 600, returnShipSeconds: 600, inspectionSeconds: 600 };
+
+async function deliveredOrder(opts: { price?: number; quantity?: number; stock?: number; policy?: Record<string, number>; body?: Record<string, unknown> } = {}) {
+  const { app, db } = stack;
+  const sku = await createSku(db, { price: opts.price ?? 10000, stock: { 'wh-shanghai': opts.stock ?? 5 } });
+  const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: opts.quantity ?? 2 }], policy: { ...WINDOWS, ...opts.policy }, ...opts.body }));
+  const delivered = await deliverAll(app, body.id, (s) => (opts.body?.paymentMethod === 'cod' ? { codCollected: { amount: body.totals.total, currency: 'CNY' } } : {}));
+  return { sku, orderId: body.id as string, total: body.totals.total as number, order: delivered };
+}
+
+const request = (orderId: string, payload: Record<string, unknown>, headers: Record<string, string> = {}) => send(stack.app, 'POST', `/v1/orders/${orderId}/after-sales`, KEYS.platform, payload, headers);
+const getRequest = async (id: string, key: string = KEYS.support) => expectOk(await send(stack.app, 'GET', `/v1/after-sales/${id}`, key));
+const waitForRequest = (id: string, done: (r: any) => boolean, what = `request ${id}`) => eventually(() => getRequest(id), done, what);
+const waitForRequestStatus = (id: string, status: string) => waitForRequest(id, (r) => r.status === status, `request ${id} ${status}`);
+const decide = (id: string, payload: Record<string, unknown>, key: string = KEYS.merchant) => send(stack.app, 'POST', `/v1/after-sales/${id}/decision`, key, payload);
+const inspect = (id: string, payload: Record<string, unknown>, key: string = KEYS.merchant) => send(stack.app, 'POST', `/v1/after-sales/${id}/inspection`, key, payload);
+
+/** The customer hands the parcel to the courier and it reaches the warehouse (signed courier webhooks). */
+async function shipBack(id: string) {
+  const r = await waitForRequestStatus(id, 'awaiting_return');
+  const parcel = r.shipments.find((s: any) => s.direction === 'return');
+  expect(parcel.trackingNumber).toMatch(/^SF\d{12}$/);
+  for (const type of ['picked_up', 'in_transit', 'delivered'] as const) expectOk(await postTracking(stack.app, parcel.courier, { trackingNumber: parcel.trackingNumber, type }));
+  return waitForRequestStatus(id, 'awaiting_inspection');
+}
+
+/** Drives the outbound parcel of a request (replacement or repaired goods) to the customer's door. */
+async function deliverOutbound(id: string) {
+  const r = await waitForRequest(id, (x) => x.shipments.some((s: any) => s.direction === 'outbound' && s.trackingNumber), `request ${id} outbound parcel booked`);
+  const parcel = r.shipments.find((s: any) => s.direction === 'outbound');
+  for (const type of ['picked_up', 'delivered'] as const) expectOk(await postTracking(stack.app, parcel.courier, { trackingNumber: parcel.trackingNumber, type, signedBy: '张三' }));
+  return waitForRequestStatus(id, 'completed');
+}
+
+const timelineOf = async (orderId: string) => (await waitForOrder(stack.app, orderId, () => true)).timeline as Array<{ type: string; actor: string; detail: any }>;
+
+describe('returns', () => {
+  test('a return end to end: merchant approval, return parcel tracked by webhooks, inspection, refund, stock back, ledger and timeline', async () => {
+    const { app, db } = stack;
+    const { sku, orderId, total } = await deliveredOrder({ quantity: 2, stock: 5 });
+    expect(await stockOf(db, sku)).toMatchObject({ onHand: 3 });
+
+    const created = await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective', description: 'the lid is cracked', evidenceUrls: ['https://img.example.com/1.jpg'] });
+    const r = expectOk(created, 201);
+    expect(created.headers.location).toBe(`/v1/after-sales/${r.id}`);
+    expect(r).toMatchObject({ orderId, type: 'return', status: 'awaiting_decision', lines: [{ sku, quantity: 1, unitPrice: 10000 }], pendingDecision: { awaiting: 'merchant_decision', actor: 'merchant' } });
+    // The order lists it; another merchant cannot see or decide it.
+    expect((await waitForOrder(app, orderId, (o) => o.afterSales.length === 1)).afterSales[0]).toMatchObject({ requestId: r.id, type: 'return', status: 'awaiting_decision' });
+    expectProblem(await send(app, 'GET', `/v1/after-sales/${r.id}`, KEYS.manualMerchant), 404, '/problems/not-found');
+    expectProblem(await decide(r.id, { decision: 'approve' }, KEYS.manualMerchant), 404, '/problems/not-found');
+    // Inspection before the goods are back is refused and changes nothing.
+    expectProblem(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }), 409, '/problems/not-allowed-in-state');
+
+    const approved = expectOk(await decide(r.id, { decision: 'approve' }));
+    expect(approved).toMatchObject({ status: 'awaiting_return', decision: { decision: 'approve', actor: 'merchant:dev merchant m-demo' }, pendingDecision: { awaiting: 'return_shipment', actor: 'customer' } });
+    expectProblem(await decide(r.id, { decision: 'reject', reason: 'changed my mind' }), 409, '/problems/not-allowed-in-state');
+
+    await shipBack(r.id);
+    const inspected = expectOk(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }));
+    expect(inspected.inspection).toMatchObject({ actor: 'merchant:dev merchant m-demo' });
+    const done = await waitForRequestStatus(r.id, 'completed');
+    expect(done.resolution).toMatchObject({ outcome: 'refunded', refunded: 10000, refunds: [{ amount: 10000, method: 'card' }] });
+    expect(done.shipments[0].tracking.map((e: any) => e.type)).toEqual(['picked_up', 'in_transit', 'delivered']);
+
+    // The resellable unit is back on hand; the order's ledger and payment show the return.
+    expect(await stockOf(db, sku)).toMatchObject({ onHand: 4 });
+    const order = await waitForOrder(app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.status).toBe('delivered'); // after-sales runs beside the order; it does not reopen it
+    expect(order.lines[0].ledger).toMatchObject({ ordered: 2, delivered: 2, returned: 1, refunded: 1 });
+    expect(order.payments[0]).toMatchObject({ captured: total, refunded: 10000 });
+    expect(order.afterSales[0]).toMatchObject({ status: 'completed', refunded: 10000, reservedAmount: 0 });
+    const books = await providerBooks(db, orderId);
+    expect(books.refunded).toBe(10000);
+    const steps = (await timelineOf(orderId)).filter((e) => e.type.startsWith('after_sales.')).map((e) => [e.type, e.actor]);
+    expect(steps).toEqual([
+      ['after_sales.requested', 'platform:dev platform'],
+      ['after_sales.approved', 'merchant:dev merchant m-demo'],
+      ['after_sales.return_picked_up', 'courier:sf-express'],
+      ['after_sales.return_received', 'courier:sf-express'],
+      ['after_sales.inspected', 'merchant:dev merchant m-demo'],
+      ['after_sales.refunded', 'system'],
+    ]);
+
+    // Completion credits points on what was finally paid: (20000 − 10000) / 100.
+    expectOk(await send(app, 'POST', `/v1/orders/${orderId}/confirm-receipt`, KEYS.platform));
+    const completed = await waitForOrder(app, orderId, (o) => o.points?.credited !== undefined);
+    expect(completed).toMatchObject({ status: 'completed', points: { credited: 100, reversed: 0 } });
+    recordHistory(`after-sales-${r.id}`, 'after-sales-return-refunded');
+    recordHistory(`order-${orderId}`, 'order-completed-with-return');
+  });
+
+  test('bad requests are refused naming the field and change nothing', async () => {
+    const { app } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 2 });
+    expectProblem(await request(orderId, { type: 'return', lines: [{ sku, quantity: 3 }], reason: 'defective' }), 422, '/problems/unprocessable', ['lines.0.quantity']);
+    expectProblem(await request(orderId, { type: 'return', lines: [{ sku: 'NOPE', quantity: 1 }], reason: 'defective' }), 422, '/problems/unprocessable', ['lines.0.sku']);
+    expectProblem(await request(orderId, { type: 'refund-please', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 400, '/problems/validation-error', ['type']);
+    expectProblem(await request(orderId, { type: 'return', lines: [], reason: 'defective' }), 400, '/problems/validation-error', ['lines']);
+    expectProblem(await request(orderId, { type: 'compensation', reason: 'other' }), 400, '/problems/validation-error', ['compensation']);
+    expectProblem(await request(orderId, { type: 'compensation', reason: 'other', compensation: { kind: 'refund', amount: 20001 } }), 422, '/problems/unprocessable', ['compensation.amount']);
+    expectProblem(await request('ord_missing', { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 404, '/problems/not-found');
+    expectProblem(await send(app, 'POST', `/v1/orders/${orderId}/after-sales`, KEYS.merchant, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 403, '/problems/forbidden');
+    const order = await waitForOrder(app, orderId, () => true);
+    expect(order.afterSales).toEqual([]);
+    expect(order.lines[0].ledger).toMatchObject({ returned: 0, refunded: 0 });
+
+    // Before delivery there is nothing to return: 409.
+    const pending = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }], policy: WINDOWS }));
+    await waitForOrder(app, pending.body.id, (o) => o.shipments[0]?.trackingNumber);
+    expectProblem(await request(pending.body.id, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 409, '/problems/not-allowed-in-state');
+  });
+
+  test('the merchant rejects: nothing moves and the units can be claimed again', async () => {
+    const { sku, orderId } = await deliveredOrder({ quantity: 1 });
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'not_as_described' }), 201);
+    expectProblem(await decide(r.id, { decision: 'reject' }), 400, '/problems/validation-error', ['reason']);
+    const rejected = expectOk(await decide(r.id, { decision: 'reject', reason: 'the photos show normal wear' }));
+    expect(rejected).toMatchObject({ status: 'rejected', decision: { decision: 'reject', reason: 'the photos show normal wear' }, shipments: [], resolution: null });
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'rejected');
+    expect(order.payments[0].refunded).toBe(0);
+    expect((await timelineOf(orderId)).find((e) => e.type === 'after_sales.rejected')).toMatchObject({ actor: 'merchant:dev merchant m-demo', detail: { reason: 'the photos show normal wear' } });
+    // The unit is claimable again once the rejected request is closed.
+    expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 201);
+  });
+
+  test('damaged goods: a partial refund, nothing back on the shelf', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 2, stock: 2 });
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 2 }], reason: 'other' }), 201);
+    expectOk(await decide(r.id, { decision: 'approve' }));
+    await shipBack(r.id);
+    expectProblem(await inspect(r.id, { lines: [{ sku, condition: 'damaged' }], refundAmount: 20001 }), 422, '/problems/unprocessable', ['refundAmount']);
+    expectProblem(await inspect(r.id, { lines: [{ sku: 'OTHER', condition: 'ok' }] }), 422, '/problems/unprocessable', ['lines.0.sku']);
+    expectOk(await inspect(r.id, { lines: [{ sku, condition: 'damaged', note: 'water damage' }], refundAmount: 3000 }));
+    const done = await waitForRequestStatus(r.id, 'completed');
+    expect(done.lines[0]).toMatchObject({ condition: 'damaged', note: 'water damage' });
+    expect(done.resolution).toMatchObject({ outcome: 'refunded', refunded: 3000 });
+    expect(await stockOf(db, sku)).toMatchObject({ onHand: 0 });
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.lines[0].ledger).toMatchObject({ returned: 2, refunded: 2 });
+    expect(order.payments[0].refunded).toBe(3000);
+  });
+
+  test('the customer never ships: the request expires, the return booking is cancelled, the units are claimable again', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000, policy: { returnShipSeconds: 2 } });
+    // A no-reason return is approved by policy at once.
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+    const waiting = await waitForRequestStatus(r.id, 'awaiting_return');
+    expect(waiting.decision).toMatchObject({ decision: 'approve', actor: 'policy:auto-approve' });
+    const expired = await waitForRequestStatus(r.id, 'expired');
+    expect(expired.shipments[0].status).toBe('cancelled');
+    const courierBooks = await db.simulatorRecord.findMany({ where: { orderId, kind: { in: ['booking', 'booking_cancel'] } } });
+    expect(courierBooks.filter((b) => b.kind === 'booking_cancel')).toHaveLength(1);
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'expired');
+    expect(order.lines[0].ledger).toMatchObject({ returned: 0, refunded: 0 });
+    expect(order.payments[0].refunded).toBe(0);
+    expect((await timelineOf(orderId)).find((e) => e.type === 'after_sales.expired')?.actor).toBe('system');
+    expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+  });
+
+  test('cash on delivery: the refund is a recorded bank transfer', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000, body: { paymentMethod: 'cod', card: undefined } });
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+    await shipBack(r.id);
+    expectOk(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }));
+    const done = await waitForRequestStatus(r.id, 'completed');
+    expect(done.resolution).toMatchObject({ refunded: 1000, refunds: [{ method: 'cod', amount: 1000 }] });
+    const refunds = await db.refund.findMany({ where: { orderId } });
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]).toMatchObject({ amount: 1000, status: 'succeeded', providerRef: expect.stringMatching(/^bank-transfer-/) });
+  });
+});
+
+describe('the return window', () => {
+  test('requests after the window are refused with 409; the order closes once it ends', async () => {
+    const { app, client } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, policy: { returnWindowSeconds: 2, autoConfirmSeconds: 1 } });
+    await eventually(async () => (await client.workflow.getHandle(`order-${orderId}`).describe()).status.name, (s) => s === 'COMPLETED', 'the order workflow closing after its return window');
+    const res = await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' });
+    expect(expectProblem(res, 409, '/problems/not-allowed-in-state').detail).toMatch(/return window/);
+    const order = await waitForOrder(app, orderId, () => true);
+    expect(order).toMatchObject({ status: 'completed', afterSales: [], points: { credited: 100, reversed: 0 } });
+  });
+});
+
+describe('concurrent requests', () => {
+  test('two requests racing for the same units: only what was delivered can come back', async () => {
+    const { app } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 2 });
+    const answers = await Promise.all([1, 2].map(() => request(orderId, { type: 'return', lines: [{ sku, quantity: 2 }], reason: 'defective' })));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 422]);
+    expectProblem(answers.find((a) => a.statusCode === 422)!, 422, '/problems/unprocessable', ['lines.0.quantity']);
+    const order = await waitForOrder(app, orderId, (o) => o.afterSales.length === 1);
+    expect(order.afterSales[0].lines).toEqual([{ lineNo: 1, sku, quantity: 2 }]);
+  });
+
+  test('compensations racing for the same money never refund more than was captured', async () => {
+    const { app, db } = stack;
+    const { orderId, total } = await deliveredOrder({ quantity: 2 });
+    const answers = await Promise.all([1, 2, 3].map(() => request(orderId, { type: 'compensation', reason: 'other', compensation: { kind: 'refund', amount: 12000 } })));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 422, 422]);
+    const r = expectOk(answers.find((a) => a.statusCode === 201)!, 201);
+    expectOk(await decide(r.id, { decision: 'approve' }));
+    await waitForRequestStatus(r.id, 'completed');
+    const order = await waitForOrder(app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.payments[0]).toMatchObject({ captured: total, refunded: 12000 });
+    expect((await providerBooks(db, orderId)).refunded).toBe(12000);
+  });
+
+  test('the refund decision is taken under a row lock: concurrent refunds stop at the capture', async () => {
+    const { db, providers } = stack;
+    const { createActivities } = await import('../../activities');
+    const { orderId, total } = await deliveredOrder({ quantity: 2 });
+    const activities = createActivities({ db, providers });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => activities.refundPayment({ orderId, paymentId: `pay-${orderId}`, idempotencyKey: `${orderId}:race-${i}:1`, amount: 5000, reason: 'race' })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(total / 5000);
+    const payment = await db.payment.findUniqueOrThrow({ where: { id: `pay-${orderId}` } });
+    expect(payment.refundedAmount).toBe(total);
+    expect((await providerBooks(db, orderId)).refunded).toBe(total);
+  });
+});
+
+describe('exchanges, repairs and compensation', () => {
+  test('an exchange: the goods come back, a replacement is allocated from stock and delivered', async () => {
+    const { app, db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000, stock: 3 });
+    // Worth less than the auto-approval amount: approved by policy.
+    const r = expectOk(await request(orderId, { type: 'exchange', lines: [{ sku, quantity: 1 }], reason: 'wrong_item' }), 201);
+    await shipBack(r.id);
+    expectOk(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }));
+    const done = await deliverOutbound(r.id);
+    expect(done.resolution).toMatchObject({ outcome: 'exchanged', refunded: 0 });
+    expect(done.shipments.map((s: any) => [s.direction, s.status])).toEqual([
+      ['return', 'delivered'],
+      ['outbound', 'delivered'],
+    ]);
+    // 3 − 1 sold + 1 returned resellable − 1 replacement shipped.
+    expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
+    const order = await waitForOrder(app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.lines[0].ledger).toMatchObject({ delivered: 1, returned: 0, refunded: 0 });
+    expect(order.payments[0].refunded).toBe(0);
+  });
+
+  test('an exchange without stock for the replacement refunds the unit instead', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000, stock: 1 });
+    const r = expectOk(await request(orderId, { type: 'exchange', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 201);
+    await shipBack(r.id);
+    expectOk(await inspect(r.id, { lines: [{ sku, condition: 'damaged' }] }));
+    const done = await waitForRequestStatus(r.id, 'completed');
+    expect(done.resolution).toMatchObject({ outcome: 'exchanged', refunded: 1000, refundedInstead: [{ lineNo: 1, quantity: 1 }] });
+    expect(await stockOf(db, sku)).toEqual({ onHand: 0, reserved: 0, allocated: 0 });
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.lines[0].ledger).toMatchObject({ returned: 1, refunded: 1 });
+  });
+
+  test('a repair: the goods travel back and forth, tracked both ways, and nothing is restocked', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, stock: 2 });
+    const r = expectOk(await request(orderId, { type: 'repair', lines: [{ sku, quantity: 1 }], reason: 'defective', description: 'screen flickers' }), 201);
+    expectOk(await decide(r.id, { decision: 'approve' }));
+    await shipBack(r.id);
+    expectOk(await inspect(r.id, { lines: [{ sku, condition: 'damaged', note: 'display cable loose' }] }));
+    const done = await deliverOutbound(r.id);
+    expect(done.resolution).toMatchObject({ outcome: 'repaired', refunded: 0 });
+    expect(done.shipments.map((s: any) => [s.direction, s.tracking.map((e: any) => e.type)])).toEqual([
+      ['return', ['picked_up', 'in_transit', 'delivered']],
+      ['outbound', ['picked_up', 'delivered']],
+    ]);
+    expect(await stockOf(db, sku)).toMatchObject({ onHand: 1 });
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'completed');
+    expect(order.lines[0].ledger).toMatchObject({ delivered: 1, returned: 0, refunded: 0 });
+  });
+
+  test('compensation by coupon, by points and by partial refund; points earned on refunded money are reversed', async () => {
+    const { app, db } = stack;
+    const { orderId, order } = await deliveredOrder({ quantity: 2 });
+    // Completed first: points are credited on the 20000 paid.
+    const confirmed = await send(app, 'POST', `/v1/orders/${orderId}/confirm-receipt`, KEYS.platform);
+    expect(confirmed.json()).toMatchObject({ status: 'completed' });
+    await waitForOrder(app, orderId, (o) => o.points?.credited === 200);
+
+    const coupon = expectOk(await request(orderId, { type: 'compensation', reason: 'damaged_in_transit', compensation: { kind: 'coupon', amount: 2000 } }), 201);
+    const points = expectOk(await request(orderId, { type: 'compensation', reason: 'other', compensation: { kind: 'points', amount: 300 } }), 201);
+    const refund = expectOk(await request(orderId, { type: 'compensation', reason: 'other', compensation: { kind: 'refund', amount: 5550 } }), 201);
+    // Coupon and points are within the auto-approval amount; the refund needs the merchant.
+    expectOk(await decide(refund.id, { decision: 'approve' }));
+    const [c, p, f] = await Promise.all([coupon, points, refund].map((x) => waitForRequestStatus(x.id, 'completed')));
+    expect(c.resolution).toMatchObject({ outcome: 'compensated', coupon: { code: expect.stringMatching(/^CP-/), amount: 2000 } });
+    expect(await db.coupon.findUniqueOrThrow({ where: { code: c.resolution.coupon.code } })).toMatchObject({ customerId: order.customerId, amount: 2000, status: 'issued', afterSalesId: coupon.id });
+    expect(p.resolution).toMatchObject({ outcome: 'compensated', points: 300 });
+    expect(f.resolution).toMatchObject({ outcome: 'compensated', refunded: 5550 });
+    expect(f.shipments).toEqual([]);
+
+    // 200 credited; after refunding 55.50 the customer paid 144.50 → 144 points: 56 reversed.
+    const after = await waitForOrder(app, orderId, (o) => o.afterSales.every((r: any) => r.status === 'completed') && o.points?.reversed > 0);
+    expect(after).toMatchObject({ status: 'completed', points: { credited: 200, reversed: 56 } });
+    expect(after.payments[0].refunded).toBe(5550);
+    const entries = await db.pointsEntry.findMany({ where: { customerId: order.customerId }, orderBy: { createdAt: 'asc' } });
+    expect(entries.map((e) => e.delta).sort((a, b) => a - b)).toEqual([-56, 200, 300]);
+  });
+
+  test('the same Idempotency-Key answers with the same request', async () => {
+    const { sku, orderId } = await deliveredOrder({ quantity: 2 });
+    const body = { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' };
+    const first = expectOk(await request(orderId, body, { 'idempotency-key': 'as-key-1' }), 201);
+    const again = expectOk(await request(orderId, body, { 'idempotency-key': 'as-key-1' }), 200);
+    expect(again.id).toBe(first.id);
+    expectProblem(await request(orderId, { ...body, lines: [{ sku, quantity: 2 }] }, { 'idempotency-key': 'as-key-1' }), 409, '/problems/idempotency-key-reused');
+    expect((await waitForOrder(stack.app, orderId, () => true)).afterSales).toHaveLength(1);
+  });
+});
