@@ -142,25 +142,24 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
     await publish({ type: 'points.reversed', actor: 'system', detail: { requestId, points: reverse } });
   }
 
-  /** Completion credits the points of what the customer finally paid (SPEC §3 step 7). */
-  async function creditPoints() {
+  /** Completion credits the points of what the customer finally paid (SPEC §3 step 7); the completion entry shows them. */
+  async function creditPoints(): Promise<number> {
     const credited = pointsFor(paidNet());
     state.points = { credited, reversed: 0 };
-    if (credited === 0) return;
-    await db.recordPoints({ id: `${orderId}:points-earned`, customerId: state.customerId, orderId, delta: credited, reason: 'order completed' });
-    await publish({ type: 'points.credited', actor: 'system', detail: { points: credited } });
+    if (credited > 0) await db.recordPoints({ id: `${orderId}:points-earned`, customerId: state.customerId, orderId, delta: credited, reason: 'order completed' });
+    return credited;
   }
 
   return {
     /** Reports are waiting to be applied (the sign-off wait wakes for them). */
     pending: () => inbox.length > 0,
     apply,
+    creditPoints,
     /**
      * After completion the order stays open until its return window has ended and every request on
      * it has finished, so late requests are still checked against its ledger.
      */
     async afterCompletion() {
-      await creditPoints();
       for (;;) {
         await apply();
         const left = windowEnd() - Date.now();

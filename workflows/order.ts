@@ -696,7 +696,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     }
     state.pendingDecision = undefined;
     state.completedAt = nowIso();
-    await moveTo('completed', { type: receipt ? 'receipt.confirmed' : 'receipt.auto_confirmed', actor: receipt?.actor ?? 'system' });
+    const points = patched(AFTER_SALES) ? { points: await afterSales.creditPoints() } : undefined;
+    await moveTo('completed', { type: receipt ? 'receipt.confirmed' : 'receipt.auto_confirmed', actor: receipt?.actor ?? 'system', detail: points });
   }
 
   async function stop(s: OrderStop) {
