@@ -123,7 +123,13 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     }
     await db.projectAfterSales(state);
     await order.signal(afterSalesProgressed, { requestId, status, entry, ...effects });
+    // The customer hears of every step through the outbox (SPEC §8).
+    await db.notify({ id: `${requestId}:customer.${entry.type}`, orderId, recipientType: 'customer', recipientId: input.customerId, channel: 'sms', kind: entry.type, payload: { requestId, status } });
   }
+
+  /** The merchant is told when a request waits for it. */
+  const notifyMerchant = (kind: string, until: string) =>
+    db.notify({ id: `${requestId}:merchant.${kind}`, orderId, recipientType: 'merchant', recipientId: input.merchantId, channel: 'in_app', kind, payload: { requestId, type: input.type, until } });
 
   // ── Shipments (children reporting here, as they report to an order) ─────────────────────────
 
@@ -207,6 +213,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
       state.pendingDecision = { awaiting: 'merchant_decision', actor: 'merchant', until };
       state.version += 1;
       await db.projectAfterSales(state);
+      await notifyMerchant('after_sales.awaiting_decision', until);
       if (!(await condition(() => decision !== undefined, seconds(policy.afterSalesDecisionSeconds))))
         decision = { decision: 'approve', reason: 'the merchant did not answer within the SLA', actor: 'system' };
       state.pendingDecision = undefined;
@@ -267,6 +274,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     const until = new Date(Date.now() + seconds(policy.inspectionSeconds)).toISOString();
     state.pendingDecision = { awaiting: 'inspection', actor: 'merchant', until };
     await step('awaiting_inspection', { type: 'after_sales.return_received', actor: `courier:${state.shipments[0].courier}`, detail: { warehouseId: state.shipments[0].warehouseId } });
+    await notifyMerchant('after_sales.awaiting_inspection', until);
     if (!(await condition(() => inspection !== undefined, seconds(policy.inspectionSeconds))))
       inspection = { lines: state.lines.map((l) => ({ sku: l.sku, condition: 'ok' as const, note: 'not inspected within the SLA' })), actor: 'system' };
     const i = inspection!;

@@ -96,8 +96,18 @@ describe('returns', () => {
     expectOk(await send(app, 'POST', `/v1/orders/${orderId}/confirm-receipt`, KEYS.platform));
     const completed = await waitForOrder(app, orderId, (o) => o.points?.credited !== undefined);
     expect(completed).toMatchObject({ status: 'completed', points: { credited: 100, reversed: 0 } });
+    // Customer and merchant were told through the outbox, once per step.
+    const outbox = await db.notification.findMany({ where: { orderId, kind: { startsWith: 'after_sales.' } } });
+    expect(outbox.filter((n) => n.recipientType === 'merchant').map((n) => n.kind).sort()).toEqual(['after_sales.awaiting_decision', 'after_sales.awaiting_inspection']);
+    expect(outbox.filter((n) => n.recipientType === 'customer').map((n) => n.kind)).toEqual(expect.arrayContaining(['after_sales.approved', 'after_sales.refunded']));
     recordHistory(`after-sales-${r.id}`, 'after-sales-return-refunded');
     recordHistory(`order-${orderId}`, 'order-completed-with-return');
+  });
+
+  test('the after-sales routes are in the OpenAPI document', async () => {
+    const doc = expectOk(await send(stack.app, 'GET', '/openapi.json', undefined));
+    for (const path of ['/v1/orders/{id}/after-sales', '/v1/after-sales/{id}', '/v1/after-sales/{id}/decision', '/v1/after-sales/{id}/inspection']) expect(Object.keys(doc.paths)).toContain(path);
+    expect(doc.paths['/v1/orders/{id}/after-sales'].post.requestBody.content['application/json'].schema.properties.type.enum).toEqual(['return', 'exchange', 'repair', 'compensation']);
   });
 
   test('bad requests are refused naming the field and change nothing', async () => {
