@@ -135,8 +135,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     decideStock,
     async (decision) => {
       stockDecision = decision;
-      // Answered once the decision took effect: the order moved on, or asks again (a substitute was short too).
-      await condition(() => stockDecision === undefined && (step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting === 'stock_decision'));
+      // Answered once the decision took effect: the order moved on, or asks the customer again (the
+      // substitute is short too, or its price difference awaits a wallet payment).
+      await condition(() => stockDecision === undefined && (step !== 'awaiting_stock_decision' || state.pendingDecision !== undefined));
       return state;
     },
     {
@@ -325,7 +326,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   async function settlePayments(reason: string) {
     for (const p of state.payments) {
       if (p.status === 'pending' && (p.method === 'wechat_pay' || p.method === 'alipay')) {
-        const { capturedBeforeClose } = await providers.closeWalletPayment({ orderId, paymentId: p.paymentId, method: p.method, idempotencyKey: businessKey(orderId, 'close-payment') });
+        const { capturedBeforeClose } = await providers.closeWalletPayment({ orderId, paymentId: p.paymentId, method: p.method, idempotencyKey: businessKey(orderId, p.paymentId === paymentId ? 'close-payment' : `close-${p.paymentId}`) });
         Object.assign(p, capturedBeforeClose ? { status: 'captured', captured: p.amount } : { status: 'cancelled' });
         delete p.action;
       }

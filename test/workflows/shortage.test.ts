@@ -1,5 +1,5 @@
 // SPEC §3 step 4: a shortage at the stock check is the customer's to decide, within a window.
-import { createSku, stockOf } from '../helpers/catalog';
+import { createMerchant, createSku, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
 import { auth, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
@@ -73,6 +73,40 @@ test('substitute with a dearer SKU: the difference is charged', async () => {
   const charges = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'charge' } });
   expect(charges.map((c) => c.amount).sort()).toEqual([500, order.totals.total].sort());
   recordHistory(`order-${order.id}`, 'order-substitute-dearer-fulfilling');
+});
+
+test('substitute with a dearer SKU on a wallet order: the difference is a second payment action', async () => {
+  const { app, db, providers } = stack;
+  const scarce = await createSku(db, { price: 1000, stock: { 'wh-beijing': 0 } });
+  const dearer = await createSku(db, { price: 1300, stock: { 'wh-guangzhou': 5 } });
+  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'wechat_pay', card: undefined, lines: [{ sku: scarce, quantity: 1 }] }));
+  await waitForStatus(app, body.id, 'awaiting_payment');
+  await providers.wallets.wechat_pay.pay((await db.payment.findFirstOrThrow({ where: { orderId: body.id } })).providerRef!);
+  await waitForStatus(app, body.id, 'awaiting_stock_decision');
+  expect((await decide(body.id, { decision: 'substitute', substitutions: [{ lineNo: 1, sku: dearer }] })).statusCode).toBe(200);
+  const asked = await waitForOrder(app, body.id, (o) => o.payments.length === 2);
+  expect(asked.payments[1]).toMatchObject({ method: 'wechat_pay', status: 'pending', amount: 300, action: { type: 'qr_code' } });
+  expect(asked.pendingDecision).toMatchObject({ awaiting: 'payment', actor: 'customer' });
+  await providers.wallets.wechat_pay.pay((await db.payment.findUniqueOrThrow({ where: { id: asked.payments[1].paymentId } })).providerRef!, { duplicate: true });
+  const done = await waitForOrder(app, body.id, (o) => o.shipments.length === 1);
+  expect(done.payments.map((p: { captured: number }) => p.captured)).toEqual([1000, 300]);
+  expect(done.totals.total).toBe(1300);
+});
+
+test('a backordered order also takes stock freed by a cancellation, at its periodic look', async () => {
+  const { app, db } = stack;
+  const merchantId = await createMerchant(db, { autoAccept: false, backorderRecheckSeconds: 1 });
+  const sku = await createSku(db, { merchantId, stock: { 'wh-shanghai': 1 } });
+  const { body: holder } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+  await waitForStatus(app, holder.id, 'awaiting_merchant');
+  const { body: waiter } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+  await waitForStatus(app, waiter.id, 'awaiting_stock_decision');
+  expect((await decide(waiter.id, { decision: 'wait_for_restock' })).json().status).toBe('backordered');
+  // No restock: the holder's cancellation frees the unit, and no one signals the waiter.
+  expect((await app.inject({ method: 'POST', url: `/v1/orders/${holder.id}/cancel`, headers: auth(KEYS.platform), payload: { reason: 'changed my mind' } })).statusCode).toBe(200);
+  const served = await waitForStatus(app, waiter.id, 'awaiting_merchant');
+  expect(served.lines[0].ledger).toMatchObject({ allocated: 1 });
+  expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 1 });
 });
 
 test('cancel: full refund, everything released', async () => {
