@@ -47,12 +47,25 @@ export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
   return error.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)', message: i.message }));
 }
 
+/**
+ * No database connection or transaction could be had in time (Prisma P2024 / P2028): overload, not
+ * a bug — 503 with Retry-After, so clients back off and retry (idempotently, with their key).
+ */
+function isDatabaseSaturated(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'P2024' || code === 'P2028' || /Unable to start a transaction in the given time/.test((err as Error).message ?? '');
+}
+
 /** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
     let problem: Problem;
     if (err instanceof Problem) problem = err;
     else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') problem = new Problem(415, 'unsupported-media-type', 'send application/json');
+    else if (isDatabaseSaturated(err)) {
+      req.log.warn({ err }, 'database saturated');
+      problem = new Problem(503, 'unavailable', 'the engine is overloaded; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '1' });
+    }
     else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
       problem = new Problem((err as FastifyError).statusCode!, 'bad-request', err.message);
     } else {

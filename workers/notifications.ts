@@ -24,16 +24,14 @@ export function startNotificationDispatcher({ db, notifiers, log, intervalMs = 2
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  async function claim() {
-    return db.$transaction(async (tx) => {
-      const due = await tx.$queryRaw<Array<{ id: string }>>`
+  /** One statement claims a batch: due rows, locked past other dispatchers, leased, counted. */
+  function claim() {
+    return db.$queryRaw<Array<{ id: string; orderId: string | null; recipientType: string; recipientId: string; channel: string; kind: string; payload: unknown; attempts: number }>>`
+      UPDATE notifications SET next_attempt_at = now() + ${LEASE_MS} * interval '1 millisecond', attempts = attempts + 1
+      WHERE id IN (
         SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at LIMIT ${batchSize} FOR UPDATE SKIP LOCKED`;
-      const ids = due.map((d) => d.id);
-      if (ids.length === 0) return [];
-      await tx.notification.updateMany({ where: { id: { in: ids } }, data: { nextAttemptAt: new Date(Date.now() + LEASE_MS), attempts: { increment: 1 } } });
-      return tx.notification.findMany({ where: { id: { in: ids } } });
-    });
+        ORDER BY next_attempt_at LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
+      RETURNING id, order_id AS "orderId", recipient_type AS "recipientType", recipient_id AS "recipientId", channel, kind, payload, attempts`;
   }
 
   async function deliverDue(): Promise<number> {

@@ -82,7 +82,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const startWorker = async () => {
     const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, payloadKeys, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
     const running = worker.run();
-    const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, intervalMs: 100 });
+    const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers });
     stopWorker = async () => {
       stopWorker = async () => undefined;
       await dispatcher.stop();
