@@ -9,7 +9,7 @@ test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cance
   const { app, db } = stack;
   const sku = await createSku(db, { stock: { 'wh-shanghai': 20, 'wh-beijing': 30 } });
   // Like a platform under a flash sale, a submission answered 503 (overloaded) is sent again with its key.
-  const submit = async (body: object, key = randomUUID()): Promise<Awaited<ReturnType<typeof submitOrder>>> => {
+  const submit = async (body: Record<string, unknown>, key = randomUUID()): Promise<Awaited<ReturnType<typeof submitOrder>>> => {
     const sent = await submitOrder(app, body, key);
     return sent.res.statusCode === 503 ? submit(body, key) : sent;
   };
