@@ -28,29 +28,39 @@ export function createRiskActivities({ db }: ActivityDeps) {
         ...(req.phone ? [{ kind: 'phone' as const, fingerprint: riskFingerprint('phone', req.phone) }] : []),
         ...(req.address ? [{ kind: 'address' as const, fingerprint: riskFingerprint('address', req.address) }] : []),
       ];
-      // This order's own signals first (idempotent under retries), so the counts include it like the customer count.
-      await db.riskSignal.createMany({ data: identities.map((i) => ({ orderId: req.orderId, ...i, createdAt: submittedAt })), skipDuplicates: true });
-      const countSignals = (kind: 'phone' | 'address') => {
-        const id = identities.find((i) => i.kind === kind);
-        return id ? db.riskSignal.count({ where: { kind, fingerprint: id.fingerprint, createdAt: { gte: since, lte: submittedAt } } }) : Promise.resolve(undefined);
-      };
-      const blocklistKeys = [{ kind: 'customer', fingerprint: riskFingerprint('customer', req.customerId) }, ...identities];
-      const [recentOrdersByCustomer, recentOrdersByPhone, recentOrdersByAddress, customer, blocked] = await Promise.all([
-        db.order.count({ where: { customerId: req.customerId, createdAt: { gte: since } } }),
-        countSignals('phone'),
-        countSignals('address'),
-        db.customer.findUnique({ where: { id: req.customerId }, select: { createdAt: true, frozenAt: true, frozenReason: true } }),
-        db.riskBlocklistEntry.findMany({ where: { OR: blocklistKeys.map(({ kind, fingerprint }) => ({ kind, fingerprint })) } }),
-      ]);
+      const phone = identities.find((i) => i.kind === 'phone')?.fingerprint ?? null;
+      const address = identities.find((i) => i.kind === 'address')?.fingerprint ?? null;
+      const customerKey = riskFingerprint('customer', req.customerId);
+      // One statement, one pooled connection (a burst of orders must not crowd out submissions). It records
+      // this order's own signals (idempotent under retries) and counts them like the customer count does:
+      // on the first run from `recorded` (the statement's snapshot predates its insert), on a retry from the table.
+      const [facts] = await db.$queryRaw<Array<{ by_customer: number; by_phone: number; by_address: number; created_at: Date | null; frozen_at: Date | null; frozen_reason: string | null; blocked: Array<{ kind: BlocklistKind; reason: string }> | null }>>`
+        WITH recorded AS (
+          INSERT INTO risk_signals (order_id, kind, fingerprint, created_at)
+          SELECT ${req.orderId}, s.kind, s.fingerprint, ${submittedAt} FROM (VALUES ('phone', ${phone}::text), ('address', ${address}::text)) AS s(kind, fingerprint)
+          WHERE s.fingerprint IS NOT NULL
+          ON CONFLICT DO NOTHING
+          RETURNING kind
+        )
+        SELECT
+          (SELECT count(*)::int FROM orders WHERE customer_id = ${req.customerId} AND created_at >= ${since}) AS by_customer,
+          (SELECT count(*)::int FROM risk_signals WHERE kind = 'phone' AND fingerprint = ${phone} AND created_at BETWEEN ${since} AND ${submittedAt})
+            + (SELECT count(*)::int FROM recorded WHERE kind = 'phone') AS by_phone,
+          (SELECT count(*)::int FROM risk_signals WHERE kind = 'address' AND fingerprint = ${address} AND created_at BETWEEN ${since} AND ${submittedAt})
+            + (SELECT count(*)::int FROM recorded WHERE kind = 'address') AS by_address,
+          c.created_at, c.frozen_at, c.frozen_reason,
+          (SELECT json_agg(json_build_object('kind', b.kind, 'reason', b.reason) ORDER BY b.kind) FROM risk_blocklist b
+            WHERE (b.kind = 'customer' AND b.fingerprint = ${customerKey}) OR (b.kind = 'phone' AND b.fingerprint = ${phone}) OR (b.kind = 'address' AND b.fingerprint = ${address})) AS blocked
+        FROM (SELECT 1) one LEFT JOIN customers c ON c.id = ${req.customerId}`;
       return assessRisk(
         {
           total: req.total,
-          recentOrdersByCustomer,
-          recentOrdersByPhone,
-          recentOrdersByAddress,
-          frozen: customer?.frozenAt ? { reason: customer.frozenReason ?? 'no reason given' } : undefined,
-          blocklisted: blocked.map((b) => ({ kind: b.kind as BlocklistKind, reason: b.reason })),
-          accountAgeSeconds: customer ? Math.max(0, (submittedAt.getTime() - customer.createdAt.getTime()) / 1000) : undefined,
+          recentOrdersByCustomer: facts.by_customer,
+          recentOrdersByPhone: phone ? facts.by_phone : undefined,
+          recentOrdersByAddress: address ? facts.by_address : undefined,
+          frozen: facts.frozen_at ? { reason: facts.frozen_reason ?? 'no reason given' } : undefined,
+          blocklisted: facts.blocked ?? [],
+          accountAgeSeconds: facts.created_at ? Math.max(0, (submittedAt.getTime() - facts.created_at.getTime()) / 1000) : undefined,
         },
         req.policy,
       );

@@ -2,6 +2,8 @@
 // with its window, frozen accounts, the blocklist and per-phone velocity, all through the HTTP API.
 import { randomUUID } from 'node:crypto';
 import { expectOk, expectProblem, send } from '../api/api-helpers';
+import { createRiskActivities } from '../../activities/risk';
+import { resolvePolicy } from '../../domain';
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { KEYS, orderBody, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
 
@@ -206,5 +208,15 @@ describe('blocklist and velocity', () => {
     }
     expect((await waitForStatus(stack.app, ids[2], 'rejected')).rejection.reason).toMatch(/3 orders to the same phone number within 3600s \(limit 2\)/);
     expect((await waitForOrder(stack.app, ids[1], () => true)).status).not.toBe('rejected');
+  });
+
+  test('a retried assessment (same order) counts its own signals once', async () => {
+    const { assessOrderRisk } = createRiskActivities({ db: stack.db } as never);
+    const phone = `+86 133 ${String(Date.now()).slice(-8)}`;
+    const policy = resolvePolicy({ riskPhoneVelocityLimit: 1 });
+    const req = (orderId: string) => ({ orderId, customerId: 'c-none', total: 100, submittedAt: new Date().toISOString(), policy, phone });
+    expect(await assessOrderRisk(req('ord_retry_a'))).toEqual({ decision: 'approve' });
+    expect(await assessOrderRisk(req('ord_retry_a'))).toEqual({ decision: 'approve' }); // the retry: still 1 order
+    expect(await assessOrderRisk(req('ord_retry_b'))).toMatchObject({ decision: 'reject', reason: expect.stringMatching(/2 orders to the same phone/) });
   });
 });
