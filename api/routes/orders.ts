@@ -42,6 +42,8 @@ const listQuery = z.object({
   cursor: z.string().max(200).optional(),
   /** true: only stuck orders, with their reasons (api/stuck.ts), longest stuck first. */
   stuck: z.enum(['true', 'false']).optional(),
+  /** true: only orders flagged for support (merchant SLA passed, COD mismatch, ...). */
+  flagged: z.enum(['true', 'false']).optional(),
 });
 
 /** Time-ordered, unguessable order ids: `ord_<ms base36><random hex>`. */
@@ -202,6 +204,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
           merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
           channel: query.channel,
           createdAt: { gte: query.from ? new Date(query.from) : undefined, lte: query.to ? new Date(query.to) : undefined },
+          ...(query.flagged === 'true' ? { NOT: { flags: { equals: [] } } } : {}),
           ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -210,7 +213,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, createdAt: o.createdAt, updatedAt: o.updatedAt })),
+        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, flags: o.flags, createdAt: o.createdAt, updatedAt: o.updatedAt })),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
       };
     },

@@ -30,6 +30,13 @@ describe('merchant', () => {
     const flagged = await waitForOrder(app, body.id, (o) => o.flags.length > 0);
     expect(flagged.status).toBe('awaiting_merchant');
     expect(flagged.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'flag' }) })]);
+    // Support finds it among the flagged orders.
+    const listed = await stack.app.inject({ method: 'GET', url: `/v1/orders?flagged=true&customerId=${body.customerId}`, headers: auth(KEYS.support) });
+    expect(listed.json().items).toEqual([expect.objectContaining({ id: body.id, flags: [expect.objectContaining({ kind: 'merchant_sla_expired' })] })]);
+    const unflagged = await submitOrder(app, orderBody({ customer: { ...orderBody().customer, id: body.customerId } }));
+    await waitForStatus(app, unflagged.body.id, 'fulfilling');
+    const all = await stack.app.inject({ method: 'GET', url: `/v1/orders?customerId=${body.customerId}`, headers: auth(KEYS.support) });
+    expect(all.json().items).toHaveLength(2);
     // The customer may still cancel the order that waits.
     expect((await post(`/v1/orders/${body.id}/cancel`, KEYS.platform, { reason: 'the shop never answered' })).statusCode).toBe(200);
     expect((await waitForStatus(app, body.id, 'cancelled')).payments[0].refunded).toBe(body.totals.total);
