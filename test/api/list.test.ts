@@ -47,6 +47,7 @@ test('customerId: exactly that customer’s orders, newest first, with the list 
     customerId: customer.id,
     paymentMethod: 'card',
     total: { amount: 1000, currency: 'CNY' },
+    flags: [],
     createdAt: expect.any(String),
     updatedAt: expect.any(String),
   });
