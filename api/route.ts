@@ -61,6 +61,8 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       ...(spec.params ? { params: jsonSchema(spec.params) } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
       ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
+      // Who may call it, in the OpenAPI document too (the auth matrix test is generated from it).
+      'x-roles': Array.isArray(spec.auth) ? [...spec.auth] : spec.auth,
       ...(headers.length
         ? {
             headers: {
