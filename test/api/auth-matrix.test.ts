@@ -54,7 +54,7 @@ test('the document lists the API, and every operation declares who may call it',
 test('every keyed operation × no key / unknown key → 401', async () => {
   const failures: string[] = [];
   for (const op of operations.filter((o) => Array.isArray(o.roles))) {
-    for (const headers of [{}, { authorization: 'Bearer not-a-key' }]) {
+    for (const headers of [{}, { authorization: 'Bearer not-a-key' }] as Array<Record<string, string>>) {
       const res = await call(op, headers);
       if (res.statusCode !== 401 || !String(res.headers['content-type']).startsWith('application/problem+json')) failures.push(`${op.method} ${op.path} ${JSON.stringify(headers)} → ${res.statusCode}`);
     }

@@ -1,0 +1,61 @@
+// SPEC §5 money invariants at the database guard: refund decisions are reserved against the capture
+// under a row lock, so concurrent refunds (random amounts, repeated idempotency keys, racing each
+// other) never refund more than was captured, never twice for one key, and our books agree with the
+// provider's. Property-based (fast-check) over the real refundPayment activity, PostgreSQL and the
+// card simulator.
+import fc from 'fast-check';
+import { createActivities } from '../../activities';
+import { providerBooks } from '../helpers/catalog';
+import { orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+
+const stack = useStack();
+
+test('racing refunds: refunded ≤ captured, one refund per key, our books = the provider\'s', async () => {
+  const activities = createActivities({ db: stack.db, providers: stack.providers });
+  // One real order to hang the payments on (the order's own payment is left alone).
+  const { body } = await submitOrder(stack.app, orderBody());
+  await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling');
+  const orderId = body.id;
+  let run = 0;
+
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.array(fc.record({ amount: fc.integer({ min: -5, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+      async (captured, refunds) => {
+        run += 1;
+        const paymentId = `pay-${orderId}-prop-${run}`;
+        await activities.chargeCard({ orderId, paymentId, idempotencyKey: `${orderId}:prop-payment:${run}`, amount: captured, currency: 'CNY', token: 'tok_visa' });
+
+        // All at once: every refund races every other; equal `key`s are retries of one business refund.
+        const results = await Promise.all(
+          refunds.map((r) =>
+            activities
+              .refundPayment({ orderId, paymentId, idempotencyKey: `${orderId}:prop-refund-${run}:${r.key}`, amount: r.amount, reason: 'property test' })
+              .then((result) => ({ ...r, result }), (error: Error) => ({ ...r, result: undefined, error: error.message })),
+          ),
+        );
+
+        const payment = await stack.db.payment.findUniqueOrThrow({ where: { id: paymentId } });
+        const decisions = await stack.db.refund.findMany({ where: { paymentId } });
+        const decided = decisions.reduce((t, d) => t + d.amount, 0);
+        // refunded ≤ captured, and the payment's running total is exactly the sum of its decisions.
+        expect(payment.capturedAmount).toBe(captured);
+        expect(payment.refundedAmount).toBeLessThanOrEqual(payment.capturedAmount);
+        expect(payment.refundedAmount).toBe(decided);
+        // One decision per business key, never a non-positive amount.
+        expect(new Set(decisions.map((d) => d.id)).size).toBe(decisions.length);
+        expect(decisions.length).toBeLessThanOrEqual(new Set(refunds.map((r) => r.key)).size);
+        for (const d of decisions) expect(d.amount).toBeGreaterThan(0);
+        // Every decision was carried out once at the provider, for the same amount.
+        expect(decisions.every((d) => d.status === 'succeeded')).toBe(true);
+        const books = (await providerBooks(stack.db, orderId)).rows.filter((r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey));
+        expect(books.map((b) => b.amount).sort()).toEqual(decisions.map((d) => d.amount).sort());
+        // A refund the guard refused says so (null), and a granted one fits within what was left.
+        for (const r of results) if (r.amount <= 0) expect(r.result).toBeNull();
+        if (refunds.some((r) => r.amount > 0 && r.amount <= captured)) expect(decisions.length).toBeGreaterThan(0);
+      },
+    ),
+    { numRuns: 25 },
+  );
+}, 120_000);
