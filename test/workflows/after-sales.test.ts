@@ -180,6 +180,32 @@ describe('returns', () => {
     expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
   });
 
+  test('windows decide in the customer\'s favour: merchant silence approves, uninspected goods count as ok', async () => {
+    const { db } = stack;
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, stock: 1, policy: { afterSalesDecisionSeconds: 1, inspectionSeconds: 1 } });
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 201);
+    const approved = await waitForRequestStatus(r.id, 'awaiting_return');
+    expect(approved.decision).toMatchObject({ decision: 'approve', actor: 'system', reason: expect.stringMatching(/SLA/) });
+    await shipBack(r.id);
+    const done = await waitForRequestStatus(r.id, 'completed');
+    expect(done.inspection).toMatchObject({ actor: 'system' });
+    expect(done.lines[0].condition).toBe('ok');
+    expect(done.resolution).toMatchObject({ outcome: 'refunded', refunded: 10000 });
+    expect(await stockOf(db, sku)).toMatchObject({ onHand: 1 });
+  });
+
+  test('a return parcel the courier brings back to the customer ends the request without a refund', async () => {
+    const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000 });
+    const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+    const parcel = (await waitForRequestStatus(r.id, 'awaiting_return')).shipments[0];
+    for (const type of ['picked_up', 'returned_to_sender'] as const) expectOk(await postTracking(stack.app, parcel.courier, { trackingNumber: parcel.trackingNumber, type }));
+    const ended = await waitForRequestStatus(r.id, 'cancelled');
+    expect(ended.resolution).toBeNull();
+    const order = await waitForOrder(stack.app, orderId, (o) => o.afterSales[0]?.status === 'cancelled');
+    expect(order.lines[0].ledger).toMatchObject({ returned: 0, refunded: 0 });
+    expect(order.payments[0].refunded).toBe(0);
+  });
+
   test('cash on delivery: the refund is a recorded bank transfer', async () => {
     const { db } = stack;
     const { sku, orderId } = await deliveredOrder({ quantity: 1, price: 1000, body: { paymentMethod: 'cod', card: undefined } });
