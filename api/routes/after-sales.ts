@@ -3,6 +3,8 @@ import { z } from 'zod';
 import {
   afterSalesDecisionSchema,
   afterSalesRequestSchema,
+  afterSalesStatuses,
+  afterSalesTypes,
   afterSalesWorkflowId,
   FINAL_AFTER_SALES,
   inspectionSchema,
@@ -18,9 +20,17 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { queryWorkflow, updateOrder, updateWorkflow } from '../temporal';
-import { orderIdParams } from './orders';
+import { decodeCursor, encodeCursor, orderIdParams } from './orders';
 
 const requestIdParams = z.object({ id: z.string().min(1).max(64) });
+const listQuery = z.object({
+  status: z.enum(afterSalesStatuses).optional(),
+  type: z.enum(afterSalesTypes).optional(),
+  orderId: z.string().max(64).optional(),
+  merchantId: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
 const idempotencyHeader = { 'Idempotency-Key': { description: 'the same key on the same order → the same request (200)' } };
 
 /**
@@ -108,6 +118,39 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       const found = await loadRequest(summary.requestId);
       reply.status(summary.replayed ? 200 : 201).header('location', `/v1/after-sales/${summary.requestId}`);
       return found ? view(found) : { id: summary.requestId, ...summary, replayed: undefined };
+    },
+  });
+
+  define<undefined, undefined, z.infer<typeof listQuery>>({
+    method: 'GET',
+    url: '/v1/after-sales',
+    summary: 'List after-sales requests (newest first, cursor-paginated), e.g. those awaiting the merchant',
+    tags: ['after-sales'],
+    auth: ['platform', 'merchant', 'support'],
+    query: listQuery,
+    async handler({ query, caller }) {
+      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId) throw problems.forbidden('a merchant key lists only its own requests');
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const rows = await db.afterSalesRequest.findMany({
+        where: {
+          status: query.status,
+          type: query.type,
+          orderId: query.orderId,
+          merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
+          ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return {
+        items: page.map((r) => {
+          const s = r.snapshot as unknown as AfterSalesState;
+          return { id: r.id, orderId: r.orderId, merchantId: r.merchantId, customerId: r.customerId, type: r.type, status: r.status, pendingDecision: s.pendingDecision ?? null, createdAt: r.createdAt, updatedAt: r.updatedAt };
+        }),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
     },
   });
 

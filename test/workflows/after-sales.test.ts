@@ -131,6 +131,21 @@ describe('returns', () => {
     expectProblem(await request(pending.body.id, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 409, '/problems/not-allowed-in-state');
   });
 
+  test('requests are listed from the read model: a merchant sees its own, filtered by status', async () => {
+    const { sku, orderId } = await deliveredOrder({ quantity: 2 });
+    const ids = [];
+    for (let i = 0; i < 2; i++) ids.push(expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective' }), 201).id);
+    const list = (query: string, key: string = KEYS.merchant) => send(stack.app, 'GET', `/v1/after-sales?${query}`, key);
+    const first = await eventually(async () => expectOk(await list(`orderId=${orderId}&status=awaiting_decision&limit=1`)), (b) => b.items.length === 1 && b.items[0].pendingDecision && b.nextCursor, 'the first page');
+    const second = expectOk(await list(`orderId=${orderId}&status=awaiting_decision&limit=1&cursor=${first.nextCursor}`));
+    expect([...first.items, ...second.items].map((r: any) => r.id).sort()).toEqual([...ids].sort());
+    expect(first.items[0]).toMatchObject({ orderId, type: 'return', status: 'awaiting_decision', pendingDecision: { awaiting: 'merchant_decision' } });
+    expect(second.nextCursor).toBeNull();
+    expect(expectOk(await list(`orderId=${orderId}`, KEYS.manualMerchant)).items).toEqual([]);
+    expectProblem(await list('merchantId=m-demo', KEYS.manualMerchant), 403, '/problems/forbidden');
+    expectProblem(await list('status=unknown'), 400, '/problems/validation-error', ['status']);
+  });
+
   test('the merchant rejects: nothing moves and the units can be claimed again', async () => {
     const { sku, orderId } = await deliveredOrder({ quantity: 1 });
     const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'not_as_described' }), 201);
