@@ -14,12 +14,12 @@ import {
   type AfterSalesStatus,
   type InspectionBody,
 } from '../../domain';
-import { afterSalesState, decideAfterSales, inspectAfterSales, requestAfterSales } from '../../workflows/definitions';
+import { afterSalesState, decideAfterSales, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../workflows/definitions';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
-import { queryWorkflow, updateOrder, updateWorkflow } from '../temporal';
+import { queryWorkflow, updateWorkflow } from '../temporal';
 import { decodeCursor, encodeCursor, orderIdParams } from './orders';
 
 const requestIdParams = z.object({ id: z.string().min(1).max(64) });
@@ -100,7 +100,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       if (!order) throw problems.notFound(`order ${params.id}`);
       const key = req.headers['idempotency-key'];
       const requestId = requestIdFor(params.id, typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined);
-      const summary = await updateOrder(temporal, params.id, requestAfterSales, {
+      // A closed order has passed its return window (it stays open until then).
+      const summary = await updateWorkflow(temporal, orderWorkflowId(params.id), requestAfterSales, {
         requestId,
         type: body.type,
         lines: body.lines,
@@ -109,10 +110,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
         evidenceUrls: body.evidenceUrls,
         compensation: body.compensation,
         actor: `${caller.role}:${caller.name}`,
-      }).catch((err) => {
-        if (err?.status === 409 && /finished its lifecycle/.test(err.detail)) throw problems.conflict('not-allowed-in-state', 'the return window has ended and the order is closed');
-        throw err;
-      });
+      }, 'the return window has ended and the order is closed');
       const sameRequest = summary.type === body.type && JSON.stringify(summary.lines.map(({ sku, quantity }) => ({ sku, quantity }))) === JSON.stringify(body.lines.map(({ sku, quantity }) => ({ sku, quantity })));
       if (!sameRequest) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used for a different after-sales request on this order');
       const found = await loadRequest(summary.requestId);

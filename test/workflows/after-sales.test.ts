@@ -305,6 +305,7 @@ describe('exchanges, repairs and compensation', () => {
     const order = await waitForOrder(app, orderId, (o) => o.afterSales[0]?.status === 'completed');
     expect(order.lines[0].ledger).toMatchObject({ delivered: 1, returned: 0, refunded: 0 });
     expect(order.payments[0].refunded).toBe(0);
+    recordHistory(`after-sales-${r.id}`, 'after-sales-exchange-replaced');
   });
 
   test('an exchange without stock for the replacement refunds the unit instead', async () => {
@@ -364,6 +365,8 @@ describe('exchanges, repairs and compensation', () => {
     expect(after.payments[0].refunded).toBe(5550);
     const entries = await db.pointsEntry.findMany({ where: { customerId: order.customerId }, orderBy: { createdAt: 'asc' } });
     expect(entries.map((e) => e.delta).sort((a, b) => a - b)).toEqual([-56, 200, 300]);
+    recordHistory(`after-sales-${refund.id}`, 'after-sales-compensation-refund');
+    recordHistory(`order-${orderId}`, 'order-completed-with-compensations');
   });
 
   test('the same Idempotency-Key answers with the same request', async () => {
