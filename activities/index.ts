@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { createNotificationActivities } from './notifications';
 import { createPaymentActivities } from './payments';
 import { createProjectionActivities } from './projection';
+import { createReconciliationActivities } from './reconciliation';
 import { createRiskActivities } from './risk';
 import { createShippingActivities } from './shipping';
 import { createStockActivities } from './stock';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createShippingActivities(deps),
     ...createNotificationActivities(deps),
     ...createAfterSalesActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }
 

@@ -8,6 +8,7 @@ import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { afterSalesRoutes } from './routes/after-sales';
 import { catalogRoutes } from './routes/catalog';
 import { codecRoutes } from './routes/codec';
+import { reconciliationRoutes } from './routes/reconciliation';
 import { riskRoutes } from './routes/risk';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
@@ -62,6 +63,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);
   riskRoutes(deps, define);
+  reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
   return app;
 }

@@ -106,6 +106,9 @@ export const configSchema = z.object({
   PAYLOAD_KEYS: payloadKeys.prefault(DEV_PAYLOAD_KEYS),
   /** The key that encrypts new payloads; defaults to the last one listed. */
   PAYLOAD_KEY_ID: z.string().optional(),
+  /** Reconciliation with the providers' books (workers/schedules.ts): how often, and how old a record must be. */
+  RECONCILIATION_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
+  RECONCILIATION_SETTLE_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 
 export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string; payloadKeys: PayloadKeys };

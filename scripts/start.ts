@@ -10,6 +10,7 @@ import { createDb } from '../prisma/client';
 import { encryptedDataConverter } from '../workers/codec';
 import { createLogger } from '../workers/logging';
 import { startNotificationDispatcher } from '../workers/notifications';
+import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorker } from '../workers/worker';
 import { startEmbeddedDatabase } from './embedded-db';
 import { applyMigrations } from './migrations';
@@ -81,6 +82,7 @@ async function main() {
   });
 
   const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
+  await ensureReconciliationSchedule(client, { taskQueue: config.TASK_QUEUE, intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS, settleSeconds: config.RECONCILIATION_SETTLE_SECONDS });
   const app = await buildApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client }, { logger: createLogger(config.LOG_LEVEL, 'api') });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   stops.push(() => app.close());

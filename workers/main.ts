@@ -1,9 +1,12 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
+import { encryptedDataConverter } from './codec';
 import { createLogger } from './logging';
 import { startNotificationDispatcher } from './notifications';
+import { ensureReconciliationSchedule } from './schedules';
 import { createWorker } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
@@ -31,6 +34,9 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });
   const running = worker.run();
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
+  await ensureReconciliationSchedule(client, { taskQueue: config.TASK_QUEUE, intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS, settleSeconds: config.RECONCILIATION_SETTLE_SECONDS });
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
   log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker polling');
   return {
@@ -38,6 +44,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
       await dispatcher.stop();
       worker.shutdown();
       await running;
+      await clientConnection.close();
       await connection.close();
       await db.$disconnect();
       log.info('worker stopped');

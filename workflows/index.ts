@@ -1,3 +1,4 @@
 export { orderWorkflow } from './order';
 export { shipmentWorkflow } from './shipment';
 export { afterSalesWorkflow } from './after-sales';
+export { reconciliationWorkflow } from './reconciliation';
