@@ -64,6 +64,12 @@ export function createProjectionActivities({ db }: ActivityDeps) {
             updatedAt: new Date(entry.at),
           },
         });
+        // The timeline entry is kept even when a newer state was projected first (an Update's handler
+        // and the main flow may publish at once); a retry of the same projection adds nothing.
+        await tx.orderEvent.createMany({
+          data: [{ orderId: state.orderId, seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) }],
+          skipDuplicates: true,
+        });
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
           const ledger = { allocated: l.allocated, shipped: l.shipped, delivered: l.delivered, returned: l.returned, refunded: l.refunded };
@@ -74,9 +80,6 @@ export function createProjectionActivities({ db }: ActivityDeps) {
             update: ledger,
           });
         }
-        await tx.orderEvent.create({
-          data: { orderId: state.orderId, seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) },
-        });
       });
     },
   };

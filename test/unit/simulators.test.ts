@@ -55,7 +55,8 @@ beforeAll(async () => {
     CREATE INDEX ON simulator_records (order_id);`);
   await client.end();
   db = createDb(url.toString(), 20);
-  sim = createSimulatedProviders(db, { webhookBaseUrl: 'http://engine.test', simulatorBaseUrl: 'http://sim.test', deliver, env: {} });
+  // No random courier timeouts here (YTO's profile has some); the failure-rate test sets its own.
+  sim = createSimulatedProviders(db, { webhookBaseUrl: 'http://engine.test', simulatorBaseUrl: 'http://sim.test', deliver, env: {}, courierFailureRate: 0 });
 });
 
 afterAll(async () => {

@@ -1,0 +1,28 @@
+// The read model: a late projection never overwrites newer state, yet its timeline entry is kept.
+import { createProjectionActivities } from '../../activities/projection';
+import type { OrderState } from '../../domain';
+import { orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
+
+const stack = useStack();
+
+test('two projections racing: the newer state wins, both timeline entries stay, a retry adds nothing', async () => {
+  const { app, db, providers } = stack;
+  const { body } = await submitOrder(app, orderBody());
+  await waitForStatus(app, body.id, 'fulfilling');
+  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
+  const state = row.snapshot as unknown as OrderState;
+  const { projectOrder } = createProjectionActivities({ db, providers });
+  const at = new Date().toISOString();
+
+  // An Update's handler and the main flow published at once; the newer one commits first.
+  await projectOrder({ ...state, version: row.version + 2, status: 'partially_shipped' }, { type: 'test.newer', actor: 'test', at });
+  await projectOrder({ ...state, version: row.version + 1, status: 'fulfilling' }, { type: 'test.older', actor: 'test', at });
+  await projectOrder({ ...state, version: row.version + 1, status: 'fulfilling' }, { type: 'test.older', actor: 'test', at });
+
+  const after = await db.order.findUniqueOrThrow({ where: { id: body.id }, include: { events: { orderBy: { seq: 'asc' } } } });
+  expect(after).toMatchObject({ version: row.version + 2, status: 'partially_shipped' });
+  expect(after.events.slice(-2).map((e) => [e.seq, e.type])).toEqual([
+    [row.version + 1, 'test.older'],
+    [row.version + 2, 'test.newer'],
+  ]);
+});
