@@ -34,6 +34,8 @@ import {
   type StockDecision,
   type StockPiece,
   type SupportFlag,
+  payerFor,
+  refundableOf,
 } from '../domain';
 import type { TimelineEntry } from '../activities';
 import type { StockOutcome } from '../activities/stock';
@@ -306,8 +308,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
 
   /** Gives back part of what the customer paid (a shortage, a cheaper substitute); cash on delivery has nothing to give back yet. */
   async function refundPart(amount: number, step: string, reason: string) {
-    const paid = state.payments.find((p) => p.method !== 'cod' && p.captured - p.refunded >= amount);
-    if (!paid || amount <= 0) return;
+    const paid = payerFor(state.payments, amount);
+    if (!paid) return;
     await providers.refundPayment({ orderId, paymentId: paid.paymentId, idempotencyKey: businessKey(orderId, `refund-${step}`), amount, reason });
     paid.refunded += amount;
     await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: paid.paymentId, amount, reason } });
@@ -330,7 +332,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
         Object.assign(p, capturedBeforeClose ? { status: 'captured', captured: p.amount } : { status: 'cancelled' });
         delete p.action;
       }
-      const refundable = p.captured - p.refunded;
+      const refundable = refundableOf(p);
       if (refundable <= 0) continue;
       await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `refund-${p.paymentId}`), amount: refundable, reason });
       p.refunded += refundable;
