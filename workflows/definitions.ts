@@ -30,6 +30,8 @@ export const stockReplenished = defineSignal<[{ sku: string }]>('stockReplenishe
 export interface CancelRequest {
   reason: string;
   actor: string;
+  /** Support's cancellation: shipments already with the courier are recalled. */
+  recall?: boolean;
 }
 export interface MerchantDecision {
   decision: 'accept' | 'reject';
@@ -66,9 +68,25 @@ export const submitVerification = defineUpdate<OrderState, [VerificationResult]>
 
 export const orderState = defineQuery<OrderState>('state');
 
+// Order workflow — support operations (issue 6), each with the support key's identity and reason.
+export interface SupportRequest {
+  actor: string;
+  reason: string;
+}
+/** Refund an amount of a captured payment (never above captured − refunded). */
+export const refundAsSupport = defineUpdate<OrderState, [SupportRequest & { amount: number; paymentId?: string }]>('supportRefund');
+/** Extend the pending window (stock decision, merchant SLA, receipt confirmation) by some seconds. */
+export const extendWindow = defineUpdate<OrderState, [SupportRequest & { seconds: number }]>('supportExtendWindow');
+/** Cancel even after hand-over: handed-over shipments are recalled, then the saga compensates. */
+export const cancelAsSupport = defineUpdate<OrderState, [SupportRequest]>('supportCancel');
+/** Windows support may extend; a payment window ends with the provider's payment action, so it is not one. */
+export const EXTENDABLE_WAITS = ['stock_decision', 'merchant_decision', 'receipt_confirmation'] as const;
+
 // Shipment (child) workflow.
 export const trackingReceived = defineSignal<[TrackingSignal]>('trackingReceived');
 export const cancelShipment = defineSignal<[{ reason: string }]>('cancelShipment');
+/** Support cancelled the order after hand-over: the courier brings the parcel back. */
+export const recallShipment = defineSignal<[{ reason: string }]>('recallShipment');
 export const shipmentState = defineQuery<ShipmentView>('state');
 
 // After-sales (SPEC §7): the order hosts the request Update and hears its children's progress;

@@ -41,9 +41,14 @@ import type { TimelineEntry } from '../activities';
 import type { StockOutcome } from '../activities/stock';
 import { db, providers } from './activities';
 import {
+  cancelAsSupport,
   cancelOrder,
   cancelShipment,
   confirmReceipt,
+  EXTENDABLE_WAITS,
+  extendWindow,
+  recallShipment,
+  refundAsSupport,
   decideAsMerchant,
   decideStock,
   extendReceipt,
@@ -119,6 +124,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   /** Extra wallet payments (a dearer substitute): expected amount, and the notification once it came. */
   const extraPayments = new Map<string, { amount: number; eventId?: string }>();
   const progress: ShipmentProgress[] = [];
+  // Support operations (issue 6).
+  let windowOpen = false; // an extendable wait is in progress
+  let windowExtensions = 0; // bumped by every extension, so the wait re-arms its timer
+  let receiptExtraMs = 0;
+  let supportRefunds = 0;
+  let refundInFlight = false;
 
   const isTerminal = () => TERMINAL_STATUSES.includes(step);
   const anyHandedOver = () => state.shipments.some((s) => handedOver(s.status));
@@ -265,13 +276,89 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     },
   });
 
+  setHandler(
+    refundAsSupport,
+    async (req) => {
+      const p = refundablePayment(req)!;
+      supportRefunds += 1;
+      refundInFlight = true;
+      try {
+        const done = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `support-refund-${supportRefunds}`), amount: req.amount, reason: req.reason });
+        if (!done) throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `payment ${p.paymentId} has less than ${req.amount} left to refund`, nonRetryable: true });
+        p.refunded += req.amount;
+      } finally {
+        refundInFlight = false;
+      }
+      await publish({ type: 'payment.refunded', actor: req.actor, detail: { paymentId: p.paymentId, amount: req.amount, reason: req.reason } });
+      return state;
+    },
+    {
+      validator: (req) => {
+        if (isTerminal()) throw new Error(`order is already ${state.status}`);
+        if (refundInFlight || cancelRequest) throw new Error('a refund or a cancellation is already in progress');
+        if (!refundablePayment(req)) throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded)`);
+      },
+    },
+  );
+
+  /** The payment a support refund draws on: the one named, else the first with enough left. */
+  function refundablePayment(req: { amount: number; paymentId?: string }): PaymentView | undefined {
+    if (!Number.isInteger(req.amount) || req.amount <= 0) return undefined;
+    return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && p.status === 'captured' && p.captured - p.refunded >= req.amount);
+  }
+
+  setHandler(
+    extendWindow,
+    async (req) => {
+      const pending = state.pendingDecision!;
+      pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
+      if (pending.awaiting === 'receipt_confirmation') receiptExtraMs += seconds(req.seconds);
+      windowExtensions += 1;
+      await publish({ type: 'window.extended', actor: req.actor, detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason } });
+      return state;
+    },
+    {
+      validator: (req) => {
+        const pending = state.pendingDecision;
+        if (isTerminal() || !pending) throw new Error(`order is ${state.status}: no window is open`);
+        if (!(EXTENDABLE_WAITS as readonly string[]).includes(pending.awaiting))
+          throw new Error(`the ${pending.awaiting} window cannot be extended${pending.awaiting === 'payment' ? ": the provider's payment action expires with it" : ''}`);
+        if (!windowOpen) throw new Error(`order is ${state.status}: its ${pending.awaiting} window has just closed`);
+        if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw new Error('seconds must be a positive integer');
+      },
+    },
+  );
+
+  setHandler(
+    cancelAsSupport,
+    async (req) => {
+      cancelRequest = { reason: req.reason, actor: req.actor, recall: true };
+      await condition(() => isTerminal() || cancelRefusal !== undefined);
+      if (cancelRefusal !== undefined) {
+        const reason = cancelRefusal;
+        cancelRequest = cancelRefusal = undefined;
+        throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: reason, nonRetryable: true });
+      }
+      if (step !== 'cancelled') throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `order is ${state.status}`, nonRetryable: true });
+      return state;
+    },
+    {
+      validator: (_req) => {
+        if (isTerminal()) throw new Error(`order is already ${state.status}`);
+        if (state.lines.some((l) => l.delivered > 0)) throw new Error('goods have been delivered: use after-sales or a refund instead');
+        if (cancelRequest) throw new Error('a cancellation is already in progress');
+        if (refundInFlight) throw new Error('a refund is in progress');
+      },
+    },
+  );
+
   function requireDelivered() {
     if (state.status !== 'delivered' || step !== 'fulfilling') throw new Error(`order is ${state.status}, not delivered`);
   }
 
   function receiptDeadline(): string {
     const extension = state.receiptExtended ? policy.receiptExtensionSeconds : 0;
-    return new Date(Date.parse(state.deliveredAt!) + seconds(policy.autoConfirmSeconds + extension)).toISOString();
+    return new Date(Date.parse(state.deliveredAt!) + seconds(policy.autoConfirmSeconds + extension) + receiptExtraMs).toISOString();
   }
 
   /** Writes the read model (order row + one timeline entry). */
@@ -315,6 +402,26 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: paid.paymentId, amount, reason } });
   }
 
+  /**
+   * waitFor for a window support may extend: an extension wakes the wait, which then waits out the
+   * rest of the new deadline. Without one it issues exactly waitFor's commands.
+   */
+  async function waitForWindow(done: () => boolean, timeoutSeconds: number): Promise<boolean> {
+    windowOpen = true;
+    try {
+      let seen = windowExtensions;
+      await waitFor(() => done() || windowExtensions !== seen, timeoutSeconds);
+      while (!done() && windowExtensions !== seen) {
+        seen = windowExtensions;
+        const left = Date.parse(state.pendingDecision!.until) - Date.now();
+        if (left > 0) await waitFor(() => done() || windowExtensions !== seen, left / 1000);
+      }
+      return done();
+    } finally {
+      windowOpen = false;
+    }
+  }
+
   function payment(view: PaymentView) {
     const i = state.payments.findIndex((p) => p.paymentId === view.paymentId);
     if (i >= 0) state.payments[i] = view;
@@ -326,6 +433,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
 
   /** Refunds money captured and not yet refunded; a pending wallet payment is closed first. */
   async function settlePayments(reason: string) {
+    if (refundInFlight) await condition(() => !refundInFlight); // a support refund finishes first
     for (const p of state.payments) {
       if (p.status === 'pending' && (p.method === 'wechat_pay' || p.method === 'alipay')) {
         const { capturedBeforeClose } = await providers.closeWalletPayment({ orderId, paymentId: p.paymentId, method: p.method, idempotencyKey: businessKey(orderId, p.paymentId === paymentId ? 'close-payment' : `close-${p.paymentId}`) });
@@ -447,7 +555,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     else await moveTo('awaiting_stock_decision', asked);
     await db.notify({ id: `${orderId}:customer.stock_short:${state.version}`, orderId, recipientType: 'customer', recipientId: input.customer.id, channel: 'sms', kind: 'stock.short', payload: { short, until } });
 
-    const answered = await waitFor(() => stockDecision !== undefined, policy.stockDecisionSeconds);
+    const answered = await waitForWindow(() => stockDecision !== undefined, policy.stockDecisionSeconds);
     const d = answered ? stockDecision! : defaultStockDecision();
     state.pendingDecision = undefined;
     stockDecision = undefined;
@@ -548,7 +656,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     const until = new Date(Date.now() + seconds(policy.merchantSlaSeconds)).toISOString();
     state.pendingDecision = { awaiting: 'merchant_decision', actor: 'merchant', until };
     await moveTo('awaiting_merchant', { type: 'merchant.notified', actor: 'system', detail: { until } });
-    if (!(await waitFor(() => merchantDecision !== undefined, policy.merchantSlaSeconds))) {
+    if (!(await waitForWindow(() => merchantDecision !== undefined, policy.merchantSlaSeconds))) {
       if (!patched(FLAGS_MERCHANT_SLA)) throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
       await raiseFlag('merchant_sla_expired', { until, action: policy.merchantSlaAction });
       if (policy.merchantSlaAction === 'cancel') throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
@@ -599,7 +707,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
         await publish({ type: 'shipment.requested', actor: req.actor, detail: { courier: req.courier, warehouses: chosen.map((u) => u.warehouseId) } });
         shipRequests.shift();
       }
-      if (cancelRequest) await cancelBeforeHandOver();
+      if (cancelRequest) await (cancelRequest.recall ? recallAndCancel() : cancelBeforeHandOver());
     }
     if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', 'no shipment was delivered', 'system');
   }
@@ -677,6 +785,23 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await condition(() => cancelRequest === undefined);
   }
 
+  /**
+   * Support's cancellation after hand-over: shipments with the courier are recalled (the parcel comes
+   * back, its stock returns, its value is refunded), the others cancelled; then the saga runs.
+   */
+  async function recallAndCancel() {
+    const { reason, actor } = cancelRequest!;
+    for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status)))
+      await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, { reason });
+    while (!state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
+      await condition(() => progress.length > 0);
+      await applyProgress();
+    }
+    if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', reason, actor);
+    cancelRefusal = 'a shipment was delivered meanwhile; the others were recalled';
+    await condition(() => cancelRequest === undefined);
+  }
+
   async function cancelUnshipped() {
     const open = state.shipments.filter((s) => !isFinalShipmentStatus(s.status) && !handedOver(s.status));
     for (const s of open) await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, { reason: cancelRequest?.reason ?? 'order cancelled' });
@@ -690,13 +815,16 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     state.deliveredAt = nowIso();
     state.pendingDecision = { awaiting: 'receipt_confirmation', actor: 'platform', until: receiptDeadline() };
     await publish({ type: 'order.delivered', actor: 'system' });
+    windowOpen = true;
     while (!receipt) {
       const left = Date.parse(receiptDeadline()) - Date.now();
       if (left <= 0) break;
       const extended = state.receiptExtended;
-      await condition(() => receipt !== undefined || state.receiptExtended !== extended || afterSales.pending(), left);
+      const extensions = windowExtensions;
+      await condition(() => receipt !== undefined || state.receiptExtended !== extended || afterSales.pending() || windowExtensions !== extensions, left);
       await afterSales.apply();
     }
+    windowOpen = false;
     state.pendingDecision = undefined;
     state.completedAt = nowIso();
     const points = patched(AFTER_SALES) ? { points: await afterSales.creditPoints() } : undefined;

@@ -2,7 +2,7 @@ import { ActivityFailure, condition, getExternalWorkflowHandle, patched, setHand
 import type { BookShipmentRequest } from '../activities/shipping';
 import { advances, businessKey, handedOver, isFinalShipmentStatus, type ShipmentView, type TrackingEventType, type TrackingSignal } from '../domain';
 import { bookingAttempts, db, providers } from './activities';
-import { cancelShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
+import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
 
 const MILESTONES_ONLY = 'shipment-reports-milestones-only';
 const COURIER_FALLBACK = 'shipment-courier-fallback';
@@ -30,6 +30,8 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   const seen = new Set<string>();
   const inbox: TrackingSignal[] = [];
   let cancelRequested = false;
+  let recallRequested = false;
+  let returnRequested = false;
   let lastEventAt: string | undefined;
 
   setHandler(shipmentState, () => view);
@@ -40,6 +42,9 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   });
   setHandler(cancelShipment, () => {
     cancelRequested = true;
+  });
+  setHandler(recallShipment, () => {
+    recallRequested = true;
   });
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
@@ -68,9 +73,21 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   await report();
 
   while (!isFinalShipmentStatus(view.status)) {
-    await condition(() => inbox.length > 0 || (cancelRequested && !handedOver(view.status)));
+    const recallDue = () => recallRequested && !returnRequested && handedOver(view.status);
+    await condition(() => inbox.length > 0 || (cancelRequested && !handedOver(view.status)) || recallDue());
     // Events that arrived before the cancellation are applied first: a pick-up wins over a late cancel.
     const event = inbox.shift();
+    if (!event && recallDue()) {
+      // Support cancelled after hand-over: the courier brings the parcel back and reports returned_to_sender.
+      returnRequested = true;
+      await providers.requestReturnToSender({
+        shipmentId: input.shipmentId,
+        courier: view.courier!,
+        trackingNumber: view.trackingNumber!,
+        idempotencyKey: businessKey(input.orderId, `return-${input.seq}`),
+      });
+      continue;
+    }
     if (!event) {
       await providers.cancelBooking({
         shipmentId: input.shipmentId,

@@ -4,13 +4,23 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import { failingActivities, retryActivityNow, stuckPage } from '../stuck';
-import { loadOrderDetail } from '../views';
+import { updateOrder } from '../temporal';
+import { loadOrderDetail, orderView } from '../views';
+import { cancelAsSupport, extendWindow, refundAsSupport } from '../../workflows/definitions';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
 
 /** Every support operation says why (SPEC §2: "every action audited"). */
 export const reasonField = z.string().trim().min(1).max(500);
 export const reasonBody = z.object({ reason: reasonField });
+
+const refundBody = z.object({
+  reason: reasonField,
+  amount: z.number().int().positive(),
+  /** Which payment; by default the first captured one with enough left. */
+  paymentId: z.string().min(1).max(100).optional(),
+});
+const extendBody = z.object({ reason: reasonField, seconds: z.number().int().min(1).max(30 * 86400) });
 
 const stuckQuery = z.object({
   stuck: z.enum(['true'], { message: "must be 'true': this lists stuck orders (plain lists are GET /v1/orders)" }),
@@ -92,6 +102,40 @@ export function opsRoutes(deps: AppDeps, define: Define) {
       details.retried = activities;
       for (const a of activities) await retryActivityNow(deps.temporal, a, `support:${caller.name}`);
       return { retried: activities, order: await loadOrderDetail(deps, orderId) };
+    },
+  });
+
+  const actor = (caller: Caller) => `support:${caller.name}`;
+
+  defineOperation(deps, define, {
+    name: 'refund',
+    summary: 'Refund an amount of a captured payment (never above captured − refunded) while the order runs',
+    body: refundBody,
+    async run({ orderId, body, caller, details }) {
+      Object.assign(details, { amount: body.amount, paymentId: body.paymentId });
+      return orderView(await updateOrder(deps.temporal, orderId, refundAsSupport, { reason: body.reason, amount: body.amount, paymentId: body.paymentId, actor: actor(caller) }));
+    },
+  });
+
+  defineOperation(deps, define, {
+    name: 'extend',
+    summary: 'Extend the pending window (merchant SLA or receipt confirmation) by some seconds',
+    body: extendBody,
+    async run({ orderId, body, caller, details }) {
+      const state = await updateOrder(deps.temporal, orderId, extendWindow, { reason: body.reason, seconds: body.seconds, actor: actor(caller) });
+      Object.assign(details, { seconds: body.seconds, awaiting: state.pendingDecision?.awaiting, until: state.pendingDecision?.until });
+      return orderView(state);
+    },
+  });
+
+  defineOperation(deps, define, {
+    name: 'cancel',
+    summary: 'Cancel at any point before delivery: shipments with the courier are recalled, stock returns, payments are refunded',
+    body: reasonBody,
+    async run({ orderId, body, caller, details }) {
+      const state = await updateOrder(deps.temporal, orderId, cancelAsSupport, { reason: body.reason, actor: actor(caller) });
+      details.refunded = state.payments.reduce((t, p) => t + p.refunded, 0);
+      return orderView(state);
     },
   });
 

@@ -1,0 +1,107 @@
+import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
+import { expectOk, expectProblem, send } from './api-helpers';
+
+const stack = useStack();
+
+const op = (id: string, name: string, body: unknown) => send(stack.app, 'POST', `/v1/ops/orders/${id}/${name}`, KEYS.support, body);
+const auditOf = async (id: string) => expectOk(await send(stack.app, 'GET', `/v1/ops/audit?orderId=${id}`, KEYS.support)).items;
+
+async function place(overrides: Record<string, unknown> = {}) {
+  const { res, body } = await submitOrder(stack.app, orderBody(overrides));
+  expect(res.statusCode).toBe(201);
+  return body.id as string;
+}
+
+describe('support refunds an amount', () => {
+  test('within captured − refunded, through the order workflow; above it refused and nothing changes', async () => {
+    const id = await place();
+    const delivered = await deliverAll(stack.app, id);
+    const total = delivered.totals.total;
+
+    const refunded = expectOk(await op(id, 'refund', { reason: 'late delivery goodwill', amount: 1000 }));
+    expect(refunded.payments[0]).toMatchObject({ captured: total, refunded: 1000 });
+    expect((await providerBooks(stack.db, id)).refunded).toBe(1000);
+
+    expectProblem(await op(id, 'refund', { reason: 'too much', amount: total }), 409, '/problems/not-allowed-in-state');
+    expectProblem(await op(id, 'refund', { reason: 'zero', amount: 0 }), 400, '/problems/validation-error', ['amount']);
+    expectProblem(await op(id, 'refund', { amount: 10 }), 400, '/problems/validation-error', ['reason']);
+    expect((await providerBooks(stack.db, id)).refunded).toBe(1000);
+    expect(await stack.db.payment.findUniqueOrThrow({ where: { id: `pay-${id}` } })).toMatchObject({ refundedAmount: 1000 });
+
+    const order = await waitForOrder(stack.app, id, (o) => o.timeline.some((e: any) => e.type === 'payment.refunded'));
+    expect(order.timeline.find((e: any) => e.type === 'payment.refunded')).toMatchObject({ actor: 'support:dev support', detail: { amount: 1000, reason: 'late delivery goodwill' } });
+    expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome, e.statusCode])).toEqual([
+      ['order.refund', 'refused', 409],
+      ['order.refund', 'succeeded', 200],
+    ]);
+    expect((await auditOf(id))[1].details).toMatchObject({ amount: 1000 });
+  });
+});
+
+describe('support extends a window', () => {
+  test("the merchant's SLA moves by the seconds given; the order waits until the new deadline", async () => {
+    const sku = await createSku(stack.db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 1 } });
+    const id = await place({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 2 } });
+    const waiting = await waitForStatus(stack.app, id, 'awaiting_merchant');
+    const extended = expectOk(await op(id, 'extend', { reason: 'merchant asked for time', seconds: 3 }));
+    const until = Date.parse(extended.pendingDecision.until);
+    expect(until - Date.parse(waiting.pendingDecision.until)).toBe(3000);
+
+    const cancelled = await waitForStatus(stack.app, id, 'cancelled');
+    const end = cancelled.timeline.find((e: any) => e.type === 'order.cancelled');
+    expect(Date.parse(end.at)).toBeGreaterThanOrEqual(until);
+    expect(cancelled.timeline.find((e: any) => e.type === 'window.extended')).toMatchObject({ actor: 'support:dev support', detail: { awaiting: 'merchant_decision', seconds: 3 } });
+    expect((await auditOf(id))[0]).toMatchObject({ operation: 'order.extend', outcome: 'succeeded', details: { seconds: 3, awaiting: 'merchant_decision' } });
+  });
+
+  test('a payment window is refused (409), audited, and stays as it was', async () => {
+    const id = await place({ paymentMethod: 'wechat_pay', card: undefined });
+    const before = await waitForStatus(stack.app, id, 'awaiting_payment');
+    const problem = expectProblem(await op(id, 'extend', { reason: 'customer needs time', seconds: 60 }), 409, '/problems/not-allowed-in-state');
+    expect(problem.detail).toMatch(/payment window cannot be extended/);
+    expect((await waitForStatus(stack.app, id, 'awaiting_payment')).pendingDecision.until).toBe(before.pendingDecision.until);
+    expect((await auditOf(id))[0]).toMatchObject({ outcome: 'refused', statusCode: 409 });
+  });
+});
+
+describe('support cancels after hand-over', () => {
+  test('the parcel is recalled, stock is back on hand, the payment is refunded in full', async () => {
+    const sku = await createSku(stack.db, { stock: { 'wh-shanghai': 5 } });
+    const id = await place({ lines: [{ sku, quantity: 2 }] });
+    const booked = await waitForOrder(stack.app, id, (o) => o.shipments[0]?.trackingNumber);
+    const s = booked.shipments[0];
+    expect((await postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type: 'picked_up' })).statusCode).toBe(200);
+    await waitForStatus(stack.app, id, 'shipped');
+    expect(await stockOf(stack.db, sku)).toEqual({ onHand: 3, reserved: 0, allocated: 0 });
+
+    // The platform may no longer cancel; support may, with a reason.
+    expectProblem(await send(stack.app, 'POST', `/v1/orders/${id}/cancel`, KEYS.platform, { reason: 'changed my mind' }), 409, '/problems/not-allowed-in-state');
+    const cancelled = expectOk(await op(id, 'cancel', { reason: 'fraud confirmed by the bank' }));
+    expect(cancelled).toMatchObject({ status: 'cancelled', cancellation: { reason: 'fraud confirmed by the bank', actor: 'support:dev support' } });
+    expect(cancelled.shipments[0].status).toBe('returned_to_sender');
+
+    expect(await stockOf(stack.db, sku)).toEqual({ onHand: 5, reserved: 0, allocated: 0 });
+    const books = await providerBooks(stack.db, id);
+    expect(books.captured).toBe(cancelled.totals.total);
+    expect(books.refunded).toBe(books.captured);
+    expect(books.rows.filter((r) => r.kind === 'return_request')).toHaveLength(1);
+    expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: s.shipmentId } })).status).toBe('returned_to_sender');
+
+    expectProblem(await op(id, 'cancel', { reason: 'again' }), 409, '/problems/not-allowed-in-state');
+    expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome])).toEqual([
+      ['order.cancel', 'refused'],
+      ['order.cancel', 'succeeded'],
+    ]);
+  });
+
+  test('after delivery it is refused and nothing changes', async () => {
+    const id = await place();
+    const delivered = await deliverAll(stack.app, id);
+    expectProblem(await op(id, 'cancel', { reason: 'too late' }), 409, '/problems/not-allowed-in-state');
+    const after = await waitForOrder(stack.app, id, () => true);
+    expect(after.status).toBe('delivered');
+    expect(after.payments).toEqual(delivered.payments);
+    expect((await providerBooks(stack.db, id)).refunded).toBe(0);
+  });
+});
