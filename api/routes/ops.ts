@@ -5,6 +5,7 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import { failingActivities, retryActivityNow, stuckPage } from '../stuck';
 import { updateOrder } from '../temporal';
+import { loadTimeline } from '../timeline';
 import { loadOrderDetail, orderView } from '../views';
 import { cancelAsSupport, extendWindow, refundAsSupport } from '../../workflows/definitions';
 import type { Define } from '../route';
@@ -102,6 +103,20 @@ export function opsRoutes(deps: AppDeps, define: Define) {
       details.retried = activities;
       for (const a of activities) await retryActivityNow(deps.temporal, a, `support:${caller.name}`);
       return { retried: activities, order: await loadOrderDetail(deps, orderId) };
+    },
+  });
+
+  define<undefined, z.infer<typeof orderIdParams>, undefined>({
+    method: 'GET',
+    url: '/v1/ops/orders/:id/timeline',
+    summary: "One order's timeline: business events, courier scans and support operations merged with a summary of its workflow histories; links into Temporal's UI",
+    tags: ['ops'],
+    auth: ['support'],
+    params: orderIdParams,
+    async handler({ params }) {
+      const timeline = await loadTimeline(deps, params.id);
+      if (!timeline) throw problems.notFound(`order ${params.id}`);
+      return timeline;
     },
   });
 

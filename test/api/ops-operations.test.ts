@@ -88,6 +88,35 @@ describe('support cancels after hand-over', () => {
     expect(books.rows.filter((r) => r.kind === 'return_request')).toHaveLength(1);
     expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: s.shipmentId } })).status).toBe('returned_to_sender');
 
+    // The timeline tells the whole story, business and workflow side, with links into Temporal's UI.
+    const timeline = expectOk(await send(stack.app, 'GET', `/v1/ops/orders/${id}/timeline`, KEYS.support));
+    const shipmentWf = `shipment-${id}-1`;
+    expect(timeline.links.temporalUi).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/order-${id}`);
+    expect(timeline.links.workflows).toEqual([
+      expect.objectContaining({ workflowId: `order-${id}`, status: 'completed' }),
+      expect.objectContaining({ workflowId: shipmentWf, status: 'completed', url: expect.stringContaining(shipmentWf) }),
+    ]);
+    const line = (source: string, kind: string, extra: Record<string, unknown> = {}) => expect.objectContaining({ source, kind, ...extra });
+    expect(timeline.entries).toEqual(
+      expect.arrayContaining([
+        line('business', 'order.submitted'),
+        line('business', 'order.cancelled', { actor: 'support:dev support' }),
+        line('courier', 'tracking.picked_up'),
+        line('support', 'order.cancel', { summary: expect.stringContaining('fraud confirmed by the bank') }),
+        line('workflow', 'activity.completed', { workflowId: `order-${id}`, summary: 'chargeCard completed' }),
+        line('workflow', 'update.completed', { summary: 'update supportCancel completed' }),
+        line('workflow', 'signal.sent', { summary: `signal recallShipment sent to ${shipmentWf}` }),
+        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'bookShipment completed' }),
+        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'recallShipment completed' }),
+        line('workflow', 'signal.received', { workflowId: shipmentWf, summary: 'signal trackingReceived received' }),
+      ]),
+    );
+    const times = timeline.entries.map((e: any) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    // projectOrder markers repeat the business lines, so they are left out.
+    expect(timeline.entries.some((e: any) => e.summary.startsWith('projectOrder'))).toBe(false);
+    expectProblem(await send(stack.app, 'GET', '/v1/ops/orders/ord_missing/timeline', KEYS.support), 404, '/problems/not-found');
+
     expectProblem(await op(id, 'cancel', { reason: 'again' }), 409, '/problems/not-allowed-in-state');
     expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome])).toEqual([
       ['order.cancel', 'refused'],

@@ -40,6 +40,12 @@ describe('stuck orders', () => {
       const listed = expectOk(await send(stack.app, 'GET', `/v1/orders?stuck=true&customerId=${customerId}`, KEYS.support));
       expect(listed.items).toEqual([expect.objectContaining({ id, stuck: expect.objectContaining({ reasons: expect.arrayContaining([expect.objectContaining({ kind: 'activity_retrying' })]) }) })]);
 
+      // The timeline shows the step retrying with its error.
+      const timeline = expectOk(await send(stack.app, 'GET', `/v1/ops/orders/${id}/timeline`, KEYS.support));
+      expect(timeline.entries).toEqual(
+        expect.arrayContaining([expect.objectContaining({ source: 'workflow', workflowId: `shipment-${id}-1`, kind: 'activity.retrying', error: expect.stringContaining('unavailable') })]),
+      );
+
       // The courier is back; support retries now instead of waiting out the backoff.
       couriers.forEach((c) => (c.outage = false));
       const retried = expectOk(await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.support, { reason: 'courier recovered' }));
