@@ -10,6 +10,7 @@ import { catalogRoutes } from './routes/catalog';
 import { codecRoutes } from './routes/codec';
 import { reconciliationRoutes } from './routes/reconciliation';
 import { riskRoutes } from './routes/risk';
+import { consoleRoutes } from './routes/console';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
@@ -65,5 +66,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   riskRoutes(deps, define);
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
+  consoleRoutes(define);
   return app;
 }

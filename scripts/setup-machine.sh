@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a Debian machine where nothing was installed by hand:
-# PostgreSQL 15 (Debian's package, password "postgres" on 127.0.0.1:5432), the Temporal CLI v1.5.1
+# PostgreSQL 15 (Debian's package, password "postgres" on 127.0.0.1:5432), Chromium (Debian's package,
+# for the console's browser test), the Temporal CLI v1.5.1
 # built with `go install` (reused when already built) and the npm dependencies. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,11 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   echo "== installing PostgreSQL"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Chromium (the support console's browser test)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 pg_version=$(ls /usr/lib/postgresql | sort -V | tail -n1)
 if ! pg_lsclusters -h | grep -q online; then

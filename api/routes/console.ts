@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Define } from '../route';
+
+/** The support console's static files (api/console/): plain HTML, CSS and JavaScript, no build step. */
+const FILES = {
+  'console.js': 'text/javascript; charset=utf-8',
+  'console.css': 'text/css; charset=utf-8',
+} as const;
+const assetParams = z.object({ file: z.enum(Object.keys(FILES) as [keyof typeof FILES]) });
+
+const read = (name: string) => readFileSync(path.join(__dirname, '..', 'console', name), 'utf8');
+
+/**
+ * GET /console: the page is public; everything it shows comes from the API with the support key the
+ * user enters, so the page itself holds nothing secret.
+ */
+export function consoleRoutes(define: Define) {
+  const page = read('index.html');
+  const assets = Object.fromEntries(Object.keys(FILES).map((f) => [f, read(f)])) as Record<keyof typeof FILES, string>;
+
+  define<undefined, undefined, undefined>({
+    method: 'GET',
+    url: '/console',
+    summary: 'The support web console (HTML; enter a support key in the page)',
+    tags: ['console'],
+    auth: 'public',
+    async handler({ reply }) {
+      void reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache');
+      return page;
+    },
+  });
+
+  define<undefined, z.infer<typeof assetParams>, undefined>({
+    method: 'GET',
+    url: '/console/:file',
+    summary: "The console's script and style sheet",
+    tags: ['console'],
+    auth: 'public',
+    params: assetParams,
+    async handler({ params, reply }) {
+      void reply.type(FILES[params.file]).header('cache-control', 'no-cache');
+      return assets[params.file];
+    },
+  });
+}

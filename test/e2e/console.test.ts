@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { eventually } from '../api/api-helpers';
+import { KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+
+// The support console in a real headless Chromium against the real stack (API listening on a port).
+const stack = useStack({ env: { STUCK_ACTIVITY_ATTEMPTS: '3', STUCK_QUIET_SECONDS: '0' } });
+const OUTPUT = path.join(__dirname, '..', '..', 'test-output');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Page-side expression (evaluated in the browser): the stuck list finished loading. */
+const STUCK_LOADED = `!document.getElementById('stuck-status').textContent.startsWith('Looking')`;
+
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  base = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  mkdirSync(OUTPUT, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function signedIn(page: Page, key: string = KEYS.support) {
+  await page.goto(`${base}/console`);
+  await page.fill('#key', key);
+  await page.click('#key-form button[type=submit]');
+}
+
+test('support finds a planted stuck order, retries it and sees it move on', async () => {
+  const couriers = Object.values(stack.providers.couriers);
+  couriers.forEach((c) => (c.outage = true));
+  let id = '';
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    const template = orderBody();
+    const { body } = await submitOrder(stack.app, orderBody({ customer: { ...(template.customer as object), id: 'cust-console-demo', name: '李四' } }));
+    id = body.id;
+
+    await signedIn(page);
+    // The stuck list refreshes until the courier booking has retried past the threshold.
+    const stuckItem = page.locator(`#stuck-list li[data-order="${id}"]`);
+    for (let i = 0; i < 200 && !(await stuckItem.count()); i++) {
+      await page.click('#refresh-stuck');
+      await page.waitForFunction(STUCK_LOADED);
+    }
+    await expect(stuckItem.textContent()).resolves.toMatch(/bookShipment retrying \(attempt \d+\).*unavailable/);
+
+    await stuckItem.getByRole('button', { name: id }).click();
+    await page.waitForSelector('#order-timeline li');
+    await expect(page.textContent('#order-timeline')).resolves.toContain('bookShipment retrying');
+    await page.screenshot({ path: path.join(OUTPUT, 'console-stuck.png'), fullPage: true });
+
+    // The courier is back: retry from the console with a reason.
+    couriers.forEach((c) => (c.outage = false));
+    await page.selectOption('#op', 'retry');
+    await page.fill('#op-form input[name=reason]', 'courier outage over');
+    await page.click('#op-form button[type=submit]');
+    await page.waitForFunction(`document.getElementById('op-result').textContent === 'retry: done.'`);
+  } finally {
+    couriers.forEach((c) => (c.outage = false));
+  }
+
+  // It moves on: booked with a tracking number, no longer stuck, the retry audited.
+  const booked = await waitForOrder(stack.app, id, (o) => Boolean(o.shipments[0]?.trackingNumber));
+  await page.click('#refresh-stuck');
+  await page.waitForFunction(`${STUCK_LOADED} && !document.querySelector('#stuck-list li[data-order="${id}"]')`);
+  // Once the shipment's history records the booking, reopen the order (search by id).
+  await eventually(
+    () => stack.client.workflow.getHandle(`shipment-${id}-1`).fetchHistory(),
+    (h) => (h.events ?? []).some((e) => e.activityTaskCompletedEventAttributes),
+    'booking recorded in the shipment history',
+  );
+  await page.locator('#search-form input[name=id]').fill(id);
+  await page.click('#search-form button[type=submit]');
+  await page.waitForFunction(`document.getElementById('order-timeline').textContent.includes('bookShipment completed')`);
+  await expect(page.textContent('#order-shipments')).resolves.toContain(booked.shipments[0].trackingNumber);
+  await expect(page.textContent('#order-timeline')).resolves.toContain('bookShipment completed');
+  await expect(page.textContent('#order-audit')).resolves.toMatch(/order\.retry · succeeded · courier outage over/);
+  await page.screenshot({ path: path.join(OUTPUT, 'console.png'), fullPage: true });
+
+  // The same page on a phone-sized screen: nothing wider than the screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).resolves.toBe(true);
+  await page.screenshot({ path: path.join(OUTPUT, 'console-phone.png'), fullPage: false });
+  await page.close();
+});
+
+test('a key that is not a support key is refused in the page', async () => {
+  const page = await browser.newPage();
+  await signedIn(page, KEYS.platform);
+  await page.waitForFunction(`document.getElementById('key-error').textContent.length > 0`);
+  await expect(page.textContent('#key-error')).resolves.toBe('This key is not a support key.');
+  await expect(page.isVisible('#workspace')).resolves.toBe(false);
+  await page.close();
+});
