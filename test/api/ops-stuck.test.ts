@@ -89,6 +89,17 @@ describe('stuck orders', () => {
     expect(entry.reasons.find((r: any) => r.kind === 'workflow_failed')).toMatchObject({ workflowId: `order-${id}`, status: 'terminated', failure: expect.stringContaining('planted by the stuck test') });
   });
 
+  test('an accepted order whose workflow never started', async () => {
+    const customerId = uid('cust-stuck');
+    const id = uid('ord_never');
+    await stack.db.customer.create({ data: { id: customerId, name: '王五', phone: '+86 139 0000 0000' } });
+    await stack.db.order.create({
+      data: { id, merchantId: 'm-demo', customerId, channel: 'web', status: 'submitted', paymentMethod: 'card', currency: 'CNY', subtotal: 100, total: 100, snapshot: {}, version: 1 },
+    });
+    const entry = await waitStuck(customerId, 'workflow_not_started');
+    expect(entry.reasons).toEqual([expect.objectContaining({ kind: 'workflow_not_started', workflowId: `order-${id}` })]);
+  });
+
   test('waits past their SLA (merchant, payment window) while no worker fires their timers; they move on once one does', async () => {
     const sku = await createSku(stack.db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 2 } });
     const merchant = await plant({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 3 } });
