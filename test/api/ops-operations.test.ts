@@ -87,6 +87,7 @@ describe('support cancels after hand-over', () => {
     expect(books.refunded).toBe(books.captured);
     expect(books.rows.filter((r) => r.kind === 'return_request')).toHaveLength(1);
     expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: s.shipmentId } })).status).toBe('returned_to_sender');
+    expect((await waitForOrder(stack.app, id, () => true)).timeline.map((e: any) => e.type)).toEqual(expect.arrayContaining(['shipment.returned_to_sender', 'order.cancelled']));
 
     // The timeline tells the whole story, business and workflow side, with links into Temporal's UI.
     const timeline = expectOk(await send(stack.app, 'GET', `/v1/ops/orders/${id}/timeline`, KEYS.support));
@@ -107,7 +108,7 @@ describe('support cancels after hand-over', () => {
         line('workflow', 'update.completed', { summary: 'update supportCancel completed' }),
         line('workflow', 'signal.sent', { summary: `signal recallShipment sent to ${shipmentWf}` }),
         line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'bookShipment completed' }),
-        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'recallShipment completed' }),
+        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'requestReturnToSender completed' }),
         line('workflow', 'signal.received', { workflowId: shipmentWf, summary: 'signal trackingReceived received' }),
       ]),
     );
