@@ -10,7 +10,7 @@ type Failure = temporal.api.failure.v1.IFailure | null | undefined;
 /** One line of an order's timeline, from the business record, support's audit or a workflow history. */
 export interface TimelineLine {
   at: string;
-  source: 'business' | 'courier' | 'support' | 'workflow';
+  source: 'business' | 'courier' | 'notification' | 'support' | 'workflow';
   /** The workflow it happened in (workflow lines), or the business actor. */
   workflowId?: string;
   actor?: string;
@@ -163,6 +163,7 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
   });
   if (!order) return undefined;
   const audit = await db.auditEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
+  const notifications = await db.notification.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' } });
   const uiBase = `${config.TEMPORAL_UI_URL}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}`;
 
   const lines: TimelineLine[] = [
@@ -170,6 +171,14 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
     ...order.shipments.flatMap((s) =>
       s.events.map((e): TimelineLine => ({ at: e.occurredAt.toISOString(), source: 'courier', actor: s.courier ?? undefined, kind: `tracking.${e.type}`, summary: `${s.trackingNumber}: ${e.type.replace(/_/g, ' ')}${e.location ? ` at ${e.location}` : ''}${e.signedBy ? `, signed by ${e.signedBy}` : ''}` })),
     ),
+    ...notifications.map((n): TimelineLine => ({
+      at: (n.sentAt ?? n.createdAt).toISOString(),
+      source: 'notification',
+      actor: `${n.recipientType}:${n.recipientId}`,
+      kind: `notification.${n.status}`,
+      summary: `${n.channel} ${n.kind} to ${n.recipientType} ${n.status}${n.attempts > 1 ? ` after ${n.attempts} attempts` : ''} (id ${n.id})`,
+      ...(n.lastError ? { error: n.lastError } : {}),
+    })),
     ...audit.map((a): TimelineLine => ({ at: a.at.toISOString(), source: 'support', actor: `${a.actorRole}:${a.actorName}`, kind: a.operation, summary: `${a.operation} ${a.outcome} (${a.statusCode}): ${a.reason}` })),
   ];
 

@@ -202,6 +202,7 @@ async function runOperation(event) {
   const body = { reason: String(form.get('reason') || '').trim() };
   if (op === 'refund') body.amount = Number(form.get('amount'));
   if (op === 'extend') body.seconds = Number(form.get('seconds'));
+  if (op === 'resend-notification' && String(form.get('notificationId') || '').trim()) body.notificationId = String(form.get('notificationId')).trim();
   const result = $('op-result');
   result.className = '';
   result.textContent = `Running ${op}…`;

@@ -6,6 +6,7 @@ import { problems } from '../problem';
 import { failingActivities, retryActivityNow, stuckPage } from '../stuck';
 import { updateOrder } from '../temporal';
 import { loadTimeline } from '../timeline';
+import { resendNotifications } from '../resend';
 import { loadOrderDetail, orderView } from '../views';
 import { cancelAsSupport, extendWindow, refundAsSupport } from '../../workflows/definitions';
 import type { Define } from '../route';
@@ -20,6 +21,11 @@ const refundBody = z.object({
   amount: z.number().int().positive(),
   /** Which payment; by default the first captured one with enough left. */
   paymentId: z.string().min(1).max(100).optional(),
+});
+const resendBody = z.object({
+  reason: reasonField,
+  /** One message (its outbox id, shown in the timeline); by default every failed one of the order. */
+  notificationId: z.string().min(1).max(300).optional(),
 });
 const extendBody = z.object({ reason: reasonField, seconds: z.number().int().min(1).max(30 * 86400) });
 
@@ -151,6 +157,17 @@ export function opsRoutes(deps: AppDeps, define: Define) {
       const state = await updateOrder(deps.temporal, orderId, cancelAsSupport, { reason: body.reason, actor: actor(caller) });
       details.refunded = state.payments.reduce((t, p) => t + p.refunded, 0);
       return orderView(state);
+    },
+  });
+
+  defineOperation(deps, define, {
+    name: 'resend-notification',
+    summary: "Send an order's notification again through the outbox: a failed one is queued again, a sent one is copied under a new key",
+    body: resendBody,
+    async run({ orderId, body, details }) {
+      const queued = await resendNotifications(db, orderId, body.notificationId);
+      details.queued = queued;
+      return { queued };
     },
   });
 

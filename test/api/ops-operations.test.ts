@@ -1,6 +1,6 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
-import { expectOk, expectProblem, send } from './api-helpers';
+import { eventually, expectOk, expectProblem, send } from './api-helpers';
 
 const stack = useStack();
 
@@ -133,5 +133,41 @@ describe('support cancels after hand-over', () => {
     expect(after.status).toBe('delivered');
     expect(after.payments).toEqual(delivered.payments);
     expect((await providerBooks(stack.db, id)).refunded).toBe(0);
+  });
+});
+
+describe('support resends a notification', () => {
+  test('a sent one is copied under a new key, a failed one is queued again under its own; both go out through the outbox', async () => {
+    const id = await place();
+    const noticeId = `${id}:merchant.new_order`;
+    const notice = () => stack.db.notification.findUnique({ where: { id: noticeId } });
+    await eventually(notice, (n) => n?.status === 'sent', 'the merchant notice sent');
+    const sentRecords = async () => (await stack.db.simulatorRecord.findMany({ where: { orderId: id, kind: 'notification' } })).map((r) => r.idempotencyKey).sort();
+    expect(await sentRecords()).toEqual([noticeId]);
+
+    expectProblem(await op(id, 'resend-notification', { reason: 'merchant says nothing came' }), 409, '/problems/nothing-to-resend');
+
+    // Sent, but the merchant never saw it: a copy under a new key goes out.
+    const copied = expectOk(await op(id, 'resend-notification', { reason: 'merchant never saw it', notificationId: noticeId }));
+    expect(copied.queued).toEqual([expect.objectContaining({ id: `${noticeId}:resend-1`, was: 'sent', copyOf: noticeId })]);
+    await eventually(() => stack.db.notification.findUnique({ where: { id: `${noticeId}:resend-1` } }), (n) => n?.status === 'sent', 'the copy sent');
+    expect(await sentRecords()).toEqual([noticeId, `${noticeId}:resend-1`]);
+
+    // The dispatcher gave up on it (planted): queued again under its own key, the gateway sends it once.
+    await stack.db.notification.update({ where: { id: noticeId }, data: { status: 'failed', attempts: 8, lastError: 'in_app gateway timed out' } });
+    const requeued = expectOk(await op(id, 'resend-notification', { reason: 'gateway is back' }));
+    expect(requeued.queued).toEqual([expect.objectContaining({ id: noticeId, was: 'failed' })]);
+    await eventually(notice, (n) => n?.status === 'sent' && n.lastError === null, 'the failed notice sent again');
+    expect(await sentRecords()).toEqual([noticeId, `${noticeId}:resend-1`]);
+
+    expectProblem(await op(id, 'resend-notification', { reason: 'typo', notificationId: 'nope' }), 404, '/problems/not-found');
+    expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome])).toEqual([
+      ['order.resend-notification', 'refused'],
+      ['order.resend-notification', 'succeeded'],
+      ['order.resend-notification', 'succeeded'],
+      ['order.resend-notification', 'refused'],
+    ]);
+    const timeline = expectOk(await send(stack.app, 'GET', `/v1/ops/orders/${id}/timeline`, KEYS.support));
+    expect(timeline.entries.filter((e: any) => e.source === 'notification').map((e: any) => e.kind)).toEqual(['notification.sent', 'notification.sent']);
   });
 });
