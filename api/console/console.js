@@ -200,6 +200,7 @@ async function runOperation(event) {
   const form = new FormData($('op-form'));
   const op = String(form.get('op'));
   const body = { reason: String(form.get('reason') || '').trim() };
+  if (op === 'review') body.decision = String(form.get('decision'));
   if (op === 'refund') body.amount = Number(form.get('amount'));
   if (op === 'extend') body.seconds = Number(form.get('seconds'));
   if (op === 'resend-notification' && String(form.get('notificationId') || '').trim()) body.notificationId = String(form.get('notificationId')).trim();
