@@ -294,9 +294,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     },
     {
       validator: (req) => {
-        if (isTerminal()) throw new Error(`order is already ${state.status}`);
+        // A completed order stays open through its return window (after-sales): refunds are allowed then.
+        if (step === 'cancelled' || step === 'rejected') throw new Error(`order is already ${state.status}`);
         if (refundInFlight || cancelRequest) throw new Error('a refund or a cancellation is already in progress');
-        if (!refundablePayment(req)) throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded)`);
+        if (!refundablePayment(req)) throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`);
       },
     },
   );
@@ -304,6 +305,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   /** The payment a support refund draws on: the one named, else the first with enough left. */
   function refundablePayment(req: { amount: number; paymentId?: string }): PaymentView | undefined {
     if (!Number.isInteger(req.amount) || req.amount <= 0) return undefined;
+    const reserved = (state.afterSales ?? []).reduce((t, r) => t + r.reservedAmount, 0);
+    const free = state.payments.reduce((t, p) => t + p.captured - p.refunded, 0) - reserved;
+    if (free < req.amount) return undefined;
     return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && p.status === 'captured' && p.captured - p.refunded >= req.amount);
   }
 

@@ -31,11 +31,18 @@ describe('support refunds an amount', () => {
 
     const order = await waitForOrder(stack.app, id, (o) => o.timeline.some((e: any) => e.type === 'payment.refunded'));
     expect(order.timeline.find((e: any) => e.type === 'payment.refunded')).toMatchObject({ actor: 'support:dev support', detail: { amount: 1000, reason: 'late delivery goodwill' } });
+    // A completed order stays open through its return window: support may still refund.
+    expectOk(await send(stack.app, 'POST', `/v1/orders/${id}/confirm-receipt`, KEYS.platform));
+    await waitForStatus(stack.app, id, 'completed');
+    expect(expectOk(await op(id, 'refund', { reason: 'goodwill after completion', amount: 500 })).payments[0].refunded).toBe(1500);
+    expect((await providerBooks(stack.db, id)).refunded).toBe(1500);
+
     expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome, e.statusCode])).toEqual([
+      ['order.refund', 'succeeded', 200],
       ['order.refund', 'refused', 409],
       ['order.refund', 'succeeded', 200],
     ]);
-    expect((await auditOf(id))[1].details).toMatchObject({ amount: 1000 });
+    expect((await auditOf(id))[2].details).toMatchObject({ amount: 1000 });
   });
 });
 
