@@ -77,11 +77,12 @@ export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, f
   }
 
   // 3. Running orders that have not moved for a while: ask Temporal. Orders with nothing pending
-  //    (where activities run) come first, so long customer waits do not crowd them out.
+  //    (where activities run) come first, so long customer waits do not crowd them out; among them
+  //    the most recently moved first, so a step that just started failing is found at once.
   const quiet = await db.$queryRaw<Array<{ id: string; updated_at: Date }>>`
     SELECT o.id, o.updated_at FROM orders o
     WHERE ${where} AND o.updated_at < ${new Date(now.getTime() - t.STUCK_QUIET_SECONDS * 1000)}
-    ORDER BY (o.snapshot->'pendingDecision') IS NOT NULL, o.updated_at ASC
+    ORDER BY (o.snapshot->'pendingDecision') IS NOT NULL, o.updated_at DESC
     LIMIT ${t.STUCK_SCAN_LIMIT}`;
   await inBatches(quiet, 8, async (o) => {
     for (const r of await examineOrder(temporal, o.id, o.updated_at, t)) add(o.id, r);

@@ -93,7 +93,10 @@ function orderLink(id) {
 async function loadStuck() {
   $('stuck-status').textContent = 'Looking for stuck orders…';
   try {
-    const { items } = await api('GET', '/v1/ops/orders?stuck=true&limit=100');
+    const q = new URLSearchParams({ stuck: 'true', limit: '200' });
+    const customer = $('stuck-customer').value.trim();
+    if (customer) q.set('customerId', customer);
+    const { items } = await api('GET', `/v1/ops/orders?${q}`);
     $('stuck-list').replaceChildren(
       ...items.map((o) =>
         el('li', { 'data-order': o.orderId }, orderLink(o.orderId), ' ', el('span', { class: 'badge' }, o.status), ` stuck for ${ago(o.since)}`,
@@ -232,6 +235,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('sign-out').addEventListener('click', () => signOut());
   $('refresh-stuck').addEventListener('click', loadStuck);
+  $('stuck-customer').addEventListener('change', loadStuck);
   $('search-form').addEventListener('submit', (e) => {
     e.preventDefault();
     search(false);
