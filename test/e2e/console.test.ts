@@ -62,12 +62,14 @@ test('support finds a planted stuck order, retries it and sees it move on', asyn
     await expect(page.textContent('#order-timeline')).resolves.toContain('bookShipment retrying');
     await page.screenshot({ path: path.join(OUTPUT, 'console-stuck.png'), fullPage: true });
 
-    // The courier is back: retry from the console with a reason.
-    couriers.forEach((c) => (c.outage = false));
+    // Retry from the console with a reason; the courier comes back right after (while it stays out,
+    // the step keeps failing, so the retry always finds it — no race with the step's own backoff).
     await page.selectOption('#op', 'retry');
     await page.fill('#op-form input[name=reason]', 'courier outage over');
     await page.click('#op-form button[type=submit]');
-    await page.waitForFunction(`document.getElementById('op-result').textContent === 'retry: done.'`);
+    await page.waitForFunction(`document.getElementById('op-result').textContent.startsWith('retry')`);
+    await expect(page.textContent('#op-result')).resolves.toBe('retry: done.');
+    couriers.forEach((c) => (c.outage = false));
   } finally {
     couriers.forEach((c) => (c.outage = false));
   }
