@@ -96,7 +96,8 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
       if (decided.status === 'succeeded') return { providerRef: decided.providerRef!, status: 'succeeded' };
 
       const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
-      const refundReq = { ...req, providerRef: payment.providerRef ?? payment.id, currency: payment.currency };
+      // The decision is the truth: a retry under the same key refunds what was decided, whatever it asks.
+      const refundReq = { ...req, amount: decided.amount, providerRef: payment.providerRef ?? payment.id, currency: payment.currency };
       const result =
         payment.method === 'card'
           ? await providers.card.refund(refundReq)

@@ -30,8 +30,10 @@ describe('merchant', () => {
     const flagged = await waitForOrder(app, body.id, (o) => o.flags.length > 0);
     expect(flagged.status).toBe('awaiting_merchant');
     expect(flagged.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'flag' }) })]);
-    // Support finds it among the flagged orders.
-    const listed = await stack.app.inject({ method: 'GET', url: `/v1/orders?flagged=true&customerId=${body.customerId}`, headers: auth(KEYS.support) });
+    // Support finds it among the flagged orders (the list reads the read model, which follows the live state).
+    const flaggedList = () => stack.app.inject({ method: 'GET', url: `/v1/orders?flagged=true&customerId=${body.customerId}`, headers: auth(KEYS.support) });
+    let listed = await flaggedList();
+    for (const deadline = Date.now() + 20_000; listed.json().items.length === 0 && Date.now() < deadline; listed = await flaggedList()) await new Promise((r) => setTimeout(r, 50));
     expect(listed.json().items).toEqual([expect.objectContaining({ id: body.id, flags: [expect.objectContaining({ kind: 'merchant_sla_expired' })] })]);
     const unflagged = await submitOrder(app, orderBody({ customer: { ...orderBody().customer, id: body.customerId } }));
     await waitForStatus(app, unflagged.body.id, 'fulfilling');
