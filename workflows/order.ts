@@ -183,19 +183,22 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   );
   const afterSales = hostAfterSales(input, state, publish);
 
+  /** Hands a cancellation to the main flow and answers with its outcome: cancelled, or refused. */
+  async function cancellation(request: CancelRequest): Promise<OrderState> {
+    cancelRequest = request;
+    await condition(() => isTerminal() || cancelRefusal !== undefined);
+    if (cancelRefusal !== undefined) {
+      const reason = cancelRefusal;
+      cancelRequest = cancelRefusal = undefined;
+      throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: reason, nonRetryable: true });
+    }
+    if (step !== 'cancelled') throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `order is ${state.status}`, nonRetryable: true });
+    return state;
+  }
+
   setHandler(
     cancelOrder,
-    async (req) => {
-      cancelRequest = req;
-      await condition(() => isTerminal() || cancelRefusal !== undefined);
-      if (cancelRefusal !== undefined) {
-        const reason = cancelRefusal;
-        cancelRequest = cancelRefusal = undefined;
-        throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: reason, nonRetryable: true });
-      }
-      if (step !== 'cancelled') throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `order is ${state.status}`, nonRetryable: true });
-      return state;
-    },
+    (req) => cancellation(req),
     {
       validator: (req) => {
         if (isTerminal()) throw new Error(`order is already ${state.status}`);
@@ -335,17 +338,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
 
   setHandler(
     cancelAsSupport,
-    async (req) => {
-      cancelRequest = { reason: req.reason, actor: req.actor, recall: true };
-      await condition(() => isTerminal() || cancelRefusal !== undefined);
-      if (cancelRefusal !== undefined) {
-        const reason = cancelRefusal;
-        cancelRequest = cancelRefusal = undefined;
-        throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: reason, nonRetryable: true });
-      }
-      if (step !== 'cancelled') throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `order is ${state.status}`, nonRetryable: true });
-      return state;
-    },
+    (req) => cancellation({ reason: req.reason, actor: req.actor, recall: true }),
     {
       validator: (_req) => {
         if (isTerminal()) throw new Error(`order is already ${state.status}`);

@@ -20,7 +20,8 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { queryWorkflow, updateWorkflow } from '../temporal';
-import { decodeCursor, encodeCursor, orderIdParams } from './orders';
+import { decodeCursor, encodeCursor } from '../cursor';
+import { orderIdParams } from './orders';
 
 const requestIdParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({
@@ -135,7 +136,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
           type: query.type,
           orderId: query.orderId,
           merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
-          ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+          ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: query.limit + 1,

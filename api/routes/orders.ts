@@ -24,6 +24,7 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 import { insertSubmittedOrder } from '../../activities/projection';
 import { stuckPage } from '../stuck';
+import { decodeCursor, encodeCursor } from '../cursor';
 import { updateOrder } from '../temporal';
 import { loadOrderDetail, orderView } from '../views';
 
@@ -56,14 +57,6 @@ function requestHash(body: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
-}
-
-export const encodeCursor = (createdAt: Date, id: string) => Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  const createdAt = new Date(at);
-  if (!id || Number.isNaN(createdAt.getTime())) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
-  return { createdAt, id };
 }
 
 export function orderRoutes(deps: AppDeps, define: Define) {
@@ -205,7 +198,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
           channel: query.channel,
           createdAt: { gte: query.from ? new Date(query.from) : undefined, lte: query.to ? new Date(query.to) : undefined },
           ...(query.flagged === 'true' ? { NOT: { flags: { equals: [] } } } : {}),
-          ...(after ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] } : {}),
+          ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: query.limit + 1,

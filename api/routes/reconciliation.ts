@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../cursor';
 import type { AppDeps } from '../deps';
 import type { Define } from '../route';
 
@@ -8,12 +9,6 @@ const query = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
-
-const encodeCursor = (at: Date, id: string) => Buffer.from(`${at.toISOString()}|${id}`).toString('base64url');
-const decodeCursor = (cursor: string) => {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  return { at: new Date(at), id };
-};
 
 /** Support reads the reconciliation runs and the differences each found (newest first). */
 export function reconciliationRoutes({ db }: AppDeps, define: Define) {
@@ -29,7 +24,7 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
       const runs = await db.reconciliationRun.findMany({
         where: {
           ...(q.withDifferences === 'true' ? { differences: { gt: 0 } } : q.withDifferences === 'false' ? { differences: 0 } : {}),
-          ...(after && !Number.isNaN(after.at.getTime()) ? { OR: [{ finishedAt: { lt: after.at } }, { finishedAt: after.at, id: { lt: after.id } }] } : {}),
+          ...(after ? { OR: [{ finishedAt: { lt: after.at } }, { finishedAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
         take: q.limit + 1,
