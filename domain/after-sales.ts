@@ -114,19 +114,10 @@ export interface AfterSalesInput {
   requestedAt: string;
 }
 
-export interface AfterSalesState {
-  requestId: string;
-  orderId: string;
-  merchantId: string;
-  customerId: string;
-  type: AfterSalesType;
+/** A request's live state: what was asked (from its input), then how far it got. */
+export interface AfterSalesState
+  extends Pick<AfterSalesInput, 'requestId' | 'orderId' | 'merchantId' | 'customerId' | 'type' | 'reason' | 'description' | 'evidenceUrls' | 'compensation' | 'lines' | 'currency' | 'requestedAt'> {
   status: AfterSalesStatus;
-  reason: AfterSalesReason;
-  description?: string;
-  evidenceUrls: string[];
-  compensation?: { kind: CompensationKind; amount: number };
-  lines: AfterSalesLine[];
-  currency: string;
   decision?: { decision: 'approve' | 'reject'; actor: string; reason?: string; at: string };
   /** The return parcel (customer → warehouse) and any outbound one (replacement, repaired goods). */
   shipments: Array<ShipmentView & { direction: 'return' | 'outbound' }>;
@@ -134,7 +125,6 @@ export interface AfterSalesState {
   resolution?: AfterSalesResolution;
   pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & { awaiting: 'merchant_decision' | 'return_shipment' | 'inspection'; actor: 'merchant' | 'customer' };
   timeline: Array<{ type: string; actor: string; at: string; detail?: Record<string, unknown> }>;
-  requestedAt: string;
   closedAt?: string;
   version: number;
 }
