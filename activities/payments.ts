@@ -34,8 +34,17 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
     });
   }
 
+  /** A decline is a business outcome (the payment fails, the order stops), not something to retry. */
+  async function declined(paymentId: string, err: unknown): Promise<never> {
+    if (err instanceof ProviderRejectedError) {
+      await db.payment.updateMany({ where: { id: paymentId, status: 'pending' }, data: { status: 'failed' } });
+      throw ApplicationFailure.nonRetryable(err.message, FAILURE.paymentDeclined, { code: err.code });
+    }
+    throw err; // timeouts and outages retry with the same idempotency key
+  }
+
   return {
-    /** Card: authorize and capture at once. A decline is a business outcome, not a retry. */
+    /** Card, as orders paid before authorizations existed: authorize and capture at once. */
     async chargeCard(req: PaymentRequest & { token: string }): Promise<{ providerRef: string }> {
       await openPayment(req, 'card');
       try {
@@ -43,12 +52,41 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
         await markCaptured(req.paymentId, req.amount, providerRef);
         return { providerRef };
       } catch (err) {
-        if (err instanceof ProviderRejectedError) {
-          await db.payment.updateMany({ where: { id: req.paymentId, status: 'pending' }, data: { status: 'failed' } });
-          throw ApplicationFailure.nonRetryable(err.message, FAILURE.paymentDeclined, { code: err.code });
-        }
-        throw err; // timeouts and outages retry with the same idempotency key
+        return declined(req.paymentId, err);
       }
+    },
+
+    /** Card at payment: the money is held on the card, taken at hand-over (captureCard). */
+    async authorizeCard(req: PaymentRequest & { token: string }): Promise<{ providerRef: string }> {
+      await openPayment(req, 'card');
+      try {
+        const { providerRef } = await providers.card.authorize({ ...req, token: req.token });
+        await db.payment.updateMany({ where: { id: req.paymentId, status: 'pending' }, data: { status: 'authorized', providerRef } });
+        return { providerRef };
+      } catch (err) {
+        return declined(req.paymentId, err);
+      }
+    },
+
+    /**
+     * Card at the first hand-over: captures what is left of the authorization after releases. The
+     * amount is fixed under the row lock (status `capturing`), so a refund deciding meanwhile draws on
+     * the capture instead of releasing what is being captured. Returns what was captured.
+     */
+    async captureCard(req: { orderId: string; paymentId: string; idempotencyKey: string }): Promise<{ captured: number }> {
+      const target = await db.$transaction(async (tx) => {
+        const [p] = await tx.$queryRaw<Array<{ status: string; amount: number; voided: number; captured: number }>>`
+          SELECT status, amount, voided_amount AS voided, captured_amount AS captured FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
+        if (!p) throw ApplicationFailure.nonRetryable(`no payment ${req.paymentId}`, FAILURE.notAllowed);
+        if (p.status === 'authorized') await tx.payment.update({ where: { id: req.paymentId }, data: { status: 'capturing' } });
+        else if (p.status !== 'capturing') return { already: p.captured };
+        return { capture: p.amount - p.voided };
+      });
+      if (target.capture === undefined) return { captured: target.already ?? 0 };
+      const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
+      await providers.card.capture({ idempotencyKey: req.idempotencyKey, orderId: req.orderId, paymentId: req.paymentId, providerRef: payment.providerRef!, amount: target.capture, currency: payment.currency });
+      await db.payment.updateMany({ where: { id: req.paymentId, status: 'capturing' }, data: { status: 'captured', capturedAmount: target.capture } });
+      return { captured: target.capture };
     },
 
     /** WeChat Pay / Alipay: a payment action for the customer; the capture arrives by webhook. */
@@ -79,23 +117,42 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
       await markCaptured(req.paymentId, req.amount);
     },
 
+    /**
+     * Gives back `amount` of a payment, decided once per idempotency key under the payment's row lock
+     * (never above what is left). A card authorization not yet captured is lowered instead (`release`:
+     * never taken, nothing to refund) and voided at the gateway once nothing is left of it. Returns
+     * null when refused.
+     */
     async refundPayment(req: { orderId: string; paymentId: string; idempotencyKey: string; amount: number; reason: string }): Promise<RefundResult | null> {
-      // Decision: reserve the refund against the capture under a row lock; a retry finds its own row.
       const decided = await db.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: req.idempotencyKey } });
         if (existing) return existing;
-        const [payment] = await tx.$queryRaw<Array<{ captured: number; refunded: number }>>`
-          SELECT captured_amount AS captured, refunded_amount AS refunded FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
-        if (!payment || payment.captured - payment.refunded < req.amount || req.amount <= 0) return null;
-        await tx.payment.update({ where: { id: req.paymentId }, data: { refundedAmount: { increment: req.amount } } });
+        const [payment] = await tx.$queryRaw<Array<{ status: string; amount: number; voided: number; captured: number; refunded: number }>>`
+          SELECT status, amount, voided_amount AS voided, captured_amount AS captured, refunded_amount AS refunded FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
+        if (!payment || req.amount <= 0) return null;
+        const release = payment.status === 'authorized';
+        // A capture in flight takes what was not released; refunds draw on that.
+        const held = payment.status === 'capturing' ? payment.amount - payment.voided : payment.captured;
+        if ((release ? payment.amount - payment.voided : held - payment.refunded) < req.amount) return null;
+        const voidedAll = release && payment.voided + req.amount === payment.amount;
+        await tx.payment.update({
+          where: { id: req.paymentId },
+          data: release ? { voidedAmount: { increment: req.amount }, ...(voidedAll ? { status: 'voided' } : {}) } : { refundedAmount: { increment: req.amount } },
+        });
         return tx.refund.create({
-          data: { id: req.idempotencyKey, orderId: req.orderId, paymentId: req.paymentId, amount: req.amount, reason: req.reason, status: 'pending' },
+          data: { id: req.idempotencyKey, orderId: req.orderId, paymentId: req.paymentId, kind: release ? 'release' : 'refund', amount: req.amount, reason: req.reason, status: 'pending' },
         });
       });
       if (!decided) return null;
-      if (decided.status === 'succeeded') return { providerRef: decided.providerRef!, status: 'succeeded' };
+      if (decided.status === 'succeeded') return { providerRef: decided.providerRef!, status: 'succeeded', ...(decided.kind === 'release' ? { released: true } : {}) };
 
       const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
+      if (decided.kind === 'release') {
+        // Nothing left to capture: the gateway frees the customer's card at once.
+        if (payment.status === 'voided') await providers.card.void({ idempotencyKey: req.idempotencyKey, orderId: req.orderId, providerRef: payment.providerRef! });
+        await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: payment.providerRef } });
+        return { providerRef: payment.providerRef!, status: 'succeeded', released: true };
+      }
       // The decision is the truth: a retry under the same key refunds what was decided, whatever it asks.
       const refundReq = { ...req, amount: decided.amount, providerRef: payment.providerRef ?? payment.id, currency: payment.currency };
       const result =

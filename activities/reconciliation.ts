@@ -16,7 +16,7 @@ export interface Difference {
 /**
  * Compares the providers' books (simulator_records: what a real provider's settlement report lists)
  * with ours, for records of either side created in [from, to):
- * - captures by payment id: the provider captured and we did not record it (`missing_capture`), we
+ * - captures by payment id (a card authorization once captured): the provider captured and we did not record it (`missing_capture`), we
  *   recorded a capture the provider does not have (`unknown_capture`), or the amounts differ;
  * - refunds by their idempotency key (our refund decision's id): the provider refunded without a
  *   decision of ours (`unknown_refund`), our decision is marked done but the provider has no refund
@@ -38,6 +38,9 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         WITH theirs AS (
           SELECT provider, response->>'paymentId' AS payment_id, order_id, reference, amount, created_at FROM simulator_records
           WHERE (kind = 'charge' AND status = 'captured') OR (kind = 'payment_intent' AND status = 'paid')
+          UNION ALL -- a card authorization counts once captured, for what was captured
+          SELECT provider, response->>'paymentId', order_id, reference, (response->>'capturedAmount')::int, created_at FROM simulator_records
+          WHERE kind = 'authorization' AND status = 'captured'
         ), ours AS (
           SELECT id AS payment_id, order_id, captured_amount AS amount, created_at FROM payments WHERE method <> 'cod' AND captured_amount > 0
         )

@@ -41,11 +41,31 @@ export interface RefundRequest {
 export interface RefundResult {
   providerRef: string;
   status: 'succeeded';
+  /** The decision lowered a card authorization before capture instead of moving money back. */
+  released?: true;
 }
 
-/** Card gateway: charges at once (authorize and capture in one call). */
+export interface CaptureRequest {
+  idempotencyKey: string;
+  orderId: string;
+  paymentId: string;
+  /** The authorization's reference. */
+  providerRef: string;
+  /** At most what was authorized; the rest of the authorization is released. */
+  amount: number;
+  currency: string;
+}
+
+/**
+ * Card gateway: authorize at payment, capture at hand-over to the courier (at most what was
+ * authorized; the rest is released), void an authorization nothing will be captured from.
+ * `charge` (authorize and capture in one call) serves orders paid before authorization existed.
+ */
 export interface CardGateway {
-  /** Resolves with the capture, or throws ProviderRejectedError (code 'card_declined') / ProviderTimeoutError. */
+  /** Resolves with the authorization, or throws ProviderRejectedError (code 'card_declined') / ProviderTimeoutError. */
+  authorize(req: ChargeRequest): Promise<{ providerRef: string; status: 'authorized' }>;
+  capture(req: CaptureRequest): Promise<{ providerRef: string; status: 'captured' }>;
+  void(req: { idempotencyKey: string; orderId: string; providerRef: string }): Promise<void>;
   charge(req: ChargeRequest): Promise<{ providerRef: string; status: 'captured' }>;
   refund(req: RefundRequest): Promise<RefundResult>;
 }

@@ -17,7 +17,7 @@ export interface SimulatorOptions {
 
 export const DEFAULT_LATENCY_MS: [number, number] = [2, 15];
 
-export type RecordKind = 'charge' | 'refund' | 'payment_intent' | 'booking' | 'booking_cancel' | 'return_request' | 'notification';
+export type RecordKind = 'charge' | 'authorization' | 'refund' | 'payment_intent' | 'booking' | 'booking_cancel' | 'return_request' | 'notification';
 
 export interface NewRecord {
   kind: RecordKind;

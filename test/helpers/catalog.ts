@@ -28,7 +28,12 @@ export async function providerBooks(db: Db, orderId: string) {
   const sum = (pick: (r: (typeof rows)[number]) => boolean) => rows.filter(pick).reduce((t, r) => t + (r.amount ?? 0), 0);
   return {
     rows,
-    captured: sum((r) => (r.kind === 'charge' && r.status === 'captured') || (r.kind === 'payment_intent' && r.status === 'paid')),
+    captured:
+      sum((r) => (r.kind === 'charge' && r.status === 'captured') || (r.kind === 'payment_intent' && r.status === 'paid')) +
+      rows.filter((r) => r.kind === 'authorization' && r.status === 'captured').reduce((t, r) => t + (r.response as { capturedAmount: number }).capturedAmount, 0),
+    /** Card authorizations still held on the customer's card (nothing taken yet). */
+    held: sum((r) => r.kind === 'authorization' && r.status === 'authorized'),
+    voided: sum((r) => r.kind === 'authorization' && r.status === 'voided'),
     refunded: sum((r) => r.kind === 'refund' && r.status === 'succeeded'),
   };
 }

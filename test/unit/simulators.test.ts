@@ -158,6 +158,60 @@ describe('card gateway', () => {
   });
 });
 
+describe('card gateway: authorize, capture, void', () => {
+  const authorize = (o: string, token = 'tok_visa', amount = 1000) =>
+    sim.card.authorize({ idempotencyKey: `${o}:payment:1`, orderId: o, paymentId: `${o}-p1`, amount, currency: 'CNY', token });
+  const capture = (o: string, providerRef: string, amount: number) =>
+    sim.card.capture({ idempotencyKey: `${o}:capture:1`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+  const refund = (o: string, providerRef: string, n: number, amount: number) =>
+    sim.card.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+
+  it('holds the amount without taking it; a refund before capture is refused', async () => {
+    const o = orderId();
+    const auth = await authorize(o);
+    expect(auth).toEqual({ providerRef: expect.stringMatching(/^au_/), status: 'authorized' });
+    expect(await authorize(o)).toEqual(auth);
+    expect(await records(o)).toEqual([expect.objectContaining({ kind: 'authorization', status: 'authorized', amount: 1000 })]);
+    await expect(refund(o, auth.providerRef, 1, 100)).rejects.toMatchObject({ code: 'refund_exceeds_capture' });
+    await expect(authorize(orderId(), 'tok_decline')).rejects.toMatchObject({ code: 'card_declined' });
+  });
+
+  it('captures at most what was authorized, once; refunds are bounded by the capture', async () => {
+    const o = orderId();
+    const { providerRef } = await authorize(o);
+    await expect(capture(o, providerRef, 1001)).rejects.toMatchObject({ code: 'invalid_amount' });
+    // Ten identical captures at once: one capture of 700 (the rest of the authorization is released).
+    const results = await Promise.all(Array.from({ length: 10 }, () => capture(o, providerRef, 700)));
+    expect(new Set(results.map((r) => r.providerRef))).toEqual(new Set([providerRef]));
+    await expect(capture(o, providerRef, 800)).rejects.toMatchObject({ code: 'already_captured' });
+    const [row] = await records(o);
+    expect(row).toMatchObject({ status: 'captured', response: expect.objectContaining({ capturedAmount: 700 }) });
+    await refund(o, providerRef, 1, 700);
+    await expect(refund(o, providerRef, 2, 1)).rejects.toMatchObject({ code: 'refund_exceeds_capture' });
+    // A captured authorization cannot be voided.
+    await expect(sim.card.void({ idempotencyKey: `${o}:void`, orderId: o, providerRef })).rejects.toMatchObject({ code: 'authorization_captured' });
+  });
+
+  it('voids an authorization for good: twice is a no-op, a capture afterwards is refused', async () => {
+    const o = orderId();
+    const { providerRef } = await authorize(o);
+    await sim.card.void({ idempotencyKey: `${o}:void`, orderId: o, providerRef });
+    await sim.card.void({ idempotencyKey: `${o}:void`, orderId: o, providerRef });
+    expect((await records(o))[0].status).toBe('voided');
+    await expect(capture(o, providerRef, 1000)).rejects.toMatchObject({ code: 'authorization_voided' });
+  });
+
+  it('tok_timeout: the first capture happens but its answer is lost; the retry returns that capture', async () => {
+    const o = orderId();
+    await expect(authorize(o, 'tok_timeout')).rejects.toBeInstanceOf(ProviderTimeoutError);
+    const { providerRef } = await authorize(o, 'tok_timeout');
+    await expect(capture(o, providerRef, 1000)).rejects.toBeInstanceOf(ProviderTimeoutError);
+    expect((await records(o))[0]).toMatchObject({ status: 'captured' });
+    expect(await capture(o, providerRef, 1000)).toEqual({ providerRef, status: 'captured' });
+    expect(await records(o)).toHaveLength(1);
+  });
+});
+
 describe('wallets', () => {
   const inHalfAnHour = () => new Date(Date.now() + 30 * 60_000).toISOString();
   const create = (method: 'wechat_pay' | 'alipay', o: string, expiresAt = inHalfAnHour(), amount = 2599) =>
