@@ -27,7 +27,7 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
     live: Boolean(live),
     payments: state.payments.map((p) => {
       const record = row?.payments.find((r) => r.id === p.paymentId);
-      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map((r) => ({ id: r.id, amount: r.amount, reason: r.reason, status: r.status, at: r.createdAt })) };
+      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map((r) => ({ id: r.id, amount: r.amount, reason: r.reason, kind: r.kind, status: r.status, at: r.createdAt })) };
     }),
     shipments: state.shipments.map((s) => {
       const record = row?.shipments.find((r) => r.id === s.shipmentId);

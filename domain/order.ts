@@ -125,10 +125,13 @@ export interface OrderInput {
 export interface PaymentView {
   paymentId: string;
   method: PaymentMethod;
-  status: 'pending' | 'captured' | 'failed' | 'cancelled';
+  /** Cards: `authorized` at payment, `captured` at the first hand-over, `voided` when released in full before. */
+  status: 'pending' | 'authorized' | 'captured' | 'voided' | 'failed' | 'cancelled';
   amount: number;
   captured: number;
   refunded: number;
+  /** Released from a card authorization before capture: never taken from the customer. */
+  voided?: number;
   currency: string;
   /** For wallets while awaiting payment: what the customer must do (QR code, redirect). */
   action?: PaymentAction;

@@ -34,6 +34,8 @@ import {
   type StockDecision,
   type StockPiece,
   type SupportFlag,
+  applyCapture,
+  applyGiveBack,
   payerFor,
   refundableOf,
 } from '../domain';
@@ -89,6 +91,10 @@ class OrderStop extends Error {
 const NEGOTIATES_SHORTAGE = 'order-negotiates-shortage';
 const NOTIFIES_MERCHANT = 'order-notifies-merchant';
 const FLAGS_MERCHANT_SLA = 'order-flags-merchant-sla';
+/** Cards are authorized at payment and captured at the first hand-over (before: charged at once). */
+const CARD_AUTHORIZES = 'order-card-authorizes';
+/** What an undelivered shipment gives back appears on the timeline (before: only in the payment). */
+const ANNOUNCES_SHIPMENT_REFUNDS = 'order-announces-shipment-refunds';
 
 const seconds = (s: number) => s * 1000;
 
@@ -286,13 +292,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       supportRefunds += 1;
       refundInFlight = true;
       try {
-        const done = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `support-refund-${supportRefunds}`), amount: req.amount, reason: req.reason });
+        const done = await giveBack(p, req.amount, `support-refund-${supportRefunds}`, req.reason, req.actor);
         if (!done) throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `payment ${p.paymentId} has less than ${req.amount} left to refund`, nonRetryable: true });
-        p.refunded += req.amount;
       } finally {
         refundInFlight = false;
       }
-      await publish({ type: 'payment.refunded', actor: req.actor, detail: { paymentId: p.paymentId, amount: req.amount, reason: req.reason } });
       return state;
     },
     {
@@ -309,9 +313,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   function refundablePayment(req: { amount: number; paymentId?: string }): PaymentView | undefined {
     if (!Number.isInteger(req.amount) || req.amount <= 0) return undefined;
     const reserved = (state.afterSales ?? []).reduce((t, r) => t + r.reservedAmount, 0);
-    const free = state.payments.reduce((t, p) => t + p.captured - p.refunded, 0) - reserved;
+    const free = state.payments.reduce((t, p) => t + refundableOf(p), 0) - reserved;
     if (free < req.amount) return undefined;
-    return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && p.status === 'captured' && p.captured - p.refunded >= req.amount);
+    return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && (p.status === 'captured' || p.status === 'authorized') && refundableOf(p) >= req.amount);
   }
 
   setHandler(
@@ -393,10 +397,28 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
   /** Gives back part of what the customer paid (a shortage, a cheaper substitute); cash on delivery has nothing to give back yet. */
   async function refundPart(amount: number, step: string, reason: string) {
     const paid = payerFor(state.payments, amount);
-    if (!paid) return;
-    await providers.refundPayment({ orderId, paymentId: paid.paymentId, idempotencyKey: businessKey(orderId, `refund-${step}`), amount, reason });
-    paid.refunded += amount;
-    await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: paid.paymentId, amount, reason } });
+    if (paid) await giveBack(paid, amount, `refund-${step}`, reason);
+  }
+
+  /**
+   * Gives `amount` of one payment back through the refund guard, and books what it decided: a refund
+   * of captured money, or (a card not captured yet) a release from its authorization. False if refused.
+   */
+  async function giveBack(p: PaymentView, amount: number, step: string, reason: string, actor = 'system', announce = true): Promise<boolean> {
+    const done = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, step), amount, reason });
+    if (!done) return false;
+    applyGiveBack(p, amount, done.released);
+    if (announce) await publish({ type: done.released ? 'payment.released' : 'payment.refunded', actor, detail: { paymentId: p.paymentId, amount, reason } });
+    return true;
+  }
+
+  /** The first hand-over takes the money: every card authorization is captured, less what was released. */
+  async function captureAuthorized() {
+    for (const p of state.payments.filter((p) => p.status === 'authorized')) {
+      const { captured } = await providers.captureCard({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `capture-${p.paymentId}`) });
+      applyCapture(p, captured);
+      await publish({ type: 'payment.captured', actor: 'payment-provider', detail: { paymentId: p.paymentId, amount: captured } });
+    }
   }
 
   /**
@@ -439,10 +461,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       }
       const refundable = refundableOf(p);
       if (refundable <= 0) continue;
-      await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, `refund-${p.paymentId}`), amount: refundable, reason });
-      p.refunded += refundable;
       for (const l of state.lines) l.refunded = l.quantity - l.delivered;
-      await publish({ type: 'payment.refunded', actor: 'system', detail: { paymentId: p.paymentId, amount: refundable, reason } });
+      await giveBack(p, refundable, `refund-${p.paymentId}`, reason);
     }
   }
 
@@ -499,15 +519,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       return;
     }
     if (input.paymentMethod === 'card') {
-      try {
-        await providers.chargeCard({ ...base, token: input.cardToken! });
-      } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.paymentDeclined)
-          throw new OrderStop('cancelled', `payment declined: ${err.cause.message}`, 'payment-provider');
-        throw err;
-      }
-      payment({ paymentId, method: 'card', status: 'captured', amount: total, captured: total, refunded: 0, currency: base.currency });
-      await moveTo('paid', { type: 'payment.captured', actor: 'payment-provider', detail: { paymentId, amount: total } });
+      const view = await payByCard(base, 'payment declined');
+      await moveTo('paid', { type: `payment.${view.status}`, actor: 'payment-provider', detail: { paymentId, amount: total } });
       return;
     }
     const method = input.paymentMethod;
@@ -522,6 +535,20 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     payment({ paymentId, method, status: 'captured', amount: total, captured: total, refunded: 0, currency: base.currency });
     state.pendingDecision = undefined;
     await moveTo('paid', { type: 'payment.captured', actor: 'payment-provider', detail: { paymentId, amount: total, eventId: walletCapture!.eventId } });
+  }
+
+  /** A card payment: authorized (captured at the first hand-over), or charged at once by orders older than that. */
+  async function payByCard(base: { orderId: string; paymentId: string; idempotencyKey: string; amount: number; currency: string }, declined: string): Promise<PaymentView> {
+    const authorizes = patched(CARD_AUTHORIZES);
+    try {
+      await (authorizes ? providers.authorizeCard : providers.chargeCard)({ ...base, token: input.cardToken! });
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.paymentDeclined)
+        throw new OrderStop('cancelled', `${declined}: ${err.cause.message}`, 'payment-provider');
+      throw err;
+    }
+    const { paymentId: id, amount, currency } = base;
+    return payment({ paymentId: id, method: 'card', status: authorizes ? 'authorized' : 'captured', amount, captured: authorizes ? 0 : amount, refunded: 0, currency });
   }
 
   function recordAllocation(held: readonly StockPiece[]) {
@@ -615,15 +642,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     const id = `${paymentId}-${stepName}`;
     const base = { orderId, paymentId: id, idempotencyKey: businessKey(orderId, `payment-${stepName}`), amount, currency: input.totals.currency };
     if (input.paymentMethod === 'card') {
-      try {
-        await providers.chargeCard({ ...base, token: input.cardToken! });
-      } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURE.paymentDeclined)
-          throw new OrderStop('cancelled', `payment for the substitute declined: ${err.cause.message}`, 'payment-provider');
-        throw err;
-      }
-      payment({ paymentId: id, method: 'card', status: 'captured', amount, captured: amount, refunded: 0, currency: base.currency });
-      await publish({ type: 'payment.captured', actor: 'payment-provider', detail: { paymentId: id, amount } });
+      const view = await payByCard(base, 'payment for the substitute declined');
+      await publish({ type: `payment.${view.status}`, actor: 'payment-provider', detail: { paymentId: id, amount } });
       return;
     }
     const method = input.paymentMethod;
@@ -734,6 +754,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       if (!wasHandedOver && handedOver(p.status)) {
         await db.shipStock({ orderId, warehouseId: shipment.warehouseId });
         forEachLine((l, q) => (l.shipped += q));
+        await captureAuthorized();
       }
       if (p.status === 'delivered') forEachLine((l, q) => (l.delivered += q));
       if (p.status === 'cancelled' || p.status === 'returned_to_sender') await settleUndelivered(shipment);
@@ -753,10 +774,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       if (shipment.status === 'returned_to_sender') line.shipped -= sl.quantity;
       line.refunded += sl.quantity;
     }
-    const paid = state.payments.find((p) => p.captured - p.refunded >= amount && p.method !== 'cod');
-    if (!paid) return;
-    await providers.refundPayment({ orderId, paymentId: paid.paymentId, idempotencyKey: businessKey(orderId, `refund-shipment-${shipment.seq}`), amount, reason: `shipment ${shipment.seq} ${shipment.status}` });
-    paid.refunded += amount;
+    const paid = payerFor(state.payments, amount);
+    if (paid) await giveBack(paid, amount, `refund-shipment-${shipment.seq}`, `shipment ${shipment.seq} ${shipment.status}`, 'system', patched(ANNOUNCES_SHIPMENT_REFUNDS));
   }
 
   async function recordCod(shipment: ShipmentView, amount: number) {

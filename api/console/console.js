@@ -165,7 +165,7 @@ async function renderOrder(id) {
     table(['line', 'sku', 'qty', 'allocated', 'shipped', 'delivered', 'returned', 'refunded'], order.lines.map((l) => [l.lineNo, `${l.sku} ${l.name}`, l.quantity, l.ledger.allocated, l.ledger.shipped, l.ledger.delivered, l.ledger.returned, l.ledger.refunded]))].filter(Boolean),
   );
   $('order-payments').replaceChildren(
-    table(['payment', 'method', 'status', 'captured', 'refunded', 'refunds'], order.payments.map((p) => [p.paymentId, p.method, p.status, money(p.captured, p.currency), money(p.refunded, p.currency), (p.refunds || []).map((r) => `${money(r.amount, p.currency)} ${r.status} (${r.reason})`).join('; ')])),
+    table(['payment', 'method', 'status', 'captured', 'refunded', 'released', 'refunds'], order.payments.map((p) => [p.paymentId, p.method, p.status, money(p.captured, p.currency), money(p.refunded, p.currency), money(p.voided || 0, p.currency), (p.refunds || []).map((r) => `${money(r.amount, p.currency)} ${r.kind === 'release' ? 'released' : r.status} (${r.reason})`).join('; ')])),
   );
   $('order-shipments').replaceChildren(
     table(['shipment', 'courier', 'tracking', 'status', 'last scan'], order.shipments.map((s) => {

@@ -51,7 +51,7 @@ describe('before hand-over', () => {
     expect(expectOk(res)).toMatchObject({ id: order.id, status: 'cancelled', cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' } });
     const done = await waitForStatus(stack.app, order.id, 'cancelled');
     expect(done.shipments[0].status).toBe('cancelled');
-    expect(done.payments).toEqual([expect.objectContaining({ captured: 2000, refunded: 2000 })]);
+    expect(done.payments).toEqual([expect.objectContaining({ status: 'voided', captured: 0, refunded: 0, voided: 2000 })]);
     const after = await stock();
     expect(after.allocated).toBe(before.allocated);
     expect(after.onHand).toBe(before.onHand);

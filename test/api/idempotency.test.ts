@@ -154,10 +154,11 @@ describe('same key', () => {
     await waitForStatus(stack.app, id, 'fulfilling');
     expect(await recordsOf(key)).toBe(1);
     expect(await stack.db.order.findMany({ where: { customerId: body.customer.id }, select: { id: true } })).toEqual([{ id }]);
-    // One workflow, one payment: the card was charged once.
+    // One workflow, one payment: the card was authorized once.
     const payments = await stack.db.payment.findMany({ where: { orderId: id } });
     expect(payments).toHaveLength(1);
-    expect(payments[0].capturedAmount).toBe(payments[0].amount);
+    expect(payments[0]).toMatchObject({ status: 'authorized', amount: results[0].body.totals.total });
+    expect(await stack.db.simulatorRecord.count({ where: { orderId: id, kind: 'authorization' } })).toBe(1);
   });
 
   test('concurrent requests with one key and different bodies → one 201, the others 409', async () => {

@@ -111,7 +111,7 @@ describe('support cancels after hand-over', () => {
         line('business', 'order.cancelled', { actor: 'support:dev support' }),
         line('courier', 'tracking.picked_up'),
         line('support', 'order.cancel', { summary: expect.stringContaining('fraud confirmed by the bank') }),
-        line('workflow', 'activity.completed', { workflowId: `order-${id}`, summary: 'chargeCard completed' }),
+        line('workflow', 'activity.completed', { workflowId: `order-${id}`, summary: 'authorizeCard completed' }),
         line('workflow', 'update.completed', { summary: 'update supportCancel completed' }),
         line('workflow', 'signal.sent', { summary: `signal recallShipment sent to ${shipmentWf}` }),
         line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'bookShipment completed' }),

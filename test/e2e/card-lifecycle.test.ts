@@ -20,6 +20,6 @@ test('a card order travels from submission to completed through HTTP alone', asy
   const done = await waitForStatus(app, body.id, 'completed');
   expect(done.payments).toEqual([expect.objectContaining({ status: 'captured', captured: body.totals.total, refunded: 0 })]);
   expect(done.timeline.map((e: any) => e.type)).toEqual(expect.arrayContaining(['order.submitted', 'payment.captured', 'merchant.accepted', 'shipment.booked', 'shipment.picked_up', 'order.delivered', 'receipt.confirmed']));
-  recordHistory(`order-${body.id}`, 'order-card-completed');
+  recordHistory(`order-${body.id}`, 'order-card-authorized-completed');
   recordHistory(`shipment-${body.id}-1`, 'shipment-delivered');
 });

@@ -37,10 +37,10 @@ test('a worker killed mid-flight loses no order and charges none twice', async (
   const settled = await Promise.all(orders.map(({ body }) => waitForOrder(app, body.id, (o) => o.status === 'fulfilling' && o.shipments[0]?.trackingNumber, 90_000)));
   for (const order of settled) {
     const books = await providerBooks(db, order.id);
-    expect(books.rows.filter((r) => r.kind === 'charge')).toHaveLength(1);
+    expect(books.rows.filter((r) => r.kind === 'authorization')).toHaveLength(1);
     expect(books.rows.filter((r) => r.kind === 'booking')).toHaveLength(1);
-    expect(books.captured).toBe(order.totals.total);
-    expect(order.payments).toEqual([expect.objectContaining({ captured: order.totals.total, refunded: 0 })]);
+    expect(books).toMatchObject({ held: order.totals.total, captured: 0 });
+    expect(order.payments).toEqual([expect.objectContaining({ status: 'authorized', amount: order.totals.total, refunded: 0 })]);
   }
   expect(await stockOf(db, sku)).toEqual({ onHand: 12, reserved: 0, allocated: 12 });
   expect(await db.shipment.count({ where: { orderId: { in: settled.map((o) => o.id) } } })).toBe(12);

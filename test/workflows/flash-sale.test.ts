@@ -29,13 +29,17 @@ test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cance
   const negative = await db.$queryRaw<Array<{ n: number }>>`SELECT count(*)::int AS n FROM inventory WHERE on_hand < 0 OR reserved < 0 OR allocated < 0 OR reserved + allocated > on_hand`;
   expect(negative[0].n).toBe(0);
 
-  // Money: winners keep their capture; every loser was charged and fully refunded.
-  for (const o of won) expect(o.payments[0]).toMatchObject({ captured: o.totals.total, refunded: 0 });
+  // Money: winners' cards stay authorized for the hand-over; every loser's authorization was voided
+  // in full, so no loser was ever charged.
+  for (const o of won) expect(o.payments[0]).toMatchObject({ status: 'authorized', amount: o.totals.total, refunded: 0 });
+  for (const o of won) expect(o.payments[0].voided ?? 0).toBe(0);
   for (const o of lost) {
     expect(o.cancellation.reason).toMatch(/out of stock/);
-    expect(o.payments[0]).toMatchObject({ captured: o.totals.total, refunded: o.totals.total });
+    expect(o.payments[0]).toMatchObject({ status: 'voided', captured: 0, refunded: 0, voided: o.totals.total });
   }
-  const refunds = await db.refund.aggregate({ where: { orderId: { in: lost.map((o) => o.id) }, status: 'succeeded' }, _sum: { amount: true }, _count: true });
-  expect(refunds._count).toBe(150);
-  expect(refunds._sum.amount).toBe(lost.reduce((t, o) => t + o.totals.total, 0));
+  const releases = await db.refund.aggregate({ where: { orderId: { in: lost.map((o) => o.id) }, kind: 'release', status: 'succeeded' }, _sum: { amount: true }, _count: true });
+  expect(releases._count).toBe(150);
+  expect(releases._sum.amount).toBe(lost.reduce((t, o) => t + o.totals.total, 0));
+  const gateway = await db.simulatorRecord.groupBy({ by: ['status'], where: { orderId: { in: settled.map((o) => o.id) }, kind: 'authorization' }, _count: true });
+  expect(Object.fromEntries(gateway.map((g) => [g.status, g._count]))).toEqual({ authorized: 50, voided: 150 });
 }, 240_000);

@@ -18,11 +18,13 @@ describe('cancellation before hand-over is a compensating saga', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'cancelled', cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' } });
     const order = await waitForStatus(app, body.id, 'cancelled');
-    expect(order.payments[0]).toMatchObject({ captured: body.totals.total, refunded: body.totals.total });
+    // Nothing was handed over, so nothing was captured: the card's authorization is voided, not refunded.
+    expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, refunded: 0, voided: body.totals.total });
+    expect(order.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['payment.authorized', 'payment.released']));
     expect(order.lines[0].ledger).toMatchObject({ ordered: 3, refunded: 3 });
     expect(await stockOf(db, sku)).toEqual({ onHand: 4, reserved: 0, allocated: 0 });
     const books = await providerBooks(db, body.id);
-    expect(books.refunded).toBe(books.captured);
+    expect(books).toMatchObject({ captured: 0, refunded: 0, held: 0, voided: body.totals.total });
     // A second cancel is refused and changes nothing.
     expect((await post(`/v1/orders/${body.id}/cancel`, KEYS.platform, { reason: 'again' })).statusCode).toBe(409);
   });
@@ -36,9 +38,9 @@ describe('cancellation before hand-over is a compensating saga', () => {
     expect(res.statusCode).toBe(200);
     const order = await waitForStatus(app, body.id, 'cancelled');
     expect(order.shipments[0].status).toBe('cancelled');
-    expect(order.payments[0].refunded).toBe(body.totals.total);
+    expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, voided: body.totals.total });
     expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
-    recordHistory(`order-${body.id}`, 'order-cancelled-after-booking');
+    recordHistory(`order-${body.id}`, 'order-card-voided-after-booking');
     const courierBooks = await db.simulatorRecord.findMany({ where: { orderId: body.id, kind: { in: ['booking', 'booking_cancel'] } } });
     expect(courierBooks.map((r) => r.kind).sort()).toEqual(['booking', 'booking_cancel']);
     // The courier's late pick-up event cannot revive a cancelled shipment.
@@ -83,7 +85,7 @@ describe('merchant acceptance', () => {
     expect(res.statusCode).toBe(200);
     const order = await waitForStatus(app, body.id, 'rejected');
     expect(order.rejection.reason).toMatch(/cannot ship to this address/);
-    expect(order.payments[0].refunded).toBe(body.totals.total);
+    expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, voided: body.totals.total });
     expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 0 });
   });
 
@@ -93,7 +95,7 @@ describe('merchant acceptance', () => {
     const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 1 } }));
     const order = await waitForStatus(app, body.id, 'cancelled');
     expect(order.cancellation.reason).toMatch(/SLA/);
-    expect(order.payments[0].refunded).toBe(body.totals.total);
+    expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, voided: body.totals.total });
     expect(order.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) })]);
     expect((await db.order.findUniqueOrThrow({ where: { id: body.id } })).flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired' })]);
   });

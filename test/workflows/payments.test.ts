@@ -1,6 +1,6 @@
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
@@ -47,14 +47,19 @@ test('a declined card cancels the order without capturing and releases its stock
   expect((await providerBooks(db, body.id)).captured).toBe(0);
 });
 
-test('a provider timeout is retried with the same idempotency key: one charge, never two', async () => {
+test('a provider timeout is retried with the same idempotency key: one authorization and one capture, never two', async () => {
   const { app, db } = stack;
   const { body } = await submitOrder(app, orderBody({ card: { token: 'tok_timeout' } }));
-  const order = await waitForStatus(app, body.id, 'fulfilling');
-  expect(order.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total });
+  const order = await waitForOrder(app, body.id, (o) => o.shipments[0]?.status === 'booked');
+  expect(order.payments[0]).toMatchObject({ status: 'authorized', captured: 0 });
+  expect(await providerBooks(db, body.id)).toMatchObject({ held: body.totals.total, captured: 0 });
+  // The gateway loses the first capture's answer too (tok_timeout): the retry captures nothing twice.
+  await postTracking(app, order.shipments[0].courier, { trackingNumber: order.shipments[0].trackingNumber, type: 'picked_up' });
+  const shipped = await waitForOrder(app, body.id, (o) => o.payments[0].status === 'captured');
+  expect(shipped.payments[0]).toMatchObject({ captured: body.totals.total, refunded: 0 });
   const books = await providerBooks(db, body.id);
-  expect(books.rows.filter((r) => r.kind === 'charge')).toHaveLength(1);
-  expect(books.captured).toBe(body.totals.total);
+  expect(books.rows.filter((r) => r.kind === 'authorization' || r.kind === 'charge')).toHaveLength(1);
+  expect(books).toMatchObject({ captured: body.totals.total, held: 0 });
 });
 
 test('risk control rejects an order above the amount limit before any payment', async () => {
@@ -89,4 +94,66 @@ test('an order cancelled before payment refunds nothing and marks no line refund
   const cancelled = await waitForStatus(app, body.id, 'cancelled');
   expect(cancelled.lines[0].ledger).toMatchObject({ ordered: 1, refunded: 0 });
   expect(cancelled.payments[0]).toMatchObject({ status: 'cancelled', captured: 0, refunded: 0 });
+});
+
+describe('cards: authorized at payment, captured at the first hand-over', () => {
+  const booked = (id: string) => waitForOrder(stack.app, id, (o) => o.shipments[0]?.status === 'booked');
+  const pickUp = (s: { courier: string; trackingNumber: string }, eventId?: string) =>
+    postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type: 'picked_up', ...(eventId ? { eventId } : {}) });
+
+  test('the hand-over captures once, whatever the courier repeats; nothing is taken before it', async () => {
+    const { app, db } = stack;
+    const { body } = await submitOrder(app, orderBody());
+    const order = await booked(body.id);
+    expect(order.payments[0]).toMatchObject({ status: 'authorized', amount: body.totals.total, captured: 0 });
+    expect(await providerBooks(db, body.id)).toMatchObject({ held: body.totals.total, captured: 0 });
+    // The same pick-up twice (one event id), then a second pick-up event, then the rest: one capture.
+    const s = order.shipments[0];
+    const answers = await Promise.all([pickUp(s, `evt-${body.id}-a`), pickUp(s, `evt-${body.id}-a`), pickUp(s)]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200]);
+    const delivered = await deliverAll(app, body.id);
+    expect(delivered.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total, refunded: 0 });
+    expect(delivered.timeline.filter((e: { type: string }) => e.type === 'payment.captured')).toHaveLength(1);
+    expect(await providerBooks(db, body.id)).toMatchObject({ held: 0, captured: body.totals.total });
+    expect(await db.payment.findUniqueOrThrow({ where: { id: order.payments[0].paymentId } })).toMatchObject({ status: 'captured', capturedAmount: body.totals.total, voidedAmount: 0 });
+  });
+
+  test('a support refund before, racing or after the capture: the customer pays the total less the refund, and the gateway agrees', async () => {
+    const { app, db } = stack;
+    const refund = 700;
+    const supportRefund = (id: string) =>
+      app.inject({ method: 'POST', url: `/v1/ops/orders/${id}/refund`, headers: auth(KEYS.support), payload: { reason: 'goodwill', amount: refund } });
+    const timings = ['before', 'racing', 'racing', 'after'] as const;
+    const orders = await Promise.all(timings.map(async (timing) => ({ timing, ...(await submitOrder(app, orderBody())).body })));
+    await Promise.all(
+      orders.map(async (o) => {
+        const s = (await booked(o.id)).shipments[0];
+        if (o.timing === 'before') expect((await supportRefund(o.id)).statusCode).toBe(200);
+        if (o.timing === 'racing') {
+          const answers = await Promise.all([pickUp(s), supportRefund(o.id)]);
+          expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+        } else expect((await pickUp(s)).statusCode).toBe(200);
+        if (o.timing === 'after') {
+          await waitForOrder(app, o.id, (x) => x.payments[0].status === 'captured');
+          expect((await supportRefund(o.id)).statusCode).toBe(200);
+        }
+      }),
+    );
+    for (const o of orders) {
+      const done = await waitForOrder(app, o.id, (x) => x.payments[0].status === 'captured' && x.payments[0].refunds.length === 1);
+      const p = done.payments[0];
+      // Released before the capture or refunded after it: either way the customer pays total − refund.
+      expect(p.captured - p.refunded).toBe(o.totals.total - refund);
+      expect(p.captured + (p.voided ?? 0)).toBe(o.totals.total);
+      const books = await providerBooks(db, o.id);
+      expect(books.captured - books.refunded).toBe(o.totals.total - refund);
+      const row = await db.payment.findUniqueOrThrow({ where: { id: p.paymentId } });
+      expect(row.capturedAmount - row.refundedAmount).toBe(o.totals.total - refund);
+      const [decision, ...more] = await db.refund.findMany({ where: { orderId: o.id } });
+      expect(more).toEqual([]);
+      expect(decision).toMatchObject({ amount: refund, status: 'succeeded' });
+      if (o.timing === 'before') expect(decision.kind).toBe('release');
+      if (o.timing === 'after') expect(decision.kind).toBe('refund');
+    }
+  });
 });

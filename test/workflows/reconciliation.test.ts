@@ -5,13 +5,17 @@ import { randomUUID } from 'node:crypto';
 import { createActivities } from '../../activities';
 import { ensureReconciliationSchedule } from '../../workers/schedules';
 import { expectOk, send } from '../api/api-helpers';
-import { KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+import { KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 
 const stack = useStack();
 
+/** A card order handed to the courier: its authorization captured. */
 async function paidCardOrder() {
   const { body } = await submitOrder(stack.app, orderBody());
-  const order = await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling');
+  const booked = await waitForOrder(stack.app, body.id, (o) => o.shipments[0]?.status === 'booked');
+  const { courier, trackingNumber } = booked.shipments[0];
+  await postTracking(stack.app, courier, { trackingNumber, type: 'picked_up' });
+  const order = await waitForOrder(stack.app, body.id, (o) => o.payments[0].status === 'captured');
   return { id: body.id as string, paymentId: order.payments[0].paymentId as string, total: body.totals.total as number };
 }
 
@@ -34,7 +38,7 @@ test('a scheduled run reports planted differences of every kind, and nothing for
   };
   await db.simulatorRecord.create({ data: { provider: 'card', idempotencyKey: `ghost-${tag}`, kind: 'charge', reference: `ch_ghost_${tag}`, orderId: clean.id, amount: 4200, status: 'captured', response: { providerRef: `ch_ghost_${tag}`, status: 'captured', paymentId: planted.missingCapture } } });
   await db.payment.create({ data: { id: planted.unknownCapture, orderId: clean.id, method: 'card', status: 'captured', amount: 700, capturedAmount: 700, currency: 'CNY' } });
-  await db.simulatorRecord.updateMany({ where: { orderId: mismatched.id, kind: 'charge' }, data: { amount: mismatched.total + 1 } });
+  await db.$executeRaw`UPDATE simulator_records SET response = jsonb_set(response, '{capturedAmount}', to_jsonb(${mismatched.total + 1}::int)) WHERE order_id = ${mismatched.id} AND kind = 'authorization'`;
   await db.simulatorRecord.create({ data: { provider: 'card', idempotencyKey: planted.unknownRefund, kind: 'refund', reference: `re_ghost_${tag}`, orderId: clean.id, amount: 300, status: 'succeeded', response: { providerRef: `re_ghost_${tag}`, status: 'succeeded' } } });
   await db.refund.create({ data: { id: planted.missingRefund, orderId: clean.id, paymentId: clean.paymentId, amount: 200, reason: 'planted', status: 'succeeded' } });
 

@@ -64,3 +64,60 @@ test('racing refunds: refunded ≤ captured, one refund per key, our books = the
     { numRuns: 25 },
   );
 }, 120_000);
+
+test('releases, refunds and the capture racing on a card authorization: released + captured = authorized, refunded ≤ captured, the gateway agrees', async () => {
+  const activities = createActivities({ db: stack.db, providers: stack.providers });
+  const { body } = await submitOrder(stack.app, orderBody());
+  await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling');
+  const orderId = body.id;
+  let run = 0;
+
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.array(fc.record({ amount: fc.integer({ min: 1, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+      fc.nat(8),
+      async (authorized, giveBacks, captureAt) => {
+        run += 1;
+        const paymentId = `pay-${orderId}-auth-${run}`;
+        await activities.authorizeCard({ orderId, paymentId, idempotencyKey: `${orderId}:auth-payment:${run}`, amount: authorized, currency: 'CNY', token: 'tok_visa' });
+        // Retried on failure as Temporal retries the activity (a refund decided while the capture is in
+        // flight waits for it at the gateway).
+        const calls: Array<() => Promise<unknown>> = giveBacks.map((g) => () =>
+          retried(() => activities.refundPayment({ orderId, paymentId, idempotencyKey: `${orderId}:auth-refund-${run}:${g.key}`, amount: g.amount, reason: 'property test' })),
+        );
+        // The hand-over's capture lands somewhere among them; all run at once.
+        calls.splice(Math.min(captureAt, calls.length), 0, () => activities.captureCard({ orderId, paymentId, idempotencyKey: `${orderId}:auth-capture:${run}` }));
+        await Promise.all(calls.map((call) => call()));
+
+        const payment = await stack.db.payment.findUniqueOrThrow({ where: { id: paymentId } });
+        const decisions = await stack.db.refund.findMany({ where: { paymentId } });
+        const sum = (kind: string) => decisions.filter((d) => d.kind === kind).reduce((t, d) => t + d.amount, 0);
+        expect(payment.voidedAmount).toBe(sum('release'));
+        expect(payment.refundedAmount).toBe(sum('refund'));
+        expect(payment.refundedAmount).toBeLessThanOrEqual(payment.capturedAmount);
+        if (payment.status === 'captured') expect(payment.capturedAmount + payment.voidedAmount).toBe(authorized);
+        else expect(payment).toMatchObject({ status: 'voided', capturedAmount: 0, voidedAmount: authorized });
+
+        const books = (await providerBooks(stack.db, orderId)).rows;
+        const gateway = books.find((r) => r.kind === 'authorization' && (r.response as { paymentId: string }).paymentId === paymentId)!;
+        expect(gateway.status).toBe(payment.status);
+        if (payment.status === 'captured') expect((gateway.response as { capturedAmount: number }).capturedAmount).toBe(payment.capturedAmount);
+        const theirRefunds = books.filter((r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey));
+        expect(theirRefunds.map((r) => r.amount).sort()).toEqual(decisions.filter((d) => d.kind === 'refund').map((d) => d.amount).sort());
+      },
+    ),
+    { numRuns: 20 },
+  );
+}, 120_000);
+
+async function retried<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt === 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 10 * attempt)); // backoff, like the activity's retry policy
+    }
+  }
+}

@@ -35,8 +35,8 @@ describe('review by support', () => {
     const approved = expectOk(await review(body.id, { decision: 'approve', reason: 'known corporate buyer' }));
     expect(approved.risk).toMatchObject({ outcome: 'approved', decidedBy: 'support:dev support', note: 'known corporate buyer' });
     const fulfilling = await waitForStatus(stack.app, body.id, 'fulfilling');
-    expect(fulfilling.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total });
-    expect(fulfilling.timeline.map((e: any) => e.type)).toEqual(expect.arrayContaining(['risk.review_requested', 'risk.approved', 'payment.captured']));
+    expect(fulfilling.payments[0]).toMatchObject({ status: 'authorized', amount: body.totals.total });
+    expect(fulfilling.timeline.map((e: any) => e.type)).toEqual(expect.arrayContaining(['risk.review_requested', 'risk.approved', 'payment.authorized']));
     expect(await auditOf(body.id)).toEqual([expect.objectContaining({ operation: 'order.review', outcome: 'succeeded', reason: 'known corporate buyer', details: { decision: 'approve' } })]);
   });
 

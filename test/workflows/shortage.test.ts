@@ -1,7 +1,7 @@
 // SPEC §3 step 4: a shortage at the stock check is the customer's to decide, within a window.
-import { createMerchant, createSku, stockOf } from '../helpers/catalog';
+import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
@@ -30,7 +30,7 @@ test('the order shows what is short and until when the customer may decide', asy
   expect(notices).toHaveLength(1);
 });
 
-test('partial: ships what exists and refunds exactly the missing units', async () => {
+test('partial: ships what exists; the missing units are released from the card, never taken', async () => {
   const { app, db } = stack;
   const { order, scarce } = await shortOrder({ price: 1500 });
   const res = await decide(order.id, { decision: 'partial' });
@@ -38,11 +38,16 @@ test('partial: ships what exists and refunds exactly the missing units', async (
   const done = await waitForOrder(app, order.id, (o) => o.shipments.length === 2);
   expect(done.status).toBe('fulfilling');
   expect(done.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1, refunded: 2 });
-  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: 2 * 1500 });
+  // Nothing is captured before the hand-over: the missing units are released from the authorization.
+  expect(done.payments[0]).toMatchObject({ status: 'authorized', captured: 0, refunded: 0, voided: 2 * 1500 });
   expect(done.shortage).toBeNull();
   expect(await stockOf(db, scarce)).toEqual({ onHand: 1, reserved: 0, allocated: 1 });
-  const refunds = await db.refund.findMany({ where: { orderId: order.id } });
-  expect(refunds.map((r) => r.amount)).toEqual([3000]);
+  const decisions = await db.refund.findMany({ where: { orderId: order.id } });
+  expect(decisions.map((r) => ({ kind: r.kind, amount: r.amount }))).toEqual([{ kind: 'release', amount: 3000 }]);
+  // The hand-over captures the rest; the card was never charged for the missing units.
+  const delivered = await deliverAll(app, order.id);
+  expect(delivered.payments[0]).toMatchObject({ status: 'captured', captured: order.totals.total - 3000, refunded: 0 });
+  expect(await providerBooks(db, order.id)).toMatchObject({ captured: order.totals.total - 3000, refunded: 0, held: 0 });
 });
 
 test('substitute with a cheaper SKU: the difference is refunded', async () => {
@@ -55,7 +60,7 @@ test('substitute with a cheaper SKU: the difference is refunded', async () => {
   expect(done.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1, substituted: 2 });
   expect(done.lines[2]).toMatchObject({ lineNo: 3, sku: cheaper, unitPrice: 600, quantity: 2, substituteFor: 2, ledger: { allocated: 2 } });
   expect(done.totals.total).toBe(order.totals.total - 2 * 400);
-  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: 800 });
+  expect(done.payments[0]).toMatchObject({ status: 'authorized', captured: 0, voided: 800 });
   expect(await stockOf(db, cheaper)).toEqual({ onHand: 5, reserved: 0, allocated: 2 });
 });
 
@@ -67,12 +72,15 @@ test('substitute with a dearer SKU: the difference is charged', async () => {
   const done = await waitForOrder(app, order.id, (o) => o.shipments.length > 0);
   expect(done.totals.total).toBe(order.totals.total + 500);
   expect(done.payments).toEqual([
-    expect.objectContaining({ captured: order.totals.total, refunded: 0 }),
-    expect.objectContaining({ method: 'card', amount: 500, captured: 500, refunded: 0 }),
+    expect.objectContaining({ status: 'authorized', amount: order.totals.total, captured: 0 }),
+    expect.objectContaining({ method: 'card', status: 'authorized', amount: 500, captured: 0 }),
   ]);
-  const charges = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'charge' } });
-  expect(charges.map((c) => c.amount).sort()).toEqual([500, order.totals.total].sort());
-  recordHistory(`order-${order.id}`, 'order-substitute-dearer-fulfilling');
+  const authorizations = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'authorization' } });
+  expect(authorizations.map((c) => c.amount).sort()).toEqual([500, order.totals.total].sort());
+  // The hand-over captures both.
+  const delivered = await deliverAll(app, order.id);
+  expect(delivered.payments.map((p: { captured: number }) => p.captured)).toEqual([order.totals.total, 500]);
+  recordHistory(`order-${order.id}`, 'order-substitute-dearer-authorized');
 });
 
 test('substitute with a dearer SKU on a wallet order: the difference is a second payment action', async () => {
@@ -115,7 +123,7 @@ test('cancel: full refund, everything released', async () => {
   expect((await decide(order.id, { decision: 'cancel' })).statusCode).toBe(200);
   const done = await waitForStatus(app, order.id, 'cancelled');
   expect(done.cancellation).toMatchObject({ actor: 'platform:dev platform' });
-  expect(done.payments[0]).toMatchObject({ captured: order.totals.total, refunded: order.totals.total });
+  expect(done.payments[0]).toMatchObject({ status: 'voided', captured: 0, refunded: 0, voided: order.totals.total });
   expect(await stockOf(db, plenty)).toEqual({ onHand: 10, reserved: 0, allocated: 0 });
   expect(await stockOf(db, scarce)).toEqual({ onHand: 1, reserved: 0, allocated: 0 });
 });
@@ -125,7 +133,7 @@ test('no decision within the window: the default action (cancel) applies', async
   const { order } = await shortOrder({ policy: { stockDecisionSeconds: 1 } });
   const done = await waitForStatus(app, order.id, 'cancelled');
   expect(done.cancellation).toMatchObject({ actor: 'policy:stock-decision-window', reason: expect.stringMatching(/no decision within the window/) });
-  expect(done.payments[0].refunded).toBe(order.totals.total);
+  expect(done.payments[0]).toMatchObject({ status: 'voided', voided: order.totals.total });
 });
 
 test('bad decisions are refused at once and change nothing', async () => {
@@ -188,6 +196,6 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
 
   // A backordered order can still be cancelled: refunded, and out of the queue.
   expect((await app.inject({ method: 'POST', url: `/v1/orders/${ids[7]}/cancel`, headers: auth(KEYS.platform), payload: { reason: 'waited long enough' } })).statusCode).toBe(200);
-  expect((await waitForStatus(app, ids[7], 'cancelled')).payments[0].refunded).toBeGreaterThan(0);
+  expect((await waitForStatus(app, ids[7], 'cancelled')).payments[0]).toMatchObject({ status: 'voided', captured: 0 });
   expect(await db.backorder.count({ where: { orderId: ids[7] } })).toBe(0);
 }, 120_000);
