@@ -428,6 +428,7 @@ describe('CHECK constraints guard the invariants', () => {
     ['payments captured >= 0', `INSERT INTO payments (id, order_id, method, status, amount, captured_amount, currency) VALUES ('p-x', 'o-x', 'card', 'captured', 100, -1, 'CNY')`],
     ['payments refunded >= 0', `INSERT INTO payments (id, order_id, method, status, amount, refunded_amount, currency) VALUES ('p-x', 'o-x', 'card', 'captured', 100, -1, 'CNY')`],
     ['refunds amount > 0', `INSERT INTO refunds (id, order_id, payment_id, amount, reason, status) VALUES ('r-x', 'o-x', 'p-ok', 0, 'test', 'succeeded')`],
+    ['refunds status pending | succeeded | failed', `INSERT INTO refunds (id, order_id, payment_id, amount, reason, status) VALUES ('r-x', 'o-x', 'p-ok', 1, 'test', 'processing')`],
     ['order_lines quantity >= 0', `INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity) VALUES ('o-x', 9, 'SKU-X', 'x', 100, -1)`],
     ['order_lines allocated <= quantity', `INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity, allocated) VALUES ('o-x', 9, 'SKU-X', 'x', 100, 2, 3)`],
     ['order_lines shipped <= allocated', `INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity, allocated, shipped) VALUES ('o-x', 9, 'SKU-X', 'x', 100, 3, 2, 3)`],
