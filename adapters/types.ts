@@ -85,7 +85,18 @@ export interface WalletProvider {
   createPayment(req: CreatePaymentRequest): Promise<{ providerRef: string; action: PaymentAction }>;
   /** Closes an unpaid payment so a late scan cannot pay it. */
   closePayment(req: { idempotencyKey: string; orderId: string; paymentId: string }): Promise<void>;
-  refund(req: RefundRequest): Promise<RefundResult>;
+  /**
+   * Accepts a refund (`processing`); the outcome arrives later as a signed `refund.succeeded` /
+   * `refund.failed` notification carrying `refundId` = our idempotency key. Requesting again with the
+   * same key answers the recorded refund's status and sends its notification again (a refund query).
+   */
+  refund(req: RefundRequest): Promise<WalletRefundResult>;
+}
+
+/** A wallet's answer to a refund request: accepted and in progress, or the outcome already reached. */
+export interface WalletRefundResult {
+  providerRef: string;
+  status: 'processing' | 'succeeded' | 'failed';
 }
 
 export interface BookingRequest {

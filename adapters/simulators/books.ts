@@ -91,6 +91,22 @@ export async function refundOnce(
   req: { idempotencyKey: string; orderId: string; providerRef: string; amount: number; currency: string },
   capturedOf: (payment: SimulatorRecord) => number,
 ): Promise<{ providerRef: string; status: 'succeeded' }> {
+  const { record } = await recordRefund(db, provider, req, capturedOf, 'succeeded');
+  return refundResult(record);
+}
+
+/**
+ * The refund record of one key: created `status` (`succeeded` for synchronous gateways, `processing`
+ * for providers that confirm by notification), or the one already recorded under the key. Refunds in
+ * progress count against the capture like completed ones; failed ones gave the money back.
+ */
+export async function recordRefund(
+  db: Db,
+  provider: string,
+  req: { idempotencyKey: string; orderId: string; paymentId?: string; providerRef: string; amount: number; currency: string },
+  capturedOf: (payment: SimulatorRecord) => number,
+  status: 'succeeded' | 'processing',
+): Promise<{ record: SimulatorRecord; inserted: boolean }> {
   if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `refund amount must be a positive integer, got ${req.amount}`);
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${req.providerRef} FOR UPDATE`;
@@ -99,32 +115,31 @@ export async function refundOnce(
       if (existing.kind !== 'refund' || existing.amount !== req.amount) {
         throw new ProviderRejectedError('idempotency_key_reused', `idempotency key ${req.idempotencyKey} was used for another request`);
       }
-      return refundResult(existing);
+      return { record: existing, inserted: false };
     }
     const payment = await tx.simulatorRecord.findUnique({ where: { reference: req.providerRef } });
     if (!payment || payment.provider !== provider) throw new ProviderRejectedError('unknown_payment', `no payment ${req.providerRef} at ${provider}`);
     const captured = capturedOf(payment);
     const refunded = await tx.simulatorRecord.aggregate({
       _sum: { amount: true },
-      where: { provider, kind: 'refund', status: 'succeeded', response: { path: ['paymentRef'], equals: req.providerRef } },
+      where: { provider, kind: 'refund', status: { in: ['succeeded', 'processing'] }, response: { path: ['paymentRef'], equals: req.providerRef } },
     });
     const already = refunded._sum.amount ?? 0;
     if (already + req.amount > captured) {
       // Not recorded: a refused refund moved no money, and a smaller retry under the same key may pass.
       throw new ProviderRejectedError('refund_exceeds_capture', `refund of ${req.amount} exceeds what remains of ${req.providerRef}: ${captured - already}`);
     }
-    const { record } = await recordOnce(tx, provider, req.idempotencyKey, () => {
+    return recordOnce(tx, provider, req.idempotencyKey, () => {
       const reference = newReference('re');
       return {
         kind: 'refund',
         reference,
         orderId: req.orderId,
         amount: req.amount,
-        status: 'succeeded',
-        response: { providerRef: reference, status: 'succeeded', paymentRef: req.providerRef, currency: req.currency },
+        status,
+        response: { providerRef: reference, status, paymentRef: req.providerRef, currency: req.currency, ...(req.paymentId ? { paymentId: req.paymentId } : {}) },
       };
     });
-    return refundResult(record);
   });
 }
 

@@ -9,7 +9,7 @@ import type { Deliver } from './http';
 import { SimulatedWallet, type WalletMethod } from './wallet';
 
 export { CARD_TEST_TOKENS, SimulatedCardGateway } from './card';
-export { SimulatedWallet, type PayResult, type WalletMethod, type WalletOptions } from './wallet';
+export { SimulatedWallet, type PayResult, type RefundScript, type WalletMethod, type WalletOptions } from './wallet';
 export { SimulatedCourier, TRACKING_PREFIXES, buildTrackingEvent, sendTrackingEvent, type CourierOptions, type TrackingEventInput } from './courier';
 export { SimulatedNotifier, type NotifierOptions } from './notifier';
 export { DEFAULT_LATENCY_MS, type SimulatorOptions } from './books';
@@ -25,6 +25,8 @@ export interface SimulatedProvidersOptions extends SimulatorOptions {
   deliver?: Deliver;
   /** Booking timeout probability for every simulated courier (overrides their own profiles). */
   courierFailureRate?: number;
+  /** Delay of the wallets' refund notifications (WalletOptions.refundDelayMs). */
+  refundDelayMs?: [number, number];
 }
 
 /** Providers whose wallets and couriers are the simulator classes, so a demo can call `wallets.alipay.pay(ref)`. */
@@ -45,10 +47,10 @@ const COURIER_PROFILES: Record<(typeof SIMULATED_COURIERS)[number], { latencyFac
 };
 
 export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions): SimulatedProviders {
-  const { webhookBaseUrl, simulatorBaseUrl = webhookBaseUrl, env = process.env, deliver, courierFailureRate, latencyMs, random } = opts;
+  const { webhookBaseUrl, simulatorBaseUrl = webhookBaseUrl, env = process.env, deliver, courierFailureRate, refundDelayMs, latencyMs, random } = opts;
   const common: SimulatorOptions = { latencyMs, random };
   const wallet = (method: WalletMethod) =>
-    new SimulatedWallet(method, db, { ...common, webhookBaseUrl, simulatorBaseUrl, deliver, secret: webhookSecret(method, env) });
+    new SimulatedWallet(method, db, { ...common, webhookBaseUrl, simulatorBaseUrl, deliver, refundDelayMs, secret: webhookSecret(method, env) });
   return {
     card: new SimulatedCardGateway(db, common),
     wallets: { wechat_pay: wallet('wechat_pay'), alipay: wallet('alipay') },

@@ -1,8 +1,8 @@
 import type { PaymentAction, PaymentWebhook } from '../../domain';
 import type { Db } from '../../prisma/client';
 import type { SimulatorRecord } from '../../prisma/generated/client';
-import { ProviderRejectedError, type CreatePaymentRequest, type RefundRequest, type RefundResult, type WalletProvider } from '../types';
-import { asJson, latency, newReference, recordOnce, refundOnce, type SimulatorOptions } from './books';
+import { ProviderRejectedError, type CreatePaymentRequest, type RefundRequest, type WalletProvider, type WalletRefundResult } from '../types';
+import { asJson, latency, newReference, recordOnce, recordRefund, type SimulatorOptions } from './books';
 import { postSigned, type Deliver } from './http';
 
 export type WalletMethod = 'wechat_pay' | 'alipay';
@@ -15,6 +15,30 @@ export interface WalletOptions extends SimulatorOptions {
   /** Base of the simulator's own pages (the Alipay cashier redirect). */
   simulatorBaseUrl?: string;
   deliver?: Deliver;
+  /** How long after a refund request its outcome is notified, in milliseconds (default 50–500). */
+  refundDelayMs?: [number, number];
+  /** Probability in [0, 1] that a refund notification is posted twice (default 0.1). */
+  refundDuplicateRate?: number;
+}
+
+/** How the refunds of one order behave (scriptRefunds): for tests and demos. */
+export interface RefundScript {
+  /** The provider's outcome; `failed` (the customer's account closed, say) posts `refund.failed`. */
+  outcome?: 'succeeded' | 'failed';
+  /** This many notifications of each refund are lost before one gets through. */
+  dropNotifications?: number;
+  /** Every notification that gets through is posted twice. */
+  duplicate?: boolean;
+}
+
+/** What the provider keeps about one refund (simulator_records.response). */
+interface RefundRecord {
+  providerRef: string;
+  paymentRef: string;
+  paymentId?: string;
+  currency: string;
+  eventId?: string;
+  completedAt?: string;
 }
 
 /** What the provider keeps about one payment intent (simulator_records.response). */
@@ -37,9 +61,16 @@ export interface PayResult {
 /**
  * WeChat Pay or Alipay: createPayment returns what the customer must do; `pay` plays the customer
  * completing it, after which the provider sends a signed asynchronous notification, as the real ones do.
+ * Refunds are accepted at once and confirmed later by a signed refund.succeeded / refund.failed
+ * notification (scriptRefunds makes an order's refunds fail or lose their notifications).
  */
 export class SimulatedWallet implements WalletProvider {
   constructor(readonly method: WalletMethod, private readonly db: Db, private readonly options: WalletOptions) {}
+
+  private readonly scripts = new Map<string, RefundScript>();
+  /** Notifications lost so far, per refund key (RefundScript.dropNotifications). */
+  private readonly dropped = new Map<string, number>();
+  private readonly pending = new Set<Promise<void>>();
 
   async createPayment(req: CreatePaymentRequest): Promise<{ providerRef: string; action: PaymentAction }> {
     await latency(this.options);
@@ -121,8 +152,73 @@ export class SimulatedWallet implements WalletProvider {
     if (after.length > 0) throw new ProviderRejectedError('already_paid', `${this.method} payment ${after[0].reference} is already paid`);
   }
 
-  async refund(req: RefundRequest): Promise<RefundResult> {
+  /**
+   * Accepts the refund (recorded `processing`, bounded by what was paid, one per idempotency key) and
+   * notifies its outcome a little later, signed, sometimes twice. A repeated request with the same key
+   * answers the recorded refund's status and notifies its outcome again, as a refund query does.
+   */
+  async refund(req: RefundRequest): Promise<WalletRefundResult> {
     await latency(this.options);
-    return refundOnce(this.db, this.method, req, (payment) => (payment.kind === 'payment_intent' && payment.status === 'paid' ? payment.amount ?? 0 : 0));
+    const { record } = await recordRefund(this.db, this.method, req, (payment) => (payment.kind === 'payment_intent' && payment.status === 'paid' ? payment.amount ?? 0 : 0), 'processing');
+    this.notifyLater(record.idempotencyKey);
+    return { providerRef: record.reference, status: record.status as WalletRefundResult['status'] };
+  }
+
+  /** The refunds of this order follow the script from now on (outcome, lost or duplicated notifications). */
+  scriptRefunds(orderId: string, script: RefundScript): void {
+    this.scripts.set(orderId, script);
+  }
+
+  /** Resolves once every notification scheduled so far has been posted (or lost). */
+  async notificationsSettled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private notifyLater(idempotencyKey: string): void {
+    const [min, max] = this.options.refundDelayMs ?? [50, 500];
+    const random = this.options.random ?? Math.random;
+    const delay = min + random() * Math.max(0, max - min);
+    const done: Promise<void> = new Promise((resolve) => setTimeout(resolve, delay))
+      .then(() => this.completeAndNotify(idempotencyKey))
+      .catch(() => undefined) // an unreachable engine: the refund is notified again when requested again
+      .finally(() => this.pending.delete(done));
+    this.pending.add(done);
+  }
+
+  /** processing → the scripted outcome (once, conditionally), then the signed `refund.<outcome>` notification. */
+  private async completeAndNotify(idempotencyKey: string): Promise<void> {
+    const where = { provider_idempotencyKey: { provider: this.method, idempotencyKey } };
+    let record = await this.db.simulatorRecord.findUniqueOrThrow({ where });
+    const script = this.scripts.get(record.orderId) ?? {};
+    if (record.status === 'processing') {
+      const outcome = script.outcome ?? 'succeeded';
+      const completed: RefundRecord = { ...(record.response as unknown as RefundRecord), eventId: `evt_${record.reference}_${outcome}`, completedAt: new Date().toISOString() };
+      await this.db.simulatorRecord.updateMany({ where: { reference: record.reference, status: 'processing' }, data: { status: outcome, response: asJson(completed) } });
+      record = await this.db.simulatorRecord.findUniqueOrThrow({ where });
+    }
+    const lost = this.dropped.get(idempotencyKey) ?? 0;
+    if (lost < (script.dropNotifications ?? 0)) {
+      this.dropped.set(idempotencyKey, lost + 1);
+      return;
+    }
+    const refund = record.response as unknown as RefundRecord;
+    const event: PaymentWebhook = {
+      eventId: refund.eventId!,
+      type: record.status === 'failed' ? 'refund.failed' : 'refund.succeeded',
+      paymentId: refund.paymentId ?? '',
+      orderId: record.orderId,
+      refundId: idempotencyKey,
+      amount: record.amount ?? 0,
+      currency: refund.currency,
+      occurredAt: refund.completedAt!,
+    };
+    const random = this.options.random ?? Math.random;
+    await postSigned({
+      url: `${this.options.webhookBaseUrl.replace(/\/$/, '')}/v1/webhooks/payments/${this.method}`,
+      payload: event,
+      secret: this.options.secret,
+      deliver: this.options.deliver,
+      times: script.duplicate || random() < (this.options.refundDuplicateRate ?? 0.1) ? 2 : 1,
+    });
   }
 }

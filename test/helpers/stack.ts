@@ -72,6 +72,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: 'http://engine.test',
     latencyMs: [0, 2],
+    refundDelayMs: [5, 60],
     deliver: async (url, body, headers) => {
       const res = await app!.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
       return { status: res.statusCode };

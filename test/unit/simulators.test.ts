@@ -5,7 +5,7 @@ import { logisticsWebhookSchema } from '../../domain/tracking';
 import { createDb, type Db } from '../../prisma/client';
 import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
-import { buildTrackingEvent, createSimulatedProviders, sendTrackingEvent, SimulatedCourier, type Deliver, type SimulatedProviders } from '../../adapters/simulators';
+import { buildTrackingEvent, createSimulatedProviders, sendTrackingEvent, SimulatedCourier, SimulatedWallet, type Deliver, type SimulatedProviders } from '../../adapters/simulators';
 import { ProviderRejectedError, ProviderTimeoutError, type BookingRequest } from '../../adapters/types';
 
 /**
@@ -283,8 +283,74 @@ describe('wallets', () => {
       sim.wallets.alipay.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
     await expect(refund(1, 100)).rejects.toMatchObject({ code: 'refund_exceeds_capture' }); // not paid yet
     await sim.wallets.alipay.pay(providerRef);
-    await refund(2, 1000);
+    expect(await refund(2, 1000)).toMatchObject({ status: 'processing' }); // in progress, it already counts against the payment
     await expect(refund(3, 1)).rejects.toMatchObject({ code: 'refund_exceeds_capture' });
+    await sim.wallets.alipay.notificationsSettled();
+    await expect(refund(3, 1)).rejects.toMatchObject({ code: 'refund_exceeds_capture' }); // and once it succeeded
+  });
+
+  describe('refunds confirmed by notification', () => {
+    // A wallet of its own: no random duplicates, short delays.
+    const wallet = () => new SimulatedWallet('wechat_pay', db, { webhookBaseUrl: 'http://engine.test', secret: webhookSecret('wechat_pay', {}), deliver, latencyMs: [0, 0], refundDelayMs: [0, 5], refundDuplicateRate: 0 });
+    const paidPayment = async (w: SimulatedWallet, amount = 1000) => {
+      const o = orderId();
+      const { providerRef } = await w.createPayment({ idempotencyKey: `${o}:pay:1`, orderId: o, paymentId: `${o}-p1`, amount, currency: 'CNY', expiresAt: inHalfAnHour() });
+      await w.pay(providerRef);
+      calls.length = 0;
+      const refund = (n: number, amount: number) => w.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+      return { o, refund };
+    };
+    const refundEvents = () => calls.map((c) => ({ url: c.url, valid: verifyWebhookSignature(c.headers['x-signature'], c.body, webhookSecret('wechat_pay', {})).ok, event: paymentWebhookSchema.parse(JSON.parse(c.body)) }));
+
+    it('accepts a refund as processing, then posts a signed refund.succeeded naming it; asking again answers succeeded and resends the same event', async () => {
+      const w = wallet();
+      const { o, refund } = await paidPayment(w);
+      const accepted = await refund(1, 400);
+      expect(accepted).toEqual({ providerRef: expect.stringMatching(/^re_/), status: 'processing' });
+      await w.notificationsSettled();
+      const [first, ...rest] = refundEvents();
+      expect(rest).toEqual([]);
+      expect(first).toMatchObject({ url: 'http://engine.test/v1/webhooks/payments/wechat_pay', valid: true });
+      expect(first.event).toMatchObject({ type: 'refund.succeeded', refundId: `${o}:refund:1`, paymentId: `${o}-p1`, orderId: o, amount: 400, currency: 'CNY' });
+      expect((await records(o)).filter((r) => r.kind === 'refund')).toEqual([expect.objectContaining({ status: 'succeeded', amount: 400, reference: accepted.providerRef })]);
+
+      // The same key: the same refund (a query), notified again with the same event id; never a second refund.
+      expect(await refund(1, 400)).toEqual({ providerRef: accepted.providerRef, status: 'succeeded' });
+      await w.notificationsSettled();
+      expect(refundEvents().map((e) => e.event)).toEqual([first.event, first.event]);
+      expect((await records(o)).filter((r) => r.kind === 'refund')).toHaveLength(1);
+      await expect(refund(1, 300)).rejects.toMatchObject({ code: 'idempotency_key_reused' });
+    });
+
+    it('scripted: lost notifications arrive when asked again; duplicates post the same event twice', async () => {
+      const w = wallet();
+      const { o, refund } = await paidPayment(w);
+      w.scriptRefunds(o, { dropNotifications: 1, duplicate: true });
+      await refund(1, 1000);
+      await w.notificationsSettled();
+      expect(calls).toEqual([]); // the first one was lost
+      expect((await records(o)).find((r) => r.kind === 'refund')).toMatchObject({ status: 'succeeded' }); // though the refund was done
+      expect(await refund(1, 1000)).toMatchObject({ status: 'succeeded' });
+      await w.notificationsSettled();
+      const events = refundEvents();
+      expect(events).toHaveLength(2);
+      expect(events[0].event).toEqual(events[1].event);
+      expect(events[0].event).toMatchObject({ type: 'refund.succeeded', amount: 1000 });
+    });
+
+    it('scripted to fail: refund.failed, and the money is free to refund again', async () => {
+      const w = wallet();
+      const { o, refund } = await paidPayment(w);
+      w.scriptRefunds(o, { outcome: 'failed' });
+      await refund(1, 1000);
+      await w.notificationsSettled();
+      expect(refundEvents().map((e) => e.event)).toEqual([expect.objectContaining({ type: 'refund.failed', refundId: `${o}:refund:1`, amount: 1000 })]);
+      expect(await refund(1, 1000)).toMatchObject({ status: 'failed' });
+      w.scriptRefunds(o, {});
+      expect(await refund(2, 1000)).toMatchObject({ status: 'processing' });
+      await w.notificationsSettled();
+      expect((await records(o)).filter((r) => r.kind === 'refund').map((r) => r.status).sort()).toEqual(['failed', 'succeeded']);
+    });
   });
 });
 
