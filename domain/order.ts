@@ -186,9 +186,12 @@ export interface ShortLine {
   quantity: number;
 }
 
-/** A condition support must look at; the order may go on regardless. */
+/**
+ * A condition support must look at; the order may go on regardless. `refund_failed` is not raised by
+ * the order workflow: the order view derives it from a refund the provider reported failed.
+ */
 export interface SupportFlag {
-  kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch';
+  kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch' | 'refund_failed';
   at: string;
   detail?: Record<string, unknown>;
 }

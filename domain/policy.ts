@@ -49,6 +49,12 @@ export const policySchema = z.object({
   riskReviewExpiryAction: z.enum(['approve', 'reject']),
   /** How long the customer has to pass step-up verification; an unverified order is rejected. */
   riskVerificationWindowSeconds: z.number().int().positive().max(7 * 86400),
+  /**
+   * A wallet refund (WeChat Pay, Alipay) waits this long for the provider's refund.succeeded /
+   * refund.failed notification before it is requested again under the same idempotency key (which
+   * makes the provider send it again). A merchant's, like its provider contracts.
+   */
+  refundConfirmSeconds: z.number().int().positive().max(7 * 86400),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -96,6 +102,7 @@ export const DEFAULT_POLICY: Policy = {
   riskReviewSlaSeconds: 4 * 3600,
   riskReviewExpiryAction: 'reject',
   riskVerificationWindowSeconds: 15 * 60,
+  refundConfirmSeconds: 30 * 60,
 };
 
 export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>): Policy {
