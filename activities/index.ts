@@ -4,6 +4,7 @@ import { createNotificationActivities } from './notifications';
 import { createPaymentActivities } from './payments';
 import { createProjectionActivities } from './projection';
 import { createReconciliationActivities } from './reconciliation';
+import { createRefundActivities } from './refunds';
 import { createRiskActivities } from './risk';
 import { createShippingActivities } from './shipping';
 import { createStockActivities } from './stock';
@@ -11,6 +12,7 @@ import { createStockActivities } from './stock';
 export type { ActivityDeps } from './deps';
 export type { TimelineEntry } from './projection';
 export type { OutboxMessage } from './notifications';
+export type { RefundOutcome } from './refunds';
 
 /** All activities, built from injected dependencies (real database, provider adapters). */
 export function createActivities(deps: ActivityDeps) {
@@ -19,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRiskActivities(deps),
     ...createStockActivities(deps),
     ...createPaymentActivities(deps),
+    ...createRefundActivities(deps),
     ...createShippingActivities(deps),
     ...createNotificationActivities(deps),
     ...createAfterSalesActivities(deps),

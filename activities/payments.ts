@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { ProviderRejectedError, type RefundResult } from '../adapters/types';
+import { ProviderRejectedError } from '../adapters/types';
 import { FAILURE } from '../workflows/definitions';
 import type { PaymentAction, PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
+import { isWallet, walletRefunds, type RefundOutcome } from './refunds';
 
 export interface PaymentRequest {
   orderId: string;
@@ -15,9 +16,12 @@ export interface PaymentRequest {
 /**
  * Money moves only through providers, each call carrying the business idempotency key; our rows
  * record what the provider confirmed. A refund is a decision row first (bounded by what was captured,
- * under a row lock), then the provider call, so no order is ever refunded above its capture.
+ * under a row lock), then the provider call, so no order is ever refunded above its capture. Cards and
+ * cash on delivery confirm at once; wallets later, by notification (activities/refunds.ts).
  */
-export function createPaymentActivities({ db, providers }: ActivityDeps) {
+export function createPaymentActivities(deps: ActivityDeps) {
+  const { db, providers } = deps;
+  const requestWalletRefund = walletRefunds(deps);
   async function openPayment(req: PaymentRequest, method: PaymentMethod, action?: PaymentAction) {
     await db.payment.upsert({
       where: { id: req.paymentId },
@@ -123,7 +127,7 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
      * never taken, nothing to refund) and voided at the gateway once nothing is left of it. Returns
      * null when refused.
      */
-    async refundPayment(req: { orderId: string; paymentId: string; idempotencyKey: string; amount: number; reason: string }): Promise<RefundResult | null> {
+    async refundPayment(req: { orderId: string; paymentId: string; idempotencyKey: string; amount: number; reason: string }): Promise<RefundOutcome | null> {
       const decided = await db.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: req.idempotencyKey } });
         if (existing) return existing;
@@ -144,24 +148,24 @@ export function createPaymentActivities({ db, providers }: ActivityDeps) {
         });
       });
       if (!decided) return null;
-      if (decided.status === 'succeeded') return { providerRef: decided.providerRef!, status: 'succeeded', ...(decided.kind === 'release' ? { released: true } : {}) };
+      if (decided.status !== 'pending') return { providerRef: decided.providerRef!, status: decided.status as RefundOutcome['status'], ...(decided.kind === 'release' ? { released: true } : {}) };
 
       const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
       if (decided.kind === 'release') {
         // Nothing left to capture: the gateway frees the customer's card at once.
         if (payment.status === 'voided') await providers.card.void({ idempotencyKey: req.idempotencyKey, orderId: req.orderId, providerRef: payment.providerRef! });
-        await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: payment.providerRef } });
+        await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: payment.providerRef, confirmedAt: new Date() } });
         return { providerRef: payment.providerRef!, status: 'succeeded', released: true };
       }
       // The decision is the truth: a retry under the same key refunds what was decided, whatever it asks.
       const refundReq = { ...req, amount: decided.amount, providerRef: payment.providerRef ?? payment.id, currency: payment.currency };
+      // Wallets confirm by notification: the decision stays pending under its confirmation workflow (activities/refunds.ts).
+      if (isWallet(payment.method)) return requestWalletRefund(decided.id, payment.method, refundReq);
       const result =
         payment.method === 'card'
           ? await providers.card.refund(refundReq)
-          : payment.method === 'cod'
-            ? { providerRef: `bank-transfer-${req.idempotencyKey}`, status: 'succeeded' as const } // COD refunds are a recorded bank transfer (SPEC §7)
-            : await providers.wallets[payment.method as 'wechat_pay' | 'alipay'].refund(refundReq);
-      await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: result.providerRef } });
+          : { providerRef: `bank-transfer-${req.idempotencyKey}`, status: 'succeeded' as const }; // COD refunds are a recorded bank transfer (SPEC §7)
+      await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: result.providerRef, confirmedAt: new Date() } });
       return result;
     },
   };

@@ -1,3 +1,4 @@
+import { resolvePolicy, type PolicyOverrides } from '../domain';
 import type { ActivityDeps } from './deps';
 
 export type DifferenceKind = 'missing_capture' | 'unknown_capture' | 'amount_mismatch' | 'unknown_refund' | 'missing_refund' | 'unconfirmed_refund';
@@ -20,8 +21,9 @@ export interface Difference {
  *   recorded a capture the provider does not have (`unknown_capture`), or the amounts differ;
  * - refunds by their idempotency key (our refund decision's id): the provider refunded without a
  *   decision of ours (`unknown_refund`), our decision is marked done but the provider has no refund
- *   (`missing_refund`), the provider refunded a decision we never saw confirmed (`unconfirmed_refund`),
- *   or the amounts differ.
+ *   (`missing_refund`), the provider refunded a decision we never saw confirmed (`unconfirmed_refund`:
+ *   a wallet refund only once it has awaited its notification longer than refundConfirmSeconds), or
+ *   the amounts differ.
  * Cash on delivery has no provider books and is left out. `to` should lie a little in the past, so
  * calls still in flight are not reported.
  */
@@ -49,14 +51,24 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         FROM theirs t FULL OUTER JOIN ours o ON o.payment_id = t.payment_id
         WHERE (t.created_at >= ${from} AND t.created_at < ${to}) OR (o.created_at >= ${from} AND o.created_at < ${to})`;
 
-      const refunds = await db.$queryRaw<Array<{ refund_id: string; provider: string | null; order_id: string; payment_id: string | null; reference: string | null; theirs: number | null; ours: number | null; our_status: string | null }>>`
+      const refunds = await db.$queryRaw<Array<{ refund_id: string; provider: string | null; order_id: string; payment_id: string | null; reference: string | null; theirs: number | null; ours: number | null; our_status: string | null; our_at: Date | null; merchant_policy: PolicyOverrides | null }>>`
         WITH theirs AS (
           SELECT provider, idempotency_key, order_id, reference, amount, created_at FROM simulator_records WHERE kind = 'refund' AND status = 'succeeded'
         )
         SELECT coalesce(t.idempotency_key, r.id) AS refund_id, t.provider, coalesce(t.order_id, r.order_id) AS order_id, r.payment_id, t.reference,
-               t.amount AS theirs, r.amount AS ours, r.status AS our_status
-        FROM theirs t FULL OUTER JOIN (SELECT r.* FROM refunds r JOIN payments p ON p.id = r.payment_id AND p.method <> 'cod') r ON r.id = t.idempotency_key
+               t.amount AS theirs, r.amount AS ours, r.status AS our_status, r.created_at AS our_at, r.merchant_policy
+        FROM theirs t FULL OUTER JOIN (
+          SELECT r.*, m.policy AS merchant_policy FROM refunds r JOIN payments p ON p.id = r.payment_id AND p.method <> 'cod'
+          JOIN orders o ON o.id = r.order_id JOIN merchants m ON m.id = o.merchant_id
+        ) r ON r.id = t.idempotency_key
         WHERE (t.created_at >= ${from} AND t.created_at < ${to}) OR (r.created_at >= ${from} AND r.created_at < ${to})`;
+
+      // A wallet refund the provider completed but whose notification has not reached us yet is on its
+      // way (its confirmation workflow asks again after refundConfirmSeconds): a difference only once
+      // it has been awaiting confirmation longer than that window.
+      const now = Date.now();
+      const awaitingConfirmation = (r: { our_status: string | null; our_at: Date | null; merchant_policy: PolicyOverrides | null }) =>
+        r.our_status === 'pending' && r.our_at !== null && now - r.our_at.getTime() < resolvePolicy(r.merchant_policy ?? undefined).refundConfirmSeconds * 1000;
 
       const found: Difference[] = [];
       for (const c of captures) {
@@ -68,7 +80,7 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         let kind: DifferenceKind | undefined;
         if (r.ours === null) kind = 'unknown_refund';
         else if (r.theirs === null) kind = r.our_status === 'succeeded' ? 'missing_refund' : undefined; // a decision not yet carried out is not money moved
-        else if (r.our_status !== 'succeeded') kind = 'unconfirmed_refund';
+        else if (r.our_status !== 'succeeded') kind = awaitingConfirmation(r) ? undefined : 'unconfirmed_refund';
         else if (r.ours !== r.theirs) kind = 'amount_mismatch';
         if (kind) found.push({ kind, provider: r.provider, orderId: r.order_id, paymentId: r.payment_id, refundId: r.refund_id, reference: r.reference, ours: r.ours, theirs: r.theirs });
       }

@@ -41,8 +41,6 @@ export interface RefundRequest {
 export interface RefundResult {
   providerRef: string;
   status: 'succeeded';
-  /** The decision lowered a card authorization before capture instead of moving money back. */
-  released?: true;
 }
 
 export interface CaptureRequest {

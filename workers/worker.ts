@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
@@ -19,14 +20,18 @@ export interface WorkerDeps {
   maxCachedWorkflows?: number;
 }
 
-/** One worker process polls one task queue for order and shipment workflows and their activities. */
+/** One worker process polls one task queue for the order, shipment, after-sales and refund workflows and their activities. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const namespace = deps.namespace ?? 'default';
+  const dataConverter = encryptedDataConverter(deps.payloadKeys);
+  // Activities start workflows of their own (a wallet refund's confirmation) on this task queue, over the worker's connection.
+  const client = new Client({ connection: deps.connection, namespace, dataConverter });
   const options: WorkerOptions = {
     connection: deps.connection,
-    namespace: deps.namespace ?? 'default',
+    namespace,
     taskQueue: deps.taskQueue,
-    dataConverter: encryptedDataConverter(deps.payloadKeys),
-    activities: createActivities({ db: deps.db, providers: deps.providers }),
+    dataConverter,
+    activities: createActivities({ db: deps.db, providers: deps.providers, temporal: { client, taskQueue: deps.taskQueue } }),
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,

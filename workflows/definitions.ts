@@ -9,6 +9,7 @@ import type {
   InspectionBody,
   OrderState,
   PaymentSignal,
+  RefundNotice,
   ShipmentStatus,
   ShipmentView,
   StockDecision,
@@ -124,6 +125,25 @@ export interface AfterSalesDecision {
 export const decideAfterSales = defineUpdate<AfterSalesState, [AfterSalesDecision]>('afterSalesDecision');
 export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>('afterSalesInspection');
 export const afterSalesState = defineQuery<AfterSalesState>('state');
+
+// Refund confirmation (issue 4): one workflow per wallet refund, `refund-<refundId>`, waiting for the
+// provider's refund.succeeded / refund.failed notification and requesting the refund again (same key)
+// when none comes within the merchant's refundConfirmSeconds.
+export const refundWorkflowId = (refundId: string) => `refund-${refundId}`;
+export const refundNotified = defineSignal<[RefundNotice]>('refundNotified');
+export interface RefundConfirmationInput {
+  refundId: string;
+  /** Requests made again by earlier runs (the workflow continues as new now and then). */
+  requests?: number;
+}
+/**
+ * How both starters start it — the refundPayment activity after the first request, the payment
+ * webhook with the notification (signalWithStart) if that comes first: once per refund, never again
+ * after it ended (a late duplicate notification must not start a second confirmation).
+ */
+export function refundConfirmationStart(refundId: string, taskQueue: string) {
+  return { workflowId: refundWorkflowId(refundId), taskQueue, args: [{ refundId }] as [RefundConfirmationInput], workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+}
 
 /** What a shipment reports to its order at every change. */
 export interface ShipmentProgress {
