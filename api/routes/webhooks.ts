@@ -1,10 +1,11 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
 import { SIMULATED_COURIERS } from '../../adapters/simulators';
 import { logisticsWebhookSchema, paymentWebhookSchema, type LogisticsWebhook, type PaymentWebhook } from '../../domain';
-import { orderWorkflowId, paymentNotified, trackingReceived } from '../../workflows/definitions';
+import { orderWorkflowId, paymentNotified, refundConfirmationStart, refundNotified, trackingReceived } from '../../workflows/definitions';
+import type { refundConfirmationWorkflow } from '../../workflows/refund';
 import type { AppDeps } from '../deps';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
@@ -19,7 +20,7 @@ const courierParams = z.object({ courier: z.enum(SIMULATED_COURIERS) });
  * dedupe by eventId. The event is handed to its workflow before its id is recorded, so a crash in
  * between means a redelivery, which the workflow also ignores by eventId: never a lost event.
  */
-export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
+export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define) {
   function verified<T>(source: string, req: { headers: Record<string, unknown>; rawBody?: string }, schema: z.ZodType<T>): T {
     const check = verifyWebhookSignature(req.headers['x-signature'] as string | undefined, req.rawBody ?? '', webhookSecret(source));
     if (!check.ok) throw problems.unauthorized(`webhook signature ${check.reason}`);
@@ -44,7 +45,8 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
       await send();
     } catch (err) {
       // The workflow has finished (e.g. a late event after completion): acknowledged, nothing to do.
-      if (!(err instanceof WorkflowNotFoundError || isClosedWorkflowError(err))) throw err;
+      // (A refund's confirmation that has ended refuses to start again: the same.)
+      if (!(err instanceof WorkflowNotFoundError || err instanceof WorkflowExecutionAlreadyStartedError || isClosedWorkflowError(err))) throw err;
     }
     await db.webhookEvent.createMany({ data: [{ source, eventId }], skipDuplicates: true });
     return { received: true, duplicate: false };
@@ -60,6 +62,7 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
     async handler({ params, req }) {
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
+      if (event.type === 'refund.succeeded' || event.type === 'refund.failed') return refundNotification(params.provider, { ...event, type: event.type, refundId: event.refundId! });
       // A provider speaks only for its own payments: another provider's valid signature pays nothing.
       const payment = await db.payment.findUnique({ where: { id: event.paymentId }, select: { orderId: true, method: true } });
       if (!payment || payment.orderId !== event.orderId || payment.method !== params.provider)
@@ -75,6 +78,35 @@ export function webhookRoutes({ db, temporal }: AppDeps, define: Define) {
       );
     },
   });
+
+  /**
+   * refund.succeeded / refund.failed name the refund (`refundId`, our idempotency key): the provider
+   * must be the refunded payment's, the amount and currency the decision's (404 / 422 otherwise,
+   * nothing changes). The notice goes to the refund's confirmation workflow, started by it if the
+   * refundPayment activity has not yet; once the refund is confirmed, a notice is a no-op.
+   */
+  async function refundNotification(provider: string, event: PaymentWebhook & { type: 'refund.succeeded' | 'refund.failed'; refundId: string }) {
+    const refund = await db.refund.findUnique({ where: { id: event.refundId }, include: { payment: { select: { method: true, currency: true } } } });
+    if (!refund || refund.paymentId !== event.paymentId || refund.orderId !== event.orderId || refund.payment.method !== provider)
+      throw problems.notFound(`refund ${event.refundId} of payment ${event.paymentId} at ${provider}`);
+    const wrong = [
+      ...(event.amount !== refund.amount ? [{ field: 'amount', message: `refund ${refund.id} is of ${refund.amount}` }] : []),
+      ...(event.currency !== refund.payment.currency ? [{ field: 'currency', message: `refund ${refund.id} is in ${refund.payment.currency}` }] : []),
+    ];
+    if (wrong.length) throw problems.unprocessable(`the notification does not match refund ${refund.id}`, wrong);
+    if (refund.status !== 'pending') {
+      await db.webhookEvent.createMany({ data: [{ source: provider, eventId: event.eventId }], skipDuplicates: true });
+      return { received: true, duplicate: true };
+    }
+    const notice = { eventId: event.eventId, type: event.type, amount: event.amount, currency: event.currency, occurredAt: event.occurredAt };
+    return deliver(provider, event.eventId, async () => {
+      await temporal.workflow.signalWithStart<typeof refundConfirmationWorkflow, [typeof notice]>('refundConfirmationWorkflow', {
+        ...refundConfirmationStart(refund.id, config.TASK_QUEUE),
+        signal: refundNotified,
+        signalArgs: [notice],
+      });
+    });
+  }
 
   define<undefined, z.infer<typeof courierParams>, undefined>({
     method: 'POST',
