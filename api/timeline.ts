@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { AppDeps } from './deps';
-import { orderWorkflowId } from '../workflows/definitions';
+import { orderWorkflowId, refundWorkflowId } from '../workflows/definitions';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Failure = temporal.api.failure.v1.IFailure | null | undefined;
@@ -10,7 +10,7 @@ type Failure = temporal.api.failure.v1.IFailure | null | undefined;
 /** One line of an order's timeline, from the business record, support's audit or a workflow history. */
 export interface TimelineLine {
   at: string;
-  source: 'business' | 'courier' | 'notification' | 'support' | 'workflow';
+  source: 'business' | 'courier' | 'notification' | 'payment' | 'support' | 'workflow';
   /** The workflow it happened in (workflow lines), or the business actor. */
   workflowId?: string;
   actor?: string;
@@ -164,6 +164,7 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
   if (!order) return undefined;
   const audit = await db.auditEntry.findMany({ where: { orderId }, orderBy: { id: 'asc' } });
   const notifications = await db.notification.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' } });
+  const refunds = await db.refund.findMany({ where: { orderId }, orderBy: { createdAt: 'asc' }, include: { payment: { select: { method: true, currency: true } } } });
   const uiBase = `${config.TEMPORAL_UI_URL}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}`;
 
   const lines: TimelineLine[] = [
@@ -179,6 +180,7 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
       summary: `${n.channel} ${n.kind} to ${n.recipientType} ${n.status}${n.attempts > 1 ? ` after ${n.attempts} attempts` : ''} (id ${n.id})`,
       ...(n.lastError ? { error: n.lastError } : {}),
     })),
+    ...refunds.flatMap((r) => refundLines(r)),
     ...audit.map((a): TimelineLine => ({ at: a.at.toISOString(), source: 'support', actor: `${a.actorRole}:${a.actorName}`, kind: a.operation, summary: `${a.operation} ${a.outcome} (${a.statusCode}): ${a.reason}` })),
   ];
 
@@ -193,6 +195,13 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
       workflows.push(child.link);
     }
   }
+  // Each wallet refund has its confirmation workflow beside the order's (not a child: it outlives nothing).
+  for (const r of refunds.filter((x) => x.payment.method === 'wechat_pay' || x.payment.method === 'alipay')) {
+    const confirmation = await workflowLines(temporal, refundWorkflowId(r.id), uiBase);
+    if (!confirmation) continue;
+    lines.push(...confirmation.lines);
+    workflows.push(confirmation.link);
+  }
   // Stable: equal times keep business before workflow lines, each in its own order.
   const ordered = lines.map((l, i) => ({ l, i })).sort((a, b) => a.l.at.localeCompare(b.l.at) || a.i - b.i).map(({ l }) => l);
   return {
@@ -201,6 +210,24 @@ export async function loadTimeline({ db, temporal, config }: AppDeps, orderId: s
     links: { temporalUi: `${uiBase}/workflows/${encodeURIComponent(orderWorkflowId(orderId))}`, workflows },
     entries: ordered,
   };
+}
+
+/** A refund's decision, and its confirmation by the provider once it came (at once for cards and cash on delivery, by notification for wallets). */
+function refundLines(r: { id: string; amount: number; reason: string; status: string; createdAt: Date; confirmedAt: Date | null; payment: { method: string; currency: string } }): TimelineLine[] {
+  const what = `refund ${r.id} of ${r.amount} ${r.payment.currency}`;
+  const lines: TimelineLine[] = [
+    { at: r.createdAt.toISOString(), source: 'payment', actor: r.payment.method, kind: 'refund.requested', summary: `${what} decided (${r.reason})${r.status === 'pending' ? ", awaiting the provider's confirmation" : ''}` },
+  ];
+  if (r.confirmedAt && r.status !== 'pending') {
+    lines.push({
+      at: r.confirmedAt.toISOString(),
+      source: 'payment',
+      actor: r.payment.method,
+      kind: `refund.${r.status}`,
+      summary: r.status === 'failed' ? `${what} failed at ${r.payment.method}: flagged for support` : `${what} confirmed by ${r.payment.method}`,
+    });
+  }
+  return lines;
 }
 
 function businessSummary(type: string, detail: unknown): string {

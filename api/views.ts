@@ -1,4 +1,4 @@
-import { TERMINAL_STATUSES, type OrderState, type StepStatus } from '../domain';
+import { TERMINAL_STATUSES, type OrderState, type StepStatus, type SupportFlag } from '../domain';
 import type { AppDeps } from './deps';
 import { queryOrder } from './temporal';
 
@@ -22,12 +22,15 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
   });
   const state = live ?? (row?.snapshot as unknown as OrderState | undefined);
   if (!state) return undefined;
+  const view = orderView(state);
   return {
-    ...orderView(state),
+    ...view,
     live: Boolean(live),
+    // A refund the provider reported failed is for support (the money stays decided, not moved).
+    flags: [...view.flags, ...refundFlags(row?.refunds ?? [])],
     payments: state.payments.map((p) => {
       const record = row?.payments.find((r) => r.id === p.paymentId);
-      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map((r) => ({ id: r.id, amount: r.amount, reason: r.reason, kind: r.kind, status: r.status, at: r.createdAt })) };
+      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map(refundView) };
     }),
     shipments: state.shipments.map((s) => {
       const record = row?.shipments.find((r) => r.id === s.shipmentId);
@@ -44,6 +47,21 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
     timeline: (row?.events ?? []).map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, detail: e.detail, at: e.occurredAt })),
     links: { temporalUi: `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/order-${orderId}` },
   };
+}
+
+/**
+ * One refund of a payment: the decision (amount, reason, when) and its money movement's state —
+ * `pending` until the provider confirms it (wallets: by notification), then `succeeded` or `failed`.
+ */
+export function refundView(r: { id: string; kind: string; amount: number; reason: string; status: string; createdAt: Date; confirmedAt: Date | null }) {
+  return { id: r.id, kind: r.kind, amount: r.amount, reason: r.reason, status: r.status, at: r.createdAt, confirmedAt: r.confirmedAt };
+}
+
+/** `refund_failed` flags derived from the order's refund rows (the order workflow does not raise them). */
+export function refundFlags(refunds: Array<{ id: string; paymentId: string; amount: number; status: string; confirmedAt: Date | null; createdAt: Date }>): SupportFlag[] {
+  return refunds
+    .filter((r) => r.status === 'failed')
+    .map((r) => ({ kind: 'refund_failed', at: (r.confirmedAt ?? r.createdAt).toISOString(), detail: { refundId: r.id, paymentId: r.paymentId, amount: r.amount } }));
 }
 
 /** The public shape of an order's state (lines carry their ledger). */
