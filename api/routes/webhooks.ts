@@ -55,10 +55,11 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
   define<undefined, z.infer<typeof providerParams>, undefined>({
     method: 'POST',
     url: '/v1/webhooks/payments/:provider',
-    summary: 'Payment provider notification (X-Signature)',
+    summary: 'Payment provider notification (X-Signature); refund.* events name the refund (refundId)',
     tags: ['webhooks'],
     auth: 'signed',
     params: providerParams,
+    documentedBody: paymentWebhookSchema,
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
     async handler({ params, req }) {
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
@@ -115,6 +116,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     tags: ['webhooks'],
     auth: 'signed',
     params: courierParams,
+    documentedBody: logisticsWebhookSchema,
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
     async handler({ params, req }) {
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);

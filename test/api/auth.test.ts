@@ -204,6 +204,15 @@ describe('public endpoints', () => {
       expect(params).toEqual(expect.arrayContaining(['status', 'customerId', 'merchantId', 'channel', 'from', 'to', 'limit', 'cursor']));
     });
 
+    test('the webhooks document their events; refund.* events name the refund (refundId, a contract addition)', () => {
+      const schema = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
+      const payment = schema('/v1/webhooks/payments/{provider}');
+      expect(payment.required).toEqual(expect.arrayContaining(['eventId', 'type', 'paymentId', 'orderId', 'amount', 'currency', 'occurredAt']));
+      expect(payment.properties.type.enum).toEqual(['payment.succeeded', 'payment.failed', 'refund.succeeded', 'refund.failed']);
+      expect(payment.properties.refundId).toMatchObject({ type: 'string', description: expect.stringMatching(/required for refund/) });
+      expect(schema('/v1/webhooks/logistics/{courier}').required).toEqual(expect.arrayContaining(['eventId', 'trackingNumber', 'type']));
+    });
+
     test('the required Idempotency-Key and X-Signature headers are documented as required', () => {
       const header = (path: string, name: string) => doc.paths[path].post.parameters.find((p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase());
       expect(header('/v1/orders', 'Idempotency-Key')).toMatchObject({ required: true });
