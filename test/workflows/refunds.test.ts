@@ -206,3 +206,20 @@ test('a worker lost right after the provider call: the notification starts the c
   expect((await refundRecords(order.id)).map((r) => [r.idempotencyKey, r.status, r.amount])).toEqual([[refundId, 'succeeded', 500]]);
   expect((await stack.db.payment.findUniqueOrThrow({ where: { id: order.paymentId } })).refundedAmount).toBe(500);
 });
+
+test('refundPayment retried while the refund awaits its notification: the same refund is asked again, its confirmation is not started twice', async () => {
+  const order = await paidWalletOrder('wechat_pay', 600, { dropNotifications: 2 });
+  await cancel(order.id);
+  const request = { orderId: order.id, paymentId: order.paymentId, idempotencyKey: order.refundId, amount: order.total, reason: 'changed my mind' };
+  const activities = createActivities({ db: stack.db, providers: stack.providers, temporal: { client: stack.client, taskQueue: stack.taskQueue } });
+  // As Temporal would retry it: the workflow is running, so starting it again is a no-op; the provider's second notification is lost too.
+  expect(await activities.refundPayment(request)).toMatchObject({ status: 'pending' });
+  await stack.providers.wallets.wechat_pay.notificationsSettled();
+  expect(await refundRow(order.refundId)).toMatchObject({ status: 'pending' });
+  // A third request: its notification gets through and confirms the refund.
+  expect(await activities.refundPayment(request)).toMatchObject({ status: 'pending' });
+  await waitUntil(() => refundRow(order.refundId), (r) => r.status === 'succeeded');
+  expect(await stack.client.workflow.getHandle(refundWorkflowId(order.refundId)).result()).toMatchObject({ status: 'succeeded', requests: 0 });
+  expect(await refundRecords(order.id)).toEqual([expect.objectContaining({ idempotencyKey: order.refundId, status: 'succeeded', amount: order.total })]);
+  expect((await stack.db.payment.findUniqueOrThrow({ where: { id: order.paymentId } })).refundedAmount).toBe(order.total);
+});
