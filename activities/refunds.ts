@@ -74,7 +74,7 @@ export function createRefundActivities({ db, providers }: ActivityDeps) {
     },
 
     /** The provider's outcome, once: pending → succeeded | failed. A failed refund keeps its decision (the money stays reserved) for support. */
-    async confirmRefund(req: { refundId: string; status: 'succeeded' | 'failed'; eventId: string; occurredAt: string; requests: number }): Promise<void> {
+    async confirmRefund(req: { refundId: string; status: 'succeeded' | 'failed' }): Promise<void> {
       await db.refund.updateMany({ where: { id: req.refundId, status: 'pending' }, data: { status: req.status, confirmedAt: new Date() } });
     },
   };

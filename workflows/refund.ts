@@ -37,6 +37,6 @@ export async function refundConfirmationWorkflow(input: RefundConfirmationInput)
   }
   const notice = confirmation()!;
   const status = notice.type === 'refund.succeeded' ? 'succeeded' : 'failed';
-  await db.confirmRefund({ refundId: input.refundId, status, eventId: notice.eventId, occurredAt: notice.occurredAt, requests });
+  await db.confirmRefund({ refundId: input.refundId, status });
   return { status, requests, eventId: notice.eventId };
 }
