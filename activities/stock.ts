@@ -1,5 +1,6 @@
 import { fewestShipmentsThenNearest, type StockLevel, type StockNeed, type StockPiece } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
+import { orderWorkflowId } from '../workflows/definitions';
 import type { ActivityDeps } from './deps';
 
 export interface StockRequest {
@@ -71,7 +72,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
   async function serveBackorders(sku: string): Promise<void> {
     await db.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT 1 FROM inventory WHERE sku = ${sku} ORDER BY warehouse_id FOR UPDATE`;
-      const queue = await tx.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: [{ queuedAt: 'asc' }, { orderId: 'asc' }] });
+      const queue = await tx.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }] });
       for (const waiting of queue) {
         const need = { lineNo: waiting.lineNo, sku, quantity: waiting.quantity };
         const plan = allocationStrategy([need], await stockLevels([sku], tx), waiting.province);
@@ -81,10 +82,10 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
             WHERE sku = ${sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`;
           if (taken !== 1) throw new Error(`backorder pass for ${sku}: stock moved under a lock`); // rolls the pass back
           await tx.$executeRaw`INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state)
-            VALUES (${waiting.orderId}, ${sku}, ${piece.warehouseId}, ${piece.quantity}, 'allocated')
+            VALUES (${waiting.holderId}, ${sku}, ${piece.warehouseId}, ${piece.quantity}, 'allocated')
             ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity, state = 'allocated'`;
         }
-        await tx.backorder.update({ where: { orderId_sku: { orderId: waiting.orderId, sku } }, data: { state: 'allocated', allocatedAt: new Date() } });
+        await tx.backorder.update({ where: { holderId_sku: { holderId: waiting.holderId, sku } }, data: { state: 'allocated', allocatedAt: new Date() } });
       }
     });
   }
@@ -124,12 +125,15 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
 
     /**
      * `wait_for_restock`: queues what is still missing (idempotent), then serves the queues of those
-     * SKUs, oldest order first. Called again whenever a restock may have come; returns where the order stands.
+     * SKUs, oldest first. Called again whenever a restock may have come; returns where the waiter stands.
+     * `req.orderId` keys the holds (an order, or an after-sales request); an after-sales replacement
+     * names its order (`forOrder`) and the workflow a restock wakes (`wake`).
      */
-    async backorderStock(req: StockRequest & { queuedAt: string }): Promise<StockOutcome> {
+    async backorderStock(req: StockRequest & { queuedAt: string; forOrder?: string; wake?: string }): Promise<StockOutcome> {
       const missing = stillNeeded(req.needs, await holdsOf(req.orderId));
+      const waiter = { orderId: req.forOrder ?? req.orderId, holderId: req.orderId, workflowId: req.wake ?? orderWorkflowId(req.orderId) };
       await db.backorder.createMany({
-        data: missing.map((m) => ({ orderId: req.orderId, sku: m.sku, lineNo: m.lineNo, quantity: m.quantity, province: req.shippingProvince, queuedAt: new Date(req.queuedAt) })),
+        data: missing.map((m) => ({ ...waiter, sku: m.sku, lineNo: m.lineNo, quantity: m.quantity, province: req.shippingProvince, queuedAt: new Date(req.queuedAt) })),
         skipDuplicates: true,
       });
       for (const sku of [...new Set(missing.map((m) => m.sku))].sort()) await serveBackorders(sku);
@@ -137,9 +141,9 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
       return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, await holdsOf(req.orderId)) };
     },
 
-    /** Compensation: gives back every unit the order reserved or allocated and has not shipped. */
+    /** Compensation: gives back every unit the order (or request) reserved or allocated and has not shipped. */
     async releaseStock({ orderId, warehouseId }: { orderId: string; warehouseId?: string }): Promise<number> {
-      if (!warehouseId) await db.backorder.deleteMany({ where: { orderId } });
+      if (!warehouseId) await db.backorder.deleteMany({ where: { holderId: orderId } });
       const rows = await db.$queryRaw<Array<{ released: number }>>`
         WITH gone AS (
           DELETE FROM stock_holds

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { orderWorkflowId, stockReplenished } from '../../workflows/definitions';
+import { stockReplenished } from '../../workflows/definitions';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
@@ -19,18 +19,18 @@ const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.numbe
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
 export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   /**
-   * New stock may serve backordered orders: each order waiting for the SKU is told, and the first to
-   * look serves the whole queue oldest first (activities/stock.ts). A lost signal only delays an
-   * order until its next periodic look.
+   * New stock may serve backorders: each waiter for the SKU (an order, or an after-sales exchange
+   * waiting for its replacement) is told, and the first to look serves the whole queue oldest first
+   * (activities/stock.ts). A lost signal only delays a waiter until its next periodic look.
    */
   async function wakeBackorders(sku: string, log: FastifyBaseLogger) {
-    const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, select: { orderId: true }, orderBy: [{ queuedAt: 'asc' }, { orderId: 'asc' }] });
+    const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, select: { orderId: true, workflowId: true }, orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }] });
     await Promise.all(
-      waiting.map(({ orderId }) =>
+      waiting.map(({ orderId, workflowId }) =>
         temporal.workflow
-          .getHandle(orderWorkflowId(orderId))
+          .getHandle(workflowId)
           .signal(stockReplenished, { sku })
-          .catch((err) => log.warn({ err, orderId, sku }, 'could not wake a backordered order')),
+          .catch((err) => log.warn({ err, orderId, workflowId, sku }, 'could not wake a backorder')),
       ),
     );
   }
