@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Address, OrderLine, PaymentMethod, PendingDecision, ShipmentView } from './order';
+import type { Address, OrderLine, PaymentMethod, PendingDecision, ShipmentView, ShortLine } from './order';
 import { DEFAULT_POLICY, type Policy } from './policy';
+import type { PricedSubstitution, StockDecisionKind } from './shortage';
 
 /** After-sales (SPEC §7): what a customer may ask for once goods were delivered. */
 export const afterSalesTypes = ['return', 'exchange', 'repair', 'compensation'] as const;
@@ -59,6 +60,8 @@ export const afterSalesStatuses = [
   'returning',
   'awaiting_inspection',
   'resolving',
+  'awaiting_stock_decision', // exchange: the replacement is short; the customer decides (SPEC §3 step 4)
+  'backordered', // exchange: the replacement waits for a restock
   'shipping_back', // replacement or repaired goods on their way to the customer
   'completed',
   'rejected',
@@ -87,8 +90,18 @@ export interface AfterSalesResolution {
   refunds: Array<{ paymentId: string; amount: number; method: PaymentMethod }>;
   coupon?: { code: string; amount: number; currency: string };
   points?: number;
-  /** Units of an exchange that could not be replaced (out of stock) and were refunded instead. */
+  /** Units of an exchange that were not replaced (given up at a shortage, or not delivered) and were refunded instead. */
   refundedInstead?: Array<{ lineNo: number; quantity: number }>;
+}
+
+/** The customer's answer to an exchange's shortage, as the request shows it. */
+export interface AfterSalesStockDecision {
+  decision: StockDecisionKind;
+  substitutions?: PricedSubstitution[];
+  actor: string;
+  at: string;
+  /** Money refunded by this decision (given-up units, a cheaper substitute's difference). */
+  refunded: number;
 }
 
 /** What the order workflow hands a new request's child workflow. */
@@ -122,8 +135,17 @@ export interface AfterSalesState
   /** The return parcel (customer → warehouse) and any outbound one (replacement, repaired goods). */
   shipments: Array<ShipmentView & { direction: 'return' | 'outbound' }>;
   inspection?: { actor: string; refundAmount?: number; at: string };
+  /**
+   * Exchange: the replacement's own ledger, allocated from stock like an order's lines (line numbers
+   * of the order; a substitute is a new line after them with `substituteFor`).
+   */
+  replacement?: OrderLine[];
+  /** Exchange: replacement units missing while the customer decides, and while backordered. */
+  shortage?: ShortLine[];
+  /** Exchange: the last answer to a shortage (the timeline has every one). */
+  stockDecision?: AfterSalesStockDecision;
   resolution?: AfterSalesResolution;
-  pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & { awaiting: 'merchant_decision' | 'return_shipment' | 'inspection'; actor: 'merchant' | 'customer' };
+  pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & { awaiting: 'merchant_decision' | 'return_shipment' | 'inspection' | 'stock_decision'; actor: 'merchant' | 'customer' };
   timeline: Array<{ type: string; actor: string; at: string; detail?: Record<string, unknown> }>;
   closedAt?: string;
   version: number;
@@ -144,7 +166,16 @@ export interface AfterSalesSummary {
 /** The after-sales values of a policy (domain/policy.ts). */
 export type AfterSalesPolicy = Pick<
   Policy,
-  'returnWindowSeconds' | 'afterSalesDecisionSeconds' | 'returnShipSeconds' | 'inspectionSeconds' | 'afterSalesAutoApproveNoReason' | 'afterSalesAutoApproveAmount'
+  | 'returnWindowSeconds'
+  | 'afterSalesDecisionSeconds'
+  | 'returnShipSeconds'
+  | 'inspectionSeconds'
+  | 'afterSalesAutoApproveNoReason'
+  | 'afterSalesAutoApproveAmount'
+  // An exchange's short replacement is negotiated like an order's shortage.
+  | 'stockDecisionSeconds'
+  | 'stockDecisionDefault'
+  | 'backorderRecheckSeconds'
 >;
 
 /** The after-sales part of an order's policy; values an order started before they existed lacks take the defaults. */
@@ -157,6 +188,9 @@ export function afterSalesPolicy(policy: Partial<Policy>): AfterSalesPolicy {
     inspectionSeconds: p.inspectionSeconds,
     afterSalesAutoApproveNoReason: p.afterSalesAutoApproveNoReason,
     afterSalesAutoApproveAmount: p.afterSalesAutoApproveAmount,
+    stockDecisionSeconds: p.stockDecisionSeconds,
+    stockDecisionDefault: p.stockDecisionDefault,
+    backorderRecheckSeconds: p.backorderRecheckSeconds,
   };
 }
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { newLedgerLine } from './ledger';
 import { MAX_LINES, type OrderLine, type ShortLine } from './order';
+import type { Policy } from './policy';
 
 /** What the customer may do when stock falls short (SPEC §3 step 4). */
 export const stockDecisions = ['wait_for_restock', 'substitute', 'partial', 'cancel'] as const;
 export type StockDecisionKind = (typeof stockDecisions)[number];
 
-/** POST /v1/orders/{id}/stock-decision body. */
+/** POST /v1/orders/{id}/stock-decision and POST /v1/after-sales/{id}/stock-decision body. */
 export const stockDecisionSchema = z
   .object({
     decision: z.enum(stockDecisions),
@@ -41,8 +42,18 @@ export function unitsWanted(line: OrderLine): number {
   return line.quantity - (line.substituted ?? 0) - line.refunded;
 }
 
-/** Why a decision cannot apply to this shortage, per field; empty when it can. */
-export function decisionProblems(lines: readonly OrderLine[], short: readonly ShortLine[], d: Omit<StockDecision, 'actor'>): Array<{ field: string; message: string }> {
+/**
+ * Why a decision cannot apply to this shortage, per field; empty when it can. `lines` is the ledger
+ * being allocated: an order's lines, or an exchange's replacement lines. With `dearer: false` a
+ * substitute may not cost more than the unit it replaces (an exchange has no payment step to
+ * collect a difference).
+ */
+export function decisionProblems(
+  lines: readonly OrderLine[],
+  short: readonly ShortLine[],
+  d: Omit<StockDecision, 'actor'>,
+  opts: { dearer?: boolean } = {},
+): Array<{ field: string; message: string }> {
   const problems: Array<{ field: string; message: string }> = [];
   if (d.decision === 'partial' && lines.every((l) => l.allocated === 0)) problems.push({ field: 'decision', message: 'nothing is in stock to ship; choose cancel, wait_for_restock or substitute' });
   if (d.decision !== 'substitute') return problems;
@@ -53,9 +64,21 @@ export function decisionProblems(lines: readonly OrderLine[], short: readonly Sh
     else if (shortLine.sku === s.sku) problems.push({ field: `substitutions.${i}.sku`, message: 'a substitute must be another SKU' });
     else if (lines.some((l) => l.sku === s.sku)) problems.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is already on the order` });
     if (subs.findIndex((o) => o.lineNo === s.lineNo) !== i) problems.push({ field: `substitutions.${i}.lineNo`, message: 'one substitute per line' });
+    const replaced = lines.find((l) => l.lineNo === s.lineNo);
+    if (opts.dearer === false && shortLine && replaced && s.unitPrice > replaced.unitPrice)
+      problems.push({
+        field: `substitutions.${i}.sku`,
+        message: `${s.sku} costs ${s.unitPrice}, more than the ${replaced.unitPrice} of the unit it replaces; an exchange cannot charge a difference: choose one at the same price or cheaper, or partial, wait_for_restock or cancel`,
+      });
   });
   for (const s of short) if (!subs.some((x) => x.lineNo === s.lineNo)) problems.push({ field: 'substitutions', message: `line ${s.lineNo} is short; name a substitute for it` });
   return problems;
+}
+
+/** The window ended unanswered: the policy's default; `partial` falls back to `cancel` when nothing at all is allocated. */
+export function defaultStockDecision(policyDefault: Policy['stockDecisionDefault'], lines: readonly OrderLine[]): StockDecision {
+  const nothingAllocated = lines.every((l) => l.allocated === 0);
+  return { decision: policyDefault === 'partial' && nothingAllocated ? 'cancel' : policyDefault, actor: 'policy:stock-decision-window' };
 }
 
 /** `partial`: the short units will not come; returns their value, to be refunded. */

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   AfterSalesReason,
   AfterSalesState,
@@ -24,7 +24,7 @@ export const shipmentWorkflowId = (orderId: string, seq: number) => `shipment-${
 // Order workflow — fire-and-forget events are signals.
 export const paymentNotified = defineSignal<[PaymentSignal]>('paymentNotified');
 export const shipmentProgressed = defineSignal<[ShipmentProgress]>('shipmentProgressed');
-/** Stock of a SKU this backordered order waits for has arrived (restock): look at the queue now. */
+/** Stock of a SKU this backordered order (or exchange, below) waits for has arrived (restock): look at the queue now. */
 export const stockReplenished = defineSignal<[{ sku: string }]>('stockReplenished');
 
 // Order workflow — request/response actions are updates with validators (409/422 at once).
@@ -124,6 +124,11 @@ export interface AfterSalesDecision {
 }
 export const decideAfterSales = defineUpdate<AfterSalesState, [AfterSalesDecision]>('afterSalesDecision');
 export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>('afterSalesInspection');
+/**
+ * The customer's answer when an exchange's replacement is short (SPEC §3 step 4, as for an order);
+ * a backordered exchange may still be given up (`cancel`). Restocks wake it with stockReplenished.
+ */
+export const decideAfterSalesStock = defineUpdate<AfterSalesState, [StockDecision]>('afterSalesStockDecision');
 export const afterSalesState = defineQuery<AfterSalesState>('state');
 
 // Refund confirmation (issue 4): one workflow per wallet refund, `refund-<refundId>`, waiting for the
@@ -162,3 +167,7 @@ export const FAILURE = {
   invalid: 'InvalidRequest', // 422
   paymentDeclined: 'PaymentDeclined',
 } as const;
+
+/** A validator's refusal of bad input (422), naming each field as the API reads it (details[0]). */
+export const invalidRequest = (problems: Array<{ field: string; message: string }>) =>
+  ApplicationFailure.create({ type: FAILURE.invalid, message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), details: [problems], nonRetryable: true });

@@ -14,6 +14,7 @@ import {
   canTransition,
   DEFAULT_POLICY,
   decisionProblems,
+  defaultStockDecision,
   deriveStatus,
   giveUpShortUnits,
   substitute,
@@ -55,6 +56,7 @@ import {
   decideStock,
   extendReceipt,
   FAILURE,
+  invalidRequest,
   orderState,
   paymentNotified,
   reviewRisk,
@@ -98,9 +100,6 @@ const ANNOUNCES_SHIPMENT_REFUNDS = 'order-announces-shipment-refunds';
 
 const seconds = (s: number) => s * 1000;
 
-/** A validator's refusal of bad input (422), naming each field. */
-const invalidRequest = (problems: Array<{ field: string; message: string }>) =>
-  ApplicationFailure.create({ type: FAILURE.invalid, message: problems.map((p) => `${p.field}: ${p.message}`).join('; '), details: [problems], nonRetryable: true });
 const nowIso = () => new Date().toISOString();
 
 /**
@@ -580,7 +579,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await db.notify({ id: `${orderId}:customer.stock_short:${state.version}`, orderId, recipientType: 'customer', recipientId: input.customer.id, channel: 'sms', kind: 'stock.short', payload: { short, until } });
 
     const answered = await waitForWindow(() => stockDecision !== undefined, policy.stockDecisionSeconds);
-    const d = answered ? stockDecision! : defaultStockDecision();
+    const d = answered ? stockDecision! : defaultStockDecision(policy.stockDecisionDefault, state.lines);
     state.pendingDecision = undefined;
     stockDecision = undefined;
     const decided = { type: 'stock.decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions } };
@@ -609,12 +608,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       case 'wait_for_restock':
         return waitForRestock(d.actor);
     }
-  }
-
-  function defaultStockDecision(): StockDecision {
-    const nothingAllocated = state.lines.every((l) => l.allocated === 0);
-    const decision = policy.stockDecisionDefault === 'partial' && nothingAllocated ? 'cancel' : policy.stockDecisionDefault;
-    return { decision, actor: 'policy:stock-decision-window' };
   }
 
   /** `wait_for_restock`: the order joins each short SKU's queue; restocks serve the queue oldest order first. */
