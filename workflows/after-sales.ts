@@ -1,30 +1,43 @@
-import { ApplicationFailure, condition, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
+  afterSalesPolicy,
   afterSalesWorkflowId,
   autoApproval,
   businessKey,
+  decisionProblems,
   defaultRefund,
+  defaultStockDecision,
   FINAL_AFTER_SALES,
+  giveUpShortUnits,
   handedOver,
   isFinalShipmentStatus,
+  newLedgerLine,
+  substitute,
+  unitsWanted,
   type AfterSalesInput,
   type AfterSalesLine,
   type AfterSalesResolution,
   type AfterSalesState,
   type AfterSalesStatus,
   type InspectionBody,
+  type OrderLine,
   type ShipmentLine,
   type ShipmentView,
+  type StockDecision,
+  type StockPiece,
 } from '../domain';
+import type { StockOutcome } from '../activities/stock';
 import { db, providers } from './activities';
 import {
   afterSalesProgressed,
   afterSalesState,
   cancelShipment,
   decideAfterSales,
-  FAILURE,
+  decideAfterSalesStock,
   inspectAfterSales,
+  invalidRequest,
   shipmentProgressed,
+  stockReplenished,
   type AfterSalesDecision,
   type AfterSalesProgress,
   type ShipmentProgress,
@@ -36,8 +49,10 @@ const nowIso = () => new Date().toISOString();
 type Units = Array<{ lineNo: number; quantity: number }>;
 
 /** A validator's refusal of bad input (422) naming the field, as the API reads it (details[0]). */
-export const invalid = (field: string, message: string) =>
-  ApplicationFailure.create({ type: FAILURE.invalid, message: `${field} ${message}`, details: [[{ field, message }]], nonRetryable: true });
+export const invalid = (field: string, message: string) => invalidRequest([{ field, message }]);
+
+/** Changes to the command sequence of existing paths, so that requests already running replay unchanged. */
+const NEGOTIATES_SHORTAGE = 'after-sales-negotiates-shortage';
 
 /**
  * One after-sales request (`after-sales-<requestId>`, child of its order, SPEC §7): merchant decision
@@ -46,7 +61,9 @@ export const invalid = (field: string, message: string) =>
  * repaired goods back, or compensation. The order applies the money and ledger effects it reports.
  */
 export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterSalesState> {
-  const { requestId, orderId, policy } = input;
+  const { requestId, orderId } = input;
+  // Requests started before a policy value existed get its default.
+  const policy = afterSalesPolicy(input.policy);
   const self = workflowInfo().workflowId;
   const state: AfterSalesState = {
     requestId,
@@ -68,6 +85,10 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   };
   let decision: AfterSalesDecision | undefined;
   let inspection: (InspectionBody & { actor: string }) | undefined;
+  // An exchange's short replacement (SPEC §3 step 4): the customer's answer, restocks, answers applied.
+  let stockDecision: StockDecision | undefined;
+  let restocks = 0;
+  let stockDecisionsTaken = 0;
   const progress: ShipmentProgress[] = [];
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
 
@@ -77,6 +98,28 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
 
   setHandler(afterSalesState, () => state);
   setHandler(shipmentProgressed, (p) => void progress.push(p));
+  setHandler(stockReplenished, () => void (restocks += 1));
+  setHandler(
+    decideAfterSalesStock,
+    async (d) => {
+      const taken = stockDecisionsTaken;
+      stockDecision = d;
+      // Answered once the decision took effect (the request moved on, or asks again: a substitute short too).
+      await condition(() => stockDecisionsTaken > taken);
+      return state;
+    },
+    {
+      validator: (d) => {
+        const asked = state.status === 'awaiting_stock_decision' && state.pendingDecision?.awaiting === 'stock_decision';
+        if (stockDecision || !state.shortage || !state.replacement || !(asked || state.status === 'backordered'))
+          throw new Error(`request is ${state.status}, not awaiting a stock decision`);
+        if (!asked && d.decision !== 'cancel') throw new Error('the replacement is backordered: it can only be given up now (cancel: a refund instead)');
+        // One home for the rules: the order's shortage validation, with no dearer substitute (nothing to charge it to).
+        const problems = decisionProblems(state.replacement, state.shortage, d, { dearer: false });
+        if (problems.length) throw invalidRequest(problems);
+      },
+    },
+  );
   setHandler(
     decideAfterSales,
     async (d) => {
@@ -112,8 +155,16 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     if (i.refundAmount !== undefined && i.refundAmount > value) throw invalid('refundAmount', `must not exceed the value of the returned goods (${value})`);
   }
 
-  /** Moves to a status: read model, the request's own timeline, and the order (which applies effects). */
-  async function step(status: AfterSalesStatus, entry: AfterSalesProgress['entry'], effects: Omit<AfterSalesProgress, 'requestId' | 'status' | 'entry'> = {}) {
+  /**
+   * Moves to a status: read model, the request's own timeline, and the order (which applies effects).
+   * The customer's notice is keyed by the entry's type unless `notice` names another key (a step asked again).
+   */
+  async function step(
+    status: AfterSalesStatus,
+    entry: AfterSalesProgress['entry'],
+    effects: Omit<AfterSalesProgress, 'requestId' | 'status' | 'entry'> = {},
+    notice: { id?: string; payload?: Record<string, unknown> } = {},
+  ) {
     state.status = status;
     state.version += 1;
     state.timeline.push({ ...entry, at: nowIso() });
@@ -124,7 +175,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     await db.projectAfterSales(state);
     await order.signal(afterSalesProgressed, { requestId, status, entry, ...effects });
     // The customer hears of every step through the outbox (SPEC §8).
-    await db.notify({ id: `${requestId}:customer.${entry.type}`, orderId, recipientType: 'customer', recipientId: input.customerId, channel: 'sms', kind: entry.type, payload: { requestId, status } });
+    await db.notify({ id: notice.id ?? `${requestId}:customer.${entry.type}`, orderId, recipientType: 'customer', recipientId: input.customerId, channel: 'sms', kind: entry.type, payload: { requestId, status, ...notice.payload } });
   }
 
   /** The merchant is told when a request waits for it. */
@@ -177,8 +228,9 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
    * Refunds up to `amount` to the order's payments (original method; COD payments become a recorded
    * bank transfer). Each refund is first a decision row under a row lock (refundPayment), so requests
    * running at once never refund more than was captured; one that lost a race re-reads and retries.
+   * `stepName` keeps the keys of several refunds of one request apart (an exchange's shortage).
    */
-  async function refund(amount: number, why: string): Promise<AfterSalesResolution['refunds']> {
+  async function refund(amount: number, why: string, stepName = 'refund'): Promise<AfterSalesResolution['refunds']> {
     const done: AfterSalesResolution['refunds'] = [];
     let left = amount;
     for (let attempt = 1; left > 0 && attempt <= 3; attempt++) {
@@ -187,7 +239,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
       for (const p of payments) {
         const take = Math.min(left, p.refundable);
         if (take <= 0) continue;
-        const key = businessKey(orderId, `after-sales-${requestId}-refund-${p.paymentId}`, attempt);
+        const key = businessKey(orderId, `after-sales-${requestId}-${stepName}-${p.paymentId}`, attempt);
         const result = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: key, amount: take, reason: why });
         if (!result) continue;
         left -= take;
@@ -199,9 +251,10 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
 
   const total = (refunds: AfterSalesResolution['refunds']) => refunds.reduce((t, r) => t + r.amount, 0);
 
-  async function resolve(resolution: AfterSalesResolution, entry: AfterSalesProgress['entry'], returned: Units, refundedUnits: Units) {
+  /** Completes the request; `reported` are the refunds the order has not heard of yet (all, unless some were reported on the way). */
+  async function resolve(resolution: AfterSalesResolution, entry: AfterSalesProgress['entry'], returned: Units, refundedUnits: Units, reported = resolution.refunds) {
     state.resolution = resolution;
-    await step('completed', entry, { refunds: resolution.refunds.map(({ paymentId, amount }) => ({ paymentId, amount })), returned, refundedUnits });
+    await step('completed', entry, { refunds: reported.map(({ paymentId, amount }) => ({ paymentId, amount })), returned, refundedUnits });
   }
 
   // ── The request's life ───────────────────────────────────────────────────────────────────────
@@ -306,33 +359,212 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     return s;
   }
 
+  // ── Exchange: a replacement allocated from stock like an order (holds keyed by the request) ──
+
+  /** The replacement's ledger: one line per returned line, at its price; a substitute adds a line. */
+  const replacement: OrderLine[] = [];
+  const wanted = () => replacement.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
+  const replacementRequest = () => ({ orderId: requestId, needs: wanted(), shippingProvince: input.address.province });
+  const lineOf = (lineNo: number) => replacement.find((l) => l.lineNo === lineNo)!;
+  function recordAllocation(held: readonly StockPiece[]) {
+    for (const l of replacement) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
+  }
+  /** Units of replacement lines as units of the order's lines (a substitute counts for the line it replaces). */
+  function onOrderLines(units: Units): Units {
+    const merged: Units = [];
+    for (const u of units) {
+      let line = lineOf(u.lineNo);
+      while (line.substituteFor !== undefined) line = lineOf(line.substituteFor);
+      const m = merged.find((x) => x.lineNo === line.lineNo);
+      if (m) m.quantity += u.quantity;
+      else merged.push({ lineNo: line.lineNo, quantity: u.quantity });
+    }
+    return merged;
+  }
+  const replacementValue = (u: Units) => u.reduce((t, x) => t + x.quantity * lineOf(x.lineNo).unitPrice, 0);
+  /** What the shortage negotiation settled on the way: refunds (already reported to the order) and units refunded instead. */
+  const settled: { refunds: AfterSalesResolution['refunds']; refundedInstead: Units } = { refunds: [], refundedInstead: [] };
+  const asPayments = (refunds: AfterSalesResolution['refunds']) => refunds.map(({ paymentId, amount }) => ({ paymentId, amount }));
+
   async function exchange() {
-    // Replacement units are allocated like an order's (holds keyed by the request).
-    const needs = state.lines.map(({ lineNo, sku, quantity }) => ({ lineNo, sku, quantity }));
-    const allocation = await db.allocateStock({ orderId: requestId, needs, shippingProvince: input.address.province });
+    replacement.push(...state.lines.map((l) => newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity)));
+    state.replacement = replacement;
+    let allocation = await db.allocateStock(replacementRequest());
+    recordAllocation(allocation.held);
+    // A short replacement is the customer's to decide, like an order's shortage (SPEC §3 step 4).
+    // Requests recorded before this change refund the short units at once, and replay that way.
+    if (allocation.short.length > 0 && patched(NEGOTIATES_SHORTAGE)) {
+      const negotiated = await negotiateShortage(allocation);
+      if (!negotiated) return;
+      allocation = negotiated;
+    }
     const byWarehouse = new Map<string, ShipmentLine[]>();
     for (const p of allocation.held) byWarehouse.set(p.warehouseId, [...(byWarehouse.get(p.warehouseId) ?? []), { lineNo: p.lineNo, sku: p.sku, quantity: p.quantity }]);
     await step('shipping_back', { type: 'after_sales.replacement_allocated', actor: 'system', detail: { held: allocation.held, short: allocation.short } });
 
-    // What cannot be replaced is refunded instead (SPEC §3: a shortage's default action is a refund).
+    // What cannot be replaced is refunded instead.
     const notReplaced: Units = allocation.short.map((s) => ({ lineNo: s.lineNo, quantity: s.quantity }));
     let n = 0;
     for (const [warehouseId, lines] of byWarehouse) {
       const s = await deliver(await startShipment('outbound', ++n, warehouseId, lines), true);
-      if (s.status === 'delivered') continue;
+      if (handedOver(s.status) && s.status !== 'returned_to_sender') for (const l of lines) lineOf(l.lineNo).shipped += l.quantity;
+      if (s.status === 'delivered') {
+        for (const l of lines) lineOf(l.lineNo).delivered += l.quantity;
+        continue;
+      }
       if (s.status === 'returned_to_sender') await db.restockReturned({ orderId: requestId, warehouseId });
       else await db.releaseStock({ orderId: requestId, warehouseId });
+      for (const l of lines) Object.assign(lineOf(l.lineNo), { allocated: lineOf(l.lineNo).allocated - l.quantity, refunded: lineOf(l.lineNo).refunded + l.quantity });
       notReplaced.push(...lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })));
     }
-    const valueOf = (u: Units) => u.reduce((t, x) => t + x.quantity * state.lines.find((l) => l.lineNo === x.lineNo)!.unitPrice, 0);
-    const amount = valueOf(notReplaced) + (state.inspection?.refundAmount ?? 0);
+    const amount = replacementValue(notReplaced) + (state.inspection?.refundAmount ?? 0);
     const refunds = amount > 0 ? await refund(amount, `after-sales ${requestId}: exchange`) : [];
+    const allRefunds = [...settled.refunds, ...refunds];
+    const instead = onOrderLines([...settled.refundedInstead, ...notReplaced]);
+    const undelivered = onOrderLines(notReplaced);
     await resolve(
-      { outcome: 'exchanged', refunded: total(refunds), refunds, refundedInstead: notReplaced.length ? notReplaced : undefined },
-      { type: 'after_sales.exchanged', actor: 'system', detail: { replaced: allocation.held, refundedInstead: notReplaced, refunded: total(refunds) } },
-      notReplaced,
-      notReplaced,
+      { outcome: 'exchanged', refunded: total(allRefunds), refunds: allRefunds, refundedInstead: instead.length ? instead : undefined },
+      { type: 'after_sales.exchanged', actor: 'system', detail: { replaced: allocation.held, refundedInstead: instead, refunded: total(allRefunds) } },
+      undelivered,
+      undelivered,
+      refunds,
     );
+  }
+
+  /** The request's timeline entry for an answer to its shortage, and the answer as the request shows it. */
+  function stockDecided(d: StockDecision, refunded: number, detail: Record<string, unknown> = {}): AfterSalesProgress['entry'] {
+    state.stockDecision = { decision: d.decision, substitutions: d.substitutions, actor: d.actor, at: nowIso(), refunded };
+    return { type: 'after_sales.stock_decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions, short: state.shortage, refunded, ...detail } };
+  }
+
+  /**
+   * SPEC §3 step 4 for a replacement: the customer decides about the missing units within the
+   * window, else the policy's default applies — wait for a restock, a substitute (same price or
+   * cheaper: the difference is refunded), partial (replace what exists, refund the rest) or cancel
+   * (nothing replaced, everything refunded). A substitute that is short too asks again. Returns the
+   * allocation to ship, or undefined when the exchange was given up (the request is then resolved).
+   */
+  async function negotiateShortage(first: StockOutcome): Promise<StockOutcome | undefined> {
+    let outcome = first;
+    for (let round = 1; outcome.short.length > 0; round++) {
+      const short = outcome.short;
+      const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();
+      state.shortage = short;
+      state.pendingDecision = { awaiting: 'stock_decision', actor: 'customer', until };
+      await step(
+        'awaiting_stock_decision',
+        { type: 'after_sales.stock_short', actor: 'system', detail: { short, held: outcome.held, until } },
+        {},
+        { id: `${requestId}:customer.after_sales.stock_short:${round}`, payload: { short, until } },
+      );
+      if (round > 1) stockDecisionsTaken += 1; // the previous answer (a short substitute) took effect: asked again
+      await condition(() => stockDecision !== undefined, seconds(policy.stockDecisionSeconds));
+      // An answer accepted as the window ended still counts.
+      const d = stockDecision ?? defaultStockDecision(policy.stockDecisionDefault, replacement);
+      stockDecision = undefined;
+      state.pendingDecision = undefined;
+      switch (d.decision) {
+        case 'cancel':
+          await giveUpReplacement(d, round);
+          return undefined;
+        case 'partial': {
+          const units = short.map(({ lineNo, quantity }) => ({ lineNo, quantity }));
+          const refunds = await refundStock(giveUpShortUnits(replacement, short), 'replacement out of stock', round);
+          settled.refundedInstead.push(...units);
+          const entry = stockDecided(d, total(refunds));
+          state.shortage = undefined;
+          await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) });
+          outcome = { held: outcome.held, short: [] };
+          break;
+        }
+        case 'substitute': {
+          const delta = substitute(replacement, short, d.substitutions!); // never above 0: the validator refuses dearer substitutes
+          const refunds = await refundStock(-delta, 'cheaper substitute', round);
+          const entry = stockDecided(d, total(refunds), { priceDifference: delta });
+          state.shortage = undefined;
+          await step('resolving', entry, { refunds: asPayments(refunds) });
+          outcome = await db.allocateStock(replacementRequest());
+          recordAllocation(outcome.held);
+          break;
+        }
+        case 'wait_for_restock': {
+          const served = await waitForRestock(d, round);
+          if (!served) return undefined;
+          outcome = served;
+          break;
+        }
+      }
+    }
+    state.shortage = undefined;
+    stockDecisionsTaken += 1;
+    return outcome;
+  }
+
+  /** A refund settled by a shortage decision, under its own key (`stock-<round>`), counted as settled. */
+  async function refundStock(amount: number, why: string, round: number) {
+    const refunds = amount > 0 ? await refund(amount, `after-sales ${requestId}: ${why}`, `stock-${round}`) : [];
+    settled.refunds.push(...refunds);
+    return refunds;
+  }
+
+  /** `cancel`: nothing is replaced; held replacement units go back to stock, every unit is refunded instead. */
+  async function giveUpReplacement(d: StockDecision, round: number) {
+    await db.releaseStock({ orderId: requestId });
+    const all = wanted();
+    const units = all.map(({ lineNo, quantity }) => ({ lineNo, quantity }));
+    const refunds = await refundStock(giveUpShortUnits(replacement, all), 'exchange given up', round);
+    for (const l of replacement) l.allocated = 0;
+    settled.refundedInstead.push(...units);
+    const entry = stockDecided(d, total(refunds));
+    state.shortage = undefined;
+    await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) });
+    const instead = onOrderLines(settled.refundedInstead);
+    await resolve(
+      { outcome: 'refunded', refunded: total(settled.refunds), refunds: settled.refunds, refundedInstead: instead },
+      { type: 'after_sales.refunded', actor: 'system', detail: { amount: total(settled.refunds), refundedInstead: instead } },
+      [],
+      [],
+      [],
+    );
+    stockDecisionsTaken += 1;
+  }
+
+  /**
+   * `wait_for_restock`: the missing units join each SKU's backorder queue, FIFO with orders (by the
+   * time the request was made, as orders go by submission); a restock wakes the request, and it
+   * looks at the queue every backorderRecheckSeconds too. While it waits it may still be given up.
+   */
+  async function waitForRestock(d: StockDecision, round: number): Promise<StockOutcome | undefined> {
+    const request = () => ({ ...replacementRequest(), queuedAt: input.requestedAt, forOrder: orderId, wake: self });
+    let outcome = await db.backorderStock(request());
+    recordAllocation(outcome.held);
+    const entry = stockDecided(d, 0);
+    state.shortage = outcome.short;
+    await step('backordered', entry);
+    stockDecisionsTaken += 1;
+    while (outcome.short.length > 0) {
+      const seen = restocks;
+      await condition(() => restocks !== seen || stockDecision !== undefined, seconds(policy.backorderRecheckSeconds));
+      if (stockDecision) {
+        const giveUp = stockDecision;
+        stockDecision = undefined;
+        await giveUpReplacement(giveUp, round);
+        return undefined;
+      }
+      outcome = await db.backorderStock(request());
+      recordAllocation(outcome.held);
+      state.shortage = outcome.short;
+    }
+    if (stockDecision) {
+      // Given up while the last look was being served: the customer's answer wins, the units go back.
+      const giveUp = stockDecision;
+      stockDecision = undefined;
+      await giveUpReplacement(giveUp, round);
+      return undefined;
+    }
+    state.shortage = undefined;
+    await step('resolving', { type: 'after_sales.restocked', actor: 'system', detail: { allocated: outcome.held } });
+    return outcome;
   }
 
   async function repair() {

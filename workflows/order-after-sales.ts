@@ -125,7 +125,8 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
       summary.refunded += refunded;
       for (const u of p.returned ?? []) state.lines.find((l) => l.lineNo === u.lineNo)!.returned += u.quantity;
       for (const u of p.refundedUnits ?? []) state.lines.find((l) => l.lineNo === u.lineNo)!.refunded += u.quantity;
-      if (!isOpen(summary)) summary.reservedAmount = 0;
+      // What an open request already refunded (an exchange's shortage) no longer needs reserving.
+      summary.reservedAmount = isOpen(summary) ? Math.max(0, summary.reservedAmount - refunded) : 0;
       await publish({ type: p.entry.type, actor: p.entry.actor, detail: { requestId: p.requestId, ...p.entry.detail } });
       if (refunded > 0) await reversePoints(p.requestId);
     }
