@@ -8,17 +8,20 @@ import {
   afterSalesWorkflowId,
   FINAL_AFTER_SALES,
   inspectionSchema,
+  stockDecisionSchema,
   type AfterSalesDecisionBody,
   type AfterSalesRequestBody,
   type AfterSalesState,
   type AfterSalesStatus,
   type InspectionBody,
+  type StockDecisionRequest,
 } from '../../domain';
-import { afterSalesState, decideAfterSales, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../workflows/definitions';
+import { afterSalesState, decideAfterSales, decideAfterSalesStock, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../workflows/definitions';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { priceSubstitutes } from '../substitutes';
 import { queryWorkflow, updateWorkflow } from '../temporal';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { orderIdParams } from './orders';
@@ -72,6 +75,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       pendingDecision: s.pendingDecision ?? null,
       decision: s.decision ?? null,
       inspection: s.inspection ?? null,
+      shortage: s.shortage ?? null,
+      stockDecision: s.stockDecision ?? null,
       resolution: s.resolution ?? null,
       shipments: shipments.map((sh) => {
         const record = records.find((r) => r.id === sh.shipmentId);
@@ -189,6 +194,23 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     async handler({ params, body, caller }) {
       await visibleRequest(params.id, caller);
       await updateWorkflow(temporal, afterSalesWorkflowId(params.id), inspectAfterSales, { ...body, actor: `merchant:${caller.name}` }, 'the request has finished');
+      return view((await loadRequest(params.id))!);
+    },
+  });
+
+  define<StockDecisionRequest, z.infer<typeof requestIdParams>, undefined>({
+    method: 'POST',
+    url: '/v1/after-sales/:id/stock-decision',
+    summary: "The customer decides about an exchange's short replacement: wait_for_restock, substitute (same price or cheaper), partial or cancel",
+    tags: ['after-sales'],
+    // As POST /v1/orders/{id}/stock-decision: the platform relays the customer's choice.
+    auth: ['platform'],
+    params: requestIdParams,
+    body: stockDecisionSchema,
+    async handler({ params, body, caller }) {
+      const { state } = await visibleRequest(params.id, caller);
+      const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, state.merchantId, state.currency));
+      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, 'the request has finished');
       return view((await loadRequest(params.id))!);
     },
   });

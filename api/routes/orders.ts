@@ -12,7 +12,6 @@ import {
   type CatalogEntry,
   type OrderInput,
   type OrderState,
-  type PricedSubstitution,
   type StockDecisionRequest,
   type SubmitOrderRequest,
   type SupportFlag,
@@ -26,6 +25,7 @@ import type { Define } from '../route';
 import { insertSubmittedOrder } from '../../activities/projection';
 import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
+import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
 import { loadOrderDetail, orderView, refundFlags } from '../views';
 
@@ -240,25 +240,10 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     body: stockDecisionSchema,
     async handler({ params, body, caller }) {
       const order = await visibleDetail(params.id, caller);
-      const substitutions = body.substitutions && (await priceSubstitutes(body.substitutions, order.merchantId, order.totals.currency));
+      const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, order.merchantId, order.totals.currency));
       return orderView(await updateOrder(temporal, params.id, decideStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }));
     },
   });
-
-  /** Substitutes are priced from the catalog, like the order's own lines: active, same merchant and currency. */
-  async function priceSubstitutes(subs: NonNullable<StockDecisionRequest['substitutions']>, merchantId: string, currency: string): Promise<PricedSubstitution[]> {
-    const products = await db.product.findMany({ where: { sku: { in: subs.map((s) => s.sku) } } });
-    const errors: Array<{ field: string; message: string }> = [];
-    const priced = subs.map((s, i) => {
-      const p = products.find((x) => x.sku === s.sku);
-      if (!p || p.merchantId !== merchantId) errors.push({ field: `substitutions.${i}.sku`, message: `unknown sku ${s.sku}` });
-      else if (!p.active) errors.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is not on sale` });
-      else if (p.currency !== currency) errors.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is priced in ${p.currency}, the order in ${currency}` });
-      return { lineNo: s.lineNo, sku: s.sku, name: p?.name ?? '', unitPrice: p?.priceAmount ?? 0 };
-    });
-    if (errors.length) throw problems.unprocessable('some substitutes cannot be ordered', errors);
-    return priced;
-  }
 
   action('cancel', 'Cancel until the first hand-over to the courier (compensating saga)', (id, caller, b) => updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }), reasonBody);
   action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller) => updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }));
