@@ -1,4 +1,4 @@
-import { decisionProblems, giveUpShortUnits, newLedgerLine, stockDecisionSchema, substitute, unitsWanted, type OrderLine } from '../../domain';
+import { decisionProblems, defaultStockDecision, giveUpShortUnits, newLedgerLine, stockDecisionSchema, substitute, unitsWanted, type OrderLine } from '../../domain';
 
 const lines = (): OrderLine[] => [
   { ...newLedgerLine(1, 'TEA', 'Tea', 1000, 2), allocated: 2 },
@@ -27,6 +27,24 @@ describe('stock decision request', () => {
     const none = lines().map((l) => ({ ...l, allocated: 0 }));
     expect(decisionProblems(none, short, { decision: 'partial' }).map((p) => p.field)).toEqual(['decision']);
     expect(decisionProblems(lines(), short, { decision: 'partial' })).toEqual([]);
+  });
+
+  test('an exchange refuses a substitute dearer than the unit it replaces; same price or cheaper is fine', () => {
+    const sub = (unitPrice: number) => ({ lineNo: 2, sku: 'MUG', name: 'Mug', unitPrice });
+    const exchange = { dearer: false };
+    expect(decisionProblems(lines(), short, { decision: 'substitute', substitutions: [sub(501)] }, exchange)).toEqual([{ field: 'substitutions.0.sku', message: expect.stringMatching(/costs 501, more than the 500/) }]);
+    expect(decisionProblems(lines(), short, { decision: 'substitute', substitutions: [sub(500)] }, exchange)).toEqual([]);
+    expect(decisionProblems(lines(), short, { decision: 'substitute', substitutions: [sub(100)] }, exchange)).toEqual([]);
+    // Orders may take a dearer one (the difference is charged).
+    expect(decisionProblems(lines(), short, { decision: 'substitute', substitutions: [sub(501)] })).toEqual([]);
+  });
+
+  test("the window's default: the policy's, except partial with nothing in stock is cancel", () => {
+    const none = lines().map((l) => ({ ...l, allocated: 0 }));
+    expect(defaultStockDecision('partial', lines())).toEqual({ decision: 'partial', actor: 'policy:stock-decision-window' });
+    expect(defaultStockDecision('partial', none)).toEqual({ decision: 'cancel', actor: 'policy:stock-decision-window' });
+    expect(defaultStockDecision('wait_for_restock', none).decision).toBe('wait_for_restock');
+    expect(defaultStockDecision('cancel', lines()).decision).toBe('cancel');
   });
 });
 
