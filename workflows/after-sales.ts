@@ -365,7 +365,13 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   const replacement: OrderLine[] = [];
   const wanted = () => replacement.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
   const replacementRequest = () => ({ orderId: requestId, needs: wanted(), shippingProvince: input.address.province });
-  const lineOf = (lineNo: number) => replacement.find((l) => l.lineNo === lineNo)!;
+  const lineOf = (lineNo: number) => replacement.find((l) => l.lineNo === lineNo);
+  /** Ledger bookkeeping of the replacement (shown in the request's view). */
+  const book = (lines: Units, apply: (line: OrderLine, quantity: number) => void) =>
+    lines.forEach((u) => {
+      const line = lineOf(u.lineNo);
+      if (line) apply(line, u.quantity);
+    });
   function recordAllocation(held: readonly StockPiece[]) {
     for (const l of replacement) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
   }
@@ -374,14 +380,15 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     const merged: Units = [];
     for (const u of units) {
       let line = lineOf(u.lineNo);
-      while (line.substituteFor !== undefined) line = lineOf(line.substituteFor);
-      const m = merged.find((x) => x.lineNo === line.lineNo);
+      while (line?.substituteFor !== undefined) line = lineOf(line.substituteFor);
+      const lineNo = line?.lineNo ?? u.lineNo;
+      const m = merged.find((x) => x.lineNo === lineNo);
       if (m) m.quantity += u.quantity;
-      else merged.push({ lineNo: line.lineNo, quantity: u.quantity });
+      else merged.push({ lineNo, quantity: u.quantity });
     }
     return merged;
   }
-  const replacementValue = (u: Units) => u.reduce((t, x) => t + x.quantity * lineOf(x.lineNo).unitPrice, 0);
+  const replacementValue = (u: Units) => u.reduce((t, x) => t + x.quantity * (lineOf(x.lineNo) ?? state.lines.find((l) => l.lineNo === x.lineNo)!).unitPrice, 0);
   /** What the shortage negotiation settled on the way: refunds (already reported to the order) and units refunded instead. */
   const settled: { refunds: AfterSalesResolution['refunds']; refundedInstead: Units } = { refunds: [], refundedInstead: [] };
   const asPayments = (refunds: AfterSalesResolution['refunds']) => refunds.map(({ paymentId, amount }) => ({ paymentId, amount }));
@@ -407,15 +414,15 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     let n = 0;
     for (const [warehouseId, lines] of byWarehouse) {
       const s = await deliver(await startShipment('outbound', ++n, warehouseId, lines), true);
-      if (handedOver(s.status) && s.status !== 'returned_to_sender') for (const l of lines) lineOf(l.lineNo).shipped += l.quantity;
+      const units = lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity }));
       if (s.status === 'delivered') {
-        for (const l of lines) lineOf(l.lineNo).delivered += l.quantity;
+        book(units, (l, q) => Object.assign(l, { shipped: l.shipped + q, delivered: l.delivered + q }));
         continue;
       }
       if (s.status === 'returned_to_sender') await db.restockReturned({ orderId: requestId, warehouseId });
       else await db.releaseStock({ orderId: requestId, warehouseId });
-      for (const l of lines) Object.assign(lineOf(l.lineNo), { allocated: lineOf(l.lineNo).allocated - l.quantity, refunded: lineOf(l.lineNo).refunded + l.quantity });
-      notReplaced.push(...lines.map((l) => ({ lineNo: l.lineNo, quantity: l.quantity })));
+      book(units, (l, q) => Object.assign(l, { allocated: l.allocated - q, refunded: l.refunded + q }));
+      notReplaced.push(...units);
     }
     const amount = replacementValue(notReplaced) + (state.inspection?.refundAmount ?? 0);
     const refunds = amount > 0 ? await refund(amount, `after-sales ${requestId}: exchange`) : [];
@@ -430,6 +437,9 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
       refunds,
     );
   }
+
+  /** Each answer is told to the customer once, even when a short substitute asks again (round) or a wait is given up. */
+  const decidedNotice = (round: number, suffix?: string) => ({ id: `${requestId}:customer.after_sales.stock_decided:${round}${suffix ? `:${suffix}` : ''}` });
 
   /** The request's timeline entry for an answer to its shortage, and the answer as the request shows it. */
   function stockDecided(d: StockDecision, refunded: number, detail: Record<string, unknown> = {}): AfterSalesProgress['entry'] {
@@ -473,7 +483,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
           settled.refundedInstead.push(...units);
           const entry = stockDecided(d, total(refunds));
           state.shortage = undefined;
-          await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) });
+          await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) }, decidedNotice(round));
           outcome = { held: outcome.held, short: [] };
           break;
         }
@@ -482,7 +492,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
           const refunds = await refundStock(-delta, 'cheaper substitute', round);
           const entry = stockDecided(d, total(refunds), { priceDifference: delta });
           state.shortage = undefined;
-          await step('resolving', entry, { refunds: asPayments(refunds) });
+          await step('resolving', entry, { refunds: asPayments(refunds) }, decidedNotice(round));
           outcome = await db.allocateStock(replacementRequest());
           recordAllocation(outcome.held);
           break;
@@ -517,7 +527,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     settled.refundedInstead.push(...units);
     const entry = stockDecided(d, total(refunds));
     state.shortage = undefined;
-    await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) });
+    await step('resolving', entry, { refunds: asPayments(refunds), returned: onOrderLines(units), refundedUnits: onOrderLines(units) }, decidedNotice(round, d.decision));
     const instead = onOrderLines(settled.refundedInstead);
     await resolve(
       { outcome: 'refunded', refunded: total(settled.refunds), refunds: settled.refunds, refundedInstead: instead },
@@ -540,7 +550,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     recordAllocation(outcome.held);
     const entry = stockDecided(d, 0);
     state.shortage = outcome.short;
-    await step('backordered', entry);
+    await step('backordered', entry, {}, decidedNotice(round));
     stockDecisionsTaken += 1;
     while (outcome.short.length > 0) {
       const seen = restocks;
