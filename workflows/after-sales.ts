@@ -88,7 +88,8 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   // An exchange's short replacement (SPEC §3 step 4): the customer's answer, restocks, answers applied.
   let stockDecision: StockDecision | undefined;
   let restocks = 0;
-  let stockDecisionsTaken = 0;
+  /** The last answer whose effect is published (the Update answers once its own answer is this one). */
+  let stockDecisionApplied: StockDecision | undefined;
   const progress: ShipmentProgress[] = [];
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
 
@@ -102,10 +103,9 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   setHandler(
     decideAfterSalesStock,
     async (d) => {
-      const taken = stockDecisionsTaken;
       stockDecision = d;
-      // Answered once the decision took effect (the request moved on, or asks again: a substitute short too).
-      await condition(() => stockDecisionsTaken > taken);
+      // Answered once this decision took effect (the request moved on, or asks again: a substitute short too).
+      await condition(() => stockDecisionApplied === d);
       return state;
     },
     {
@@ -456,6 +456,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
    */
   async function negotiateShortage(first: StockOutcome): Promise<StockOutcome | undefined> {
     let outcome = first;
+    let previous: StockDecision | undefined;
     for (let round = 1; outcome.short.length > 0; round++) {
       const short = outcome.short;
       const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();
@@ -467,10 +468,11 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
         {},
         { id: `${requestId}:customer.after_sales.stock_short:${round}`, payload: { short, until } },
       );
-      if (round > 1) stockDecisionsTaken += 1; // the previous answer (a short substitute) took effect: asked again
+      stockDecisionApplied = previous; // a short substitute took effect: the customer is asked again
       await condition(() => stockDecision !== undefined, seconds(policy.stockDecisionSeconds));
       // An answer accepted as the window ended still counts.
       const d = stockDecision ?? defaultStockDecision(policy.stockDecisionDefault, replacement);
+      previous = d;
       stockDecision = undefined;
       state.pendingDecision = undefined;
       switch (d.decision) {
@@ -506,7 +508,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
       }
     }
     state.shortage = undefined;
-    stockDecisionsTaken += 1;
+    stockDecisionApplied = previous;
     return outcome;
   }
 
@@ -536,7 +538,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
       [],
       [],
     );
-    stockDecisionsTaken += 1;
+    stockDecisionApplied = d;
   }
 
   /**
@@ -551,7 +553,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     const entry = stockDecided(d, 0);
     state.shortage = outcome.short;
     await step('backordered', entry, {}, decidedNotice(round));
-    stockDecisionsTaken += 1;
+    stockDecisionApplied = d;
     while (outcome.short.length > 0) {
       const seen = restocks;
       await condition(() => restocks !== seen || stockDecision !== undefined, seconds(policy.backorderRecheckSeconds));
