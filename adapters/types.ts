@@ -28,31 +28,26 @@ export interface ChargeRequest {
   token: string;
 }
 
-export interface RefundRequest {
+/** A money movement on an existing payment: a refund of a capture, or the capture of an authorization. */
+export interface PaymentOperation {
   idempotencyKey: string;
   orderId: string;
   paymentId: string;
-  /** The provider's reference of the original payment. */
+  /** The provider's reference of the original payment (the charge, intent or authorization). */
   providerRef: string;
+  /** A refund: at most what remains captured. A capture: at most what was authorized (the rest is released). */
   amount: number;
   currency: string;
 }
+
+export type RefundRequest = PaymentOperation;
 
 export interface RefundResult {
   providerRef: string;
   status: 'succeeded';
 }
 
-export interface CaptureRequest {
-  idempotencyKey: string;
-  orderId: string;
-  paymentId: string;
-  /** The authorization's reference. */
-  providerRef: string;
-  /** At most what was authorized; the rest of the authorization is released. */
-  amount: number;
-  currency: string;
-}
+export type CaptureRequest = PaymentOperation;
 
 /**
  * Card gateway: authorize at payment, capture at hand-over to the courier (at most what was

@@ -10,12 +10,15 @@ import { orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack
 
 const stack = useStack();
 
-test('racing refunds: refunded ≤ captured, one refund per key, our books = the provider\'s', async () => {
-  const activities = createActivities({ db: stack.db, providers: stack.providers });
-  // One real order to hang the payments on (the order's own payment is left alone).
+/** The activities, and one real order to hang the test's payments on (its own payment is left alone). */
+async function paymentsHost() {
   const { body } = await submitOrder(stack.app, orderBody());
   await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling');
-  const orderId = body.id;
+  return { activities: createActivities({ db: stack.db, providers: stack.providers }), orderId: body.id as string };
+}
+
+test('racing refunds: refunded ≤ captured, one refund per key, our books = the provider\'s', async () => {
+  const { activities, orderId } = await paymentsHost();
   let run = 0;
 
   await fc.assert(
@@ -66,10 +69,7 @@ test('racing refunds: refunded ≤ captured, one refund per key, our books = the
 }, 120_000);
 
 test('releases, refunds and the capture racing on a card authorization: released + captured = authorized, refunded ≤ captured, the gateway agrees', async () => {
-  const activities = createActivities({ db: stack.db, providers: stack.providers });
-  const { body } = await submitOrder(stack.app, orderBody());
-  await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling');
-  const orderId = body.id;
+  const { activities, orderId } = await paymentsHost();
   let run = 0;
 
   await fc.assert(
