@@ -104,6 +104,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     startWorker,
     stopWorker: () => stopWorker(),
     async stop() {
+      // Refund notifications still scheduled would post into a closed API and keep Jest's worker alive.
+      await Promise.all(Object.values(providers.wallets).map((w) => w.notificationsSettled()));
       await app!.close();
       await stopWorker();
       await nativeConnection.close();
