@@ -16,7 +16,8 @@ export type StuckReason =
   | { kind: 'workflow_failed'; workflowId: string; status: string; failure: string | null; since: string }
   | { kind: 'workflow_not_started'; workflowId: string; since: string }
   | { kind: 'wait_overdue'; awaiting: string; actor: string; until: string; since: string }
-  | { kind: 'tracking_silent'; shipmentId: string; trackingNumber: string | null; shipmentStatus: string; lastEventAt: string | null; since: string };
+  | { kind: 'tracking_silent'; shipmentId: string; trackingNumber: string | null; shipmentStatus: string; lastEventAt: string | null; since: string }
+  | { kind: 'refund_unconfirmed'; refundId: string; paymentId: string; amount: number; decidedAt: string; since: string };
 
 export interface StuckOrder {
   orderId: string;
@@ -31,7 +32,7 @@ export interface StuckOrder {
   reasons: StuckReason[];
 }
 
-type Thresholds = Pick<Config, 'STUCK_ACTIVITY_ATTEMPTS' | 'STUCK_WAIT_GRACE_SECONDS' | 'STUCK_TRACKING_SILENCE_SECONDS' | 'STUCK_QUIET_SECONDS' | 'STUCK_SCAN_LIMIT'>;
+type Thresholds = Pick<Config, 'STUCK_ACTIVITY_ATTEMPTS' | 'STUCK_WAIT_GRACE_SECONDS' | 'STUCK_TRACKING_SILENCE_SECONDS' | 'STUCK_QUIET_SECONDS' | 'STUCK_SCAN_LIMIT' | 'STUCK_REFUND_SECONDS'>;
 
 const TERMINAL = [...TERMINAL_STATUSES] as string[];
 /** Shipment statuses on the courier's side: a tracking event is expected next. */
@@ -47,7 +48,7 @@ const describeFailure = (f: Failure | null | undefined): string | null => {
 
 /**
  * Finds stuck orders (SPEC §2 "find stuck orders"). The read model answers the cheap questions — a
- * wait past its deadline, a shipment without tracking — and Temporal's describe answers the rest
+ * wait past its deadline, a shipment without tracking, a refund its provider never confirmed — and Temporal's describe answers the rest
  * for running orders that have not moved for a while: an activity retrying past the threshold, a
  * failing workflow task, a failed or terminated workflow, one that never started. The order's
  * shipment children are examined with it, since courier bookings retry there.
@@ -76,7 +77,17 @@ export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, f
     add(s.order_id, { kind: 'tracking_silent', shipmentId: s.id, trackingNumber: s.tracking_number, shipmentStatus: s.status, lastEventAt: iso(s.last_event_at), since: since.toISOString() });
   }
 
-  // 3. Running orders that have not moved for a while: ask Temporal. Orders with nothing pending
+  // 3. Refunds the provider has not confirmed for too long, on any order (a cancelled one still owes
+  //    its customer the money): their workflows keep asking, support should know.
+  const unconfirmed = await db.$queryRaw<Array<{ id: string; order_id: string; payment_id: string; amount: number; created_at: Date }>>`
+    SELECT r.id, r.order_id, r.payment_id, r.amount, r.created_at FROM refunds r JOIN orders o ON o.id = r.order_id
+    WHERE r.status = 'pending' AND r.created_at < ${new Date(now.getTime() - t.STUCK_REFUND_SECONDS * 1000)} AND ${ordersWhere(filter, { finished: true })}`;
+  for (const r of unconfirmed) {
+    const since = new Date(r.created_at.getTime() + t.STUCK_REFUND_SECONDS * 1000).toISOString();
+    add(r.order_id, { kind: 'refund_unconfirmed', refundId: r.id, paymentId: r.payment_id, amount: r.amount, decidedAt: r.created_at.toISOString(), since });
+  }
+
+  // 4. Running orders that have not moved for a while: ask Temporal. Orders with nothing pending
   //    (where activities run) come first, so long customer waits do not crowd them out; among them
   //    the most recently moved first, so a step that just started failing is found at once.
   const quiet = await db.$queryRaw<Array<{ id: string; updated_at: Date }>>`
@@ -91,7 +102,7 @@ export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, f
   if (reasons.size === 0) return [];
   const rows = await db.order.findMany({ where: { id: { in: [...reasons.keys()] } } });
   return rows
-    .filter((o) => !TERMINAL.includes(o.status))
+    .filter((o) => !TERMINAL.includes(o.status) || reasons.get(o.id)!.some((r) => r.kind === 'refund_unconfirmed'))
     .map((o) => {
       const rs = reasons.get(o.id)!;
       const since = rs.map((r) => r.since).sort()[0];
@@ -171,8 +182,8 @@ export interface StuckFilter {
 }
 
 /** The running orders (alias `o`) a stuck search looks at. */
-function ordersWhere(f: StuckFilter): Prisma.Sql {
-  const conds = [Prisma.sql`o.status <> ALL(${TERMINAL})`];
+function ordersWhere(f: StuckFilter, { finished = false } = {}): Prisma.Sql {
+  const conds = finished ? [Prisma.sql`TRUE`] : [Prisma.sql`o.status <> ALL(${TERMINAL})`];
   if (f.status) conds.push(Prisma.sql`o.status = ${f.status}`);
   if (f.customerId) conds.push(Prisma.sql`o.customer_id = ${f.customerId}`);
   if (f.merchantId) conds.push(Prisma.sql`o.merchant_id = ${f.merchantId}`);

@@ -100,6 +100,8 @@ export const configSchema = z.object({
   STUCK_TRACKING_SILENCE_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
   /** Running orders whose record has not moved for this long are examined in Temporal. */
   STUCK_QUIET_SECONDS: z.coerce.number().int().min(0).default(60),
+  /** A refund still unconfirmed by its provider this long after the decision is stuck (default 1 h, two confirmation windows). */
+  STUCK_REFUND_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** At most this many quiet orders are examined in Temporal per request. */
   STUCK_SCAN_LIMIT: z.coerce.number().int().min(1).max(5000).default(200),
   /** AES-256-GCM keys of the payload codec (workers/codec.ts); old ones stay listed to decrypt old histories. */

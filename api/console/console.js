@@ -56,6 +56,7 @@ function reasonText(r) {
     case 'workflow_failed': return `workflow ${r.status}${r.failure ? `: ${r.failure}` : ''}`;
     case 'workflow_task_failing': return `workflow task failing (attempt ${r.attempt})`;
     case 'workflow_not_started': return 'accepted but never started';
+    case 'refund_unconfirmed': return `refund ${r.refundId} of ${r.amount} unconfirmed by the provider since ${when(r.decidedAt)}`;
     default: return r.kind;
   }
 }

@@ -73,6 +73,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     webhookBaseUrl: 'http://engine.test',
     latencyMs: [0, 2],
     refundDelayMs: [5, 60],
+    // No random courier timeouts (YTO's profile has 5 %): tests plant the failures they need, and
+    // test/unit/simulators.test.ts covers the failure rate itself.
+    courierFailureRate: 0,
     deliver: async (url, body, headers) => {
       const res = await app!.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
       return { status: res.statusCode };

@@ -189,6 +189,31 @@ test('reconciliation reports a refund the provider made that awaited its notific
   ]);
 });
 
+test('a refund unconfirmed past STUCK_REFUND_SECONDS lists its (cancelled) order among the stuck ones, until it is confirmed', async () => {
+  const order = await paidWalletOrder('wechat_pay', 600, { dropNotifications: 1 });
+  await cancel(order.id);
+  await waitUntil(() => refundRecords(order.id), (rs) => rs[0]?.status === 'succeeded'); // done at the provider, its notice lost
+  const stuck = async () => expectOk(await send(stack.app, 'GET', `/v1/ops/orders?stuck=true&customerId=${order.customerId}`, KEYS.support)).items;
+  expect(await stuck()).toEqual([]); // within the threshold (1 h)
+  // As if decided two hours ago.
+  const decidedAt = new Date(Date.now() - 2 * 3600_000);
+  await stack.db.refund.update({ where: { id: order.refundId }, data: { createdAt: decidedAt } });
+  expect(await stuck()).toEqual([
+    expect.objectContaining({
+      orderId: order.id,
+      status: 'cancelled',
+      reasons: [{ kind: 'refund_unconfirmed', refundId: order.refundId, paymentId: order.paymentId, amount: order.total, decidedAt: decidedAt.toISOString(), since: new Date(decidedAt.getTime() + 3600_000).toISOString() }],
+    }),
+  ]);
+  // The provider's notification, sent again, confirms it: no longer stuck.
+  const books = await refundRecords(order.id);
+  const event: PaymentWebhook = { eventId: `evt-${order.refundId}-late`, type: 'refund.succeeded', paymentId: order.paymentId, orderId: order.id, refundId: order.refundId, amount: order.total, currency: 'CNY', occurredAt: new Date().toISOString() };
+  expect(books).toHaveLength(1);
+  expect((await postNotification('wechat_pay', event)).statusCode).toBe(200);
+  await waitUntil(() => refundRow(order.refundId), (r) => r.status === 'succeeded');
+  expect(await stuck()).toEqual([]);
+});
+
 test('a worker lost right after the provider call: the notification starts the confirmation itself; the retried activity finds it confirmed', async () => {
   const order = await paidWalletOrder('wechat_pay', 600);
   const refundId = `${order.id}:refund-crash-test:1`;
