@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { log } from '@temporalio/activity';
 import type { AfterSalesState, PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
+import { wakeBackorders } from './stock';
 
 /**
  * The database steps of after-sales (SPEC §7): a request's read model, restocking of resellable
@@ -8,7 +10,7 @@ import type { ActivityDeps } from './deps';
  * id, so a retried activity never restocks, credits or issues twice. Money moves through
  * refundPayment (activities/payments.ts) only.
  */
-export function createAfterSalesActivities({ db }: ActivityDeps) {
+export function createAfterSalesActivities({ db, temporal }: ActivityDeps) {
   return {
     /** Writes the request's read-model row; an older version arriving late is ignored. */
     async projectAfterSales(state: AfterSalesState): Promise<void> {
@@ -29,7 +31,7 @@ export function createAfterSalesActivities({ db }: ActivityDeps) {
       return rows.map((p) => ({ paymentId: p.id, method: p.method as PaymentMethod, refundable: p.capturedAmount - p.refundedAmount }));
     },
 
-    /** Resellable units back on hand in the warehouse they came from; once per request line. */
+    /** Resellable units back on hand in the warehouse they came from, once per request line; they may serve backorders. */
     async restockAfterSales(req: { requestId: string; lines: Array<{ lineNo: number; sku: string; warehouseId: string; quantity: number }> }): Promise<void> {
       for (const l of req.lines) {
         await db.$transaction(async (tx) => {
@@ -38,6 +40,8 @@ export function createAfterSalesActivities({ db }: ActivityDeps) {
           if (inserted === 1) await tx.$executeRaw`UPDATE inventory SET on_hand = on_hand + ${l.quantity}, updated_at = now() WHERE sku = ${l.sku} AND warehouse_id = ${l.warehouseId}`;
         });
       }
+      // Waking is best effort (a waiter also looks periodically), so a retry waking again is harmless.
+      if (temporal) for (const sku of new Set(req.lines.map((l) => l.sku))) await wakeBackorders(db, temporal.client, sku, (err, workflowId) => log.warn('could not wake a backorder', { workflowId, sku, error: String(err) }));
     },
 
     /** One points ledger entry (credit or reversal); the id names the business step. */

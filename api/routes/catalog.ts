@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
-import { stockReplenished } from '../../workflows/definitions';
+import { wakeBackorders } from '../../activities/stock';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
@@ -18,22 +18,8 @@ const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.numbe
 
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
 export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
-  /**
-   * New stock may serve backorders: each waiter for the SKU (an order, or an after-sales exchange
-   * waiting for its replacement) is told, and the first to look serves the whole queue oldest first
-   * (activities/stock.ts). A lost signal only delays a waiter until its next periodic look.
-   */
-  async function wakeBackorders(sku: string, log: FastifyBaseLogger) {
-    const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, select: { orderId: true, workflowId: true }, orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }] });
-    await Promise.all(
-      waiting.map(({ orderId, workflowId }) =>
-        temporal.workflow
-          .getHandle(workflowId)
-          .signal(stockReplenished, { sku })
-          .catch((err) => log.warn({ err, orderId, workflowId, sku }, 'could not wake a backorder')),
-      ),
-    );
-  }
+  const wake = (sku: string, log: FastifyBaseLogger) =>
+    wakeBackorders(db, temporal, sku, (err, workflowId) => log.warn({ err, workflowId, sku }, 'could not wake a backorder'));
 
   async function ownSku(sku: string, merchantId?: string) {
     const product = await db.product.findUnique({ where: { sku } });
@@ -99,7 +85,7 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
         WHERE inventory.reserved + inventory.allocated <= EXCLUDED.on_hand`;
       if (changed === 0) throw problems.conflict('stock-held', `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`);
-      await wakeBackorders(params.sku, req.log);
+      await wake(params.sku, req.log);
       return stockOf(params.sku);
     },
   });
@@ -118,7 +104,7 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
       await db.$executeRaw`
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()`;
-      await wakeBackorders(params.sku, req.log);
+      await wake(params.sku, req.log);
       return stockOf(params.sku);
     },
   });

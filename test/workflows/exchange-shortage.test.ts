@@ -262,3 +262,20 @@ test('bad decisions are refused at once (400/422/403/404/409) and change nothing
   expectProblem(await stockDecision(r.id, { decision: 'cancel' }), 409, '/problems/not-allowed-in-state');
   expect((await getRequest(r.id)).status).toBe('awaiting_decision');
 });
+
+test('resellable goods back from a return wake a backordered order at once (not at its hourly look)', async () => {
+  const { app, db } = stack;
+  const { sku, orderId } = await deliveredOrder({ price: 2000, quantity: 1, stock: 1 });
+  // A second customer finds the SKU sold out and chooses to wait for it.
+  const { body: waiter } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }] }));
+  await waitForStatus(app, waiter.id, 'awaiting_stock_decision');
+  expect(expectOk(await send(app, 'POST', `/v1/orders/${waiter.id}/stock-decision`, KEYS.platform, { decision: 'wait_for_restock' })).status).toBe('backordered');
+  // The first customer returns the unit (auto-approved: under the amount threshold); it is resellable.
+  const r = expectOk(await request(orderId, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+  await shipBack(r.id);
+  expectOk(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }));
+  // The restock signals the waiter (backorderRecheckSeconds is an hour by default).
+  const served = await waitForStatus(app, waiter.id, 'fulfilling');
+  expect(served.lines[0].ledger).toMatchObject({ allocated: 1 });
+  expect(await stockOf(db, sku)).toMatchObject({ onHand: 1, allocated: 1 });
+});
