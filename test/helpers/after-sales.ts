@@ -21,11 +21,14 @@ export function afterSalesHelpers(stack: Stack) {
     waitForRequestStatus,
     inspect,
 
-    /** An order of `quantity` units of a SKU of its own, delivered; `stock` is what the SKU had before. */
-    async deliveredOrder(opts: { price?: number; quantity?: number; stock?: number; merchantId?: string; policy?: Record<string, number> } = {}) {
+    /**
+     * An order of `quantity` units of a SKU of its own, delivered; `stock` is what the SKU had before;
+     * `body` overrides the order (a cash-on-delivery order is collected at the door).
+     */
+    async deliveredOrder(opts: { price?: number; quantity?: number; stock?: number; merchantId?: string; policy?: Record<string, number>; body?: Record<string, unknown> } = {}) {
       const sku = await createSku(stack.db, { merchantId: opts.merchantId, price: opts.price ?? 10000, stock: { 'wh-shanghai': opts.stock ?? 5 } });
-      const { body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: opts.quantity ?? 2 }], policy: { ...WINDOWS, ...opts.policy } }));
-      const order = await deliverAll(stack.app, body.id);
+      const { body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: opts.quantity ?? 2 }], policy: { ...WINDOWS, ...opts.policy }, ...opts.body }));
+      const order = await deliverAll(stack.app, body.id, () => (opts.body?.paymentMethod === 'cod' ? { codCollected: { amount: body.totals.total, currency: 'CNY' } } : {}));
       return { sku, orderId: body.id as string, total: body.totals.total as number, order };
     },
 

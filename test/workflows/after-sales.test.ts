@@ -1,49 +1,16 @@
 // After-sales (SPEC §7) end to end through the HTTP API on the real stack: returns, exchanges,
 // repairs and compensation, with the merchant's decision and inspection, return tracking through the
 // logistics webhooks, and the order's ledger, payments, points and timeline.
-import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { providerBooks, stockOf } from '../helpers/catalog';
+import { afterSalesHelpers, WINDOWS } from '../helpers/after-sales';
 import { recordHistory } from '../helpers/fixtures';
-import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+import { KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, send } from '../api/api-helpers';
 
 const stack = useStack();
 
-/** Windows long enough never to end inside a test, unless a test shortens one. */
-const WINDOWS = { returnWindowSeconds: 600, autoConfirmSeconds: 600, afterSalesDecisionSeconds: 600, returnShipSeconds: 600, inspectionSeconds: 600 };
-
-async function deliveredOrder(opts: { price?: number; quantity?: number; stock?: number; policy?: Record<string, number>; body?: Record<string, unknown> } = {}) {
-  const { app, db } = stack;
-  const sku = await createSku(db, { price: opts.price ?? 10000, stock: { 'wh-shanghai': opts.stock ?? 5 } });
-  const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: opts.quantity ?? 2 }], policy: { ...WINDOWS, ...opts.policy }, ...opts.body }));
-  const delivered = await deliverAll(app, body.id, (s) => (opts.body?.paymentMethod === 'cod' ? { codCollected: { amount: body.totals.total, currency: 'CNY' } } : {}));
-  return { sku, orderId: body.id as string, total: body.totals.total as number, order: delivered };
-}
-
-const request = (orderId: string, payload: Record<string, unknown>, headers: Record<string, string> = {}) => send(stack.app, 'POST', `/v1/orders/${orderId}/after-sales`, KEYS.platform, payload, headers);
-const getRequest = async (id: string, key: string = KEYS.support) => expectOk(await send(stack.app, 'GET', `/v1/after-sales/${id}`, key));
-const waitForRequest = (id: string, done: (r: any) => boolean, what = `request ${id}`) => eventually(() => getRequest(id), done, what);
-const waitForRequestStatus = (id: string, status: string) => waitForRequest(id, (r) => r.status === status, `request ${id} ${status}`);
+const { request, waitForRequestStatus, inspect, deliveredOrder, shipBack, deliverOutbound, timelineOf } = afterSalesHelpers(stack);
 const decide = (id: string, payload: Record<string, unknown>, key: string = KEYS.merchant) => send(stack.app, 'POST', `/v1/after-sales/${id}/decision`, key, payload);
-const inspect = (id: string, payload: Record<string, unknown>, key: string = KEYS.merchant) => send(stack.app, 'POST', `/v1/after-sales/${id}/inspection`, key, payload);
-
-/** The customer hands the parcel to the courier and it reaches the warehouse (signed courier webhooks). */
-async function shipBack(id: string) {
-  const r = await waitForRequestStatus(id, 'awaiting_return');
-  const parcel = r.shipments.find((s: any) => s.direction === 'return');
-  expect(parcel.trackingNumber).toMatch(/^SF\d{12}$/);
-  for (const type of ['picked_up', 'in_transit', 'delivered'] as const) expectOk(await postTracking(stack.app, parcel.courier, { trackingNumber: parcel.trackingNumber, type }));
-  return waitForRequestStatus(id, 'awaiting_inspection');
-}
-
-/** Drives the outbound parcel of a request (replacement or repaired goods) to the customer's door. */
-async function deliverOutbound(id: string) {
-  const r = await waitForRequest(id, (x) => x.shipments.some((s: any) => s.direction === 'outbound' && s.trackingNumber), `request ${id} outbound parcel booked`);
-  const parcel = r.shipments.find((s: any) => s.direction === 'outbound');
-  for (const type of ['picked_up', 'delivered'] as const) expectOk(await postTracking(stack.app, parcel.courier, { trackingNumber: parcel.trackingNumber, type, signedBy: '张三' }));
-  return waitForRequestStatus(id, 'completed');
-}
-
-const timelineOf = async (orderId: string) => (await waitForOrder(stack.app, orderId, () => true)).timeline as Array<{ type: string; actor: string; detail: any }>;
 
 describe('returns', () => {
   test('a return end to end: merchant approval, return parcel tracked by webhooks, inspection, refund, stock back, ledger and timeline', async () => {
