@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { OrderState } from '../domain';
 import { FAILURE, orderState, orderWorkflowId } from '../workflows/definitions';
-import { problems, type FieldError } from './problem';
+import { problems } from './problem';
 
 /**
  * Runs an order Update and turns its refusals into HTTP answers: a validator's rejection or a
