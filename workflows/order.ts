@@ -40,7 +40,7 @@ import {
   payerFor,
   refundableOf,
 } from '../domain';
-import type { TimelineEntry } from '../activities';
+import type { RefundOutcome, TimelineEntry } from '../activities';
 import type { StockOutcome } from '../activities/stock';
 import { db, providers } from './activities';
 import {
@@ -290,12 +290,15 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       const p = refundablePayment(req)!;
       supportRefunds += 1;
       refundInFlight = true;
+      let given: RefundOutcome | null;
       try {
-        const done = await giveBack(p, req.amount, `support-refund-${supportRefunds}`, req.reason, req.actor);
-        if (!done) throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `payment ${p.paymentId} has less than ${req.amount} left to refund`, nonRetryable: true });
+        given = await giveBack(p, req.amount, `support-refund-${supportRefunds}`, req.reason, req.actor, false);
+        if (!given) throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `payment ${p.paymentId} has less than ${req.amount} left to refund`, nonRetryable: true });
       } finally {
         refundInFlight = false;
       }
+      // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
+      await announceGiveBack(p, req.amount, req.reason, req.actor, given.released);
       return state;
     },
     {
@@ -401,15 +404,18 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
 
   /**
    * Gives `amount` of one payment back through the refund guard, and books what it decided: a refund
-   * of captured money, or (a card not captured yet) a release from its authorization. False if refused.
+   * of captured money, or (a card not captured yet) a release from its authorization. Null if refused.
    */
-  async function giveBack(p: PaymentView, amount: number, step: string, reason: string, actor = 'system', announce = true): Promise<boolean> {
+  async function giveBack(p: PaymentView, amount: number, step: string, reason: string, actor = 'system', announce = true): Promise<RefundOutcome | null> {
     const done = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: businessKey(orderId, step), amount, reason });
-    if (!done) return false;
+    if (!done) return null;
     applyGiveBack(p, amount, done.released);
-    if (announce) await publish({ type: done.released ? 'payment.released' : 'payment.refunded', actor, detail: { paymentId: p.paymentId, amount, reason } });
-    return true;
+    if (announce) await announceGiveBack(p, amount, reason, actor, done.released);
+    return done;
   }
+
+  const announceGiveBack = (p: PaymentView, amount: number, reason: string, actor: string, released: boolean | undefined) =>
+    publish({ type: released ? 'payment.released' : 'payment.refunded', actor, detail: { paymentId: p.paymentId, amount, reason } });
 
   /** The first hand-over takes the money: every card authorization is captured, less what was released. */
   async function captureAuthorized() {
