@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { UpdateDefinition } from '@temporalio/client';
 import { z } from 'zod';
 import {
   afterSalesDecisionSchema,
@@ -65,6 +66,12 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     const found = await loadRequest(id);
     if (!found || (caller.role === 'merchant' && found.state.merchantId !== caller.merchantId)) throw problems.notFound(`after-sales request ${id}`);
     return found;
+  }
+
+  /** A request's Update (its validator answers 409/422 at once), then the request as it now reads. */
+  async function updateRequest<Arg>(id: string, update: UpdateDefinition<AfterSalesState, [Arg]>, arg: Arg) {
+    await updateWorkflow(temporal, afterSalesWorkflowId(id), update, arg, 'the request has finished');
+    return view((await loadRequest(id))!);
   }
 
   function view({ state: s, live, records }: NonNullable<Awaited<ReturnType<typeof loadRequest>>>) {
@@ -178,8 +185,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     body: afterSalesDecisionSchema,
     async handler({ params, body, caller }) {
       await visibleRequest(params.id, caller);
-      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), decideAfterSales, { ...body, actor: `merchant:${caller.name}` }, 'the request has finished');
-      return view((await loadRequest(params.id))!);
+      return updateRequest(params.id, decideAfterSales, { ...body, actor: `merchant:${caller.name}` });
     },
   });
 
@@ -193,8 +199,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     body: inspectionSchema,
     async handler({ params, body, caller }) {
       await visibleRequest(params.id, caller);
-      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), inspectAfterSales, { ...body, actor: `merchant:${caller.name}` }, 'the request has finished');
-      return view((await loadRequest(params.id))!);
+      return updateRequest(params.id, inspectAfterSales, { ...body, actor: `merchant:${caller.name}` });
     },
   });
 
@@ -210,8 +215,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     async handler({ params, body, caller }) {
       const { state } = await visibleRequest(params.id, caller);
       const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, state.merchantId, state.currency));
-      await updateWorkflow(temporal, afterSalesWorkflowId(params.id), decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, 'the request has finished');
-      return view((await loadRequest(params.id))!);
+      return updateRequest(params.id, decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` });
     },
   });
 }
