@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { ProviderRejectedError } from '../adapters/types';
-import { FAILURE } from '../workflows/definitions';
+import { FAILURE } from '../contract';
 import type { PaymentAction, PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
 import { isWallet, walletRefunds, type RefundOutcome } from './refunds';

@@ -3,8 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { RefundRequest } from '../adapters/types';
 import { resolvePolicy, type PolicyOverrides } from '../domain';
 import type { Payment, Refund } from '../prisma/generated/client';
-import { refundConfirmationStart } from '../workflows/definitions';
-import type { refundConfirmationWorkflow } from '../workflows/refund';
+import { REFUND_CONFIRMATION_WORKFLOW, refundConfirmationStart, type RefundConfirmationWorkflow } from '../contract';
 import type { ActivityDeps } from './deps';
 
 /** What refundPayment answers for a decision: done at once (card, cash on delivery), awaiting the provider's confirmation (wallets), or failed. */
@@ -40,7 +39,7 @@ export function walletRefunds({ db, providers, temporal }: ActivityDeps) {
     const answer = await providers.wallets[method].refund(req);
     await db.refund.updateMany({ where: { id: refundId, providerRef: null }, data: { providerRef: answer.providerRef } });
     try {
-      await temporal.client.workflow.start<typeof refundConfirmationWorkflow>('refundConfirmationWorkflow', refundConfirmationStart(refundId, temporal.taskQueue));
+      await temporal.client.workflow.start<RefundConfirmationWorkflow>(REFUND_CONFIRMATION_WORKFLOW, refundConfirmationStart(refundId, temporal.taskQueue));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -5,7 +5,7 @@ import { TERMINAL_STATUSES } from '../domain';
 import type { Config } from '../config';
 import type { Db } from '../prisma/client';
 import { Prisma } from '../prisma/generated/client';
-import { orderWorkflowId } from '../workflows/definitions';
+import { orderWorkflowId } from '../contract';
 
 type Failure = temporal.api.failure.v1.IFailure;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
 import type { OrderState } from '../domain';
-import { FAILURE, orderState, orderWorkflowId } from '../workflows/definitions';
+import { FAILURE, orderState, orderWorkflowId } from '../contract';
 import { problems } from './problem';
 
 /**

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import type { AppDeps } from './deps';
-import { orderWorkflowId, refundWorkflowId } from '../workflows/definitions';
+import { orderWorkflowId, refundWorkflowId } from '../contract';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Failure = temporal.api.failure.v1.IFailure | null | undefined;

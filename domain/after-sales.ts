@@ -227,4 +227,3 @@ export function defaultRefund(lines: readonly AfterSalesLine[]): number {
   return lines.filter((l) => l.condition !== 'damaged').reduce((t, l) => t + l.unitPrice * l.quantity, 0);
 }
 
-export const afterSalesWorkflowId = (requestId: string) => `after-sales-${requestId}`;

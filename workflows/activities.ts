@@ -1,6 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FAILURE } from './definitions';
+import { FAILURE } from '../contract';
 
 /**
  * Short database steps run as local activities (one history marker each, no extra round trip);

@@ -1,7 +1,6 @@
 import { condition, getExternalWorkflowHandle, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   afterSalesPolicy,
-  afterSalesWorkflowId,
   autoApproval,
   businessKey,
   decisionProblems,
@@ -31,25 +30,25 @@ import { db, providers } from './activities';
 import {
   afterSalesProgressed,
   afterSalesState,
+  afterSalesWorkflowId,
   cancelShipment,
   decideAfterSales,
   decideAfterSalesStock,
   inspectAfterSales,
-  invalidRequest,
+  invalid,
+  invalidField,
   shipmentProgressed,
   stockReplenished,
   type AfterSalesDecision,
   type AfterSalesProgress,
   type ShipmentProgress,
-} from './definitions';
+} from '../contract';
 import { shipmentWorkflow } from './shipment';
 
 const seconds = (s: number) => s * 1000;
 const nowIso = () => new Date().toISOString();
 type Units = Array<{ lineNo: number; quantity: number }>;
 
-/** A validator's refusal of bad input (422) naming the field, as the API reads it (details[0]). */
-export const invalid = (field: string, message: string) => invalidRequest([{ field, message }]);
 
 /** Changes to the command sequence of existing paths, so that requests already running replay unchanged. */
 const NEGOTIATES_SHORTAGE = 'after-sales-negotiates-shortage';
@@ -116,7 +115,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
         if (!asked && d.decision !== 'cancel') throw new Error('the replacement is backordered: it can only be given up now (cancel: a refund instead)');
         // One home for the rules: the order's shortage validation, with no dearer substitute (nothing to charge it to).
         const problems = decisionProblems(state.replacement, state.shortage, d, { dearer: false });
-        if (problems.length) throw invalidRequest(problems);
+        if (problems.length) throw invalid(problems);
       },
     },
   );
@@ -130,7 +129,7 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
     {
       validator: (d) => {
         if (state.status !== 'awaiting_decision' || decision) throw new Error(`request is ${state.status}${state.decision ? ` (${state.decision.decision}d by ${state.decision.actor})` : ''}, not awaiting a decision`);
-        if (d.decision === 'reject' && !d.reason?.trim()) throw invalid('reason', 'is required to reject');
+        if (d.decision === 'reject' && !d.reason?.trim()) throw invalidField('reason', 'is required to reject');
       },
     },
   );
@@ -147,12 +146,12 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   function checkInspection(i: InspectionBody) {
     if (state.status !== 'awaiting_inspection' || inspection) throw new Error(`request is ${state.status}, not awaiting inspection`);
     i.lines.forEach((l, n) => {
-      if (!state.lines.some((sl) => sl.sku === l.sku)) throw invalid(`lines.${n}.sku`, `${l.sku} is not part of this request`);
+      if (!state.lines.some((sl) => sl.sku === l.sku)) throw invalidField(`lines.${n}.sku`, `${l.sku} is not part of this request`);
     });
     const missing = state.lines.find((sl) => !i.lines.some((l) => l.sku === sl.sku));
-    if (missing) throw invalid('lines', `must give a condition for every returned sku; ${missing.sku} is missing`);
+    if (missing) throw invalidField('lines', `must give a condition for every returned sku; ${missing.sku} is missing`);
     const value = state.lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
-    if (i.refundAmount !== undefined && i.refundAmount > value) throw invalid('refundAmount', `must not exceed the value of the returned goods (${value})`);
+    if (i.refundAmount !== undefined && i.refundAmount > value) throw invalidField('refundAmount', `must not exceed the value of the returned goods (${value})`);
   }
 
   /**

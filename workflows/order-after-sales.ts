@@ -1,7 +1,6 @@
-import { allHandlersFinished, ApplicationFailure, condition, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   afterSalesPolicy,
-  afterSalesWorkflowId,
   claimableUnits,
   FINAL_AFTER_SALES,
   pointsFor,
@@ -14,14 +13,12 @@ import {
 } from '../domain';
 import type { TimelineEntry } from '../activities';
 import { db } from './activities';
-import { afterSalesWorkflow, invalid } from './after-sales';
-import { afterSalesProgressed, FAILURE, requestAfterSales, type AfterSalesCommand, type AfterSalesProgress } from './definitions';
+import { afterSalesWorkflow } from './after-sales';
+import { afterSalesProgressed, afterSalesWorkflowId, invalidField, refuse, requestAfterSales, type AfterSalesCommand, type AfterSalesProgress } from '../contract';
 
 const seconds = (s: number) => s * 1000;
 /** Shipments of request n are numbered from n × this, above the order's own. */
 const SHIPMENT_SEQ_PER_REQUEST = 100;
-
-const refuse = (message: string) => ApplicationFailure.create({ type: FAILURE.notAllowed, message, nonRetryable: true });
 
 /**
  * The order's side of after-sales (SPEC §7), used by the order workflow once goods are delivered:
@@ -48,15 +45,15 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
     const open = state.afterSales.filter(isOpen);
     const lines = cmd.lines.map((l, i) => {
       const line = state.lines.find((ol) => ol.sku === l.sku);
-      if (!line) throw invalid(`lines.${i}.sku`, `${l.sku} is not a line of this order`);
+      if (!line) throw invalidField(`lines.${i}.sku`, `${l.sku} is not a line of this order`);
       const claimable = claimableUnits(line, open);
       if (l.quantity > claimable)
-        throw invalid(`lines.${i}.quantity`, `only ${Math.max(0, claimable)} of ${l.sku} can be claimed (delivered ${line.delivered}, returned ${line.returned}, in open requests ${line.delivered - line.returned - claimable})`);
+        throw invalidField(`lines.${i}.quantity`, `only ${Math.max(0, claimable)} of ${l.sku} can be claimed (delivered ${line.delivered}, returned ${line.returned}, in open requests ${line.delivered - line.returned - claimable})`);
       const shipment = state.shipments.find((s) => s.status === 'delivered' && s.lines.some((sl) => sl.lineNo === line.lineNo));
       return { lineNo: line.lineNo, sku: line.sku, name: line.name, unitPrice: line.unitPrice, quantity: l.quantity, warehouseId: shipment?.warehouseId ?? state.shipments[0].warehouseId };
     });
     if (cmd.compensation?.kind === 'refund' && cmd.compensation.amount > refundableLeft())
-      throw invalid('compensation.amount', `exceeds what can still be refunded (${Math.max(0, refundableLeft())})`);
+      throw invalidField('compensation.amount', `exceeds what can still be refunded (${Math.max(0, refundableLeft())})`);
     return lines;
   }
 

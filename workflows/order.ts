@@ -56,7 +56,8 @@ import {
   decideStock,
   extendReceipt,
   FAILURE,
-  invalidRequest,
+  invalid,
+  refuse,
   orderState,
   paymentNotified,
   reviewRisk,
@@ -71,7 +72,7 @@ import {
   type VerificationResult,
   type ShipmentProgress,
   type ShipRequest,
-} from './definitions';
+} from '../contract';
 import { hostAfterSales } from './order-after-sales';
 import { shipmentWorkflow } from './shipment';
 
@@ -163,7 +164,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
         if (step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting !== 'stock_decision' || stockDecision || !state.shortage)
           throw new Error(`order is ${state.status}, not awaiting a stock decision`);
         const problems = decisionProblems(state.lines, state.shortage, d);
-        if (problems.length) throw invalidRequest(problems);
+        if (problems.length) throw invalid(problems);
       },
     },
   );
@@ -180,9 +181,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
         if (step !== 'fulfilling' || !state.unshipped?.length) throw new Error(`order is ${state.status}; nothing is waiting to be shipped`);
         if (cancelRequest) throw new Error('a cancellation is in progress');
         if (req.warehouseId && !state.unshipped.some((u) => u.warehouseId === req.warehouseId))
-          throw invalidRequest([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
+          throw invalid([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
         if (!policy.couriers.includes(req.courier))
-          throw invalidRequest([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
+          throw invalid([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
       },
     },
   );
@@ -195,9 +196,9 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     if (cancelRefusal !== undefined) {
       const reason = cancelRefusal;
       cancelRequest = cancelRefusal = undefined;
-      throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: reason, nonRetryable: true });
+      throw refuse(reason);
     }
-    if (step !== 'cancelled') throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `order is ${state.status}`, nonRetryable: true });
+    if (step !== 'cancelled') throw refuse(`order is ${state.status}`);
     return state;
   }
 
@@ -267,7 +268,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       throw new Error(`order is ${state.status}${state.pendingDecision ? ` awaiting ${state.pendingDecision.awaiting}` : ''}, not awaiting ${awaiting === 'risk_review' ? 'a risk review' : 'step-up verification'}`);
     }
   };
-  const invalid = (message: string) => ApplicationFailure.create({ type: FAILURE.invalid, message, nonRetryable: true });
   setHandler(reviewRisk, riskHandler((r) => ({ approved: (r as RiskReview).decision === 'approve', actor: r.actor, note: (r as RiskReview).reason })), {
     validator: (r) => {
       requireRiskHold('risk_review');
@@ -293,7 +293,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
       let given: RefundOutcome | null;
       try {
         given = await giveBack(p, req.amount, `support-refund-${supportRefunds}`, req.reason, req.actor, false);
-        if (!given) throw ApplicationFailure.create({ type: FAILURE.notAllowed, message: `payment ${p.paymentId} has less than ${req.amount} left to refund`, nonRetryable: true });
+        if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
       } finally {
         refundInFlight = false;
       }

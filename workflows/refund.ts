@@ -1,16 +1,11 @@
 import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { RefundNotice } from '../domain';
 import { db, providers } from './activities';
-import { refundNotified, type RefundConfirmationInput } from './definitions';
+import { refundNotified, type RefundConfirmation, type RefundConfirmationInput } from '../contract';
 
 /** Requests made again per run before the workflow continues as new, so a long wait keeps a small history. */
 const REQUESTS_PER_RUN = 100;
 
-export interface RefundConfirmation {
-  status: 'succeeded' | 'failed';
-  requests: number;
-  eventId?: string;
-}
 
 /**
  * One wallet refund until its provider confirms it (`refund-<refundId>`, issue 4): the refund decision

@@ -2,7 +2,7 @@ import { ActivityFailure, condition, getExternalWorkflowHandle, patched, setHand
 import type { BookShipmentRequest } from '../activities/shipping';
 import { advances, businessKey, handedOver, isFinalShipmentStatus, type ShipmentView, type TrackingEventType, type TrackingSignal } from '../domain';
 import { bookingAttempts, db, providers } from './activities';
-import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from './definitions';
+import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from '../contract';
 
 const MILESTONES_ONLY = 'shipment-reports-milestones-only';
 const COURIER_FALLBACK = 'shipment-courier-fallback';

@@ -6,7 +6,6 @@ import {
   afterSalesRequestSchema,
   afterSalesStatuses,
   afterSalesTypes,
-  afterSalesWorkflowId,
   FINAL_AFTER_SALES,
   inspectionSchema,
   stockDecisionSchema,
@@ -17,7 +16,7 @@ import {
   type InspectionBody,
   type StockDecisionRequest,
 } from '../../domain';
-import { afterSalesState, decideAfterSales, decideAfterSalesStock, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../workflows/definitions';
+import { afterSalesState, afterSalesWorkflowId, decideAfterSales, decideAfterSalesStock, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../contract';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { decideAsMerchant, shipOrder } from '../../workflows/definitions';
+import { decideAsMerchant, shipOrder } from '../../contract';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';

@@ -8,7 +8,7 @@ import { updateOrder } from '../temporal';
 import { loadTimeline } from '../timeline';
 import { resendNotifications } from '../resend';
 import { loadOrderDetail, orderView } from '../views';
-import { cancelAsSupport, extendWindow, refundAsSupport } from '../../workflows/definitions';
+import { cancelAsSupport, extendWindow, refundAsSupport } from '../../contract';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
 

@@ -17,7 +17,7 @@ import {
   type SupportFlag,
   stockDecisionSchema,
 } from '../../domain';
-import { cancelOrder, confirmReceipt, decideStock, extendReceipt, orderWorkflowId } from '../../workflows/definitions';
+import { cancelOrder, confirmReceipt, decideStock, extendReceipt, ORDER_WORKFLOW, orderWorkflowId, orderWorkflowStart, type OrderWorkflow } from '../../contract';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -105,12 +105,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   /** Starts the order's workflow exactly once; a replay after a crash finds it already there. */
   async function startOrder(input: OrderInput) {
     try {
-      await temporal.workflow.start('orderWorkflow', {
-        workflowId: orderWorkflowId(input.orderId),
-        taskQueue: config.TASK_QUEUE,
-        args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
+      await temporal.workflow.start<OrderWorkflow>(ORDER_WORKFLOW, orderWorkflowStart(input, config.TASK_QUEUE));
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { riskFingerprint } from '../../activities/risk';
 import { addressSchema } from '../../domain';
-import { reviewRisk, submitVerification } from '../../workflows/definitions';
+import { reviewRisk, submitVerification } from '../../contract';
 import { audited } from '../audit';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';

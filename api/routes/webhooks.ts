@@ -4,8 +4,7 @@ import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
 import { SIMULATED_COURIERS } from '../../adapters/simulators';
 import { logisticsWebhookSchema, paymentWebhookSchema, type LogisticsWebhook, type PaymentWebhook } from '../../domain';
-import { orderWorkflowId, paymentNotified, refundConfirmationStart, refundNotified, trackingReceived } from '../../workflows/definitions';
-import type { refundConfirmationWorkflow } from '../../workflows/refund';
+import { orderWorkflowId, paymentNotified, REFUND_CONFIRMATION_WORKFLOW, refundConfirmationStart, refundNotified, trackingReceived, type RefundConfirmationWorkflow } from '../../contract';
 import type { AppDeps } from '../deps';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
@@ -101,7 +100,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     }
     const notice = { eventId: event.eventId, type: event.type, amount: event.amount, currency: event.currency, occurredAt: event.occurredAt };
     return deliver(provider, event.eventId, async () => {
-      await temporal.workflow.signalWithStart<typeof refundConfirmationWorkflow, [typeof notice]>('refundConfirmationWorkflow', {
+      await temporal.workflow.signalWithStart<RefundConfirmationWorkflow, [typeof notice]>(REFUND_CONFIRMATION_WORKFLOW, {
         ...refundConfirmationStart(refund.id, config.TASK_QUEUE),
         signal: refundNotified,
         signalArgs: [notice],

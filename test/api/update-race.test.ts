@@ -8,7 +8,7 @@
 // into a 500 although nothing was done and a retry would succeed.
 import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
-import { paymentNotified } from '../../workflows/definitions';
+import { paymentNotified } from '../../contract';
 import { KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, eventually, expectOk, send } from './api-helpers';
 

@@ -8,7 +8,7 @@ import { createActivities } from '../../activities';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
 import { businessKey, type PaymentWebhook } from '../../domain';
-import { refundWorkflowId } from '../../workflows/definitions';
+import { refundWorkflowId } from '../../contract';
 import { expectOk, expectProblem, send } from '../api/api-helpers';
 import { createMerchant, createSku, providerBooks } from '../helpers/catalog';
 import { KEYS, getOrder, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';

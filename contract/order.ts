@@ -1,0 +1,86 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { OrderInput, OrderState, PaymentSignal, ShipmentStatus, StockDecision, TrackingSignal } from '../domain';
+
+import { orderWorkflowId } from './ids';
+
+/** The order workflow's signals, updates and queries, shared by the workflows and the API. */
+
+export type OrderWorkflow = (input: OrderInput) => Promise<OrderState>;
+export const ORDER_WORKFLOW = 'orderWorkflow';
+/** How the API starts an order: once per order id, never again after it ended. */
+export function orderWorkflowStart(input: OrderInput, taskQueue: string) {
+  return { workflowId: orderWorkflowId(input.orderId), taskQueue, args: [input] as [OrderInput], workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+}
+
+// Order workflow — fire-and-forget events are signals.
+export const paymentNotified = defineSignal<[PaymentSignal]>('paymentNotified');
+export const shipmentProgressed = defineSignal<[ShipmentProgress]>('shipmentProgressed');
+/** Stock of a SKU this backordered order (or exchange, below) waits for has arrived (restock): look at the queue now. */
+export const stockReplenished = defineSignal<[{ sku: string }]>('stockReplenished');
+
+// Order workflow — request/response actions are updates with validators (409/422 at once).
+export interface CancelRequest {
+  reason: string;
+  actor: string;
+  /** Support's cancellation: shipments already with the courier are recalled. */
+  recall?: boolean;
+}
+export interface MerchantDecision {
+  decision: 'accept' | 'reject';
+  reason?: string;
+  actor: string;
+}
+/** A merchant that ships by hand books a courier for one warehouse's allocation, or for all of them. */
+export interface ShipRequest {
+  courier: string;
+  warehouseId?: string;
+  actor: string;
+}
+export const cancelOrder = defineUpdate<OrderState, [CancelRequest]>('cancel');
+export const decideStock = defineUpdate<OrderState, [StockDecision]>('stockDecision');
+export const shipOrder = defineUpdate<OrderState, [ShipRequest]>('ship');
+export const decideAsMerchant = defineUpdate<OrderState, [MerchantDecision]>('merchantDecision');
+export const confirmReceipt = defineUpdate<OrderState, [{ actor: string }]>('confirmReceipt');
+export const extendReceipt = defineUpdate<OrderState, [{ actor: string }]>('extendReceipt');
+
+// Risk control holds (SPEC §3 step 2): support's review, the customer's step-up verification.
+export interface RiskReview {
+  decision: 'approve' | 'reject';
+  reason: string;
+  actor: string;
+}
+export interface VerificationResult {
+  result: 'passed' | 'failed';
+  method?: string;
+  reference?: string;
+  actor: string;
+}
+export const reviewRisk = defineUpdate<OrderState, [RiskReview]>('reviewRisk');
+export const submitVerification = defineUpdate<OrderState, [VerificationResult]>('submitVerification');
+
+export const orderState = defineQuery<OrderState>('state');
+
+// Order workflow — support operations (issue 6), each with the support key's identity and reason.
+export interface SupportRequest {
+  actor: string;
+  reason: string;
+}
+/** Refund an amount of a captured payment (never above captured − refunded). */
+export const refundAsSupport = defineUpdate<OrderState, [SupportRequest & { amount: number; paymentId?: string }]>('supportRefund');
+/** Extend the pending window (stock decision, merchant SLA, receipt confirmation) by some seconds. */
+export const extendWindow = defineUpdate<OrderState, [SupportRequest & { seconds: number }]>('supportExtendWindow');
+/** Cancel even after hand-over: handed-over shipments are recalled, then the saga compensates. */
+export const cancelAsSupport = defineUpdate<OrderState, [SupportRequest]>('supportCancel');
+/** Windows support may extend; a payment window ends with the provider's payment action, so it is not one. */
+export const EXTENDABLE_WAITS = ['stock_decision', 'merchant_decision', 'receipt_confirmation'] as const;
+
+/** What a shipment reports to its order at every change. */
+export interface ShipmentProgress {
+  seq: number;
+  status: ShipmentStatus;
+  courier?: string;
+  trackingNumber?: string;
+  event?: TrackingSignal;
+  codCollected?: { amount: number; currency: string };
+  deliveryAttempts?: number;
+}
