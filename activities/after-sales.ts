@@ -5,7 +5,7 @@ import type { ActivityDeps } from './deps';
 import { wakeBackorders } from './stock';
 
 /**
- * The database steps of after-sales (SPEC §7): a request's read model, restocking of resellable
+ * The database steps of after-sales (docs/after-sales.md): a request's read model, restocking of resellable
  * returns, and the loyalty records it can create (points, coupons). Each is idempotent by a business
  * id, so a retried activity never restocks, credits or issues twice. Money moves through
  * refundPayment (activities/payments.ts) only.

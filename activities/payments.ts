@@ -164,7 +164,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       const result =
         payment.method === 'card'
           ? await providers.card.refund(refundReq)
-          : { providerRef: `bank-transfer-${req.idempotencyKey}`, status: 'succeeded' as const }; // COD refunds are a recorded bank transfer (SPEC §7)
+          : { providerRef: `bank-transfer-${req.idempotencyKey}`, status: 'succeeded' as const }; // COD refunds are a recorded bank transfer (docs/payments.md)
       await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: result.providerRef, confirmedAt: new Date() } });
       return result;
     },

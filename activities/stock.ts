@@ -78,7 +78,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
   }
 
   /**
-   * Restocked units go to the oldest waiting orders first (SPEC §3 step 4). The SKU's inventory rows
+   * Restocked units go to the oldest waiting orders first (docs/fulfilment.md). The SKU's inventory rows
    * stay locked for the whole pass, so no new order can reserve them in between; the queue is
    * strictly first come, first served: the pass stops at the first order the stock cannot cover.
    */
@@ -119,7 +119,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
   }
 
   return {
-    /** Submission: reserve what exists, expiring with the payment window (SPEC §3 step 1). */
+    /** Submission: reserve what exists, expiring with the payment window (docs/product.md). */
     async reserveStock(req: StockRequest & { expiresAt: string }): Promise<StockOutcome> {
       return acquire(req, 'reserved', new Date(req.expiresAt));
     },

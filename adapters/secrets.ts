@@ -1,5 +1,5 @@
 /**
- * Where webhook secrets come from: one per provider or courier (SPEC §4), read from
+ * Where webhook secrets come from: one per provider or courier (docs/security.md), read from
  * `WEBHOOK_SECRET_<NAME>` where NAME is the source in upper snake case (`sf-express` → SF_EXPRESS).
  * Without it, the development default `dev-secret-<name>` is used (e.g. `dev-secret-wechat_pay`,
  * `dev-secret-sf-express`) so the simulators and the API agree offline. Set real secrets in production.

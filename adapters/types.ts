@@ -1,7 +1,7 @@
 import type { Address, PaymentAction, ShipmentLine } from '../domain';
 
 /**
- * Provider interfaces, one per family (SPEC §5). Every call carries a business idempotency key
+ * Provider interfaces, one per family (docs/payments.md). Every call carries a business idempotency key
  * (domain/payments.ts businessKey): repeating a call with the same key returns the first result and
  * never moves money or books a courier twice.
  */
@@ -124,7 +124,7 @@ export interface NotificationMessage {
   payload: Record<string, unknown>;
 }
 
-/** SMS, email and in-app messages (SPEC §8). */
+/** SMS, email and in-app messages (docs/fulfilment.md, notification outbox). */
 export interface Notifier {
   readonly channel: NotificationChannel;
   send(msg: NotificationMessage): Promise<{ providerRef: string }>;

@@ -47,7 +47,7 @@ const describeFailure = (f: Failure | null | undefined): string | null => {
 };
 
 /**
- * Finds stuck orders (SPEC §2 "find stuck orders"). The read model answers the cheap questions — a
+ * Finds stuck orders (docs/support.md, "Stuck detection"). The read model answers the cheap questions — a
  * wait past its deadline, a shipment without tracking, a refund its provider never confirmed — and Temporal's describe answers the rest
  * for running orders that have not moved for a while: an activity retrying past the threshold, a
  * failing workflow task, a failed or terminated workflow, one that never started. The order's

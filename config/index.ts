@@ -10,7 +10,7 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
 const DEV_RATE_LIMIT: RateLimit = { perSecond: 1000, burst: 2000 };
 
 /**
- * The API keys of SPEC §4: one role each; a merchant key is scoped to one merchant. Only the key's
+ * The API keys (docs/security.md): one role each; a merchant key is scoped to one merchant. Only the key's
  * SHA-256 is configured (`printf %s "$KEY" | sha256sum`): a leaked configuration reveals no key.
  */
 export const apiKeySchema = z
@@ -26,7 +26,7 @@ export const apiKeySchema = z
 export type ApiKey = z.infer<typeof apiKeySchema>;
 
 /**
- * Documented development keys (README "Configuration" lists them in plain text): dev-platform-key,
+ * Documented development keys (docs/operations.md lists them in plain text): dev-platform-key,
  * dev-merchant-key, dev-manual-merchant-key, dev-support-key, dev-logistics-key. Replace them with
  * API_KEYS anywhere real.
  */
@@ -53,7 +53,7 @@ const jsonKeys = z
   .pipe(z.array(apiKeySchema).min(1));
 
 /**
- * The development payload key (README "Payload encryption"): documented, so it protects nothing;
+ * The development payload key (docs/security.md, "Payload encryption"): documented, so it protects nothing;
  * set PAYLOAD_KEYS anywhere real.
  */
 export const DEV_PAYLOAD_KEYS = 'dev:zOfLyGugY8DGMfin/ys9me78S3y/plgo1K0i5zTZEpE=';

@@ -1,7 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AfterSalesReason, AfterSalesState, AfterSalesStatus, AfterSalesSummary, AfterSalesType, CompensationKind, InspectionBody, StockDecision } from '../domain';
 
-// After-sales (SPEC §7): the order hosts the request Update and hears its children's progress;
+// After-sales (docs/after-sales.md): the order hosts the request Update and hears its children's progress;
 // each request is a child workflow `after-sales-<requestId>` with the merchant's Updates.
 export interface AfterSalesCommand {
   requestId: string;
@@ -36,7 +36,7 @@ export interface AfterSalesDecision {
 export const decideAfterSales = defineUpdate<AfterSalesState, [AfterSalesDecision]>('afterSalesDecision');
 export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>('afterSalesInspection');
 /**
- * The customer's answer when an exchange's replacement is short (SPEC §3 step 4, as for an order);
+ * The customer's answer when an exchange's replacement is short (docs/after-sales.md, as for an order);
  * a backordered exchange may still be given up (`cancel`). Restocks wake it with stockReplenished.
  */
 export const decideAfterSalesStock = defineUpdate<AfterSalesState, [StockDecision]>('afterSalesStockDecision');

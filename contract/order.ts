@@ -43,7 +43,7 @@ export const decideAsMerchant = defineUpdate<OrderState, [MerchantDecision]>('me
 export const confirmReceipt = defineUpdate<OrderState, [{ actor: string }]>('confirmReceipt');
 export const extendReceipt = defineUpdate<OrderState, [{ actor: string }]>('extendReceipt');
 
-// Risk control holds (SPEC §3 step 2): support's review, the customer's step-up verification.
+// Risk control holds (docs/risk.md): support's review, the customer's step-up verification.
 export interface RiskReview {
   decision: 'approve' | 'reject';
   reason: string;

@@ -3,7 +3,7 @@ import type { Address, OrderLine, PaymentMethod, PendingDecision, ShipmentView, 
 import { DEFAULT_POLICY, type Policy } from './policy';
 import type { PricedSubstitution, StockDecisionKind } from './shortage';
 
-/** After-sales (SPEC §7): what a customer may ask for once goods were delivered. */
+/** After-sales (docs/after-sales.md): what a customer may ask for once goods were delivered. */
 export const afterSalesTypes = ['return', 'exchange', 'repair', 'compensation'] as const;
 export type AfterSalesType = (typeof afterSalesTypes)[number];
 
@@ -60,7 +60,7 @@ export const afterSalesStatuses = [
   'returning',
   'awaiting_inspection',
   'resolving',
-  'awaiting_stock_decision', // exchange: the replacement is short; the customer decides (SPEC §3 step 4)
+  'awaiting_stock_decision', // exchange: the replacement is short; the customer decides (docs/after-sales.md)
   'backordered', // exchange: the replacement waits for a restock
   'shipping_back', // replacement or repaired goods on their way to the customer
   'completed',
@@ -201,7 +201,7 @@ export function requestValue(input: Pick<AfterSalesInput, 'type' | 'lines' | 'co
 }
 
 /**
- * Auto-approval by policy (SPEC §7): a no-reason return within the window, or anything whose value is
+ * Auto-approval by policy (docs/after-sales.md): a no-reason return within the window, or anything whose value is
  * at most the merchant's threshold. Returns why, or undefined when the merchant must decide.
  */
 export function autoApproval(input: Pick<AfterSalesInput, 'type' | 'reason' | 'lines' | 'compensation'>, policy: AfterSalesPolicy): string | undefined {
@@ -217,7 +217,7 @@ export function claimableUnits(line: OrderLine, openRequests: readonly AfterSale
   return line.delivered - line.returned - held;
 }
 
-/** Membership points: one per whole currency unit paid (SPEC §8), credited at completion. */
+/** Membership points: one per whole currency unit paid (docs/decisions/030-points.md), credited at completion. */
 export function pointsFor(paidMinorUnits: number): number {
   return Math.max(0, Math.floor(paidMinorUnits / 100));
 }

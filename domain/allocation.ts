@@ -24,7 +24,7 @@ export interface AllocationPlan {
   short: StockNeed[];
 }
 
-/** Decides which warehouses serve which units; pluggable (SPEC §6). */
+/** Decides which warehouses serve which units; pluggable (docs/fulfilment.md). */
 export type AllocationStrategy = (needs: readonly StockNeed[], stock: readonly StockLevel[], shippingProvince: string) => AllocationPlan;
 
 /**

@@ -230,7 +230,7 @@ export interface OrderState {
   receiptExtended: boolean;
   deliveredAt?: string;
   completedAt?: string;
-  /** After-sales requests on this order (SPEC §7), each a child workflow. */
+  /** After-sales requests on this order (docs/after-sales.md), each a child workflow. */
   afterSales: AfterSalesSummary[];
   /** Membership points credited at completion and reversed on later refunds. */
   points?: { credited: number; reversed: number };

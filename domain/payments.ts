@@ -9,7 +9,7 @@ export const paymentWebhookSchema = z
     type: z.enum(['payment.succeeded', 'payment.failed', 'refund.succeeded', 'refund.failed']),
     paymentId: z.string().min(1).max(100),
     orderId: z.string().min(1).max(100),
-    /** Contract addition (README): which refund a refund.* event confirms — our idempotency key, as WeChat Pay's out_refund_no. */
+    /** Contract addition (docs/decisions/046-refund-notification-names-the-refund.md): which refund a refund.* event confirms — our idempotency key, as WeChat Pay's out_refund_no. */
     refundId: z.string().min(1).max(200).optional().meta({ description: 'required for refund.succeeded / refund.failed: the refund idempotency key the engine sent (out_refund_no)' }),
     amount: z.number().int().min(0),
     currency: z.string().length(3),
@@ -39,7 +39,7 @@ export interface PaymentSignal {
 }
 
 /**
- * Idempotency key for one provider call, derived from the business step (SPEC §5): the same step
+ * Idempotency key for one provider call, derived from the business step (docs/payments.md): the same step
  * retried by Temporal reuses it; a new business attempt (e.g. a second refund) gets a new one.
  */
 export function businessKey(orderId: string, step: string, attempt = 1): string {

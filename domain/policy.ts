@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Every window and SLA of the lifecycle, in seconds. Defaults are SPEC §3's; a merchant's policy
+ * Every window and SLA of the lifecycle, in seconds. Defaults are docs/product.md's; a merchant's policy
  * overrides them, and an order's `policy` overrides the merchant's (tests use seconds).
  */
 export const policySchema = z.object({
@@ -10,7 +10,7 @@ export const policySchema = z.object({
   autoConfirmSeconds: z.number().int().positive().max(60 * 86400),
   receiptExtensionSeconds: z.number().int().positive().max(60 * 86400),
   returnWindowSeconds: z.number().int().positive().max(60 * 86400),
-  /** After-sales (SPEC §7): merchant decision SLA, the customer's time to ship goods back, inspection SLA. */
+  /** After-sales (docs/after-sales.md): merchant decision SLA, the customer's time to ship goods back, inspection SLA. */
   afterSalesDecisionSeconds: z.number().int().positive().max(30 * 86400),
   returnShipSeconds: z.number().int().positive().max(30 * 86400),
   inspectionSeconds: z.number().int().positive().max(30 * 86400),
@@ -63,7 +63,7 @@ export const policyOverridesSchema = policySchema.partial().strict();
 export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
 
 /**
- * An order may override its windows and SLAs only (SPEC §3): risk limits and auto-acceptance are the
+ * An order may override its windows and SLAs only (docs/decisions/015-policy-overrides.md): risk limits and auto-acceptance are the
  * merchant's, never something a caller can lift for its own order.
  */
 export const orderPolicyOverridesSchema = policySchema

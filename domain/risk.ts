@@ -2,7 +2,7 @@ import type { Address } from './order';
 import type { Policy } from './policy';
 
 /**
- * Risk control (SPEC §3 step 2): rules score an order into one outcome. The strictest rule wins:
+ * Risk control (docs/risk.md): rules score an order into one outcome. The strictest rule wins:
  * reject (frozen account, blocklist, amount limit, velocity) > review by support (high amount) >
  * step-up verification by the customer (new account with a high amount) > approve.
  */

@@ -3,7 +3,7 @@ import { newLedgerLine } from './ledger';
 import { MAX_LINES, type OrderLine, type ShortLine } from './order';
 import type { Policy } from './policy';
 
-/** What the customer may do when stock falls short (SPEC §3 step 4). */
+/** What the customer may do when stock falls short (docs/fulfilment.md). */
 export const stockDecisions = ['wait_for_restock', 'substitute', 'partial', 'cancel'] as const;
 export type StockDecisionKind = (typeof stockDecisions)[number];
 

@@ -41,7 +41,7 @@ export function isFinalShipmentStatus(status: ShipmentStatus): boolean {
   return status === 'delivered' || status === 'returned_to_sender' || status === 'cancelled';
 }
 
-/** Goods have been handed to the courier: the customer can no longer cancel (SPEC §3). */
+/** Goods have been handed to the courier: the customer can no longer cancel (docs/product.md). */
 export function handedOver(status: ShipmentStatus): boolean {
   return RANK[status] >= RANK.picked_up && status !== 'cancelled';
 }

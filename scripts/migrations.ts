@@ -5,7 +5,7 @@ import { Client } from 'pg';
 
 /**
  * The project's offline stand-in for `prisma migrate deploy` (Prisma's schema engine cannot be
- * downloaded here; see README "Database"). It keeps Prisma's own bookkeeping: the same
+ * downloaded here; see docs/operations.md, "Database"). It keeps Prisma's own bookkeeping: the same
  * `_prisma_migrations` table, the same columns, sha256 checksums of each `migration.sql`, and the
  * same advisory lock key, so a real `prisma migrate deploy` later sees these migrations as applied,
  * and the two tools never run at the same time against one database.

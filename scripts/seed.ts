@@ -29,7 +29,7 @@ export const MANUAL_MERCHANT_ID = 'm-manual';
 
 export const DEMO_MERCHANTS: readonly DemoMerchant[] = [
   { id: DEMO_MERCHANT_ID, name: 'Demo Store', policy: {} },
-  // Orders wait for the merchant to accept them (SPEC: merchant decision with an SLA), and the
+  // Orders wait for the merchant to accept them (docs/fulfilment.md: merchant decision with an SLA), and the
   // merchant books the courier itself (POST /v1/orders/{id}/shipments).
   { id: MANUAL_MERCHANT_ID, name: 'Manual Store', policy: { autoAccept: false, autoShip: false } },
 ];

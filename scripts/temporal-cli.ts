@@ -20,7 +20,7 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
 }
 
 /**
- * SQLite in WAL mode for the dev server: a fraction of the CPU per write (see README "Benchmark");
+ * SQLite in WAL mode for the dev server: a fraction of the CPU per write (see docs/benchmark.md);
  * a power cut may lose the last transactions, which a development server can afford.
  */
 export const DEV_SERVER_SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];

@@ -3,7 +3,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 
 /**
- * PII never reaches Temporal in clear text (SPEC §9): every payload (workflow and activity inputs and
+ * PII never reaches Temporal in clear text (docs/security.md): every payload (workflow and activity inputs and
  * results, signals, updates, markers, memos) is sealed with AES-256-GCM before it leaves the process.
  * The key id travels in the payload's metadata, so rotation is adding a key: the active key seals,
  * every configured key still opens what it sealed.

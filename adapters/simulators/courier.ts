@@ -118,7 +118,7 @@ export interface TrackingEventInput {
   eventId?: string;
 }
 
-/** A logistics webhook body (SPEC §4). */
+/** A logistics webhook body (docs/api.md). */
 export function buildTrackingEvent(input: TrackingEventInput): LogisticsWebhook {
   const { eventId = `trk_${randomUUID()}`, occurredAt = new Date().toISOString(), ...rest } = input;
   const event: LogisticsWebhook = { eventId, occurredAt, trackingNumber: rest.trackingNumber, type: rest.type };

@@ -46,7 +46,7 @@ function requestIdFor(orderId: string, key: string | undefined): string {
   return `as_${createHash('sha256').update(`${orderId}\n${key}`).digest('hex').slice(0, 24)}`;
 }
 
-/** After-sales (SPEC §4, §7): requests by the platform, decisions and inspections by the merchant. */
+/** After-sales (docs/after-sales.md): requests by the platform, decisions and inspections by the merchant. */
 export function afterSalesRoutes(deps: AppDeps, define: Define) {
   const { db, temporal } = deps;
 

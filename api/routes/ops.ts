@@ -12,7 +12,7 @@ import { cancelAsSupport, extendWindow, refundAsSupport } from '../../contract';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
 
-/** Every support operation says why (SPEC §2: "every action audited"). */
+/** Every support operation says why, and every one is audited (docs/support.md). */
 export const reasonField = z.string().trim().min(1).max(500);
 export const reasonBody = z.object({ reason: reasonField });
 

@@ -15,7 +15,7 @@ const providerParams = z.object({ provider: z.enum(PAYMENT_PROVIDERS) });
 const courierParams = z.object({ courier: z.enum(SIMULATED_COURIERS) });
 
 /**
- * Signed webhooks (SPEC §4): signature first (401, nothing changes), then the payload (400), then
+ * Signed webhooks (docs/api.md, "Webhooks"): signature first (401, nothing changes), then the payload (400), then
  * dedupe by eventId. The event is handed to its workflow before its id is recorded, so a crash in
  * between means a redelivery, which the workflow also ignores by eventId: never a lost event.
  */

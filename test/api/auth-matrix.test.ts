@@ -1,4 +1,4 @@
-// The auth matrix (SPEC §4): EVERY documented operation × every role, generated from the app's own
+// The auth matrix (docs/api.md): EVERY documented operation × every role, generated from the app's own
 // OpenAPI document (each route declares `x-roles` through api/route.ts), so routes added later are
 // covered without touching this file. Requests use ids that do not exist and empty bodies, so an
 // allowed caller gets a 4xx about the request, never a change.

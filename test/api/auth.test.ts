@@ -1,4 +1,4 @@
-// SPEC §4 auth: Bearer keys with one role each (401 without or with an unknown key, 403 for the
+// docs/api.md, auth: Bearer keys with one role each (401 without or with an unknown key, 403 for the
 // wrong role); a merchant sees only its own orders; health and the OpenAPI document are public.
 import { randomUUID } from 'node:crypto';
 import { auth, KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';

@@ -1,4 +1,4 @@
-// SPEC §3/§4 cancellation: POST /v1/orders/{id}/cancel with a `reason`, until the first shipment is
+// docs/product.md and docs/api.md, cancellation: POST /v1/orders/{id}/cancel with a `reason`, until the first shipment is
 // handed to the courier; 409 once no longer cancellable. Plus the other order actions' refusals.
 import { randomUUID } from 'node:crypto';
 import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';

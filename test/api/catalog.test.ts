@@ -1,4 +1,4 @@
-// SPEC §4 catalog and stock (merchant): POST /v1/products, PUT /v1/inventory/{sku} (never below what
+// docs/api.md, catalog and stock (merchant): POST /v1/products, PUT /v1/inventory/{sku} (never below what
 // orders hold), POST /v1/inventory/{sku}/restock, GET /v1/inventory/{sku} with reserved/allocated.
 import { KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send, uid } from './api-helpers';

@@ -1,4 +1,4 @@
-// SPEC §4: POST /v1/orders requires Idempotency-Key; same key + same body → the same order (200);
+// docs/api.md, idempotency: POST /v1/orders requires Idempotency-Key; same key + same body → the same order (200);
 // same key + another body → 409; one order per key, even under concurrency.
 import { randomUUID } from 'node:crypto';
 import { KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';

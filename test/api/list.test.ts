@@ -1,4 +1,4 @@
-// SPEC §4: GET /v1/orders lists orders (newest first) with filters status, customerId, merchantId,
+// docs/api.md: GET /v1/orders lists orders (newest first) with filters status, customerId, merchantId,
 // channel, from, to, and cursor pagination (limit, cursor → nextCursor).
 import { KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 import { createProduct, eventually, expectOk, expectProblem, listOrders, send, uid } from './api-helpers';

@@ -42,7 +42,7 @@ describe('stuck orders', () => {
       expect(reason.attempt).toBeGreaterThanOrEqual(3);
       expect(Date.parse(reason.since)).toBeGreaterThanOrEqual(Date.parse(entry.createdAt));
       expect(entry.since).toBe(reason.since);
-      // The same list through GET /v1/orders?stuck=true (SPEC §4).
+      // The same list through GET /v1/orders?stuck=true (docs/support.md).
       const listed = expectOk(await send(stack.app, 'GET', `/v1/orders?stuck=true&customerId=${customerId}`, KEYS.support));
       expect(listed.items).toEqual([expect.objectContaining({ id, stuck: expect.objectContaining({ reasons: expect.arrayContaining([expect.objectContaining({ kind: 'activity_retrying' })]) }) })]);
 

@@ -1,4 +1,4 @@
-// SPEC §4: tracking events may arrive late, twice or out of order; a shipment never moves backwards
+// docs/api.md: tracking events may arrive late, twice or out of order; a shipment never moves backwards
 // (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once.
 import { randomUUID } from 'node:crypto';
 import type { TrackingEventType } from '../../domain';

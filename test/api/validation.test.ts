@@ -1,4 +1,4 @@
-// SPEC §4 conventions: zod validates every request; errors are application/problem+json with a
+// docs/api.md, errors: zod validates every request; errors are application/problem+json with a
 // stable type and per-field errors; a refused request changes nothing.
 import { randomUUID } from 'node:crypto';
 import { auth, KEYS, orderBody, submitOrder, useStack } from '../helpers/stack';

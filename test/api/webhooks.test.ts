@@ -1,4 +1,4 @@
-// SPEC §4 webhook signatures: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,
+// docs/security.md, webhook signatures: `X-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`,
 // 5-minute tolerance, one secret per provider or courier; a refused event changes nothing; events
 // are deduplicated by eventId.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// SPEC §9: PII is encrypted in every Temporal payload (AES-256-GCM, key id in metadata). The stored
+// docs/security.md: PII is encrypted in every Temporal payload (AES-256-GCM, key id in metadata). The stored
 // histories are read WITHOUT the codec, as the Temporal server and anyone with access to it see them.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';

@@ -109,7 +109,7 @@ describe('assessRisk', () => {
 });
 
 describe('policy', () => {
-  it('has the SPEC §3 defaults', () => {
+  it('has the documented defaults (docs/product.md)', () => {
     expect(DEFAULT_POLICY.paymentWindowSeconds).toBe(30 * 60);
     expect(DEFAULT_POLICY.merchantSlaSeconds).toBe(24 * 3600);
     expect(DEFAULT_POLICY.autoConfirmSeconds).toBe(7 * 86400);

@@ -120,7 +120,7 @@ describe('logisticsWebhookSchema', () => {
     occurredAt: '2025-03-01T10:15:00Z',
   };
 
-  it("accepts SPEC §4's example shape", () => {
+  it("accepts the documented logistics event shape (docs/api.md)", () => {
     const r = logisticsWebhookSchema.safeParse(example);
     expect(r.success).toBe(true);
     expect(r.data).toEqual(example);

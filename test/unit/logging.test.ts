@@ -1,4 +1,4 @@
-// SPEC §9: pino redacts PII and secrets from logs, at any depth, and keeps what operators need.
+// docs/security.md, logs: pino redacts PII and secrets from logs, at any depth, and keeps what operators need.
 import { Writable } from 'node:stream';
 import { createLogger } from '../../workers/logging';
 

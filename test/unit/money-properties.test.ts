@@ -1,4 +1,4 @@
-// SPEC §5 money invariants over random sequences (fast-check), through the pure functions the order
+// docs/payments.md: money invariants over random sequences (fast-check), through the pure functions the order
 // workflow uses to pick, bound and book give-backs (domain/money.ts: payerFor, refundableOf,
 // applyGiveBack, applyCapture): payments and extra charges (a dearer substitute), partial refunds
 // (shortages, cheaper substitutes, undelivered shipments), the hand-over that captures card

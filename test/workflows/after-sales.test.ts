@@ -1,4 +1,4 @@
-// After-sales (SPEC §7) end to end through the HTTP API on the real stack: returns, exchanges,
+// After-sales (docs/after-sales.md) end to end through the HTTP API on the real stack: returns, exchanges,
 // repairs and compensation, with the merchant's decision and inspection, return tracking through the
 // logistics webhooks, and the order's ledger, payments, points and timeline.
 import { providerBooks, stockOf } from '../helpers/catalog';

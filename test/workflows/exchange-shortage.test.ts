@@ -1,5 +1,5 @@
 // Issue 5: an exchange whose replacement cannot be allocated is negotiated with the customer exactly
-// like an order's shortage (SPEC §3 step 4): wait_for_restock (in the same FIFO backorder queue as
+// like an order's shortage (docs/after-sales.md): wait_for_restock (in the same FIFO backorder queue as
 // orders), substitute, partial or cancel, within the stock-decision window, else the policy's default.
 // Real Temporal and PostgreSQL, driven through the HTTP API and signed courier webhooks.
 import { createHash, randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// SPEC §3 steps 5-6: the merchant hears of new orders, ships by hand when it does not auto-ship;
+// docs/fulfilment.md: the merchant hears of new orders, ships by hand when it does not auto-ship;
 // couriers fail and fall back; failed deliveries end with the parcel returned and refunded.
 import { randomUUID } from 'node:crypto';
 import { createMerchant, createSku, stockOf } from '../helpers/catalog';

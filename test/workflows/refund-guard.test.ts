@@ -1,4 +1,4 @@
-// SPEC §5 money invariants at the database guard: refund decisions are reserved against the capture
+// docs/payments.md: money invariants at the database guard: refund decisions are reserved against the capture
 // under a row lock, so concurrent refunds (random amounts, repeated idempotency keys, racing each
 // other) never refund more than was captured, never twice for one key, and our books agree with the
 // provider's. Property-based (fast-check) over the real refundPayment activity, PostgreSQL and the

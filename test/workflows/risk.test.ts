@@ -1,4 +1,4 @@
-// SPEC §3 step 2, risk control on the real stack: every outcome (approve, review, step-up, reject)
+// docs/risk.md: risk control on the real stack: every outcome (approve, review, step-up, reject)
 // with its window, frozen accounts, the blocklist and per-phone velocity, all through the HTTP API.
 import { randomUUID } from 'node:crypto';
 import { expectOk, expectProblem, send } from '../api/api-helpers';

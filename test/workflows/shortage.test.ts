@@ -1,4 +1,4 @@
-// SPEC §3 step 4: a shortage at the stock check is the customer's to decide, within a window.
+// docs/fulfilment.md, shortage negotiation: a shortage at the stock check is the customer's to decide, within a window.
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
 import { auth, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
