@@ -10,11 +10,11 @@ import {
   type AfterSalesSummary,
   type OrderInput,
   type OrderState,
-} from '../domain';
-import type { TimelineEntry } from '../activities';
-import { db } from './activities';
-import { afterSalesWorkflow } from './after-sales';
-import { afterSalesProgressed, afterSalesWorkflowId, invalidField, refuse, requestAfterSales, type AfterSalesCommand, type AfterSalesProgress } from '../contract';
+} from '../../domain';
+import type { TimelineEntry } from '../../activities';
+import { db } from '../activities';
+import { afterSalesWorkflow } from '../after-sales';
+import { afterSalesProgressed, afterSalesWorkflowId, invalidField, refuse, requestAfterSales, type AfterSalesCommand, type AfterSalesProgress } from '../../contract';
 
 const seconds = (s: number) => s * 1000;
 /** Shipments of request n are numbered from n × this, above the order's own. */
@@ -169,3 +169,4 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
     },
   };
 }
+export type AfterSalesHost = ReturnType<typeof hostAfterSales>;

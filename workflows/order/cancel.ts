@@ -1,0 +1,48 @@
+import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { cancelShipment, recallShipment } from '../../contract';
+import { handedOver, isFinalShipmentStatus } from '../../domain';
+import { applyProgress } from './progress';
+import { OrderStop, type OrderRun } from './run';
+
+/**
+ * The customer may cancel until the first hand-over. Each shipment decides for itself (its tracking
+ * events are the truth); if one was picked up meanwhile, the cancellation is refused.
+ */
+export async function cancelBeforeHandOver(run: OrderRun) {
+  const { inbox } = run;
+  if (!run.anyHandedOver()) {
+    await cancelUnshipped(run);
+    if (!run.anyHandedOver()) throw new OrderStop('cancelled', inbox.cancelRequest!.reason, inbox.cancelRequest!.actor);
+  }
+  inbox.cancelRefusal = 'a shipment has been handed over to the courier; only support can cancel now';
+  await condition(() => inbox.cancelRequest === undefined);
+}
+
+/**
+ * Support's cancellation after hand-over: shipments with the courier are recalled (the parcel comes
+ * back, its stock returns, its value is refunded), the others cancelled; then the saga runs.
+ */
+export async function recallAndCancel(run: OrderRun) {
+  const { state, inbox } = run;
+  const { reason, actor } = inbox.cancelRequest!;
+  for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status)))
+    await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, { reason });
+  while (!state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
+    await condition(() => inbox.progress.length > 0);
+    await applyProgress(run);
+  }
+  if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', reason, actor);
+  inbox.cancelRefusal = 'a shipment was delivered meanwhile; the others were recalled';
+  await condition(() => inbox.cancelRequest === undefined);
+}
+
+/** Cancels every shipment not yet with the courier and waits until each has answered. */
+export async function cancelUnshipped(run: OrderRun) {
+  const { state, inbox } = run;
+  const open = state.shipments.filter((s) => !isFinalShipmentStatus(s.status) && !handedOver(s.status));
+  for (const s of open) await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, { reason: inbox.cancelRequest?.reason ?? 'order cancelled' });
+  while (!open.every((s) => s.status === 'cancelled' || handedOver(s.status) || isFinalShipmentStatus(s.status))) {
+    await condition(() => inbox.progress.length > 0);
+    await applyProgress(run);
+  }
+}

@@ -1,0 +1,267 @@
+import { condition, setHandler } from '@temporalio/workflow';
+import type { RefundOutcome } from '../../activities';
+import {
+  cancelAsSupport,
+  cancelOrder,
+  confirmReceipt,
+  decideAsMerchant,
+  decideStock,
+  EXTENDABLE_WAITS,
+  extendReceipt,
+  extendWindow,
+  invalid,
+  orderState,
+  paymentNotified,
+  refundAsSupport,
+  refuse,
+  reviewRisk,
+  shipmentProgressed,
+  shipOrder,
+  stockReplenished,
+  submitVerification,
+  type CancelRequest,
+  type RiskReview,
+  type VerificationResult,
+} from '../../contract';
+import { decisionProblems, refundableOf, type OrderState, type PaymentView } from '../../domain';
+import { hostAfterSales, type AfterSalesHost } from './after-sales';
+import { announceGiveBack, giveBack } from './payment';
+import { seconds, type OrderRun } from './run';
+
+/**
+ * Every signal, update and query of the order. Signals and most updates only post to the run's inbox
+ * and await the main flow's answer; validators refuse at once (409/422) without changing anything.
+ */
+export function registerHandlers(run: OrderRun): AfterSalesHost {
+  const { state, inbox } = run;
+  setHandler(orderState, () => state);
+  setHandler(paymentNotified, (n) => {
+    if (n.paymentId === run.paymentId && n.type === 'payment.succeeded' && n.amount === run.input.totals.total) inbox.walletCapture ??= { amount: n.amount, eventId: n.eventId };
+    const extra = inbox.extraPayments.get(n.paymentId);
+    if (extra && n.type === 'payment.succeeded' && n.amount === extra.amount) extra.eventId ??= n.eventId;
+  });
+  setHandler(shipmentProgressed, (p) => void inbox.progress.push(p));
+  setHandler(stockReplenished, () => void (inbox.restocks += 1));
+  registerFulfilmentUpdates(run);
+  const afterSales = hostAfterSales(run.input, state, (entry) => run.publish(entry));
+  registerCancellations(run);
+  registerReceiptUpdates(run);
+  registerRiskUpdates(run);
+  registerSupportUpdates(run);
+  return afterSales;
+}
+
+function registerFulfilmentUpdates(run: OrderRun) {
+  const { state, inbox, policy } = run;
+  setHandler(
+    decideStock,
+    async (decision) => {
+      inbox.stockDecision = decision;
+      // Answered once the decision took effect: the order moved on, or asks the customer again (the
+      // substitute is short too, or its price difference awaits a wallet payment).
+      await condition(() => inbox.stockDecision === undefined && (run.step !== 'awaiting_stock_decision' || state.pendingDecision !== undefined));
+      return state;
+    },
+    {
+      validator: (d) => {
+        if (run.step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting !== 'stock_decision' || inbox.stockDecision || !state.shortage)
+          throw new Error(`order is ${state.status}, not awaiting a stock decision`);
+        const problems = decisionProblems(state.lines, state.shortage, d);
+        if (problems.length) throw invalid(problems);
+      },
+    },
+  );
+  setHandler(
+    shipOrder,
+    async (req) => {
+      inbox.shipRequests.push(req);
+      await condition(() => !inbox.shipRequests.includes(req) || run.isTerminal());
+      return state;
+    },
+    {
+      validator: (req) => {
+        if (run.step !== 'fulfilling' || !state.unshipped?.length) throw new Error(`order is ${state.status}; nothing is waiting to be shipped`);
+        if (inbox.cancelRequest) throw new Error('a cancellation is in progress');
+        if (req.warehouseId && !state.unshipped.some((u) => u.warehouseId === req.warehouseId))
+          throw invalid([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
+        if (!policy.couriers.includes(req.courier))
+          throw invalid([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
+      },
+    },
+  );
+  setHandler(
+    decideAsMerchant,
+    async (decision) => {
+      inbox.merchantDecision = decision;
+      await condition(() => run.step !== 'awaiting_merchant');
+      return state;
+    },
+    {
+      validator: (d) => {
+        if (run.step !== 'awaiting_merchant' || inbox.merchantDecision) throw new Error(`order is ${state.status}, not awaiting the merchant`);
+        if (d.decision === 'reject' && !d.reason?.trim()) throw new Error('reason is required to reject');
+      },
+    },
+  );
+}
+
+/** Hands a cancellation to the main flow and answers with its outcome: cancelled, or refused. */
+async function cancellation(run: OrderRun, request: CancelRequest): Promise<OrderState> {
+  const { inbox } = run;
+  inbox.cancelRequest = request;
+  await condition(() => run.isTerminal() || inbox.cancelRefusal !== undefined);
+  if (inbox.cancelRefusal !== undefined) {
+    const reason = inbox.cancelRefusal;
+    inbox.cancelRequest = inbox.cancelRefusal = undefined;
+    throw refuse(reason);
+  }
+  if (run.step !== 'cancelled') throw refuse(`order is ${run.state.status}`);
+  return run.state;
+}
+
+function registerCancellations(run: OrderRun) {
+  const { state, inbox } = run;
+  setHandler(cancelOrder, (req) => cancellation(run, req), {
+    validator: (req) => {
+      if (run.isTerminal()) throw new Error(`order is already ${state.status}`);
+      if (run.anyHandedOver() || ['partially_shipped', 'shipped', 'delivered'].includes(state.status))
+        throw new Error('a shipment has been handed over to the courier; only support can cancel now');
+      if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
+      if (!req.reason?.trim()) throw new Error('reason is required');
+    },
+  });
+  setHandler(cancelAsSupport, (req) => cancellation(run, { reason: req.reason, actor: req.actor, recall: true }), {
+    validator: (_req) => {
+      if (run.isTerminal()) throw new Error(`order is already ${state.status}`);
+      if (state.lines.some((l) => l.delivered > 0)) throw new Error('goods have been delivered: use after-sales or a refund instead');
+      if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
+      if (run.refundInFlight) throw new Error('a refund is in progress');
+    },
+  });
+}
+
+function registerReceiptUpdates(run: OrderRun) {
+  const { state, inbox } = run;
+  const requireDelivered = () => {
+    if (state.status !== 'delivered' || run.step !== 'fulfilling') throw new Error(`order is ${state.status}, not delivered`);
+  };
+  setHandler(
+    confirmReceipt,
+    async (who) => {
+      inbox.receipt = who;
+      await condition(() => run.step === 'completed');
+      return state;
+    },
+    { validator: (_who) => requireDelivered() },
+  );
+  setHandler(
+    extendReceipt,
+    async () => {
+      state.receiptExtended = true;
+      if (state.pendingDecision) state.pendingDecision.until = run.receiptDeadline();
+      await run.publish({ type: 'receipt.extended', actor: 'platform', detail: { until: run.receiptDeadline() } });
+      return state;
+    },
+    {
+      validator: (_who) => {
+        requireDelivered();
+        if (state.receiptExtended) throw new Error('the receipt window has already been extended once');
+      },
+    },
+  );
+}
+
+/** Risk holds: support reviews, the platform relays the customer's step-up verification. */
+function registerRiskUpdates(run: OrderRun) {
+  const { state, inbox } = run;
+  const answer = async (a: NonNullable<typeof inbox.riskAnswer>) => {
+    inbox.riskAnswer = a;
+    await condition(() => inbox.riskSettled || run.isTerminal());
+    return state;
+  };
+  const requireRiskHold = (awaiting: 'risk_review' | 'verification') => {
+    if (state.pendingDecision?.awaiting !== awaiting || inbox.riskAnswer) {
+      const pending = state.pendingDecision ? ` awaiting ${state.pendingDecision.awaiting}` : '';
+      throw new Error(`order is ${state.status}${pending}, not awaiting ${awaiting === 'risk_review' ? 'a risk review' : 'step-up verification'}`);
+    }
+  };
+  setHandler(reviewRisk, (r: RiskReview) => answer({ approved: r.decision === 'approve', actor: r.actor, note: r.reason }), {
+    validator: (r) => {
+      requireRiskHold('risk_review');
+      if (!r.reason?.trim()) throw invalid('reason is required');
+    },
+  });
+  setHandler(
+    submitVerification,
+    ({ result, method, reference, actor }: VerificationResult) =>
+      answer({ approved: result === 'passed', actor, note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}` }),
+    {
+      validator: (v) => {
+        requireRiskHold('verification');
+        if (v.result !== 'passed' && v.result !== 'failed') throw invalid('result must be passed or failed');
+      },
+    },
+  );
+}
+
+/** Support operations: a refund, a window extension (cancellation is with the others). */
+function registerSupportUpdates(run: OrderRun) {
+  const { state, inbox } = run;
+  setHandler(
+    refundAsSupport,
+    async (req) => {
+      const p = refundablePayment(state, req)!;
+      run.supportRefunds += 1;
+      run.refundInFlight = true;
+      let given: RefundOutcome | null;
+      try {
+        given = await giveBack(run, p, req.amount, `support-refund-${run.supportRefunds}`, req.reason, req.actor, false);
+        if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
+      } finally {
+        run.refundInFlight = false;
+      }
+      // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
+      await announceGiveBack(run, p, req.amount, req.reason, req.actor, given.released);
+      return state;
+    },
+    {
+      validator: (req) => {
+        // A completed order stays open through its return window (after-sales): refunds are allowed then.
+        if (run.step === 'cancelled' || run.step === 'rejected') throw new Error(`order is already ${state.status}`);
+        if (run.refundInFlight || inbox.cancelRequest) throw new Error('a refund or a cancellation is already in progress');
+        if (!refundablePayment(state, req))
+          throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`);
+      },
+    },
+  );
+  setHandler(
+    extendWindow,
+    async (req) => {
+      const pending = state.pendingDecision!;
+      pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
+      if (pending.awaiting === 'receipt_confirmation') run.windows.receiptExtraMs += seconds(req.seconds);
+      run.windows.extensions += 1;
+      await run.publish({ type: 'window.extended', actor: req.actor, detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason } });
+      return state;
+    },
+    {
+      validator: (req) => {
+        const pending = state.pendingDecision;
+        if (run.isTerminal() || !pending) throw new Error(`order is ${state.status}: no window is open`);
+        if (!(EXTENDABLE_WAITS as readonly string[]).includes(pending.awaiting))
+          throw new Error(`the ${pending.awaiting} window cannot be extended${pending.awaiting === 'payment' ? ": the provider's payment action expires with it" : ''}`);
+        if (!run.windows.open) throw new Error(`order is ${state.status}: its ${pending.awaiting} window has just closed`);
+        if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw new Error('seconds must be a positive integer');
+      },
+    },
+  );
+}
+
+/** The payment a support refund draws on: the one named, else the first with enough left. */
+function refundablePayment(state: OrderState, req: { amount: number; paymentId?: string }): PaymentView | undefined {
+  if (!Number.isInteger(req.amount) || req.amount <= 0) return undefined;
+  const reserved = (state.afterSales ?? []).reduce((t, r) => t + r.reservedAmount, 0);
+  const free = state.payments.reduce((t, p) => t + refundableOf(p), 0) - reserved;
+  if (free < req.amount) return undefined;
+  return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && (p.status === 'captured' || p.status === 'authorized') && refundableOf(p) >= req.amount);
+}

@@ -1,0 +1,175 @@
+import { CancellationScope, condition } from '@temporalio/workflow';
+import type { TimelineEntry } from '../../activities';
+import type { CancelRequest, MerchantDecision, ShipmentProgress, ShipRequest } from '../../contract';
+import {
+  canTransition,
+  DEFAULT_POLICY,
+  deriveStatus,
+  handedOver,
+  initialOrderState,
+  TERMINAL_STATUSES,
+  type OrderInput,
+  type OrderState,
+  type PaymentView,
+  type Policy,
+  type StepStatus,
+  type StockDecision,
+  type SupportFlag,
+} from '../../domain';
+import { db } from '../activities';
+
+export const seconds = (s: number) => s * 1000;
+export const nowIso = () => new Date().toISOString();
+export type Entry = Omit<TimelineEntry, 'at'>;
+
+/** Ends the order early: cancelled (by someone, or by a window) or rejected. */
+export class OrderStop extends Error {
+  constructor(
+    readonly outcome: 'cancelled' | 'rejected',
+    readonly reason: string,
+    readonly actor: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** What the outside world told the order: handlers post here, the main flow consumes it. */
+export interface Inbox {
+  cancelRequest?: CancelRequest;
+  /** Why the main flow refused the cancellation in progress (a shipment was handed over meanwhile). */
+  cancelRefusal?: string;
+  merchantDecision?: MerchantDecision;
+  receipt?: { actor: string };
+  riskAnswer?: { approved: boolean; actor: string; note: string };
+  riskSettled: boolean;
+  walletCapture?: { amount: number; eventId: string };
+  stockDecision?: StockDecision;
+  restocks: number;
+  shipRequests: ShipRequest[];
+  /** Extra wallet payments (a dearer substitute): expected amount, and the notification once it came. */
+  extraPayments: Map<string, { amount: number; eventId?: string }>;
+  progress: ShipmentProgress[];
+}
+
+/**
+ * One order's run: its state, the inbox its handlers fill, how it moves and publishes, its waits and
+ * its saga (compensations registered before each step, unwound in reverse when it stops early).
+ */
+export class OrderRun {
+  readonly orderId: string;
+  /** Orders started before a policy value existed get its default. */
+  readonly policy: Policy;
+  readonly paymentId: string;
+  readonly state: OrderState;
+  step: StepStatus = 'submitted';
+  readonly inbox: Inbox = { riskSettled: false, restocks: 0, shipRequests: [], extraPayments: new Map(), progress: [] };
+  /** Support's window extensions: `open` while an extendable wait runs; each extension bumps `extensions`. */
+  readonly windows = { open: false, extensions: 0, receiptExtraMs: 0 };
+  supportRefunds = 0;
+  refundInFlight = false;
+  private readonly compensations: Array<() => Promise<void>> = [];
+
+  constructor(readonly input: OrderInput) {
+    this.orderId = input.orderId;
+    this.policy = { ...DEFAULT_POLICY, ...input.policy };
+    this.paymentId = `pay-${input.orderId}`;
+    this.state = initialOrderState(input);
+  }
+
+  isTerminal = () => TERMINAL_STATUSES.includes(this.step);
+  anyHandedOver = () => this.state.shipments.some((s) => handedOver(s.status));
+
+  /** Registers the undo of the step about to run. */
+  onStop(compensate: () => Promise<void>) {
+    this.compensations.push(compensate);
+  }
+
+  /** Writes the read model (order row + one timeline entry). */
+  async publish(entry: Entry) {
+    this.state.status = deriveStatus(this.step, this.state.lines);
+    this.state.version += 1;
+    await db.projectOrder(this.state, { ...entry, at: nowIso() });
+  }
+
+  async moveTo(next: StepStatus, entry: Entry) {
+    if (!canTransition(this.step, next)) throw new Error(`illegal order transition ${this.step} → ${next}`);
+    this.step = next;
+    await this.publish(entry);
+  }
+
+  /** Called between steps: a cancellation requested meanwhile takes effect here. */
+  checkpoint() {
+    const cancel = this.inbox.cancelRequest;
+    if (cancel) throw new OrderStop('cancelled', cancel.reason, cancel.actor);
+  }
+
+  /** Waits for `done` up to `timeoutSeconds` (or for ever); a cancellation interrupts the wait. */
+  async waitFor(done: () => boolean, timeoutSeconds?: number): Promise<boolean> {
+    const settled = () => done() || this.inbox.cancelRequest !== undefined;
+    const ok = timeoutSeconds === undefined ? (await condition(settled), true) : await condition(settled, seconds(timeoutSeconds));
+    this.checkpoint();
+    return ok;
+  }
+
+  /**
+   * waitFor for a window support may extend: an extension wakes the wait, which then waits out the
+   * rest of the new deadline. Without one it issues exactly waitFor's commands.
+   */
+  async waitForWindow(done: () => boolean, timeoutSeconds: number): Promise<boolean> {
+    const windows = this.windows;
+    windows.open = true;
+    try {
+      let seen = windows.extensions;
+      await this.waitFor(() => done() || windows.extensions !== seen, timeoutSeconds);
+      while (!done() && windows.extensions !== seen) {
+        seen = windows.extensions;
+        const left = Date.parse(this.state.pendingDecision!.until) - Date.now();
+        if (left > 0) await this.waitFor(() => done() || windows.extensions !== seen, left / 1000);
+      }
+      return done();
+    } finally {
+      windows.open = false;
+    }
+  }
+
+  /** Marks the order for support; the flag stays on the order (and its row) for good. */
+  async raiseFlag(kind: SupportFlag['kind'], detail: Record<string, unknown>) {
+    this.state.flags = [...(this.state.flags ?? []), { kind, at: nowIso(), detail }];
+    await this.publish({ type: `flag.${kind}`, actor: 'system', detail });
+  }
+
+  /** Adds or replaces a payment on the order's view. */
+  payment(view: PaymentView): PaymentView {
+    const payments = this.state.payments;
+    const i = payments.findIndex((p) => p.paymentId === view.paymentId);
+    if (i >= 0) payments[i] = view;
+    else payments.push(view);
+    return view;
+  }
+
+  line(lineNo: number): OrderState['lines'][number] {
+    return this.state.lines.find((l) => l.lineNo === lineNo)!;
+  }
+
+  /** What the given units of the order's lines cost. */
+  valueOf(lines: Array<{ lineNo: number; quantity: number }>): number {
+    return lines.reduce((t, sl) => t + sl.quantity * this.line(sl.lineNo).unitPrice, 0);
+  }
+
+  receiptDeadline(): string {
+    const { state, policy } = this;
+    const extension = state.receiptExtended ? policy.receiptExtensionSeconds : 0;
+    return new Date(Date.parse(state.deliveredAt!) + seconds(policy.autoConfirmSeconds + extension) + this.windows.receiptExtraMs).toISOString();
+  }
+
+  /** The saga: every registered compensation in reverse, not cancellable, then the final status. */
+  async stop(s: OrderStop) {
+    await CancellationScope.nonCancellable(async () => {
+      for (const compensate of this.compensations.reverse()) await compensate();
+    });
+    this.state.pendingDecision = undefined;
+    if (s.outcome === 'cancelled') this.state.cancellation = { reason: s.reason, actor: s.actor };
+    else this.state.rejection = { reason: s.reason };
+    await this.moveTo(s.outcome, { type: `order.${s.outcome}`, actor: s.actor, detail: { reason: s.reason } });
+  }
+}
