@@ -1,4 +1,4 @@
-import { TERMINAL_STATUSES, type OrderState, type StepStatus, type SupportFlag } from '../domain';
+import { allowedActions, TERMINAL_STATUSES, type OrderState, type StepStatus, type SupportFlag } from '../domain';
 import type { AppDeps } from './deps';
 import { queryOrder } from './temporal';
 
@@ -69,6 +69,8 @@ export function orderView(s: OrderState) {
   return {
     id: s.orderId,
     status: s.status,
+    /** What the order admits now (domain/actions.ts); windows and amounts are checked when an action is asked. */
+    allowedActions: allowedActions(s),
     channel: s.channel,
     merchantId: s.merchantId,
     customerId: s.customerId,

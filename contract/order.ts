@@ -71,8 +71,6 @@ export const refundAsSupport = defineUpdate<OrderState, [SupportRequest & { amou
 export const extendWindow = defineUpdate<OrderState, [SupportRequest & { seconds: number }]>('supportExtendWindow');
 /** Cancel even after hand-over: handed-over shipments are recalled, then the saga compensates. */
 export const cancelAsSupport = defineUpdate<OrderState, [SupportRequest]>('supportCancel');
-/** Windows support may extend; a payment window ends with the provider's payment action, so it is not one. */
-export const EXTENDABLE_WAITS = ['stock_decision', 'merchant_decision', 'receipt_confirmation'] as const;
 
 /** What a shipment reports to its order at every change. */
 export interface ShipmentProgress {

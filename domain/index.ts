@@ -10,3 +10,4 @@ export * from './pricing';
 export * from './allocation';
 export * from './shortage';
 export * from './after-sales';
+export * from './actions';

@@ -3,6 +3,7 @@ import type { UpdateDefinition } from '@temporalio/client';
 import { z } from 'zod';
 import {
   afterSalesDecisionSchema,
+  allowedAfterSalesActions,
   afterSalesRequestSchema,
   afterSalesStatuses,
   afterSalesTypes,
@@ -78,6 +79,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     return {
       id: requestId,
       ...rest,
+      allowedActions: allowedAfterSalesActions(s),
       pendingDecision: s.pendingDecision ?? null,
       decision: s.decision ?? null,
       inspection: s.inspection ?? null,

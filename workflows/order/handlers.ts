@@ -6,7 +6,6 @@ import {
   confirmReceipt,
   decideAsMerchant,
   decideStock,
-  EXTENDABLE_WAITS,
   extendReceipt,
   extendWindow,
   invalid,
@@ -23,7 +22,7 @@ import {
   type RiskReview,
   type VerificationResult,
 } from '../../contract';
-import { decisionProblems, refundableOf, type OrderState, type PaymentView } from '../../domain';
+import { actionRefusal, decisionProblems, freeToRefund, refundableOf, type OrderAction, type OrderState, type PaymentView } from '../../domain';
 import { hostAfterSales, type AfterSalesHost } from './after-sales';
 import { announceGiveBack, giveBack } from './payment';
 import { seconds, type OrderRun } from './run';
@@ -64,9 +63,9 @@ function registerFulfilmentUpdates(run: OrderRun) {
     },
     {
       validator: (d) => {
-        if (run.step !== 'awaiting_stock_decision' || state.pendingDecision?.awaiting !== 'stock_decision' || inbox.stockDecision || !state.shortage)
-          throw new Error(`order is ${state.status}, not awaiting a stock decision`);
-        const problems = decisionProblems(state.lines, state.shortage, d);
+        requireAllowed(state, 'stockDecision');
+        if (inbox.stockDecision) throw new Error(`order is ${state.status}, not awaiting a stock decision`);
+        const problems = decisionProblems(state.lines, state.shortage!, d);
         if (problems.length) throw invalid(problems);
       },
     },
@@ -80,9 +79,9 @@ function registerFulfilmentUpdates(run: OrderRun) {
     },
     {
       validator: (req) => {
-        if (run.step !== 'fulfilling' || !state.unshipped?.length) throw new Error(`order is ${state.status}; nothing is waiting to be shipped`);
+        requireAllowed(state, 'ship');
         if (inbox.cancelRequest) throw new Error('a cancellation is in progress');
-        if (req.warehouseId && !state.unshipped.some((u) => u.warehouseId === req.warehouseId))
+        if (req.warehouseId && !state.unshipped!.some((u) => u.warehouseId === req.warehouseId))
           throw invalid([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
         if (!policy.couriers.includes(req.courier))
           throw invalid([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
@@ -98,7 +97,8 @@ function registerFulfilmentUpdates(run: OrderRun) {
     },
     {
       validator: (d) => {
-        if (run.step !== 'awaiting_merchant' || inbox.merchantDecision) throw new Error(`order is ${state.status}, not awaiting the merchant`);
+        requireAllowed(state, 'merchantDecision');
+        if (inbox.merchantDecision) throw new Error(`order is ${state.status}, not awaiting the merchant`);
         if (d.decision === 'reject' && !d.reason?.trim()) throw new Error('reason is required to reject');
       },
     },
@@ -123,17 +123,14 @@ function registerCancellations(run: OrderRun) {
   const { state, inbox } = run;
   setHandler(cancelOrder, (req) => cancellation(run, req), {
     validator: (req) => {
-      if (run.isTerminal()) throw new Error(`order is already ${state.status}`);
-      if (run.anyHandedOver() || ['partially_shipped', 'shipped', 'delivered'].includes(state.status))
-        throw new Error('a shipment has been handed over to the courier; only support can cancel now');
+      requireAllowed(state, 'cancel');
       if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
       if (!req.reason?.trim()) throw new Error('reason is required');
     },
   });
   setHandler(cancelAsSupport, (req) => cancellation(run, { reason: req.reason, actor: req.actor, recall: true }), {
     validator: (_req) => {
-      if (run.isTerminal()) throw new Error(`order is already ${state.status}`);
-      if (state.lines.some((l) => l.delivered > 0)) throw new Error('goods have been delivered: use after-sales or a refund instead');
+      requireAllowed(state, 'supportCancel');
       if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
       if (run.refundInFlight) throw new Error('a refund is in progress');
     },
@@ -142,9 +139,6 @@ function registerCancellations(run: OrderRun) {
 
 function registerReceiptUpdates(run: OrderRun) {
   const { state, inbox } = run;
-  const requireDelivered = () => {
-    if (state.status !== 'delivered' || run.step !== 'fulfilling') throw new Error(`order is ${state.status}, not delivered`);
-  };
   setHandler(
     confirmReceipt,
     async (who) => {
@@ -152,7 +146,7 @@ function registerReceiptUpdates(run: OrderRun) {
       await condition(() => run.step === 'completed');
       return state;
     },
-    { validator: (_who) => requireDelivered() },
+    { validator: (_who) => requireAllowed(state, 'confirmReceipt') },
   );
   setHandler(
     extendReceipt,
@@ -164,8 +158,7 @@ function registerReceiptUpdates(run: OrderRun) {
     },
     {
       validator: (_who) => {
-        requireDelivered();
-        if (state.receiptExtended) throw new Error('the receipt window has already been extended once');
+        requireAllowed(state, 'extendReceipt');
       },
     },
   );
@@ -179,15 +172,13 @@ function registerRiskUpdates(run: OrderRun) {
     await condition(() => inbox.riskSettled || run.isTerminal());
     return state;
   };
-  const requireRiskHold = (awaiting: 'risk_review' | 'verification') => {
-    if (state.pendingDecision?.awaiting !== awaiting || inbox.riskAnswer) {
-      const pending = state.pendingDecision ? ` awaiting ${state.pendingDecision.awaiting}` : '';
-      throw new Error(`order is ${state.status}${pending}, not awaiting ${awaiting === 'risk_review' ? 'a risk review' : 'step-up verification'}`);
-    }
+  const requireRiskHold = (action: 'reviewRisk' | 'submitVerification') => {
+    requireAllowed(state, action);
+    if (inbox.riskAnswer) throw new Error(`order is ${state.status}: the ${action === 'reviewRisk' ? 'risk review' : 'verification'} is already answered`);
   };
   setHandler(reviewRisk, (r: RiskReview) => answer({ approved: r.decision === 'approve', actor: r.actor, note: r.reason }), {
     validator: (r) => {
-      requireRiskHold('risk_review');
+      requireRiskHold('reviewRisk');
       if (!r.reason?.trim()) throw invalid('reason is required');
     },
   });
@@ -197,7 +188,7 @@ function registerRiskUpdates(run: OrderRun) {
       answer({ approved: result === 'passed', actor, note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}` }),
     {
       validator: (v) => {
-        requireRiskHold('verification');
+        requireRiskHold('submitVerification');
         if (v.result !== 'passed' && v.result !== 'failed') throw invalid('result must be passed or failed');
       },
     },
@@ -227,7 +218,7 @@ function registerSupportUpdates(run: OrderRun) {
     {
       validator: (req) => {
         // A completed order stays open through its return window (after-sales): refunds are allowed then.
-        if (run.step === 'cancelled' || run.step === 'rejected') throw new Error(`order is already ${state.status}`);
+        requireAllowed(state, 'supportRefund');
         if (run.refundInFlight || inbox.cancelRequest) throw new Error('a refund or a cancellation is already in progress');
         if (!refundablePayment(state, req))
           throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`);
@@ -246,22 +237,22 @@ function registerSupportUpdates(run: OrderRun) {
     },
     {
       validator: (req) => {
-        const pending = state.pendingDecision;
-        if (run.isTerminal() || !pending) throw new Error(`order is ${state.status}: no window is open`);
-        if (!(EXTENDABLE_WAITS as readonly string[]).includes(pending.awaiting))
-          throw new Error(`the ${pending.awaiting} window cannot be extended${pending.awaiting === 'payment' ? ": the provider's payment action expires with it" : ''}`);
-        if (!run.windows.open) throw new Error(`order is ${state.status}: its ${pending.awaiting} window has just closed`);
+        requireAllowed(state, 'supportExtendWindow');
+        if (!run.windows.open) throw new Error(`order is ${state.status}: its ${state.pendingDecision!.awaiting} window has just closed`);
         if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw new Error('seconds must be a positive integer');
       },
     },
   );
 }
 
+/** The table of allowed actions decides first (domain/actions.ts); a refusal is a 409. */
+function requireAllowed(state: OrderState, action: OrderAction) {
+  const refusal = actionRefusal(state, action);
+  if (refusal) throw new Error(refusal);
+}
+
 /** The payment a support refund draws on: the one named, else the first with enough left. */
 function refundablePayment(state: OrderState, req: { amount: number; paymentId?: string }): PaymentView | undefined {
-  if (!Number.isInteger(req.amount) || req.amount <= 0) return undefined;
-  const reserved = (state.afterSales ?? []).reduce((t, r) => t + r.reservedAmount, 0);
-  const free = state.payments.reduce((t, p) => t + refundableOf(p), 0) - reserved;
-  if (free < req.amount) return undefined;
+  if (!Number.isInteger(req.amount) || req.amount <= 0 || freeToRefund(state) < req.amount) return undefined;
   return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && (p.status === 'captured' || p.status === 'authorized') && refundableOf(p) >= req.amount);
 }
