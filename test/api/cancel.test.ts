@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send } from './api-helpers';
+import { recordHistory } from '../helpers/fixtures';
 
 const stack = useStack();
 let sku: string;
@@ -119,6 +120,7 @@ describe('other order actions refuse what the state does not allow', () => {
     expect(extended).toMatchObject({ status: 'delivered', receiptExtended: true });
     expect(Date.parse(extended.pendingDecision.until)).toBeGreaterThan(Date.parse(until));
     expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
+    recordHistory(`order-${order.id}`, 'order-receipt-extended');
   });
 
   test('merchant-decision on an auto-accepted order → 409, and a reject needs a reason (400)', async () => {

@@ -1,4 +1,5 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { recordHistory } from '../helpers/fixtures';
 import { deliverAll, KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, send } from './api-helpers';
 
@@ -36,6 +37,7 @@ describe('support refunds an amount', () => {
     await waitForStatus(stack.app, id, 'completed');
     expect(expectOk(await op(id, 'refund', { reason: 'goodwill after completion', amount: 500 })).payments[0].refunded).toBe(1500);
     expect((await providerBooks(stack.db, id)).refunded).toBe(1500);
+    recordHistory(`order-${id}`, 'order-support-refunds');
 
     expect((await auditOf(id)).map((e: any) => [e.operation, e.outcome, e.statusCode])).toEqual([
       ['order.refund', 'succeeded', 200],
@@ -59,6 +61,7 @@ describe('support extends a window', () => {
     const end = cancelled.timeline.find((e: any) => e.type === 'order.cancelled');
     expect(Date.parse(end.at)).toBeGreaterThanOrEqual(until);
     expect(cancelled.timeline.find((e: any) => e.type === 'window.extended')).toMatchObject({ actor: 'support:dev support', detail: { awaiting: 'merchant_decision', seconds: 3 } });
+    recordHistory(`order-${id}`, 'order-support-extends-merchant-sla');
     expect((await auditOf(id))[0]).toMatchObject({ operation: 'order.extend', outcome: 'succeeded', details: { seconds: 3, awaiting: 'merchant_decision' } });
   });
 
