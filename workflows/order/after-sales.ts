@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   afterSalesPolicy,
   claimableUnits,
@@ -26,7 +26,15 @@ const SHIPMENT_SEQ_PER_REQUEST = 100;
  * child workflow per request, and the effects its children report — refunds on the payments, returned
  * and refunded units on the ledger, points reversed — published on the order's timeline.
  */
-export function hostAfterSales(input: OrderInput, state: OrderState, publish: (entry: Omit<TimelineEntry, 'at'>) => Promise<void>) {
+export interface HostPorts {
+  publish(entry: Omit<TimelineEntry, 'at'>): Promise<void>;
+  /** The order's wait (carries out handlers' work posted meanwhile). */
+  until(done: () => boolean, timeoutMs?: number): Promise<boolean>;
+  /** Has the main flow carry out a handler's work. */
+  act<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function hostAfterSales(input: OrderInput, state: OrderState, { publish, until, act }: HostPorts) {
   const { orderId } = input;
   const policy = afterSalesPolicy(input.policy);
   const inbox: AfterSalesProgress[] = [];
@@ -59,7 +67,16 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
 
   setHandler(
     requestAfterSales,
-    async (cmd) => {
+    (cmd) => act(() => admit(cmd)),
+    {
+      validator: (cmd) => {
+        if (!state.afterSales.some((r) => r.requestId === cmd.requestId)) check(cmd);
+      },
+    },
+  );
+
+  /** Records a request on the order and starts its child workflow; the same request id again answers the known one. */
+  async function admit(cmd: AfterSalesCommand): Promise<AfterSalesSummary & { replayed?: boolean }> {
       const known = state.afterSales.find((r) => r.requestId === cmd.requestId);
       if (known) return { ...known, replayed: true }; // the same Idempotency-Key again
       const lines = check(cmd); // again: another request may have been admitted since validation
@@ -98,13 +115,7 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
       };
       await startChild(afterSalesWorkflow, { workflowId: afterSalesWorkflowId(cmd.requestId), args: [childInput] });
       return summary;
-    },
-    {
-      validator: (cmd) => {
-        if (!state.afterSales.some((r) => r.requestId === cmd.requestId)) check(cmd);
-      },
-    },
-  );
+  }
 
   /** Applies what the requests reported: money, ledger, points, and one timeline entry per step. */
   async function apply() {
@@ -163,8 +174,8 @@ export function hostAfterSales(input: OrderInput, state: OrderState, publish: (e
         const left = windowEnd() - Date.now();
         const settled = () => !state.afterSales.some(isOpen) && allHandlersFinished();
         if (left <= 0 && settled()) break;
-        if (left > 0) await condition(() => inbox.length > 0, left);
-        else await condition(() => inbox.length > 0 || settled());
+        if (left > 0) await until(() => inbox.length > 0, left);
+        else await until(() => inbox.length > 0 || settled());
       }
     },
   };

@@ -1,4 +1,4 @@
-import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
+import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { cancelShipment, recallShipment } from '../../contract';
 import { handedOver, isFinalShipmentStatus } from '../../domain';
 import { applyProgress } from './progress';
@@ -15,7 +15,7 @@ export async function cancelBeforeHandOver(run: OrderRun) {
     if (!run.anyHandedOver()) throw new OrderStop('cancelled', inbox.cancelRequest!.reason, inbox.cancelRequest!.actor);
   }
   inbox.cancelRefusal = 'a shipment has been handed over to the courier; only support can cancel now';
-  await condition(() => inbox.cancelRequest === undefined);
+  await run.until(() => inbox.cancelRequest === undefined);
 }
 
 /**
@@ -28,12 +28,12 @@ export async function recallAndCancel(run: OrderRun) {
   for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status)))
     await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, { reason });
   while (!state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
-    await condition(() => inbox.progress.length > 0);
+    await run.until(() => inbox.progress.length > 0);
     await applyProgress(run);
   }
   if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', reason, actor);
   inbox.cancelRefusal = 'a shipment was delivered meanwhile; the others were recalled';
-  await condition(() => inbox.cancelRequest === undefined);
+  await run.until(() => inbox.cancelRequest === undefined);
 }
 
 /** Cancels every shipment not yet with the courier and waits until each has answered. */
@@ -42,7 +42,7 @@ export async function cancelUnshipped(run: OrderRun) {
   const open = state.shipments.filter((s) => !isFinalShipmentStatus(s.status) && !handedOver(s.status));
   for (const s of open) await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, { reason: inbox.cancelRequest?.reason ?? 'order cancelled' });
   while (!open.every((s) => s.status === 'cancelled' || handedOver(s.status) || isFinalShipmentStatus(s.status))) {
-    await condition(() => inbox.progress.length > 0);
+    await run.until(() => inbox.progress.length > 0);
     await applyProgress(run);
   }
 }

@@ -20,6 +20,7 @@ import {
   submitVerification,
   type CancelRequest,
   type RiskReview,
+  type SupportRequest,
   type VerificationResult,
 } from '../../contract';
 import { actionRefusal, decisionProblems, freeToRefund, refundableOf, type OrderAction, type OrderState, type PaymentView } from '../../domain';
@@ -42,7 +43,11 @@ export function registerHandlers(run: OrderRun): AfterSalesHost {
   setHandler(shipmentProgressed, (p) => void inbox.progress.push(p));
   setHandler(stockReplenished, () => void (inbox.restocks += 1));
   registerFulfilmentUpdates(run);
-  const afterSales = hostAfterSales(run.input, state, (entry) => run.publish(entry));
+  const afterSales = hostAfterSales(run.input, state, {
+    publish: (entry) => run.publish(entry),
+    until: (done, timeoutMs) => run.until(done, timeoutMs),
+    act: (work) => run.act(work),
+  });
   registerCancellations(run);
   registerReceiptUpdates(run);
   registerRiskUpdates(run);
@@ -150,12 +155,13 @@ function registerReceiptUpdates(run: OrderRun) {
   );
   setHandler(
     extendReceipt,
-    async () => {
-      state.receiptExtended = true;
-      if (state.pendingDecision) state.pendingDecision.until = run.receiptDeadline();
-      await run.publish({ type: 'receipt.extended', actor: 'platform', detail: { until: run.receiptDeadline() } });
-      return state;
-    },
+    () =>
+      run.act(async () => {
+        state.receiptExtended = true;
+        if (state.pendingDecision) state.pendingDecision.until = run.receiptDeadline();
+        await run.publish({ type: 'receipt.extended', actor: 'platform', detail: { until: run.receiptDeadline() } });
+        return state;
+      }),
     {
       validator: (_who) => {
         requireAllowed(state, 'extendReceipt');
@@ -200,21 +206,7 @@ function registerSupportUpdates(run: OrderRun) {
   const { state, inbox } = run;
   setHandler(
     refundAsSupport,
-    async (req) => {
-      const p = refundablePayment(state, req)!;
-      run.supportRefunds += 1;
-      run.refundInFlight = true;
-      let given: RefundOutcome | null;
-      try {
-        given = await giveBack(run, p, req.amount, `support-refund-${run.supportRefunds}`, req.reason, req.actor, false);
-        if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
-      } finally {
-        run.refundInFlight = false;
-      }
-      // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
-      await announceGiveBack(run, p, req.amount, req.reason, req.actor, given.released);
-      return state;
-    },
+    (req) => run.act(() => refundForSupport(run, req)),
     {
       validator: (req) => {
         // A completed order stays open through its return window (after-sales): refunds are allowed then.
@@ -227,14 +219,7 @@ function registerSupportUpdates(run: OrderRun) {
   );
   setHandler(
     extendWindow,
-    async (req) => {
-      const pending = state.pendingDecision!;
-      pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
-      if (pending.awaiting === 'receipt_confirmation') run.windows.receiptExtraMs += seconds(req.seconds);
-      run.windows.extensions += 1;
-      await run.publish({ type: 'window.extended', actor: req.actor, detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason } });
-      return state;
-    },
+    (req) => run.act(() => extendPendingWindow(run, req)),
     {
       validator: (req) => {
         requireAllowed(state, 'supportExtendWindow');
@@ -243,6 +228,37 @@ function registerSupportUpdates(run: OrderRun) {
       },
     },
   );
+}
+
+/** A support refund from the payment named, else the first with enough left (refused if the guard finds too little). */
+async function refundForSupport(run: OrderRun, req: SupportRequest & { amount: number; paymentId?: string }): Promise<OrderState> {
+      const { state } = run;
+      const p = refundablePayment(state, req);
+      if (!p) throw refuse(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund`);
+      run.supportRefunds += 1;
+      run.refundInFlight = true;
+      let given: RefundOutcome | null;
+      try {
+        given = await giveBack(run, p, req.amount, `support-refund-${run.supportRefunds}`, req.reason, req.actor, false);
+        if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
+      } finally {
+        run.refundInFlight = false;
+      }
+      // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
+      await announceGiveBack(run, p, req.amount, req.reason, req.actor, given.released);
+      return state;
+}
+
+/** Support extends the window the order waits in; the wait wakes and waits out the rest of the new deadline. */
+async function extendPendingWindow(run: OrderRun, req: SupportRequest & { seconds: number }): Promise<OrderState> {
+      const { state } = run;
+      if (!run.windows.open) throw refuse(`order is ${state.status}: its window has just closed`);
+      const pending = state.pendingDecision!;
+      pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
+      if (pending.awaiting === 'receipt_confirmation') run.windows.receiptExtraMs += seconds(req.seconds);
+      run.windows.extensions += 1;
+      await run.publish({ type: 'window.extended', actor: req.actor, detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason } });
+      return state;
 }
 
 /** The table of allowed actions decides first (domain/actions.ts); a refusal is a 409. */

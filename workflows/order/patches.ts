@@ -13,4 +13,6 @@ export const PATCH = {
   announcesShipmentRefunds: 'order-announces-shipment-refunds',
   /** Completion credits points and keeps the order open for after-sales until its return window ends. */
   afterSalesWindow: 'order-after-sales-window',
+  /** Handlers only post to a mailbox; the main flow carries out their work (before: refunds and extensions ran in the handler). */
+  handlersPostToMailbox: 'order-handlers-post-to-mailbox',
 } as const;

@@ -1,4 +1,4 @@
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { TimelineEntry } from '../../activities';
 import type { CancelRequest, MerchantDecision, ShipmentProgress, ShipRequest } from '../../contract';
 import {
@@ -17,6 +17,7 @@ import {
   type SupportFlag,
 } from '../../domain';
 import { db } from '../activities';
+import { PATCH } from './patches';
 
 export const seconds = (s: number) => s * 1000;
 export const nowIso = () => new Date().toISOString();
@@ -67,6 +68,13 @@ export class OrderRun {
   readonly windows = { open: false, extensions: 0, receiptExtraMs: 0 };
   supportRefunds = 0;
   refundInFlight = false;
+  /**
+   * Handlers that would act (a support refund, window extensions, an after-sales request) post their
+   * work here and await it; the main flow carries it out at its next wait, so only the main flow acts.
+   * Orders started before this ran such work inside the handler, and still do (replay).
+   */
+  readonly mailboxed: boolean;
+  private readonly mailbox: Array<() => Promise<void>> = [];
   private readonly compensations: Array<() => Promise<void>> = [];
 
   constructor(readonly input: OrderInput) {
@@ -74,6 +82,44 @@ export class OrderRun {
     this.policy = { ...DEFAULT_POLICY, ...input.policy };
     this.paymentId = `pay-${input.orderId}`;
     this.state = initialOrderState(input);
+    this.mailboxed = patched(PATCH.handlersPostToMailbox);
+  }
+
+  /** A handler's work: carried out by the main flow (mailboxed orders) or at once (older orders); answers its result. */
+  async act<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.mailboxed) return work();
+    let outcome: { value: T } | { error: unknown } | undefined;
+    this.mailbox.push(() =>
+      work().then(
+        (value) => void (outcome = { value }),
+        (error: unknown) => void (outcome = { error }),
+      ),
+    );
+    await condition(() => outcome !== undefined);
+    if ('error' in outcome!) throw outcome.error;
+    return outcome!.value;
+  }
+
+  private async serveMailbox() {
+    while (this.mailbox.length > 0) await this.mailbox.shift()!();
+  }
+
+  /**
+   * The main flow's wait: `condition`, which for mailboxed orders also carries out the handlers' work
+   * posted meanwhile and goes on waiting until `done` holds or the time is up. True if `done` holds.
+   */
+  async until(done: () => boolean, timeoutMs?: number): Promise<boolean> {
+    if (!this.mailboxed) return timeoutMs === undefined ? (await condition(done), true) : condition(done, timeoutMs);
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      const wake = () => done() || this.mailbox.length > 0;
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) return done();
+      const woke = left === undefined ? (await condition(wake), true) : await condition(wake, left);
+      await this.serveMailbox();
+      if (done()) return true;
+      if (!woke) return false;
+    }
   }
 
   isTerminal = () => TERMINAL_STATUSES.includes(this.step);
@@ -106,7 +152,7 @@ export class OrderRun {
   /** Waits for `done` up to `timeoutSeconds` (or for ever); a cancellation interrupts the wait. */
   async waitFor(done: () => boolean, timeoutSeconds?: number): Promise<boolean> {
     const settled = () => done() || this.inbox.cancelRequest !== undefined;
-    const ok = timeoutSeconds === undefined ? (await condition(settled), true) : await condition(settled, seconds(timeoutSeconds));
+    const ok = await this.until(settled, timeoutSeconds === undefined ? undefined : seconds(timeoutSeconds));
     this.checkpoint();
     return ok;
   }
@@ -164,6 +210,7 @@ export class OrderRun {
 
   /** The saga: every registered compensation in reverse, not cancellable, then the final status. */
   async stop(s: OrderStop) {
+    await this.serveMailbox(); // work accepted before the stop is carried out, then undone with the rest
     await CancellationScope.nonCancellable(async () => {
       for (const compensate of this.compensations.reverse()) await compensate();
     });

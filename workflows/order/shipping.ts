@@ -1,4 +1,4 @@
-import { condition, startChild, workflowInfo } from '@temporalio/workflow';
+import { startChild, workflowInfo } from '@temporalio/workflow';
 import { shipmentWorkflowId } from '../../contract';
 import { isFinalShipmentStatus, type ShipmentLine, type ShipmentView, type StockPiece } from '../../domain';
 import { shipmentWorkflow } from '../shipment';
@@ -47,7 +47,7 @@ async function followShipments(run: OrderRun) {
   while ((state.unshipped?.length ?? 0) > 0 || !state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
     const shipBy = state.unshipped?.length && !shipSlaFlagged ? Date.parse(state.pendingDecision!.until) - Date.now() : undefined;
     const wake = () => inbox.progress.length > 0 || inbox.cancelRequest !== undefined || inbox.shipRequests.length > 0;
-    const woke = shipBy === undefined ? (await condition(wake), true) : await condition(wake, Math.max(shipBy, 1));
+    const woke = await run.until(wake, shipBy === undefined ? undefined : Math.max(shipBy, 1));
     if (shipBy !== undefined && !woke) {
       shipSlaFlagged = true;
       await run.raiseFlag('shipment_sla_expired', { until: state.pendingDecision!.until });

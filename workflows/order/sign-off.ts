@@ -1,4 +1,4 @@
-import { condition, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { AfterSalesHost } from './after-sales';
 import { PATCH } from './patches';
 import { nowIso, type OrderRun } from './run';
@@ -19,7 +19,7 @@ export async function signOff(run: OrderRun, afterSales: AfterSalesHost) {
     if (left <= 0) break;
     const extended = state.receiptExtended;
     const extensions = windows.extensions;
-    await condition(() => inbox.receipt !== undefined || state.receiptExtended !== extended || afterSales.pending() || windows.extensions !== extensions, left);
+    await run.until(() => inbox.receipt !== undefined || state.receiptExtended !== extended || afterSales.pending() || windows.extensions !== extensions, left);
     await afterSales.apply();
   }
   windows.open = false;
