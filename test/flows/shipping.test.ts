@@ -1,0 +1,142 @@
+// Shipments (child workflows, booked through stubbed activities, driven by trackingReceived signals),
+// the hand-over that ends the customer's right to cancel, and the receipt window.
+import { cancelOrder, confirmReceipt, extendReceipt } from '../../workflows/definitions';
+import { refusal, shipmentView, useFlowEnv, type Order } from '../helpers/flows';
+
+const env = useFlowEnv();
+const types = (orderId: string) => env.stubs.timelineOf(orderId).map((e) => e.type);
+const cancel = (o: Order) => o.handle.executeUpdate(cancelOrder, { args: [{ reason: 'no longer needed', actor: 'customer' }] });
+
+async function deliver(o: Order) {
+  await o.booked();
+  await o.track(1, 'picked_up');
+  await o.track(1, 'delivered', { signedBy: '张三' });
+  return o.until((s) => s.status === 'delivered' && s.pendingDecision?.awaiting === 'receipt_confirmation', 'delivered');
+}
+
+describe('hand-over', () => {
+  it('a pick-up captures the card and takes the stock; the customer can no longer cancel', async () => {
+    const o = await env.startOrder();
+    const booked = await o.booked();
+    expect(booked.shipments[0]).toMatchObject({ seq: 1, status: 'booked', courier: 'sf-express', trackingNumber: `TN-shipment-${o.id}-1`, warehouseId: 'wh-shanghai' });
+    expect(booked.payments[0].status).toBe('authorized');
+
+    await o.track(1, 'picked_up');
+    const s = await o.until((x) => x.status === 'shipped', 'shipped');
+    expect(s.payments[0]).toMatchObject({ status: 'captured', captured: o.input.totals.total });
+    expect(env.stubs.callsFor(o.id, 'shipStock')).toHaveLength(1);
+    expect(env.stubs.callsFor(o.id, 'captureCard')).toHaveLength(1);
+
+    const refused = await refusal(cancel(o));
+    expect(refused).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
+    const after = await o.state();
+    expect(after).toMatchObject({ status: 'shipped', version: s.version });
+    expect(after.cancellation).toBeUndefined();
+    // As recorded today, the capture is published before the pick-up that caused it (applyProgress settles first).
+    expect(types(o.id)).toEqual(['order.submitted', 'payment.authorized', 'merchant.accepted', 'shipment.booked', 'payment.captured', 'shipment.picked_up']);
+  });
+
+  it('cancelled before the pick-up: the booking is cancelled, then the authorization released and the stock returned', async () => {
+    const o = await env.startOrder();
+    await o.booked();
+    const answer = await cancel(o);
+    expect(answer.status).toBe('cancelled');
+    expect(answer.shipments[0].status).toBe('cancelled');
+    expect((await shipmentView(env.client, o.id)).status).toBe('cancelled');
+    const names = env.stubs.namesFor(o.id);
+    expect(names.indexOf('cancelBooking')).toBeLessThan(names.indexOf('refundPayment'));
+    expect(names.lastIndexOf('refundPayment')).toBeLessThan(names.lastIndexOf('releaseStock'));
+    expect(names).not.toContain('captureCard');
+    expect(answer.payments[0]).toMatchObject({ status: 'voided', voided: o.input.totals.total });
+    expect(env.stubs.available(o.skus[0])).toBe(1);
+  });
+
+  it('a cancellation racing the pick-up: exactly one wins, and the order agrees with its shipment', async () => {
+    const orders = await Promise.all([1, 2, 3].map(() => env.startOrder()));
+    await Promise.all(orders.map((o) => o.booked()));
+    await Promise.all(
+      orders.map(async (o) => {
+        const [cancelled] = await Promise.allSettled([cancel(o), o.track(1, 'picked_up')]);
+        if (cancelled.status === 'fulfilled') {
+          // The cancellation won: the parcel never left, nothing was captured.
+          expect(cancelled.value.status).toBe('cancelled');
+          expect((await env.client.workflow.getHandle(`shipment-${o.id}-1`).result()).status).toBe('cancelled');
+          expect(env.stubs.callsFor(o.id, 'captureCard')).toHaveLength(0);
+          expect(env.stubs.callsFor(o.id, 'shipStock')).toHaveLength(0);
+        } else {
+          // The pick-up won: the cancellation is refused (by the validator, or by the main flow once
+          // the shipment reported the pick-up) and the order goes on, paid.
+          expect(await refusal(Promise.reject(cancelled.reason))).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
+          const s = await o.until((x) => x.status === 'shipped', 'shipped');
+          expect(s.cancellation).toBeUndefined();
+          expect(s.payments[0].status).toBe('captured');
+          expect(env.stubs.callsFor(o.id, 'cancelBooking')).toHaveLength(0);
+        }
+      }),
+    );
+  });
+
+  it('a courier whose booking keeps failing gives way to the next one', async () => {
+    const o = await env.startOrder({ behaviour: { bookingFails: ['sf-express'] } });
+    const s = await o.booked();
+    expect(s.shipments[0]).toMatchObject({ courier: 'yto', status: 'booked' });
+    const couriers = env.stubs.callsFor(o.id, 'bookShipment').map((c) => c.args[0].courier);
+    expect(couriers.filter((c) => c === 'sf-express')).toHaveLength(3); // the attempts of the first courier
+    expect(couriers.at(-1)).toBe('yto');
+  });
+
+  it('the last failed delivery attempt sends the parcel back; its return restocks, refunds and cancels the order', async () => {
+    const o = await env.startOrder({ policy: { deliveryAttempts: 2 } });
+    await o.booked();
+    for (const type of ['picked_up', 'out_for_delivery', 'delivery_failed', 'out_for_delivery', 'delivery_failed'] as const) await o.track(1, type);
+    await o.until((s) => s.shipments[0].deliveryAttempts === 2, 'two failed attempts');
+    const returnCalls = () => env.stubs.callsFor(o.id, 'requestReturnToSender');
+    await o.until(() => returnCalls().length === 1, 'return to sender requested');
+    await o.track(1, 'returned_to_sender');
+    const s = await o.until((x) => x.status === 'cancelled', 'cancelled');
+    expect(s.cancellation).toEqual({ reason: 'no shipment was delivered', actor: 'system' });
+    expect(s.payments[0]).toMatchObject({ status: 'captured', captured: 10000, refunded: 10000 });
+    expect(s.lines[0]).toMatchObject({ shipped: 0, delivered: 0, refunded: 1 });
+    expect(env.stubs.callsFor(o.id, 'restockReturned')).toHaveLength(1);
+    expect(env.stubs.callsFor(o.id, 'refundPayment').map((c) => c.args[0].idempotencyKey)).toEqual([`${o.id}:refund-shipment-1:1`]);
+    expect(env.stubs.available(o.skus[0])).toBe(1);
+  });
+});
+
+describe('receipt', () => {
+  it('confirmation is refused before delivery; after it the customer confirms and points are credited', async () => {
+    const o = await env.startOrder();
+    const booked = await o.booked();
+    const early = await refusal(o.handle.executeUpdate(confirmReceipt, { args: [{ actor: 'customer' }] }));
+    expect(early).toMatchObject({ http: 409, message: 'order is fulfilling, not delivered' });
+    expect((await o.state()).version).toBe(booked.version);
+
+    const delivered = await deliver(o);
+    expect(delivered.lines[0]).toMatchObject({ shipped: 1, delivered: 1 });
+    const answer = await o.handle.executeUpdate(confirmReceipt, { args: [{ actor: 'customer' }] });
+    expect(answer.status).toBe('completed');
+    expect(answer.points).toEqual({ credited: 100, reversed: 0 });
+    expect(answer.pendingDecision).toBeUndefined();
+    expect(env.stubs.callsFor(o.id, 'recordPoints')[0].args[0]).toMatchObject({ delta: 100, id: `${o.id}:points-earned` });
+    expect(env.stubs.timelineOf(o.id).at(-1)).toMatchObject({ type: 'receipt.confirmed', actor: 'customer', detail: { points: 100 } });
+  });
+
+  it('extended once (a second extension is refused), then confirmed automatically when the longer window ends', async () => {
+    const o = await env.startOrder({ policy: { autoConfirmSeconds: 2, receiptExtensionSeconds: 1 } });
+    const delivered = await deliver(o);
+    const until = Date.parse(delivered.pendingDecision!.until);
+
+    const extended = await o.handle.executeUpdate(extendReceipt, { args: [{ actor: 'customer' }] });
+    expect(extended.receiptExtended).toBe(true);
+    expect(Date.parse(extended.pendingDecision!.until) - until).toBe(1000);
+    const twice = await refusal(o.handle.executeUpdate(extendReceipt, { args: [{ actor: 'customer' }] }));
+    expect(twice).toMatchObject({ http: 409, message: 'the receipt window has already been extended once' });
+
+    const s = await o.until((x) => x.status === 'completed', 'auto-confirmed');
+    expect(Date.parse(s.completedAt!)).toBeGreaterThanOrEqual(Date.parse(s.deliveredAt!) + 3000); // the extension counted
+    expect(env.stubs.timelineOf(o.id).slice(-2).map((e) => [e.type, e.actor])).toEqual([
+      ['receipt.extended', 'platform'],
+      ['receipt.auto_confirmed', 'system'],
+    ]);
+  });
+});
