@@ -1,8 +1,7 @@
 // After-sales (SPEC §7) on a delivered order: the order's request Update and its checks, the request's
 // child workflow with the merchant's decision and inspection, the return parcel (a shipment child),
 // and the refund the order books. Activities stubbed (test/helpers/flows.ts).
-import { afterSalesWorkflowId } from '../../domain';
-import { afterSalesState, confirmReceipt, decideAfterSales, inspectAfterSales, requestAfterSales, trackingReceived, type AfterSalesCommand } from '../../workflows/definitions';
+import { afterSalesState, afterSalesWorkflowId, confirmReceipt, decideAfterSales, inspectAfterSales, requestAfterSales, trackingReceived, type AfterSalesCommand } from '../../contract';
 import { eventually, refusal, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();

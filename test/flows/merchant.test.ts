@@ -1,7 +1,7 @@
 // The merchant's decision: cancellation while waiting, the SLA (flag, then cancel by default),
 // rejection, and a cancellation racing an acceptance. Activities stubbed (test/helpers/flows.ts).
 import type { OrderState } from '../../domain';
-import { cancelOrder, decideAsMerchant } from '../../workflows/definitions';
+import { cancelOrder, decideAsMerchant } from '../../contract';
 import { refusal, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();

@@ -1,5 +1,5 @@
 // Payment and risk windows of the order workflow, with every activity stubbed (test/helpers/flows.ts).
-import { cancelOrder, reviewRisk, submitVerification } from '../../workflows/definitions';
+import { cancelOrder, reviewRisk, submitVerification } from '../../contract';
 import { refusal, useFlowEnv } from '../helpers/flows';
 
 const env = useFlowEnv();

@@ -1,6 +1,6 @@
 // Shipments (child workflows, booked through stubbed activities, driven by trackingReceived signals),
 // the hand-over that ends the customer's right to cancel, and the receipt window.
-import { cancelOrder, confirmReceipt, extendReceipt } from '../../workflows/definitions';
+import { cancelOrder, confirmReceipt, extendReceipt } from '../../contract';
 import { refusal, shipmentView, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();

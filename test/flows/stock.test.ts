@@ -1,7 +1,7 @@
 // Stock shortage (SPEC §3 step 4): the customer's decision window, its default, the validators,
 // partial delivery, substitutes and the backorder wait. Activities stubbed (test/helpers/flows.ts).
 import type { StockDecision } from '../../domain';
-import { decideStock, stockReplenished } from '../../workflows/definitions';
+import { decideStock, stockReplenished } from '../../contract';
 import { refusal, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();

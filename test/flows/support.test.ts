@@ -1,7 +1,7 @@
 // Support operations (issue 6): extending a window, refunding, cancelling even after hand-over,
 // and how they interleave with the customer's cancellation. Activities stubbed (test/helpers/flows.ts).
 import { WorkflowUpdateStage } from '@temporalio/client';
-import { cancelAsSupport, cancelOrder, decideAsMerchant, extendWindow, refundAsSupport } from '../../workflows/definitions';
+import { cancelAsSupport, cancelOrder, decideAsMerchant, extendWindow, refundAsSupport } from '../../contract';
 import { pause, refusal, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();

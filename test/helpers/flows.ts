@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { DEFAULT_POLICY, newLedgerLine, type OrderInput, type OrderState, type PaymentMethod, type Policy, type TrackingEventType } from '../../domain';
-import { FAILURE, orderState, orderWorkflowId, paymentNotified, shipmentState, shipmentWorkflowId, trackingReceived } from '../../workflows/definitions';
+import { FAILURE, orderState, orderWorkflowId, paymentNotified, shipmentState, shipmentWorkflowId, trackingReceived } from '../../contract';
 import type { orderWorkflow } from '../../workflows/order';
 import { createStubActivities, type Behaviour, type StubActivities } from './stub-activities';
 
