@@ -40,12 +40,12 @@ describe('awaiting the merchant', () => {
 
   it('the SLA ends unanswered: the order is flagged for support, then cancelled (the default action)', async () => {
     const o = await env.startOrder({ policy: { autoAccept: false, merchantSlaSeconds: 2 } });
-    await awaitingMerchant(o);
     const s = await o.until((x) => x.status === 'cancelled', 'cancelled by the SLA');
     expect(s.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) })]);
     expect(s.cancellation).toEqual({ reason: 'merchant did not answer within the SLA', actor: 'system' });
     expectUnwound(o, s);
     expect(types(o.id).slice(-4)).toEqual(['merchant.notified', 'flag.merchant_sla_expired', 'payment.released', 'order.cancelled']);
+    expect(env.stubs.timelineOf(o.id).find((e) => e.type === 'merchant.notified')?.status).toBe('awaiting_merchant');
   });
 
   it("with merchantSlaAction 'flag' the order keeps waiting after the SLA, and a late acceptance still counts", async () => {

@@ -122,7 +122,7 @@ describe('receipt', () => {
   });
 
   it('extended once (a second extension is refused), then confirmed automatically when the longer window ends', async () => {
-    const o = await env.startOrder({ policy: { autoConfirmSeconds: 2, receiptExtensionSeconds: 1 } });
+    const o = await env.startOrder({ policy: { autoConfirmSeconds: 3, receiptExtensionSeconds: 1 } });
     const delivered = await deliver(o);
     const until = Date.parse(delivered.pendingDecision!.until);
 
@@ -133,7 +133,7 @@ describe('receipt', () => {
     expect(twice).toMatchObject({ http: 409, message: 'the receipt window has already been extended once' });
 
     const s = await o.until((x) => x.status === 'completed', 'auto-confirmed');
-    expect(Date.parse(s.completedAt!)).toBeGreaterThanOrEqual(Date.parse(s.deliveredAt!) + 3000); // the extension counted
+    expect(Date.parse(s.completedAt!)).toBeGreaterThanOrEqual(Date.parse(s.deliveredAt!) + 4000); // the extension counted
     expect(env.stubs.timelineOf(o.id).slice(-2).map((e) => [e.type, e.actor])).toEqual([
       ['receipt.extended', 'platform'],
       ['receipt.auto_confirmed', 'system'],

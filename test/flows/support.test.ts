@@ -12,7 +12,7 @@ const refund = (o: Order, amount: number, paymentId?: string) => o.handle.execut
 
 describe('extendWindow', () => {
   it("moves the merchant's deadline: the SLA does not end at the old one, and the merchant can still accept", async () => {
-    const o = await env.startOrder({ policy: { autoAccept: false, merchantSlaSeconds: 2 } });
+    const o = await env.startOrder({ policy: { autoAccept: false, merchantSlaSeconds: 3 } });
     const waiting = await o.until((s) => s.status === 'awaiting_merchant', 'awaiting the merchant');
     const before = Date.parse(waiting.pendingDecision!.until);
 
