@@ -41,7 +41,9 @@ export function createAfterSalesActivities({ db, temporal }: ActivityDeps) {
         });
       }
       // Waking is best effort (a waiter also looks periodically), so a retry waking again is harmless.
-      if (temporal) for (const sku of new Set(req.lines.map((l) => l.sku))) await wakeBackorders(db, temporal.client, sku, (err, workflowId) => log.warn('could not wake a backorder', { workflowId, sku, error: String(err) }));
+      if (temporal) for (const sku of new Set(req.lines.map((l) => l.sku))) await wakeBackorders(db, temporal.client, sku, (err, workflowId) => {
+          log.warn('could not wake a backorder', { workflowId, sku, error: String(err) });
+        });
     },
 
     /** One points ledger entry (credit or reversal); the id names the business step. */

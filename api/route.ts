@@ -64,7 +64,8 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
       ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
       // Who may call it, in the OpenAPI document too (the auth matrix test is generated from it).
-      'x-roles': Array.isArray(spec.auth) ? [...spec.auth] : spec.auth,
+      // Array.isArray narrows a readonly array to any[]: the cast keeps its type.
+      'x-roles': Array.isArray(spec.auth) ? [...(spec.auth as readonly Role[])] : spec.auth,
       ...(headers.length
         ? {
             headers: {

@@ -42,7 +42,9 @@ export async function updateWorkflow<Arg, Result>(client: Client, workflowId: st
 /** A workflow validator may name the fields it refused, as `[{ field, message }]` in its failure details. */
 function fieldErrors(details: unknown): Array<{ field: string; message: string }> | undefined {
   if (!Array.isArray(details)) return undefined;
-  return details.every((d) => typeof d?.field === 'string' && typeof d?.message === 'string') ? details : undefined;
+  const isFieldError = (d: unknown): d is { field: string; message: string } =>
+    typeof (d as { field?: unknown } | null | undefined)?.field === 'string' && typeof (d as { message?: unknown } | null | undefined)?.message === 'string';
+  return (details as unknown[]).every(isFieldError) ? (details as Array<{ field: string; message: string }>) : undefined;
 }
 
 /**

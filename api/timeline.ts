@@ -32,12 +32,12 @@ const QUIET_LOCAL_ACTIVITIES = new Set(['projectOrder']);
 
 const iso = (ts: Parameters<typeof optionalTsToDate>[0]) => (optionalTsToDate(ts) ?? new Date(0)).toISOString();
 const failureText = (f: Failure): string | undefined => (f ? `${f.applicationFailureInfo?.type ? `${f.applicationFailureInfo.type}: ` : ''}${f.message ?? 'failed'}${f.cause?.message ? ` (cause: ${f.cause.message})` : ''}` : undefined);
-const seconds = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) => (d ? Number(String(d.seconds ?? 0)) + (d.nanos ?? 0) / 1e9 : 0);
+const seconds = (d: { seconds?: { toString(): string } | number | null; nanos?: number | null } | null | undefined) => (d ? Number(String(d.seconds ?? 0)) + (d.nanos ?? 0) / 1e9 : 0);
 
 function decodeJson(p: temporal.api.common.v1.IPayload | undefined): Record<string, unknown> | undefined {
   try {
     const encoding = p?.metadata?.encoding ? Buffer.from(p.metadata.encoding).toString() : '';
-    return encoding === 'json/plain' && p?.data ? JSON.parse(Buffer.from(p.data).toString()) : undefined;
+    return encoding === 'json/plain' && p?.data ? (JSON.parse(Buffer.from(p.data).toString()) as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
@@ -74,7 +74,7 @@ export function summarizeHistory(workflowId: string, events: HistoryEvent[]): Ti
       add(e, 'activity.timed_out', `${a?.name ?? 'activity'} timed out after ${a?.attempt ?? 1} attempt(s)`, { attempt: a?.attempt, error: failureText(e.activityTaskTimedOutEventAttributes.failure) });
     } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
       const data = decodeJson(e.markerRecordedEventAttributes.details?.data?.payloads?.[0]);
-      const name = String(data?.activity_type ?? 'local activity');
+      const name = String((data?.activity_type as string | undefined) ?? 'local activity');
       const failure = failureText(e.markerRecordedEventAttributes.failure);
       if (!QUIET_LOCAL_ACTIVITIES.has(name) || failure) {
         const attempt = Number(data?.attempt ?? 1);
@@ -234,6 +234,6 @@ function businessSummary(type: string, detail: unknown): string {
   const d = (detail ?? {}) as Record<string, unknown>;
   const parts = Object.entries(d)
     .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
-    .map(([k, v]) => `${k} ${v}`);
+    .map(([k, v]) => `${k} ${String(v)}`);
   return `${type.replace(/[._]/g, ' ')}${parts.length ? ` — ${parts.join(', ')}` : ''}`;
 }

@@ -225,9 +225,9 @@ function printReport(r: any, file: string) {
     `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
       `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
     cpu ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})` : 'CPU               n/a',
-    ...(r.cpu.idle ? [`CPU idle (cores)  ${Object.entries(r.cpu.idle.coresUsed).map(([k, v]) => `${k} ${v}`).join('  ')}  (before the warm-up)`] : []),
-    ...(r.cpu.perCompletedLifecycleMs ? [`CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs).map(([k, v]) => `${k} ${v}`).join('  ')}  (window + drain)`] : []),
-    ...(r.cpu.perCompletedLifecycleNetOfIdleMs ? [`  net of idle     ${Object.entries(r.cpu.perCompletedLifecycleNetOfIdleMs).map(([k, v]) => `${k} ${v}`).join('  ')}`] : []),
+    ...(r.cpu.idle ? [`CPU idle (cores)  ${Object.entries(r.cpu.idle.coresUsed).map(([k, v]) => `${k} ${String(v)}`).join('  ')}  (before the warm-up)`] : []),
+    ...(r.cpu.perCompletedLifecycleMs ? [`CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs).map(([k, v]) => `${k} ${String(v)}`).join('  ')}  (window + drain)`] : []),
+    ...(r.cpu.perCompletedLifecycleNetOfIdleMs ? [`  net of idle     ${Object.entries(r.cpu.perCompletedLifecycleNetOfIdleMs).map(([k, v]) => `${k} ${String(v)}`).join('  ')}`] : []),
     ...(r.cpu.window?.topOthers?.length ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`] : []),
     `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` last seen ${JSON.stringify(r.orders.lostByStatusAndStage)}, in the database ${JSON.stringify(r.orders.lostByDatabaseStatus)}` : ''}`,
     `errors by status  ${Object.keys(r.errorsByStatus).length ? JSON.stringify(r.errorsByStatus) : 'none'}   (5xx: ${r.serverErrors})`,

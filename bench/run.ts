@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     reportFile = path.join(resultsDir, `${id}.json`);
     return writeReport(report, reportFile) ? 0 : 1;
   } catch (err) {
-    log(`bench failed: ${(err as Error).stack ?? err}`);
+    log(`bench failed: ${(err as Error).stack ?? String(err)}`);
     return 1;
   } finally {
     sampler.stop();

@@ -44,7 +44,7 @@ const jsonKeys = z
   .string()
   .transform((text, ctx) => {
     try {
-      return JSON.parse(text);
+      return JSON.parse(text) as unknown;
     } catch {
       ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {sha256, role, merchantId?, name, rateLimit?}' });
       return z.NEVER;

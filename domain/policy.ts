@@ -106,7 +106,7 @@ export const DEFAULT_POLICY: Policy = {
 };
 
 export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>): Policy {
-  return Object.assign({}, DEFAULT_POLICY, ...overrides.filter(Boolean));
+  return Object.assign({}, DEFAULT_POLICY, ...overrides.filter(Boolean)) as Policy;
 }
 
 /**

@@ -62,8 +62,8 @@ export function assessRisk(facts: RiskFacts, policy: Policy): RiskOutcome {
  * only a SHA-256 of these.
  */
 export function riskIdentity(kind: BlocklistKind, value: string | Pick<Address, 'province' | 'city' | 'district' | 'line1'>): string {
-  if (kind === 'customer') return String(value).trim();
-  if (kind === 'phone') return String(value).replace(/\D+/g, '');
+  if (kind === 'customer') return String(value as string).trim();
+  if (kind === 'phone') return String(value as string).replace(/\D+/g, '');
   const a = value as Pick<Address, 'province' | 'city' | 'district' | 'line1'>;
   const text = typeof value === 'string' ? value : [a.province, a.city, a.district, a.line1].join('|');
   return text.toLowerCase().replace(/[\s,.，。、#-]+/g, '');

@@ -110,8 +110,8 @@ async function main() {
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err }, 'while stopping'));
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
 }
 
 main().catch((err) => {

@@ -6,7 +6,7 @@ import { createProduct, eventually, expectOk, expectProblem, listOrders, send, u
 const stack = useStack();
 const customer = { ...orderBody().customer, id: uid('list-cust') };
 const channels = ['web', 'app', 'web', 'mini_program', 'app', 'web'];
-let ids: string[] = []; // in submission order
+const ids: string[] = []; // in submission order
 let all: any[] = []; // as listed, newest first
 let cancelledId: string;
 

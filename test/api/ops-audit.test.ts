@@ -7,7 +7,7 @@ const stack = useStack({ worker: false });
 const support = { role: 'support' as const, name: 'audit test support' };
 
 const readAudit = async (query: Record<string, string | number>) =>
-  expectOk(await send(stack.app, 'GET', `/v1/ops/audit?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`, KEYS.support));
+  expectOk(await send(stack.app, 'GET', `/v1/ops/audit?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`, KEYS.support));
 
 describe('audit log', () => {
   test('records success, refusal and failure with identity, reason and details', async () => {

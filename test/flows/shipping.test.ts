@@ -66,7 +66,7 @@ describe('hand-over', () => {
         } else {
           // The pick-up won: the cancellation is refused (by the validator, or by the main flow once
           // the shipment reported the pick-up) and the order goes on, paid.
-          expect(await refusal(Promise.reject(cancelled.reason))).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
+          expect(await refusal(Promise.reject(cancelled.reason as Error))).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
           const s = await o.until((x) => x.status === 'shipped', 'shipped');
           expect(s.cancellation).toBeUndefined();
           expect(s.payments[0].status).toBe('captured');

@@ -191,7 +191,7 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${lastError ? String(lastError) : JSON.stringify(summary(last))}`);
+  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${lastError ? String(lastError as Error) : JSON.stringify(summary(last))}`);
 }
 
 function summary(value: unknown) {

@@ -67,7 +67,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const connection = await Connection.connect({ address });
   // Clients and workers encrypt payloads exactly as the engine's processes do (workers/codec.ts).
   const client = new Client({ connection, dataConverter: encryptedDataConverter(payloadKeys) });
-  let app: FastifyInstance | undefined;
   // Wallet simulators "post" their signed notifications straight into the API under test.
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: 'http://engine.test',
@@ -77,7 +76,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // test/unit/simulators.test.ts covers the failure rate itself.
     courierFailureRate: 0,
     deliver: async (url, body, headers) => {
-      const res = await app!.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
+      const res = await app.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
       return { status: res.statusCode };
     },
   });
@@ -96,7 +95,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   if (opts.worker !== false) await startWorker();
   const stackConfig = { ...config, payloadKeys };
-  app = await buildApp({ config: stackConfig, db, temporal: client });
+  // Declared after the simulators that post into it: they only post once orders run.
+  const app = await buildApp({ config: stackConfig, db, temporal: client });
   return {
     config: stackConfig,
     db,
@@ -109,7 +109,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     async stop() {
       // Refund notifications still scheduled would post into a closed API and keep Jest's worker alive.
       await Promise.all(Object.values(providers.wallets).map((w) => w.notificationsSettled()));
-      await app!.close();
+      await app.close();
       await stopWorker();
       await nativeConnection.close();
       await connection.close();

@@ -41,7 +41,10 @@ describe('ORDER_TRANSITIONS', () => {
   it('reaches every step status from submitted, and completed only through fulfilling', () => {
     const seen = new Set<StepStatus>(['submitted']);
     const queue: StepStatus[] = ['submitted'];
-    while (queue.length) for (const to of ORDER_TRANSITIONS[queue.shift()!]) if (!seen.has(to)) (seen.add(to), queue.push(to));
+    while (queue.length) for (const to of ORDER_TRANSITIONS[queue.shift()!]) if (!seen.has(to)) {
+      seen.add(to);
+      queue.push(to);
+    }
     expect([...seen].sort()).toEqual([...STEP_STATUSES].sort());
     expect(FROM.filter((f) => canTransition(f, 'completed'))).toEqual(['fulfilling']);
   });

@@ -179,7 +179,7 @@ function expectedDefault(f: DmmfField): string | null {
     }
   }
   if (Array.isArray(d)) return '<expr>';
-  return String(d);
+  return String(d as string | number | boolean);
 }
 
 function shapeFromSchema(dmmf: Dmmf): DatabaseShape {
