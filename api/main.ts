@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
-import { encryptedDataConverter } from '../workers/codec';
-import { createLogger } from '../workers/logging';
+import { encryptedDataConverter } from '../platform/codec';
+import { createLogger } from '../platform/logging';
 import { buildApp } from './app';
 
 /** The API process (`npm run api`): validates configuration, connects, listens, stops gracefully. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { PayloadKeys } from '../workers/codec';
 
 /** Requests a key may make: a token bucket refilled at `perSecond`, holding at most `burst`. */
 export const rateLimitSchema = z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(100_000) });
@@ -58,6 +57,13 @@ const jsonKeys = z
  */
 export const DEV_PAYLOAD_KEYS = 'dev:zOfLyGugY8DGMfin/ys9me78S3y/plgo1K0i5zTZEpE=';
 
+/** The keys of the payload codec (platform/codec.ts): the active key seals, every key opens. */
+export interface PayloadKeys {
+  /** Key id → 32-byte AES-256 key. */
+  keys: ReadonlyMap<string, Buffer>;
+  activeKeyId: string;
+}
+
 /** `id:base64,id2:base64` → id → 32-byte AES-256 key. */
 const payloadKeys = z.string().transform((text, ctx) => {
   const keys = new Map<string, Buffer>();
@@ -104,7 +110,7 @@ export const configSchema = z.object({
   STUCK_REFUND_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** At most this many quiet orders are examined in Temporal per request. */
   STUCK_SCAN_LIMIT: z.coerce.number().int().min(1).max(5000).default(200),
-  /** AES-256-GCM keys of the payload codec (workers/codec.ts); old ones stay listed to decrypt old histories. */
+  /** AES-256-GCM keys of the payload codec (platform/codec.ts); old ones stay listed to decrypt old histories. */
   PAYLOAD_KEYS: payloadKeys.prefault(DEV_PAYLOAD_KEYS),
   /** The key that encrypts new payloads; defaults to the last one listed. */
   PAYLOAD_KEY_ID: z.string().optional(),

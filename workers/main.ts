@@ -3,8 +3,8 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
 import { createDb } from '../prisma/client';
-import { encryptedDataConverter } from './codec';
-import { createLogger } from './logging';
+import { encryptedDataConverter } from '../platform/codec';
+import { createLogger } from '../platform/logging';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
 import { createWorker } from './worker';

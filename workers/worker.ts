@@ -2,7 +2,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
-import { encryptedDataConverter, type PayloadKeys } from './codec';
+import type { PayloadKeys } from '../config';
+import { encryptedDataConverter } from '../platform/codec';
 import type { Db } from '../prisma/client';
 
 export interface WorkerDeps {

@@ -1,7 +1,7 @@
 import type { Payload } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { EncryptionCodec } from '../../workers/codec';
+import { EncryptionCodec } from '../../platform/codec';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA, type PayloadKeys, encryptedDataConverter } from '../../workers/codec';
+import type { PayloadKeys } from '../../config';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA, encryptedDataConverter } from '../../platform/codec';
 import { auth, deliverAll, KEYS, orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 
 /** Every string and byte string anywhere in a history, as raw bytes. */

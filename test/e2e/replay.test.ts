@@ -1,6 +1,6 @@
 import { Worker } from '@temporalio/worker';
 import { loadConfig } from '../../config';
-import { encryptedDataConverter } from '../../workers/codec';
+import { encryptedDataConverter } from '../../platform/codec';
 import { recordedHistories } from '../helpers/fixtures';
 
 /**

@@ -6,10 +6,10 @@ import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
 import { createSimulatedProviders, type SimulatedProviders } from '../../adapters/simulators';
 import { buildApp } from '../../api/app';
-import { loadConfig, type Config } from '../../config';
+import { loadConfig, type Config, type PayloadKeys } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../prisma/client';
-import { encryptedDataConverter, type PayloadKeys } from '../../workers/codec';
+import { encryptedDataConverter } from '../../platform/codec';
 import { startNotificationDispatcher } from '../../workers/notifications';
 import { createWorker } from '../../workers/worker';
 
@@ -65,7 +65,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const payloadKeys = opts.payloadKeys ?? config.payloadKeys;
   const db = createDb(databaseUrl, 8);
   const connection = await Connection.connect({ address });
-  // Clients and workers encrypt payloads exactly as the engine's processes do (workers/codec.ts).
+  // Clients and workers encrypt payloads exactly as the engine's processes do (platform/codec.ts).
   const client = new Client({ connection, dataConverter: encryptedDataConverter(payloadKeys) });
   // Wallet simulators "post" their signed notifications straight into the API under test.
   const providers = createSimulatedProviders(db, {

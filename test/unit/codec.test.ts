@@ -1,8 +1,8 @@
-// The payload codec (workers/codec.ts): AES-256-GCM with the key id in metadata; rotation; tampering.
+// The payload codec (platform/codec.ts): AES-256-GCM with the key id in metadata; rotation; tampering.
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { loadConfig } from '../../config';
-import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../workers/codec';
+import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../platform/codec';
 
 const json = (value: unknown): Payload => ({ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify(value)) });
 const text = (b?: Uint8Array | null) => Buffer.from(b ?? new Uint8Array()).toString();

@@ -1,6 +1,6 @@
 // docs/security.md, logs: pino redacts PII and secrets from logs, at any depth, and keeps what operators need.
 import { Writable } from 'node:stream';
-import { createLogger } from '../../workers/logging';
+import { createLogger } from '../../platform/logging';
 
 function capture() {
   const lines: string[] = [];

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
+import type { PayloadKeys } from '../config';
 
 /**
  * PII never reaches Temporal in clear text (docs/security.md): every payload (workflow and activity inputs and
@@ -13,12 +14,6 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-
-export interface PayloadKeys {
-  /** Key id → 32-byte AES-256 key. */
-  keys: ReadonlyMap<string, Buffer>;
-  activeKeyId: string;
-}
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString('utf8') : undefined);
