@@ -1,7 +1,8 @@
 import type { AfterSalesState, AfterSalesStatus } from './after-sales';
 import { handedOver } from './tracking';
 import { refundableOf } from './money';
-import type { OrderState, OrderStatus } from './order';
+import type { OrderStatus } from './order';
+import type { OrderState } from './order-state';
 
 /**
  * What may be done to an order, and by whom it is asked (docs/api.md, "Allowed actions"): the

@@ -1,6 +1,7 @@
 export * from './money';
 export * from './policy';
 export * from './order';
+export * from './order-state';
 export * from './ledger';
 export * from './transitions';
 export * from './tracking';
