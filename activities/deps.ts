@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Providers } from '../adapters/types';
 import type { AllocationStrategy } from '../domain';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 
 /** What activities act through; workers and tests inject real instances. */
 export interface ActivityDeps {

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { fewestShipmentsThenNearest, type StockLevel, type StockNeed, type StockPiece } from '../domain';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 import type { Prisma } from '../prisma/generated/client';
 import { orderWorkflowId, stockReplenished } from '../contract';
 import type { ActivityDeps } from './deps';

@@ -1,5 +1,5 @@
 import type { Prisma } from '../prisma/generated/client';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 import type { Caller } from './auth';
 import { Problem } from './problem';
 

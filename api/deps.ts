@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 
 export interface AppDeps {
   config: Config;

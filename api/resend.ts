@@ -1,4 +1,4 @@
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 import { problems } from './problem';
 
 /**

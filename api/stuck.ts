@@ -3,7 +3,7 @@ import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { TERMINAL_STATUSES } from '../domain';
 import type { Config } from '../config';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 import { Prisma } from '../prisma/generated/client';
 import { orderWorkflowId } from '../contract';
 

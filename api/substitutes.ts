@@ -1,5 +1,5 @@
 import type { PricedSubstitution, StockDecisionRequest } from '../domain';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 import { problems } from './problem';
 
 /**

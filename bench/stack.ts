@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { createDb } from '../prisma/client';
+import { createDb } from '../store/db';
 import { applyMigrations } from '../scripts/migrations';
 import { DEMO_STORE_SKUS, seedDemoCatalog } from '../scripts/seed';
 import { findTemporalCli } from '../scripts/temporal-cli';

@@ -1,6 +1,6 @@
 // The demo catalog: two merchants, three warehouses, a handful of products with stock.
 // `npm run db:seed` seeds DATABASE_URL; tests and the bench import seedDemoCatalog and the constants.
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 
 export interface DemoMerchant {
   id: string;
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
     console.error('DATABASE_URL is not set, e.g. DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5432/orders npm run db:seed');
     process.exit(2);
   }
-  const { createDb } = await import('../prisma/client');
+  const { createDb } = await import('../store/db');
   const db = createDb(url, 1);
   try {
     await seedDemoCatalog(db);

@@ -6,7 +6,7 @@ import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporali
 import { createSimulatedProviders } from '../adapters/simulators';
 import { buildApp } from '../api/app';
 import { loadConfig } from '../config';
-import { createDb } from '../prisma/client';
+import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { startNotificationDispatcher } from '../workers/notifications';

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
-import { createDb } from '../prisma/client';
+import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { startNotificationDispatcher } from './notifications';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifier, NotificationChannel } from '../adapters/types';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 
 export interface DispatcherOptions {
   db: Db;

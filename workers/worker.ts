@@ -4,7 +4,7 @@ import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
 import type { PayloadKeys } from '../config';
 import { encryptedDataConverter } from '../platform/codec';
-import type { Db } from '../prisma/client';
+import type { Db } from '../store/db';
 
 export interface WorkerDeps {
   connection: NativeConnection;

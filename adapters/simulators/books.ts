@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
 import { ProviderRejectedError } from '../types';
 

@@ -1,4 +1,4 @@
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
 import { ProviderRejectedError, ProviderTimeoutError, type CaptureRequest, type CardGateway, type ChargeRequest, type RefundRequest, type RefundResult } from '../types';
 import { asJson, latency, newReference, recordOnce, refundOnce, replay, type SimulatorOptions } from './books';

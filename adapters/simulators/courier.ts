@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LogisticsWebhook, TrackingEventType } from '../../domain';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import { ProviderRejectedError, ProviderTimeoutError, type BookingRequest, type Courier } from '../types';
 import { latency, newReference, recordOnce, replay, type SimulatorOptions } from './books';
 import { postSigned, type Deliver } from './http';

@@ -1,4 +1,4 @@
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import { ProviderTimeoutError, type NotificationChannel, type NotificationMessage, type Notifier } from '../types';
 import { asJson, latency, newReference, recordOnce, type SimulatorOptions } from './books';
 

@@ -1,5 +1,5 @@
 import type { PaymentAction, PaymentWebhook } from '../../domain';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import type { SimulatorRecord } from '../../prisma/generated/client';
 import { ProviderRejectedError, type CreatePaymentRequest, type RefundRequest, type WalletProvider, type WalletRefundResult } from '../types';
 import { asJson, latency, newReference, recordOnce, recordRefund, type SimulatorOptions } from './books';

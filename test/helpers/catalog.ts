@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyOverrides } from '../../domain';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 
 /** A product of the test's own, with known stock per warehouse, so stock assertions are exact. */
 export async function createSku(db: Db, opts: { merchantId?: string; price?: number; stock: Record<string, number> }): Promise<string> {

@@ -8,7 +8,7 @@ import { createSimulatedProviders, type SimulatedProviders } from '../../adapter
 import { buildApp } from '../../api/app';
 import { loadConfig, type Config, type PayloadKeys } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
-import { createDb, type Db } from '../../prisma/client';
+import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
 import { startNotificationDispatcher } from '../../workers/notifications';
 import { createWorker } from '../../workers/worker';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
-import { createDb } from '../../prisma/client';
+import { createDb } from '../../store/db';
 import { applyMigrations } from '../../scripts/migrations';
 import { seedDemoCatalog } from '../../scripts/seed';
 import { DEV_SERVER_SQLITE_PRAGMAS, findTemporalCli } from '../../scripts/temporal-cli';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { paymentWebhookSchema } from '../../domain';
 import { logisticsWebhookSchema } from '../../domain/tracking';
-import { createDb, type Db } from '../../prisma/client';
+import { createDb, type Db } from '../../store/db';
 import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
 import { buildTrackingEvent, createSimulatedProviders, sendTrackingEvent, SimulatedCourier, SimulatedWallet, type Deliver, type SimulatedProviders } from '../../adapters/simulators';
