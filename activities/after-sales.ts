@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import type { AfterSalesState, PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
-import { wakeBackorders } from './stock';
+import { wakeBackorders } from '../store/backorders';
 
 /**
  * The database steps of after-sales (docs/after-sales.md): a request's read model, restocking of resellable

@@ -10,7 +10,7 @@ import { createShippingActivities } from './shipping';
 import { createStockActivities } from './stock';
 
 export type { ActivityDeps } from './deps';
-export type { TimelineEntry } from './projection';
+export type { TimelineEntry } from '../domain';
 export type { OutboxMessage } from './notifications';
 export type { RefundOutcome } from './refunds';
 

@@ -1,44 +1,6 @@
-import type { OrderInput, OrderState } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
+import type { OrderInput, OrderState, TimelineEntry } from '../domain';
+import { insertSubmittedOrder } from '../store/orders';
 import type { ActivityDeps } from './deps';
-
-/** One entry of an order's timeline: what happened, who did it. */
-export interface TimelineEntry {
-  type: string;
-  actor: string;
-  detail?: Record<string, unknown>;
-  at: string;
-}
-
-/**
- * The first read-model row of an order: written by the API together with the Idempotency-Key record
- * (so an accepted order is visible at once), and again, as a no-op, by the workflow's first step.
- */
-export async function insertSubmittedOrder(tx: Prisma.TransactionClient, input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
-  const c = input.customer;
-  await tx.customer.upsert({
-    where: { id: c.id },
-    create: { id: c.id, name: c.name, phone: c.phone, email: c.email },
-    update: { name: c.name, phone: c.phone, email: c.email },
-  });
-  if (await tx.order.findUnique({ where: { id: input.orderId }, select: { id: true } })) return;
-  await tx.order.create({
-    data: {
-      id: input.orderId,
-      merchantId: input.merchantId,
-      customerId: c.id,
-      channel: input.channel,
-      status: state.status,
-      paymentMethod: input.paymentMethod,
-      ...input.totals,
-      snapshot: state as unknown as object,
-      version: state.version,
-      createdAt: new Date(input.submittedAt),
-      lines: { create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity }) => ({ lineNo, sku, name, unitPrice, quantity })) },
-      events: { create: { seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) } },
-    },
-  });
-}
 
 /**
  * The order workflow writes its own read model (ARCHITECTURE "Data flows one way"): lists come from

@@ -1,11 +1,6 @@
-import { createHash } from 'node:crypto';
-import { assessRisk, riskIdentity, type Address, type BlocklistKind, type Policy, type RiskOutcome } from '../domain';
+import { assessRisk, type Address, type BlocklistKind, type Policy, type RiskOutcome } from '../domain';
+import { riskFingerprint } from '../store/risk';
 import type { ActivityDeps } from './deps';
-
-/** The stored form of a phone, address or customer id for velocity and blocklists: never the PII itself. */
-export function riskFingerprint(kind: BlocklistKind, value: Parameters<typeof riskIdentity>[1]): string {
-  return createHash('sha256').update(`${kind}:${riskIdentity(kind, value)}`).digest('hex');
-}
 
 export interface RiskRequest {
   orderId: string;

@@ -82,3 +82,11 @@ export function initialOrderState(input: OrderInput): OrderState {
 export function submittedEntry(input: OrderInput) {
   return { type: 'order.submitted', actor: 'platform', detail: { channel: input.channel, total: input.totals.total }, at: input.submittedAt };
 }
+
+/** One entry of an order's timeline: what happened, who did it. */
+export interface TimelineEntry {
+  type: string;
+  actor: string;
+  detail?: Record<string, unknown>;
+  at: string;
+}

@@ -22,7 +22,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
-import { insertSubmittedOrder } from '../../activities/projection';
+import { insertSubmittedOrder } from '../../store/orders';
 import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { riskFingerprint } from '../../activities/risk';
+import { riskFingerprint } from '../../store/risk';
 import { addressSchema } from '../../domain';
 import { reviewRisk, submitVerification } from '../../contract';
 import { audited } from '../audit';
