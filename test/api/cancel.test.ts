@@ -108,16 +108,20 @@ describe('other order actions refuse what the state does not allow', () => {
     const order = await bookedOrder();
     expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/confirm-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
     expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
-    expect(await waitForOrder(stack.app, order.id, () => true)).toMatchObject({ status: 'fulfilling', receiptExtended: false });
+    const now = await waitForOrder(stack.app, order.id, () => true);
+    expect(now).toMatchObject({ status: 'fulfilling', receiptExtended: false });
+    expect(now.allowedActions).not.toContain('confirmReceipt');
   });
 
   test('extend-receipt once after delivery → 200 with a later deadline; twice → 409', async () => {
     const order = await bookedOrder();
     const delivered = await deliverAll(stack.app, order.id);
     const until = delivered.pendingDecision.until;
+    expect(delivered.allowedActions).toEqual(['confirmReceipt', 'extendReceipt', 'requestAfterSales', 'supportRefund', 'supportExtendWindow']);
     const res = await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform);
     const extended = expectOk(res);
     expect(extended).toMatchObject({ status: 'delivered', receiptExtended: true });
+    expect(extended.allowedActions).not.toContain('extendReceipt');
     expect(Date.parse(extended.pendingDecision.until)).toBeGreaterThan(Date.parse(until));
     expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
     recordHistory(`order-${order.id}`, 'order-receipt-extended');
