@@ -21,7 +21,7 @@ const seconds = (s: number) => s * 1000;
 const SHIPMENT_SEQ_PER_REQUEST = 100;
 
 /**
- * The order's side of after-sales (SPEC §7), used by the order workflow once goods are delivered:
+ * The order's side of after-sales (docs/after-sales.md), used by the order workflow once goods are delivered:
  * the `requestAfterSales` Update (window, lines and quantities checked before anything starts), one
  * child workflow per request, and the effects its children report — refunds on the payments, returned
  * and refunded units on the ledger, points reversed — published on the order's timeline.
@@ -151,7 +151,7 @@ export function hostAfterSales(input: OrderInput, state: OrderState, { publish, 
     await publish({ type: 'points.reversed', actor: 'system', detail: { requestId, points: reverse } });
   }
 
-  /** Completion credits the points of what the customer finally paid (SPEC §3 step 7); the completion entry shows them. */
+  /** Completion credits the points of what the customer finally paid (docs/decisions/030-points.md); the completion entry shows them. */
   async function creditPoints(): Promise<number> {
     const credited = pointsFor(paidNet());
     state.points = { credited, reversed: 0 };
