@@ -135,7 +135,7 @@ describe('receipt', () => {
     const s = await o.until((x) => x.status === 'completed', 'auto-confirmed');
     expect(Date.parse(s.completedAt!)).toBeGreaterThanOrEqual(Date.parse(s.deliveredAt!) + 4000); // the extension counted
     expect(env.stubs.timelineOf(o.id).slice(-2).map((e) => [e.type, e.actor])).toEqual([
-      ['receipt.extended', 'platform'],
+      ['receipt.extended', 'customer'],
       ['receipt.auto_confirmed', 'system'],
     ]);
   });

@@ -37,8 +37,8 @@ describe('extendWindow', () => {
 
     const merchant = await env.startOrder({ policy: { autoAccept: false } });
     const m = await merchant.until((s) => s.status === 'awaiting_merchant', 'awaiting the merchant');
-    expect(await refusal(extend(merchant, 0))).toMatchObject({ http: 409, message: 'seconds must be a positive integer' });
-    expect(await refusal(extend(merchant, 1.5))).toMatchObject({ http: 409, message: 'seconds must be a positive integer' });
+    expect(await refusal(extend(merchant, 0))).toMatchObject({ http: 422, message: 'seconds: must be a positive integer' });
+    expect(await refusal(extend(merchant, 1.5))).toMatchObject({ http: 422, message: 'seconds: must be a positive integer' });
     expect(await merchant.state()).toMatchObject({ version: m.version, pendingDecision: m.pendingDecision });
 
     const shipping = await env.startOrder();
@@ -61,10 +61,11 @@ describe('refundAsSupport', () => {
     expect(env.stubs.timelineOf(o.id).at(-1)).toMatchObject({ type: 'payment.refunded', actor: 'support-agent', detail: { amount: 3000 } });
 
     const version = (await o.state()).version;
-    for (const [amount, paymentId] of [[7001], [0], [-5], [12.5], [100, 'pay-unknown']] as Array<[number, string?]>) {
+    for (const [amount, paymentId] of [[7001], [100, 'pay-unknown']] as Array<[number, string?]>) {
       const refused = await refusal(refund(o, amount, paymentId));
       expect(refused).toMatchObject({ http: 409, message: expect.stringContaining(`has ${amount} left to refund`) });
     }
+    for (const amount of [0, -5, 12.5]) expect(await refusal(refund(o, amount))).toMatchObject({ http: 422, message: 'amount: must be a positive integer (minor units)' });
     const after = await o.state();
     expect(after.version).toBe(version);
     expect(after.payments[0].refunded).toBe(3000);

@@ -9,6 +9,7 @@ import {
   extendReceipt,
   extendWindow,
   invalid,
+  invalidField,
   orderState,
   paymentNotified,
   refundAsSupport,
@@ -98,13 +99,16 @@ function registerFulfilmentUpdates(run: OrderRun) {
     async (decision) => {
       inbox.merchantDecision = decision;
       await condition(() => run.step !== 'awaiting_merchant');
+      // A cancellation accepted at the same moment may have taken effect first: then this decision did not.
+      const outcome = decision.decision === 'accept' ? 'fulfilling' : 'rejected';
+      if (run.step !== outcome) throw refuse(`order is ${state.status}: the ${decision.decision} did not take effect`);
       return state;
     },
     {
       validator: (d) => {
         requireAllowed(state, 'merchantDecision');
         if (inbox.merchantDecision) throw new Error(`order is ${state.status}, not awaiting the merchant`);
-        if (d.decision === 'reject' && !d.reason?.trim()) throw new Error('reason is required to reject');
+        if (d.decision === 'reject' && !d.reason?.trim()) throw invalidField('reason', 'is required to reject');
       },
     },
   );
@@ -130,7 +134,7 @@ function registerCancellations(run: OrderRun) {
     validator: (req) => {
       requireAllowed(state, 'cancel');
       if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
-      if (!req.reason?.trim()) throw new Error('reason is required');
+      if (!req.reason?.trim()) throw invalidField('reason', 'is required');
     },
   });
   setHandler(cancelAsSupport, (req) => cancellation(run, { reason: req.reason, actor: req.actor, recall: true }), {
@@ -155,11 +159,11 @@ function registerReceiptUpdates(run: OrderRun) {
   );
   setHandler(
     extendReceipt,
-    () =>
+    (who) =>
       run.act(async () => {
         state.receiptExtended = true;
         if (state.pendingDecision) state.pendingDecision.until = run.receiptDeadline();
-        await run.publish({ type: 'receipt.extended', actor: 'platform', detail: { until: run.receiptDeadline() } });
+        await run.publish({ type: 'receipt.extended', actor: who.actor, detail: { until: run.receiptDeadline() } });
         return state;
       }),
     {
@@ -211,6 +215,7 @@ function registerSupportUpdates(run: OrderRun) {
       validator: (req) => {
         // A completed order stays open through its return window (after-sales): refunds are allowed then.
         requireAllowed(state, 'supportRefund');
+        if (!Number.isInteger(req.amount) || req.amount <= 0) throw invalidField('amount', 'must be a positive integer (minor units)');
         if (run.refundInFlight || inbox.cancelRequest) throw new Error('a refund or a cancellation is already in progress');
         if (!refundablePayment(state, req))
           throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`);
@@ -224,7 +229,7 @@ function registerSupportUpdates(run: OrderRun) {
       validator: (req) => {
         requireAllowed(state, 'supportExtendWindow');
         if (!run.windows.open) throw new Error(`order is ${state.status}: its ${state.pendingDecision!.awaiting} window has just closed`);
-        if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw new Error('seconds must be a positive integer');
+        if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw invalidField('seconds', 'must be a positive integer');
       },
     },
   );
