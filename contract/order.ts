@@ -66,9 +66,11 @@ export interface SupportRequest {
   reason: string;
 }
 /** Refund an amount of a captured payment (never above captured − refunded). */
-export const refundAsSupport = defineUpdate<OrderState, [SupportRequest & { amount: number; paymentId?: string }]>('supportRefund');
+export type SupportRefund = SupportRequest & { amount: number; paymentId?: string };
+export const refundAsSupport = defineUpdate<OrderState, [SupportRefund]>('supportRefund');
 /** Extend the pending window (stock decision, merchant SLA, receipt confirmation) by some seconds. */
-export const extendWindow = defineUpdate<OrderState, [SupportRequest & { seconds: number }]>('supportExtendWindow');
+export type SupportExtension = SupportRequest & { seconds: number };
+export const extendWindow = defineUpdate<OrderState, [SupportExtension]>('supportExtendWindow');
 /** Cancel even after hand-over: handed-over shipments are recalled, then the saga compensates. */
 export const cancelAsSupport = defineUpdate<OrderState, [SupportRequest]>('supportCancel');
 

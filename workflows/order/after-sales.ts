@@ -69,7 +69,7 @@ export function hostAfterSales(input: OrderInput, state: OrderState, { publish, 
     requestAfterSales,
     (cmd) => act(() => admit(cmd)),
     {
-      validator: (cmd) => {
+      validator: (cmd: AfterSalesCommand) => {
         if (!state.afterSales.some((r) => r.requestId === cmd.requestId)) check(cmd);
       },
     },

@@ -20,11 +20,14 @@ import {
   stockReplenished,
   submitVerification,
   type CancelRequest,
+  type MerchantDecision,
   type RiskReview,
-  type SupportRequest,
+  type ShipRequest,
+  type SupportExtension,
+  type SupportRefund,
   type VerificationResult,
 } from '../../contract';
-import { actionRefusal, decisionProblems, freeToRefund, refundableOf, type OrderAction, type OrderState, type PaymentView } from '../../domain';
+import { actionRefusal, decisionProblems, freeToRefund, refundableOf, type OrderAction, type OrderState, type PaymentView, type StockDecision } from '../../domain';
 import { hostAfterSales, type AfterSalesHost } from './after-sales';
 import { announceGiveBack, giveBack } from './payment';
 import { seconds, type OrderRun } from './run';
@@ -68,7 +71,7 @@ function registerFulfilmentUpdates(run: OrderRun) {
       return state;
     },
     {
-      validator: (d) => {
+      validator: (d: StockDecision) => {
         requireAllowed(state, 'stockDecision');
         if (inbox.stockDecision) throw new Error(`order is ${state.status}, not awaiting a stock decision`);
         const problems = decisionProblems(state.lines, state.shortage!, d);
@@ -84,7 +87,7 @@ function registerFulfilmentUpdates(run: OrderRun) {
       return state;
     },
     {
-      validator: (req) => {
+      validator: (req: ShipRequest) => {
         requireAllowed(state, 'ship');
         if (inbox.cancelRequest) throw new Error('a cancellation is in progress');
         if (req.warehouseId && !state.unshipped!.some((u) => u.warehouseId === req.warehouseId))
@@ -105,7 +108,7 @@ function registerFulfilmentUpdates(run: OrderRun) {
       return state;
     },
     {
-      validator: (d) => {
+      validator: (d: MerchantDecision) => {
         requireAllowed(state, 'merchantDecision');
         if (inbox.merchantDecision) throw new Error(`order is ${state.status}, not awaiting the merchant`);
         if (d.decision === 'reject' && !d.reason?.trim()) throw invalidField('reason', 'is required to reject');
@@ -131,7 +134,7 @@ async function cancellation(run: OrderRun, request: CancelRequest): Promise<Orde
 function registerCancellations(run: OrderRun) {
   const { state, inbox } = run;
   setHandler(cancelOrder, (req) => cancellation(run, req), {
-    validator: (req) => {
+    validator: (req: CancelRequest) => {
       requireAllowed(state, 'cancel');
       if (inbox.cancelRequest) throw new Error('a cancellation is already in progress');
       if (!req.reason?.trim()) throw invalidField('reason', 'is required');
@@ -187,7 +190,7 @@ function registerRiskUpdates(run: OrderRun) {
     if (inbox.riskAnswer) throw new Error(`order is ${state.status}: the ${action === 'reviewRisk' ? 'risk review' : 'verification'} is already answered`);
   };
   setHandler(reviewRisk, (r: RiskReview) => answer({ approved: r.decision === 'approve', actor: r.actor, note: r.reason }), {
-    validator: (r) => {
+    validator: (r: RiskReview) => {
       requireRiskHold('reviewRisk');
       if (!r.reason?.trim()) throw invalid('reason is required');
     },
@@ -197,7 +200,7 @@ function registerRiskUpdates(run: OrderRun) {
     ({ result, method, reference, actor }: VerificationResult) =>
       answer({ approved: result === 'passed', actor, note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}` }),
     {
-      validator: (v) => {
+      validator: (v: VerificationResult) => {
         requireRiskHold('submitVerification');
         if (v.result !== 'passed' && v.result !== 'failed') throw invalid('result must be passed or failed');
       },
@@ -212,7 +215,7 @@ function registerSupportUpdates(run: OrderRun) {
     refundAsSupport,
     (req) => run.act(() => refundForSupport(run, req)),
     {
-      validator: (req) => {
+      validator: (req: SupportRefund) => {
         // A completed order stays open through its return window (after-sales): refunds are allowed then.
         requireAllowed(state, 'supportRefund');
         if (!Number.isInteger(req.amount) || req.amount <= 0) throw invalidField('amount', 'must be a positive integer (minor units)');
@@ -226,7 +229,7 @@ function registerSupportUpdates(run: OrderRun) {
     extendWindow,
     (req) => run.act(() => extendPendingWindow(run, req)),
     {
-      validator: (req) => {
+      validator: (req: SupportExtension) => {
         requireAllowed(state, 'supportExtendWindow');
         if (!run.windows.open) throw new Error(`order is ${state.status}: its ${state.pendingDecision!.awaiting} window has just closed`);
         if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw invalidField('seconds', 'must be a positive integer');
@@ -236,7 +239,7 @@ function registerSupportUpdates(run: OrderRun) {
 }
 
 /** A support refund from the payment named, else the first with enough left (refused if the guard finds too little). */
-async function refundForSupport(run: OrderRun, req: SupportRequest & { amount: number; paymentId?: string }): Promise<OrderState> {
+async function refundForSupport(run: OrderRun, req: SupportRefund): Promise<OrderState> {
       const { state } = run;
       const p = refundablePayment(state, req);
       if (!p) throw refuse(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund`);
@@ -255,7 +258,7 @@ async function refundForSupport(run: OrderRun, req: SupportRequest & { amount: n
 }
 
 /** Support extends the window the order waits in; the wait wakes and waits out the rest of the new deadline. */
-async function extendPendingWindow(run: OrderRun, req: SupportRequest & { seconds: number }): Promise<OrderState> {
+async function extendPendingWindow(run: OrderRun, req: SupportExtension): Promise<OrderState> {
       const { state } = run;
       if (!run.windows.open) throw refuse(`order is ${state.status}: its window has just closed`);
       const pending = state.pendingDecision!;
