@@ -1,0 +1,35 @@
+import type { AfterSalesInput, AfterSalesState } from '../../domain';
+import { compensate } from './compensation';
+import { autoApprove, decide } from './decision';
+import { exchange } from './exchange';
+import { registerHandlers } from './handlers';
+import { inspect } from './inspection';
+import { refundReturn } from './refund';
+import { repair } from './repair';
+import { goodsComeBack } from './return-shipment';
+import { AfterSalesRun } from './run';
+
+/**
+ * One after-sales request (`after-sales-<requestId>`, child of its order, docs/after-sales.md):
+ * merchant decision (or auto-approval by policy) → the customer ships the goods back (a return
+ * shipment child, tracked by the logistics webhooks) → merchant inspection → resolution by type:
+ * refund, replacement, repaired goods back, or compensation. The order applies the money and ledger
+ * effects it reports.
+ */
+export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterSalesState> {
+  const run = new AfterSalesRun(input);
+  autoApprove(run);
+  registerHandlers(run);
+
+  if (!(await decide(run))) return run.state;
+  if (input.type === 'compensation') {
+    await compensate(run);
+    return run.state;
+  }
+  if (!(await goodsComeBack(run))) return run.state;
+  await inspect(run);
+  if (input.type === 'return') await refundReturn(run);
+  else if (input.type === 'exchange') await exchange(run);
+  else await repair(run);
+  return run.state;
+}

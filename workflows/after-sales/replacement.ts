@@ -1,0 +1,49 @@
+import { newLedgerLine, unitsWanted, type OrderLine, type StockPiece } from '../../domain';
+import type { AfterSalesRun, Refunds, Units } from './run';
+
+/**
+ * An exchange's replacement, allocated from stock like an order (holds keyed by the request): its
+ * ledger, one line per returned line at its price (a substitute adds a line), shown in the request's view.
+ */
+export class Replacement {
+  readonly lines: OrderLine[];
+  /** What the shortage negotiation settled on the way: refunds (already reported to the order) and units refunded instead. */
+  readonly settled: { refunds: Refunds; refundedInstead: Units } = { refunds: [], refundedInstead: [] };
+
+  constructor(private readonly run: AfterSalesRun) {
+    this.lines = run.state.lines.map((l) => newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity));
+    run.state.replacement = this.lines;
+  }
+
+  wanted = () => this.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
+  request = () => ({ orderId: this.run.requestId, needs: this.wanted(), shippingProvince: this.run.input.address.province });
+  lineOf = (lineNo: number) => this.lines.find((l) => l.lineNo === lineNo);
+
+  /** Ledger bookkeeping of the given units. */
+  book(units: Units, apply: (line: OrderLine, quantity: number) => void) {
+    units.forEach((u) => {
+      const line = this.lineOf(u.lineNo);
+      if (line) apply(line, u.quantity);
+    });
+  }
+
+  recordAllocation(held: readonly StockPiece[]) {
+    for (const l of this.lines) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
+  }
+
+  /** Units of replacement lines as units of the order's lines (a substitute counts for the line it replaces). */
+  onOrderLines(units: Units): Units {
+    const merged: Units = [];
+    for (const u of units) {
+      let line = this.lineOf(u.lineNo);
+      while (line?.substituteFor !== undefined) line = this.lineOf(line.substituteFor);
+      const lineNo = line?.lineNo ?? u.lineNo;
+      const m = merged.find((x) => x.lineNo === lineNo);
+      if (m) m.quantity += u.quantity;
+      else merged.push({ lineNo, quantity: u.quantity });
+    }
+    return merged;
+  }
+
+  value = (units: Units) => units.reduce((t, x) => t + x.quantity * (this.lineOf(x.lineNo) ?? this.run.state.lines.find((l) => l.lineNo === x.lineNo)!).unitPrice, 0);
+}

@@ -1,0 +1,57 @@
+import { condition, startChild } from '@temporalio/workflow';
+import { afterSalesWorkflowId } from '../../contract';
+import { handedOver, isFinalShipmentStatus, type AfterSalesLine, type AfterSalesState, type ShipmentLine, type ShipmentView } from '../../domain';
+import { db } from '../activities';
+import { shipmentWorkflow } from '../shipment';
+import type { AfterSalesRun } from './run';
+
+/** The request's shipments are children reporting here, as they report to an order (docs/fulfilment.md). */
+function applyProgress(run: AfterSalesRun) {
+  const { state, inbox } = run;
+  while (inbox.progress.length > 0) {
+    const p = inbox.progress.shift()!;
+    const s = state.shipments.find((x) => x.seq === p.seq);
+    if (s) Object.assign(s, { status: p.status, courier: p.courier ?? s.courier, trackingNumber: p.trackingNumber ?? s.trackingNumber });
+  }
+}
+
+/** Waits until `done` holds for the shipment (or `timeoutMs` passes); true if it holds. */
+export async function follow(run: AfterSalesRun, s: ShipmentView, done: (s: ShipmentView) => boolean, timeoutMs?: number): Promise<boolean> {
+  const { inbox } = run;
+  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+  while (!done(s)) {
+    const left = deadline === undefined ? undefined : deadline - Date.now();
+    if (left !== undefined && left <= 0) return false;
+    if (left === undefined) await condition(() => inbox.progress.length > 0);
+    else if (!(await condition(() => inbox.progress.length > 0, left))) continue;
+    applyProgress(run);
+  }
+  return true;
+}
+
+/** Books a return (customer → warehouse) or an outbound parcel (warehouse → customer) and waits until it is booked. */
+export async function startShipment(run: AfterSalesRun, direction: 'return' | 'outbound', n: number, warehouseId: string, lines: ShipmentLine[]) {
+  const { input, orderId, requestId } = run;
+  // Within the request's block of shipment numbers: returns from 1, outbound parcels from 51.
+  const seq = input.seqBase + (direction === 'return' ? 0 : 50) + n;
+  const view: AfterSalesState['shipments'][number] = { shipmentId: `${afterSalesWorkflowId(requestId)}-${direction}-${n}`, seq, warehouseId, status: 'booking', lines, direction };
+  run.state.shipments.push(view);
+  // The address is the customer's: where a return is picked up, where an outbound parcel goes.
+  await startChild(shipmentWorkflow, {
+    workflowId: view.shipmentId,
+    args: [{ orderId, orderWorkflowId: run.self, shipmentId: view.shipmentId, seq, warehouseId, courier: 'sf-express', address: input.address, lines }],
+  });
+  await follow(run, view, (s) => s.status !== 'booking');
+  return view;
+}
+
+/** Follows goods sent to the customer to the door; replacement units leave stock at hand-over. */
+export async function deliver(run: AfterSalesRun, s: ShipmentView, takesStock: boolean): Promise<ShipmentView> {
+  const warehouseId = s.warehouseId;
+  await follow(run, s, (x) => handedOver(x.status) || isFinalShipmentStatus(x.status));
+  if (takesStock && handedOver(s.status) && s.status !== 'returned_to_sender') await db.shipStock({ orderId: run.requestId, warehouseId });
+  await follow(run, s, (x) => isFinalShipmentStatus(x.status));
+  return s;
+}
+
+export const shipmentLines = (lines: readonly AfterSalesLine[]): ShipmentLine[] => lines.map(({ lineNo, sku, quantity }) => ({ lineNo, sku, quantity }));
