@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { StockNeed, StockPiece } from './allocation';
 import { newLedgerLine } from './ledger';
 import { MAX_LINES, type OrderLine, type ShortLine } from './order';
 import type { Policy } from './policy';
@@ -40,6 +41,16 @@ export interface StockDecision {
 /** Units of a line the order still has to allocate: ordered, less what was substituted or refunded before shipping. */
 export function unitsWanted(line: OrderLine): number {
   return line.quantity - (line.substituted ?? 0) - line.refunded;
+}
+
+/** What a ledger (an order's lines, an exchange's replacement) still has to allocate, line by line. */
+export function wantedNeeds(lines: readonly OrderLine[]): StockNeed[] {
+  return lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
+}
+
+/** Records on each line how many units the stock holds for it now. */
+export function recordAllocation(lines: readonly OrderLine[], held: readonly StockPiece[]) {
+  for (const l of lines) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
 }
 
 /**

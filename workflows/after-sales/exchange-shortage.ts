@@ -2,6 +2,7 @@ import { condition } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
 import { defaultStockDecision, giveUpShortUnits, substitute, type StockDecision } from '../../domain';
 import { db } from '../activities';
+import { allocateStock } from '../shared/stock';
 import { refund } from './refund';
 import type { Replacement } from './replacement';
 import { asPayments, nowIso, seconds, total, type AfterSalesRun, type Entry } from './run';
@@ -66,8 +67,7 @@ export async function negotiateShortage(run: AfterSalesRun, replacement: Replace
         const entry = stockDecided(run, d, total(refunds), { priceDifference: delta });
         state.shortage = undefined;
         await run.step('resolving', entry, { refunds: asPayments(refunds) }, decidedNotice(run, round));
-        outcome = await db.allocateStock(replacement.request());
-        replacement.recordAllocation(outcome.held);
+        outcome = await allocateStock(replacement.ledger);
         break;
       }
       case 'wait_for_restock': {

@@ -7,6 +7,7 @@ import { refund } from './refund';
 import { Replacement } from './replacement';
 import { total, type AfterSalesRun, type Units } from './run';
 import { deliver, startShipment } from './shipments';
+import { allocateStock } from '../shared/stock';
 
 /**
  * An exchange (docs/after-sales.md): the replacement is allocated like an order, a shortage is the
@@ -15,8 +16,7 @@ import { deliver, startShipment } from './shipments';
 export async function exchange(run: AfterSalesRun) {
   const { state, requestId } = run;
   const replacement = new Replacement(run);
-  let allocation = await db.allocateStock(replacement.request());
-  replacement.recordAllocation(allocation.held);
+  let allocation = await allocateStock(replacement.ledger);
   // Requests recorded before the customer decided a shortage refund the short units at once, and replay that way.
   if (allocation.short.length > 0 && patched(PATCH.negotiatesShortage)) {
     const negotiated = await negotiateShortage(run, replacement, allocation);

@@ -1,4 +1,5 @@
-import { newLedgerLine, unitsWanted, type OrderLine, type StockPiece } from '../../domain';
+import { newLedgerLine, recordAllocation, wantedNeeds, type OrderLine, type StockPiece } from '../../domain';
+import { stockRequest, type StockLedger } from '../shared/stock';
 import type { AfterSalesRun, Refunds, Units } from './run';
 
 /**
@@ -7,16 +8,19 @@ import type { AfterSalesRun, Refunds, Units } from './run';
  */
 export class Replacement {
   readonly lines: OrderLine[];
+  /** Allocated like an order's lines, its holds keyed by the request. */
+  readonly ledger: StockLedger;
   /** What the shortage negotiation settled on the way: refunds (already reported to the order) and units refunded instead. */
   readonly settled: { refunds: Refunds; refundedInstead: Units } = { refunds: [], refundedInstead: [] };
 
   constructor(private readonly run: AfterSalesRun) {
     this.lines = run.state.lines.map((l) => newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity));
     run.state.replacement = this.lines;
+    this.ledger = { holder: run.requestId, lines: this.lines, shippingProvince: run.input.address.province };
   }
 
-  wanted = () => this.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
-  request = () => ({ orderId: this.run.requestId, needs: this.wanted(), shippingProvince: this.run.input.address.province });
+  wanted = () => wantedNeeds(this.lines);
+  request = () => stockRequest(this.ledger);
   lineOf = (lineNo: number) => this.lines.find((l) => l.lineNo === lineNo);
 
   /** Ledger bookkeeping of the given units. */
@@ -28,7 +32,7 @@ export class Replacement {
   }
 
   recordAllocation(held: readonly StockPiece[]) {
-    for (const l of this.lines) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
+    recordAllocation(this.lines, held);
   }
 
   /** Units of replacement lines as units of the order's lines (a substitute counts for the line it replaces). */

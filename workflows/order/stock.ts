@@ -1,21 +1,16 @@
 import { patched } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
-import { defaultStockDecision, giveUpShortUnits, submittedEntry, substitute, unitsWanted, type ShortLine, type StockPiece } from '../../domain';
+import { defaultStockDecision, giveUpShortUnits, recordAllocation, submittedEntry, substitute, type ShortLine, type StockPiece } from '../../domain';
 import { db } from '../activities';
+import { allocateStock, stockRequest, type StockLedger } from '../shared/stock';
 import { collectExtra, refundPart } from './payment';
 import { PATCH } from './patches';
 import { OrderStop, seconds, type OrderRun } from './run';
 
 const describeShort = (short: readonly ShortLine[]) => short.map((s) => `${s.quantity} × ${s.sku}`).join(', ');
 
-function stockRequest(run: OrderRun) {
-  const needs = run.state.lines.map((l) => ({ lineNo: l.lineNo, sku: l.sku, quantity: unitsWanted(l) })).filter((n) => n.quantity > 0);
-  return { orderId: run.orderId, needs, shippingProvince: run.input.shippingAddress.province };
-}
-
-function recordAllocation(run: OrderRun, held: readonly StockPiece[]) {
-  for (const l of run.state.lines) l.allocated = held.filter((h) => h.lineNo === l.lineNo).reduce((t, h) => t + h.quantity, 0);
-}
+/** The order's lines as a stock ledger; its holds are keyed by the order. */
+const ledger = (run: OrderRun): StockLedger => ({ holder: run.orderId, lines: run.state.lines, shippingProvince: run.input.shippingAddress.province });
 
 /**
  * Submission (docs/fulfilment.md): the order is recorded and its stock reserved, best effort, until
@@ -26,15 +21,14 @@ export async function submit(run: OrderRun): Promise<string> {
   await db.recordSubmission(input, run.state, submittedEntry(input));
   run.onStop(() => db.releaseStock({ orderId }).then(() => undefined));
   const paymentDeadline = new Date(Date.parse(input.submittedAt) + seconds(run.policy.paymentWindowSeconds)).toISOString();
-  await db.reserveStock({ ...stockRequest(run), expiresAt: paymentDeadline });
+  await db.reserveStock({ ...stockRequest(ledger(run)), expiresAt: paymentDeadline });
   run.checkpoint();
   return paymentDeadline;
 }
 
 /** Stock check (docs/fulfilment.md): reservations become allocations; a shortage is the customer's to decide. */
 export async function allocate(run: OrderRun): Promise<StockPiece[]> {
-  let outcome = await db.allocateStock(stockRequest(run));
-  recordAllocation(run, outcome.held);
+  let outcome = await allocateStock(ledger(run));
   while (outcome.short.length > 0) {
     if (!patched(PATCH.negotiatesShortage)) throw new OrderStop('cancelled', `out of stock: ${describeShort(outcome.short)}`, 'system');
     outcome = await resolveShortage(run, outcome);
@@ -79,9 +73,7 @@ async function resolveShortage(run: OrderRun, outcome: StockOutcome): Promise<St
       await run.publish({ ...decided, detail: { ...decided.detail, priceDifference: delta } });
       if (delta < 0) await refundPart(run, -delta, `substitution-${round}`, 'cheaper substitute');
       if (delta > 0) await collectExtra(run, delta, `substitution-${round}`);
-      const next = await db.allocateStock(stockRequest(run));
-      recordAllocation(run, next.held);
-      return next;
+      return allocateStock(ledger(run));
     }
     case 'wait_for_restock':
       return waitForRestock(run, d.actor);
@@ -91,7 +83,7 @@ async function resolveShortage(run: OrderRun, outcome: StockOutcome): Promise<St
 /** `wait_for_restock`: the order joins each short SKU's queue; restocks serve the queue oldest order first. */
 async function waitForRestock(run: OrderRun, actor: string): Promise<StockOutcome> {
   const { state, inbox } = run;
-  const request = () => ({ ...stockRequest(run), queuedAt: run.input.submittedAt });
+  const request = () => ({ ...stockRequest(ledger(run)), queuedAt: run.input.submittedAt });
   let outcome = await db.backorderStock(request());
   state.shortage = outcome.short;
   await run.moveTo('backordered', { type: 'stock.backordered', actor, detail: { short: outcome.short } });
@@ -103,7 +95,7 @@ async function waitForRestock(run: OrderRun, actor: string): Promise<StockOutcom
     state.shortage = outcome.short;
   }
   state.shortage = undefined;
-  recordAllocation(run, outcome.held);
+  recordAllocation(run.state.lines, outcome.held);
   await run.publish({ type: 'stock.restocked', actor: 'system', detail: { allocated: outcome.held } });
   return outcome;
 }
