@@ -1,11 +1,12 @@
 import { condition } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
-import { defaultStockDecision, giveUpShortUnits, substitute, type StockDecision } from '../../domain';
+import { giveUpShortUnits, type StockDecision } from '../../domain';
 import { db } from '../activities';
-import { allocateStock } from '../shared/stock';
+import { waitForRestock, type BackorderPort } from '../shared/backorder';
+import { negotiateShortage, type ShortagePort } from '../shared/shortage';
 import { refund } from './refund';
 import type { Replacement } from './replacement';
-import { asPayments, nowIso, seconds, total, type AfterSalesRun, type Entry } from './run';
+import { asPayments, nowIso, seconds, total, unitsOf, type AfterSalesRun, type Entry, type Refunds, type Units } from './run';
 
 /** Each answer is told to the customer once, even when a short substitute asks again (round) or a wait is given up. */
 const decidedNotice = (run: AfterSalesRun, round: number, suffix?: string) => ({ id: `${run.requestId}:customer.after_sales.stock_decided:${round}${suffix ? `:${suffix}` : ''}` });
@@ -18,69 +19,65 @@ function stockDecided(run: AfterSalesRun, d: StockDecision, refunded: number, de
 }
 
 /**
- * A short replacement (docs/after-sales.md, as for an order in docs/fulfilment.md): the customer
- * decides about the missing units within the window, else the policy's default applies — wait for a
- * restock, a substitute (same price or cheaper: the difference is refunded), partial (replace what
- * exists, refund the rest) or cancel (nothing replaced, everything refunded). A substitute that is
- * short too asks again. Returns the allocation to ship, or undefined when the exchange was given up
- * (the request is then resolved).
+ * A short replacement (docs/after-sales.md, negotiated as an order's shortage, docs/fulfilment.md): a
+ * substitute may cost the same or less (the difference is refunded), partial replaces what exists and
+ * refunds the rest, cancel replaces nothing and refunds everything. A substitute that is short too
+ * asks again. Returns the allocation to ship, or undefined when the exchange was given up (the
+ * request is then resolved).
  */
-export async function negotiateShortage(run: AfterSalesRun, replacement: Replacement, first: StockOutcome): Promise<StockOutcome | undefined> {
-  const { state, policy, inbox, requestId } = run;
+export async function exchangeShortage(run: AfterSalesRun, replacement: Replacement, first: StockOutcome): Promise<StockOutcome | undefined> {
   let outcome = first;
   let previous: StockDecision | undefined;
   for (let round = 1; outcome.short.length > 0; round++) {
-    const short = outcome.short;
-    const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();
-    state.shortage = short;
-    state.pendingDecision = { awaiting: 'stock_decision', actor: 'customer', until };
-    await run.step(
-      'awaiting_stock_decision',
-      { type: 'after_sales.stock_short', actor: 'system', detail: { short, held: outcome.held, until } },
-      {},
-      { id: `${requestId}:customer.after_sales.stock_short:${round}`, payload: { short, until } },
-    );
-    run.stockDecisionApplied = previous; // a short substitute took effect: the customer is asked again
-    await condition(() => inbox.stockDecision !== undefined, seconds(policy.stockDecisionSeconds));
-    // An answer accepted as the window ended still counts.
-    const d = inbox.stockDecision ?? defaultStockDecision(policy.stockDecisionDefault, replacement.lines);
-    previous = d;
-    inbox.stockDecision = undefined;
-    state.pendingDecision = undefined;
-    switch (d.decision) {
-      case 'cancel':
-        await giveUpReplacement(run, replacement, d, round);
-        return undefined;
-      case 'partial': {
-        const units = short.map(({ lineNo, quantity }) => ({ lineNo, quantity }));
-        const refunds = await refundStock(run, replacement, giveUpShortUnits(replacement.lines, short), 'replacement out of stock', round);
-        replacement.settled.refundedInstead.push(...units);
-        const entry = stockDecided(run, d, total(refunds));
-        state.shortage = undefined;
-        await run.step('resolving', entry, { refunds: asPayments(refunds), returned: replacement.onOrderLines(units), refundedUnits: replacement.onOrderLines(units) }, decidedNotice(run, round));
-        outcome = { held: outcome.held, short: [] };
-        break;
-      }
-      case 'substitute': {
-        const delta = substitute(replacement.lines, short, d.substitutions!); // never above 0: the validator refuses dearer substitutes
-        const refunds = await refundStock(run, replacement, -delta, 'cheaper substitute', round);
-        const entry = stockDecided(run, d, total(refunds), { priceDifference: delta });
-        state.shortage = undefined;
-        await run.step('resolving', entry, { refunds: asPayments(refunds) }, decidedNotice(run, round));
-        outcome = await allocateStock(replacement.ledger);
-        break;
-      }
-      case 'wait_for_restock': {
-        const served = await waitForRestock(run, replacement, d, round);
-        if (!served) return undefined;
-        outcome = served;
-        break;
-      }
-    }
+    const settled = await negotiateShortage(exchangePort(run, replacement, round, previous), outcome);
+    if (!settled.outcome) return undefined;
+    previous = settled.decision;
+    outcome = settled.outcome;
   }
-  state.shortage = undefined;
+  run.state.shortage = undefined;
   run.stockDecisionApplied = previous;
   return outcome;
+}
+
+/** The exchange's side of one round of its shortage: the request's steps, its inbox, refunds instead of charges. */
+function exchangePort(run: AfterSalesRun, replacement: Replacement, round: number, previous: StockDecision | undefined): ShortagePort {
+  const { state, policy, inbox, requestId } = run;
+  /** The answer's step: its refunds reach the order with it; given-up units come back as refunded. */
+  const settle = async (d: StockDecision, refunds: Refunds, given: Units, detail?: Record<string, unknown>) => {
+    const entry = stockDecided(run, d, total(refunds), detail);
+    state.shortage = undefined;
+    const units = given.length ? { returned: replacement.onOrderLines(given), refundedUnits: replacement.onOrderLines(given) } : {};
+    await run.step('resolving', entry, { refunds: asPayments(refunds), ...units }, decidedNotice(run, round));
+  };
+  return {
+    ledger: replacement.ledger,
+    policy,
+    state,
+    async ask({ short, held }, until) {
+      const notice = { id: `${requestId}:customer.after_sales.stock_short:${round}`, payload: { short, until } };
+      await run.step('awaiting_stock_decision', { type: 'after_sales.stock_short', actor: 'system', detail: { short, held, until } }, {}, notice);
+      run.stockDecisionApplied = previous; // a short substitute took effect: the customer is asked again
+    },
+    async answer(windowSeconds) {
+      await condition(() => inbox.stockDecision !== undefined, seconds(windowSeconds));
+      const d = inbox.stockDecision;
+      inbox.stockDecision = undefined;
+      return d;
+    },
+    cancel: (d) => giveUpReplacement(run, replacement, d, round),
+    async partial(d, short, value) {
+      const units = unitsOf(short);
+      const refunds = await refundStock(run, replacement, value, 'replacement out of stock', round);
+      replacement.settled.refundedInstead.push(...units);
+      await settle(d, refunds, units);
+    },
+    async substituted(d, _short, delta) {
+      // Never above 0: the validator refuses dearer substitutes.
+      const refunds = await refundStock(run, replacement, -delta, 'cheaper substitute', round);
+      await settle(d, refunds, [], { priceDifference: delta });
+    },
+    waitForRestock: (d) => waitForRestock(exchangeBackorder(run, replacement, d, round), policy.backorderRecheckSeconds),
+  };
 }
 
 /** A refund settled by a shortage decision, under its own key (`stock-<round>`), counted as settled. */
@@ -116,39 +113,36 @@ async function giveUpReplacement(run: AfterSalesRun, replacement: Replacement, d
 
 /**
  * `wait_for_restock`: the missing units join each SKU's backorder queue, FIFO with orders (by the
- * time the request was made, as orders go by submission); a restock wakes the request, and it
- * looks at the queue every backorderRecheckSeconds too. While it waits it may still be given up.
+ * time the request was made, as orders go by submission); a restock wakes the request. While it
+ * waits it may still be given up.
  */
-async function waitForRestock(run: AfterSalesRun, replacement: Replacement, d: StockDecision, round: number): Promise<StockOutcome | undefined> {
-  const { state, policy, inbox } = run;
-  const request = () => ({ ...replacement.request(), queuedAt: run.input.requestedAt, forOrder: run.orderId, wake: run.self });
-  let outcome = await db.backorderStock(request());
-  replacement.recordAllocation(outcome.held);
-  const entry = stockDecided(run, d, 0);
-  state.shortage = outcome.short;
-  await run.step('backordered', entry, {}, decidedNotice(run, round));
-  run.stockDecisionApplied = d;
-  while (outcome.short.length > 0) {
-    const seen = inbox.restocks;
-    await condition(() => inbox.restocks !== seen || inbox.stockDecision !== undefined, seconds(policy.backorderRecheckSeconds));
-    if (inbox.stockDecision) {
+function exchangeBackorder(run: AfterSalesRun, replacement: Replacement, d: StockDecision, round: number): BackorderPort {
+  const { state, inbox } = run;
+  return {
+    ledger: replacement.ledger,
+    queue: { queuedAt: run.input.requestedAt, forOrder: run.orderId, wake: run.self },
+    restocks: () => inbox.restocks,
+    async queued(outcome) {
+      replacement.recordAllocation(outcome.held);
+      const entry = stockDecided(run, d, 0);
+      state.shortage = outcome.short;
+      await run.step('backordered', entry, {}, decidedNotice(run, round));
+      run.stockDecisionApplied = d;
+    },
+    wait: (restocked, timeoutSeconds) => condition(() => restocked() || inbox.stockDecision !== undefined, seconds(timeoutSeconds)),
+    looked(outcome) {
+      replacement.recordAllocation(outcome.held);
+      state.shortage = outcome.short;
+    },
+    takeGiveUp() {
       const giveUp = inbox.stockDecision;
       inbox.stockDecision = undefined;
-      await giveUpReplacement(run, replacement, giveUp, round);
-      return undefined;
-    }
-    outcome = await db.backorderStock(request());
-    replacement.recordAllocation(outcome.held);
-    state.shortage = outcome.short;
-  }
-  if (inbox.stockDecision) {
-    // Given up while the last look was being served: the customer's answer wins, the units go back.
-    const giveUp = inbox.stockDecision;
-    inbox.stockDecision = undefined;
-    await giveUpReplacement(run, replacement, giveUp, round);
-    return undefined;
-  }
-  state.shortage = undefined;
-  await run.step('resolving', { type: 'after_sales.restocked', actor: 'system', detail: { allocated: outcome.held } });
-  return outcome;
+      return giveUp;
+    },
+    giveUp: (giveUp) => giveUpReplacement(run, replacement, giveUp, round),
+    restocked(outcome) {
+      state.shortage = undefined;
+      return run.step('resolving', { type: 'after_sales.restocked', actor: 'system', detail: { allocated: outcome.held } });
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 import type { ShipmentLine } from '../../domain';
 import { db } from '../activities';
-import { negotiateShortage } from './exchange-shortage';
+import { exchangeShortage } from './exchange-shortage';
 import { PATCH } from './patches';
 import { refund } from './refund';
 import { Replacement } from './replacement';
@@ -19,7 +19,7 @@ export async function exchange(run: AfterSalesRun) {
   let allocation = await allocateStock(replacement.ledger);
   // Requests recorded before the customer decided a shortage refund the short units at once, and replay that way.
   if (allocation.short.length > 0 && patched(PATCH.negotiatesShortage)) {
-    const negotiated = await negotiateShortage(run, replacement, allocation);
+    const negotiated = await exchangeShortage(run, replacement, allocation);
     if (!negotiated) return;
     allocation = negotiated;
   }

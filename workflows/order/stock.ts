@@ -1,7 +1,9 @@
 import { patched } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
-import { defaultStockDecision, giveUpShortUnits, recordAllocation, submittedEntry, substitute, type ShortLine, type StockPiece } from '../../domain';
+import { recordAllocation, submittedEntry, type ShortLine, type StockDecision, type StockPiece } from '../../domain';
 import { db } from '../activities';
+import { waitForRestock, type BackorderPort } from '../shared/backorder';
+import { negotiateShortage, type ShortagePort } from '../shared/shortage';
 import { allocateStock, stockRequest, type StockLedger } from '../shared/stock';
 import { collectExtra, refundPart } from './payment';
 import { PATCH } from './patches';
@@ -39,63 +41,73 @@ export async function allocate(run: OrderRun): Promise<StockPiece[]> {
 
 /** Asks the customer (`awaiting_stock_decision`) and carries out the answer, or the policy's default when the window ends. */
 async function resolveShortage(run: OrderRun, outcome: StockOutcome): Promise<StockOutcome> {
-  const { state, policy, input, inbox } = run;
-  const short = outcome.short;
-  const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();
-  state.shortage = short;
-  state.pendingDecision = { awaiting: 'stock_decision', actor: 'customer', until };
-  const asked = { type: 'stock.short', actor: 'system', detail: { short, until } };
-  if (run.step === 'awaiting_stock_decision') await run.publish(asked);
-  else await run.moveTo('awaiting_stock_decision', asked);
-  const notice = { id: `${run.orderId}:customer.stock_short:${state.version}`, orderId: run.orderId, recipientType: 'customer' as const, recipientId: input.customer.id };
-  await db.notify({ ...notice, channel: 'sms', kind: 'stock.short', payload: { short, until } });
+  // The order never gives up a shortage without stopping: cancel throws, a backorder ends allocated.
+  return (await negotiateShortage(orderShortage(run), outcome)).outcome!;
+}
 
-  const answered = await run.waitForWindow(() => inbox.stockDecision !== undefined, policy.stockDecisionSeconds);
-  const d = answered ? inbox.stockDecision! : defaultStockDecision(policy.stockDecisionDefault, state.lines);
-  state.pendingDecision = undefined;
-  inbox.stockDecision = undefined;
-  const decided = { type: 'stock.decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions } };
-  switch (d.decision) {
-    case 'cancel':
+const decided = (d: StockDecision, detail: Record<string, unknown> = {}) => ({ type: 'stock.decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions, ...detail } });
+
+/** The order's side of a shortage: its timeline, its inbox, its payment. */
+function orderShortage(run: OrderRun): ShortagePort {
+  const { state, policy, input, inbox } = run;
+  return {
+    ledger: ledger(run),
+    policy,
+    state,
+    async ask({ short }, until) {
+      const asked = { type: 'stock.short', actor: 'system', detail: { short, until } };
+      if (run.step === 'awaiting_stock_decision') await run.publish(asked);
+      else await run.moveTo('awaiting_stock_decision', asked);
+      const notice = { id: `${run.orderId}:customer.stock_short:${state.version}`, orderId: run.orderId, recipientType: 'customer' as const, recipientId: input.customer.id };
+      await db.notify({ ...notice, channel: 'sms', kind: 'stock.short', payload: { short, until } });
+    },
+    async answer(windowSeconds) {
+      const answered = await run.waitForWindow(() => inbox.stockDecision !== undefined, windowSeconds);
+      const d = answered ? inbox.stockDecision : undefined;
+      inbox.stockDecision = undefined;
+      return d;
+    },
+    async cancel(d, short, answered) {
       throw new OrderStop('cancelled', `out of stock: ${describeShort(short)}${answered ? '' : ' (no decision within the window)'}`, d.actor);
-    case 'partial': {
-      const value = giveUpShortUnits(state.lines, short);
+    },
+    async partial(d, short, value) {
       state.shortage = undefined;
-      await run.publish(decided);
+      await run.publish(decided(d));
       await refundPart(run, value, 'shortage', `out of stock: ${describeShort(short)}`);
-      return { held: outcome.held, short: [] };
-    }
-    case 'substitute': {
-      const round = state.lines.filter((l) => l.substituteFor !== undefined).length;
-      const delta = substitute(state.lines, short, d.substitutions!);
+    },
+    async substituted(d, short, delta) {
+      // Numbered by the substitutions before this one (each short line added one substitute line).
+      const round = state.lines.filter((l) => l.substituteFor !== undefined).length - short.length;
       state.totals = { ...state.totals, subtotal: state.totals.subtotal + delta, total: state.totals.total + delta };
       state.shortage = undefined;
-      await run.publish({ ...decided, detail: { ...decided.detail, priceDifference: delta } });
+      await run.publish(decided(d, { priceDifference: delta }));
       if (delta < 0) await refundPart(run, -delta, `substitution-${round}`, 'cheaper substitute');
       if (delta > 0) await collectExtra(run, delta, `substitution-${round}`);
-      return allocateStock(ledger(run));
-    }
-    case 'wait_for_restock':
-      return waitForRestock(run, d.actor);
-  }
+    },
+    waitForRestock: (d) => waitForRestock(orderBackorder(run, d.actor), policy.backorderRecheckSeconds),
+  };
 }
 
 /** `wait_for_restock`: the order joins each short SKU's queue; restocks serve the queue oldest order first. */
-async function waitForRestock(run: OrderRun, actor: string): Promise<StockOutcome> {
+function orderBackorder(run: OrderRun, actor: string): BackorderPort {
   const { state, inbox } = run;
-  const request = () => ({ ...stockRequest(ledger(run)), queuedAt: run.input.submittedAt });
-  let outcome = await db.backorderStock(request());
-  state.shortage = outcome.short;
-  await run.moveTo('backordered', { type: 'stock.backordered', actor, detail: { short: outcome.short } });
-  while (outcome.short.length > 0) {
-    const seen = inbox.restocks;
+  return {
+    ledger: ledger(run),
+    queue: { queuedAt: run.input.submittedAt },
+    restocks: () => inbox.restocks,
+    queued({ short }) {
+      state.shortage = short;
+      return run.moveTo('backordered', { type: 'stock.backordered', actor, detail: { short } });
+    },
     // A restock signals the order; the periodic look covers stock freed by cancellations and lost signals.
-    await run.waitFor(() => inbox.restocks !== seen, run.policy.backorderRecheckSeconds);
-    outcome = await db.backorderStock(request());
-    state.shortage = outcome.short;
-  }
-  state.shortage = undefined;
-  recordAllocation(run.state.lines, outcome.held);
-  await run.publish({ type: 'stock.restocked', actor: 'system', detail: { allocated: outcome.held } });
-  return outcome;
+    wait: (restocked, timeoutSeconds) => run.waitFor(restocked, timeoutSeconds),
+    looked({ short }) {
+      state.shortage = short;
+    },
+    restocked({ held }) {
+      state.shortage = undefined;
+      recordAllocation(state.lines, held);
+      return run.publish({ type: 'stock.restocked', actor: 'system', detail: { allocated: held } });
+    },
+  };
 }
