@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ShipmentStatus } from './order';
+import type { ShipmentStatus, ShipmentView } from './order';
 
 export const trackingEventTypes = [
   'picked_up',
@@ -39,6 +39,14 @@ export function advances(current: ShipmentStatus, event: TrackingEventType, occu
 
 export function isFinalShipmentStatus(status: ShipmentStatus): boolean {
   return status === 'delivered' || status === 'returned_to_sender' || status === 'cancelled';
+}
+
+/**
+ * A shipment's report applied to the holder's view of it (an order's or an after-sales request's):
+ * its status, and the courier and tracking number it carries (every report after booking has both).
+ */
+export function trackShipment(view: ShipmentView, report: { status: ShipmentStatus; courier?: string; trackingNumber?: string }) {
+  Object.assign(view, { status: report.status, courier: report.courier ?? view.courier, trackingNumber: report.trackingNumber ?? view.trackingNumber });
 }
 
 /** Goods have been handed to the courier: the customer can no longer cancel (docs/product.md). */

@@ -7,6 +7,7 @@ import { refund } from './refund';
 import { Replacement } from './replacement';
 import { total, type AfterSalesRun, type Units } from './run';
 import { deliver, startShipment } from './shipments';
+import { returnStock } from '../shared/shipments';
 import { allocateStock } from '../shared/stock';
 
 /**
@@ -37,8 +38,7 @@ export async function exchange(run: AfterSalesRun) {
       replacement.book(units, (l, q) => Object.assign(l, { shipped: l.shipped + q, delivered: l.delivered + q }));
       continue;
     }
-    if (s.status === 'returned_to_sender') await db.restockReturned({ orderId: requestId, warehouseId });
-    else await db.releaseStock({ orderId: requestId, warehouseId });
+    await returnStock(requestId, s);
     replacement.book(units, (l, q) => Object.assign(l, { allocated: l.allocated - q, refunded: l.refunded + q }));
     notReplaced.push(...units);
   }

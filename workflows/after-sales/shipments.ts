@@ -1,7 +1,8 @@
-import { condition, startChild } from '@temporalio/workflow';
+import { startChild } from '@temporalio/workflow';
 import { afterSalesWorkflowId } from '../../contract';
-import { handedOver, isFinalShipmentStatus, type AfterSalesLine, type AfterSalesState, type ShipmentLine, type ShipmentView } from '../../domain';
+import { handedOver, isFinalShipmentStatus, trackShipment, type AfterSalesLine, type AfterSalesState, type ShipmentLine, type ShipmentView } from '../../domain';
 import { db } from '../activities';
+import { followShipments } from '../shared/shipments';
 import { shipmentWorkflow } from '../shipment';
 import type { AfterSalesRun } from './run';
 
@@ -11,23 +12,13 @@ function applyProgress(run: AfterSalesRun) {
   while (inbox.progress.length > 0) {
     const p = inbox.progress.shift()!;
     const s = state.shipments.find((x) => x.seq === p.seq);
-    if (s) Object.assign(s, { status: p.status, courier: p.courier ?? s.courier, trackingNumber: p.trackingNumber ?? s.trackingNumber });
+    if (s) trackShipment(s, p);
   }
 }
 
 /** Waits until `done` holds for the shipment (or `timeoutMs` passes); true if it holds. */
-export async function follow(run: AfterSalesRun, s: ShipmentView, done: (s: ShipmentView) => boolean, timeoutMs?: number): Promise<boolean> {
-  const { inbox } = run;
-  const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-  while (!done(s)) {
-    const left = deadline === undefined ? undefined : deadline - Date.now();
-    if (left !== undefined && left <= 0) return false;
-    if (left === undefined) await condition(() => inbox.progress.length > 0);
-    else if (!(await condition(() => inbox.progress.length > 0, left))) continue;
-    applyProgress(run);
-  }
-  return true;
-}
+export const follow = (run: AfterSalesRun, s: ShipmentView, done: (s: ShipmentView) => boolean, timeoutMs?: number) =>
+  followShipments({ progress: run.inbox.progress, apply: () => applyProgress(run) }, () => done(s), timeoutMs);
 
 /** Books a return (customer → warehouse) or an outbound parcel (warehouse → customer) and waits until it is booked. */
 export async function startShipment(run: AfterSalesRun, direction: 'return' | 'outbound', n: number, warehouseId: string, lines: ShipmentLine[]) {

@@ -1,6 +1,7 @@
 import { patched } from '@temporalio/workflow';
-import { businessKey, handedOver, payerFor, type ShipmentView } from '../../domain';
+import { businessKey, handedOver, payerFor, trackShipment, type ShipmentView } from '../../domain';
 import { db } from '../activities';
+import { returnStock } from '../shared/shipments';
 import { captureAuthorized, giveBack } from './payment';
 import { PATCH } from './patches';
 import { nowIso, type OrderRun } from './run';
@@ -15,7 +16,7 @@ export async function applyProgress(run: OrderRun) {
     const p = inbox.progress.shift()!;
     const shipment = state.shipments.find((s) => s.seq === p.seq)!;
     const wasHandedOver = handedOver(shipment.status);
-    Object.assign(shipment, { status: p.status, courier: p.courier, trackingNumber: p.trackingNumber });
+    trackShipment(shipment, p);
     if (p.deliveryAttempts) shipment.deliveryAttempts = p.deliveryAttempts;
     const forEachLine = (apply: (line: ReturnType<OrderRun['line']>, quantity: number) => void) => shipment.lines.forEach((sl) => apply(run.line(sl.lineNo), sl.quantity));
 
@@ -35,8 +36,7 @@ export async function applyProgress(run: OrderRun) {
 /** A shipment that will never reach the customer: its stock goes back, its lines are refunded. */
 async function settleUndelivered(run: OrderRun, shipment: ShipmentView) {
   const returned = shipment.status === 'returned_to_sender';
-  if (returned) await db.restockReturned({ orderId: run.orderId, warehouseId: shipment.warehouseId });
-  else await db.releaseStock({ orderId: run.orderId, warehouseId: shipment.warehouseId });
+  await returnStock(run.orderId, shipment);
   const amount = run.valueOf(shipment.lines);
   for (const sl of shipment.lines) {
     const line = run.line(sl.lineNo);
