@@ -1,6 +1,5 @@
 import { patched } from '@temporalio/workflow';
 import type { ShipmentLine } from '../../domain';
-import { db } from '../activities';
 import { exchangeShortage } from './exchange-shortage';
 import { PATCH } from './patches';
 import { refund } from './refund';

@@ -1,6 +1,6 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { afterSalesState, decideAfterSales, decideAfterSalesStock, inspectAfterSales, invalid, invalidField, shipmentProgressed, stockReplenished } from '../../contract';
-import { decisionProblems } from '../../domain';
+import { afterSalesState, decideAfterSales, decideAfterSalesStock, inspectAfterSales, invalid, invalidField, shipmentProgressed, stockReplenished, type AfterSalesDecision } from '../../contract';
+import { allowedAfterSalesActions, decisionProblems, type AfterSalesAction, type AfterSalesState, type InspectionBody, type StockDecision } from '../../domain';
 import { checkInspection } from './inspection';
 import type { AfterSalesRun } from './run';
 
@@ -22,7 +22,8 @@ export function registerHandlers(run: AfterSalesRun) {
       return state;
     },
     {
-      validator: (d) => {
+      validator: (d: StockDecision) => {
+        requireAllowed(state, 'stockDecision', 'a stock decision');
         const asked = state.status === 'awaiting_stock_decision' && state.pendingDecision?.awaiting === 'stock_decision';
         if (inbox.stockDecision || !state.shortage || !state.replacement || !(asked || state.status === 'backordered'))
           throw new Error(`request is ${state.status}, not awaiting a stock decision`);
@@ -41,8 +42,8 @@ export function registerHandlers(run: AfterSalesRun) {
       return state;
     },
     {
-      validator: (d) => {
-        if (state.status !== 'awaiting_decision' || inbox.decision) throw new Error(`request is ${state.status}${state.decision ? ` (${state.decision.decision}d by ${state.decision.actor})` : ''}, not awaiting a decision`);
+      validator: (d: AfterSalesDecision) => {
+        if (!allowedAfterSalesActions(state).includes('decide') || inbox.decision) throw new Error(`request is ${state.status}${state.decision ? ` (${state.decision.decision}d by ${state.decision.actor})` : ''}, not awaiting a decision`);
         if (d.decision === 'reject' && !d.reason?.trim()) throw invalidField('reason', 'is required to reject');
       },
     },
@@ -54,6 +55,16 @@ export function registerHandlers(run: AfterSalesRun) {
       await condition(() => state.status !== 'awaiting_inspection');
       return state;
     },
-    { validator: (i) => checkInspection(run, i) },
+    {
+      validator: (i: InspectionBody & { actor: string }) => {
+        requireAllowed(state, 'inspect', 'inspection');
+        checkInspection(run, i);
+      },
+    },
   );
+}
+
+/** The request's table of allowed actions decides first (domain/actions.ts); a refusal is a 409. */
+function requireAllowed(state: AfterSalesState, action: AfterSalesAction, awaiting: string) {
+  if (!allowedAfterSalesActions(state).includes(action)) throw new Error(`request is ${state.status}, not awaiting ${awaiting}`);
 }
