@@ -44,4 +44,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // Workflows stay readable in one screen per function (docs/architecture.md): the order's story,
+    // its run and each step are small files; the limits fail the build rather than drift.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['error', { max: 300, skipBlankLines: true, skipComments: true }],
+    },
+  },
 );

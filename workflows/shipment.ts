@@ -18,6 +18,15 @@ export interface ShipmentInput extends Omit<BookShipmentRequest, 'idempotencyKey
   maxDeliveryAttempts?: number;
 }
 
+/** What the shipment has heard: tracking events (deduplicated by id) and support's or the order's requests. */
+interface Inbox {
+  events: TrackingSignal[];
+  seen: Set<string>;
+  cancelRequested: boolean;
+  recallRequested: boolean;
+  returnRequested: boolean;
+}
+
 /**
  * One parcel from one warehouse (child of the order, `shipment-<orderId>-<n>`): book the courier,
  * then follow tracking events until delivered, returned or cancelled, reporting the milestones to
@@ -27,74 +36,43 @@ export interface ShipmentInput extends Omit<BookShipmentRequest, 'idempotencyKey
  */
 export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
   const view: ShipmentView = { shipmentId: input.shipmentId, seq: input.seq, warehouseId: input.warehouseId, status: 'booking', lines: input.lines };
-  const seen = new Set<string>();
-  const inbox: TrackingSignal[] = [];
-  let cancelRequested = false;
-  let recallRequested = false;
-  let returnRequested = false;
+  const inbox: Inbox = { events: [], seen: new Set(), cancelRequested: false, recallRequested: false, returnRequested: false };
   let lastEventAt: string | undefined;
 
   setHandler(shipmentState, () => view);
   setHandler(trackingReceived, (event) => {
-    if (seen.has(event.eventId)) return;
-    seen.add(event.eventId);
-    inbox.push(event);
+    if (inbox.seen.has(event.eventId)) return;
+    inbox.seen.add(event.eventId);
+    inbox.events.push(event);
   });
   setHandler(cancelShipment, () => {
-    cancelRequested = true;
+    inbox.cancelRequested = true;
   });
   setHandler(recallShipment, () => {
-    recallRequested = true;
+    inbox.recallRequested = true;
   });
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
   const report = (extra: Partial<ShipmentProgress> = {}) =>
     order.signal(shipmentProgressed, { seq: view.seq, status: view.status, courier: view.courier, trackingNumber: view.trackingNumber, ...extra });
+  const { maxDeliveryAttempts = 3 } = input;
 
-  const { orderWorkflowId: _order, fallbackCouriers = [], maxDeliveryAttempts = 3, ...request } = input;
-
-  async function book() {
-    const couriers = [input.courier, ...fallbackCouriers.filter((c) => c !== input.courier)];
-    if (couriers.length === 1 || !patched(COURIER_FALLBACK)) return providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
-    for (const [i, courier] of couriers.entries()) {
-      const last = i === couriers.length - 1;
-      const idempotencyKey = businessKey(input.orderId, i === 0 ? `book-${input.seq}` : `book-${input.seq}-${courier}`);
-      try {
-        // The last courier keeps retrying: support sees the step failing rather than a lost parcel.
-        return await (last ? providers : bookingAttempts).bookShipment({ ...request, courier, idempotencyKey });
-      } catch (err) {
-        if (last || !(err instanceof ActivityFailure)) throw err;
-      }
-    }
-    throw new Error('unreachable: the last courier retries until it books');
-  }
-
-  Object.assign(view, await book(), { status: 'booked' });
+  Object.assign(view, await book(input), { status: 'booked' });
   await report();
 
   while (!isFinalShipmentStatus(view.status)) {
-    const recallDue = () => recallRequested && !returnRequested && handedOver(view.status);
-    await condition(() => inbox.length > 0 || (cancelRequested && !handedOver(view.status)) || recallDue());
+    const recallDue = () => inbox.recallRequested && !inbox.returnRequested && handedOver(view.status);
+    await condition(() => inbox.events.length > 0 || (inbox.cancelRequested && !handedOver(view.status)) || recallDue());
     // Events that arrived before the cancellation are applied first: a pick-up wins over a late cancel.
-    const event = inbox.shift();
+    const event = inbox.events.shift();
     if (!event && recallDue()) {
       // Support cancelled after hand-over: the courier brings the parcel back and reports returned_to_sender.
-      returnRequested = true;
-      await providers.requestReturnToSender({
-        shipmentId: input.shipmentId,
-        courier: view.courier!,
-        trackingNumber: view.trackingNumber!,
-        idempotencyKey: businessKey(input.orderId, `return-${input.seq}`),
-      });
+      inbox.returnRequested = true;
+      await returnToSender(input, view);
       continue;
     }
     if (!event) {
-      await providers.cancelBooking({
-        shipmentId: input.shipmentId,
-        courier: view.courier!,
-        trackingNumber: view.trackingNumber!,
-        idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`),
-      });
+      await providers.cancelBooking({ ...parcelOf(input, view), idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`) });
       view.status = 'cancelled';
       await report();
       break;
@@ -106,14 +84,31 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
     await db.recordTracking({ shipmentId: input.shipmentId, event, status: view.status, deliveryAttempts: view.deliveryAttempts });
     // The order acts only on milestones; in-transit scans live in the shipment's tracking history.
     if (!patched(MILESTONES_ONLY) || isMilestone(event.type)) await report({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
-    if (event.type === 'delivery_failed' && view.deliveryAttempts === maxDeliveryAttempts && patched(RETURNS_AFTER_FAILED_ATTEMPTS)) {
-      await providers.requestReturnToSender({
-        shipmentId: input.shipmentId,
-        courier: view.courier!,
-        trackingNumber: view.trackingNumber!,
-        idempotencyKey: businessKey(input.orderId, `return-${input.seq}`),
-      });
-    }
+    if (event.type === 'delivery_failed' && view.deliveryAttempts === maxDeliveryAttempts && patched(RETURNS_AFTER_FAILED_ATTEMPTS)) await returnToSender(input, view);
   }
   return view;
 }
+
+/** Books the first courier; one whose booking keeps failing gives way to the next (courier fallback). */
+async function book(input: ShipmentInput) {
+  const { orderWorkflowId: _order, fallbackCouriers = [], maxDeliveryAttempts: _attempts, ...request } = input;
+  const couriers = [input.courier, ...fallbackCouriers.filter((c) => c !== input.courier)];
+  if (couriers.length === 1 || !patched(COURIER_FALLBACK)) return providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
+  for (const [i, courier] of couriers.entries()) {
+    const last = i === couriers.length - 1;
+    const idempotencyKey = businessKey(input.orderId, i === 0 ? `book-${input.seq}` : `book-${input.seq}-${courier}`);
+    try {
+      // The last courier keeps retrying: support sees the step failing rather than a lost parcel.
+      return await (last ? providers : bookingAttempts).bookShipment({ ...request, courier, idempotencyKey });
+    } catch (err) {
+      if (last || !(err instanceof ActivityFailure)) throw err;
+    }
+  }
+  throw new Error('unreachable: the last courier retries until it books');
+}
+
+const parcelOf = (input: ShipmentInput, view: ShipmentView) => ({ shipmentId: input.shipmentId, courier: view.courier!, trackingNumber: view.trackingNumber! });
+
+/** The courier brings the parcel back to the warehouse and reports returned_to_sender. */
+const returnToSender = (input: ShipmentInput, view: ShipmentView) =>
+  providers.requestReturnToSender({ ...parcelOf(input, view), idempotencyKey: businessKey(input.orderId, `return-${input.seq}`) });
