@@ -95,6 +95,10 @@ export const configSchema = z.object({
   API_KEYS: jsonKeys.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().default('.data'),
+  /** `npm start` only: the ports of what it starts itself (the dev server, its Web UI, the embedded PostgreSQL). */
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).

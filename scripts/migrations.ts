@@ -10,8 +10,7 @@ import { Client } from 'pg';
  * same advisory lock key, so a real `prisma migrate deploy` later sees these migrations as applied,
  * and the two tools never run at the same time against one database.
  *
- * Uses a single connection throughout, so it also works against the embedded PGlite database
- * (scripts/embedded-db.ts), which serves one session.
+ * Uses a single connection throughout.
  */
 
 export const DEFAULT_MIGRATIONS_DIR = path.resolve(__dirname, '..', 'prisma', 'migrations');
@@ -68,11 +67,9 @@ interface AppliedRow {
 }
 
 /**
- * Connects, retrying briefly when the server drops the connection at once. The embedded PGlite
- * server admits one connection and notices a just-closed one a few milliseconds late (Prisma's
- * `$disconnect()` resolves before the server has seen the socket close), so a connect right after
- * another client disconnected can be refused; a real PostgreSQL that is still starting up
- * behaves alike. Errors about the database itself (auth, unknown database) are not retried.
+ * Connects, retrying briefly when the server drops the connection at once (a PostgreSQL that is
+ * still starting up, or restarting). Errors about the database itself (auth, unknown database) are
+ * not retried.
  */
 async function connect(databaseUrl: string): Promise<Client> {
   const transient = /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|Too many connections|starting up/i;

