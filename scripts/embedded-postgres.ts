@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, statSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -82,6 +82,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const logFile = `${dataDir}.log`;
   const user = serverUser();
   mkdirSync(path.dirname(dataDir), { recursive: true });
+  if (user.uid !== undefined) {
+    // The server's user must reach its data folder: a private parent (mkdtemp's 0700) gets o+x.
+    const parent = statSync(path.dirname(dataDir));
+    if (!(parent.mode & 0o001)) chmodSync(path.dirname(dataDir), (parent.mode & 0o777) | 0o011);
+  }
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     rmSync(dataDir, { recursive: true, force: true });
