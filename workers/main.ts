@@ -22,7 +22,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });
+  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl, courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
