@@ -101,6 +101,9 @@ export const configSchema = z.object({
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   EMBEDDED_DB_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  /** The worker's Prometheus endpoint (`/metrics`: Temporal SDK + business metrics, `/healthz`); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).

@@ -5,6 +5,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
+import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
 import { createWorker } from './worker';
@@ -14,13 +15,21 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   const config = loadConfig(env);
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a worker process');
   const log = createLogger(config.LOG_LEVEL, 'worker');
+  // The SDK's metrics go to Core's Prometheus exporter on a private loopback port, served through
+  // our /metrics with the business gauges (workers/metrics.ts); its logs go through pino.
+  const coreAddress = config.WORKER_METRICS_PORT ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
   try {
     // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
-    Runtime.install({ shutdownSignals: [], telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+    Runtime.install({
+      shutdownSignals: [],
+      logger: sdkLoggerFrom(log.child({ component: 'temporal-sdk' })),
+      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} }, ...(coreAddress ? { metrics: prometheusTelemetry(coreAddress) } : {}) },
+    });
   } catch {
     // already installed in this process
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const metrics = config.WORKER_METRICS_PORT ? await startMetricsServer({ host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT, coreAddress, registry: businessRegistry(db) }) : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl, courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE });
   const worker = await createWorker({
@@ -38,12 +47,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
   await ensureReconciliationSchedule(client, { taskQueue: config.TASK_QUEUE, intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS, settleSeconds: config.RECONCILIATION_SETTLE_SECONDS });
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
-  log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker polling');
+  log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url }, 'worker polling');
   return {
     async shutdown() {
       await dispatcher.stop();
       worker.shutdown();
       await running;
+      await metrics?.close();
       await clientConnection.close();
       await connection.close();
       await db.$disconnect();

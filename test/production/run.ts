@@ -147,6 +147,17 @@ async function main() {
       },
     },
     {
+      name: "each worker's /metrics: the Temporal SDK's metrics and the business gauges",
+      run: async () => {
+        for (const url of topo.workerMetricsUrls) {
+          const text = await (await fetch(url)).text();
+          for (const name of ['temporal_workflow_completed_total', 'temporal_activity_execution_latency_seconds_bucket', 'temporal_request_total', 'orders_by_status{status="completed"}', 'outbox_backlog', 'refunds_pending']) {
+            assert(text.includes(name), `${url} lacks ${name}; it has ${[...new Set(text.split('\n').filter((l) => l.startsWith('temporal_')).map((l) => l.split(/[{ ]/)[0]))].join(' ')}`);
+          }
+        }
+      },
+    },
+    {
       name: 'the history shards are used: workflows spread over the 4 shards',
       run: async () => {
         const shards = await shardsUsed(topo.pg.url('temporal'));

@@ -181,6 +181,8 @@ export interface Topology {
   workers: Proc[];
   apis: Proc[];
   apiUrls: string[];
+  /** Each worker's Prometheus endpoint. */
+  workerMetricsUrls: string[];
   databaseUrl: string;
   db: Db;
   logDir: string;
@@ -269,8 +271,10 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
           until(`api-${i + 1} ready`, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok, 90_000).then(() => undefined),
         ),
     );
+    const metricsPorts = await Promise.all(Array.from({ length: opts.workers ?? 2 }, () => freePort()));
+    const workerMetricsUrls = metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`);
     const workers = Array.from({ length: opts.workers ?? 2 }, (_, i) =>
-      new Proc(`worker-${i + 1}`, NODE, tsx('workers/main.ts'), { ...common, PUBLIC_BASE_URL: apiUrls[i % apiUrls.length] }, path.join(logDir, `worker-${i + 1}.log`), (proc) =>
+      new Proc(`worker-${i + 1}`, NODE, tsx('workers/main.ts'), { ...common, PUBLIC_BASE_URL: apiUrls[i % apiUrls.length], WORKER_METRICS_PORT: String(metricsPorts[i]) }, path.join(logDir, `worker-${i + 1}.log`), (proc) =>
         workerPolling(temporalAddress, proc.child!.pid!),
       ),
     );
@@ -288,6 +292,7 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
       workers,
       apis,
       apiUrls,
+      workerMetricsUrls,
       databaseUrl,
       db,
       logDir,

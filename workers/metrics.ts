@@ -1,0 +1,112 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/worker';
+import type { Logger as PinoLogger } from 'pino';
+import { Gauge, Registry } from 'prom-client';
+import type { Db } from '../store/db';
+
+/**
+ * The worker's Prometheus endpoint (docs/operations.md, "Metrics"): one `/metrics` holding the
+ * Temporal SDK's own metrics (Core's Prometheus exporter, bound to a private loopback port and
+ * read through on every scrape; names as Temporal's SDK dashboards expect: `temporal_` prefix,
+ * seconds, `_total` counters) followed by the engine's business gauges, read from the database at
+ * scrape time. `/healthz` answers 200 while the process runs.
+ */
+
+/** Business gauges, computed when scraped (one grouped query each). */
+export function businessRegistry(db: Db): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'orders_by_status',
+    help: 'Orders per current status (the read model)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const rows = await db.$queryRaw<Array<{ status: string; n: number }>>`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status`;
+      this.reset();
+      for (const r of rows) this.set({ status: r.status }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'outbox_backlog',
+    help: 'Notifications waiting in the outbox (status pending)',
+    registers: [registry],
+    async collect() {
+      const [r] = await db.$queryRaw<Array<{ n: number }>>`SELECT COUNT(*)::int AS n FROM notifications WHERE status = 'pending'`;
+      this.set(r.n);
+    },
+  });
+  new Gauge({
+    name: 'refunds_pending',
+    help: 'Refund decisions whose provider has not confirmed them yet',
+    registers: [registry],
+    async collect() {
+      const [r] = await db.$queryRaw<Array<{ n: number }>>`SELECT COUNT(*)::int AS n FROM refunds WHERE status = 'pending'`;
+      this.set(r.n);
+    },
+  });
+  return registry;
+}
+
+/** A free loopback port for Core's exporter (read only through our endpoint). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Runtime telemetry options exporting the SDK's metrics for Prometheus on `coreAddress`. */
+export function prometheusTelemetry(coreAddress: string) {
+  return { metricPrefix: 'temporal_', prometheus: { bindAddress: coreAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } };
+}
+
+export async function startMetricsServer(opts: { host: string; port: number; coreAddress?: string; registry: Registry }): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createHttpServer(async (req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const core = opts.coreAddress ? await fetch(`http://${opts.coreAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()).catch(() => '') : '';
+      const business = await opts.registry.metrics();
+      res.writeHead(200, { 'content-type': opts.registry.contentType }).end(`${core.trimEnd()}\n${business}`);
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${(err as Error).message}\n`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://${opts.host}:${port}/metrics`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The Temporal SDK's logger (its own lines and Core's forwarded ones, workflow and activity
+ * logging) written through pino, so they are JSON lines with the same redaction as ours.
+ */
+export function sdkLoggerFrom(log: PinoLogger): SdkLogger {
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) => log[levels[level]]({ ...meta }, message);
+  return {
+    log: write,
+    trace: (m, meta) => write('TRACE', m, meta),
+    debug: (m, meta) => write('DEBUG', m, meta),
+    info: (m, meta) => write('INFO', m, meta),
+    warn: (m, meta) => write('WARN', m, meta),
+    error: (m, meta) => write('ERROR', m, meta),
+  };
+}
