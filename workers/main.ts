@@ -29,7 +29,13 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     // already installed in this process
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const metrics = config.WORKER_METRICS_PORT ? await startMetricsServer({ host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT, coreAddress, registry: businessRegistry(db) }) : undefined;
+  // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
+  const metrics = config.WORKER_METRICS_PORT
+    ? await startMetricsServer({ host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT, coreAddress, registry: businessRegistry(db) }).catch((err) => {
+        log.error({ err, port: config.WORKER_METRICS_PORT }, 'worker metrics endpoint not started (set WORKER_METRICS_PORT to a free port, or 0)');
+        return undefined;
+      })
+    : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl, courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE });
   const worker = await createWorker({

@@ -13,7 +13,7 @@ function spawnWorker(): Promise<ChildProcess> {
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info' },
+    env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
