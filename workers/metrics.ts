@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
@@ -66,7 +66,7 @@ export function prometheusTelemetry(coreAddress: string) {
 }
 
 export async function startMetricsServer(opts: { host: string; port: number; coreAddress?: string; registry: Registry }): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createHttpServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
@@ -82,7 +82,8 @@ export async function startMetricsServer(opts: { host: string; port: number; cor
     } catch (err) {
       res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${(err as Error).message}\n`);
     }
-  });
+  };
+  const server: Server = createHttpServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import { EngineHttp, KEYS, orderBody, sleep, walletRefOf } from './http';
 import { checkInvariants } from './invariants';
 import { log, startTopology, type Proc, type Topology } from './topology';

@@ -1,4 +1,4 @@
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 
 /**
  * What must hold whatever happened, read from our database and from the providers' own books

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
-import type { Db } from '../../prisma/client';
+import type { Db } from '../../store/db';
 import { EngineHttp, expectStatus, KEYS, orderBody, walletRefOf } from './http';
 import { checkInvariants } from './invariants';
 import { log, startTopology } from './topology';
@@ -57,7 +57,7 @@ async function main() {
       const waiting = await http.waitForOrder(order.id, (o) => o.status === 'awaiting_payment' && o.payments[0]?.action, 'awaiting_payment');
       const ref = walletRefOf(waiting);
       const paid = await provider.wallets[method].pay(ref, { duplicate: true });
-      assert(paid.deliveries.every((s) => s === 200), `payment notification answered ${paid.deliveries}`);
+      assert(paid.deliveries.every((s) => s === 200), `payment notification answered ${paid.deliveries.join(", ")}`);
     }
     await http.deliverAll(order.id, () => (method === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {}));
     expectStatus(await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, { key: KEYS.platform }), 200, 'confirm-receipt');

@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
-import { createDb, type Db } from '../../prisma/client';
+import { createDb, type Db } from '../../store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
 import { freePort } from '../../scripts/local-postgres';
 import { applyMigrations } from '../../scripts/migrations';
