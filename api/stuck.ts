@@ -241,7 +241,19 @@ export async function failingActivities(temporal: Client, orderId: string): Prom
   return { closed, activities };
 }
 
-/** Retries a failing activity now: Temporal resets it to attempt 1 and dispatches it at once, skipping the backoff. */
-export async function retryActivityNow(temporal: Client, a: FailingActivity, identity: string): Promise<void> {
-  await temporal.workflowService.resetActivity({ namespace: temporal.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity, resetHeartbeat: false });
+const GRPC_NOT_FOUND = 5;
+const grpcCode = (err: unknown) => (err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code;
+
+/**
+ * Retries a failing activity now: Temporal resets it to attempt 1 and dispatches it at once, skipping
+ * the backoff. False when it is no longer pending: its own next attempt got through meanwhile.
+ */
+export async function retryActivityNow(temporal: Client, a: FailingActivity, identity: string): Promise<boolean> {
+  try {
+    await temporal.workflowService.resetActivity({ namespace: temporal.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity, resetHeartbeat: false });
+    return true;
+  } catch (err) {
+    if (grpcCode(err) === GRPC_NOT_FOUND) return false;
+    throw err;
+  }
 }

@@ -106,9 +106,11 @@ export function opsRoutes(deps: AppDeps, define: Define) {
       const { closed, activities } = await failingActivities(deps.temporal, orderId);
       if (closed) throw problems.conflict('not-allowed-in-state', `the order's workflow is ${closed}; nothing can be retried (see the timeline and Temporal's UI)`);
       if (activities.length === 0) throw problems.conflict('nothing-to-retry', 'no step of this order is failing');
-      details.retried = activities;
-      for (const a of activities) await retryActivityNow(deps.temporal, a, `support:${caller.name}`);
-      return { retried: activities, order: await loadOrderDetail(deps, orderId) };
+      const retried = [];
+      for (const a of activities) if (await retryActivityNow(deps.temporal, a, `support:${caller.name}`)) retried.push(a);
+      if (retried.length === 0) throw problems.conflict('nothing-to-retry', 'the failing steps got through on their own meanwhile');
+      details.retried = retried;
+      return { retried, order: await loadOrderDetail(deps, orderId) };
     },
   });
 
