@@ -36,21 +36,8 @@ interface Inbox {
  */
 export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
   const view: ShipmentView = { shipmentId: input.shipmentId, seq: input.seq, warehouseId: input.warehouseId, status: 'booking', lines: input.lines };
-  const inbox: Inbox = { events: [], seen: new Set(), cancelRequested: false, recallRequested: false, returnRequested: false };
+  const inbox = listen(view);
   let lastEventAt: string | undefined;
-
-  setHandler(shipmentState, () => view);
-  setHandler(trackingReceived, (event) => {
-    if (inbox.seen.has(event.eventId)) return;
-    inbox.seen.add(event.eventId);
-    inbox.events.push(event);
-  });
-  setHandler(cancelShipment, () => {
-    inbox.cancelRequested = true;
-  });
-  setHandler(recallShipment, () => {
-    inbox.recallRequested = true;
-  });
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
   const report = (extra: Partial<ShipmentProgress> = {}) =>
@@ -87,6 +74,24 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
     if (event.type === 'delivery_failed' && view.deliveryAttempts === maxDeliveryAttempts && patched(RETURNS_AFTER_FAILED_ATTEMPTS)) await returnToSender(input, view);
   }
   return view;
+}
+
+/** The shipment's handlers: its state as a query; tracking events, cancel and recall requests into its inbox. */
+function listen(view: ShipmentView): Inbox {
+  const inbox: Inbox = { events: [], seen: new Set(), cancelRequested: false, recallRequested: false, returnRequested: false };
+  setHandler(shipmentState, () => view);
+  setHandler(trackingReceived, (event) => {
+    if (inbox.seen.has(event.eventId)) return;
+    inbox.seen.add(event.eventId);
+    inbox.events.push(event);
+  });
+  setHandler(cancelShipment, () => {
+    inbox.cancelRequested = true;
+  });
+  setHandler(recallShipment, () => {
+    inbox.recallRequested = true;
+  });
+  return inbox;
 }
 
 /** Books the first courier; one whose booking keeps failing gives way to the next (courier fallback). */
