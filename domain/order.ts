@@ -95,6 +95,10 @@ export interface OrderLine {
   substituted?: number;
   /** On a substitute line: the line it replaces. */
   substituteFor?: number;
+  /** The line's share of the order's discounts (domain/pricing): it pays unitPrice × quantity − discount. */
+  discount?: number;
+  /** A gift line: given at 0, takes real stock, ships and comes back with a return. */
+  gift?: boolean;
 }
 
 export interface Totals {

@@ -1,0 +1,320 @@
+import { newLedgerLine } from '../ledger';
+import type { OrderLine, Totals } from '../order';
+import { allocateLargestRemainder } from './allocate';
+import { stageOf, type Promotion, type PromotionRule } from './rules';
+
+export interface CatalogEntry {
+  sku: string;
+  name: string;
+  priceAmount: number;
+  currency: string;
+  active: boolean;
+  merchantId: string;
+}
+
+/** How much of a promotion is already used (the store counts; the engine only reads). */
+export interface PromotionUsage {
+  /** Orders that used it. */
+  uses?: number;
+  /** Money it has given so far. */
+  amount?: number;
+  /** Flash sale: units sold at the promotional price so far, and by this customer. */
+  units?: number;
+  customerUnits?: number;
+}
+
+/** A merchant's shipping fee: by destination province, else the default; none at or above `freeAbove`. */
+export interface ShippingRate {
+  defaultFee: number;
+  byProvince?: Record<string, number>;
+  freeAbove?: number | null;
+}
+
+export interface Adjustment {
+  source: 'promotion' | 'shipping';
+  code: string;
+  kind: PromotionRule['kind'] | 'shipping_threshold';
+  promotionId?: string;
+  /** Absent for shipping adjustments: they lower the fee, not a line. */
+  lineNo?: number;
+  amount: number;
+}
+
+export interface QuoteInput {
+  /** The instant the price is for (ISO): the window of every promotion is checked against it. */
+  at: string;
+  channel: string;
+  customer: { id: string; tier?: string | null };
+  lines: ReadonlyArray<{ sku: string; quantity: number }>;
+  /** Every requested SKU and every SKU a promotion may give away. */
+  catalog: ReadonlyMap<string, CatalogEntry>;
+  promotions: readonly Promotion[];
+  usage?: ReadonlyMap<string, PromotionUsage>;
+  shipping?: ShippingRate | null;
+  province: string;
+}
+
+export interface QuotedLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  unitPrice: number;
+  quantity: number;
+  /** The line's share of every discount. */
+  discount: number;
+  /** unitPrice × quantity − discount: what the customer pays for the line. */
+  paid: number;
+  gift?: boolean;
+}
+
+export type Quote =
+  | {
+      ok: true;
+      merchantId: string;
+      /** Ledger lines for the order: `discount` and `gift` only where they apply. */
+      orderLines: OrderLine[];
+      lines: QuotedLine[];
+      adjustments: Adjustment[];
+      /** Codes of the promotions in the chosen combination. */
+      applied: string[];
+      totals: Totals;
+    }
+  | { ok: false; errors: Array<{ path: string; message: string }> };
+
+interface WorkLine {
+  lineNo: number;
+  sku: string;
+  name: string;
+  unitPrice: number;
+  quantity: number;
+  /** What is still payable for the line after the rules applied so far. */
+  amount: number;
+  gift: boolean;
+}
+
+interface Work {
+  lines: WorkLine[];
+  adjustments: Adjustment[];
+  freeShipping: Adjustment | null;
+  giftValue: number;
+}
+
+interface Ctx {
+  input: QuoteInput;
+  merchantId: string;
+}
+
+/** A promotion can apply to this order at all (before its rule is tried). */
+function eligible(p: Promotion, ctx: Ctx): boolean {
+  const { input } = ctx;
+  const at = Date.parse(input.at);
+  if (!p.active || at < Date.parse(p.startsAt) || at >= Date.parse(p.endsAt)) return false;
+  if (p.merchantId !== null && p.merchantId !== ctx.merchantId) return false;
+  if (p.channels?.length && !p.channels.includes(input.channel)) return false;
+  if (p.customerTiers?.length && !(input.customer.tier && p.customerTiers.includes(input.customer.tier))) return false;
+  const used = input.usage?.get(p.id);
+  if (p.budgetUses != null && (used?.uses ?? 0) >= p.budgetUses) return false;
+  if (p.budgetAmount != null && (used?.amount ?? 0) >= p.budgetAmount) return false;
+  return true;
+}
+
+const inScope = (rule: { scope: { skus?: string[] } }, l: WorkLine) => !l.gift && l.amount > 0 && (!rule.scope.skus || rule.scope.skus.includes(l.sku));
+
+/** Money the promotion may still give: its budget left, and what is left of it in this order. */
+function budgetLeft(p: Promotion, ctx: Ctx, w: Work): number {
+  if (p.budgetAmount == null) return Number.MAX_SAFE_INTEGER;
+  const given = w.adjustments.filter((a) => a.promotionId === p.id).reduce((t, a) => t + a.amount, 0);
+  return Math.max(0, p.budgetAmount - (ctx.input.usage?.get(p.id)?.amount ?? 0) - given);
+}
+
+/** Takes `off` from the lines in proportion to what is still payable on each, line by line. */
+function spread(p: Promotion, w: Work, lines: WorkLine[], off: number): void {
+  const base = lines.reduce((t, l) => t + l.amount, 0);
+  const amount = Math.min(off, base);
+  if (amount <= 0) return;
+  const parts = allocateLargestRemainder(amount, lines.map((l) => l.amount));
+  lines.forEach((l, i) => take(p, w, l, parts[i]));
+}
+
+function take(p: Promotion, w: Work, l: WorkLine, amount: number): void {
+  const a = Math.min(amount, l.amount);
+  if (a <= 0) return;
+  l.amount -= a;
+  w.adjustments.push({ source: 'promotion', code: p.code, kind: p.rule.kind, promotionId: p.id, lineNo: l.lineNo, amount: a });
+}
+
+const percentOf = (base: number, percent: number) => Math.floor((base * Math.round(percent * 100)) / 10000);
+
+function addGift(p: Promotion, ctx: Ctx, w: Work, sku: string, quantity: number): void {
+  const entry = ctx.input.catalog.get(sku);
+  if (!entry || !entry.active || entry.merchantId !== ctx.merchantId || quantity <= 0) return;
+  const lineNo = w.lines.length + 1;
+  w.lines.push({ lineNo, sku, name: entry.name, unitPrice: 0, quantity, amount: 0, gift: true });
+  w.giftValue += entry.priceAmount * quantity;
+  w.adjustments.push({ source: 'promotion', code: p.code, kind: p.rule.kind, promotionId: p.id, lineNo, amount: 0 });
+}
+
+/** Units of a line that are free in a buy-X-get-Y, and the part of what is payable they stand for. */
+function buyGet(p: Promotion, rule: Extract<PromotionRule, { kind: 'buy_get' }>, ctx: Ctx, w: Work): void {
+  const bought = w.lines.filter((l) => inScope(rule, l));
+  const units = bought.reduce((t, l) => t + l.quantity, 0);
+  const target = w.lines.find((l) => !l.gift && l.sku === rule.getSku && l.amount > 0);
+  const sameGoods = target !== undefined && bought.includes(target);
+  const free = Math.floor(units / (sameGoods ? rule.buyQuantity + rule.getQuantity : rule.buyQuantity)) * rule.getQuantity;
+  if (free <= 0) return;
+  if (!target) return addGift(p, ctx, w, rule.getSku, free);
+  const n = Math.min(free, target.quantity);
+  take(p, w, target, Math.min(budgetLeft(p, ctx, w), Math.floor((target.amount * n) / target.quantity)));
+}
+
+function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
+  const rule = p.rule;
+  const cap = (off: number) => Math.min(off, budgetLeft(p, ctx, w));
+  switch (rule.kind) {
+    case 'spend_save': {
+      const lines = w.lines.filter((l) => inScope(rule, l));
+      const base = lines.reduce((t, l) => t + l.amount, 0);
+      const tier = [...rule.tiers].sort((a, b) => b.threshold - a.threshold).find((t) => base >= t.threshold);
+      if (!tier) return;
+      const off = rule.perEvery ? Math.floor(base / tier.threshold) * tier.off : tier.off;
+      return spread(p, w, lines, cap(Math.min(off, rule.maxOff ?? off)));
+    }
+    case 'percent_off':
+    case 'member_discount': {
+      const percent = rule.kind === 'percent_off' ? rule.percent : ctx.input.customer.tier ? rule.percentByTier[ctx.input.customer.tier] : undefined;
+      if (!percent) return;
+      const lines = w.lines.filter((l) => inScope(rule, l));
+      const off = percentOf(lines.reduce((t, l) => t + l.amount, 0), percent);
+      const max = rule.kind === 'percent_off' ? (rule.maxOff ?? off) : off;
+      return spread(p, w, lines, cap(Math.min(off, max)));
+    }
+    case 'amount_off': {
+      const lines = w.lines.filter((l) => inScope(rule, l));
+      if (rule.per === 'order') return spread(p, w, lines, cap(rule.amount));
+      for (const l of lines) take(p, w, l, cap(rule.amount * l.quantity));
+      return;
+    }
+    case 'flash_sale': {
+      const l = w.lines.find((x) => !x.gift && x.sku === rule.sku);
+      if (!l) return;
+      const used = ctx.input.usage?.get(p.id);
+      const units = Math.min(l.quantity, rule.stockCap - (used?.units ?? 0), rule.perCustomerLimit - (used?.customerUnits ?? 0));
+      if (units <= 0) return;
+      return take(p, w, l, cap(units * Math.max(0, l.unitPrice - rule.price)));
+    }
+    case 'buy_get':
+      return buyGet(p, rule, ctx, w);
+    case 'gift': {
+      const base = w.lines.filter((l) => inScope(rule, l)).reduce((t, l) => t + l.amount, 0);
+      if (base >= rule.threshold && base > 0) addGift(p, ctx, w, rule.giftSku, rule.quantity);
+      return;
+    }
+    case 'free_shipping': {
+      const goods = w.lines.reduce((t, l) => t + l.amount, 0);
+      if (goods >= rule.threshold && !w.freeShipping) w.freeShipping = { source: 'shipping', code: p.code, kind: 'free_shipping', promotionId: p.id, amount: 0 };
+      return;
+    }
+  }
+}
+
+/** Order in which a combination's rules apply: unit prices, then the order's value, then shipping; higher priority first. */
+export function applicationOrder(a: Promotion, b: Promotion): number {
+  return stageOf(a.rule.kind) - stageOf(b.rule.kind) || b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id);
+}
+
+interface Outcome {
+  promotions: Promotion[];
+  work: Work;
+  shippingFee: number;
+  shippingAdjustments: Adjustment[];
+  benefit: number;
+}
+
+function shippingFeeOf(input: QuoteInput): number {
+  if (!input.shipping) return 0;
+  return input.shipping.byProvince?.[input.province] ?? input.shipping.defaultFee;
+}
+
+function evaluate(base: WorkLine[], promotions: Promotion[], ctx: Ctx): Outcome {
+  const work: Work = { lines: base.map((l) => ({ ...l })), adjustments: [], freeShipping: null, giftValue: 0 };
+  const ordered = [...promotions].sort(applicationOrder);
+  for (const p of ordered) applyRule(p, ctx, work);
+  const goods = work.lines.reduce((t, l) => t + l.amount, 0);
+  const fee = shippingFeeOf(ctx.input);
+  const shippingAdjustments: Adjustment[] = [];
+  const threshold = ctx.input.shipping?.freeAbove;
+  if (fee > 0 && threshold != null && goods >= threshold) shippingAdjustments.push({ source: 'shipping', code: 'free-above-threshold', kind: 'shipping_threshold', amount: fee });
+  else if (fee > 0 && work.freeShipping) shippingAdjustments.push({ ...work.freeShipping, amount: fee });
+  const saved = shippingAdjustments.reduce((t, a) => t + a.amount, 0);
+  const discount = work.adjustments.reduce((t, a) => t + a.amount, 0);
+  return { promotions: ordered, work, shippingFee: fee - saved, shippingAdjustments, benefit: discount + saved + work.giftValue };
+}
+
+/**
+ * The one pricing function (quotes and submission): prices the lines from the catalog, tries the
+ * combinations the promotions allow (every allowed promotion alone, and all the stackable ones
+ * together) and keeps the best for the customer: most money off goods and shipping plus the list
+ * value of gifts; ties go to the earlier candidate (the stack, then singles by priority).
+ */
+export function quote(input: QuoteInput): Quote {
+  const errors: Array<{ path: string; message: string }> = [];
+  input.lines.forEach((line, i) => {
+    const entry = input.catalog.get(line.sku);
+    if (!entry) errors.push({ path: `lines.${i}.sku`, message: `unknown sku ${line.sku}` });
+    else if (!entry.active) errors.push({ path: `lines.${i}.sku`, message: `sku ${line.sku} is not on sale` });
+  });
+  if (errors.length) return { ok: false, errors };
+  const entries = input.lines.map((l) => input.catalog.get(l.sku)!);
+  const { merchantId, currency } = entries[0];
+  entries.forEach((e, i) => {
+    if (e.merchantId !== merchantId) errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must belong to one merchant' });
+    if (e.currency !== currency) errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must share one currency' });
+  });
+  if (errors.length) return { ok: false, errors };
+
+  const ctx: Ctx = { input, merchantId };
+  const base: WorkLine[] = input.lines.map((l, i) => ({
+    lineNo: i + 1,
+    sku: l.sku,
+    name: entries[i].name,
+    unitPrice: entries[i].priceAmount,
+    quantity: l.quantity,
+    amount: entries[i].priceAmount * l.quantity,
+    gift: false,
+  }));
+  const allowed = input.promotions.filter((p) => eligible(p, ctx)).sort((a, b) => b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id));
+  const candidates: Promotion[][] = [allowed.filter((p) => !p.exclusive), ...allowed.map((p) => [p])];
+  let best = evaluate(base, [], ctx);
+  for (const c of candidates) {
+    if (c.length === 0) continue;
+    const o = evaluate(base, c, ctx);
+    if (o.benefit > best.benefit) best = o;
+  }
+  return result(best, merchantId, currency);
+}
+
+function result(best: Outcome, merchantId: string, currency: string): Quote & { ok: true } {
+  const discountOf = (lineNo: number) => best.work.adjustments.filter((a) => a.lineNo === lineNo).reduce((t, a) => t + a.amount, 0);
+  const lines: QuotedLine[] = best.work.lines.map((l) => {
+    const discount = discountOf(l.lineNo);
+    return { lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, discount, paid: l.unitPrice * l.quantity - discount, ...(l.gift ? { gift: true } : {}) };
+  });
+  const orderLines = lines.map((l) => {
+    const line: OrderLine = newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity);
+    if (l.discount > 0) line.discount = l.discount;
+    if (l.gift) line.gift = true;
+    return line;
+  });
+  const subtotal = lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+  const discount = lines.reduce((t, l) => t + l.discount, 0);
+  const used = new Set([...best.work.adjustments, ...best.shippingAdjustments].map((a) => a.promotionId).filter(Boolean));
+  return {
+    ok: true,
+    merchantId,
+    orderLines,
+    lines,
+    adjustments: [...best.work.adjustments, ...best.shippingAdjustments],
+    applied: best.promotions.filter((p) => used.has(p.id)).map((p) => p.code),
+    totals: { currency, subtotal, discount, shippingFee: best.shippingFee, total: subtotal - discount + best.shippingFee },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './catalog';
+export * from './rules';
+export * from './allocate';
+export * from './engine';
