@@ -38,7 +38,7 @@ export function createProjectionActivities({ db }: ActivityDeps) {
           // Substitute lines appear after submission.
           await tx.orderLine.upsert({
             where: { orderId_lineNo: { orderId: state.orderId, lineNo: l.lineNo } },
-            create: { orderId: state.orderId, lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, ...ledger },
+            create: { orderId: state.orderId, lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, discount: l.discount ?? 0, gift: l.gift ?? false, ...ledger },
             update: ledger,
           });
         }

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
+import { pricingRoutes } from './routes/pricing';
 import { webhookRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   orderRoutes(deps, define);
   merchantRoutes(deps, define);
   catalogRoutes(deps, define);
+  pricingRoutes(deps, define);
   webhookRoutes(deps, define);
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);

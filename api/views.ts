@@ -75,16 +75,21 @@ export function orderView(s: OrderState) {
     merchantId: s.merchantId,
     customerId: s.customerId,
     paymentMethod: s.paymentMethod,
-    lines: s.lines.map(({ lineNo, sku, name, unitPrice, quantity, substituteFor, substituted = 0, ...ledger }) => ({
+    lines: s.lines.map(({ lineNo, sku, name, unitPrice, quantity, substituteFor, substituted = 0, discount = 0, gift, ...ledger }) => ({
       lineNo,
       sku,
       name,
       unitPrice,
       quantity,
+      discount,
+      /** What the customer pays for the line (docs/pricing.md). */
+      paid: unitPrice * quantity - discount,
+      gift: gift ?? false,
       substituteFor: substituteFor ?? null,
       ledger: { ordered: quantity, ...ledger, substituted },
     })),
     totals: s.totals,
+    adjustments: s.adjustments ?? [],
     payments: s.payments,
     shipments: s.shipments,
     pendingDecision: s.pendingDecision ?? null,

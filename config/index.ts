@@ -126,6 +126,11 @@ export const configSchema = z.object({
   /** Reconciliation with the providers' books (workers/schedules.ts): how often, and how old a record must be. */
   RECONCILIATION_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
   RECONCILIATION_SETTLE_SECONDS: z.coerce.number().int().min(0).default(300),
+  /**
+   * Promotions lower what a submitted order charges (docs/pricing.md). Off until every refund path gives
+   * back paid prices: quotes and submissions then both price at list (shipping fees still apply).
+   */
+  PRICING_PROMOTIONS: z.enum(['on', 'off']).default('off'),
 });
 
 export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string; payloadKeys: PayloadKeys };

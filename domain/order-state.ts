@@ -1,5 +1,5 @@
 import type { AfterSalesSummary } from './after-sales';
-import type { OrderInput, OrderLine, OrderStatus, PaymentMethod, PaymentView, PendingDecision, ShipmentLine, ShipmentView, ShortLine, Totals } from './order';
+import type { OrderInput, OrderLine, OrderStatus, PaymentMethod, PaymentView, PendingDecision, PriceAdjustment, ShipmentLine, ShipmentView, ShortLine, Totals } from './order';
 
 // The live state of an order, apart from domain/order.ts (requests, lines, views): the state lists
 // the order's after-sales requests, and domain/after-sales.ts builds on the order's lines and views,
@@ -34,6 +34,8 @@ export interface OrderState {
   paymentMethod: PaymentMethod;
   lines: OrderLine[];
   totals: Totals;
+  /** How the price came about (domain/pricing); absent when the order was sold at list price. */
+  adjustments?: PriceAdjustment[];
   payments: PaymentView[];
   shipments: ShipmentView[];
   pendingDecision?: PendingDecision;
@@ -69,6 +71,7 @@ export function initialOrderState(input: OrderInput): OrderState {
     paymentMethod: input.paymentMethod,
     lines: input.lines.map((l) => ({ ...l })),
     totals: input.totals,
+    ...(input.adjustments?.length ? { adjustments: input.adjustments } : {}),
     payments: [],
     shipments: [],
     receiptExtended: false,

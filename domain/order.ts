@@ -42,6 +42,8 @@ export const submitOrderSchema = z
     card: z.object({ token: text(100) }).optional(),
     couponCode: text(40).optional(),
     pointsToRedeem: z.number().int().min(0).optional(),
+    /** The total a quote showed (POST /v1/quotes): a different price now is 409 price-changed. */
+    expectedTotal: z.number().int().min(0).optional(),
     note: z.string().max(500).optional(),
     policy: orderPolicyOverridesSchema.optional(),
   })
@@ -101,6 +103,17 @@ export interface OrderLine {
   gift?: boolean;
 }
 
+/** One step of the price: a promotion's share of a line, or a lowered shipping fee (no lineNo). */
+export interface PriceAdjustment {
+  source: 'promotion' | 'shipping';
+  code: string;
+  kind: string;
+  promotionId?: string;
+  lineNo?: number;
+  amount: number;
+  units?: number;
+}
+
 export interface Totals {
   currency: string;
   subtotal: number;
@@ -118,6 +131,8 @@ export interface OrderInput {
   shippingAddress: Address;
   lines: OrderLine[];
   totals: Totals;
+  /** How the discounts and shipping fee came about, line by line (domain/pricing); absent when none. */
+  adjustments?: PriceAdjustment[];
   paymentMethod: PaymentMethod;
   cardToken?: string;
   note?: string;

@@ -97,6 +97,29 @@ export async function seedDemoCatalog(db: Db): Promise<void> {
   });
 }
 
+/**
+ * Demo promotions and shipping fees of m-demo (docs/pricing.md), so a quote of the walk-through shows a
+ * discount: 满200减20 / 满500减60, 10% off the teas, a gift at 满300, 满99包邮 and a flash sale on the
+ * fitness tracker. They price orders only with PRICING_PROMOTIONS=on. Idempotent (fixed ids).
+ */
+export const DEMO_PROMOTIONS = [
+  { id: 'promo_demo_manjian', code: 'DEMO-MANJIAN', name: '满200减20, 满500减60', priority: 10, exclusive: false, rule: { kind: 'spend_save', scope: {}, tiers: [{ threshold: 20000, off: 2000 }, { threshold: 50000, off: 6000 }], perEvery: false } },
+  { id: 'promo_demo_tea', code: 'DEMO-TEA-10', name: 'Teas 10% off', priority: 20, exclusive: false, rule: { kind: 'percent_off', scope: { skus: ['SKU-TEA-001', 'SKU-TEA-002'] }, percent: 10 } },
+  { id: 'promo_demo_gift', code: 'DEMO-GIFT', name: '满300 gift: oyster sauce', priority: 5, exclusive: false, rule: { kind: 'gift', scope: {}, threshold: 30000, giftSku: 'SKU-SAUCE-001', quantity: 1 } },
+  { id: 'promo_demo_baoyou', code: 'DEMO-BAOYOU', name: '满99包邮', priority: 0, exclusive: false, rule: { kind: 'free_shipping', threshold: 9900 } },
+  { id: 'promo_demo_flash', code: 'DEMO-FLASH', name: 'Mi Band flash sale ¥199', priority: 50, exclusive: true, rule: { kind: 'flash_sale', sku: 'SKU-ELEC-001', price: 19900, stockCap: 50, perCustomerLimit: 1 } },
+] as const;
+
+export async function seedDemoPromotions(db: Db): Promise<void> {
+  const window = { startsAt: new Date('2026-01-01T00:00:00+08:00'), endsAt: new Date('2030-01-01T00:00:00+08:00') };
+  for (const p of DEMO_PROMOTIONS) {
+    const data = { code: p.code, merchantId: DEMO_MERCHANT_ID, name: p.name, priority: p.priority, exclusive: p.exclusive, rule: p.rule as object, active: true, ...window };
+    await db.promotion.upsert({ where: { id: p.id }, create: { id: p.id, ...data }, update: data });
+  }
+  const rate = { defaultFee: 1000, byProvince: { 上海: 600, 北京: 800 }, freeAbove: null };
+  await db.shippingRate.upsert({ where: { merchantId: DEMO_MERCHANT_ID }, create: { merchantId: DEMO_MERCHANT_ID, ...rate }, update: rate });
+}
+
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL;
   if (!url) {
@@ -107,8 +130,9 @@ async function main(): Promise<void> {
   const db = createDb(url, 1);
   try {
     await seedDemoCatalog(db);
+    await seedDemoPromotions(db);
     console.log(
-      `Seeded ${DEMO_MERCHANTS.length} merchants, ${DEMO_WAREHOUSES.length} warehouses, ${DEMO_PRODUCTS.length} products ` +
+      `Seeded ${DEMO_MERCHANTS.length} merchants, ${DEMO_WAREHOUSES.length} warehouses, ${DEMO_PRODUCTS.length} products, ${DEMO_PROMOTIONS.length} promotions ` +
         `(existing stock left as is).`,
     );
   } finally {

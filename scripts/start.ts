@@ -15,7 +15,7 @@ import { createWorker } from '../workers/worker';
 import { Client as PgClient } from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrations';
-import { seedDemoCatalog } from './seed';
+import { seedDemoCatalog, seedDemoPromotions } from './seed';
 import { DEV_SERVER_SQLITE_PRAGMAS, TEMPORAL_CLI_MISSING, ensureTemporalCli } from './temporal-cli';
 
 /**
@@ -78,6 +78,7 @@ async function main() {
   const db = createDb(databaseUrl, config.DB_POOL_SIZE);
   stops.push(() => db.$disconnect());
   await seedDemoCatalog(db);
+  await seedDemoPromotions(db);
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });

@@ -25,7 +25,7 @@ export async function insertSubmittedOrder(tx: Prisma.TransactionClient, input: 
       snapshot: state as unknown as object,
       version: state.version,
       createdAt: new Date(input.submittedAt),
-      lines: { create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity }) => ({ lineNo, sku, name, unitPrice, quantity })) },
+      lines: { create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity, discount, gift }) => ({ lineNo, sku, name, unitPrice, quantity, discount: discount ?? 0, gift: gift ?? false })) },
       events: { create: { seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) } },
     },
   });

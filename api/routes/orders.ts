@@ -6,10 +6,9 @@ import {
   orderStatuses,
   submittedEntry,
   policyOverridesSchema,
-  priceOrder,
   resolveOrderPolicy,
   submitOrderSchema,
-  type CatalogEntry,
+  type Quote,
   type OrderInput,
   type OrderState,
   type StockDecisionRequest,
@@ -23,6 +22,7 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { insertSubmittedOrder } from '../../store/orders';
+import { priceCart, recordRedemptions } from '../../store/pricing';
 import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
@@ -70,26 +70,37 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     return detail;
   }
 
-  async function priced(body: SubmitOrderRequest, orderId: string): Promise<OrderInput> {
-    const products = await db.product.findMany({ where: { sku: { in: body.lines.map((l) => l.sku) } } });
-    const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
-    const pricing = priceOrder(body.lines, catalog);
-    if (!pricing.ok) throw problems.unprocessable('some lines cannot be ordered', pricing.errors.map((e) => ({ field: e.path, message: e.message })));
-    const merchant = await db.merchant.findUniqueOrThrow({ where: { id: pricing.merchantId } });
-    return {
+  /** Prices the order with the same engine as POST /v1/quotes, at this instant; never from the client. */
+  async function priced(body: SubmitOrderRequest, orderId: string): Promise<{ input: OrderInput; quote: Quote & { ok: true } }> {
+    const submittedAt = new Date();
+    const quote = await priceCart(db, {
+      at: submittedAt,
+      channel: body.channel,
+      customerId: body.customer.id,
+      province: body.shippingAddress.province,
+      lines: body.lines,
+      promotions: config.PRICING_PROMOTIONS === 'on',
+    });
+    if (!quote.ok) throw problems.unprocessable('some lines cannot be ordered', quote.errors.map((e) => ({ field: e.path, message: e.message })));
+    if (body.expectedTotal !== undefined && body.expectedTotal !== quote.totals.total)
+      throw problems.conflict('price-changed', `the order now costs ${quote.totals.total}, not the expected ${body.expectedTotal}; quote again`);
+    const merchant = await db.merchant.findUniqueOrThrow({ where: { id: quote.merchantId } });
+    const input: OrderInput = {
       orderId,
-      merchantId: pricing.merchantId,
+      merchantId: quote.merchantId,
       channel: body.channel,
       customer: body.customer,
       shippingAddress: body.shippingAddress,
-      lines: pricing.lines,
-      totals: pricing.totals,
+      lines: quote.orderLines,
+      totals: quote.totals,
+      ...(quote.adjustments.length ? { adjustments: quote.adjustments } : {}),
       paymentMethod: body.paymentMethod,
       cardToken: body.card?.token,
       note: body.note,
       policy: resolveOrderPolicy(policyOverridesSchema.parse(merchant.policy), body.policy),
-      submittedAt: new Date().toISOString(),
+      submittedAt: submittedAt.toISOString(),
     };
+    return { input, quote };
   }
 
   async function workflowExists(orderId: string): Promise<boolean> {
@@ -138,12 +149,13 @@ export function orderRoutes(deps: AppDeps, define: Define) {
 
       const previous = await replay();
       if (previous) return previous;
-      const input = await priced(body, newOrderId());
+      const { input, quote } = await priced(body, newOrderId());
       try {
         // Accepting an order is one transaction: its key and its first read-model row.
         await db.$transaction(async (tx) => {
           await tx.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object } });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
+          await recordRedemptions(tx, input.orderId, input.customer.id, quote);
         });
       } catch (err) {
         if ((err as { code?: string }).code !== 'P2002') throw err;

@@ -38,6 +38,8 @@ export interface Adjustment {
   /** Absent for shipping adjustments: they lower the fee, not a line. */
   lineNo?: number;
   amount: number;
+  /** Flash sale: units sold at the promotional price (the counts its cap and limit are kept by). */
+  units?: number;
 }
 
 export interface QuoteInput {
@@ -136,11 +138,11 @@ function spread(p: Promotion, w: Work, lines: WorkLine[], off: number): void {
   lines.forEach((l, i) => take(p, w, l, parts[i]));
 }
 
-function take(p: Promotion, w: Work, l: WorkLine, amount: number): void {
+function take(p: Promotion, w: Work, l: WorkLine, amount: number, units?: number): void {
   const a = Math.min(amount, l.amount);
   if (a <= 0) return;
   l.amount -= a;
-  w.adjustments.push({ source: 'promotion', code: p.code, kind: p.rule.kind, promotionId: p.id, lineNo: l.lineNo, amount: a });
+  w.adjustments.push({ source: 'promotion', code: p.code, kind: p.rule.kind, promotionId: p.id, lineNo: l.lineNo, amount: a, ...(units ? { units } : {}) });
 }
 
 const percentOf = (base: number, percent: number) => Math.floor((base * Math.round(percent * 100)) / 10000);
@@ -200,7 +202,7 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
       const used = ctx.input.usage?.get(p.id);
       const units = Math.min(l.quantity, rule.stockCap - (used?.units ?? 0), rule.perCustomerLimit - (used?.customerUnits ?? 0));
       if (units <= 0) return;
-      return take(p, w, l, cap(units * Math.max(0, l.unitPrice - rule.price)));
+      return take(p, w, l, cap(units * Math.max(0, l.unitPrice - rule.price)), units);
     }
     case 'buy_get':
       return buyGet(p, rule, ctx, w);

@@ -8,11 +8,8 @@ import { z } from 'zod';
  */
 const sku = z.string().trim().min(1).max(64);
 const amount = z.number().int().min(1);
-const percent = z
-  .number()
-  .gt(0)
-  .max(100, 'a percentage is at most 100')
-  .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, 'at most two decimals');
+/** Shape only; whether the value makes sense (≤ 100, two decimals) is promotionProblems' business (422). */
+const percent = z.number().gt(0);
 
 /** Which lines a rule looks at: chosen SKUs, or (absent) every line of the order. */
 export const scopeSchema = z.object({ skus: z.array(sku).min(1).max(500).optional() }).default({});
@@ -72,18 +69,40 @@ export const promotionBodySchema = z
     budgetAmount: z.number().int().min(1).optional(),
     active: z.boolean().default(true),
     rule: ruleSchema,
-  })
-  .superRefine((p, ctx) => {
-    if (Date.parse(p.endsAt) <= Date.parse(p.startsAt)) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'must be after startsAt' });
-    if (p.rule.kind === 'spend_save') {
-      p.rule.tiers.forEach((t, i) => {
-        if (t.off > t.threshold) ctx.addIssue({ code: 'custom', path: ['rule', 'tiers', i, 'off'], message: 'cannot save more than the threshold' });
-      });
-      const thresholds = p.rule.tiers.map((t) => t.threshold);
-      if (new Set(thresholds).size !== thresholds.length) ctx.addIssue({ code: 'custom', path: ['rule', 'tiers'], message: 'two tiers share a threshold' });
-    }
   });
 export type PromotionBody = z.infer<typeof promotionBodySchema>;
+
+export interface RuleProblem {
+  path: Array<string | number>;
+  message: string;
+}
+
+const twoDecimals = (p: number) => Math.abs(p * 100 - Math.round(p * 100)) < 1e-9;
+function percentProblems(p: number, path: Array<string | number>): RuleProblem[] {
+  if (p > 100) return [{ path, message: 'a percentage is at most 100' }];
+  if (!twoDecimals(p)) return [{ path, message: 'a percentage has at most two decimals' }];
+  return [];
+}
+
+/**
+ * What is wrong with a well-formed promotion (422, naming the field): a percentage over 100, an end
+ * not after its start, a 满减 tier that saves more than it asks. Whose SKUs it names is the API's check.
+ */
+export function promotionProblems(p: PromotionBody): RuleProblem[] {
+  const problems: RuleProblem[] = [];
+  if (Date.parse(p.endsAt) <= Date.parse(p.startsAt)) problems.push({ path: ['endsAt'], message: 'must be after startsAt' });
+  const rule = p.rule;
+  if (rule.kind === 'percent_off') problems.push(...percentProblems(rule.percent, ['rule', 'percent']));
+  if (rule.kind === 'member_discount') for (const [tier, pct] of Object.entries(rule.percentByTier)) problems.push(...percentProblems(pct, ['rule', 'percentByTier', tier]));
+  if (rule.kind === 'spend_save') {
+    rule.tiers.forEach((t, i) => {
+      if (t.off > t.threshold) problems.push({ path: ['rule', 'tiers', i, 'off'], message: 'cannot save more than the threshold' });
+    });
+    const thresholds = rule.tiers.map((t) => t.threshold);
+    if (new Set(thresholds).size !== thresholds.length) problems.push({ path: ['rule', 'tiers'], message: 'two tiers share a threshold' });
+  }
+  return problems;
+}
 
 /** A promotion as the engine sees it. */
 export interface Promotion {

@@ -4,6 +4,7 @@ import {
   allocateLargestRemainder,
   paidOfUnits,
   promotionBodySchema,
+  promotionProblems,
   quote,
   type CatalogEntry,
   type Promotion,
@@ -11,6 +12,7 @@ import {
   type PromotionUsage,
   type QuoteInput,
 } from '../../domain';
+import { DEMO_PROMOTIONS } from '../../scripts/seed';
 
 const entries: CatalogEntry[] = [
   { sku: 'TEA', name: 'Longjing tea', priceAmount: 12900, currency: 'CNY', active: true, merchantId: 'm-1' },
@@ -165,7 +167,7 @@ describe('promotion validation', () => {
   const body = { code: 'X', name: 'x', startsAt: '2026-11-01T00:00:00Z', endsAt: '2026-12-01T00:00:00Z' };
   const issues = (b: unknown) => {
     const r = promotionBodySchema.safeParse(b);
-    return r.success ? [] : r.error.issues.map((i) => i.path.join('.'));
+    return r.success ? promotionProblems(r.data).map((i) => i.path.join('.')) : r.error.issues.map((i) => i.path.join('.'));
   };
   it('names the field of a percentage over 100, an end before its start, a tier saving more than it asks', () => {
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 120 } })).toEqual(['rule.percent']);
@@ -173,6 +175,15 @@ describe('promotion validation', () => {
     expect(issues({ ...body, rule: { kind: 'spend_save', tiers: [{ threshold: 100, off: 200 }] } })).toEqual(['rule.tiers.0.off']);
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 12.5 } })).toEqual([]);
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 12.555 } })).toEqual(['rule.percent']);
+  });
+});
+
+describe('demo promotions', () => {
+  it('every seeded promotion is valid', () => {
+    for (const p of DEMO_PROMOTIONS) {
+      const body = promotionBodySchema.parse({ code: p.code, name: p.name, startsAt: '2026-01-01T00:00:00Z', endsAt: '2030-01-01T00:00:00Z', rule: p.rule });
+      expect(promotionProblems(body)).toEqual([]);
+    }
   });
 });
 

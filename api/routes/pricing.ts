@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { MAX_LINES, orderLineRequestSchema, promotionBodySchema, promotionProblems, skusNamed, type PromotionBody } from '../../domain';
+import type { Caller } from '../auth';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+import { Prisma } from '../../prisma/generated/client';
+import { priceCart, promotionOf } from '../../store/pricing';
+
+/** POST /v1/quotes body: the cart page's question, priced exactly as a submission would be. */
+export const quoteBody = z
+  .object({
+    channel: z.string().trim().min(1).max(40),
+    customerId: z.string().trim().min(1).max(64),
+    province: z.string().trim().min(1).max(50),
+    lines: z.array(orderLineRequestSchema).min(1).max(MAX_LINES),
+  })
+  .superRefine((q, ctx) => {
+    const seen = new Set<string>();
+    q.lines.forEach((line, i) => {
+      if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      seen.add(line.sku);
+    });
+  });
+
+const idParams = z.object({ id: z.string().min(1).max(64) });
+const listQuery = z.object({ merchantId: z.string().max(64).optional(), active: z.enum(['true', 'false']).optional() });
+
+type PromotionRow = Awaited<ReturnType<AppDeps['db']['promotion']['findUniqueOrThrow']>>;
+const view = (row: PromotionRow) => ({ ...promotionOf(row), rule: row.rule, createdAt: row.createdAt, updatedAt: row.updatedAt });
+
+export function pricingRoutes({ db, config }: AppDeps, define: Define) {
+  define<z.infer<typeof quoteBody>, undefined, undefined>({
+    method: 'POST',
+    url: '/v1/quotes',
+    summary: 'Price a cart with the promotions in force now (the same engine as submission)',
+    tags: ['pricing'],
+    auth: ['platform'],
+    body: quoteBody,
+    async handler({ body }) {
+      const at = new Date();
+      const q = await priceCart(db, { at, channel: body.channel, customerId: body.customerId, province: body.province, lines: body.lines, promotions: config.PRICING_PROMOTIONS === 'on' });
+      if (!q.ok) throw problems.unprocessable('some lines cannot be ordered', q.errors.map((e) => ({ field: e.path, message: e.message })));
+      return { merchantId: q.merchantId, pricedAt: at.toISOString(), lines: q.lines, adjustments: q.adjustments, applied: q.applied, totals: q.totals, expectedTotal: q.totals.total };
+    },
+  });
+
+  /** Who may own a promotion: a merchant its own (naming only its SKUs), support the platform's. */
+  async function checkOwnership(body: PromotionBody, caller: Caller): Promise<string | null> {
+    const merchantId = caller.role === 'merchant' ? caller.merchantId! : null;
+    const invalid = promotionProblems(body);
+    if (invalid.length) throw problems.unprocessable('the promotion’s rule cannot work', invalid.map((p) => ({ field: p.path.join('.'), message: p.message })));
+    const named = skusNamed(body.rule);
+    const products = await db.product.findMany({ where: { sku: { in: named.map((n) => n.sku) } }, select: { sku: true, merchantId: true } });
+    const owner = new Map(products.map((p) => [p.sku, p.merchantId]));
+    const errors = named.flatMap((n) => {
+      const o = owner.get(n.sku);
+      if (o === undefined) return [{ field: n.path.join('.'), message: `unknown sku ${n.sku}` }];
+      if (merchantId && o !== merchantId) return [{ field: n.path.join('.'), message: `sku ${n.sku} belongs to another merchant` }];
+      return [];
+    });
+    // A platform-wide gift or flash sale still ships from one merchant's stock: only merchants give goods away.
+    if (!merchantId && (body.rule.kind === 'gift' || body.rule.kind === 'buy_get' || body.rule.kind === 'flash_sale'))
+      errors.push({ field: 'rule.kind', message: `${body.rule.kind} promotions are run by the merchant whose goods they give` });
+    if (errors.length) throw problems.unprocessable('the promotion names goods it cannot', errors);
+    return merchantId;
+  }
+
+  async function own(id: string, caller: Caller): Promise<PromotionRow> {
+    const row = await db.promotion.findUnique({ where: { id } });
+    const mine = row && (caller.role === 'merchant' ? row.merchantId === caller.merchantId : row.merchantId === null);
+    if (!row || !mine) throw problems.notFound(`promotion ${id}`);
+    return row;
+  }
+
+  const data = (body: PromotionBody) => ({
+    code: body.code,
+    name: body.name,
+    rule: body.rule as object,
+    startsAt: new Date(body.startsAt),
+    endsAt: new Date(body.endsAt),
+    priority: body.priority,
+    exclusive: body.exclusive,
+    channels: body.channels ?? Prisma.DbNull,
+    customerTiers: body.customerTiers ?? Prisma.DbNull,
+    budgetUses: body.budgetUses ?? null,
+    budgetAmount: body.budgetAmount ?? null,
+    active: body.active,
+  });
+
+  define<PromotionBody, undefined, undefined>({
+    method: 'POST',
+    url: '/v1/promotions',
+    summary: 'Create a promotion (merchant: on its own SKUs; support: platform-wide)',
+    tags: ['pricing'],
+    auth: ['merchant', 'support'],
+    body: promotionBodySchema,
+    async handler({ body, caller, reply }) {
+      const merchantId = await checkOwnership(body, caller);
+      try {
+        const row = await db.promotion.create({ data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) } });
+        reply.status(201);
+        return view(row);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'P2002') throw problems.conflict('promotion-code-taken', `a promotion with code ${body.code} exists`);
+        throw err;
+      }
+    },
+  });
+
+  define<undefined, undefined, z.infer<typeof listQuery>>({
+    method: 'GET',
+    url: '/v1/promotions',
+    summary: 'List promotions (a merchant sees its own; support sees all)',
+    tags: ['pricing'],
+    auth: ['merchant', 'support'],
+    query: listQuery,
+    async handler({ query, caller }) {
+      const merchantId = caller.role === 'merchant' ? caller.merchantId : query.merchantId;
+      const rows = await db.promotion.findMany({
+        where: { merchantId, active: query.active === undefined ? undefined : query.active === 'true' },
+        orderBy: [{ startsAt: 'desc' }, { id: 'asc' }],
+        take: 500,
+      });
+      return { items: rows.map(view) };
+    },
+  });
+
+  define<undefined, z.infer<typeof idParams>, undefined>({
+    method: 'GET',
+    url: '/v1/promotions/:id',
+    summary: 'One promotion',
+    tags: ['pricing'],
+    auth: ['merchant', 'support'],
+    params: idParams,
+    handler: async ({ params, caller }) => view(await own(params.id, caller)),
+  });
+
+  define<PromotionBody, z.infer<typeof idParams>, undefined>({
+    method: 'PUT',
+    url: '/v1/promotions/:id',
+    summary: 'Replace a promotion’s rule, window and limits',
+    tags: ['pricing'],
+    auth: ['merchant', 'support'],
+    params: idParams,
+    body: promotionBodySchema,
+    async handler({ params, body, caller }) {
+      await own(params.id, caller);
+      await checkOwnership(body, caller);
+      return view(await db.promotion.update({ where: { id: params.id }, data: data(body) }));
+    },
+  });
+
+  define<undefined, z.infer<typeof idParams>, undefined>({
+    method: 'POST',
+    url: '/v1/promotions/:id/end',
+    summary: 'End a promotion now (kept, inactive, for the orders that used it)',
+    tags: ['pricing'],
+    auth: ['merchant', 'support'],
+    params: idParams,
+    async handler({ params, caller }) {
+      await own(params.id, caller);
+      return view(await db.promotion.update({ where: { id: params.id }, data: { active: false } }));
+    },
+  });
+}
