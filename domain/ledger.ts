@@ -1,4 +1,5 @@
 import type { OrderLine, OrderStatus } from './order';
+import { paidOfUnits } from './pricing/allocate';
 
 /**
  * Statuses set by the workflow's step (before goods move, or terminal). Once fulfilment starts the
@@ -25,6 +26,24 @@ function sum(lines: readonly OrderLine[], pick: (l: OrderLine) => number): numbe
 /** Value of the units of each line that will not be delivered (never allocated), in minor units. */
 export function unallocatedValue(lines: readonly OrderLine[]): number {
   return sum(lines, (l) => (l.quantity - l.allocated) * l.unitPrice);
+}
+
+/** What the customer pays for a line: its list value less its share of the discounts (docs/pricing.md). */
+export function linePaid(l: OrderLine): number {
+  return l.unitPrice * l.quantity - (l.discount ?? 0);
+}
+
+/**
+ * What the next `count` units of a line to be given back were paid: the units after the `refunded`
+ * ones already given back (decision 055). Equals unitPrice × count on a line without a discount.
+ */
+export function nextUnitsPaid(l: OrderLine, count: number): number {
+  return paidOfUnits(linePaid(l), l.quantity, l.refunded, count);
+}
+
+/** The paid value of units about to be given back, before the lines' `refunded` counts move. */
+export function refundValueOf(lines: readonly OrderLine[], units: ReadonlyArray<{ lineNo: number; quantity: number }>): number {
+  return units.reduce((t, u) => t + nextUnitsPaid(lines.find((l) => l.lineNo === u.lineNo)!, u.quantity), 0);
 }
 
 export function newLedgerLine(lineNo: number, sku: string, name: string, unitPrice: number, quantity: number): OrderLine {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { StockNeed, StockPiece } from './allocation';
-import { newLedgerLine } from './ledger';
+import { newLedgerLine, nextUnitsPaid } from './ledger';
 import { MAX_LINES, type OrderLine, type ShortLine } from './order';
 import type { Policy } from './policy';
 
@@ -92,13 +92,13 @@ export function defaultStockDecision(policyDefault: Policy['stockDecisionDefault
   return { decision: policyDefault === 'partial' && nothingAllocated ? 'cancel' : policyDefault, actor: 'policy:stock-decision-window' };
 }
 
-/** `partial`: the short units will not come; returns their value, to be refunded. */
+/** `partial`: the short units will not come; returns what they were paid (docs/pricing.md), to be refunded. */
 export function giveUpShortUnits(lines: OrderLine[], short: readonly ShortLine[]): number {
   let value = 0;
   for (const s of short) {
     const line = lines.find((l) => l.lineNo === s.lineNo)!;
+    value += nextUnitsPaid(line, s.quantity);
     line.refunded += s.quantity;
-    value += s.quantity * line.unitPrice;
   }
   return value;
 }

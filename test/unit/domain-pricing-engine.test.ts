@@ -2,6 +2,9 @@
 import fc from 'fast-check';
 import {
   allocateLargestRemainder,
+  giveUpShortUnits,
+  newLedgerLine,
+  refundValueOf,
   paidOfUnits,
   promotionBodySchema,
   promotionProblems,
@@ -301,6 +304,28 @@ describe('quote: properties', () => {
         expect(chosen).toBeGreaterThanOrEqual(benefit(ok({ ...i, promotions: [] }), i));
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('give-backs at the paid price', () => {
+  it('a shortage given up refunds what the short units were paid, never the list price', () => {
+    // The worked example of docs/pricing.md: CUP 3 × 4550 with 2978 off → paid 10672; units 3557, 3557, 3558.
+    const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }, { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 }];
+    expect(giveUpShortUnits(lines, [{ lineNo: 2, sku: 'CUP', quantity: 1 }])).toBe(3557);
+    expect(lines[1].refunded).toBe(1);
+    expect(giveUpShortUnits(lines, [{ lineNo: 2, sku: 'CUP', quantity: 2 }, { lineNo: 1, sku: 'TEA', quantity: 2 }])).toBe(3557 + 3558 + 22413);
+  });
+
+  it('an undelivered parcel gives back its units’ paid value; on undiscounted lines exactly list × units', () => {
+    const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }];
+    expect(refundValueOf(lines, [{ lineNo: 1, quantity: 1 }])).toBe(11206);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 99 }), (price, quantity, raw) => {
+        const line = newLedgerLine(1, 'X', 'x', price, quantity);
+        const count = raw % (quantity + 1);
+        expect(refundValueOf([line], [{ lineNo: 1, quantity: count }])).toBe(price * count);
+      }),
     );
   });
 });

@@ -1,5 +1,5 @@
 import { patched } from '@temporalio/workflow';
-import { businessKey, handedOver, payerFor, trackShipment, type ShipmentView } from '../../domain';
+import { businessKey, handedOver, payerFor, refundValueOf, trackShipment, type ShipmentView } from '../../domain';
 import { db } from '../activities';
 import { returnStock } from '../shared/shipments';
 import { captureAuthorized, giveBack } from './payment';
@@ -37,7 +37,8 @@ export async function applyProgress(run: OrderRun) {
 async function settleUndelivered(run: OrderRun, shipment: ShipmentView) {
   const returned = shipment.status === 'returned_to_sender';
   await returnStock(run.orderId, shipment);
-  const amount = run.valueOf(shipment.lines);
+  // What these units were paid (docs/pricing.md): list price on an undiscounted line.
+  const amount = refundValueOf(run.state.lines, shipment.lines);
   for (const sl of shipment.lines) {
     const line = run.line(sl.lineNo);
     line.allocated -= sl.quantity;
