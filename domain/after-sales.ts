@@ -78,6 +78,8 @@ export interface AfterSalesLine {
   name: string;
   unitPrice: number;
   quantity: number;
+  /** What these units were paid (docs/pricing.md); absent on requests made before pricing: unitPrice × quantity. */
+  paid?: number;
   /** Warehouse the goods go back to (the one that shipped them). */
   warehouseId: string;
   condition?: 'ok' | 'damaged';
@@ -197,7 +199,12 @@ export function afterSalesPolicy(policy: Partial<Policy>): AfterSalesPolicy {
 /** The money a request puts at stake: its goods' value, or the compensation's refund. */
 export function requestValue(input: Pick<AfterSalesInput, 'type' | 'lines' | 'compensation'>): number {
   if (input.type === 'compensation') return input.compensation?.kind === 'refund' ? input.compensation.amount : 0;
-  return input.lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+  return input.lines.reduce((t, l) => t + paidOf(l), 0);
+}
+
+/** What a request line's units were paid: their share of the line's paid amount, or list price on older requests. */
+export function paidOf(l: Pick<AfterSalesLine, 'unitPrice' | 'quantity' | 'paid'>): number {
+  return l.paid ?? l.unitPrice * l.quantity;
 }
 
 /**
@@ -224,6 +231,6 @@ export function pointsFor(paidMinorUnits: number): number {
 
 /** Default refund of a return after inspection: the full value of the units found resellable. */
 export function defaultRefund(lines: readonly AfterSalesLine[]): number {
-  return lines.filter((l) => l.condition !== 'damaged').reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+  return lines.filter((l) => l.condition !== 'damaged').reduce((t, l) => t + paidOf(l), 0);
 }
 

@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import {
   allocateLargestRemainder,
+  defaultRefund,
+  requestValue,
   giveUpShortUnits,
   newLedgerLine,
   refundValueOf,
@@ -327,5 +329,15 @@ describe('give-backs at the paid price', () => {
         expect(refundValueOf([line], [{ lineNo: 1, quantity: count }])).toBe(price * count);
       }),
     );
+  });
+});
+
+describe('after-sales lines at the paid price', () => {
+  it('a return of discounted units is valued and refunded at what they were paid; older requests at list price', () => {
+    const line = { lineNo: 2, sku: 'CUP', name: 'cup', unitPrice: 4550, quantity: 2, warehouseId: 'wh', paid: 3557 + 3558 };
+    expect(requestValue({ type: 'return', lines: [line] })).toBe(7115);
+    expect(defaultRefund([line, { ...line, lineNo: 3, paid: 100, condition: 'damaged' }])).toBe(7115);
+    const { paid: _paid, ...older } = line;
+    expect(defaultRefund([older])).toBe(9100);
   });
 });

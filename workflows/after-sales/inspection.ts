@@ -1,6 +1,6 @@
 import { condition } from '@temporalio/workflow';
 import { invalidField } from '../../contract';
-import type { InspectionBody } from '../../domain';
+import { paidOf, type InspectionBody } from '../../domain';
 import { db } from '../activities';
 import { nowIso, seconds, type AfterSalesRun } from './run';
 
@@ -13,7 +13,7 @@ export function checkInspection(run: AfterSalesRun, i: InspectionBody) {
   });
   const missing = state.lines.find((sl) => !i.lines.some((l) => l.sku === sl.sku));
   if (missing) throw invalidField('lines', `must give a condition for every returned sku; ${missing.sku} is missing`);
-  const value = state.lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
+  const value = state.lines.reduce((t, l) => t + paidOf(l), 0);
   if (i.refundAmount !== undefined && i.refundAmount > value) throw invalidField('refundAmount', `must not exceed the value of the returned goods (${value})`);
 }
 

@@ -2,6 +2,8 @@ import { allHandlersFinished, setHandler, startChild, workflowInfo } from '@temp
 import {
   afterSalesPolicy,
   claimableUnits,
+  linePaid,
+  paidOfUnits,
   FINAL_AFTER_SALES,
   pointsFor,
   requestValue,
@@ -82,7 +84,9 @@ export class AfterSalesHost {
       if (l.quantity > claimable)
         throw invalidField(`lines.${i}.quantity`, `only ${Math.max(0, claimable)} of ${l.sku} can be claimed (delivered ${line.delivered}, returned ${line.returned}, in open requests ${line.delivered - line.returned - claimable})`);
       const shipment = state.shipments.find((s) => s.status === 'delivered' && s.lines.some((sl) => sl.lineNo === line.lineNo));
-      return { lineNo: line.lineNo, sku: line.sku, name: line.name, unitPrice: line.unitPrice, quantity: l.quantity, warehouseId: shipment?.warehouseId ?? state.shipments[0].warehouseId };
+      // The units after those already given back or held by open requests (docs/pricing.md); on a line without a discount, unitPrice × quantity.
+      const paid = paidOfUnits(linePaid(line), line.quantity, line.refunded + (line.delivered - line.returned - claimable), l.quantity);
+      return { lineNo: line.lineNo, sku: line.sku, name: line.name, unitPrice: line.unitPrice, quantity: l.quantity, ...(line.discount ? { paid } : {}), warehouseId: shipment?.warehouseId ?? state.shipments[0].warehouseId };
     });
     if (cmd.compensation?.kind === 'refund' && cmd.compensation.amount > this.refundableLeft())
       throw invalidField('compensation.amount', `exceeds what can still be refunded (${Math.max(0, this.refundableLeft())})`);
