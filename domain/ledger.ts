@@ -46,6 +46,27 @@ export function refundValueOf(lines: readonly OrderLine[], units: ReadonlyArray<
   return units.reduce((t, u) => t + nextUnitsPaid(lines.find((l) => l.lineNo === u.lineNo)!, u.quantity), 0);
 }
 
+/**
+ * What a parcel collects on delivery (cash on delivery): the paid price of its units, each line's units
+ * counted after those in earlier parcels, and the order's shipping fee on the first parcel. Equals
+ * Σ unitPrice × quantity for an order without discounts or fee.
+ */
+export function parcelValue(
+  lines: readonly OrderLine[],
+  earlier: ReadonlyArray<{ seq: number; lines: ReadonlyArray<{ lineNo: number; quantity: number }> }>,
+  seq: number,
+  parcel: ReadonlyArray<{ lineNo: number; quantity: number }>,
+  shippingFee = 0,
+): number {
+  const before = (lineNo: number) =>
+    earlier.filter((s) => s.seq < seq).reduce((t, s) => t + s.lines.filter((l) => l.lineNo === lineNo).reduce((u, l) => u + l.quantity, 0), 0);
+  const goods = parcel.reduce((t, u) => {
+    const line = lines.find((l) => l.lineNo === u.lineNo)!;
+    return t + paidOfUnits(linePaid(line), line.quantity, before(u.lineNo), u.quantity);
+  }, 0);
+  return goods + (seq === 1 ? shippingFee : 0);
+}
+
 export function newLedgerLine(lineNo: number, sku: string, name: string, unitPrice: number, quantity: number): OrderLine {
   return { lineNo, sku, name, unitPrice, quantity, allocated: 0, shipped: 0, delivered: 0, returned: 0, refunded: 0 };
 }

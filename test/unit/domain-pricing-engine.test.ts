@@ -6,6 +6,7 @@ import {
   requestValue,
   giveUpShortUnits,
   newLedgerLine,
+  parcelValue,
   refundValueOf,
   paidOfUnits,
   promotionBodySchema,
@@ -339,5 +340,20 @@ describe('after-sales lines at the paid price', () => {
     expect(defaultRefund([line, { ...line, lineNo: 3, paid: 100, condition: 'damaged' }])).toBe(7115);
     const { paid: _paid, ...older } = line;
     expect(defaultRefund([older])).toBe(9100);
+  });
+});
+
+describe('cash on delivery collects the paid price', () => {
+  it('parcels collect their units’ paid price in order, the fee with the first; together exactly the total', () => {
+    // Worked example: TEA paid 22413 (2 units), CUP paid 10672 (3 units), a 600 fee: total 33685.
+    const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }, { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 }];
+    const first = { seq: 1, lines: [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 2 }] };
+    const second = { seq: 2, lines: [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 1 }] };
+    const shipments = [first, second];
+    expect(parcelValue(lines, shipments, 1, first.lines, 600)).toBe(11206 + 3557 + 3557 + 600);
+    expect(parcelValue(lines, shipments, 2, second.lines, 600)).toBe(11207 + 3558);
+    expect(parcelValue(lines, shipments, 1, first.lines, 600) + parcelValue(lines, shipments, 2, second.lines, 600)).toBe(22413 + 10672 + 600);
+    const plain = [newLedgerLine(1, 'TEA', 'tea', 12900, 2)];
+    expect(parcelValue(plain, [], 1, [{ lineNo: 1, quantity: 2 }])).toBe(25800);
   });
 });

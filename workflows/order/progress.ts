@@ -52,7 +52,7 @@ async function settleUndelivered(run: OrderRun, shipment: ShipmentView) {
 /** Cash collected at the door becomes a captured payment; a different amount than the parcel's value is flagged. */
 async function recordCod(run: OrderRun, shipment: ShipmentView, amount: number) {
   const { orderId, state } = run;
-  const expected = run.valueOf(shipment.lines);
+  const expected = run.codValueOf(shipment.seq, shipment.lines);
   const id = `${run.paymentId}-cod-${shipment.seq}`;
   const currency = run.input.totals.currency;
   await db.recordCapture({ orderId, paymentId: id, idempotencyKey: businessKey(orderId, `cod-${shipment.seq}`), amount, currency, method: 'cod' });

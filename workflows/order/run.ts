@@ -7,6 +7,7 @@ import {
   deriveStatus,
   handedOver,
   initialOrderState,
+  parcelValue,
   TERMINAL_STATUSES,
   type OrderInput,
   type OrderState,
@@ -197,9 +198,9 @@ export class OrderRun {
     return this.state.lines.find((l) => l.lineNo === lineNo)!;
   }
 
-  /** What the given units of the order's lines cost. */
-  valueOf(lines: Array<{ lineNo: number; quantity: number }>): number {
-    return lines.reduce((t, sl) => t + sl.quantity * this.line(sl.lineNo).unitPrice, 0);
+  /** What parcel `seq` collects on delivery: its units' paid price, the shipping fee on the first (docs/pricing.md). */
+  codValueOf(seq: number, lines: Array<{ lineNo: number; quantity: number }>): number {
+    return parcelValue(this.state.lines, this.state.shipments, seq, lines, this.input.totals.shippingFee);
   }
 
   receiptDeadline(): string {

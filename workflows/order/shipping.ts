@@ -26,7 +26,7 @@ async function startShipment(run: OrderRun, warehouseId: string, lines: Shipment
   const seq = state.shipments.length + 1;
   const view: ShipmentView = { shipmentId: shipmentWorkflowId(orderId, seq), seq, warehouseId, status: 'booking', lines };
   state.shipments.push(view);
-  const codAmount = input.paymentMethod === 'cod' ? run.valueOf(lines) : undefined;
+  const codAmount = input.paymentMethod === 'cod' ? run.codValueOf(seq, lines) : undefined;
   const args = { orderId, orderWorkflowId: workflowInfo().workflowId, shipmentId: view.shipmentId, seq, warehouseId, courier, fallbackCouriers, maxDeliveryAttempts: run.policy.deliveryAttempts, address: input.shippingAddress, lines, codAmount };
   await startChild(shipmentWorkflow, { workflowId: view.shipmentId, args: [args] });
 }
