@@ -34,11 +34,11 @@ export function linePaid(l: OrderLine): number {
 }
 
 /**
- * What the next `count` units of a line to be given back were paid: the units after the `refunded`
- * ones already given back (decision 055). Equals unitPrice × count on a line without a discount.
+ * What the next `count` units of a line to be given back were paid: the units after those already
+ * refunded or replaced by a substitute (decision 055). Equals unitPrice × count on a line without a discount.
  */
 export function nextUnitsPaid(l: OrderLine, count: number): number {
-  return paidOfUnits(linePaid(l), l.quantity, l.refunded, count);
+  return paidOfUnits(linePaid(l), l.quantity, l.refunded + (l.substituted ?? 0), count);
 }
 
 /** The paid value of units about to be given back, before the lines' `refunded` counts move. */

@@ -112,11 +112,17 @@ export function substitute(lines: OrderLine[], short: readonly ShortLine[], subs
   for (const s of short) {
     const sub = subs.find((x) => x.lineNo === s.lineNo)!;
     const line = lines.find((l) => l.lineNo === s.lineNo)!;
+    // The replaced units keep their discount (docs/pricing.md): the difference is in list prices, and
+    // never gives back more than the replaced units were paid.
+    const paidReplaced = nextUnitsPaid(line, s.quantity);
+    const difference = Math.max(-paidReplaced, s.quantity * (sub.unitPrice - line.unitPrice));
     line.substituted = (line.substituted ?? 0) + s.quantity;
     const replacement = newLedgerLine(Math.max(...lines.map((l) => l.lineNo)) + 1, sub.sku, sub.name, sub.unitPrice, s.quantity);
     replacement.substituteFor = line.lineNo;
+    const discount = sub.unitPrice * s.quantity - (paidReplaced + difference);
+    if (discount > 0) replacement.discount = discount;
     lines.push(replacement);
-    delta += s.quantity * (sub.unitPrice - line.unitPrice);
+    delta += difference;
   }
   return delta;
 }

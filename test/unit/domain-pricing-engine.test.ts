@@ -5,6 +5,7 @@ import {
   defaultRefund,
   requestValue,
   giveUpShortUnits,
+  substitute,
   newLedgerLine,
   parcelValue,
   refundValueOf,
@@ -355,5 +356,20 @@ describe('cash on delivery collects the paid price', () => {
     expect(parcelValue(lines, shipments, 1, first.lines, 600) + parcelValue(lines, shipments, 2, second.lines, 600)).toBe(22413 + 10672 + 600);
     const plain = [newLedgerLine(1, 'TEA', 'tea', 12900, 2)];
     expect(parcelValue(plain, [], 1, [{ lineNo: 1, quantity: 2 }])).toBe(25800);
+  });
+});
+
+describe('substitutes keep the discount of the units they replace', () => {
+  it('charges or refunds the list difference, the replacement line pays what the replaced units paid plus it', () => {
+    const lines = [{ ...newLedgerLine(1, 'CUP', 'cup', 4550, 3), discount: 2978 }];
+    // 2 of 3 cups (paid 3557 + 3557) replaced by a dearer 5000 cup: +900 charged; the new line pays 7114 + 900.
+    expect(substitute(lines, [{ lineNo: 1, sku: 'CUP', quantity: 2 }], [{ lineNo: 1, sku: 'CUP2', name: 'cup 2', unitPrice: 5000 }])).toBe(900);
+    expect(lines[1]).toMatchObject({ lineNo: 2, sku: 'CUP2', unitPrice: 5000, quantity: 2, discount: 10000 - 8014, substituteFor: 1 });
+    // The last cup (paid 3558) replaced by a 0-price item: the list difference −4550 is capped at the 3558 paid.
+    expect(substitute(lines, [{ lineNo: 1, sku: 'CUP', quantity: 1 }], [{ lineNo: 1, sku: 'FREE', name: 'free', unitPrice: 0 }])).toBe(-3558);
+    expect(lines[2].discount).toBeUndefined();
+    const plain = [newLedgerLine(1, 'CUP', 'cup', 4550, 3)];
+    expect(substitute(plain, [{ lineNo: 1, sku: 'CUP', quantity: 3 }], [{ lineNo: 1, sku: 'C', name: 'c', unitPrice: 4000 }])).toBe(-1650);
+    expect(plain[1].discount).toBeUndefined();
   });
 });
