@@ -1,4 +1,4 @@
-import { newLedgerLine, recordAllocation, wantedNeeds, type OrderLine, type StockPiece } from '../../domain';
+import { linePaid, newLedgerLine, paidOf, paidOfUnits, recordAllocation, wantedNeeds, type OrderLine, type StockPiece } from '../../domain';
 import { stockRequest, type StockLedger } from '../shared/stock';
 import type { AfterSalesRun, Refunds, Units } from './run';
 
@@ -14,7 +14,13 @@ export class Replacement {
   readonly settled: { refunds: Refunds; refundedInstead: Units } = { refunds: [], refundedInstead: [] };
 
   constructor(private readonly run: AfterSalesRun) {
-    this.lines = run.state.lines.map((l) => newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity));
+    // Each replacement line carries what the returned units were paid (docs/pricing.md): a refund instead of goods gives back that.
+    this.lines = run.state.lines.map((l) => {
+      const line = newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity);
+      const discount = l.unitPrice * l.quantity - paidOf(l);
+      if (discount > 0) line.discount = discount;
+      return line;
+    });
     run.state.replacement = this.lines;
     this.ledger = { holder: run.requestId, lines: this.lines, shippingProvince: run.input.address.province };
   }
@@ -49,5 +55,19 @@ export class Replacement {
     return merged;
   }
 
-  value = (units: Units) => units.reduce((t, x) => t + x.quantity * (this.lineOf(x.lineNo) ?? this.run.state.lines.find((l) => l.lineNo === x.lineNo)!).unitPrice, 0);
+  /** What the given units were paid: per line, its cheapest units first (never more than the line paid). */
+  value = (units: Units) => {
+    const byLine = new Map<number, number>();
+    for (const x of units) byLine.set(x.lineNo, (byLine.get(x.lineNo) ?? 0) + x.quantity);
+    let total = 0;
+    for (const [lineNo, quantity] of byLine) {
+      const line = this.lineOf(lineNo);
+      if (line) total += paidOfUnits(linePaid(line), line.quantity, 0, quantity);
+      else {
+        const asked = this.run.state.lines.find((l) => l.lineNo === lineNo)!;
+        total += paidOfUnits(paidOf(asked), asked.quantity, 0, quantity);
+      }
+    }
+    return total;
+  };
 }
