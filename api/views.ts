@@ -17,6 +17,7 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
       events: { orderBy: { seq: 'asc' } },
       payments: { orderBy: { createdAt: 'asc' } },
       refunds: { orderBy: { createdAt: 'asc' } },
+      supportFlags: { orderBy: { id: 'asc' } },
       shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
     },
   });
@@ -27,7 +28,8 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
     ...view,
     live: Boolean(live),
     // A refund the provider reported failed is for support (the money stays decided, not moved).
-    flags: [...view.flags, ...refundFlags(row?.refunds ?? [])],
+    // Flags raised at the edge (a notification that disagrees with our books) are for support too.
+    flags: [...view.flags, ...refundFlags(row?.refunds ?? []), ...edgeFlags(row?.supportFlags ?? [])],
     payments: state.payments.map((p) => {
       const record = row?.payments.find((r) => r.id === p.paymentId);
       return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map(refundView) };
@@ -62,6 +64,11 @@ export function refundFlags(refunds: Array<{ id: string; paymentId: string; amou
   return refunds
     .filter((r) => r.status === 'failed')
     .map((r) => ({ kind: 'refund_failed', at: (r.confirmedAt ?? r.createdAt).toISOString(), detail: { refundId: r.id, paymentId: r.paymentId, amount: r.amount } }));
+}
+
+/** Flags the API raised (order_flags), e.g. `payment_mismatch` with both values. */
+export function edgeFlags(rows: Array<{ kind: string; detail: unknown; at: Date }>): SupportFlag[] {
+  return rows.map((f) => ({ kind: f.kind as SupportFlag['kind'], at: f.at.toISOString(), detail: f.detail as Record<string, unknown> }));
 }
 
 /** The public shape of an order's state (lines carry their ledger). */

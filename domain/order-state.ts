@@ -10,7 +10,7 @@ import type { OrderInput, OrderLine, OrderStatus, PaymentMethod, PaymentView, Pe
  * the order workflow: the order view derives it from a refund the provider reported failed.
  */
 export interface SupportFlag {
-  kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch' | 'refund_failed';
+  kind: 'merchant_sla_expired' | 'shipment_sla_expired' | 'cod_mismatch' | 'refund_failed' | 'payment_mismatch';
   at: string;
   detail?: Record<string, unknown>;
 }

@@ -27,7 +27,7 @@ import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
-import { loadOrderDetail, orderView, refundFlags } from '../views';
+import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
@@ -205,18 +205,18 @@ export function orderRoutes(deps: AppDeps, define: Define) {
           merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
           channel: query.channel,
           createdAt: { gte: query.from ? new Date(query.from) : undefined, lte: query.to ? new Date(query.to) : undefined },
-          // Flagged: by the workflow (orders.flags), or a refund the provider reported failed.
-          ...(query.flagged === 'true' ? { AND: [{ OR: [{ NOT: { flags: { equals: [] } } }, { refunds: { some: { status: 'failed' } } }] }] } : {}),
+          // Flagged: by the workflow (orders.flags), a refund the provider reported failed, or the edge (order_flags).
+          ...(query.flagged === 'true' ? { AND: [{ OR: [{ NOT: { flags: { equals: [] } } }, { refunds: { some: { status: 'failed' } } }, { supportFlags: { some: {} } }] }] } : {}),
           ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: query.limit + 1,
-        include: { refunds: { where: { status: 'failed' } } },
+        include: { refunds: { where: { status: 'failed' } }, supportFlags: { orderBy: { id: 'asc' } } },
       });
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, flags: [...(o.flags as unknown as SupportFlag[]), ...refundFlags(o.refunds)], createdAt: o.createdAt, updatedAt: o.updatedAt })),
+        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, flags: [...(o.flags as unknown as SupportFlag[]), ...refundFlags(o.refunds), ...edgeFlags(o.supportFlags)], createdAt: o.createdAt, updatedAt: o.updatedAt })),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
       };
     },

@@ -64,9 +64,10 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
       if (event.type === 'refund.succeeded' || event.type === 'refund.failed') return refundNotification(params.provider, { ...event, type: event.type, refundId: event.refundId! });
       // A provider speaks only for its own payments: another provider's valid signature pays nothing.
-      const payment = await db.payment.findUnique({ where: { id: event.paymentId }, select: { orderId: true, method: true } });
+      const payment = await db.payment.findUnique({ where: { id: event.paymentId }, select: { orderId: true, method: true, amount: true, currency: true } });
       if (!payment || payment.orderId !== event.orderId || payment.method !== params.provider)
         throw problems.notFound(`payment ${event.paymentId} of order ${event.orderId} at ${params.provider}`);
+      if (event.type === 'payment.succeeded') await refuseMismatch(params.provider, event, payment);
       return deliver(params.provider, event.eventId, () =>
         temporal.workflow.getHandle(orderWorkflowId(event.orderId)).signal(paymentNotified, {
           eventId: event.eventId,
@@ -78,6 +79,25 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       );
     },
   });
+
+  /**
+   * A payment.succeeded that disagrees with our books (the amount or currency we asked for): 422 naming
+   * each field, the order flagged for support with both values (`payment_mismatch`), and the event id
+   * NOT recorded, so the provider's corrected redelivery under the same id is still heard
+   * (docs/decisions/053-notification-mismatch-not-processed.md).
+   */
+  async function refuseMismatch(provider: string, event: PaymentWebhook, payment: { orderId: string; amount: number; currency: string }) {
+    const wrong = [
+      ...(event.amount !== payment.amount ? [{ field: 'amount', message: `payment ${event.paymentId} is of ${payment.amount}`, ours: payment.amount, theirs: event.amount }] : []),
+      ...(event.currency !== payment.currency ? [{ field: 'currency', message: `payment ${event.paymentId} is in ${payment.currency}`, ours: payment.currency, theirs: event.currency }] : []),
+    ];
+    if (!wrong.length) return;
+    const mismatches = Object.fromEntries(wrong.map((w) => [w.field, { expected: w.ours, notified: w.theirs }]));
+    await db.orderFlag.create({
+      data: { orderId: payment.orderId, kind: 'payment_mismatch', detail: { provider, eventId: event.eventId, paymentId: event.paymentId, type: event.type, ...mismatches } },
+    });
+    throw problems.unprocessable(`the notification does not match payment ${event.paymentId}`, wrong.map(({ field, message }) => ({ field, message })));
+  }
 
   /**
    * refund.succeeded / refund.failed name the refund (`refundId`, our idempotency key): the provider

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
-import { orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, signalsHandled } from './api-helpers';
 
 const stack = useStack();
@@ -290,5 +290,45 @@ describe('payment webhooks', () => {
     const rawBody = JSON.stringify({ eventId: `evt-${randomUUID()}`, type: 'payment.succeeded', paymentId: pid, orderId: body.id, amount: 1000, currency: 'CNY', occurredAt: new Date().toISOString() });
     expect(expectOk(await post('/v1/webhooks/payments/wechat_pay', rawBody, signWebhook(webhookSecret('wechat_pay'), rawBody)))).toEqual({ received: true, duplicate: false });
     await waitForStatus(stack.app, body.id, 'fulfilling');
+  });
+});
+
+describe('payment webhooks: checked against our books (issue 11)', () => {
+  async function awaitingWallet() {
+    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }], paymentMethod: 'wechat_pay', card: undefined }));
+    expectOk(res, 201);
+    const waiting = await waitForStatus(stack.app, body.id, 'awaiting_payment');
+    return { orderId: body.id as string, paymentId: waiting.payments[0].paymentId as string };
+  }
+  const succeeded = (o: { orderId: string; paymentId: string }, eventId: string, extra: Record<string, unknown>) =>
+    JSON.stringify({ eventId, type: 'payment.succeeded', paymentId: o.paymentId, orderId: o.orderId, amount: 1000, currency: 'CNY', occurredAt: new Date().toISOString(), ...extra });
+  const postSigned = (rawBody: string) => post('/v1/webhooks/payments/wechat_pay', rawBody, signWebhook(webhookSecret('wechat_pay'), rawBody));
+
+  test.each([
+    ['amount 1', { amount: 1 }, ['amount']],
+    ['amount 0', { amount: 0 }, ['amount']],
+    ['currency USD', { currency: 'USD' }, ['currency']],
+    ['both', { amount: 1, currency: 'USD' }, ['amount', 'currency']],
+  ])('%s → 422 naming the field, the order flagged with both values, the event not recorded; the corrected redelivery pays', async (_what, extra, fields) => {
+    const o = await awaitingWallet();
+    const eventId = `evt-${randomUUID()}`;
+    const res = await postSigned(succeeded(o, eventId, extra));
+    const problem = expectProblem(res, 422, '/problems/unprocessable', fields);
+    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual([...fields].sort());
+    expect(await stack.db.webhookEvent.count({ where: { source: 'wechat_pay', eventId } })).toBe(0);
+
+    const flagged = await waitForOrder(stack.app, o.orderId, () => true);
+    expect(flagged.status).toBe('awaiting_payment');
+    const flag = flagged.flags.find((f: { kind: string }) => f.kind === 'payment_mismatch');
+    expect(flag).toMatchObject({ kind: 'payment_mismatch', detail: { eventId, paymentId: o.paymentId, provider: 'wechat_pay' } });
+    if ('amount' in extra) expect(flag.detail.amount).toEqual({ expected: 1000, notified: extra.amount });
+    if ('currency' in extra) expect(flag.detail.currency).toEqual({ expected: 'CNY', notified: 'USD' });
+    const list = expectOk(await stack.app.inject({ method: 'GET', url: `/v1/orders?flagged=true&customerId=${flagged.customerId}`, headers: { authorization: `Bearer ${KEYS.support}` } }));
+    expect(list.items.map((i: { id: string }) => i.id)).toContain(o.orderId);
+    expect(list.items.find((i: { id: string }) => i.id === o.orderId).flags).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'payment_mismatch' })]));
+
+    // The provider corrects itself under the same event id: heard, and the order is paid.
+    expect(expectOk(await postSigned(succeeded(o, eventId, {})))).toEqual({ received: true, duplicate: false });
+    await waitForStatus(stack.app, o.orderId, 'fulfilling');
   });
 });
