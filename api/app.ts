@@ -56,7 +56,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const authenticate = createAuthenticator(deps.config.apiKeys);
-  const define: Define = (spec) => defineRoute(app, authenticate, spec);
+  const define: Define = (spec) => defineRoute(app, authenticate, deps.db, spec);
   healthRoutes(app, deps);
   orderRoutes(deps, define);
   merchantRoutes(deps, define);

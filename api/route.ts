@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, type ZodType } from 'zod';
 import type { Caller, Role } from './auth';
+import type { Prisma } from '../prisma/generated/client';
+import type { Db } from '../store/db';
+import { IDEMPOTENCY_HEADER, idempotencyOf, readIdempotencyKey, runInTransaction, runWithUpdateId, type IdempotencySpec } from './idempotency';
 import { Problem, problems, zodFieldErrors } from './problem';
 
 /** The body of a request whose JSON did not parse; refused once the caller is known. */
@@ -13,6 +16,12 @@ export interface RouteInput<B, P, Q> {
   caller: Caller;
   req: FastifyRequest;
   reply: FastifyReply;
+  /** `via: 'update'` routes: the Update id derived from the Idempotency-Key (undefined without a key: a fresh one). */
+  updateId?: string;
+  /** `via: 'transaction'` routes with a key: write (and read what you answer) through this transaction. */
+  tx?: Prisma.TransactionClient;
+  /** Work to do once the write is committed (e.g. waking backorders): at once without `tx`. */
+  afterCommit(work: () => Promise<void>): Promise<void>;
 }
 
 export interface RouteSpec<B, P, Q> {
@@ -28,6 +37,8 @@ export interface RouteSpec<B, P, Q> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   headers?: Record<string, { description: string; required?: boolean }>;
+  /** Every POST/PUT route says how it honours Idempotency-Key (api/idempotency.ts); the header is documented from it. */
+  idempotency?: IdempotencySpec;
   handler(input: RouteInput<B, P, Q>): Promise<unknown>;
 }
 
@@ -50,9 +61,19 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
 export function defineRoute<B = undefined, P = undefined, Q = undefined>(
   app: FastifyInstance,
   authenticate: (req: FastifyRequest, roles: readonly Role[]) => Caller,
+  db: Db,
   spec: RouteSpec<B, P, Q>,
 ): void {
-  const headers = Object.entries(spec.headers ?? {}).map(([name, h]) => ({ name, required: h.required ?? false, description: h.description }));
+  const idem = spec.idempotency;
+  if (spec.method !== 'GET' && !idem) throw new Error(`${spec.method} ${spec.url} must declare how it honours Idempotency-Key`);
+  const keyed = idem && (idem.via === 'update' || idem.via === 'transaction') ? idem : undefined;
+  const declared = { ...spec.headers };
+  if (keyed)
+    declared[IDEMPOTENCY_HEADER] = {
+      required: keyed.required,
+      description: `${keyed.required ? 'Required. ' : ''}Same key and request → the first answer again (header Idempotent-Replayed: true); same key, another request → 409 idempotency-key-reused. Scoped by route, caller and path.`,
+    };
+  const headers = Object.entries(declared).map(([name, h]) => ({ name, required: h.required ?? false, description: h.description }));
   app.route({
     method: spec.method,
     url: spec.url,
@@ -66,6 +87,7 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       // Who may call it, in the OpenAPI document too (the auth matrix test is generated from it).
       // Array.isArray narrows a readonly array to any[]: the cast keeps its type.
       'x-roles': Array.isArray(spec.auth) ? [...(spec.auth as readonly Role[])] : spec.auth,
+      ...(idem ? { 'x-idempotency': idem.via } : {}),
       ...(headers.length
         ? {
             headers: {
@@ -82,7 +104,15 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');
       const body = parse(spec.body, req.body, 'body');
-      return spec.handler({ body, params, query, caller, req, reply });
+      const input: RouteInput<B, P, Q> = { body, params, query, caller, req, reply, afterCommit: (work) => work() };
+      const key = keyed && readIdempotencyKey(req, keyed.required);
+      if (!keyed || !key) return spec.handler(input);
+      const scoped = idempotencyOf(key, `${spec.method} ${spec.url}`, caller.name, params, { body, query });
+      if (keyed.via === 'update') return runWithUpdateId(db, scoped, reply, () => spec.handler({ ...input, updateId: scoped.updateId }));
+      const committed: Array<() => Promise<void>> = [];
+      const result = await runInTransaction(db, scoped, reply, (tx) => spec.handler({ ...input, tx, afterCommit: async (work) => void committed.push(work) }));
+      for (const work of committed) await work();
+      return result;
     },
   });
 }

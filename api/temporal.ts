@@ -9,14 +9,14 @@ import { problems } from './problem';
  * Runs an order Update and turns its refusals into HTTP answers: a validator's rejection or a
  * handler's NotAllowedInState is 409, InvalidRequest is 422, an order that is gone is 404/409.
  */
-export async function updateOrder<Arg, Result = OrderState>(client: Client, orderId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg): Promise<Result> {
-  return updateWorkflow(client, orderWorkflowId(orderId), def, arg, 'the order has finished its lifecycle');
+export async function updateOrder<Arg, Result = OrderState>(client: Client, orderId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, updateId?: string): Promise<Result> {
+  return updateWorkflow(client, orderWorkflowId(orderId), def, arg, 'the order has finished its lifecycle', updateId);
 }
 
 /** updateOrder for any workflow (after-sales requests too); `finished` explains a closed one (409). */
-export async function updateWorkflow<Arg, Result>(client: Client, workflowId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, finished: string): Promise<Result> {
-  // One id for every attempt: Temporal answers a repeated update id with the first outcome.
-  const updateId = randomUUID();
+export async function updateWorkflow<Arg, Result>(client: Client, workflowId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, finished: string, updateId: string = randomUUID()): Promise<Result> {
+  // One id for every attempt (and, from an Idempotency-Key, for every retried request): Temporal
+  // answers a repeated update id with the first outcome.
   const handle = client.workflow.getHandle(workflowId);
   try {
     for (let attempt = 1; ; attempt++) {

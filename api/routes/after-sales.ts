@@ -69,8 +69,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   }
 
   /** A request's Update (its validator answers 409/422 at once), then the request as it now reads. */
-  async function updateRequest<Arg>(id: string, update: UpdateDefinition<AfterSalesState, [Arg]>, arg: Arg) {
-    await updateWorkflow(temporal, afterSalesWorkflowId(id), update, arg, 'the request has finished');
+  async function updateRequest<Arg>(id: string, update: UpdateDefinition<AfterSalesState, [Arg]>, arg: Arg, updateId?: string) {
+    await updateWorkflow(temporal, afterSalesWorkflowId(id), update, arg, 'the request has finished', updateId);
     return view((await loadRequest(id))!);
   }
 
@@ -109,6 +109,7 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     params: orderIdParams,
     body: afterSalesRequestSchema,
     headers: idempotencyHeader,
+    idempotency: { via: 'custom', required: false },
     async handler({ params, body, caller, req, reply }) {
       const order = await db.order.findUnique({ where: { id: params.id }, select: { id: true } });
       if (!order) throw problems.notFound(`order ${params.id}`);
@@ -184,9 +185,11 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     auth: ['merchant'],
     params: requestIdParams,
     body: afterSalesDecisionSchema,
-    async handler({ params, body, caller }) {
+    // An approval may refund (compensation, a refund-only return).
+    idempotency: { via: 'update', required: true },
+    async handler({ params, body, caller, updateId }) {
       await visibleRequest(params.id, caller);
-      return updateRequest(params.id, decideAfterSales, { ...body, actor: `merchant:${caller.name}` });
+      return updateRequest(params.id, decideAfterSales, { ...body, actor: `merchant:${caller.name}` }, updateId);
     },
   });
 
@@ -198,9 +201,11 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     auth: ['merchant'],
     params: requestIdParams,
     body: inspectionSchema,
-    async handler({ params, body, caller }) {
+    // The inspection decides the refund and returns stock.
+    idempotency: { via: 'update', required: true },
+    async handler({ params, body, caller, updateId }) {
       await visibleRequest(params.id, caller);
-      return updateRequest(params.id, inspectAfterSales, { ...body, actor: `merchant:${caller.name}` });
+      return updateRequest(params.id, inspectAfterSales, { ...body, actor: `merchant:${caller.name}` }, updateId);
     },
   });
 
@@ -213,10 +218,11 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     auth: ['platform'],
     params: requestIdParams,
     body: stockDecisionSchema,
-    async handler({ params, body, caller }) {
+    idempotency: { via: 'update', required: true },
+    async handler({ params, body, caller, updateId }) {
       const { state } = await visibleRequest(params.id, caller);
       const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, state.merchantId, state.currency));
-      return updateRequest(params.id, decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` });
+      return updateRequest(params.id, decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, updateId);
     },
   });
 }

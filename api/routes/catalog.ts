@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { z } from 'zod';
+import type { Prisma } from '../../prisma/generated/client';
 import { wakeBackorders } from '../../store/backorders';
 import type { AppDeps } from '../deps';
+import type { Db } from '../../store/db';
 import { problems } from '../problem';
 import type { Define } from '../route';
 
@@ -18,20 +20,24 @@ const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.numbe
 
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
 export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
-  const wake = (sku: string, log: FastifyBaseLogger) =>
+  // Writes with an Idempotency-Key run in the transaction of their idempotency record (`tx`): every
+  // read and write of the handler goes through it (the embedded database serves one connection).
+  type Conn = Db | Prisma.TransactionClient;
+  // Waiters are woken once the new stock is committed (they look at it at once).
+  const wake = (sku: string, log: FastifyBaseLogger) => () =>
     wakeBackorders(db, temporal, sku, (err, workflowId) => log.warn({ err, workflowId, sku }, 'could not wake a backorder'));
 
-  async function ownSku(sku: string, merchantId?: string) {
-    const product = await db.product.findUnique({ where: { sku } });
+  async function ownSku(sku: string, merchantId?: string, conn: Conn = db) {
+    const product = await conn.product.findUnique({ where: { sku } });
     if (!product || (merchantId && product.merchantId !== merchantId)) throw problems.notFound(`sku ${sku}`);
     return product;
   }
-  async function knownWarehouse(id: string) {
-    if (!(await db.warehouse.findUnique({ where: { id } }))) throw problems.unprocessable(`unknown warehouse ${id}`, [{ field: 'warehouseId', message: 'unknown warehouse' }]);
+  async function knownWarehouse(id: string, conn: Conn = db) {
+    if (!(await conn.warehouse.findUnique({ where: { id } }))) throw problems.unprocessable(`unknown warehouse ${id}`, [{ field: 'warehouseId', message: 'unknown warehouse' }]);
   }
-  const stockOf = async (sku: string) => ({
+  const stockOf = async (sku: string, conn: Conn = db) => ({
     sku,
-    warehouses: (await db.inventory.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' } })).map((i) => ({
+    warehouses: (await conn.inventory.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' } })).map((i) => ({
       warehouseId: i.warehouseId,
       onHand: i.onHand,
       reserved: i.reserved,
@@ -47,10 +53,12 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
     tags: ['catalog'],
     auth: ['merchant'],
     body: productBody,
-    async handler({ body, caller, reply }) {
-      const existing = await db.product.findUnique({ where: { sku: body.sku } });
+    idempotency: { via: 'transaction', required: false },
+    async handler({ body, caller, reply, tx }) {
+      const conn = tx ?? db;
+      const existing = await conn.product.findUnique({ where: { sku: body.sku } });
       if (existing && existing.merchantId !== caller.merchantId) throw problems.conflict('sku-taken', `sku ${body.sku} belongs to another merchant`);
-      const product = await db.product.upsert({ where: { sku: body.sku }, create: { ...body, merchantId: caller.merchantId! }, update: body });
+      const product = await conn.product.upsert({ where: { sku: body.sku }, create: { ...body, merchantId: caller.merchantId! }, update: body });
       reply.status(existing ? 200 : 201);
       return product;
     },
@@ -77,16 +85,18 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
     auth: ['merchant'],
     params: skuParams,
     body: setStockBody,
-    async handler({ params, body, caller, req }) {
-      await ownSku(params.sku, caller.merchantId);
-      await knownWarehouse(body.warehouseId);
-      const changed = await db.$executeRaw`
+    idempotency: { via: 'transaction', required: true },
+    async handler({ params, body, caller, req, tx, afterCommit }) {
+      const conn = tx ?? db;
+      await ownSku(params.sku, caller.merchantId, conn);
+      await knownWarehouse(body.warehouseId, conn);
+      const changed = await conn.$executeRaw`
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.onHand})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
         WHERE inventory.reserved + inventory.allocated <= EXCLUDED.on_hand`;
       if (changed === 0) throw problems.conflict('stock-held', `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`);
-      await wake(params.sku, req.log);
-      return stockOf(params.sku);
+      await afterCommit(wake(params.sku, req.log));
+      return stockOf(params.sku, conn);
     },
   });
 
@@ -98,14 +108,16 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
     auth: ['merchant'],
     params: skuParams,
     body: restockBody,
-    async handler({ params, body, caller, req }) {
-      await ownSku(params.sku, caller.merchantId);
-      await knownWarehouse(body.warehouseId);
-      await db.$executeRaw`
+    idempotency: { via: 'transaction', required: true },
+    async handler({ params, body, caller, req, tx, afterCommit }) {
+      const conn = tx ?? db;
+      await ownSku(params.sku, caller.merchantId, conn);
+      await knownWarehouse(body.warehouseId, conn);
+      await conn.$executeRaw`
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()`;
-      await wake(params.sku, req.log);
-      return stockOf(params.sku);
+      await afterCommit(wake(params.sku, req.log));
+      return stockOf(params.sku, conn);
     },
   });
 }

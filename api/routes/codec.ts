@@ -50,6 +50,8 @@ export function codecRoutes(app: FastifyInstance, { config }: AppDeps, define: D
   for (const operation of ['encode', 'decode'] as const) {
     define<CodecBody, undefined, undefined>({
       method: 'POST',
+      // Encodes or decodes what it is sent: it changes nothing, so a retry is always safe.
+      idempotency: { via: 'none' },
       url: `/codec/${operation}`,
       summary: operation === 'decode' ? "Decrypts Temporal payloads for Temporal's Web UI (remote codec protocol)" : 'Encrypts Temporal payloads (remote codec protocol)',
       tags: ['codec'],

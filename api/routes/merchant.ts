@@ -30,9 +30,11 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
     auth: ['merchant'],
     params: orderIdParams,
     body: decisionBody,
-    async handler({ params, body, caller }) {
+    // A rejection refunds and releases stock.
+    idempotency: { via: 'update', required: true },
+    async handler({ params, body, caller, updateId }) {
       await ownOrder(params.id, caller.merchantId);
-      return orderView(await updateOrder(temporal, params.id, decideAsMerchant, { ...body, actor: `merchant:${caller.name}` }));
+      return orderView(await updateOrder(temporal, params.id, decideAsMerchant, { ...body, actor: `merchant:${caller.name}` }, updateId));
     },
   });
 
@@ -44,9 +46,10 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
     auth: ['merchant'],
     params: orderIdParams,
     body: shipBody,
-    async handler({ params, body, caller, reply }) {
+    idempotency: { via: 'update', required: false },
+    async handler({ params, body, caller, reply, updateId }) {
       await ownOrder(params.id, caller.merchantId);
-      const state = await updateOrder(temporal, params.id, shipOrder, { ...body, actor: `merchant:${caller.name}` });
+      const state = await updateOrder(temporal, params.id, shipOrder, { ...body, actor: `merchant:${caller.name}` }, updateId);
       reply.status(201);
       return orderView(state);
     },

@@ -52,6 +52,8 @@ export interface OperationInput<B> {
   caller: Caller;
   /** What the audit entry should keep besides the outcome. */
   details: Record<string, unknown>;
+  /** From the Idempotency-Key: the Update id a retry repeats (api/idempotency.ts). */
+  updateId?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface OperationInput<B> {
 export function defineOperation<B extends { reason: string }>(
   { db }: AppDeps,
   define: Define,
-  spec: { name: string; summary: string; body: ZodType<B>; run(input: OperationInput<B>): Promise<unknown> },
+  spec: { name: string; summary: string; body: ZodType<B>; run(input: OperationInput<B>): Promise<unknown>; keyRequired?: boolean },
 ) {
   define<B, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
@@ -71,10 +73,11 @@ export function defineOperation<B extends { reason: string }>(
     auth: ['support'],
     params: orderIdParams,
     body: spec.body,
-    handler: ({ params, body, caller }) =>
+    idempotency: { via: 'update', required: spec.keyRequired ?? false },
+    handler: ({ params, body, caller, updateId }) =>
       audited(db, { caller, operation: `order.${spec.name}`, orderId: params.id, reason: body.reason }, async (details) => {
         if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } }))) throw problems.notFound(`order ${params.id}`);
-        return spec.run({ orderId: params.id, body, caller, details });
+        return spec.run({ orderId: params.id, body, caller, details, updateId });
       }),
   });
 }
@@ -134,9 +137,10 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     name: 'refund',
     summary: 'Refund an amount of a captured payment (never above captured − refunded) while the order runs',
     body: refundBody,
-    async run({ orderId, body, caller, details }) {
+    keyRequired: true,
+    async run({ orderId, body, caller, details, updateId }) {
       Object.assign(details, { amount: body.amount, paymentId: body.paymentId });
-      return orderView(await updateOrder(deps.temporal, orderId, refundAsSupport, { reason: body.reason, amount: body.amount, paymentId: body.paymentId, actor: actor(caller) }));
+      return orderView(await updateOrder(deps.temporal, orderId, refundAsSupport, { reason: body.reason, amount: body.amount, paymentId: body.paymentId, actor: actor(caller) }, updateId));
     },
   });
 
@@ -144,8 +148,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     name: 'extend',
     summary: 'Extend the pending window (merchant SLA or receipt confirmation) by some seconds',
     body: extendBody,
-    async run({ orderId, body, caller, details }) {
-      const state = await updateOrder(deps.temporal, orderId, extendWindow, { reason: body.reason, seconds: body.seconds, actor: actor(caller) });
+    async run({ orderId, body, caller, details, updateId }) {
+      const state = await updateOrder(deps.temporal, orderId, extendWindow, { reason: body.reason, seconds: body.seconds, actor: actor(caller) }, updateId);
       Object.assign(details, { seconds: body.seconds, awaiting: state.pendingDecision?.awaiting, until: state.pendingDecision?.until });
       return orderView(state);
     },
@@ -155,8 +159,9 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     name: 'cancel',
     summary: 'Cancel at any point before delivery: shipments with the courier are recalled, stock returns, payments are refunded',
     body: reasonBody,
-    async run({ orderId, body, caller, details }) {
-      const state = await updateOrder(deps.temporal, orderId, cancelAsSupport, { reason: body.reason, actor: actor(caller) });
+    keyRequired: true,
+    async run({ orderId, body, caller, details, updateId }) {
+      const state = await updateOrder(deps.temporal, orderId, cancelAsSupport, { reason: body.reason, actor: actor(caller) }, updateId);
       details.refunded = state.payments.reduce((t, p) => t + p.refunded, 0);
       return orderView(state);
     },

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { z } from 'zod';
 import {
@@ -27,6 +27,7 @@ import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
+import { requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 
 
@@ -53,12 +54,6 @@ export function newOrderId(): string {
   return `ord_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
-/** Hash of the request body in a key-order-independent form, for Idempotency-Key comparison. */
-function requestHash(body: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
-}
 
 export function orderRoutes(deps: AppDeps, define: Define) {
   const { db, temporal, config } = deps;
@@ -130,6 +125,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     auth: ['platform'],
     body: submitOrderSchema,
     headers: { 'Idempotency-Key': { description: 'same key and body → the same order (200); same key, other body → 409', required: true } },
+    idempotency: { via: 'custom', required: true },
     async handler({ body, caller, req, reply }) {
       const key = req.headers['idempotency-key'];
       if (typeof key !== 'string' || key.length === 0 || key.length > 200)
@@ -222,7 +218,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     },
   });
 
-  const action = (path: string, summary: string, run: (id: string, caller: Caller, body: { reason?: string }) => Promise<OrderState>, body?: z.ZodType<{ reason?: string }>) =>
+  const action = (path: string, summary: string, run: (id: string, caller: Caller, body: { reason?: string }, updateId?: string) => Promise<OrderState>, body?: z.ZodType<{ reason?: string }>) =>
     define<{ reason?: string }, z.infer<typeof orderIdParams>, undefined>({
       method: 'POST',
       url: `/v1/orders/:id/${path}`,
@@ -231,9 +227,11 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       auth: ['platform', ...(path === 'cancel' ? (['support'] as const) : [])],
       params: orderIdParams,
       body,
-      async handler({ params, caller, body: b }) {
+      // A cancellation refunds: it needs its key. Confirming and extending are safe to repeat.
+      idempotency: { via: 'update', required: path === 'cancel' },
+      async handler({ params, caller, body: b, updateId }) {
         await visibleDetail(params.id, caller);
-        return orderView(await run(params.id, caller, b ?? {}));
+        return orderView(await run(params.id, caller, b ?? {}, updateId));
       },
     });
 
@@ -245,15 +243,16 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     auth: ['platform'],
     params: orderIdParams,
     body: stockDecisionSchema,
-    async handler({ params, body, caller }) {
+    idempotency: { via: 'update', required: true },
+    async handler({ params, body, caller, updateId }) {
       const order = await visibleDetail(params.id, caller);
       const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, order.merchantId, order.totals.currency));
-      return orderView(await updateOrder(temporal, params.id, decideStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }));
+      return orderView(await updateOrder(temporal, params.id, decideStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, updateId));
     },
   });
 
-  action('cancel', 'Cancel until the first hand-over to the courier (compensating saga)', (id, caller, b) => updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }), reasonBody);
-  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller) => updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }));
-  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller) => updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }));
+  action('cancel', 'Cancel until the first hand-over to the courier (compensating saga)', (id, caller, b, updateId) => updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }, updateId), reasonBody);
+  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller, _b, updateId) => updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }, updateId));
+  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller, _b, updateId) => updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }, updateId));
 }
 

@@ -40,9 +40,10 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     auth: ['platform'],
     params: orderIdParams,
     body: verificationBody,
-    async handler({ params, body, caller }) {
+    idempotency: { via: 'update', required: false },
+    async handler({ params, body, caller, updateId }) {
       if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } }))) throw problems.notFound(`order ${params.id}`);
-      return orderView(await updateOrder(temporal, params.id, submitVerification, { ...body, actor: `${caller.role}:${caller.name}` }));
+      return orderView(await updateOrder(temporal, params.id, submitVerification, { ...body, actor: `${caller.role}:${caller.name}` }, updateId));
     },
   });
 
@@ -50,9 +51,9 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     name: 'review',
     summary: 'Resolve a risk review: approve (the order goes on to payment) or reject',
     body: reviewBody,
-    run: async ({ orderId, body, caller, details }) => {
+    run: async ({ orderId, body, caller, details, updateId }) => {
       details.decision = body.decision;
-      return orderView(await updateOrder(temporal, orderId, reviewRisk, { ...body, actor: `support:${caller.name}` }));
+      return orderView(await updateOrder(temporal, orderId, reviewRisk, { ...body, actor: `support:${caller.name}` }, updateId));
     },
   });
 
@@ -65,6 +66,8 @@ export function riskRoutes(deps: AppDeps, define: Define) {
       auth: ['support'],
       params: customerParams,
       body: reasonBody,
+      // Setting (or clearing) the same freeze again changes nothing: the key remembers the answer.
+      idempotency: { via: 'update', required: false },
       handler: ({ params, body, caller }) =>
         audited(db, { caller, operation: freeze ? 'customer.freeze' : 'customer.unfreeze', reason: body.reason }, async (details) => {
           details.customerId = params.id;
@@ -86,6 +89,7 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     tags: ['ops', 'risk'],
     auth: ['support'],
     body: blocklistBody,
+    idempotency: { via: 'update', required: false },
     handler: ({ body, caller, reply }) =>
       audited(
         db,

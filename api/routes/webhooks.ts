@@ -60,6 +60,8 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     params: providerParams,
     documentedBody: paymentWebhookSchema,
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    // Deduplicated by the event's own id (the provider's retries carry it), not by Idempotency-Key.
+    idempotency: { via: 'event-id' },
     async handler({ params, req }) {
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
       if (event.type === 'refund.succeeded' || event.type === 'refund.failed') return refundNotification(params.provider, { ...event, type: event.type, refundId: event.refundId! });
@@ -137,6 +139,8 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     params: courierParams,
     documentedBody: logisticsWebhookSchema,
     headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    // Deduplicated by the event's own id (the provider's retries carry it), not by Idempotency-Key.
+    idempotency: { via: 'event-id' },
     async handler({ params, req }) {
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
       const shipment = await db.shipment.findUnique({ where: { trackingNumber: event.trackingNumber }, select: { id: true, courier: true } });

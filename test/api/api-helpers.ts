@@ -45,18 +45,24 @@ export function expectOk(res: InjectResponse, status = 200): any {
   return body;
 }
 
+/**
+ * One request. A POST or PUT carries a fresh Idempotency-Key, as a platform's client sends one with
+ * every write, unless `headers` names the header: a value to send it, `undefined` to leave it out.
+ */
 export async function send(
   app: FastifyInstance,
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH',
   url: string,
   key: string | undefined,
   payload?: unknown,
-  headers: Record<string, string> = {},
+  headers: Record<string, string | undefined> = {},
 ) {
+  const idempotency = method !== 'GET' && !('idempotency-key' in headers) ? { 'idempotency-key': randomUUID() } : {};
+  const given = Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== undefined));
   return app.inject({
     method,
     url,
-    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...idempotency, ...given },
     ...(payload !== undefined ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
   });
 }

@@ -3,7 +3,7 @@
 // covered without touching this file. Requests use ids that do not exist and empty bodies, so an
 // allowed caller gets a 4xx about the request, never a change.
 import { randomUUID } from 'node:crypto';
-import { auth, KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
+import { auth, keyed, KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 import { expectOk, expectProblem } from './api-helpers';
 
 const stack = useStack();
@@ -114,7 +114,7 @@ describe('merchant isolation across every order-scoped read', () => {
       [`/v1/orders/${orderId}/shipments`, { courier: 'sf-express' }],
     ];
     for (const [url, payload] of actions) {
-      const res = await stack.app.inject({ method: 'POST', url, headers: { ...auth(KEYS.manualMerchant), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      const res = await stack.app.inject({ method: 'POST', url, headers: { ...keyed(KEYS.manualMerchant), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
       expect({ url, status: res.statusCode }).toEqual({ url, status: 404 });
     }
     const order = await waitForOrder(stack.app, orderId, () => true);

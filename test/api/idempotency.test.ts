@@ -22,7 +22,7 @@ const rowWritten = (customerId: string, n = 1) => eventually(() => ordersOf(cust
 describe('Idempotency-Key header', () => {
   test('missing → 400 naming Idempotency-Key; nothing is recorded', async () => {
     const body = orderBody();
-    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, body);
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, body, { 'idempotency-key': undefined });
     const problem = expectProblem(res, 400, '/problems/validation-error', ['Idempotency-Key']);
     expect(problem.errors).toHaveLength(1);
     expect(await ordersOf(body.customer.id)).toBe(0);

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { PayloadKeys } from '../../config';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, encryptedDataConverter } from '../../platform/codec';
-import { auth, deliverAll, KEYS, orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import { auth, keyed, deliverAll, KEYS, orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
 
 /** Every string and byte string anywhere in a history, as raw bytes. */
 function rawBytes(value: unknown, out: Buffer[] = []): Buffer[] {
@@ -105,7 +105,7 @@ describe('key rotation: the new key encrypts, the old one still decrypts', () =>
     // After rotation: a new worker and API with both keys, k-2026 active, take over the same task queue.
     const after = await startStack({ payloadKeys: rotated, taskQueue });
     try {
-      const accept = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/merchant-decision`, headers: auth(KEYS.manualMerchant), payload: { decision: 'accept' } });
+      const accept = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/merchant-decision`, headers: keyed(KEYS.manualMerchant), payload: { decision: 'accept' } });
       expect(accept.statusCode).toBe(200);
       // m-manual ships by hand.
       const shipped = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/shipments`, headers: auth(KEYS.manualMerchant), payload: { courier: 'sf-express' } });

@@ -132,6 +132,8 @@ export function useStack(opts: StackOptions = {}): Stack {
 }
 
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+/** auth() with a fresh Idempotency-Key, for a write that requires one (docs/api.md, "Idempotency"). */
+export const keyed = (key: string) => ({ ...auth(key), 'idempotency-key': randomUUID() });
 
 export function orderBody(overrides: Record<string, unknown> = {}) {
   return {

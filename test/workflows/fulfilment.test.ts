@@ -3,11 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { createMerchant, createSku, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, keyed, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
-const post = (path: string, key: string, payload?: object) => stack.app.inject({ method: 'POST', url: path, headers: auth(key), ...(payload ? { payload } : {}) });
+const post = (path: string, key: string, payload?: object) => stack.app.inject({ method: 'POST', url: path, headers: keyed(key), ...(payload ? { payload } : {}) });
 
 describe('merchant', () => {
   test('a new-order notice goes out through the outbox, exactly once', async () => {

@@ -1,10 +1,10 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { keyed, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
-const post = (path: string, key: string, payload?: object) => stack.app.inject({ method: 'POST', url: path, headers: auth(key), ...(payload ? { payload } : {}) });
+const post = (path: string, key: string, payload?: object) => stack.app.inject({ method: 'POST', url: path, headers: keyed(key), ...(payload ? { payload } : {}) });
 
 describe('cancellation before hand-over is a compensating saga', () => {
   test('while awaiting the merchant: full refund, stock released', async () => {

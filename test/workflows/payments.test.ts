@@ -1,6 +1,6 @@
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { keyed, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
@@ -122,7 +122,7 @@ describe('cards: authorized at payment, captured at the first hand-over', () => 
     const { app, db } = stack;
     const refund = 700;
     const supportRefund = (id: string) =>
-      app.inject({ method: 'POST', url: `/v1/ops/orders/${id}/refund`, headers: auth(KEYS.support), payload: { reason: 'goodwill', amount: refund } });
+      app.inject({ method: 'POST', url: `/v1/ops/orders/${id}/refund`, headers: keyed(KEYS.support), payload: { reason: 'goodwill', amount: refund } });
     const timings = ['before', 'racing', 'racing', 'after'] as const;
     const orders = await Promise.all(timings.map(async (timing) => ({ timing, ...(await submitOrder(app, orderBody())).body })));
     await Promise.all(

@@ -1,12 +1,12 @@
 // docs/fulfilment.md, shortage negotiation: a shortage at the stock check is the customer's to decide, within a window.
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, keyed, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
 const decide = (id: string, payload: object, key: string = KEYS.platform) =>
-  stack.app.inject({ method: 'POST', url: `/v1/orders/${id}/stock-decision`, headers: auth(key), payload });
+  stack.app.inject({ method: 'POST', url: `/v1/orders/${id}/stock-decision`, headers: keyed(key), payload });
 
 /** An order of two lines where the second line is short by `short` units. */
 async function shortOrder(opts: { price?: number; short?: number; policy?: object } = {}) {
@@ -111,7 +111,7 @@ test('a backordered order also takes stock freed by a cancellation, at its perio
   await waitForStatus(app, waiter.id, 'awaiting_stock_decision');
   expect((await decide(waiter.id, { decision: 'wait_for_restock' })).json().status).toBe('backordered');
   // No restock: the holder's cancellation frees the unit, and no one signals the waiter.
-  expect((await app.inject({ method: 'POST', url: `/v1/orders/${holder.id}/cancel`, headers: auth(KEYS.platform), payload: { reason: 'changed my mind' } })).statusCode).toBe(200);
+  expect((await app.inject({ method: 'POST', url: `/v1/orders/${holder.id}/cancel`, headers: keyed(KEYS.platform), payload: { reason: 'changed my mind' } })).statusCode).toBe(200);
   const served = await waitForStatus(app, waiter.id, 'awaiting_merchant');
   expect(served.lines[0].ledger).toMatchObject({ allocated: 1 });
   expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 1 });
@@ -178,7 +178,7 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
     const res = await decide(id, { decision: 'wait_for_restock' });
     expect(res.json().status).toBe('backordered');
   }
-  const restock = await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: auth(KEYS.merchant), payload: { warehouseId: 'wh-beijing', quantity: 5 } });
+  const restock = await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: keyed(KEYS.merchant), payload: { warehouseId: 'wh-beijing', quantity: 5 } });
   expect(restock.statusCode).toBe(200);
 
   const served = await Promise.all(ids.slice(0, 5).map((id) => waitForOrder(app, id, (o) => o.shipments.length === 1)));
@@ -190,12 +190,12 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
   recordHistory(`order-${ids[0]}`, 'order-backordered-restocked');
 
   // One more unit arrives: the oldest of the remaining three gets it.
-  await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: auth(KEYS.merchant), payload: { warehouseId: 'wh-shanghai', quantity: 1 } });
+  await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: keyed(KEYS.merchant), payload: { warehouseId: 'wh-shanghai', quantity: 1 } });
   await waitForOrder(app, ids[5], (o) => o.shipments.length === 1);
   expect((await db.backorder.findMany({ where: { sku, state: 'waiting' } })).map((b) => b.orderId).sort()).toEqual(ids.slice(6).sort());
 
   // A backordered order can still be cancelled: refunded, and out of the queue.
-  expect((await app.inject({ method: 'POST', url: `/v1/orders/${ids[7]}/cancel`, headers: auth(KEYS.platform), payload: { reason: 'waited long enough' } })).statusCode).toBe(200);
+  expect((await app.inject({ method: 'POST', url: `/v1/orders/${ids[7]}/cancel`, headers: keyed(KEYS.platform), payload: { reason: 'waited long enough' } })).statusCode).toBe(200);
   expect((await waitForStatus(app, ids[7], 'cancelled')).payments[0]).toMatchObject({ status: 'voided', captured: 0 });
   expect(await db.backorder.count({ where: { orderId: ids[7] } })).toBe(0);
 }, 120_000);
