@@ -1,7 +1,7 @@
 // docs/fulfilment.md, shortage negotiation: a shortage at the stock check is the customer's to decide, within a window.
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { auth, keyed, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { keyed, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
