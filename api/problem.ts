@@ -56,6 +56,39 @@ function isDatabaseSaturated(err: unknown): boolean {
   return code === 'P2024' || code === 'P2028' || /Unable to start a transaction in the given time/.test((err as Error).message ?? '');
 }
 
+/** Postgres SQLSTATEs of a database that is not there: connection exceptions, shutdowns, "cannot connect now". */
+const UNAVAILABLE_SQLSTATES = /^(08\d{3}|57P0[1-4]|53300)$/;
+/** Prisma's codes for an unreachable server, a failed or timed-out connection, a closed one. */
+const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017']);
+const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist']);
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+const UNAVAILABLE_TEXT =
+  /can't reach database server|server has closed the connection|connection terminated|terminating connection|database system is (shutting down|starting up|in recovery mode)|connection (refused|reset)|Connection is closed|ECONNREFUSED|ECONNRESET|the database system is not yet accepting connections/i;
+
+/**
+ * The database is not there (restarting, shutting down, unreachable, the connection dropped): not a
+ * bug and not the request's fault — 503 with Retry-After, on every route. Looks through Prisma's
+ * wrapping (meta.driverAdapterError.cause) and error causes.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [err];
+  while (queue.length) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    const o = e as { code?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    for (const code of [o.code, o.originalCode]) {
+      if (typeof code !== 'string') continue;
+      if (UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_ERRNO.has(code)) return true;
+    }
+    if (typeof o.kind === 'string' && UNAVAILABLE_KINDS.has(o.kind)) return true;
+    if (typeof o.message === 'string' && UNAVAILABLE_TEXT.test(o.message)) return true;
+    queue.push(o.cause, o.meta?.driverAdapterError);
+  }
+  return false;
+}
+
 /** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
@@ -65,6 +98,9 @@ export function registerProblemHandler(app: FastifyInstance): void {
     else if (isDatabaseSaturated(err)) {
       req.log.warn({ err }, 'database saturated');
       problem = new Problem(503, 'unavailable', 'the engine is overloaded; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '1' });
+    } else if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      problem = new Problem(503, 'unavailable', 'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '2' });
     }
     else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
       problem = new Problem((err as FastifyError).statusCode!, 'bad-request', err.message);
