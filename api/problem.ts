@@ -89,6 +89,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * A value PostgreSQL refused as data (SQLSTATE class 22: out of range, invalid text, bad date): the
+ * edge's rules (api/route.ts, schemas) should have said so first; should one slip through, it is
+ * still the request's fault — 400, never 500.
+ */
+export function isInvalidData(err: unknown): boolean {
+  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } } | undefined;
+  const cause = e?.meta?.driverAdapterError?.cause;
+  return [e?.code, cause?.originalCode, cause?.code].some((c) => typeof c === 'string' && /^22[0-9A-Z]{3}$/.test(c));
+}
+
 /** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
@@ -102,7 +113,10 @@ export function registerProblemHandler(app: FastifyInstance): void {
       req.log.warn({ err }, 'database unavailable');
       problem = new Problem(503, 'unavailable', 'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '2' });
     }
-    else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+    else if (isInvalidData(err)) {
+      req.log.warn({ err }, 'the database refused a value');
+      problem = new Problem(400, 'validation-error', 'a value of the request is out of range or not valid text');
+    } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
       problem = new Problem((err as FastifyError).statusCode!, 'bad-request', err.message);
     } else {
       req.log.error({ err }, 'unhandled error');

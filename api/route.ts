@@ -4,7 +4,7 @@ import type { Caller, Role } from './auth';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from '../store/db';
 import { IDEMPOTENCY_HEADER, idempotencyOf, readIdempotencyKey, runInTransaction, runWithUpdateId, type IdempotencySpec } from './idempotency';
-import { Problem, problems, zodFieldErrors } from './problem';
+import { Problem, problems, zodFieldErrors, type FieldError } from './problem';
 
 /** The body of a request whose JSON did not parse; refused once the caller is known. */
 export const MALFORMED_JSON = Symbol('malformed-json');
@@ -47,8 +47,22 @@ const jsonSchema = (schema: ZodType) => {
   return rest;
 };
 
+/** A NUL byte or a UTF-16 surrogate without its pair: text PostgreSQL cannot store (or that no client meant). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
+const BAD_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Every string of a request (path, query, body, at any depth) is checked, each bad one named (docs/api.md, "Input rules"). */
+export function textProblems(value: unknown, path: string[] = []): FieldError[] {
+  if (typeof value === 'string') return BAD_TEXT.test(value) ? [{ field: path.join('.') || '(root)', message: 'must not contain NUL bytes or unpaired UTF-16 surrogates' }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => textProblems(v, [...path, String(i)]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [...(BAD_TEXT.test(k) ? [{ field: [...path, k].join('.'), message: 'is not a valid name' }] : []), ...textProblems(v, [...path, k])]);
+  return [];
+}
+
 function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
+  const bad = textProblems(value);
+  if (bad.length) throw problems.validation(bad, where);
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw problems.validation(zodFieldErrors(result.error), where);
   return result.data;

@@ -8,15 +8,17 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 
 const skuParams = z.object({ sku: z.string().min(1).max(64) });
+/** Counts and prices are PostgreSQL `integer` columns. */
+const INT4_MAX = 2_147_483_647;
 const productBody = z.object({
   sku: z.string().trim().min(1).max(64),
   name: z.string().trim().min(1).max(200),
-  priceAmount: z.number().int().min(0),
+  priceAmount: z.number().int().min(0).max(INT4_MAX),
   currency: z.string().length(3).default('CNY'),
   active: z.boolean().default(true),
 });
-const setStockBody = z.object({ warehouseId: z.string().min(1), onHand: z.number().int().min(0) });
-const restockBody = z.object({ warehouseId: z.string().min(1), quantity: z.number().int().min(1).max(1_000_000) });
+const setStockBody = z.object({ warehouseId: z.string().min(1).max(64), onHand: z.number().int().min(0).max(INT4_MAX) });
+const restockBody = z.object({ warehouseId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(1_000_000) });
 
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
 export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
@@ -113,9 +115,12 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
       const conn = tx ?? db;
       await ownSku(params.sku, caller.merchantId, conn);
       await knownWarehouse(body.warehouseId, conn);
-      await conn.$executeRaw`
+      // Never past the column's range: the sum is checked by the same statement (nothing written otherwise).
+      const added = await conn.$executeRaw`
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
-        ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()`;
+        ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()
+        WHERE inventory.on_hand::bigint + EXCLUDED.on_hand <= ${INT4_MAX}`;
+      if (added === 0) throw problems.validation([{ field: 'quantity', message: `would take the units on hand past ${INT4_MAX}` }], 'body');
       await afterCommit(wake(params.sku, req.log));
       return stockOf(params.sku, conn);
     },

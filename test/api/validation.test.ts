@@ -200,3 +200,59 @@ describe('GET /v1/orders query validation', () => {
     expect(expectOk(res)).toEqual({ items: [], nextCursor: null });
   });
 });
+
+describe('input rules at the edge (issue 11): text, integer ranges, cursors → 400 naming the field, nothing written', () => {
+  const get = (url: string, key: string = KEYS.support) => stack.app.inject({ method: 'GET', url, headers: auth(key) });
+
+  test.each([
+    ['/v1/orders?customerId=%00', 'customerId'],
+    ['/v1/orders?merchantId=m%00&channel=web', 'merchantId'],
+    ['/v1/orders/ord_%00x', 'id'],
+    ['/v1/inventory/SKU%00X', 'sku'],
+    ['/v1/after-sales?orderId=%00', 'orderId'],
+    ['/v1/ops/audit?operation=%00', 'operation'],
+    ['/v1/ops/audit?cursor=9999999999999999999', 'cursor'],
+    [`/v1/orders?cursor=${Buffer.from('2020-01-01T00:00:00.000Z|\u0000').toString('base64url')}`, 'cursor'],
+    [`/v1/orders?cursor=${Buffer.from('+275760-09-13T00:00:00.000Z|ord_x').toString('base64url')}`, 'cursor'],
+  ])('GET %s → 400 naming %s', async (url, field) => {
+    expectProblem(await get(url), 400, '/problems/validation-error', [field]);
+  });
+
+  test.each([
+    ['a NUL in customer.name', (b: any) => ({ ...b, customer: { ...b.customer, name: 'Zhang\u0000' } }), 'customer.name'],
+    ['a NUL in shippingAddress.line1', (b: any) => ({ ...b, shippingAddress: { ...b.shippingAddress, line1: '\u0000' } }), 'shippingAddress.line1'],
+    ['a NUL in a SKU', (b: any) => ({ ...b, lines: [{ sku: 'SKU-TEA-001\u0000', quantity: 1 }] }), 'lines.0.sku'],
+    ['a NUL in the note', (b: any) => ({ ...b, note: 'a\u0000b' }), 'note'],
+    ['a lone surrogate in the note', (b: any) => ({ ...b, note: 'x\ud800y' }), 'note'],
+    ['a lone low surrogate in customer.email', (b: any) => ({ ...b, customer: { ...b.customer, email: '\udc00@example.com' } }), 'customer.email'],
+  ])('POST /v1/orders with %s → 400 naming it; nothing written', async (_what, change, field) => {
+    const body = change(orderBody());
+    // JSON.stringify writes a lone surrogate as the escape \ud800, as a client would send it.
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(body), { 'idempotency-key': randomUUID() });
+    expectProblem(res, 400, '/problems/validation-error', [field]);
+    expect(await stack.db.customer.count({ where: { id: body.customer.id } })).toBe(0);
+  });
+
+  test('a well-formed pair (an emoji) is text like any other', async () => {
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, orderBody({ note: 'thanks 🙏' }), { 'idempotency-key': randomUUID() });
+    expectOk(res, 201);
+  });
+
+  test('PUT /v1/inventory/{sku} onHand 2147483648 → 400 naming onHand; stock unchanged', async () => {
+    const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 3 } });
+    expectProblem(await send(stack.app, 'PUT', `/v1/inventory/${sku}`, KEYS.merchant, { warehouseId: 'wh-shanghai', onHand: 2147483648 }), 400, '/problems/validation-error', ['onHand']);
+    expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(3);
+  });
+
+  test('a restock past the column range → 400 naming quantity; stock unchanged', async () => {
+    const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 2147483000 } });
+    expectProblem(await send(stack.app, 'POST', `/v1/inventory/${sku}/restock`, KEYS.merchant, { warehouseId: 'wh-shanghai', quantity: 1000 }), 400, '/problems/validation-error', ['quantity']);
+    expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(2147483000);
+  });
+
+  test('POST /v1/products priceAmount 1e12 → 400 naming priceAmount; no product', async () => {
+    const sku = uid('SKU-BIG').toUpperCase();
+    expectProblem(await send(stack.app, 'POST', '/v1/products', KEYS.merchant, { sku, name: 'big', priceAmount: 1e12 }), 400, '/problems/validation-error', ['priceAmount']);
+    expect(await stack.db.product.count({ where: { sku } })).toBe(0);
+  });
+});
