@@ -1,7 +1,7 @@
 import { resolvePolicy, type PolicyOverrides } from '../domain';
 import type { ActivityDeps } from './deps';
 
-export type DifferenceKind = 'missing_capture' | 'unknown_capture' | 'amount_mismatch' | 'unknown_refund' | 'missing_refund' | 'unconfirmed_refund';
+export type DifferenceKind = 'missing_capture' | 'unknown_capture' | 'amount_mismatch' | 'unknown_refund' | 'missing_refund' | 'unconfirmed_refund' | 'release_mismatch';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -23,7 +23,11 @@ export interface Difference {
  *   decision of ours (`unknown_refund`), our decision is marked done but the provider has no refund
  *   (`missing_refund`), the provider refunded a decision we never saw confirmed (`unconfirmed_refund`:
  *   a wallet refund only once it has awaited its notification longer than refundConfirmSeconds), or
- *   the amounts differ.
+ *   the amounts differ. Releases (`kind = 'release'`: part of an uncaptured card authorization let go)
+ *   move no money and are not refunds;
+ * - releases by payment against the gateway's authorization: what we released in total must be what
+ *   the authorization let go once settled (authorized − captured, or all of it once voided); an
+ *   authorization still open is not yet settled and not compared (`release_mismatch` otherwise).
  * Cash on delivery has no provider books and is left out. `to` should lie a little in the past, so
  * calls still in flight are not reported.
  */
@@ -60,9 +64,17 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         FROM theirs t FULL OUTER JOIN (
           SELECT r.*, m.policy AS merchant_policy FROM refunds r JOIN payments p ON p.id = r.payment_id AND p.method <> 'cod'
           JOIN orders o ON o.id = r.order_id JOIN merchants m ON m.id = o.merchant_id
+          WHERE r.kind <> 'release'
         ) r ON r.id = t.idempotency_key
         WHERE (t.created_at >= ${from} AND t.created_at < ${to}) OR (r.created_at >= ${from} AND r.created_at < ${to})`;
 
+      const releases = await db.$queryRaw<Array<{ payment_id: string; order_id: string; ours: number; provider: string | null; reference: string | null; status: string | null; authorized: number | null; captured: number | null }>>`
+        WITH ours AS (
+          SELECT payment_id, order_id, sum(amount)::int AS ours FROM refunds WHERE kind = 'release' GROUP BY payment_id, order_id
+          HAVING max(created_at) >= ${from} AND max(created_at) < ${to}
+        )
+        SELECT o.payment_id, o.order_id, o.ours, a.provider, a.reference, a.status, a.amount AS authorized, (a.response->>'capturedAmount')::int AS captured
+        FROM ours o LEFT JOIN simulator_records a ON a.kind = 'authorization' AND a.response->>'paymentId' = o.payment_id AND a.status IN ('authorized', 'captured', 'voided')`;
       // A wallet refund the provider completed but whose notification has not reached us yet is on its
       // way (its confirmation workflow asks again after refundConfirmSeconds): a difference only once
       // it has been awaiting confirmation longer than that window.
@@ -85,6 +97,11 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         if (kind) found.push({ kind, provider: r.provider, orderId: r.order_id, paymentId: r.payment_id, refundId: r.refund_id, reference: r.reference, ours: r.ours, theirs: r.theirs });
       }
 
+      for (const r of releases) {
+        if (r.status === 'authorized') continue; // not settled yet: the capture will say what was let go
+        const theirs = r.status === 'voided' ? r.authorized : r.status === 'captured' ? (r.authorized ?? 0) - (r.captured ?? 0) : null;
+        if (theirs !== r.ours) found.push({ kind: 'release_mismatch', provider: r.provider, orderId: r.order_id, paymentId: r.payment_id, refundId: null, reference: r.reference, ours: r.ours, theirs });
+      }
       await db.$transaction([
         db.reconciliationRun.create({ data: { id: req.runId, windowFrom: from, windowTo: to, capturesChecked: captures.length, refundsChecked: refunds.length, differences: found.length } }),
         db.reconciliationDifference.createMany({ data: found.map((d) => ({ runId: req.runId, ...d })) }),

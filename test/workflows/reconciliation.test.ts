@@ -102,3 +102,27 @@ async function waitForRun(scheduleId: string): Promise<any> {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+test('releases are not refunds: a partial release before the capture agrees with the gateway; a release it never made is a release_mismatch', async () => {
+  const { db } = stack;
+  // A support refund before the hand-over releases part of the authorization; the capture takes the rest.
+  const { body } = await submitOrder(stack.app, orderBody());
+  const booked = await waitForOrder(stack.app, body.id, (o) => o.shipments[0]?.status === 'booked');
+  expectOk(await send(stack.app, 'POST', `/v1/ops/orders/${body.id}/refund`, KEYS.support, { reason: 'goodwill', amount: 700 }));
+  await postTracking(stack.app, booked.shipments[0].courier, { trackingNumber: booked.shipments[0].trackingNumber, type: 'picked_up' });
+  const released = await waitForOrder(stack.app, body.id, (o) => o.payments[0].status === 'captured');
+  expect(released.payments[0]).toMatchObject({ captured: body.totals.total - 700 });
+  expect(await db.refund.findMany({ where: { orderId: body.id }, select: { kind: true, amount: true } })).toEqual([{ kind: 'release', amount: 700 }]);
+
+  // A release row the gateway knows nothing of, on an order captured in full.
+  const planted = await paidCardOrder();
+  await db.refund.create({ data: { id: `${planted.id}:release-planted`, orderId: planted.id, paymentId: planted.paymentId, kind: 'release', amount: 123, reason: 'planted', status: 'succeeded' } });
+
+  const { reconcilePayments } = createActivities({ db, providers: stack.providers });
+  const runId = `reconciliation-release-${randomUUID().slice(0, 8)}`;
+  await reconcilePayments({ runId, from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 1000).toISOString() });
+  const found = await db.reconciliationDifference.findMany({ where: { runId, orderId: { in: [body.id, planted.id] } } });
+  expect(found.map(({ kind, orderId, paymentId, ours, theirs }) => ({ kind, orderId, paymentId, ours, theirs }))).toEqual([
+    { kind: 'release_mismatch', orderId: planted.id, paymentId: planted.paymentId, ours: 123, theirs: 0 },
+  ]);
+});
