@@ -135,7 +135,23 @@ export function registerProblemHandler(app: FastifyInstance): void {
         ...(problem.errors ? { errors: problem.errors } : {}),
       });
   });
+  // A known path asked with a method it does not declare is 405 with Allow, not 404.
+  const routes: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook('onRoute', (r) => {
+    const pattern = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+    for (const method of [r.method].flat()) routes.push({ method: method.toUpperCase(), pattern });
+  });
   app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0];
+    const allowed = [...new Set(routes.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0 && !allowed.includes(req.method)) {
+      void reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .type('application/problem+json')
+        .send({ type: '/problems/method-not-allowed', title: 'Method Not Allowed', status: 405, detail: `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, instance: req.url });
+      return;
+    }
     void reply.status(404).type('application/problem+json').send({ type: '/problems/not-found', title: 'Not Found', status: 404, detail: `no route ${req.method} ${req.url}`, instance: req.url });
   });
 }

@@ -26,7 +26,8 @@ export const afterSalesRequestSchema = z
     lines: z.array(afterSalesLineSchema).max(50).default([]),
     reason: z.enum(afterSalesReasons),
     description: z.string().trim().max(1000).optional(),
-    evidenceUrls: z.array(z.url().max(500)).max(10).default([]),
+    /** Photos and videos the customer links: web addresses only (no javascript:, data:, file: ...). */
+    evidenceUrls: z.array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(500)).max(10).default([]),
     /** For `compensation` only: a partial refund, a coupon (minor units) or points. */
     compensation: z.object({ kind: z.enum(compensationKinds), amount: z.number().int().min(1).max(100_000_000) }).optional(),
   })

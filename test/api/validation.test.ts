@@ -256,3 +256,30 @@ describe('input rules at the edge (issue 11): text, integer ranges, cursors → 
     expect(await stack.db.product.count({ where: { sku } })).toBe(0);
   });
 });
+
+describe('smaller edge rules (issue 11)', () => {
+  test.each(['javascript:alert(1)', 'data:text/html,<b>x</b>', 'file:///etc/passwd', 'ftp://example.com/x.jpg'])('evidenceUrls %s → 400 naming evidenceUrls.0', async (url) => {
+    const res = await send(stack.app, 'POST', '/v1/orders/ord_any/after-sales', KEYS.platform, { type: 'return', reason: 'defective', lines: [{ sku: 'SKU-TEA-001', quantity: 1 }], evidenceUrls: [url] });
+    expectProblem(res, 400, '/problems/validation-error', ['evidenceUrls.0']);
+  });
+
+  test('an https evidence URL passes validation (the unknown order is then 404)', async () => {
+    const res = await send(stack.app, 'POST', '/v1/orders/ord_missing_x/after-sales', KEYS.platform, { type: 'return', reason: 'defective', lines: [{ sku: 'SKU-TEA-001', quantity: 1 }], evidenceUrls: ['https://img.example.com/a.jpg'] });
+    expectProblem(res, 404, '/problems/not-found');
+  });
+
+  test.each([
+    ['DELETE', '/v1/orders/ord_x', ['GET']],
+    ['PUT', '/v1/orders', ['GET', 'POST']],
+    ['PATCH', '/v1/inventory/SKU-TEA-001', ['GET', 'PUT']],
+    ['GET', '/v1/orders/ord_x/cancel', ['POST']],
+  ] as const)('%s %s (a known path, an undeclared method) → 405 with Allow', async (method, url, allowed) => {
+    const res = await stack.app.inject({ method, url, headers: auth(KEYS.support) });
+    expectProblem(res, 405, '/problems/method-not-allowed');
+    for (const m of allowed) expect(String(res.headers.allow)).toContain(m);
+  });
+
+  test('an unknown path is still 404', async () => {
+    expectProblem(await stack.app.inject({ method: 'DELETE', url: '/v1/nothing-here', headers: auth(KEYS.support) }), 404, '/problems/not-found');
+  });
+});
