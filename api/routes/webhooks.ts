@@ -86,7 +86,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
    * A payment.succeeded that disagrees with our books (the amount or currency we asked for): 422 naming
    * each field, the order flagged for support with both values (`payment_mismatch`), and the event id
    * NOT recorded, so the provider's corrected redelivery under the same id is still heard
-   * (docs/decisions/053-notification-mismatch-not-processed.md).
+   * (docs/decisions/061-notification-mismatch-not-processed.md).
    */
   async function refuseMismatch(provider: string, event: PaymentWebhook, payment: { orderId: string; amount: number; currency: string }) {
     const wrong = [
