@@ -24,6 +24,8 @@ export class EngineHttp {
   /** One request, retried on another replica while the answer is a transport error or 5xx/429 (at most `attempts`). */
   async send(method: string, path: string, opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string>; attempts?: number; timeoutMs?: number } = {}): Promise<Res> {
     const attempts = opts.attempts ?? 40;
+    // Every write carries one Idempotency-Key for all its attempts (required where money or stock moves).
+    const idempotency: Record<string, string> = method !== 'GET' && !Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key') ? { 'idempotency-key': randomUUID() } : {};
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const base = this.urls[this.next++ % this.urls.length];
@@ -33,6 +35,7 @@ export class EngineHttp {
           headers: {
             ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
             ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...idempotency,
             ...opts.headers,
           },
           body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
