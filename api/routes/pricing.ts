@@ -38,6 +38,7 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     tags: ['pricing'],
     auth: ['platform'],
     body: quoteBody,
+    idempotency: { via: 'none' }, // a quote changes nothing
     async handler({ body }) {
       const at = new Date();
       const q = await priceCart(db, { at, channel: body.channel, customerId: body.customerId, province: body.province, lines: body.lines, promotions: config.PRICING_PROMOTIONS === 'on' });
@@ -96,16 +97,16 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     tags: ['pricing'],
     auth: ['merchant', 'support'],
     body: promotionBodySchema,
-    async handler({ body, caller, reply }) {
+    idempotency: { via: 'transaction', required: false },
+    async handler({ body, caller, reply, tx }) {
       const merchantId = await checkOwnership(body, caller);
-      try {
-        const row = await db.promotion.create({ data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) } });
-        reply.status(201);
-        return view(row);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'P2002') throw problems.conflict('promotion-code-taken', `a promotion with code ${body.code} exists`);
-        throw err;
-      }
+      const conn = tx ?? db;
+      // Checked before the insert: a failed statement would abort the idempotency record's transaction.
+      if (body.code && (await conn.promotion.findFirst({ where: { code: body.code } })))
+        throw problems.conflict('promotion-code-taken', `a promotion with code ${body.code} exists`);
+      const row = await conn.promotion.create({ data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) } });
+      reply.status(201);
+      return view(row);
     },
   });
 
@@ -145,10 +146,11 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     auth: ['merchant', 'support'],
     params: idParams,
     body: promotionBodySchema,
-    async handler({ params, body, caller }) {
+    idempotency: { via: 'transaction', required: false },
+    async handler({ params, body, caller, tx }) {
       await own(params.id, caller);
       await checkOwnership(body, caller);
-      return view(await db.promotion.update({ where: { id: params.id }, data: data(body) }));
+      return view(await (tx ?? db).promotion.update({ where: { id: params.id }, data: data(body) }));
     },
   });
 
@@ -159,9 +161,10 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     tags: ['pricing'],
     auth: ['merchant', 'support'],
     params: idParams,
-    async handler({ params, caller }) {
+    idempotency: { via: 'transaction', required: false },
+    async handler({ params, caller, tx }) {
       await own(params.id, caller);
-      return view(await db.promotion.update({ where: { id: params.id }, data: { active: false } }));
+      return view(await (tx ?? db).promotion.update({ where: { id: params.id }, data: { active: false } }));
     },
   });
 }
