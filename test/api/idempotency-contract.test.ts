@@ -46,7 +46,14 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   'POST /v1/ops/customers/{id}/freeze': { a: { reason: 'a' }, b: { reason: 'b' } },
   'POST /v1/ops/customers/{id}/unfreeze': { a: { reason: 'a' }, b: { reason: 'b' } },
   'POST /v1/ops/risk/blocklist': { a: { kind: 'customer', value: '', reason: 'a' }, b: { kind: 'customer', value: '', reason: 'b' } },
+  'POST /v1/promotions': { a: promotion('A'), b: promotion('B') },
+  'PUT /v1/promotions/{id}': { a: promotion('A'), b: promotion('B') },
+  'POST /v1/promotions/{id}/end': {},
 };
+function promotion(name: string) {
+  const rule = { kind: 'percent_off', scope: { skus: ['SKU-TEA-001'] }, percent: 10 };
+  return { code: '', name, startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z', rule };
+}
 
 let operations: Operation[] = [];
 beforeAll(async () => {
@@ -68,7 +75,7 @@ test('every mutating operation says how it honours Idempotency-Key, and declares
     const name = `${op.method} ${op.path}`;
     if (!['update', 'transaction', 'custom', 'event-id', 'none'].includes(op.via ?? '')) problems.push(`${name}: x-idempotency ${op.via}`);
     if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/')) problems.push(`${name}: only signed webhooks are deduplicated by event id`);
-    if (op.via === 'none' && !op.path.startsWith('/codec/')) problems.push(`${name}: only the codec changes nothing`);
+    if (op.via === 'none' && !op.path.startsWith('/codec/') && op.path !== '/v1/quotes') problems.push(`${name}: only the codec and quotes change nothing`);
     if (['update', 'transaction', 'custom'].includes(op.via ?? '') && !op.header) problems.push(`${name}: Idempotency-Key not declared`);
     if ((op.via === 'update' || op.via === 'transaction') && !(name in EXAMPLES)) problems.push(`${name}: no example in this test`);
   }
@@ -98,7 +105,11 @@ test('the key is required where money or stock moves', () => {
 function requestsOf(op: Operation) {
   const example = EXAMPLES[`${op.method} ${op.path}`];
   const fresh = uid('IDEM').toUpperCase();
-  const fill = (b: unknown) => (b && typeof b === 'object' && 'sku' in b ? { ...b, sku: fresh } : b && typeof b === 'object' && 'value' in b ? { ...b, value: fresh } : b);
+  const fill = (b: unknown) => {
+    if (!b || typeof b !== 'object') return b;
+    const field = ['sku', 'value', 'code'].find((f) => f in b);
+    return field ? { ...b, [field]: fresh } : b;
+  };
   return { url: op.path.replace('{id}', missing).replace('{sku}', missing), a: fill(example.a), b: fill(example.b) };
 }
 
