@@ -152,7 +152,10 @@ async function startOrder(client: Client, taskQueue: string, stubs: StubActiviti
     submittedAt: new Date().toISOString(),
   };
   const handle = await client.workflow.start<typeof orderWorkflow>('orderWorkflow', { workflowId: orderWorkflowId(id), taskQueue, args: [input] });
-  const state = () => handle.query(orderState);
+  // A closed workflow answers with its result: a query would replay its history, and a history in
+  // which a query split a workflow task between a local activity and a patched() call does not replay
+  // (an SDK hazard described in docs/testing.md, "Known issues").
+  const state = async () => ((await handle.describe()).status.name === 'RUNNING' ? handle.query(orderState) : handle.result());
   const until = (done: (s: OrderState) => boolean, what: string) => eventually(state, done, `order ${id}: ${what}`);
   let eventNo = 0;
   return {
