@@ -28,7 +28,8 @@ module.exports = {
     {
       name: 'workflows-no-io',
       severity: 'error',
-      comment: 'Workflow code is deterministic and sandboxed: it reaches I/O only through activities, never by importing an I/O layer.',
+      comment:
+        'Workflow code is deterministic and sandboxed: it reaches I/O only through activities, never by importing an I/O layer.',
       from: { path: '^workflows/' },
       to: { path: '^(store|adapters|api|workers|prisma|scripts|config|platform|bench)/' },
     },
@@ -42,7 +43,8 @@ module.exports = {
     {
       name: 'contract-only-domain-and-temporal',
       severity: 'error',
-      comment: 'contract/ (ids, signals, updates, queries, start options, failures) is shared by API, activities and workflows: domain/ and the Temporal workflow/common packages only.',
+      comment:
+        'contract/ (ids, signals, updates, queries, start options, failures) is shared by API, activities and workflows: domain/ and the Temporal workflow/common packages only.',
       from: { path: '^contract/' },
       to: { pathNot: ['^contract/', '^domain/', '^node_modules/@temporalio/(workflow|common)/'] },
     },
@@ -84,9 +86,13 @@ module.exports = {
     {
       name: 'platform-only-config-domain-contract',
       severity: 'error',
-      comment: 'platform/ (codec, logging, telemetry) is used by the API and workers alike; it imports only config/, domain/, contract/ and npm packages.',
+      comment:
+        'platform/ (codec, logging, telemetry) is used by the API and workers alike; it imports only config/, domain/, contract/ and npm packages.',
       from: { path: '^platform/' },
-      to: { pathNot: ['^platform/', '^config/', '^domain/', '^contract/', '^node_modules/'], dependencyTypesNot: ['core'] },
+      to: {
+        pathNot: ['^platform/', '^config/', '^domain/', '^contract/', '^node_modules/'],
+        dependencyTypesNot: ['core'],
+      },
     },
     {
       name: 'engine-not-tooling',
@@ -109,7 +115,11 @@ module.exports = {
     doNotFollow: { path: ['node_modules', '^prisma/generated/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], mainFields: ['main', 'types', 'typings'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['main', 'types', 'typings'],
+    },
     reporterOptions: { text: { highlightFocused: true } },
   },
 };

@@ -16,7 +16,10 @@ export function createNotificationActivities({ db }: ActivityDeps) {
   return {
     /** Queues a message in the outbox; a retried or replayed step queues nothing twice (docs/fulfilment.md, notification outbox). */
     async notify(msg: OutboxMessage): Promise<void> {
-      await db.notification.createMany({ data: [{ ...msg, payload: (msg.payload ?? {}) as object }], skipDuplicates: true });
+      await db.notification.createMany({
+        data: [{ ...msg, payload: (msg.payload ?? {}) as object }],
+        skipDuplicates: true,
+      });
     },
   };
 }

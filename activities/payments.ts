@@ -25,7 +25,15 @@ export function createPaymentActivities(deps: ActivityDeps) {
   async function openPayment(req: PaymentRequest, method: PaymentMethod, action?: PaymentAction) {
     await db.payment.upsert({
       where: { id: req.paymentId },
-      create: { id: req.paymentId, orderId: req.orderId, method, status: 'pending', amount: req.amount, currency: req.currency, action: action as object | undefined },
+      create: {
+        id: req.paymentId,
+        orderId: req.orderId,
+        method,
+        status: 'pending',
+        amount: req.amount,
+        currency: req.currency,
+        action: action as object | undefined,
+      },
       update: action ? { action: action as object } : {},
     });
   }
@@ -65,7 +73,10 @@ export function createPaymentActivities(deps: ActivityDeps) {
       await openPayment(req, 'card');
       try {
         const { providerRef } = await providers.card.authorize({ ...req, token: req.token });
-        await db.payment.updateMany({ where: { id: req.paymentId, status: 'pending' }, data: { status: 'authorized', providerRef } });
+        await db.payment.updateMany({
+          where: { id: req.paymentId, status: 'pending' },
+          data: { status: 'authorized', providerRef },
+        });
         return { providerRef };
       } catch (err) {
         return declined(req.paymentId, err);
@@ -77,24 +88,41 @@ export function createPaymentActivities(deps: ActivityDeps) {
      * amount is fixed under the row lock (status `capturing`), so a refund deciding meanwhile draws on
      * the capture instead of releasing what is being captured. Returns what was captured.
      */
-    async captureCard(req: { orderId: string; paymentId: string; idempotencyKey: string }): Promise<{ captured: number }> {
+    async captureCard(req: {
+      orderId: string;
+      paymentId: string;
+      idempotencyKey: string;
+    }): Promise<{ captured: number }> {
       const target = await db.$transaction(async (tx) => {
         const [p] = await tx.$queryRaw<Array<{ status: string; amount: number; voided: number; captured: number }>>`
           SELECT status, amount, voided_amount AS voided, captured_amount AS captured FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
         if (!p) throw ApplicationFailure.nonRetryable(`no payment ${req.paymentId}`, FAILURE.notAllowed);
-        if (p.status === 'authorized') await tx.payment.update({ where: { id: req.paymentId }, data: { status: 'capturing' } });
+        if (p.status === 'authorized')
+          await tx.payment.update({ where: { id: req.paymentId }, data: { status: 'capturing' } });
         else if (p.status !== 'capturing') return { already: p.captured };
         return { capture: p.amount - p.voided };
       });
       if (target.capture === undefined) return { captured: target.already ?? 0 };
       const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
-      await providers.card.capture({ idempotencyKey: req.idempotencyKey, orderId: req.orderId, paymentId: req.paymentId, providerRef: payment.providerRef!, amount: target.capture, currency: payment.currency });
-      await db.payment.updateMany({ where: { id: req.paymentId, status: 'capturing' }, data: { status: 'captured', capturedAmount: target.capture } });
+      await providers.card.capture({
+        idempotencyKey: req.idempotencyKey,
+        orderId: req.orderId,
+        paymentId: req.paymentId,
+        providerRef: payment.providerRef!,
+        amount: target.capture,
+        currency: payment.currency,
+      });
+      await db.payment.updateMany({
+        where: { id: req.paymentId, status: 'capturing' },
+        data: { status: 'captured', capturedAmount: target.capture },
+      });
       return { captured: target.capture };
     },
 
     /** WeChat Pay / Alipay: a payment action for the customer; the capture arrives by webhook. */
-    async createWalletPayment(req: PaymentRequest & { method: 'wechat_pay' | 'alipay'; expiresAt: string }): Promise<PaymentAction> {
+    async createWalletPayment(
+      req: PaymentRequest & { method: 'wechat_pay' | 'alipay'; expiresAt: string },
+    ): Promise<PaymentAction> {
       const { providerRef, action } = await providers.wallets[req.method].createPayment(req);
       await openPayment(req, req.method, action);
       await db.payment.update({ where: { id: req.paymentId }, data: { providerRef } });
@@ -102,7 +130,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
     },
 
     /** Closes an unpaid wallet payment; if the customer paid just before, the capture is recorded for refund. */
-    async closeWalletPayment(req: { orderId: string; paymentId: string; method: 'wechat_pay' | 'alipay'; idempotencyKey: string }): Promise<{ capturedBeforeClose: boolean }> {
+    async closeWalletPayment(req: {
+      orderId: string;
+      paymentId: string;
+      method: 'wechat_pay' | 'alipay';
+      idempotencyKey: string;
+    }): Promise<{ capturedBeforeClose: boolean }> {
       try {
         await providers.wallets[req.method].closePayment(req);
       } catch (err) {
@@ -127,11 +160,19 @@ export function createPaymentActivities(deps: ActivityDeps) {
      * never taken, nothing to refund) and voided at the gateway once nothing is left of it. Returns
      * null when refused.
      */
-    async refundPayment(req: { orderId: string; paymentId: string; idempotencyKey: string; amount: number; reason: string }): Promise<RefundOutcome | null> {
+    async refundPayment(req: {
+      orderId: string;
+      paymentId: string;
+      idempotencyKey: string;
+      amount: number;
+      reason: string;
+    }): Promise<RefundOutcome | null> {
       const decided = await db.$transaction(async (tx) => {
         const existing = await tx.refund.findUnique({ where: { id: req.idempotencyKey } });
         if (existing) return existing;
-        const [payment] = await tx.$queryRaw<Array<{ status: string; amount: number; voided: number; captured: number; refunded: number }>>`
+        const [payment] = await tx.$queryRaw<
+          Array<{ status: string; amount: number; voided: number; captured: number; refunded: number }>
+        >`
           SELECT status, amount, voided_amount AS voided, captured_amount AS captured, refunded_amount AS refunded FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
         if (!payment || req.amount <= 0) return null;
         const release = payment.status === 'authorized';
@@ -141,31 +182,62 @@ export function createPaymentActivities(deps: ActivityDeps) {
         const voidedAll = release && payment.voided + req.amount === payment.amount;
         await tx.payment.update({
           where: { id: req.paymentId },
-          data: release ? { voidedAmount: { increment: req.amount }, ...(voidedAll ? { status: 'voided' } : {}) } : { refundedAmount: { increment: req.amount } },
+          data: release
+            ? { voidedAmount: { increment: req.amount }, ...(voidedAll ? { status: 'voided' } : {}) }
+            : { refundedAmount: { increment: req.amount } },
         });
         return tx.refund.create({
-          data: { id: req.idempotencyKey, orderId: req.orderId, paymentId: req.paymentId, kind: release ? 'release' : 'refund', amount: req.amount, reason: req.reason, status: 'pending' },
+          data: {
+            id: req.idempotencyKey,
+            orderId: req.orderId,
+            paymentId: req.paymentId,
+            kind: release ? 'release' : 'refund',
+            amount: req.amount,
+            reason: req.reason,
+            status: 'pending',
+          },
         });
       });
       if (!decided) return null;
-      if (decided.status !== 'pending') return { providerRef: decided.providerRef!, status: decided.status as RefundOutcome['status'], ...(decided.kind === 'release' ? { released: true } : {}) };
+      if (decided.status !== 'pending')
+        return {
+          providerRef: decided.providerRef!,
+          status: decided.status as RefundOutcome['status'],
+          ...(decided.kind === 'release' ? { released: true } : {}),
+        };
 
       const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
       if (decided.kind === 'release') {
         // Nothing left to capture: the gateway frees the customer's card at once.
-        if (payment.status === 'voided') await providers.card.void({ idempotencyKey: req.idempotencyKey, orderId: req.orderId, providerRef: payment.providerRef! });
-        await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: payment.providerRef, confirmedAt: new Date() } });
+        if (payment.status === 'voided')
+          await providers.card.void({
+            idempotencyKey: req.idempotencyKey,
+            orderId: req.orderId,
+            providerRef: payment.providerRef!,
+          });
+        await db.refund.update({
+          where: { id: req.idempotencyKey },
+          data: { status: 'succeeded', providerRef: payment.providerRef, confirmedAt: new Date() },
+        });
         return { providerRef: payment.providerRef!, status: 'succeeded', released: true };
       }
       // The decision is the truth: a retry under the same key refunds what was decided, whatever it asks.
-      const refundReq = { ...req, amount: decided.amount, providerRef: payment.providerRef ?? payment.id, currency: payment.currency };
+      const refundReq = {
+        ...req,
+        amount: decided.amount,
+        providerRef: payment.providerRef ?? payment.id,
+        currency: payment.currency,
+      };
       // Wallets confirm by notification: the decision stays pending under its confirmation workflow (activities/refunds.ts).
       if (isWallet(payment.method)) return requestWalletRefund(decided.id, payment.method, refundReq);
       const result =
         payment.method === 'card'
           ? await providers.card.refund(refundReq)
           : { providerRef: `bank-transfer-${req.idempotencyKey}`, status: 'succeeded' as const }; // COD refunds are a recorded bank transfer (docs/payments.md)
-      await db.refund.update({ where: { id: req.idempotencyKey }, data: { status: 'succeeded', providerRef: result.providerRef, confirmedAt: new Date() } });
+      await db.refund.update({
+        where: { id: req.idempotencyKey },
+        data: { status: 'succeeded', providerRef: result.providerRef, confirmedAt: new Date() },
+      });
       return result;
     },
   };

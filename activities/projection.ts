@@ -29,16 +29,41 @@ export function createProjectionActivities({ db }: ActivityDeps) {
         // The timeline entry is kept even when a newer state was projected first (an Update's handler
         // and the main flow may publish at once); a retry of the same projection adds nothing.
         await tx.orderEvent.createMany({
-          data: [{ orderId: state.orderId, seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) }],
+          data: [
+            {
+              orderId: state.orderId,
+              seq: state.version,
+              type: entry.type,
+              actor: entry.actor,
+              detail: (entry.detail ?? {}) as object,
+              occurredAt: new Date(entry.at),
+            },
+          ],
           skipDuplicates: true,
         });
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
-          const ledger = { allocated: l.allocated, shipped: l.shipped, delivered: l.delivered, returned: l.returned, refunded: l.refunded };
+          const ledger = {
+            allocated: l.allocated,
+            shipped: l.shipped,
+            delivered: l.delivered,
+            returned: l.returned,
+            refunded: l.refunded,
+          };
           // Substitute lines appear after submission.
           await tx.orderLine.upsert({
             where: { orderId_lineNo: { orderId: state.orderId, lineNo: l.lineNo } },
-            create: { orderId: state.orderId, lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, discount: l.discount ?? 0, gift: l.gift ?? false, ...ledger },
+            create: {
+              orderId: state.orderId,
+              lineNo: l.lineNo,
+              sku: l.sku,
+              name: l.name,
+              unitPrice: l.unitPrice,
+              quantity: l.quantity,
+              discount: l.discount ?? 0,
+              gift: l.gift ?? false,
+              ...ledger,
+            },
             update: ledger,
           });
         }

@@ -1,7 +1,14 @@
 import { resolvePolicy, type PolicyOverrides } from '../domain';
 import type { ActivityDeps } from './deps';
 
-export type DifferenceKind = 'missing_capture' | 'unknown_capture' | 'amount_mismatch' | 'unknown_refund' | 'missing_refund' | 'unconfirmed_refund' | 'release_mismatch';
+export type DifferenceKind =
+  | 'missing_capture'
+  | 'unknown_capture'
+  | 'amount_mismatch'
+  | 'unknown_refund'
+  | 'missing_refund'
+  | 'unconfirmed_refund'
+  | 'release_mismatch';
 
 export interface Difference {
   kind: DifferenceKind;
@@ -33,14 +40,35 @@ export interface Difference {
  */
 export function createReconciliationActivities({ db }: ActivityDeps) {
   return {
-    async reconcilePayments(req: { runId: string; from: string; to: string }): Promise<{ runId: string; capturesChecked: number; refundsChecked: number; differences: number }> {
+    async reconcilePayments(req: {
+      runId: string;
+      from: string;
+      to: string;
+    }): Promise<{ runId: string; capturesChecked: number; refundsChecked: number; differences: number }> {
       const existing = await db.reconciliationRun.findUnique({ where: { id: req.runId } });
-      if (existing) return { runId: existing.id, capturesChecked: existing.capturesChecked, refundsChecked: existing.refundsChecked, differences: existing.differences }; // a retried run reports once
+      if (existing)
+        return {
+          runId: existing.id,
+          capturesChecked: existing.capturesChecked,
+          refundsChecked: existing.refundsChecked,
+          differences: existing.differences,
+        }; // a retried run reports once
       const from = new Date(req.from);
       const to = new Date(req.to);
       const inWindow = (at: Date | null) => at !== null && at >= from && at < to;
 
-      const captures = await db.$queryRaw<Array<{ payment_id: string; provider: string | null; order_id: string; reference: string | null; theirs: number | null; ours: number | null; their_at: Date | null; our_at: Date | null }>>`
+      const captures = await db.$queryRaw<
+        Array<{
+          payment_id: string;
+          provider: string | null;
+          order_id: string;
+          reference: string | null;
+          theirs: number | null;
+          ours: number | null;
+          their_at: Date | null;
+          our_at: Date | null;
+        }>
+      >`
         WITH theirs AS (
           SELECT provider, response->>'paymentId' AS payment_id, order_id, reference, amount, created_at FROM simulator_records
           WHERE (kind = 'charge' AND status = 'captured') OR (kind = 'payment_intent' AND status = 'paid')
@@ -55,7 +83,20 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         FROM theirs t FULL OUTER JOIN ours o ON o.payment_id = t.payment_id
         WHERE (t.created_at >= ${from} AND t.created_at < ${to}) OR (o.created_at >= ${from} AND o.created_at < ${to})`;
 
-      const refunds = await db.$queryRaw<Array<{ refund_id: string; provider: string | null; order_id: string; payment_id: string | null; reference: string | null; theirs: number | null; ours: number | null; our_status: string | null; our_at: Date | null; merchant_policy: PolicyOverrides | null }>>`
+      const refunds = await db.$queryRaw<
+        Array<{
+          refund_id: string;
+          provider: string | null;
+          order_id: string;
+          payment_id: string | null;
+          reference: string | null;
+          theirs: number | null;
+          ours: number | null;
+          our_status: string | null;
+          our_at: Date | null;
+          merchant_policy: PolicyOverrides | null;
+        }>
+      >`
         WITH theirs AS (
           SELECT provider, idempotency_key, order_id, reference, amount, created_at FROM simulator_records WHERE kind = 'refund' AND status = 'succeeded'
         )
@@ -68,7 +109,18 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
         ) r ON r.id = t.idempotency_key
         WHERE (t.created_at >= ${from} AND t.created_at < ${to}) OR (r.created_at >= ${from} AND r.created_at < ${to})`;
 
-      const releases = await db.$queryRaw<Array<{ payment_id: string; order_id: string; ours: number; provider: string | null; reference: string | null; status: string | null; authorized: number | null; captured: number | null }>>`
+      const releases = await db.$queryRaw<
+        Array<{
+          payment_id: string;
+          order_id: string;
+          ours: number;
+          provider: string | null;
+          reference: string | null;
+          status: string | null;
+          authorized: number | null;
+          captured: number | null;
+        }>
+      >`
         WITH ours AS (
           SELECT payment_id, order_id, sum(amount)::int AS ours FROM refunds WHERE kind = 'release' GROUP BY payment_id, order_id
           HAVING max(created_at) >= ${from} AND max(created_at) < ${to}
@@ -79,34 +131,97 @@ export function createReconciliationActivities({ db }: ActivityDeps) {
       // way (its confirmation workflow asks again after refundConfirmSeconds): a difference only once
       // it has been awaiting confirmation longer than that window.
       const now = Date.now();
-      const awaitingConfirmation = (r: { our_status: string | null; our_at: Date | null; merchant_policy: PolicyOverrides | null }) =>
-        r.our_status === 'pending' && r.our_at !== null && now - r.our_at.getTime() < resolvePolicy(r.merchant_policy ?? undefined).refundConfirmSeconds * 1000;
+      const awaitingConfirmation = (r: {
+        our_status: string | null;
+        our_at: Date | null;
+        merchant_policy: PolicyOverrides | null;
+      }) =>
+        r.our_status === 'pending' &&
+        r.our_at !== null &&
+        now - r.our_at.getTime() < resolvePolicy(r.merchant_policy ?? undefined).refundConfirmSeconds * 1000;
 
       const found: Difference[] = [];
       for (const c of captures) {
         if (!inWindow(c.their_at) && !inWindow(c.our_at)) continue;
-        const kind: DifferenceKind | undefined = c.ours === null ? 'missing_capture' : c.theirs === null ? 'unknown_capture' : c.ours !== c.theirs ? 'amount_mismatch' : undefined;
-        if (kind) found.push({ kind, provider: c.provider, orderId: c.order_id, paymentId: c.payment_id, refundId: null, reference: c.reference, ours: c.ours, theirs: c.theirs });
+        const kind: DifferenceKind | undefined =
+          c.ours === null
+            ? 'missing_capture'
+            : c.theirs === null
+              ? 'unknown_capture'
+              : c.ours !== c.theirs
+                ? 'amount_mismatch'
+                : undefined;
+        if (kind)
+          found.push({
+            kind,
+            provider: c.provider,
+            orderId: c.order_id,
+            paymentId: c.payment_id,
+            refundId: null,
+            reference: c.reference,
+            ours: c.ours,
+            theirs: c.theirs,
+          });
       }
       for (const r of refunds) {
         let kind: DifferenceKind | undefined;
         if (r.ours === null) kind = 'unknown_refund';
-        else if (r.theirs === null) kind = r.our_status === 'succeeded' ? 'missing_refund' : undefined; // a decision not yet carried out is not money moved
+        else if (r.theirs === null)
+          kind = r.our_status === 'succeeded' ? 'missing_refund' : undefined; // a decision not yet carried out is not money moved
         else if (r.our_status !== 'succeeded') kind = awaitingConfirmation(r) ? undefined : 'unconfirmed_refund';
         else if (r.ours !== r.theirs) kind = 'amount_mismatch';
-        if (kind) found.push({ kind, provider: r.provider, orderId: r.order_id, paymentId: r.payment_id, refundId: r.refund_id, reference: r.reference, ours: r.ours, theirs: r.theirs });
+        if (kind)
+          found.push({
+            kind,
+            provider: r.provider,
+            orderId: r.order_id,
+            paymentId: r.payment_id,
+            refundId: r.refund_id,
+            reference: r.reference,
+            ours: r.ours,
+            theirs: r.theirs,
+          });
       }
 
       for (const r of releases) {
         if (r.status === 'authorized') continue; // not settled yet: the capture will say what was let go
-        const theirs = r.status === 'voided' ? r.authorized : r.status === 'captured' ? (r.authorized ?? 0) - (r.captured ?? 0) : null;
-        if (theirs !== r.ours) found.push({ kind: 'release_mismatch', provider: r.provider, orderId: r.order_id, paymentId: r.payment_id, refundId: null, reference: r.reference, ours: r.ours, theirs });
+        const theirs =
+          r.status === 'voided'
+            ? r.authorized
+            : r.status === 'captured'
+              ? (r.authorized ?? 0) - (r.captured ?? 0)
+              : null;
+        if (theirs !== r.ours)
+          found.push({
+            kind: 'release_mismatch',
+            provider: r.provider,
+            orderId: r.order_id,
+            paymentId: r.payment_id,
+            refundId: null,
+            reference: r.reference,
+            ours: r.ours,
+            theirs,
+          });
       }
       await db.$transaction([
-        db.reconciliationRun.create({ data: { id: req.runId, windowFrom: from, windowTo: to, capturesChecked: captures.length, refundsChecked: refunds.length, differences: found.length } }),
+        db.reconciliationRun.create({
+          data: {
+            id: req.runId,
+            windowFrom: from,
+            windowTo: to,
+            capturesChecked: captures.length,
+            refundsChecked: refunds.length,
+            differences: found.length,
+          },
+        }),
         db.reconciliationDifference.createMany({ data: found.map((d) => ({ runId: req.runId, ...d })) }),
       ]);
-      return { runId: req.runId, capturesChecked: captures.length, refundsChecked: refunds.length, differences: found.length };
+      return {
+        runId: req.runId,
+        capturesChecked: captures.length,
+        refundsChecked: refunds.length,
+        differences: found.length,
+      };
     },
   };
 }

@@ -34,12 +34,23 @@ const walletRequest = (refund: Refund, payment: Payment): RefundRequest => ({
  * workflow starts, once — unless its notification came first and started it.
  */
 export function walletRefunds({ db, providers, temporal }: ActivityDeps) {
-  return async function requestWalletRefund(refundId: string, method: Wallet, req: RefundRequest): Promise<RefundOutcome> {
-    if (!temporal) throw new Error(`refund ${refundId} needs a Temporal client to be confirmed (ActivityDeps.temporal)`);
+  return async function requestWalletRefund(
+    refundId: string,
+    method: Wallet,
+    req: RefundRequest,
+  ): Promise<RefundOutcome> {
+    if (!temporal)
+      throw new Error(`refund ${refundId} needs a Temporal client to be confirmed (ActivityDeps.temporal)`);
     const answer = await providers.wallets[method].refund(req);
-    await db.refund.updateMany({ where: { id: refundId, providerRef: null }, data: { providerRef: answer.providerRef } });
+    await db.refund.updateMany({
+      where: { id: refundId, providerRef: null },
+      data: { providerRef: answer.providerRef },
+    });
     try {
-      await temporal.client.workflow.start<RefundConfirmationWorkflow>(REFUND_CONFIRMATION_WORKFLOW, refundConfirmationStart(refundId, temporal.taskQueue));
+      await temporal.client.workflow.start<RefundConfirmationWorkflow>(
+        REFUND_CONFIRMATION_WORKFLOW,
+        refundConfirmationStart(refundId, temporal.taskQueue),
+      );
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
@@ -56,26 +67,40 @@ export function walletRefunds({ db, providers, temporal }: ActivityDeps) {
 export function createRefundActivities({ db, providers }: ActivityDeps) {
   return {
     /** What the confirmation workflow needs: the decision's status and amount, and the merchant's window. */
-    async refundToConfirm({ refundId }: { refundId: string }): Promise<{ status: RefundStatus; amount: number; confirmSeconds: number }> {
-      const refund = await db.refund.findUnique({ where: { id: refundId }, include: { order: { select: { merchant: { select: { policy: true } } } } } });
+    async refundToConfirm({
+      refundId,
+    }: {
+      refundId: string;
+    }): Promise<{ status: RefundStatus; amount: number; confirmSeconds: number }> {
+      const refund = await db.refund.findUnique({
+        where: { id: refundId },
+        include: { order: { select: { merchant: { select: { policy: true } } } } },
+      });
       if (!refund) throw ApplicationFailure.nonRetryable(`no refund ${refundId}`, 'UnknownRefund');
       const policy = resolvePolicy(refund.order.merchant.policy as PolicyOverrides);
-      return { status: refund.status as RefundStatus, amount: refund.amount, confirmSeconds: policy.refundConfirmSeconds };
+      return {
+        status: refund.status as RefundStatus,
+        amount: refund.amount,
+        confirmSeconds: policy.refundConfirmSeconds,
+      };
     },
 
     /** No notification within the window: request the same refund again (same key), which makes the provider notify it again. */
     async requestRefundAgain({ refundId }: { refundId: string }): Promise<{ status: RefundStatus }> {
       const refund = await db.refund.findUnique({ where: { id: refundId }, include: { payment: true } });
       if (!refund) throw ApplicationFailure.nonRetryable(`no refund ${refundId}`, 'UnknownRefund');
-      if (refund.status !== 'pending' || !isWallet(refund.payment.method)) return { status: refund.status as RefundStatus };
+      if (refund.status !== 'pending' || !isWallet(refund.payment.method))
+        return { status: refund.status as RefundStatus };
       await providers.wallets[refund.payment.method].refund(walletRequest(refund, refund.payment));
       return { status: 'pending' };
     },
 
     /** The provider's outcome, once: pending → succeeded | failed. A failed refund keeps its decision (the money stays reserved) for support. */
     async confirmRefund(req: { refundId: string; status: 'succeeded' | 'failed' }): Promise<void> {
-      await db.refund.updateMany({ where: { id: req.refundId, status: 'pending' }, data: { status: req.status, confirmedAt: new Date() } });
+      await db.refund.updateMany({
+        where: { id: req.refundId, status: 'pending' },
+        data: { status: req.status, confirmedAt: new Date() },
+      });
     },
   };
 }
-

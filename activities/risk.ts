@@ -29,7 +29,17 @@ export function createRiskActivities({ db }: ActivityDeps) {
       // One statement, one pooled connection (a burst of orders must not crowd out submissions). It records
       // this order's own signals (idempotent under retries) and counts them like the customer count does:
       // on the first run from `recorded` (the statement's snapshot predates its insert), on a retry from the table.
-      const [facts] = await db.$queryRaw<Array<{ by_customer: number; by_phone: number; by_address: number; created_at: Date | null; frozen_at: Date | null; frozen_reason: string | null; blocked: Array<{ kind: BlocklistKind; reason: string }> | null }>>`
+      const [facts] = await db.$queryRaw<
+        Array<{
+          by_customer: number;
+          by_phone: number;
+          by_address: number;
+          created_at: Date | null;
+          frozen_at: Date | null;
+          frozen_reason: string | null;
+          blocked: Array<{ kind: BlocklistKind; reason: string }> | null;
+        }>
+      >`
         WITH recorded AS (
           INSERT INTO risk_signals (order_id, kind, fingerprint, created_at)
           SELECT ${req.orderId}, s.kind, s.fingerprint, ${submittedAt} FROM (VALUES ('phone', ${phone}::text), ('address', ${address}::text)) AS s(kind, fingerprint)
@@ -55,7 +65,9 @@ export function createRiskActivities({ db }: ActivityDeps) {
           recentOrdersByAddress: address ? facts.by_address : undefined,
           frozen: facts.frozen_at ? { reason: facts.frozen_reason ?? 'no reason given' } : undefined,
           blocklisted: facts.blocked ?? [],
-          accountAgeSeconds: facts.created_at ? Math.max(0, (submittedAt.getTime() - facts.created_at.getTime()) / 1000) : undefined,
+          accountAgeSeconds: facts.created_at
+            ? Math.max(0, (submittedAt.getTime() - facts.created_at.getTime()) / 1000)
+            : undefined,
         },
         req.policy,
       );

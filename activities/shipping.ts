@@ -29,24 +29,51 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
     },
 
     /** The last delivery attempt failed: the courier brings the parcel back and reports `returned_to_sender`. */
-    async requestReturnToSender(req: { shipmentId: string; courier: string; trackingNumber: string; idempotencyKey: string }): Promise<void> {
+    async requestReturnToSender(req: {
+      shipmentId: string;
+      courier: string;
+      trackingNumber: string;
+      idempotencyKey: string;
+    }): Promise<void> {
       await providers.couriers[req.courier].returnToSender(req);
     },
 
-    async cancelBooking(req: { shipmentId: string; courier: string; trackingNumber: string; idempotencyKey: string }): Promise<void> {
+    async cancelBooking(req: {
+      shipmentId: string;
+      courier: string;
+      trackingNumber: string;
+      idempotencyKey: string;
+    }): Promise<void> {
       await providers.couriers[req.courier].cancelBooking(req);
       await db.shipment.update({ where: { id: req.shipmentId }, data: { status: 'cancelled' } });
     },
 
     /** Stores an accepted tracking event and the shipment's resulting status. */
-    async recordTracking(req: { shipmentId: string; event: TrackingSignal; status: ShipmentStatus; deliveryAttempts?: number }): Promise<void> {
+    async recordTracking(req: {
+      shipmentId: string;
+      event: TrackingSignal;
+      status: ShipmentStatus;
+      deliveryAttempts?: number;
+    }): Promise<void> {
       const e = req.event;
       await db.$transaction([
         db.trackingEvent.createMany({
-          data: [{ shipmentId: req.shipmentId, eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: new Date(e.occurredAt) }],
+          data: [
+            {
+              shipmentId: req.shipmentId,
+              eventId: e.eventId,
+              type: e.type,
+              location: e.location,
+              signedBy: e.signedBy,
+              occurredAt: new Date(e.occurredAt),
+            },
+          ],
           skipDuplicates: true,
         }),
-        db.shipment.update({ where: { id: req.shipmentId }, data: { status: req.status, deliveryAttempts: req.deliveryAttempts } }),
+        db.shipment.update({
+          where: { id: req.shipmentId },
+          data: { status: req.status, deliveryAttempts: req.deliveryAttempts },
+        }),
       ]);
     },
   };

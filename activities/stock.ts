@@ -25,14 +25,19 @@ type HoldState = 'reserved' | 'allocated';
  */
 export function createStockActivities({ db, allocationStrategy = fewestShipmentsThenNearest }: ActivityDeps) {
   async function holdsOf(orderId: string, state?: HoldState): Promise<StockPiece[]> {
-    const rows = await db.stockHold.findMany({ where: { orderId, ...(state ? { state } : { state: { in: ['reserved', 'allocated'] } }) } });
+    const rows = await db.stockHold.findMany({
+      where: { orderId, ...(state ? { state } : { state: { in: ['reserved', 'allocated'] } }) },
+    });
     return rows.map((h) => ({ lineNo: 0, sku: h.sku, warehouseId: h.warehouseId, quantity: h.quantity }));
   }
 
   /** What is still missing for each need, given what the order already holds. */
   function stillNeeded(needs: readonly StockNeed[], held: readonly StockPiece[]): StockNeed[] {
     return needs
-      .map((n) => ({ ...n, quantity: n.quantity - held.filter((h) => h.sku === n.sku).reduce((t, h) => t + h.quantity, 0) }))
+      .map((n) => ({
+        ...n,
+        quantity: n.quantity - held.filter((h) => h.sku === n.sku).reduce((t, h) => t + h.quantity, 0),
+      }))
       .filter((n) => n.quantity > 0);
   }
 
@@ -72,20 +77,27 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
   async function serveBackorders(sku: string): Promise<void> {
     await db.$transaction(async (tx) => {
       await tx.$queryRaw`SELECT 1 FROM inventory WHERE sku = ${sku} ORDER BY warehouse_id FOR UPDATE`;
-      const queue = await tx.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }] });
+      const queue = await tx.backorder.findMany({
+        where: { sku, state: 'waiting' },
+        orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }],
+      });
       for (const waiting of queue) {
         const need = { lineNo: waiting.lineNo, sku, quantity: waiting.quantity };
         const plan = allocationStrategy([need], await stockLevels([sku], tx), waiting.province);
         if (plan.short.length > 0) break;
         for (const piece of plan.pieces) {
-          const taken = await tx.$executeRaw`UPDATE inventory SET allocated = allocated + ${piece.quantity}, updated_at = now()
+          const taken =
+            await tx.$executeRaw`UPDATE inventory SET allocated = allocated + ${piece.quantity}, updated_at = now()
             WHERE sku = ${sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`;
           if (taken !== 1) throw new Error(`backorder pass for ${sku}: stock moved under a lock`); // rolls the pass back
           await tx.$executeRaw`INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state)
             VALUES (${waiting.holderId}, ${sku}, ${piece.warehouseId}, ${piece.quantity}, 'allocated')
             ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity, state = 'allocated'`;
         }
-        await tx.backorder.update({ where: { holderId_sku: { holderId: waiting.holderId, sku } }, data: { state: 'allocated', allocatedAt: new Date() } });
+        await tx.backorder.update({
+          where: { holderId_sku: { holderId: waiting.holderId, sku } },
+          data: { state: 'allocated', allocatedAt: new Date() },
+        });
       }
     });
   }
@@ -129,11 +141,24 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
      * `req.orderId` keys the holds (an order, or an after-sales request); an after-sales replacement
      * names its order (`forOrder`) and the workflow a restock wakes (`wake`).
      */
-    async backorderStock(req: StockRequest & { queuedAt: string; forOrder?: string; wake?: string }): Promise<StockOutcome> {
+    async backorderStock(
+      req: StockRequest & { queuedAt: string; forOrder?: string; wake?: string },
+    ): Promise<StockOutcome> {
       const missing = stillNeeded(req.needs, await holdsOf(req.orderId));
-      const waiter = { orderId: req.forOrder ?? req.orderId, holderId: req.orderId, workflowId: req.wake ?? orderWorkflowId(req.orderId) };
+      const waiter = {
+        orderId: req.forOrder ?? req.orderId,
+        holderId: req.orderId,
+        workflowId: req.wake ?? orderWorkflowId(req.orderId),
+      };
       await db.backorder.createMany({
-        data: missing.map((m) => ({ ...waiter, sku: m.sku, lineNo: m.lineNo, quantity: m.quantity, province: req.shippingProvince, queuedAt: new Date(req.queuedAt) })),
+        data: missing.map((m) => ({
+          ...waiter,
+          sku: m.sku,
+          lineNo: m.lineNo,
+          quantity: m.quantity,
+          province: req.shippingProvince,
+          queuedAt: new Date(req.queuedAt),
+        })),
         skipDuplicates: true,
       });
       for (const sku of [...new Set(missing.map((m) => m.sku))].sort()) await serveBackorders(sku);

@@ -30,7 +30,10 @@ export function verifyWebhookSignature(
   header: string | undefined | null,
   rawBody: string | Buffer,
   secret: string,
-  { toleranceSeconds = DEFAULT_TOLERANCE_SECONDS, nowSeconds = nowInSeconds() }: { toleranceSeconds?: number; nowSeconds?: number } = {},
+  {
+    toleranceSeconds = DEFAULT_TOLERANCE_SECONDS,
+    nowSeconds = nowInSeconds(),
+  }: { toleranceSeconds?: number; nowSeconds?: number } = {},
 ): SignatureCheck {
   if (!header || !header.trim()) return { ok: false, reason: 'missing' };
 

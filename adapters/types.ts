@@ -14,7 +14,10 @@ export class ProviderTimeoutError extends Error {
 /** The provider refused for a business reason (decline, unknown payment): do not retry. */
 export class ProviderRejectedError extends Error {
   override name = 'ProviderRejectedError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }

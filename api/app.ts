@@ -48,7 +48,11 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Order fulfillment engine', version: '1.0.0', description: 'See README.md. Errors are RFC 9457 problem+json.' },
+      info: {
+        title: 'Order fulfillment engine',
+        version: '1.0.0',
+        description: 'See README.md. Errors are RFC 9457 problem+json.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

@@ -41,7 +41,12 @@ export async function recordAudit(db: Db, r: AuditRecord): Promise<void> {
  * caller receives, e.g. 409 not-allowed-in-state) or an unexpected failure, which is re-thrown.
  * `run` may add to `details` what the log should keep (amounts, the step retried, ...).
  */
-export async function audited<T>(db: Db, op: AuditedOperation, run: (details: Record<string, unknown>) => Promise<T>, successStatus = 200): Promise<T> {
+export async function audited<T>(
+  db: Db,
+  op: AuditedOperation,
+  run: (details: Record<string, unknown>) => Promise<T>,
+  successStatus = 200,
+): Promise<T> {
   const details: Record<string, unknown> = {};
   try {
     const result = await run(details);
@@ -54,14 +59,28 @@ export async function audited<T>(db: Db, op: AuditedOperation, run: (details: Re
       ...op,
       outcome: refused ? 'refused' : 'failed',
       statusCode,
-      details: { ...details, error: err instanceof Problem ? { type: err.slug, detail: err.detail } : { message: (err as Error).message } },
+      details: {
+        ...details,
+        error: err instanceof Problem ? { type: err.slug, detail: err.detail } : { message: (err as Error).message },
+      },
     });
     throw err;
   }
 }
 
 /** The public shape of an audit entry. */
-export function auditView(e: { id: bigint; actorName: string; actorRole: string; operation: string; orderId: string | null; reason: string; outcome: string; statusCode: number; details: unknown; at: Date }) {
+export function auditView(e: {
+  id: bigint;
+  actorName: string;
+  actorRole: string;
+  operation: string;
+  orderId: string | null;
+  reason: string;
+  outcome: string;
+  statusCode: number;
+  details: unknown;
+  at: Date;
+}) {
   return {
     id: e.id.toString(),
     actor: { name: e.actorName, role: e.actorRole },

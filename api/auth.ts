@@ -35,9 +35,16 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter = new RateL
     if (!found) throw problems.unauthorized('unknown API key');
     const taken = limiter.take(found.hash.toString('hex'), found.rateLimit);
     if (!taken.allowed) {
-      throw new Problem(429, 'rate-limited', `key "${found.caller.name}" exceeded its rate limit of ${found.rateLimit.perSecond} requests per second (burst ${found.rateLimit.burst}); retry after ${taken.retryAfterSeconds}s`, undefined, { 'Retry-After': String(taken.retryAfterSeconds) });
+      throw new Problem(
+        429,
+        'rate-limited',
+        `key "${found.caller.name}" exceeded its rate limit of ${found.rateLimit.perSecond} requests per second (burst ${found.rateLimit.burst}); retry after ${taken.retryAfterSeconds}s`,
+        undefined,
+        { 'Retry-After': String(taken.retryAfterSeconds) },
+      );
     }
-    if (!roles.includes(found.caller.role)) throw problems.forbidden(`role ${found.caller.role} may not call this; allowed: ${roles.join(', ')}`);
+    if (!roles.includes(found.caller.role))
+      throw problems.forbidden(`role ${found.caller.role} may not call this; allowed: ${roles.join(', ')}`);
     return found.caller;
   };
 }

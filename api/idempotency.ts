@@ -14,15 +14,26 @@ import { Problem, problems } from './problem';
  * - `event-id`: a signed webhook, deduplicated by its eventId instead.
  * - `none`: the route changes nothing (codec).
  */
-export type IdempotencySpec = { via: 'update' | 'transaction' | 'custom'; required: boolean } | { via: 'event-id' | 'none' };
+export type IdempotencySpec =
+  { via: 'update' | 'transaction' | 'custom'; required: boolean } | { via: 'event-id' | 'none' };
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
 /** Hash of a value in a key-order-independent form (Idempotency-Key comparison). */
 export function requestHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value)) ?? '').digest('hex');
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)) ?? '')
+    .digest('hex');
 }
 
 /** The request's key: 1-200 printable characters; absent → undefined, or 400 where it is required. */
@@ -30,7 +41,15 @@ export function readIdempotencyKey(req: FastifyRequest, required: boolean): stri
   const raw = req.headers['idempotency-key'];
   if (raw === undefined && !required) return undefined;
   if (typeof raw !== 'string' || raw.length === 0 || raw.length > 200 || !/^[\x21-\x7e]+$/.test(raw))
-    throw problems.validation([{ field: IDEMPOTENCY_HEADER, message: required ? 'header is required (1-200 printable characters)' : 'must be 1-200 printable characters' }], 'request headers');
+    throw problems.validation(
+      [
+        {
+          field: IDEMPOTENCY_HEADER,
+          message: required ? 'header is required (1-200 printable characters)' : 'must be 1-200 printable characters',
+        },
+      ],
+      'request headers',
+    );
   return raw;
 }
 
@@ -42,10 +61,21 @@ export interface Idempotency {
   updateId: string;
 }
 
-export function idempotencyOf(key: string, route: string, callerName: string, params: unknown, request: unknown): Idempotency {
+export function idempotencyOf(
+  key: string,
+  route: string,
+  callerName: string,
+  params: unknown,
+  request: unknown,
+): Idempotency {
   const scope = `${route}|${callerName}|${JSON.stringify(params ?? {})}`;
   const hash = requestHash(request);
-  return { key, scope, requestHash: hash, updateId: `idem-${createHash('sha256').update(`${scope}|${key}|${hash}`).digest('hex').slice(0, 40)}` };
+  return {
+    key,
+    scope,
+    requestHash: hash,
+    updateId: `idem-${createHash('sha256').update(`${scope}|${key}|${hash}`).digest('hex').slice(0, 40)}`,
+  };
 }
 
 /** A remembered answer: a success (status, body) or a refusal (the problem, rendered again on replay). */
@@ -55,15 +85,25 @@ interface StoredAnswer {
   problem?: { slug: string; detail: string; errors?: Array<{ field: string; message: string }> };
 }
 
-const refusal = (err: Problem): StoredAnswer => ({ status: err.status, problem: { slug: err.slug, detail: err.detail, ...(err.errors ? { errors: err.errors } : {}) } });
+const refusal = (err: Problem): StoredAnswer => ({
+  status: err.status,
+  problem: { slug: err.slug, detail: err.detail, ...(err.errors ? { errors: err.errors } : {}) },
+});
 const isRefusal = (err: unknown): err is Problem => err instanceof Problem && err.status < 500;
 
-const reused = () => problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request on this route');
+const reused = () =>
+  problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request on this route');
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === 'P2002';
-const asJson = (v: unknown) => (v === undefined ? null : (JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as unknown));
+const asJson = (v: unknown) =>
+  v === undefined
+    ? null
+    : (JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as unknown);
 
 /** The remembered answer of a key (replay), 409 for another request, undefined when none is known yet. */
-async function remembered(db: Db | Prisma.TransactionClient, idem: Idempotency): Promise<{ answer?: StoredAnswer } | undefined> {
+async function remembered(
+  db: Db | Prisma.TransactionClient,
+  idem: Idempotency,
+): Promise<{ answer?: StoredAnswer } | undefined> {
   const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope: idem.scope, key: idem.key } } });
   if (!record) return undefined;
   if (record.requestHash !== idem.requestHash) throw reused();
@@ -72,13 +112,17 @@ async function remembered(db: Db | Prisma.TransactionClient, idem: Idempotency):
 
 function replay(reply: FastifyReply, answer: StoredAnswer) {
   void reply.header('idempotent-replayed', 'true');
-  if (answer.problem) throw new Problem(answer.status, answer.problem.slug, answer.problem.detail, answer.problem.errors);
+  if (answer.problem)
+    throw new Problem(answer.status, answer.problem.slug, answer.problem.detail, answer.problem.errors);
   void reply.status(answer.status);
   return answer.body;
 }
 
 const remember = (db: Db, idem: Idempotency, answer: StoredAnswer) =>
-  db.idempotencyRecord.updateMany({ where: { scope: idem.scope, key: idem.key }, data: { payload: answer as unknown as Prisma.InputJsonValue } });
+  db.idempotencyRecord.updateMany({
+    where: { scope: idem.scope, key: idem.key },
+    data: { payload: answer as unknown as Prisma.InputJsonValue },
+  });
 
 /**
  * An Update route: the key is claimed before the Update is sent (so another request under it is 409
@@ -86,12 +130,19 @@ const remember = (db: Db, idem: Idempotency, answer: StoredAnswer) =>
  * a refusal (4xx: nothing changed) too. An unexpected failure (5xx) keeps the bare claim, so the
  * retry sends the same Update id and Temporal answers with the first outcome.
  */
-export async function runWithUpdateId(db: Db, idem: Idempotency, reply: FastifyReply, run: () => Promise<unknown>): Promise<unknown> {
+export async function runWithUpdateId(
+  db: Db,
+  idem: Idempotency,
+  reply: FastifyReply,
+  run: () => Promise<unknown>,
+): Promise<unknown> {
   const known = await remembered(db, idem);
   if (known?.answer) return replay(reply, known.answer);
   if (!known) {
     try {
-      await db.idempotencyRecord.create({ data: { scope: idem.scope, key: idem.key, requestHash: idem.requestHash, resourceId: idem.updateId } });
+      await db.idempotencyRecord.create({
+        data: { scope: idem.scope, key: idem.key, requestHash: idem.requestHash, resourceId: idem.updateId },
+      });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       const raced = await remembered(db, idem);
@@ -113,21 +164,39 @@ export async function runWithUpdateId(db: Db, idem: Idempotency, reply: FastifyR
  * the same key waits on the record's primary key and then replays the committed answer. A refusal
  * rolls the transaction back and is then remembered on its own.
  */
-export async function runInTransaction(db: Db, idem: Idempotency, reply: FastifyReply, run: (tx: Prisma.TransactionClient) => Promise<unknown>): Promise<unknown> {
+export async function runInTransaction(
+  db: Db,
+  idem: Idempotency,
+  reply: FastifyReply,
+  run: (tx: Prisma.TransactionClient) => Promise<unknown>,
+): Promise<unknown> {
   const known = await remembered(db, idem);
   if (known?.answer) return replay(reply, known.answer);
   try {
     return await db.$transaction(async (tx) => {
-      await tx.idempotencyRecord.create({ data: { scope: idem.scope, key: idem.key, requestHash: idem.requestHash, resourceId: idem.updateId } });
+      await tx.idempotencyRecord.create({
+        data: { scope: idem.scope, key: idem.key, requestHash: idem.requestHash, resourceId: idem.updateId },
+      });
       const result = await run(tx);
       const answer: StoredAnswer = { status: reply.statusCode, body: asJson(result) };
-      await tx.idempotencyRecord.update({ where: { scope_key: { scope: idem.scope, key: idem.key } }, data: { payload: answer as unknown as Prisma.InputJsonValue } });
+      await tx.idempotencyRecord.update({
+        where: { scope_key: { scope: idem.scope, key: idem.key } },
+        data: { payload: answer as unknown as Prisma.InputJsonValue },
+      });
       return result;
     });
   } catch (err) {
     if (isRefusal(err)) {
       try {
-        await db.idempotencyRecord.create({ data: { scope: idem.scope, key: idem.key, requestHash: idem.requestHash, resourceId: idem.updateId, payload: refusal(err) as unknown as Prisma.InputJsonValue } });
+        await db.idempotencyRecord.create({
+          data: {
+            scope: idem.scope,
+            key: idem.key,
+            requestHash: idem.requestHash,
+            resourceId: idem.updateId,
+            payload: refusal(err) as unknown as Prisma.InputJsonValue,
+          },
+        });
       } catch (again) {
         if (!isUniqueViolation(again)) throw again;
       }

@@ -12,7 +12,11 @@ export async function runApi(env: NodeJS.ProcessEnv = process.env): Promise<{ ur
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: encryptedDataConverter(config.payloadKeys),
+  });
   const app = await buildApp({ config, db, temporal }, { logger });
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   return {

@@ -34,7 +34,13 @@ const TITLES: Record<number, string> = {
 };
 
 export const problems = {
-  validation: (errors: FieldError[], where = 'request') => new Problem(400, 'validation-error', `The ${where} is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`, errors),
+  validation: (errors: FieldError[], where = 'request') =>
+    new Problem(
+      400,
+      'validation-error',
+      `The ${where} is invalid: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+      errors,
+    ),
   unprocessable: (detail: string, errors?: FieldError[]) => new Problem(422, 'unprocessable', detail, errors),
   notFound: (what: string) => new Problem(404, 'not-found', `${what} was not found`),
   conflict: (slug: string, detail: string) => new Problem(409, slug, detail),
@@ -44,7 +50,10 @@ export const problems = {
 };
 
 export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
-  return error.issues.map((i) => ({ field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)', message: i.message }));
+  return error.issues.map((i) => ({
+    field: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)',
+    message: i.message,
+  }));
 }
 
 /**
@@ -53,14 +62,24 @@ export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
  */
 function isDatabaseSaturated(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return code === 'P2024' || code === 'P2028' || /Unable to start a transaction in the given time/.test((err as Error).message ?? '');
+  return (
+    code === 'P2024' ||
+    code === 'P2028' ||
+    /Unable to start a transaction in the given time/.test((err as Error).message ?? '')
+  );
 }
 
 /** Postgres SQLSTATEs of a database that is not there: connection exceptions, shutdowns, "cannot connect now". */
 const UNAVAILABLE_SQLSTATES = /^(08\d{3}|57P0[1-4]|53300)$/;
 /** Prisma's codes for an unreachable server, a failed or timed-out connection, a closed one. */
 const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017']);
-const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'DatabaseDoesNotExist']);
+const UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'DatabaseDoesNotExist',
+]);
 const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
 const UNAVAILABLE_TEXT =
   /can't reach database server|server has closed the connection|connection terminated|terminating connection|database system is (shutting down|starting up|in recovery mode)|connection (refused|reset)|Connection is closed|ECONNREFUSED|ECONNRESET|the database system is not yet accepting connections/i;
@@ -77,7 +96,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     const e = queue.shift();
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
-    const o = e as { code?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+    const o = e as {
+      code?: unknown;
+      originalCode?: unknown;
+      kind?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      meta?: { driverAdapterError?: unknown };
+    };
     for (const code of [o.code, o.originalCode]) {
       if (typeof code !== 'string') continue;
       if (UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_ERRNO.has(code)) return true;
@@ -95,7 +121,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  * still the request's fault — 400, never 500.
  */
 export function isInvalidData(err: unknown): boolean {
-  const e = err as { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } } | undefined;
+  const e = err as
+    | { code?: unknown; meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; code?: unknown } } } }
+    | undefined;
   const cause = e?.meta?.driverAdapterError?.cause;
   return [e?.code, cause?.originalCode, cause?.code].some((c) => typeof c === 'string' && /^22[0-9A-Z]{3}$/.test(c));
 }
@@ -105,15 +133,27 @@ export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
     let problem: Problem;
     if (err instanceof Problem) problem = err;
-    else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') problem = new Problem(415, 'unsupported-media-type', 'send application/json');
+    else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      problem = new Problem(415, 'unsupported-media-type', 'send application/json');
     else if (isDatabaseSaturated(err)) {
       req.log.warn({ err }, 'database saturated');
-      problem = new Problem(503, 'unavailable', 'the engine is overloaded; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '1' });
+      problem = new Problem(
+        503,
+        'unavailable',
+        'the engine is overloaded; retry shortly (with the same Idempotency-Key where the request has one)',
+        undefined,
+        { 'retry-after': '1' },
+      );
     } else if (isDatabaseUnavailable(err)) {
       req.log.warn({ err }, 'database unavailable');
-      problem = new Problem(503, 'unavailable', 'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)', undefined, { 'retry-after': '2' });
-    }
-    else if (isInvalidData(err)) {
+      problem = new Problem(
+        503,
+        'unavailable',
+        'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)',
+        undefined,
+        { 'retry-after': '2' },
+      );
+    } else if (isInvalidData(err)) {
       req.log.warn({ err }, 'the database refused a value');
       problem = new Problem(400, 'validation-error', 'a value of the request is out of range or not valid text');
     } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
@@ -138,7 +178,9 @@ export function registerProblemHandler(app: FastifyInstance): void {
   // A known path asked with a method it does not declare is 405 with Allow, not 404.
   const routes: Array<{ method: string; pattern: RegExp }> = [];
   app.addHook('onRoute', (r) => {
-    const pattern = new RegExp(`^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`);
+    const pattern = new RegExp(
+      `^${r.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`,
+    );
     for (const method of [r.method].flat()) routes.push({ method: method.toUpperCase(), pattern });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -149,9 +191,24 @@ export function registerProblemHandler(app: FastifyInstance): void {
         .status(405)
         .header('allow', allowed.join(', '))
         .type('application/problem+json')
-        .send({ type: '/problems/method-not-allowed', title: 'Method Not Allowed', status: 405, detail: `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, instance: req.url });
+        .send({
+          type: '/problems/method-not-allowed',
+          title: 'Method Not Allowed',
+          status: 405,
+          detail: `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+          instance: req.url,
+        });
       return;
     }
-    void reply.status(404).type('application/problem+json').send({ type: '/problems/not-found', title: 'Not Found', status: 404, detail: `no route ${req.method} ${req.url}`, instance: req.url });
+    void reply
+      .status(404)
+      .type('application/problem+json')
+      .send({
+        type: '/problems/not-found',
+        title: 'Not Found',
+        status: 404,
+        detail: `no route ${req.method} ${req.url}`,
+        instance: req.url,
+      });
   });
 }

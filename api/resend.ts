@@ -12,25 +12,50 @@ import { problems } from './problem';
  */
 export async function resendNotifications(db: Db, orderId: string, notificationId?: string) {
   if (!notificationId) {
-    const failed = await db.notification.findMany({ where: { orderId, status: 'failed' }, orderBy: { createdAt: 'asc' } });
-    if (failed.length === 0) throw problems.conflict('nothing-to-resend', 'no notification of this order has failed; name one to send it again');
-    await db.notification.updateMany({ where: { id: { in: failed.map((n) => n.id) }, status: 'failed' }, data: { status: 'pending', attempts: 0, nextAttemptAt: new Date(), lastError: null } });
+    const failed = await db.notification.findMany({
+      where: { orderId, status: 'failed' },
+      orderBy: { createdAt: 'asc' },
+    });
+    if (failed.length === 0)
+      throw problems.conflict(
+        'nothing-to-resend',
+        'no notification of this order has failed; name one to send it again',
+      );
+    await db.notification.updateMany({
+      where: { id: { in: failed.map((n) => n.id) }, status: 'failed' },
+      data: { status: 'pending', attempts: 0, nextAttemptAt: new Date(), lastError: null },
+    });
     return failed.map((n) => ({ id: n.id, kind: n.kind, channel: n.channel, was: 'failed' as const }));
   }
   const n = await db.notification.findUnique({ where: { id: notificationId } });
   if (!n || n.orderId !== orderId) throw problems.notFound(`notification ${notificationId} of order ${orderId}`);
   if (n.status === 'pending') throw problems.conflict('not-allowed-in-state', `notification ${n.id} is already queued`);
   if (n.status === 'failed') {
-    const { count } = await db.notification.updateMany({ where: { id: n.id, status: 'failed' }, data: { status: 'pending', attempts: 0, nextAttemptAt: new Date(), lastError: null } });
-    if (count === 0) throw problems.conflict('not-allowed-in-state', `notification ${n.id} changed meanwhile; look again`);
+    const { count } = await db.notification.updateMany({
+      where: { id: n.id, status: 'failed' },
+      data: { status: 'pending', attempts: 0, nextAttemptAt: new Date(), lastError: null },
+    });
+    if (count === 0)
+      throw problems.conflict('not-allowed-in-state', `notification ${n.id} changed meanwhile; look again`);
     return [{ id: n.id, kind: n.kind, channel: n.channel, was: 'failed' as const }];
   }
   const copies = await db.notification.count({ where: { id: { startsWith: `${n.id}:resend-` } } });
   const id = `${n.id}:resend-${copies + 1}`;
   try {
-    await db.notification.create({ data: { id, orderId, recipientType: n.recipientType, recipientId: n.recipientId, channel: n.channel, kind: n.kind, payload: n.payload as object } });
+    await db.notification.create({
+      data: {
+        id,
+        orderId,
+        recipientType: n.recipientType,
+        recipientId: n.recipientId,
+        channel: n.channel,
+        kind: n.kind,
+        payload: n.payload as object,
+      },
+    });
   } catch (err) {
-    if ((err as { code?: string }).code === 'P2002') throw problems.conflict('not-allowed-in-state', `a resend of ${n.id} was queued at the same moment`);
+    if ((err as { code?: string }).code === 'P2002')
+      throw problems.conflict('not-allowed-in-state', `a resend of ${n.id} was queued at the same moment`);
     throw err;
   }
   return [{ id, kind: n.kind, channel: n.channel, was: 'sent' as const, copyOf: n.id }];

@@ -3,7 +3,14 @@ import { z, type ZodType } from 'zod';
 import type { Caller, Role } from './auth';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from '../store/db';
-import { IDEMPOTENCY_HEADER, idempotencyOf, readIdempotencyKey, runInTransaction, runWithUpdateId, type IdempotencySpec } from './idempotency';
+import {
+  IDEMPOTENCY_HEADER,
+  idempotencyOf,
+  readIdempotencyKey,
+  runInTransaction,
+  runWithUpdateId,
+  type IdempotencySpec,
+} from './idempotency';
 import { Problem, problems, zodFieldErrors, type FieldError } from './problem';
 
 /** The body of a request whose JSON did not parse; refused once the caller is known. */
@@ -43,7 +50,11 @@ export interface RouteSpec<B, P, Q> {
 }
 
 const jsonSchema = (schema: ZodType) => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   return rest;
 };
 
@@ -53,9 +64,16 @@ const BAD_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])
 
 /** Every string of a request (path, query, body, at any depth) is checked, each bad one named (docs/api.md, "Input rules"). */
 export function textProblems(value: unknown, path: string[] = []): FieldError[] {
-  if (typeof value === 'string') return BAD_TEXT.test(value) ? [{ field: path.join('.') || '(root)', message: 'must not contain NUL bytes or unpaired UTF-16 surrogates' }] : [];
+  if (typeof value === 'string')
+    return BAD_TEXT.test(value)
+      ? [{ field: path.join('.') || '(root)', message: 'must not contain NUL bytes or unpaired UTF-16 surrogates' }]
+      : [];
   if (Array.isArray(value)) return value.flatMap((v, i) => textProblems(v, [...path, String(i)]));
-  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => [...(BAD_TEXT.test(k) ? [{ field: [...path, k].join('.'), message: 'is not a valid name' }] : []), ...textProblems(v, [...path, k])]);
+  if (value && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => [
+      ...(BAD_TEXT.test(k) ? [{ field: [...path, k].join('.'), message: 'is not a valid name' }] : []),
+      ...textProblems(v, [...path, k]),
+    ]);
   return [];
 }
 
@@ -79,7 +97,8 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
   spec: RouteSpec<B, P, Q>,
 ): void {
   const idem = spec.idempotency;
-  if (spec.method !== 'GET' && !idem) throw new Error(`${spec.method} ${spec.url} must declare how it honours Idempotency-Key`);
+  if (spec.method !== 'GET' && !idem)
+    throw new Error(`${spec.method} ${spec.url} must declare how it honours Idempotency-Key`);
   const keyed = idem && (idem.via === 'update' || idem.via === 'transaction') ? idem : undefined;
   const declared = { ...spec.headers };
   if (keyed)
@@ -87,14 +106,18 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       required: keyed.required,
       description: `${keyed.required ? 'Required. ' : ''}Same key and request → the first answer again (header Idempotent-Replayed: true); same key, another request → 409 idempotency-key-reused. Scoped by route, caller and path.`,
     };
-  const headers = Object.entries(declared).map(([name, h]) => ({ name, required: h.required ?? false, description: h.description }));
+  const headers = Object.entries(declared).map(([name, h]) => ({
+    name,
+    required: h.required ?? false,
+    description: h.description,
+  }));
   app.route({
     method: spec.method,
     url: spec.url,
     schema: {
       summary: spec.summary,
       tags: spec.tags,
-      ...(spec.body ?? spec.documentedBody ? { body: jsonSchema((spec.body ?? spec.documentedBody)!) } : {}),
+      ...((spec.body ?? spec.documentedBody) ? { body: jsonSchema((spec.body ?? spec.documentedBody)!) } : {}),
       ...(spec.params ? { params: jsonSchema(spec.params) } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
       ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
@@ -106,15 +129,20 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
         ? {
             headers: {
               type: 'object',
-              properties: Object.fromEntries(headers.map((h) => [h.name, { type: 'string', description: h.description }])),
+              properties: Object.fromEntries(
+                headers.map((h) => [h.name, { type: 'string', description: h.description }]),
+              ),
               required: headers.filter((h) => h.required).map((h) => h.name),
             },
           }
         : {}),
     },
     handler: async (req, reply) => {
-      const caller: Caller = Array.isArray(spec.auth) ? authenticate(req, spec.auth) : { role: 'platform', name: String(spec.auth) };
-      if (req.body === MALFORMED_JSON && spec.auth !== 'signed') throw new Problem(400, 'malformed-json', 'the request body is not valid JSON');
+      const caller: Caller = Array.isArray(spec.auth)
+        ? authenticate(req, spec.auth)
+        : { role: 'platform', name: String(spec.auth) };
+      if (req.body === MALFORMED_JSON && spec.auth !== 'signed')
+        throw new Problem(400, 'malformed-json', 'the request body is not valid JSON');
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');
       const body = parse(spec.body, req.body, 'body');
@@ -122,9 +150,12 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
       const key = keyed && readIdempotencyKey(req, keyed.required);
       if (!keyed || !key) return spec.handler(input);
       const scoped = idempotencyOf(key, `${spec.method} ${spec.url}`, caller.name, params, { body, query });
-      if (keyed.via === 'update') return runWithUpdateId(db, scoped, reply, () => spec.handler({ ...input, updateId: scoped.updateId }));
+      if (keyed.via === 'update')
+        return runWithUpdateId(db, scoped, reply, () => spec.handler({ ...input, updateId: scoped.updateId }));
       const committed: Array<() => Promise<void>> = [];
-      const result = await runInTransaction(db, scoped, reply, (tx) => spec.handler({ ...input, tx, afterCommit: async (work) => void committed.push(work) }));
+      const result = await runInTransaction(db, scoped, reply, (tx) =>
+        spec.handler({ ...input, tx, afterCommit: async (work) => void committed.push(work) }),
+      );
       for (const work of committed) await work();
       return result;
     },

@@ -11,13 +11,36 @@ type Failure = temporal.api.failure.v1.IFailure;
 
 /** Why an order is stuck, and since when (ISO 8601). */
 export type StuckReason =
-  | { kind: 'activity_retrying'; workflowId: string; activity: string; activityId: string; attempt: number; lastFailure: string | null; nextAttemptAt: string | null; since: string }
+  | {
+      kind: 'activity_retrying';
+      workflowId: string;
+      activity: string;
+      activityId: string;
+      attempt: number;
+      lastFailure: string | null;
+      nextAttemptAt: string | null;
+      since: string;
+    }
   | { kind: 'workflow_task_failing'; workflowId: string; attempt: number; since: string }
   | { kind: 'workflow_failed'; workflowId: string; status: string; failure: string | null; since: string }
   | { kind: 'workflow_not_started'; workflowId: string; since: string }
   | { kind: 'wait_overdue'; awaiting: string; actor: string; until: string; since: string }
-  | { kind: 'tracking_silent'; shipmentId: string; trackingNumber: string | null; shipmentStatus: string; lastEventAt: string | null; since: string }
-  | { kind: 'refund_unconfirmed'; refundId: string; paymentId: string; amount: number; decidedAt: string; since: string };
+  | {
+      kind: 'tracking_silent';
+      shipmentId: string;
+      trackingNumber: string | null;
+      shipmentStatus: string;
+      lastEventAt: string | null;
+      since: string;
+    }
+  | {
+      kind: 'refund_unconfirmed';
+      refundId: string;
+      paymentId: string;
+      amount: number;
+      decidedAt: string;
+      since: string;
+    };
 
 export interface StuckOrder {
   orderId: string;
@@ -32,7 +55,15 @@ export interface StuckOrder {
   reasons: StuckReason[];
 }
 
-type Thresholds = Pick<Config, 'STUCK_ACTIVITY_ATTEMPTS' | 'STUCK_WAIT_GRACE_SECONDS' | 'STUCK_TRACKING_SILENCE_SECONDS' | 'STUCK_QUIET_SECONDS' | 'STUCK_SCAN_LIMIT' | 'STUCK_REFUND_SECONDS'>;
+type Thresholds = Pick<
+  Config,
+  | 'STUCK_ACTIVITY_ATTEMPTS'
+  | 'STUCK_WAIT_GRACE_SECONDS'
+  | 'STUCK_TRACKING_SILENCE_SECONDS'
+  | 'STUCK_QUIET_SECONDS'
+  | 'STUCK_SCAN_LIMIT'
+  | 'STUCK_REFUND_SECONDS'
+>;
 
 const TERMINAL = [...TERMINAL_STATUSES] as string[];
 /** Shipment statuses on the courier's side: a tracking event is expected next. */
@@ -53,20 +84,44 @@ const describeFailure = (f: Failure | null | undefined): string | null => {
  * failing workflow task, a failed or terminated workflow, one that never started. The order's
  * shipment children are examined with it, since courier bookings retry there.
  */
-export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, filter: StuckFilter = {}, now = new Date()): Promise<StuckOrder[]> {
+export async function findStuckOrders(
+  db: Db,
+  temporal: Client,
+  t: Thresholds,
+  filter: StuckFilter = {},
+  now = new Date(),
+): Promise<StuckOrder[]> {
   const where = ordersWhere(filter);
   const reasons = new Map<string, StuckReason[]>();
   const add = (orderId: string, r: StuckReason) => reasons.set(orderId, [...(reasons.get(orderId) ?? []), r]);
 
   // 1. Waits whose deadline passed (plus grace) while the order stayed where it was: the timer did not fire.
-  const overdue = await db.$queryRaw<Array<{ id: string; pending: { awaiting: string; actor: string; until: string } }>>`
+  const overdue = await db.$queryRaw<
+    Array<{ id: string; pending: { awaiting: string; actor: string; until: string } }>
+  >`
     SELECT o.id, o.snapshot->'pendingDecision' AS pending FROM orders o
     WHERE ${where} AND o.snapshot->'pendingDecision'->>'until' IS NOT NULL
       AND (o.snapshot->'pendingDecision'->>'until')::timestamptz < ${new Date(now.getTime() - t.STUCK_WAIT_GRACE_SECONDS * 1000)}`;
-  for (const o of overdue) add(o.id, { kind: 'wait_overdue', awaiting: o.pending.awaiting, actor: o.pending.actor, until: o.pending.until, since: o.pending.until });
+  for (const o of overdue)
+    add(o.id, {
+      kind: 'wait_overdue',
+      awaiting: o.pending.awaiting,
+      actor: o.pending.actor,
+      until: o.pending.until,
+      since: o.pending.until,
+    });
 
   // 2. Shipments with the courier and no tracking event for too long (since booking when none came).
-  const silent = await db.$queryRaw<Array<{ id: string; order_id: string; tracking_number: string | null; status: string; last_event_at: Date | null; created_at: Date }>>`
+  const silent = await db.$queryRaw<
+    Array<{
+      id: string;
+      order_id: string;
+      tracking_number: string | null;
+      status: string;
+      last_event_at: Date | null;
+      created_at: Date;
+    }>
+  >`
     SELECT s.id, s.order_id, s.tracking_number, s.status, s.created_at, max(e.received_at) AS last_event_at
     FROM shipments s JOIN orders o ON o.id = s.order_id LEFT JOIN tracking_events e ON e.shipment_id = s.id
     WHERE s.status = ANY(${ON_THE_WAY}) AND ${where}
@@ -74,17 +129,33 @@ export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, f
     HAVING coalesce(max(e.received_at), s.created_at) < ${new Date(now.getTime() - t.STUCK_TRACKING_SILENCE_SECONDS * 1000)}`;
   for (const s of silent) {
     const since = new Date((s.last_event_at ?? s.created_at).getTime() + t.STUCK_TRACKING_SILENCE_SECONDS * 1000);
-    add(s.order_id, { kind: 'tracking_silent', shipmentId: s.id, trackingNumber: s.tracking_number, shipmentStatus: s.status, lastEventAt: iso(s.last_event_at), since: since.toISOString() });
+    add(s.order_id, {
+      kind: 'tracking_silent',
+      shipmentId: s.id,
+      trackingNumber: s.tracking_number,
+      shipmentStatus: s.status,
+      lastEventAt: iso(s.last_event_at),
+      since: since.toISOString(),
+    });
   }
 
   // 3. Refunds the provider has not confirmed for too long, on any order (a cancelled one still owes
   //    its customer the money): their workflows keep asking, support should know.
-  const unconfirmed = await db.$queryRaw<Array<{ id: string; order_id: string; payment_id: string; amount: number; created_at: Date }>>`
+  const unconfirmed = await db.$queryRaw<
+    Array<{ id: string; order_id: string; payment_id: string; amount: number; created_at: Date }>
+  >`
     SELECT r.id, r.order_id, r.payment_id, r.amount, r.created_at FROM refunds r JOIN orders o ON o.id = r.order_id
     WHERE r.status = 'pending' AND r.created_at < ${new Date(now.getTime() - t.STUCK_REFUND_SECONDS * 1000)} AND ${ordersWhere(filter, { finished: true })}`;
   for (const r of unconfirmed) {
     const since = new Date(r.created_at.getTime() + t.STUCK_REFUND_SECONDS * 1000).toISOString();
-    add(r.order_id, { kind: 'refund_unconfirmed', refundId: r.id, paymentId: r.payment_id, amount: r.amount, decidedAt: r.created_at.toISOString(), since });
+    add(r.order_id, {
+      kind: 'refund_unconfirmed',
+      refundId: r.id,
+      paymentId: r.payment_id,
+      amount: r.amount,
+      decidedAt: r.created_at.toISOString(),
+      since,
+    });
   }
 
   // 4. Running orders that have not moved for a while: ask Temporal. Orders with nothing pending
@@ -106,13 +177,28 @@ export async function findStuckOrders(db: Db, temporal: Client, t: Thresholds, f
     .map((o) => {
       const rs = reasons.get(o.id)!;
       const since = rs.map((r) => r.since).sort()[0];
-      return { orderId: o.id, status: o.status, merchantId: o.merchantId, customerId: o.customerId, channel: o.channel, createdAt: o.createdAt, updatedAt: o.updatedAt, since, reasons: rs };
+      return {
+        orderId: o.id,
+        status: o.status,
+        merchantId: o.merchantId,
+        customerId: o.customerId,
+        channel: o.channel,
+        createdAt: o.createdAt,
+        updatedAt: o.updatedAt,
+        since,
+        reasons: rs,
+      };
     })
     .sort((a, b) => a.since.localeCompare(b.since) || a.orderId.localeCompare(b.orderId));
 }
 
 /** The order's workflow and its running shipment children, as Temporal sees them. */
-async function examineOrder(temporal: Client, orderId: string, quietSince: Date, t: Thresholds): Promise<StuckReason[]> {
+async function examineOrder(
+  temporal: Client,
+  orderId: string,
+  quietSince: Date,
+  t: Thresholds,
+): Promise<StuckReason[]> {
   const workflowId = orderWorkflowId(orderId);
   const found: StuckReason[] = [];
   const visit = async (id: string, isOrder: boolean) => {
@@ -121,13 +207,21 @@ async function examineOrder(temporal: Client, orderId: string, quietSince: Date,
     try {
       d = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError && isOrder) found.push({ kind: 'workflow_not_started', workflowId: id, since: quietSince.toISOString() });
+      if (err instanceof WorkflowNotFoundError && isOrder)
+        found.push({ kind: 'workflow_not_started', workflowId: id, since: quietSince.toISOString() });
       if (err instanceof WorkflowNotFoundError) return;
       throw err;
     }
     if (d.status.name !== 'RUNNING') {
       // An order that completed has its terminal projection in flight; anything else ended badly.
-      if (d.status.name !== 'COMPLETED') found.push({ kind: 'workflow_failed', workflowId: id, status: d.status.name.toLowerCase(), failure: await closingFailure(handle), since: iso(d.closeTime) ?? quietSince.toISOString() });
+      if (d.status.name !== 'COMPLETED')
+        found.push({
+          kind: 'workflow_failed',
+          workflowId: id,
+          status: d.status.name.toLowerCase(),
+          failure: await closingFailure(handle),
+          since: iso(d.closeTime) ?? quietSince.toISOString(),
+        });
       return;
     }
     for (const a of d.raw.pendingActivities ?? []) {
@@ -144,7 +238,13 @@ async function examineOrder(temporal: Client, orderId: string, quietSince: Date,
       });
     }
     const task = d.raw.pendingWorkflowTask;
-    if (task && (task.attempt ?? 0) >= 2) found.push({ kind: 'workflow_task_failing', workflowId: id, attempt: task.attempt ?? 0, since: iso(optionalTsToDate(task.originalScheduledTime)) ?? quietSince.toISOString() });
+    if (task && (task.attempt ?? 0) >= 2)
+      found.push({
+        kind: 'workflow_task_failing',
+        workflowId: id,
+        attempt: task.attempt ?? 0,
+        since: iso(optionalTsToDate(task.originalScheduledTime)) ?? quietSince.toISOString(),
+      });
     if (isOrder) for (const c of d.raw.pendingChildren ?? []) if (c.workflowId) await visit(c.workflowId, false);
   };
   await visit(workflowId, true);
@@ -162,8 +262,10 @@ async function activityScheduledAt(handle: WorkflowHandle, activityId: string): 
 async function closingFailure(handle: WorkflowHandle): Promise<string | null> {
   const { events } = await handle.fetchHistory();
   const last = (events ?? [])[(events ?? []).length - 1];
-  if (last?.workflowExecutionFailedEventAttributes) return describeFailure(last.workflowExecutionFailedEventAttributes.failure);
-  if (last?.workflowExecutionTerminatedEventAttributes) return `terminated: ${last.workflowExecutionTerminatedEventAttributes.reason ?? ''}`.trim();
+  if (last?.workflowExecutionFailedEventAttributes)
+    return describeFailure(last.workflowExecutionFailedEventAttributes.failure);
+  if (last?.workflowExecutionTerminatedEventAttributes)
+    return `terminated: ${last.workflowExecutionTerminatedEventAttributes.reason ?? ''}`.trim();
   if (last?.workflowExecutionTimedOutEventAttributes) return 'timed out';
   return null;
 }
@@ -194,12 +296,21 @@ function ordersWhere(f: StuckFilter, { finished = false } = {}): Prisma.Sql {
 }
 
 /** One page of stuck orders, longest stuck first; the cursor is the position in that order. */
-export async function stuckPage(deps: { db: Db; temporal: Client; config: Thresholds }, filter: StuckFilter, limit: number, cursor?: string) {
+export async function stuckPage(
+  deps: { db: Db; temporal: Client; config: Thresholds },
+  filter: StuckFilter,
+  limit: number,
+  cursor?: string,
+) {
   const offset = cursor ? Number(Buffer.from(cursor, 'base64url').toString()) : 0;
   if (!Number.isInteger(offset) || offset < 0) return undefined;
   const all = await findStuckOrders(deps.db, deps.temporal, deps.config, filter);
   const items = all.slice(offset, offset + limit);
-  return { items, total: all.length, nextCursor: offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : null };
+  return {
+    items,
+    total: all.length,
+    nextCursor: offset + limit < all.length ? Buffer.from(String(offset + limit)).toString('base64url') : null,
+  };
 }
 
 export interface FailingActivity {
@@ -214,7 +325,10 @@ export interface FailingActivity {
  * Activities of the order and its running shipments that have failed at least once and are waiting
  * for their next attempt (or running it): what `retry` resets.
  */
-export async function failingActivities(temporal: Client, orderId: string): Promise<{ closed?: string; activities: FailingActivity[] }> {
+export async function failingActivities(
+  temporal: Client,
+  orderId: string,
+): Promise<{ closed?: string; activities: FailingActivity[] }> {
   const activities: FailingActivity[] = [];
   let closed: string | undefined;
   const visit = async (id: string, isOrder: boolean) => {
@@ -234,7 +348,13 @@ export async function failingActivities(temporal: Client, orderId: string): Prom
     }
     for (const a of d.raw.pendingActivities ?? [])
       if ((a.attempt ?? 0) > 1 || a.lastFailure)
-        activities.push({ workflowId: id, activity: a.activityType?.name ?? 'unknown', activityId: a.activityId ?? '', attempt: a.attempt ?? 0, lastFailure: describeFailure(a.lastFailure) });
+        activities.push({
+          workflowId: id,
+          activity: a.activityType?.name ?? 'unknown',
+          activityId: a.activityId ?? '',
+          attempt: a.attempt ?? 0,
+          lastFailure: describeFailure(a.lastFailure),
+        });
     if (isOrder) for (const c of d.raw.pendingChildren ?? []) if (c.workflowId) await visit(c.workflowId, false);
   };
   await visit(orderWorkflowId(orderId), true);
@@ -242,7 +362,8 @@ export async function failingActivities(temporal: Client, orderId: string): Prom
 }
 
 const GRPC_NOT_FOUND = 5;
-const grpcCode = (err: unknown) => (err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code;
+const grpcCode = (err: unknown) =>
+  (err as { code?: number }).code ?? (err as { cause?: { code?: number } }).cause?.code;
 
 /**
  * Retries a failing activity now: Temporal resets it to attempt 1 and dispatches it at once, skipping
@@ -250,7 +371,13 @@ const grpcCode = (err: unknown) => (err as { code?: number }).code ?? (err as { 
  */
 export async function retryActivityNow(temporal: Client, a: FailingActivity, identity: string): Promise<boolean> {
   try {
-    await temporal.workflowService.resetActivity({ namespace: temporal.options.namespace, execution: { workflowId: a.workflowId }, id: a.activityId, identity, resetHeartbeat: false });
+    await temporal.workflowService.resetActivity({
+      namespace: temporal.options.namespace,
+      execution: { workflowId: a.workflowId },
+      id: a.activityId,
+      identity,
+      resetHeartbeat: false,
+    });
     return true;
   } catch (err) {
     if (grpcCode(err) === GRPC_NOT_FOUND) return false;

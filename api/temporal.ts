@@ -9,12 +9,25 @@ import { problems } from './problem';
  * Runs an order Update and turns its refusals into HTTP answers: a validator's rejection or a
  * handler's NotAllowedInState is 409, InvalidRequest is 422, an order that is gone is 404/409.
  */
-export async function updateOrder<Arg, Result = OrderState>(client: Client, orderId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, updateId?: string): Promise<Result> {
+export async function updateOrder<Arg, Result = OrderState>(
+  client: Client,
+  orderId: string,
+  def: UpdateDefinition<Result, [Arg]>,
+  arg: Arg,
+  updateId?: string,
+): Promise<Result> {
   return updateWorkflow(client, orderWorkflowId(orderId), def, arg, 'the order has finished its lifecycle', updateId);
 }
 
 /** updateOrder for any workflow (after-sales requests too); `finished` explains a closed one (409). */
-export async function updateWorkflow<Arg, Result>(client: Client, workflowId: string, def: UpdateDefinition<Result, [Arg]>, arg: Arg, finished: string, updateId: string = randomUUID()): Promise<Result> {
+export async function updateWorkflow<Arg, Result>(
+  client: Client,
+  workflowId: string,
+  def: UpdateDefinition<Result, [Arg]>,
+  arg: Arg,
+  finished: string,
+  updateId: string = randomUUID(),
+): Promise<Result> {
   // One id for every attempt (and, from an Idempotency-Key, for every retried request): Temporal
   // answers a repeated update id with the first outcome.
   const handle = client.workflow.getHandle(workflowId);
@@ -31,10 +44,12 @@ export async function updateWorkflow<Arg, Result>(client: Client, workflowId: st
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause;
       const message = cause?.message ?? err.message;
-      if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid) throw problems.unprocessable(message, fieldErrors(cause.details?.[0]));
+      if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalid)
+        throw problems.unprocessable(message, fieldErrors(cause.details?.[0]));
       throw problems.conflict('not-allowed-in-state', message);
     }
-    if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err)) throw problems.conflict('not-allowed-in-state', finished);
+    if (err instanceof WorkflowNotFoundError || isClosedWorkflowError(err))
+      throw problems.conflict('not-allowed-in-state', finished);
     throw err;
   }
 }
@@ -43,8 +58,11 @@ export async function updateWorkflow<Arg, Result>(client: Client, workflowId: st
 function fieldErrors(details: unknown): Array<{ field: string; message: string }> | undefined {
   if (!Array.isArray(details)) return undefined;
   const isFieldError = (d: unknown): d is { field: string; message: string } =>
-    typeof (d as { field?: unknown } | null | undefined)?.field === 'string' && typeof (d as { message?: unknown } | null | undefined)?.message === 'string';
-  return (details as unknown[]).every(isFieldError) ? (details as Array<{ field: string; message: string }>) : undefined;
+    typeof (d as { field?: unknown } | null | undefined)?.field === 'string' &&
+    typeof (d as { message?: unknown } | null | undefined)?.message === 'string';
+  return (details as unknown[]).every(isFieldError)
+    ? (details as Array<{ field: string; message: string }>)
+    : undefined;
 }
 
 /**
@@ -56,7 +74,12 @@ export async function queryOrder(client: Client, orderId: string, deadlineMs = 2
 }
 
 /** queryOrder for any workflow. */
-export async function queryWorkflow<R>(client: Client, workflowId: string, def: QueryDefinition<R>, deadlineMs = 2000): Promise<R | undefined> {
+export async function queryWorkflow<R>(
+  client: Client,
+  workflowId: string,
+  def: QueryDefinition<R>,
+  deadlineMs = 2000,
+): Promise<R | undefined> {
   try {
     return await client.withDeadline(Date.now() + deadlineMs, () => client.workflow.getHandle(workflowId).query(def));
   } catch (err) {
@@ -73,7 +96,10 @@ function isUnanswered(err: unknown): boolean {
 }
 
 export function isClosedWorkflowError(err: unknown): boolean {
-  return err instanceof Error && /already completed|workflow execution already (completed|finished)|not found/i.test(err.message);
+  return (
+    err instanceof Error &&
+    /already completed|workflow execution already (completed|finished)|not found/i.test(err.message)
+  );
 }
 
 /**

@@ -32,22 +32,40 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
     flags: [...view.flags, ...refundFlags(row?.refunds ?? []), ...edgeFlags(row?.supportFlags ?? [])],
     payments: state.payments.map((p) => {
       const record = row?.payments.find((r) => r.id === p.paymentId);
-      return { ...p, providerRef: record?.providerRef ?? undefined, refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map(refundView) };
+      return {
+        ...p,
+        providerRef: record?.providerRef ?? undefined,
+        refunds: (row?.refunds ?? []).filter((r) => r.paymentId === p.paymentId).map(refundView),
+      };
     }),
     shipments: state.shipments.map((s) => {
       const record = row?.shipments.find((r) => r.id === s.shipmentId);
       // The shipment's own record follows every scan; the order hears only milestones.
       return {
-      ...s,
-      status: record?.status ?? s.status,
-      deliveryAttempts: record?.deliveryAttempts ?? s.deliveryAttempts ?? 0,
-      courier: record?.courier ?? s.courier,
-      trackingNumber: record?.trackingNumber ?? s.trackingNumber,
-      tracking: (record?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
+        ...s,
+        status: record?.status ?? s.status,
+        deliveryAttempts: record?.deliveryAttempts ?? s.deliveryAttempts ?? 0,
+        courier: record?.courier ?? s.courier,
+        trackingNumber: record?.trackingNumber ?? s.trackingNumber,
+        tracking: (record?.events ?? []).map((e) => ({
+          eventId: e.eventId,
+          type: e.type,
+          location: e.location,
+          signedBy: e.signedBy,
+          occurredAt: e.occurredAt,
+        })),
       };
     }),
-    timeline: (row?.events ?? []).map((e) => ({ seq: e.seq, type: e.type, actor: e.actor, detail: e.detail, at: e.occurredAt })),
-    links: { temporalUi: `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/order-${orderId}` },
+    timeline: (row?.events ?? []).map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      actor: e.actor,
+      detail: e.detail,
+      at: e.occurredAt,
+    })),
+    links: {
+      temporalUi: `${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/order-${orderId}`,
+    },
   };
 }
 
@@ -55,20 +73,53 @@ export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId
  * One refund of a payment: the decision (amount, reason, when) and its money movement's state —
  * `pending` until the provider confirms it (wallets: by notification), then `succeeded` or `failed`.
  */
-export function refundView(r: { id: string; kind: string; amount: number; reason: string; status: string; createdAt: Date; confirmedAt: Date | null }) {
-  return { id: r.id, kind: r.kind, amount: r.amount, reason: r.reason, status: r.status, at: r.createdAt, confirmedAt: r.confirmedAt };
+export function refundView(r: {
+  id: string;
+  kind: string;
+  amount: number;
+  reason: string;
+  status: string;
+  createdAt: Date;
+  confirmedAt: Date | null;
+}) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    amount: r.amount,
+    reason: r.reason,
+    status: r.status,
+    at: r.createdAt,
+    confirmedAt: r.confirmedAt,
+  };
 }
 
 /** `refund_failed` flags derived from the order's refund rows (the order workflow does not raise them). */
-export function refundFlags(refunds: Array<{ id: string; paymentId: string; amount: number; status: string; confirmedAt: Date | null; createdAt: Date }>): SupportFlag[] {
+export function refundFlags(
+  refunds: Array<{
+    id: string;
+    paymentId: string;
+    amount: number;
+    status: string;
+    confirmedAt: Date | null;
+    createdAt: Date;
+  }>,
+): SupportFlag[] {
   return refunds
     .filter((r) => r.status === 'failed')
-    .map((r) => ({ kind: 'refund_failed', at: (r.confirmedAt ?? r.createdAt).toISOString(), detail: { refundId: r.id, paymentId: r.paymentId, amount: r.amount } }));
+    .map((r) => ({
+      kind: 'refund_failed',
+      at: (r.confirmedAt ?? r.createdAt).toISOString(),
+      detail: { refundId: r.id, paymentId: r.paymentId, amount: r.amount },
+    }));
 }
 
 /** Flags the API raised (order_flags), e.g. `payment_mismatch` with both values. */
 export function edgeFlags(rows: Array<{ kind: string; detail: unknown; at: Date }>): SupportFlag[] {
-  return rows.map((f) => ({ kind: f.kind as SupportFlag['kind'], at: f.at.toISOString(), detail: f.detail as Record<string, unknown> }));
+  return rows.map((f) => ({
+    kind: f.kind as SupportFlag['kind'],
+    at: f.at.toISOString(),
+    detail: f.detail as Record<string, unknown>,
+  }));
 }
 
 /** The public shape of an order's state (lines carry their ledger). */
@@ -82,19 +133,21 @@ export function orderView(s: OrderState) {
     merchantId: s.merchantId,
     customerId: s.customerId,
     paymentMethod: s.paymentMethod,
-    lines: s.lines.map(({ lineNo, sku, name, unitPrice, quantity, substituteFor, substituted = 0, discount = 0, gift, ...ledger }) => ({
-      lineNo,
-      sku,
-      name,
-      unitPrice,
-      quantity,
-      discount,
-      /** What the customer pays for the line (docs/pricing.md). */
-      paid: unitPrice * quantity - discount,
-      gift: gift ?? false,
-      substituteFor: substituteFor ?? null,
-      ledger: { ordered: quantity, ...ledger, substituted },
-    })),
+    lines: s.lines.map(
+      ({ lineNo, sku, name, unitPrice, quantity, substituteFor, substituted = 0, discount = 0, gift, ...ledger }) => ({
+        lineNo,
+        sku,
+        name,
+        unitPrice,
+        quantity,
+        discount,
+        /** What the customer pays for the line (docs/pricing.md). */
+        paid: unitPrice * quantity - discount,
+        gift: gift ?? false,
+        substituteFor: substituteFor ?? null,
+        ledger: { ordered: quantity, ...ledger, substituted },
+      }),
+    ),
     totals: s.totals,
     adjustments: s.adjustments ?? [],
     payments: s.payments,

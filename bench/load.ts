@@ -27,7 +27,6 @@ const PROVINCES = [
   { province: '广东', city: '广州市', district: '白云区', postalCode: '510080' },
 ];
 
-
 export interface OrderRun {
   method: 'card' | 'wechat_pay';
   startedAt: number;
@@ -45,7 +44,11 @@ export interface OrderRun {
 type Mark = 'submitted' | 'paid' | 'tracking' | 'webhooks' | 'delivered' | 'completed';
 
 class HttpError extends Error {
-  constructor(readonly kind: Kind, readonly status: number, readonly body: string) {
+  constructor(
+    readonly kind: Kind,
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(`${kind} → ${status || 'network error'} ${body.slice(0, 300)}`);
   }
 }
@@ -78,7 +81,14 @@ export class Driver {
     while (this.inFlight > 0 && performance.now() < until) await sleep(50);
   }
 
-  private async request(run: OrderRun, kind: Kind, method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: string): Promise<any> {
+  private async request(
+    run: OrderRun,
+    kind: Kind,
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<any> {
     const t0 = performance.now();
     let status = 0;
     let text = '';
@@ -129,21 +139,33 @@ export class Driver {
       interval = Math.min(opts.pollMaxMs, interval * 1.5);
       let order: any;
       try {
-        order = await this.request(run, 'get', 'GET', `/v1/orders/${run.orderId}`, { authorization: `Bearer ${KEYS.support}` });
+        order = await this.request(run, 'get', 'GET', `/v1/orders/${run.orderId}`, {
+          authorization: `Bearer ${KEYS.support}`,
+        });
       } catch (err) {
         if (err instanceof HttpError && (err.status === 404 || retryable(err))) continue;
         throw err;
       }
       run.lastStatus = order.status;
       if (done(order)) return order;
-      if (TERMINAL_OTHER.has(order.status)) throw new Error(`order ended ${order.status}: ${JSON.stringify(order.cancellation ?? order.rejection)}`);
+      if (TERMINAL_OTHER.has(order.status))
+        throw new Error(`order ended ${order.status}: ${JSON.stringify(order.cancellation ?? order.rejection)}`);
     }
   }
 
   /** A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do. */
   private postSigned(run: OrderRun, kind: Kind, url: string, secret: string, payload: object) {
     const raw = JSON.stringify(payload);
-    return this.withRetry(() => this.request(run, kind, 'POST', url, { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) }, raw));
+    return this.withRetry(() =>
+      this.request(
+        run,
+        kind,
+        'POST',
+        url,
+        { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) },
+        raw,
+      ),
+    );
   }
 
   private orderBody(method: OrderRun['method']) {
@@ -168,14 +190,29 @@ export class Driver {
     const body = JSON.stringify(this.orderBody(run.method));
     const idempotencyKey = randomUUID(); // a retry after a 5xx reuses it: the same order, never a second one
     const created = await this.withRetry(() =>
-      this.request(run, 'submit', 'POST', '/v1/orders', { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}`, 'idempotency-key': idempotencyKey }, body),
+      this.request(
+        run,
+        'submit',
+        'POST',
+        '/v1/orders',
+        {
+          'content-type': 'application/json',
+          authorization: `Bearer ${KEYS.platform}`,
+          'idempotency-key': idempotencyKey,
+        },
+        body,
+      ),
     );
     run.orderId = created.id;
     run.lastStatus = created.status;
     mark('submitted');
 
     if (run.method === 'wechat_pay') {
-      const awaiting = await this.pollUntil(run, 'awaiting payment', (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending');
+      const awaiting = await this.pollUntil(
+        run,
+        'awaiting payment',
+        (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending',
+      );
       run.stage = 'payment webhook';
       await this.postSigned(run, 'paymentWebhook', '/v1/webhooks/payments/wechat_pay', webhookSecret('wechat_pay'), {
         eventId: `evt_bench_${randomUUID()}`,
@@ -189,21 +226,31 @@ export class Driver {
       mark('paid');
     }
 
-    const booked = await this.pollUntil(run, 'tracking numbers', (o) => o.shipments?.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+    const booked = await this.pollUntil(
+      run,
+      'tracking numbers',
+      (o) => o.shipments?.length > 0 && o.shipments.every((s: any) => s.trackingNumber),
+    );
     mark('tracking');
     run.shipments = booked.shipments.length;
     run.stage = 'courier webhooks';
     await Promise.all(
       booked.shipments.map(async (s: any) => {
         for (const type of TRACKING_STEPS) {
-          await this.postSigned(run, 'logisticsWebhook', `/v1/webhooks/logistics/${s.courier}`, webhookSecret(s.courier), {
-            eventId: `trk_bench_${randomUUID()}`,
-            trackingNumber: s.trackingNumber,
-            type,
-            location: 'Bench hub',
-            ...(type === 'delivered' ? { signedBy: '王小明' } : {}),
-            occurredAt: new Date().toISOString(),
-          });
+          await this.postSigned(
+            run,
+            'logisticsWebhook',
+            `/v1/webhooks/logistics/${s.courier}`,
+            webhookSecret(s.courier),
+            {
+              eventId: `trk_bench_${randomUUID()}`,
+              trackingNumber: s.trackingNumber,
+              type,
+              location: 'Bench hub',
+              ...(type === 'delivered' ? { signedBy: '王小明' } : {}),
+              occurredAt: new Date().toISOString(),
+            },
+          );
         }
       }),
     );
@@ -215,7 +262,14 @@ export class Driver {
     let confirmed: any;
     try {
       confirmed = await this.withRetry(() =>
-        this.request(run, 'confirm', 'POST', `/v1/orders/${run.orderId}/confirm-receipt`, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` }, '{}'),
+        this.request(
+          run,
+          'confirm',
+          'POST',
+          `/v1/orders/${run.orderId}/confirm-receipt`,
+          { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` },
+          '{}',
+        ),
       );
     } catch (err) {
       // 409 after a retried confirm: the first attempt may have gone through; the GET below decides.
@@ -229,12 +283,21 @@ export class Driver {
   }
 
   launch(): OrderRun {
-    const run: OrderRun = { method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card', startedAt: performance.now(), stage: 'start', marks: {}, serverErrors: [] };
+    const run: OrderRun = {
+      method: Math.random() < opts.wechatShare ? 'wechat_pay' : 'card',
+      startedAt: performance.now(),
+      stage: 'start',
+      marks: {},
+      serverErrors: [],
+    };
     this.runs.push(run);
     this.inFlight += 1;
     this.lifecycle(run)
       .catch((err: Error) => {
-        run.failure = this.aborted && err.message === 'aborted' ? `still in flight at stage "${run.stage}"` : `${run.stage}: ${err.message}`;
+        run.failure =
+          this.aborted && err.message === 'aborted'
+            ? `still in flight at stage "${run.stage}"`
+            : `${run.stage}: ${err.message}`;
       })
       .finally(() => {
         this.inFlight -= 1;
@@ -251,11 +314,16 @@ export async function warmUp(d: Driver, temporalAddress: string, interrupted: ()
     const run = d.launch();
     while (!run.completedAt && !run.failure) await sleep(20);
     if (run.failure) {
-      const why = run.orderId ? await diagnose(temporalAddress, [run.orderId]).catch((e) => ({ error: (e as Error).message })) : {};
+      const why = run.orderId
+        ? await diagnose(temporalAddress, [run.orderId]).catch((e) => ({ error: (e as Error).message }))
+        : {};
       throw new Error(`warm-up lifecycle failed: ${run.failure}\n${JSON.stringify(why, null, 2)}`);
     }
   }
-  if (opts.warmup) log(`warm-up: ${opts.warmup} lifecycle(s) in ${round((d.runs.at(-1)!.completedAt! - d.runs[0].startedAt) / 1000, 2)}s`);
+  if (opts.warmup)
+    log(
+      `warm-up: ${opts.warmup} lifecycle(s) in ${round((d.runs.at(-1)!.completedAt! - d.runs[0].startedAt) / 1000, 2)}s`,
+    );
   d.runs.length = 0;
 }
 
@@ -280,7 +348,9 @@ export async function runWindow(d: Driver, windowStart: number, interrupted: () 
       nextProgress += 5000;
       const done = d.runs.filter((r) => r.completedAt).length;
       const failed = d.runs.filter((r) => r.failure).length;
-      log(`t=${Math.round(elapsed / 1000)}s started ${d.runs.length} completed ${done} in flight ${d.inFlight} failed ${failed} skipped ${d.skipped} 5xx ${d.metrics.serverErrors}`);
+      log(
+        `t=${Math.round(elapsed / 1000)}s started ${d.runs.length} completed ${done} in flight ${d.inFlight} failed ${failed} skipped ${d.skipped} 5xx ${d.metrics.serverErrors}`,
+      );
     }
     await sleep(Math.max(1, Math.min(20, 1000 / opts.rate / 2)));
   }
@@ -290,6 +360,7 @@ export async function runWindow(d: Driver, windowStart: number, interrupted: () 
 export async function drain(d: Driver, interrupted: () => boolean): Promise<number> {
   const drainStart = performance.now();
   log(`window over: ${d.runs.length} started, ${d.inFlight} in flight; draining up to ${opts.drainSeconds}s`);
-  while (d.inFlight > 0 && !interrupted() && performance.now() - drainStart < opts.drainSeconds * 1000) await sleep(100);
+  while (d.inFlight > 0 && !interrupted() && performance.now() - drainStart < opts.drainSeconds * 1000)
+    await sleep(100);
   return (performance.now() - drainStart) / 1000;
 }

@@ -15,7 +15,13 @@ import { round } from './util';
 export type Kind = 'submit' | 'get' | 'paymentWebhook' | 'logisticsWebhook' | 'confirm';
 
 export class Metrics {
-  readonly latency: Record<Kind, number[]> = { submit: [], get: [], paymentWebhook: [], logisticsWebhook: [], confirm: [] };
+  readonly latency: Record<Kind, number[]> = {
+    submit: [],
+    get: [],
+    paymentWebhook: [],
+    logisticsWebhook: [],
+    confirm: [],
+  };
   /** `<kind> <status>` → count, for every non-2xx answer (status 0: the request itself failed). */
   readonly errors = new Map<string, number>();
   serverErrors = 0;
@@ -158,15 +164,23 @@ export class Sampler {
     // Per process, ticks since the previous sample (a process that started meanwhile: all of its ticks).
     const since = (pid: number) => Math.max(0, (procs.get(pid)?.ticks ?? 0) - (this.previous.get(pid) ?? 0));
     const sum = (pids: number[]) => pids.reduce((t, pid) => t + since(pid), 0);
-    const trees = { temporal: treeOf(roots.temporal, procs), worker: treeOf(roots.worker, procs), api: treeOf(roots.api, procs) };
-    const postgres = [...procs.values()].filter((p) => p.comm === 'postgres' || p.comm.startsWith('postgres:')).map((p) => p.pid);
+    const trees = {
+      temporal: treeOf(roots.temporal, procs),
+      worker: treeOf(roots.worker, procs),
+      api: treeOf(roots.api, procs),
+    };
+    const postgres = [...procs.values()]
+      .filter((p) => p.comm === 'postgres' || p.comm.startsWith('postgres:'))
+      .map((p) => p.pid);
     const sys = systemTicks();
     const rssMb: Sample['rssMb'] = {};
     for (const name of ['worker', 'api'] as const) {
       const tree = trees[name];
       if (tree.length === 0) continue;
       // tsx runs the script in a child node process: the largest process of the tree is the real one.
-      const mems = tree.map((pid) => ({ pid, m: memoryOf(pid) })).filter((x): x is { pid: number; m: { rssKb: number; hwmKb: number } } => Boolean(x.m));
+      const mems = tree
+        .map((pid) => ({ pid, m: memoryOf(pid) }))
+        .filter((x): x is { pid: number; m: { rssKb: number; hwmKb: number } } => Boolean(x.m));
       if (mems.length === 0) continue;
       const main = mems.reduce((a, b) => (b.m.rssKb > a.m.rssKb ? b : a));
       const treeKb = mems.reduce((t, x) => t + x.m.rssKb, 0);
@@ -181,7 +195,8 @@ export class Sampler {
     }
     const mine = new Set([...trees.temporal, ...trees.worker, ...trees.api, ...postgres, process.pid, process.ppid]);
     const others = new Map<number, { comm: string; ticks: number }>();
-    for (const p of procs.values()) if (!mine.has(p.pid) && since(p.pid) > 0) others.set(p.pid, { comm: p.comm, ticks: since(p.pid) });
+    for (const p of procs.values())
+      if (!mine.has(p.pid) && since(p.pid) > 0) others.set(p.pid, { comm: p.comm, ticks: since(p.pid) });
     this.samples.push({
       t: this.windowStart ? round((performance.now() - this.windowStart) / 1000) : 0,
       phase: this.phase,
@@ -211,21 +226,32 @@ export class Sampler {
     const seconds = total('systemTotal') / CLK_TCK / cores;
     if (seconds <= 0) return undefined;
     const use = (g: keyof Sample['delta']) => round(total(g) / CLK_TCK / seconds, 2);
-    const groups = { temporal: use('temporal'), worker: use('worker'), api: use('api'), bench: use('bench'), postgres: use('postgres') };
+    const groups = {
+      temporal: use('temporal'),
+      worker: use('worker'),
+      api: use('api'),
+      bench: use('bench'),
+      postgres: use('postgres'),
+    };
     const systemBusy = use('systemBusy');
     const known = Object.values(groups).reduce((t, v) => t + v, 0);
     const otherTicks = new Map<number, { comm: string; ticks: number }>();
     for (const s of inPhase)
-      for (const [pid, p] of s.others) otherTicks.set(pid, { comm: p.comm, ticks: (otherTicks.get(pid)?.ticks ?? 0) + p.ticks });
+      for (const [pid, p] of s.others)
+        otherTicks.set(pid, { comm: p.comm, ticks: (otherTicks.get(pid)?.ticks ?? 0) + p.ticks });
     const topOthers = [...otherTicks.entries()]
       .map(([pid, p]) => ({ pid, comm: p.comm, cores: round(p.ticks / CLK_TCK / seconds, 2) }))
       .filter((p) => p.cores >= 0.02)
       .sort((x, y) => y.cores - x.cores)
       .slice(0, 5);
-    return { seconds: round(seconds), cores, coresUsed: { ...groups, other: round(Math.max(0, systemBusy - known), 2), systemBusy }, topOthers };
+    return {
+      seconds: round(seconds),
+      cores,
+      coresUsed: { ...groups, other: round(Math.max(0, systemBusy - known), 2), systemBusy },
+      topOthers,
+    };
   }
 }
-
 
 export function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number, idle?: ReturnType<Sampler['cpu']>) {
   if (!cpu || completed === 0) return undefined;
@@ -236,7 +262,10 @@ export function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number,
       .filter(([k]) => !idle || stack.includes(k)) // the machine's other users are not the stack's cost
       .map(([k, cores]) => [k, round((Math.max(0, cores - base(k)) * cpu.seconds * 1000) / completed, 1)]),
   );
-  out.stackTotal = round(stack.reduce((t, k) => t + (out[k] ?? 0), 0), 1);
+  out.stackTotal = round(
+    stack.reduce((t, k) => t + (out[k] ?? 0), 0),
+    1,
+  );
   return out;
 }
 
@@ -265,19 +294,36 @@ export async function scrapeTemporalMetrics(port: number): Promise<TemporalMetri
 }
 
 /** Where the dev server spent its time between two scrapes: the histograms with the largest total. */
-export function temporalHotspots(a: TemporalMetrics | undefined, b: TemporalMetrics | undefined, seconds: number, top = 20) {
+export function temporalHotspots(
+  a: TemporalMetrics | undefined,
+  b: TemporalMetrics | undefined,
+  seconds: number,
+  top = 20,
+) {
   if (!a || !b) return undefined;
-  return [...b.entries()]
-    .map(([key, v]) => {
-      const before = a.get(key) ?? { sum: 0, count: 0 };
-      const count = v.count - before.count;
-      const sum = v.sum - before.sum;
-      return { metric: key, perSecond: round(count / seconds, 1), meanMs: count ? round((sum / count) * 1000, 2) : 0, totalSeconds: round(sum, 2) };
-    })
-    // long polls wait by design: not where time is lost
-    .filter((x) => x.perSecond > 0 && /latency|duration/.test(x.metric) && !/_nouserlatency|_userlatency|_attempt|long_request|Poll[A-Za-z]*TaskQueue|poll_latency/.test(x.metric))
-    .sort((x, y) => y.totalSeconds - x.totalSeconds)
-    .slice(0, top);
+  return (
+    [...b.entries()]
+      .map(([key, v]) => {
+        const before = a.get(key) ?? { sum: 0, count: 0 };
+        const count = v.count - before.count;
+        const sum = v.sum - before.sum;
+        return {
+          metric: key,
+          perSecond: round(count / seconds, 1),
+          meanMs: count ? round((sum / count) * 1000, 2) : 0,
+          totalSeconds: round(sum, 2),
+        };
+      })
+      // long polls wait by design: not where time is lost
+      .filter(
+        (x) =>
+          x.perSecond > 0 &&
+          /latency|duration/.test(x.metric) &&
+          !/_nouserlatency|_userlatency|_attempt|long_request|Poll[A-Za-z]*TaskQueue|poll_latency/.test(x.metric),
+      )
+      .sort((x, y) => y.totalSeconds - x.totalSeconds)
+      .slice(0, top)
+  );
 }
 
 /** Frontend calls and persistence operations of the dev server per completed lifecycle (window + drain). */
@@ -287,14 +333,24 @@ export function temporalCalls(a: TemporalMetrics | undefined, b: TemporalMetrics
     Object.fromEntries(
       [...b.entries()]
         .filter(([key]) => key.startsWith(`${prefix} `))
-        .map(([key, v]) => [key.slice(prefix.length + 1), round((v.count - (a.get(key)?.count ?? 0)) / completed, 1)] as const)
+        .map(
+          ([key, v]) =>
+            [key.slice(prefix.length + 1), round((v.count - (a.get(key)?.count ?? 0)) / completed, 1)] as const,
+        )
         .filter(([, n]) => n >= 0.5)
         .sort((x, y) => y[1] - x[1]),
     );
   const frontend = per('service_latency');
   const persistence = per('persistence_latency');
-  const total = (o: Record<string, number>) => round(Object.values(o).reduce((t, v) => t + v, 0), 1);
-  return { serviceCalls: { total: total(frontend), ...frontend }, persistenceOps: { total: total(persistence), ...persistence } };
+  const total = (o: Record<string, number>) =>
+    round(
+      Object.values(o).reduce((t, v) => t + v, 0),
+      1,
+    );
+  return {
+    serviceCalls: { total: total(frontend), ...frontend },
+    persistenceOps: { total: total(persistence), ...persistence },
+  };
 }
 
 // ── Workflow histories, read with the Temporal client ───────────────────────────────────────────
@@ -309,7 +365,10 @@ async function withClient<T>(address: string, use: (client: Client) => Promise<T
 }
 
 /** `workflowTaskFailedEventAttributes: {...}` → workflowTaskFailed. */
-const eventType = (e: object) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k])?.replace(/EventAttributes$/, '') ?? 'unknown';
+const eventType = (e: object) =>
+  Object.keys(e)
+    .find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k])
+    ?.replace(/EventAttributes$/, '') ?? 'unknown';
 
 export async function historySizes(address: string, orderIds: string[]) {
   const orders: number[] = [];
@@ -328,9 +387,21 @@ export async function historySizes(address: string, orderIds: string[]) {
       await count(`shipment-${id}-1`, shipments, shipmentTypes).catch(() => undefined);
     }
   });
-  const stats = (v: number[]) => (v.length ? { sampled: v.length, mean: round(v.reduce((t, x) => t + x, 0) / v.length), min: Math.min(...v), max: Math.max(...v) } : { sampled: 0 });
+  const stats = (v: number[]) =>
+    v.length
+      ? {
+          sampled: v.length,
+          mean: round(v.reduce((t, x) => t + x, 0) / v.length),
+          min: Math.min(...v),
+          max: Math.max(...v),
+        }
+      : { sampled: 0 };
   const perOrder = (types: Record<string, number>, n: number) =>
-    Object.fromEntries(Object.entries(types).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, round(v / Math.max(1, n), 1)]));
+    Object.fromEntries(
+      Object.entries(types)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, round(v / Math.max(1, n), 1)]),
+    );
   return {
     orderWorkflow: { ...stats(orders), meanByType: perOrder(orderTypes, orders.length) },
     shipmentWorkflow: { ...stats(shipments), meanByType: perOrder(shipmentTypes, shipments.length) },
@@ -348,8 +419,16 @@ export function diagnose(address: string, orderIds: string[]) {
         const events = history.events ?? [];
         const failedTasks = events
           .filter((e) => e.workflowTaskFailedEventAttributes)
-          .map((e) => ({ cause: e.workflowTaskFailedEventAttributes!.cause, message: e.workflowTaskFailedEventAttributes!.failure?.message?.slice(0, 400) }));
-        out[id] = { status: description.status.name, events: events.length, failedTasks: failedTasks.slice(0, 5), lastEvents: events.slice(-8).map(eventType) };
+          .map((e) => ({
+            cause: e.workflowTaskFailedEventAttributes!.cause,
+            message: e.workflowTaskFailedEventAttributes!.failure?.message?.slice(0, 400),
+          }));
+        out[id] = {
+          status: description.status.name,
+          events: events.length,
+          failedTasks: failedTasks.slice(0, 5),
+          lastEvents: events.slice(-8).map(eventType),
+        };
       } catch (err) {
         out[id] = { error: (err as Error).message };
       }

@@ -48,7 +48,11 @@ function num(name: string, fallback: number, min = 0): number {
   return n;
 }
 
-const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const opts = {
   rate: num('BENCH_RATE', 25, 0.1),

@@ -8,7 +8,17 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 import { KEYS, type Driver, type OrderRun } from './load';
-import { diagnose, historySizes, perLifecycle, summary, temporalCalls, temporalHotspots, type ProcMemory, type Sampler, type TemporalMetrics } from './metrics';
+import {
+  diagnose,
+  historySizes,
+  perLifecycle,
+  summary,
+  temporalCalls,
+  temporalHotspots,
+  type ProcMemory,
+  type Sampler,
+  type TemporalMetrics,
+} from './metrics';
 import { opts } from './options';
 import type { Stack } from './stack';
 import { countBy, log, ROOT, round } from './util';
@@ -28,7 +38,14 @@ export interface TemporalScrapes {
   drained?: TemporalMetrics;
 }
 
-export async function buildReport(id: string, stack: Stack, d: Driver, sampler: Sampler, times: RunTimes, scrapes: TemporalScrapes) {
+export async function buildReport(
+  id: string,
+  stack: Stack,
+  d: Driver,
+  sampler: Sampler,
+  times: RunTimes,
+  scrapes: TemporalScrapes,
+) {
   const { setupStarted, windowStart, windowEnd, windowSeconds, drainSeconds } = times;
   const runs = d.runs;
   const submitted = runs.filter((r) => r.orderId);
@@ -40,7 +57,11 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
   // Ids and tracking numbers masked, so that the same failure of different orders counts as one reason.
   const failuresByReason = countBy(
     runs.filter((x) => x.failure),
-    (r) => r.failure!.replace(/ord_[0-9a-z]+/g, 'ord_…').replace(/(SF|YT)\d{12}/g, '$1…').slice(0, 160),
+    (r) =>
+      r
+        .failure!.replace(/ord_[0-9a-z]+/g, 'ord_…')
+        .replace(/(SF|YT)\d{12}/g, '$1…')
+        .slice(0, 160),
   );
   // The read model's status of each order the bench did not see complete: did the engine finish it late,
   // or is it really stuck?
@@ -49,7 +70,10 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
     const pg = new PgClient({ connectionString: stack.databaseUrl });
     try {
       await pg.connect();
-      const { rows } = await pg.query<{ id: string; status: string }>('SELECT id, status FROM orders WHERE id = ANY($1::text[])', [notCompleted.map((r) => r.orderId!)]);
+      const { rows } = await pg.query<{ id: string; status: string }>(
+        'SELECT id, status FROM orders WHERE id = ANY($1::text[])',
+        [notCompleted.map((r) => r.orderId!)],
+      );
       for (const row of rows) dbStatus.set(row.id, row.status);
     } catch (err) {
       log(`could not read the orders' status from the database: ${(err as Error).message}`);
@@ -60,20 +84,40 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
   const lostByDbStatus = countBy(notCompleted, (r) => dbStatus.get(r.orderId!) ?? 'no row');
   const lostByStatus = countBy(notCompleted, (r) => `${r.lastStatus ?? 'unknown'} @ ${r.stage}`);
 
-  const ops = await fetch(`${stack.apiUrl}/v1/ops/orders?stuck=true`, { headers: { authorization: `Bearer ${KEYS.support}` } })
-    .then(async (r) => (r.ok ? { status: r.status, stuck: ((await r.json()) as { items?: unknown[] }).items?.length ?? null } : { status: r.status, stuck: null }))
+  const ops = await fetch(`${stack.apiUrl}/v1/ops/orders?stuck=true`, {
+    headers: { authorization: `Bearer ${KEYS.support}` },
+  })
+    .then(async (r) =>
+      r.ok
+        ? { status: r.status, stuck: ((await r.json()) as { items?: unknown[] }).items?.length ?? null }
+        : { status: r.status, stuck: null },
+    )
     .catch(() => ({ status: 0, stuck: null }));
 
   sampler.sample();
-  const sample = [...completed].sort(() => Math.random() - 0.5).slice(0, opts.historySample).map((r) => r.orderId!);
-  const histories = sample.length ? await historySizes(stack.temporalAddress, sample).catch((err) => ({ error: (err as Error).message })) : undefined;
+  const sample = [...completed]
+    .sort(() => Math.random() - 0.5)
+    .slice(0, opts.historySample)
+    .map((r) => r.orderId!);
+  const histories = sample.length
+    ? await historySizes(stack.temporalAddress, sample).catch((err) => ({ error: (err as Error).message }))
+    : undefined;
   const diagnosis = notCompleted.length
-    ? await diagnose(stack.temporalAddress, notCompleted.filter((r) => r.orderId).slice(0, 5).map((r) => r.orderId!)).catch((err) => ({ error: (err as Error).message }))
+    ? await diagnose(
+        stack.temporalAddress,
+        notCompleted
+          .filter((r) => r.orderId)
+          .slice(0, 5)
+          .map((r) => r.orderId!),
+      ).catch((err) => ({ error: (err as Error).message }))
     : undefined;
   // Orders that got a 5xx (even if a retry then went through): what Temporal recorded for them.
   const with5xx = runs.filter((r) => r.orderId && r.serverErrors.length);
   const serverErrorDiagnosis = with5xx.length
-    ? await diagnose(stack.temporalAddress, with5xx.slice(0, 5).map((r) => r.orderId!)).catch((err) => ({ error: (err as Error).message }))
+    ? await diagnose(
+        stack.temporalAddress,
+        with5xx.slice(0, 5).map((r) => r.orderId!),
+      ).catch((err) => ({ error: (err as Error).message }))
     : undefined;
   sampler.stop();
 
@@ -84,9 +128,19 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
   const report = {
     id,
     startedAt: new Date(Date.now() - (performance.now() - windowStart)).toISOString(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memGb: round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
     options: opts,
-    stack: { temporal: stack.temporalAddress, api: stack.apiUrl, taskQueue: stack.taskQueue, setupSeconds: round((windowStart - setupStarted) / 1000) },
+    stack: {
+      temporal: stack.temporalAddress,
+      api: stack.apiUrl,
+      taskQueue: stack.taskQueue,
+      setupSeconds: round((windowStart - setupStarted) / 1000),
+    },
     throughput: {
       targetPerSecond: opts.rate,
       windowSeconds: round(windowSeconds, 2),
@@ -102,7 +156,10 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
       completedPerSecondOverall: round(completed.length / (windowSeconds + drainSeconds), 2),
       /** Completions per second in the last half of the window (steady state, if the rate is sustainable). */
       completedPerSecondSecondHalf: round(
-        completed.filter((r) => r.completedAt! > windowStart + (windowEnd - windowStart) / 2 && r.completedAt! <= windowEnd).length / (windowSeconds / 2),
+        completed.filter(
+          (r) => r.completedAt! > windowStart + (windowEnd - windowStart) / 2 && r.completedAt! <= windowEnd,
+        ).length /
+          (windowSeconds / 2),
         2,
       ),
       submittedPerSecond: round(submitted.length / windowSeconds, 2),
@@ -110,7 +167,10 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
         card: { started: paidBy(runs, 'card').length, completed: paidBy(completed, 'card').length },
         wechat_pay: { started: paidBy(runs, 'wechat_pay').length, completed: paidBy(completed, 'wechat_pay').length },
       },
-      shipmentsPerOrder: round(completed.reduce((t, r) => t + (r.shipments ?? 0), 0) / Math.max(1, completed.length), 2),
+      shipmentsPerOrder: round(
+        completed.reduce((t, r) => t + (r.shipments ?? 0), 0) / Math.max(1, completed.length),
+        2,
+      ),
     },
     latencyMs: {
       submit: summary(m.latency.submit),
@@ -131,7 +191,9 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
     serverErrorOrders: {
       count: with5xx.length,
       completedAnyway: with5xx.filter((r) => r.completedAt).length,
-      examples: with5xx.slice(0, 5).map((r) => ({ orderId: r.orderId, errors: r.serverErrors, completed: Boolean(r.completedAt) })),
+      examples: with5xx
+        .slice(0, 5)
+        .map((r) => ({ orderId: r.orderId, errors: r.serverErrors, completed: Boolean(r.completedAt) })),
       temporalDiagnosis: serverErrorDiagnosis,
     },
     orders: {
@@ -143,7 +205,14 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
       lostByDatabaseStatus: Object.fromEntries(lostByDbStatus),
       failures: Object.fromEntries(failuresByReason),
       opsStuckEndpoint: ops,
-      examples: notCompleted.slice(0, 10).map((r) => ({ orderId: r.orderId, method: r.method, lastStatus: r.lastStatus, databaseStatus: dbStatus.get(r.orderId!), stage: r.stage, failure: r.failure })),
+      examples: notCompleted.slice(0, 10).map((r) => ({
+        orderId: r.orderId,
+        method: r.method,
+        lastStatus: r.lastStatus,
+        databaseStatus: dbStatus.get(r.orderId!),
+        stage: r.stage,
+        failure: r.failure,
+      })),
       temporalDiagnosis: diagnosis,
     },
     historyEvents: histories,
@@ -161,13 +230,19 @@ export async function buildReport(id: string, stack: Stack, d: Driver, sampler: 
       perCompletedLifecycleNetOfIdleMs: perLifecycle(cpuUnderLoad, completed.length, sampler.cpu(['idle'])),
     },
     stagesMs: stageDurations(completed),
-    timeline: sampler.samples.filter((s) => s.phase === 'window' || s.phase === 'drain').map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb, ...s.load })),
+    timeline: sampler.samples
+      .filter((s) => s.phase === 'window' || s.phase === 'drain')
+      .map((s) => ({ t: s.t, phase: s.phase, rssMb: s.rssMb, ...s.load })),
     logs: Object.fromEntries(stack.children.map((c) => [c.name, path.relative(ROOT, c.logFile)])),
     childExits: Object.fromEntries(stack.children.filter((c) => c.exited).map((c) => [c.name, c.exited])),
   };
   const other = report.cpu.window?.coresUsed.other ?? 0;
   const warnings = [
-    ...(other > 0.2 ? [`processes outside the stack used ${other} of ${os.cpus().length} cores during the window (see cpu.window.topOthers): the figures understate the engine`] : []),
+    ...(other > 0.2
+      ? [
+          `processes outside the stack used ${other} of ${os.cpus().length} cores during the window (see cpu.window.topOthers): the figures understate the engine`,
+        ]
+      : []),
     ...(d.skipped ? [`${d.skipped} arrivals were skipped at the in-flight cap of ${opts.concurrency}`] : []),
   ];
   return { ...report, warnings };
@@ -184,28 +259,53 @@ export function writeReport(report: Report, file: string): boolean {
 
 /** How long each child took to stop, known only after the teardown: added to the written report. */
 export function addGracefulStops(file: string, stops: Record<string, number | string>) {
-  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), gracefulStopSeconds: stops }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), gracefulStopSeconds: stops }, null, 2),
+  );
 }
 
 /** How long each part of the lifecycle took, over completed orders (ms). */
 function stageDurations(runs: OrderRun[]) {
   const between = (from: (r: OrderRun) => number | undefined, to: (r: OrderRun) => number | undefined) =>
-    summary(runs.map((r) => (from(r) !== undefined && to(r) !== undefined ? to(r)! - from(r)! : NaN)).filter((v) => !Number.isNaN(v)));
+    summary(
+      runs
+        .map((r) => (from(r) !== undefined && to(r) !== undefined ? to(r)! - from(r)! : NaN))
+        .filter((v) => !Number.isNaN(v)),
+    );
   return {
-    submit: between((r) => r.startedAt, (r) => r.marks.submitted),
-    wechatSubmittedToPaid: between((r) => r.marks.submitted, (r) => r.marks.paid),
-    toTrackingNumbers: between((r) => r.marks.paid ?? r.marks.submitted, (r) => r.marks.tracking),
-    courierWebhooks: between((r) => r.marks.tracking, (r) => r.marks.webhooks),
-    webhooksToDelivered: between((r) => r.marks.webhooks, (r) => r.marks.delivered),
-    confirmToCompleted: between((r) => r.marks.delivered, (r) => r.marks.completed),
+    submit: between(
+      (r) => r.startedAt,
+      (r) => r.marks.submitted,
+    ),
+    wechatSubmittedToPaid: between(
+      (r) => r.marks.submitted,
+      (r) => r.marks.paid,
+    ),
+    toTrackingNumbers: between(
+      (r) => r.marks.paid ?? r.marks.submitted,
+      (r) => r.marks.tracking,
+    ),
+    courierWebhooks: between(
+      (r) => r.marks.tracking,
+      (r) => r.marks.webhooks,
+    ),
+    webhooksToDelivered: between(
+      (r) => r.marks.webhooks,
+      (r) => r.marks.delivered,
+    ),
+    confirmToCompleted: between(
+      (r) => r.marks.delivered,
+      (r) => r.marks.completed,
+    ),
   };
 }
-
 
 function printReport(r: any, file: string) {
   const l = r.latencyMs;
   const fmt = (s: any, keys: string[]) => keys.map((k) => `${k} ${s[k] ?? '-'}`).join('  ');
-  const mem = (x: ProcMemory) => `peak ${x.peakMb} MB, end ${x.endMb} MB (with tsx wrapper: peak ${x.treePeakMb}, end ${x.treeEndMb})`;
+  const mem = (x: ProcMemory) =>
+    `peak ${x.peakMb} MB, end ${x.endMb} MB (with tsx wrapper: peak ${x.treePeakMb}, end ${x.treeEndMb})`;
   const cpu = r.cpu.window?.coresUsed;
   const lines = [
     '',
@@ -224,11 +324,33 @@ function printReport(r: any, file: string) {
     `API RSS           ${mem(r.memoryMb.api)}`,
     `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
       `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
-    cpu ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})` : 'CPU               n/a',
-    ...(r.cpu.idle ? [`CPU idle (cores)  ${Object.entries(r.cpu.idle.coresUsed).map(([k, v]) => `${k} ${String(v)}`).join('  ')}  (before the warm-up)`] : []),
-    ...(r.cpu.perCompletedLifecycleMs ? [`CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs).map(([k, v]) => `${k} ${String(v)}`).join('  ')}  (window + drain)`] : []),
-    ...(r.cpu.perCompletedLifecycleNetOfIdleMs ? [`  net of idle     ${Object.entries(r.cpu.perCompletedLifecycleNetOfIdleMs).map(([k, v]) => `${k} ${String(v)}`).join('  ')}`] : []),
-    ...(r.cpu.window?.topOthers?.length ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`] : []),
+    cpu
+      ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})`
+      : 'CPU               n/a',
+    ...(r.cpu.idle
+      ? [
+          `CPU idle (cores)  ${Object.entries(r.cpu.idle.coresUsed)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join('  ')}  (before the warm-up)`,
+        ]
+      : []),
+    ...(r.cpu.perCompletedLifecycleMs
+      ? [
+          `CPU ms/lifecycle  ${Object.entries(r.cpu.perCompletedLifecycleMs)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join('  ')}  (window + drain)`,
+        ]
+      : []),
+    ...(r.cpu.perCompletedLifecycleNetOfIdleMs
+      ? [
+          `  net of idle     ${Object.entries(r.cpu.perCompletedLifecycleNetOfIdleMs)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join('  ')}`,
+        ]
+      : []),
+    ...(r.cpu.window?.topOthers?.length
+      ? [`  outside stack   ${r.cpu.window.topOthers.map((p: any) => `${p.comm}[${p.pid}] ${p.cores}`).join(', ')}`]
+      : []),
     `orders lost       ${r.orders.lost} (stuck in flight ${r.orders.stuck}); failed submits ${r.orders.failedSubmits}${r.orders.lost ? ` last seen ${JSON.stringify(r.orders.lostByStatusAndStage)}, in the database ${JSON.stringify(r.orders.lostByDatabaseStatus)}` : ''}`,
     `errors by status  ${Object.keys(r.errorsByStatus).length ? JSON.stringify(r.errorsByStatus) : 'none'}   (5xx: ${r.serverErrors})`,
     ...(Object.keys(r.orders.failures).length ? [`failures          ${JSON.stringify(r.orders.failures)}`] : []),

@@ -27,7 +27,11 @@ async function main(): Promise<number> {
   let driver: Driver | undefined;
   let reportFile: string | undefined;
   const sampler = new Sampler(
-    () => ({ temporal: stack.child('temporal')?.proc.pid, worker: stack.child('worker')?.proc.pid, api: stack.child('api')?.proc.pid }),
+    () => ({
+      temporal: stack.child('temporal')?.proc.pid,
+      worker: stack.child('worker')?.proc.pid,
+      api: stack.child('api')?.proc.pid,
+    }),
     () =>
       driver && {
         started: driver.runs.length,
@@ -55,7 +59,9 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('exit', () => stack.killAllSync());
 
-  log(`target ${opts.rate} orders/s for ${opts.durationSeconds}s, ≤${opts.concurrency} in flight, poll ${opts.pollMs}ms, ${Math.round(opts.wechatShare * 100)}% wechat_pay`);
+  log(
+    `target ${opts.rate} orders/s for ${opts.durationSeconds}s, ≤${opts.concurrency} in flight, poll ${opts.pollMs}ms, ${Math.round(opts.wechatShare * 100)}% wechat_pay`,
+  );
   const setupStarted = performance.now();
   try {
     sampler.start();
@@ -100,7 +106,14 @@ async function main(): Promise<number> {
     await d.stopAndSettle();
     if (interrupted) return 130;
 
-    const report = await buildReport(id, stack, d, sampler, { setupStarted, windowStart, windowEnd, windowSeconds, drainSeconds }, { before, after, drained });
+    const report = await buildReport(
+      id,
+      stack,
+      d,
+      sampler,
+      { setupStarted, windowStart, windowEnd, windowSeconds, drainSeconds },
+      { before, after, drained },
+    );
     reportFile = path.join(resultsDir, `${id}.json`);
     return writeReport(report, reportFile) ? 0 : 1;
   } catch (err) {
@@ -115,7 +128,8 @@ async function main(): Promise<number> {
     log(`graceful stop (s): ${JSON.stringify(stops)}`);
     if (reportFile) addGracefulStops(reportFile, stops);
     // empty logs (a quiet child) are only clutter
-    for (const c of stack.children) if (existsSync(c.logFile) && readFileSync(c.logFile, 'utf8').trim() === '') rmSync(c.logFile);
+    for (const c of stack.children)
+      if (existsSync(c.logFile) && readFileSync(c.logFile, 'utf8').trim() === '') rmSync(c.logFile);
   }
 }
 

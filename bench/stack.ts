@@ -126,24 +126,57 @@ async function stopGroup(child: Child, graceMs = 10_000): Promise<void> {
 
 async function startTemporal(stack: Stack): Promise<void> {
   const cli = findTemporalCli();
-  if (!cli) throw new Error('Temporal CLI not found (set TEMPORAL_CLI_PATH or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`)');
+  if (!cli)
+    throw new Error(
+      'Temporal CLI not found (set TEMPORAL_CLI_PATH or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`)',
+    );
   const port = await freePort();
   const raised = [
     ...['frontend.rps', 'frontend.namespaceRPS', 'history.rps', 'matching.rps'],
-    ...['frontend.persistenceMaxQPS', 'history.persistenceMaxQPS', 'matching.persistenceMaxQPS', 'worker.persistenceMaxQPS'],
+    ...[
+      'frontend.persistenceMaxQPS',
+      'history.persistenceMaxQPS',
+      'matching.persistenceMaxQPS',
+      'worker.persistenceMaxQPS',
+    ],
     ...['system.visibilityPersistenceMaxReadQPS', 'system.visibilityPersistenceMaxWriteQPS'],
-    ...['frontend.persistenceNamespaceMaxQPS', 'history.persistenceNamespaceMaxQPS', 'matching.persistenceNamespaceMaxQPS'],
+    ...[
+      'frontend.persistenceNamespaceMaxQPS',
+      'history.persistenceNamespaceMaxQPS',
+      'matching.persistenceNamespaceMaxQPS',
+    ],
   ];
-  const dynamic = ['frontend.enableUpdateWorkflowExecution=true', ...raised.map((k) => `${k}=${opts.temporalLimit}`), ...opts.dynamicConfig];
+  const dynamic = [
+    'frontend.enableUpdateWorkflowExecution=true',
+    ...raised.map((k) => `${k}=${opts.temporalLimit}`),
+    ...opts.dynamicConfig,
+  ];
   stack.temporalMetricsPort = await freePort();
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--metrics-port', String(stack.temporalMetricsPort), '--db-filename', path.join(stack.tmp, 'temporal.db'), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--metrics-port',
+    String(stack.temporalMetricsPort),
+    '--db-filename',
+    path.join(stack.tmp, 'temporal.db'),
+    '--log-level',
+    'warn',
+  ];
   for (const d of dynamic) args.push('--dynamic-config-value', d);
   for (const p of opts.sqlitePragmas) args.push('--sqlite-pragma', p);
   const temporal = stack.spawnChild('temporal', cli, args, process.env);
   stack.temporalAddress = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (temporal.exited) throw new Error(`the Temporal dev server exited at start (code ${temporal.exited.code}); see ${temporal.logFile}`);
+    if (temporal.exited)
+      throw new Error(
+        `the Temporal dev server exited at start (code ${temporal.exited.code}); see ${temporal.logFile}`,
+      );
     try {
       const connection = await Connection.connect({ address: stack.temporalAddress, connectTimeout: 1000 });
       try {
@@ -155,7 +188,8 @@ async function startTemporal(stack: Stack): Promise<void> {
       }
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal dev server did not start at ${stack.temporalAddress}: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`Temporal dev server did not start at ${stack.temporalAddress}: ${(err as Error).message}`);
       await sleep(250);
     }
   }
@@ -167,7 +201,9 @@ async function createDatabase(stack: Stack): Promise<void> {
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${opts.adminDatabaseUrl} (set BENCH_ADMIN_DATABASE_URL): ${(err as Error).message}`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${opts.adminDatabaseUrl} (set BENCH_ADMIN_DATABASE_URL): ${(err as Error).message}`,
+    );
   }
   try {
     await admin.query(`CREATE DATABASE "${dbName}"`);
@@ -176,7 +212,10 @@ async function createDatabase(stack: Stack): Promise<void> {
   }
   stack.cleanups.push({
     name: `database ${dbName}`,
-    run: () => withPg(opts.adminDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(() => undefined),
+    run: () =>
+      withPg(opts.adminDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(
+        () => undefined,
+      ),
   });
   const url = new URL(opts.adminDatabaseUrl);
   url.pathname = `/${dbName}`;
@@ -190,8 +229,12 @@ async function createDatabase(stack: Stack): Promise<void> {
     await db.$disconnect();
   }
   // Every SKU of the auto-accepting demo merchant: the load orders them all, the scarce one too.
-  const { rowCount } = await withPg(stack.databaseUrl, (pg) => pg.query('UPDATE inventory SET on_hand = 10000000 WHERE sku = ANY($1::text[])', [[...DEMO_STORE_SKUS]]));
-  log(`database ${dbName}: migrated, seeded, stock of ${DEMO_STORE_SKUS.length} SKUs raised (${rowCount} inventory rows)`);
+  const { rowCount } = await withPg(stack.databaseUrl, (pg) =>
+    pg.query('UPDATE inventory SET on_hand = 10000000 WHERE sku = ANY($1::text[])', [[...DEMO_STORE_SKUS]]),
+  );
+  log(
+    `database ${dbName}: migrated, seeded, stock of ${DEMO_STORE_SKUS.length} SKUs raised (${rowCount} inventory rows)`,
+  );
 }
 
 async function withPg<T>(connectionString: string, use: (pg: PgClient) => Promise<T>): Promise<T> {
@@ -225,9 +268,17 @@ async function startEngine(stack: Stack): Promise<void> {
   // With node flags (profiling), node runs tsx's loader itself: `node <flags> --import tsx <script>`.
   const launch = (name: string, script: string, nodeArgs: string | undefined) =>
     nodeArgs
-      ? stack.spawnChild(name, process.execPath, [...nodeArgs.split(/\s+/).filter(Boolean), '--import', 'tsx', script], base)
+      ? stack.spawnChild(
+          name,
+          process.execPath,
+          [...nodeArgs.split(/\s+/).filter(Boolean), '--import', 'tsx', script],
+          base,
+        )
       : stack.spawnChild(name, tsx, [script], base);
-  const children = [launch('worker', 'workers/main.ts', env.BENCH_WORKER_NODE_ARGS), launch('api', 'api/main.ts', env.BENCH_API_NODE_ARGS)];
+  const children = [
+    launch('worker', 'workers/main.ts', env.BENCH_WORKER_NODE_ARGS),
+    launch('api', 'api/main.ts', env.BENCH_API_NODE_ARGS),
+  ];
 
   const deadline = Date.now() + 180_000;
   let apiReady = false;
@@ -235,13 +286,23 @@ async function startEngine(stack: Stack): Promise<void> {
   const connection = await Connection.connect({ address: stack.temporalAddress });
   try {
     while (!(apiReady && workerReady)) {
-      for (const c of children) if (c.exited) throw new Error(`the ${c.name} exited at start (code ${c.exited.code}):\n${tail(c.logFile)}`);
-      if (Date.now() > deadline) throw new Error(`the engine was not ready within 180s (api ${apiReady}, worker ${workerReady})`);
-      if (!apiReady) apiReady = await fetch(`${stack.apiUrl}/readyz`).then((r) => r.ok, () => false);
+      for (const c of children)
+        if (c.exited) throw new Error(`the ${c.name} exited at start (code ${c.exited.code}):\n${tail(c.logFile)}`);
+      if (Date.now() > deadline)
+        throw new Error(`the engine was not ready within 180s (api ${apiReady}, worker ${workerReady})`);
+      if (!apiReady)
+        apiReady = await fetch(`${stack.apiUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
       if (!workerReady) {
         // The worker bundles its workflows at start; it is ready once it polls the task queue.
         const res = await connection.workflowService
-          .describeTaskQueue({ namespace: 'default', taskQueue: { name: stack.taskQueue }, taskQueueType: 1 /* WORKFLOW */ })
+          .describeTaskQueue({
+            namespace: 'default',
+            taskQueue: { name: stack.taskQueue },
+            taskQueueType: 1 /* WORKFLOW */,
+          })
           .catch(() => undefined);
         workerReady = (res?.pollers?.length ?? 0) > 0;
       }
@@ -266,5 +327,7 @@ export async function bringUp(stack: Stack, setupStarted: number): Promise<void>
   log(`Temporal dev server at ${stack.temporalAddress} (pid ${stack.child('temporal')!.proc.pid})`);
   await createDatabase(stack);
   await startEngine(stack);
-  log(`worker (pid ${stack.child('worker')!.proc.pid}) and API ${stack.apiUrl} (pid ${stack.child('api')!.proc.pid}) ready after ${round((performance.now() - setupStarted) / 1000)}s`);
+  log(
+    `worker (pid ${stack.child('worker')!.proc.pid}) and API ${stack.apiUrl} (pid ${stack.child('api')!.proc.pid}) ready after ${round((performance.now() - setupStarted) / 1000)}s`,
+  );
 }

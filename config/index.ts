@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** Requests a key may make: a token bucket refilled at `perSecond`, holding at most `burst`. */
-export const rateLimitSchema = z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(100_000) });
+export const rateLimitSchema = z.object({
+  perSecond: z.number().positive().max(100_000),
+  burst: z.number().int().min(1).max(100_000),
+});
 export type RateLimit = z.infer<typeof rateLimitSchema>;
 /** For keys configured without their own `rateLimit`. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
@@ -21,7 +24,10 @@ export const apiKeySchema = z
     rateLimit: rateLimitSchema.optional(),
   })
   .strict()
-  .refine((k) => (k.role === 'merchant') === (k.merchantId !== undefined), { path: ['merchantId'], message: 'is required for merchant keys and only for them' });
+  .refine((k) => (k.role === 'merchant') === (k.merchantId !== undefined), {
+    path: ['merchantId'],
+    message: 'is required for merchant keys and only for them',
+  });
 export type ApiKey = z.infer<typeof apiKeySchema>;
 
 /**
@@ -31,11 +37,33 @@ export type ApiKey = z.infer<typeof apiKeySchema>;
  */
 export const DEV_API_KEYS: ApiKey[] = (
   [
-    { sha256: '9831e20a4d38b6fdfa34285772c4b88de26d51134c15107cb941d53b70859e63', role: 'platform', name: 'dev platform' },
-    { sha256: '3b79a06e1585e784597f75d08d14679e0290b78a652e60b9535086adf81bccb1', role: 'merchant', merchantId: 'm-demo', name: 'dev merchant m-demo' },
-    { sha256: 'e3a2c94dfc26c6afdbeea5eab9fdec1564a357c0c1bc835f41e15e3d52593388', role: 'merchant', merchantId: 'm-manual', name: 'dev merchant m-manual' },
-    { sha256: '252ace35257f828398f1958affaf656903393196cb1d77a79e9989d22263eb58', role: 'support', name: 'dev support' },
-    { sha256: '21c4ad8aeab4ad21660b8317962d1735bf08e9bb6d50dafe7e8105cfeda8da39', role: 'logistics', name: 'dev logistics' },
+    {
+      sha256: '9831e20a4d38b6fdfa34285772c4b88de26d51134c15107cb941d53b70859e63',
+      role: 'platform',
+      name: 'dev platform',
+    },
+    {
+      sha256: '3b79a06e1585e784597f75d08d14679e0290b78a652e60b9535086adf81bccb1',
+      role: 'merchant',
+      merchantId: 'm-demo',
+      name: 'dev merchant m-demo',
+    },
+    {
+      sha256: 'e3a2c94dfc26c6afdbeea5eab9fdec1564a357c0c1bc835f41e15e3d52593388',
+      role: 'merchant',
+      merchantId: 'm-manual',
+      name: 'dev merchant m-manual',
+    },
+    {
+      sha256: '252ace35257f828398f1958affaf656903393196cb1d77a79e9989d22263eb58',
+      role: 'support',
+      name: 'dev support',
+    },
+    {
+      sha256: '21c4ad8aeab4ad21660b8317962d1735bf08e9bb6d50dafe7e8105cfeda8da39',
+      role: 'logistics',
+      name: 'dev logistics',
+    },
   ] as const
 ).map((k) => ({ ...k, rateLimit: DEV_RATE_LIMIT }));
 
@@ -45,7 +73,10 @@ const jsonKeys = z
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of {sha256, role, merchantId?, name, rateLimit?}' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a JSON array of {sha256, role, merchantId?, name, rateLimit?}',
+      });
       return z.NEVER;
     }
   })
@@ -67,14 +98,22 @@ export interface PayloadKeys {
 /** `id:base64,id2:base64` → id → 32-byte AES-256 key. */
 const payloadKeys = z.string().transform((text, ctx) => {
   const keys = new Map<string, Buffer>();
-  const pairs = text.split(',').map((p) => p.trim()).filter(Boolean);
+  const pairs = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   pairs.forEach((pair, i) => {
     const colon = pair.indexOf(':');
     const [id, b64] = [pair.slice(0, colon), pair.slice(colon + 1)];
     const key = Buffer.from(b64, 'base64');
     // Messages name the entry and the id, never key material.
-    if (colon < 1 || !/^[\w.-]+$/.test(id)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be <id>:<base64 key>` });
-    else if (key.length !== 32) ctx.addIssue({ code: 'custom', message: `key "${id}" must be 32 bytes in base64 (openssl rand -base64 32), got ${key.length}` });
+    if (colon < 1 || !/^[\w.-]+$/.test(id))
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1} must be <id>:<base64 key>` });
+    else if (key.length !== 32)
+      ctx.addIssue({
+        code: 'custom',
+        message: `key "${id}" must be 32 bytes in base64 (openssl rand -base64 32), got ${key.length}`,
+      });
     else keys.set(id, key);
   });
   if (keys.size === 0) ctx.addIssue({ code: 'custom', message: 'must list at least one <id>:<base64 key>' });
@@ -82,7 +121,10 @@ const payloadKeys = z.string().transform((text, ctx) => {
 });
 
 export const configSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
@@ -112,7 +154,11 @@ export const configSchema = z.object({
   /** A wait is stuck this long after its deadline passed without the order moving. */
   STUCK_WAIT_GRACE_SECONDS: z.coerce.number().int().min(0).default(300),
   /** A shipment on its way is stuck after this long without a tracking event (default 48 h). */
-  STUCK_TRACKING_SILENCE_SECONDS: z.coerce.number().int().min(1).default(48 * 3600),
+  STUCK_TRACKING_SILENCE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(48 * 3600),
   /** Running orders whose record has not moved for this long are examined in Temporal. */
   STUCK_QUIET_SECONDS: z.coerce.number().int().min(0).default(60),
   /** A refund still unconfirmed by its provider this long after the decision is stuck (default 1 h, two confirmation windows). */
@@ -133,7 +179,11 @@ export const configSchema = z.object({
   PRICING_PROMOTIONS: z.enum(['on', 'off']).default('off'),
 });
 
-export type Config = z.infer<typeof configSchema> & { apiKeys: ApiKey[]; publicBaseUrl: string; payloadKeys: PayloadKeys };
+export type Config = z.infer<typeof configSchema> & {
+  apiKeys: ApiKey[];
+  publicBaseUrl: string;
+  payloadKeys: PayloadKeys;
+};
 
 /** Reads the environment once at start; every wrong value is reported with its variable name. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -144,7 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const c = parsed.data;
   const activeKeyId = c.PAYLOAD_KEY_ID ?? [...c.PAYLOAD_KEYS.keys()].at(-1)!;
-  if (!c.PAYLOAD_KEYS.has(activeKeyId)) throw new Error(`Invalid configuration:\n  PAYLOAD_KEY_ID: "${activeKeyId}" is not a key id of PAYLOAD_KEYS`);
+  if (!c.PAYLOAD_KEYS.has(activeKeyId))
+    throw new Error(`Invalid configuration:\n  PAYLOAD_KEY_ID: "${activeKeyId}" is not a key id of PAYLOAD_KEYS`);
   return {
     ...c,
     apiKeys: c.API_KEYS ?? DEV_API_KEYS,

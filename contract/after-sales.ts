@@ -1,5 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AfterSalesReason, AfterSalesState, AfterSalesStatus, AfterSalesSummary, AfterSalesType, CompensationKind, InspectionBody, StockDecision } from '../domain';
+import type {
+  AfterSalesReason,
+  AfterSalesState,
+  AfterSalesStatus,
+  AfterSalesSummary,
+  AfterSalesType,
+  CompensationKind,
+  InspectionBody,
+  StockDecision,
+} from '../domain';
 
 // After-sales (docs/after-sales.md): the order hosts the request Update and hears its children's progress;
 // each request is a child workflow `after-sales-<requestId>` with the merchant's Updates.
@@ -14,7 +23,9 @@ export interface AfterSalesCommand {
   actor: string;
 }
 /** Answers the request as listed on the order; `replayed` when its id (Idempotency-Key) was known. */
-export const requestAfterSales = defineUpdate<AfterSalesSummary & { replayed?: boolean }, [AfterSalesCommand]>('requestAfterSales');
+export const requestAfterSales = defineUpdate<AfterSalesSummary & { replayed?: boolean }, [AfterSalesCommand]>(
+  'requestAfterSales',
+);
 
 /** What a request tells its order at every step; the order applies the money and ledger effects. */
 export interface AfterSalesProgress {
@@ -34,7 +45,9 @@ export interface AfterSalesDecision {
   actor: string;
 }
 export const decideAfterSales = defineUpdate<AfterSalesState, [AfterSalesDecision]>('afterSalesDecision');
-export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>('afterSalesInspection');
+export const inspectAfterSales = defineUpdate<AfterSalesState, [InspectionBody & { actor: string }]>(
+  'afterSalesInspection',
+);
 /**
  * The customer's answer when an exchange's replacement is short (docs/after-sales.md, as for an order);
  * a backordered exchange may still be given up (`cancel`). Restocks wake it with stockReplenished.

@@ -9,7 +9,12 @@ export type OrderWorkflow = (input: OrderInput) => Promise<OrderState>;
 export const ORDER_WORKFLOW = 'orderWorkflow';
 /** How the API starts an order: once per order id, never again after it ended. */
 export function orderWorkflowStart(input: OrderInput, taskQueue: string) {
-  return { workflowId: orderWorkflowId(input.orderId), taskQueue, args: [input] as [OrderInput], workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+  return {
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue,
+    args: [input] as [OrderInput],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+  };
 }
 
 // Order workflow — fire-and-forget events are signals.

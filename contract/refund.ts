@@ -17,7 +17,12 @@ export interface RefundConfirmationInput {
  * after it ended (a late duplicate notification must not start a second confirmation).
  */
 export function refundConfirmationStart(refundId: string, taskQueue: string) {
-  return { workflowId: refundWorkflowId(refundId), taskQueue, args: [{ refundId }] as [RefundConfirmationInput], workflowIdReusePolicy: 'REJECT_DUPLICATE' as const };
+  return {
+    workflowId: refundWorkflowId(refundId),
+    taskQueue,
+    args: [{ refundId }] as [RefundConfirmationInput],
+    workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
+  };
 }
 
 export interface RefundConfirmation {

@@ -80,14 +80,20 @@ export function actionRefusal(state: OrderState, action: OrderAction): string | 
   if (status === 'cancelled' || status === 'rejected') return `order is already ${status}`;
   switch (action) {
     case 'cancel':
-      return status === 'completed' ? `order is already ${status}` : 'a shipment has been handed over to the courier; only support can cancel now';
+      return status === 'completed'
+        ? `order is already ${status}`
+        : 'a shipment has been handed over to the courier; only support can cancel now';
     case 'supportCancel':
-      return status === 'completed' ? `order is already ${status}` : 'goods have been delivered: use after-sales or a refund instead';
+      return status === 'completed'
+        ? `order is already ${status}`
+        : 'goods have been delivered: use after-sales or a refund instead';
     case 'supportExtendWindow':
       if (!pending) return `order is ${status}: no window is open`;
       return `the ${pending.awaiting} window cannot be extended${pending.awaiting === 'payment' ? ": the provider's payment action expires with it" : ''}`;
     case 'extendReceipt':
-      return status === 'delivered' ? 'the receipt window has already been extended once' : `order is ${status}, not delivered`;
+      return status === 'delivered'
+        ? 'the receipt window has already been extended once'
+        : `order is ${status}, not delivered`;
     case 'confirmReceipt':
       return `order is ${status}, not delivered`;
     case 'ship':

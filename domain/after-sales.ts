@@ -8,7 +8,14 @@ export const afterSalesTypes = ['return', 'exchange', 'repair', 'compensation'] 
 export type AfterSalesType = (typeof afterSalesTypes)[number];
 
 /** Reason codes; `no_reason` is the 7-day no-questions-asked return (七天无理由). */
-export const afterSalesReasons = ['no_reason', 'defective', 'damaged_in_transit', 'wrong_item', 'not_as_described', 'other'] as const;
+export const afterSalesReasons = [
+  'no_reason',
+  'defective',
+  'damaged_in_transit',
+  'wrong_item',
+  'not_as_described',
+  'other',
+] as const;
 export type AfterSalesReason = (typeof afterSalesReasons)[number];
 
 export const compensationKinds = ['refund', 'coupon', 'points'] as const;
@@ -27,17 +34,30 @@ export const afterSalesRequestSchema = z
     reason: z.enum(afterSalesReasons),
     description: z.string().trim().max(1000).optional(),
     /** Photos and videos the customer links: web addresses only (no javascript:, data:, file: ...). */
-    evidenceUrls: z.array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(500)).max(10).default([]),
+    evidenceUrls: z
+      .array(z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(500))
+      .max(10)
+      .default([]),
     /** For `compensation` only: a partial refund, a coupon (minor units) or points. */
-    compensation: z.object({ kind: z.enum(compensationKinds), amount: z.number().int().min(1).max(100_000_000) }).optional(),
+    compensation: z
+      .object({ kind: z.enum(compensationKinds), amount: z.number().int().min(1).max(100_000_000) })
+      .optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.type === 'compensation' && !r.compensation) ctx.addIssue({ code: 'custom', path: ['compensation'], message: 'is required for a compensation request' });
-    if (r.type !== 'compensation' && r.compensation) ctx.addIssue({ code: 'custom', path: ['compensation'], message: `is only for compensation requests, not ${r.type}` });
-    if (r.type !== 'compensation' && r.lines.length === 0) ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${r.type} needs at least one line` });
+    if (r.type === 'compensation' && !r.compensation)
+      ctx.addIssue({ code: 'custom', path: ['compensation'], message: 'is required for a compensation request' });
+    if (r.type !== 'compensation' && r.compensation)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['compensation'],
+        message: `is only for compensation requests, not ${r.type}`,
+      });
+    if (r.type !== 'compensation' && r.lines.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['lines'], message: `a ${r.type} needs at least one line` });
     const seen = new Set<string>();
     r.lines.forEach((l, i) => {
-      if (seen.has(l.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      if (seen.has(l.sku))
+        ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
       seen.add(l.sku);
     });
   });
@@ -49,7 +69,16 @@ export const afterSalesDecisionSchema = z
 export type AfterSalesDecisionBody = z.infer<typeof afterSalesDecisionSchema>;
 
 export const inspectionSchema = z.object({
-  lines: z.array(z.object({ sku: z.string().trim().min(1).max(64), condition: z.enum(['ok', 'damaged']), note: z.string().max(500).optional() })).min(1).max(50),
+  lines: z
+    .array(
+      z.object({
+        sku: z.string().trim().min(1).max(64),
+        condition: z.enum(['ok', 'damaged']),
+        note: z.string().max(500).optional(),
+      }),
+    )
+    .min(1)
+    .max(50),
   /** Overrides the default refund (the value of the units found ok), e.g. a partial refund for damaged goods. */
   refundAmount: z.number().int().min(0).max(100_000_000).optional(),
 });
@@ -131,8 +160,21 @@ export interface AfterSalesInput {
 }
 
 /** A request's live state: what was asked (from its input), then how far it got. */
-export interface AfterSalesState
-  extends Pick<AfterSalesInput, 'requestId' | 'orderId' | 'merchantId' | 'customerId' | 'type' | 'reason' | 'description' | 'evidenceUrls' | 'compensation' | 'lines' | 'currency' | 'requestedAt'> {
+export interface AfterSalesState extends Pick<
+  AfterSalesInput,
+  | 'requestId'
+  | 'orderId'
+  | 'merchantId'
+  | 'customerId'
+  | 'type'
+  | 'reason'
+  | 'description'
+  | 'evidenceUrls'
+  | 'compensation'
+  | 'lines'
+  | 'currency'
+  | 'requestedAt'
+> {
   status: AfterSalesStatus;
   decision?: { decision: 'approve' | 'reject'; actor: string; reason?: string; at: string };
   /** The return parcel (customer → warehouse) and any outbound one (replacement, repaired goods). */
@@ -148,7 +190,10 @@ export interface AfterSalesState
   /** Exchange: the last answer to a shortage (the timeline has every one). */
   stockDecision?: AfterSalesStockDecision;
   resolution?: AfterSalesResolution;
-  pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & { awaiting: 'merchant_decision' | 'return_shipment' | 'inspection' | 'stock_decision'; actor: 'merchant' | 'customer' };
+  pendingDecision?: Omit<PendingDecision, 'awaiting' | 'actor'> & {
+    awaiting: 'merchant_decision' | 'return_shipment' | 'inspection' | 'stock_decision';
+    actor: 'merchant' | 'customer';
+  };
   timeline: Array<{ type: string; actor: string; at: string; detail?: Record<string, unknown> }>;
   closedAt?: string;
   version: number;
@@ -212,16 +257,27 @@ export function paidOf(l: Pick<AfterSalesLine, 'unitPrice' | 'quantity' | 'paid'
  * Auto-approval by policy (docs/after-sales.md): a no-reason return within the window, or anything whose value is
  * at most the merchant's threshold. Returns why, or undefined when the merchant must decide.
  */
-export function autoApproval(input: Pick<AfterSalesInput, 'type' | 'reason' | 'lines' | 'compensation'>, policy: AfterSalesPolicy): string | undefined {
-  if (input.type === 'return' && input.reason === 'no_reason' && policy.afterSalesAutoApproveNoReason) return 'no-reason return within the return window';
-  const value = input.type === 'compensation' && input.compensation?.kind === 'points' ? input.compensation.amount : requestValue(input);
-  if (value <= policy.afterSalesAutoApproveAmount) return `value ${value} within the auto-approval amount ${policy.afterSalesAutoApproveAmount}`;
+export function autoApproval(
+  input: Pick<AfterSalesInput, 'type' | 'reason' | 'lines' | 'compensation'>,
+  policy: AfterSalesPolicy,
+): string | undefined {
+  if (input.type === 'return' && input.reason === 'no_reason' && policy.afterSalesAutoApproveNoReason)
+    return 'no-reason return within the return window';
+  const value =
+    input.type === 'compensation' && input.compensation?.kind === 'points'
+      ? input.compensation.amount
+      : requestValue(input);
+  if (value <= policy.afterSalesAutoApproveAmount)
+    return `value ${value} within the auto-approval amount ${policy.afterSalesAutoApproveAmount}`;
   return undefined;
 }
 
 /** Units of a line that may still be claimed: delivered, less returned, less what open requests hold. */
 export function claimableUnits(line: OrderLine, openRequests: readonly AfterSalesSummary[]): number {
-  const held = openRequests.reduce((t, r) => t + r.lines.filter((l) => l.lineNo === line.lineNo).reduce((s, l) => s + l.quantity, 0), 0);
+  const held = openRequests.reduce(
+    (t, r) => t + r.lines.filter((l) => l.lineNo === line.lineNo).reduce((s, l) => s + l.quantity, 0),
+    0,
+  );
   return line.delivered - line.returned - held;
 }
 
@@ -234,4 +290,3 @@ export function pointsFor(paidMinorUnits: number): number {
 export function defaultRefund(lines: readonly AfterSalesLine[]): number {
   return lines.filter((l) => l.condition !== 'damaged').reduce((t, l) => t + paidOf(l), 0);
 }
-

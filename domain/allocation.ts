@@ -25,7 +25,11 @@ export interface AllocationPlan {
 }
 
 /** Decides which warehouses serve which units; pluggable (docs/fulfilment.md). */
-export type AllocationStrategy = (needs: readonly StockNeed[], stock: readonly StockLevel[], shippingProvince: string) => AllocationPlan;
+export type AllocationStrategy = (
+  needs: readonly StockNeed[],
+  stock: readonly StockLevel[],
+  shippingProvince: string,
+) => AllocationPlan;
 
 /**
  * Default strategy: fewest shipments, then the warehouse nearest the customer (same province first).

@@ -42,8 +42,19 @@ export function nextUnitsPaid(l: OrderLine, count: number): number {
 }
 
 /** The paid value of units about to be given back, before the lines' `refunded` counts move. */
-export function refundValueOf(lines: readonly OrderLine[], units: ReadonlyArray<{ lineNo: number; quantity: number }>): number {
-  return units.reduce((t, u) => t + nextUnitsPaid(lines.find((l) => l.lineNo === u.lineNo)!, u.quantity), 0);
+export function refundValueOf(
+  lines: readonly OrderLine[],
+  units: ReadonlyArray<{ lineNo: number; quantity: number }>,
+): number {
+  return units.reduce(
+    (t, u) =>
+      t +
+      nextUnitsPaid(
+        lines.find((l) => l.lineNo === u.lineNo)!,
+        u.quantity,
+      ),
+    0,
+  );
 }
 
 /**
@@ -59,7 +70,9 @@ export function parcelValue(
   shippingFee = 0,
 ): number {
   const before = (lineNo: number) =>
-    earlier.filter((s) => s.seq < seq).reduce((t, s) => t + s.lines.filter((l) => l.lineNo === lineNo).reduce((u, l) => u + l.quantity, 0), 0);
+    earlier
+      .filter((s) => s.seq < seq)
+      .reduce((t, s) => t + s.lines.filter((l) => l.lineNo === lineNo).reduce((u, l) => u + l.quantity, 0), 0);
   const goods = parcel.reduce((t, u) => {
     const line = lines.find((l) => l.lineNo === u.lineNo)!;
     return t + paidOfUnits(linePaid(line), line.quantity, before(u.lineNo), u.quantity);
@@ -67,6 +80,12 @@ export function parcelValue(
   return goods + (seq === 1 ? shippingFee : 0);
 }
 
-export function newLedgerLine(lineNo: number, sku: string, name: string, unitPrice: number, quantity: number): OrderLine {
+export function newLedgerLine(
+  lineNo: number,
+  sku: string,
+  name: string,
+  unitPrice: number,
+  quantity: number,
+): OrderLine {
   return { lineNo, sku, name, unitPrice, quantity, allocated: 0, shipped: 0, delivered: 0, returned: 0, refunded: 0 };
 }

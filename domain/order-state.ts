@@ -1,5 +1,17 @@
 import type { AfterSalesSummary } from './after-sales';
-import type { OrderInput, OrderLine, OrderStatus, PaymentMethod, PaymentView, PendingDecision, PriceAdjustment, ShipmentLine, ShipmentView, ShortLine, Totals } from './order';
+import type {
+  OrderInput,
+  OrderLine,
+  OrderStatus,
+  PaymentMethod,
+  PaymentView,
+  PendingDecision,
+  PriceAdjustment,
+  ShipmentLine,
+  ShipmentView,
+  ShortLine,
+  Totals,
+} from './order';
 
 // The live state of an order, apart from domain/order.ts (requests, lines, views): the state lists
 // the order's after-sales requests, and domain/after-sales.ts builds on the order's lines and views,
@@ -83,7 +95,12 @@ export function initialOrderState(input: OrderInput): OrderState {
 
 /** The first timeline entry of every order. */
 export function submittedEntry(input: OrderInput) {
-  return { type: 'order.submitted', actor: 'platform', detail: { channel: input.channel, total: input.totals.total }, at: input.submittedAt };
+  return {
+    type: 'order.submitted',
+    actor: 'platform',
+    detail: { channel: input.channel, total: input.totals.total },
+    at: input.submittedAt,
+  };
 }
 
 /** One entry of an order's timeline: what happened, who did it. */

@@ -53,7 +53,8 @@ export const submitOrderSchema = z
     }
     const seen = new Set<string>();
     order.lines.forEach((line, i) => {
-      if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      if (seen.has(line.sku))
+        ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
       seen.add(line.sku);
     });
   });
@@ -192,7 +193,14 @@ export interface ShipmentView {
 
 export interface PendingDecision {
   /** What the order waits for, and who must act. */
-  awaiting: 'payment' | 'stock_decision' | 'merchant_decision' | 'shipment' | 'receipt_confirmation' | 'risk_review' | 'verification';
+  awaiting:
+    | 'payment'
+    | 'stock_decision'
+    | 'merchant_decision'
+    | 'shipment'
+    | 'receipt_confirmation'
+    | 'risk_review'
+    | 'verification';
   actor: 'customer' | 'merchant' | 'platform' | 'support';
   until: string;
 }

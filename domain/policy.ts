@@ -5,15 +5,47 @@ import { z } from 'zod';
  * overrides them, and an order's `policy` overrides the merchant's (tests use seconds).
  */
 export const policySchema = z.object({
-  paymentWindowSeconds: z.number().int().positive().max(7 * 86400),
-  merchantSlaSeconds: z.number().int().positive().max(30 * 86400),
-  autoConfirmSeconds: z.number().int().positive().max(60 * 86400),
-  receiptExtensionSeconds: z.number().int().positive().max(60 * 86400),
-  returnWindowSeconds: z.number().int().positive().max(60 * 86400),
+  paymentWindowSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86400),
+  merchantSlaSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
+  autoConfirmSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 86400),
+  receiptExtensionSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 86400),
+  returnWindowSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 86400),
   /** After-sales (docs/after-sales.md): merchant decision SLA, the customer's time to ship goods back, inspection SLA. */
-  afterSalesDecisionSeconds: z.number().int().positive().max(30 * 86400),
-  returnShipSeconds: z.number().int().positive().max(30 * 86400),
-  inspectionSeconds: z.number().int().positive().max(30 * 86400),
+  afterSalesDecisionSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
+  returnShipSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
+  inspectionSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
   /** Auto-approval: no-reason returns (七天无理由), and requests worth at most this amount (minor units). */
   afterSalesAutoApproveNoReason: z.boolean(),
   afterSalesAutoApproveAmount: z.number().int().min(0),
@@ -24,10 +56,18 @@ export const policySchema = z.object({
   riskVelocityLimit: z.number().int().positive(),
   riskVelocityWindowSeconds: z.number().int().positive(),
   /** How long the customer has to answer a stock shortage, and what happens when they don't. */
-  stockDecisionSeconds: z.number().int().positive().max(30 * 86400),
+  stockDecisionSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
   stockDecisionDefault: z.enum(['cancel', 'partial', 'wait_for_restock']),
   /** A backordered order re-checks the queue this often even if no restock signal reached it. */
-  backorderRecheckSeconds: z.number().int().positive().max(7 * 86400),
+  backorderRecheckSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86400),
   /** When the merchant lets the SLA pass: the order is flagged for support and then cancelled, or left waiting. */
   merchantSlaAction: z.enum(['cancel', 'flag']),
   /** Book couriers as soon as the merchant accepts; otherwise the merchant ships (POST /v1/orders/{id}/shipments). */
@@ -45,16 +85,28 @@ export const policySchema = z.object({
   riskNewAccountAmount: z.number().int().positive(),
   riskNewAccountSeconds: z.number().int().positive(),
   /** How long support has to review, and what happens when nobody does. */
-  riskReviewSlaSeconds: z.number().int().positive().max(30 * 86400),
+  riskReviewSlaSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86400),
   riskReviewExpiryAction: z.enum(['approve', 'reject']),
   /** How long the customer has to pass step-up verification; an unverified order is rejected. */
-  riskVerificationWindowSeconds: z.number().int().positive().max(7 * 86400),
+  riskVerificationWindowSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86400),
   /**
    * A wallet refund (WeChat Pay, Alipay) waits this long for the provider's refund.succeeded /
    * refund.failed notification before it is requested again under the same idempotency key (which
    * makes the provider send it again). A merchant's, like its provider contracts.
    */
-  refundConfirmSeconds: z.number().int().positive().max(7 * 86400),
+  refundConfirmSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86400),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -67,7 +119,19 @@ export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
  * merchant's, never something a caller can lift for its own order.
  */
 export const orderPolicyOverridesSchema = policySchema
-  .pick({ paymentWindowSeconds: true, merchantSlaSeconds: true, autoConfirmSeconds: true, receiptExtensionSeconds: true, returnWindowSeconds: true, stockDecisionSeconds: true, riskReviewSlaSeconds: true, riskVerificationWindowSeconds: true, afterSalesDecisionSeconds: true, returnShipSeconds: true, inspectionSeconds: true })
+  .pick({
+    paymentWindowSeconds: true,
+    merchantSlaSeconds: true,
+    autoConfirmSeconds: true,
+    receiptExtensionSeconds: true,
+    returnWindowSeconds: true,
+    stockDecisionSeconds: true,
+    riskReviewSlaSeconds: true,
+    riskVerificationWindowSeconds: true,
+    afterSalesDecisionSeconds: true,
+    returnShipSeconds: true,
+    inspectionSeconds: true,
+  })
   .partial()
   .strict();
 
@@ -113,9 +177,13 @@ export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>):
  * An order's policy: defaults < merchant < the order's window overrides. Where an unanswered review
  * approves, the order may not shorten its review window, or a caller could wait out its own review.
  */
-export function resolveOrderPolicy(merchant: PolicyOverrides | undefined, order: OrderPolicyOverrides | undefined): Policy {
+export function resolveOrderPolicy(
+  merchant: PolicyOverrides | undefined,
+  order: OrderPolicyOverrides | undefined,
+): Policy {
   const merchantPolicy = resolvePolicy(merchant);
   const policy = resolvePolicy(merchant, order);
-  if (policy.riskReviewExpiryAction === 'approve') policy.riskReviewSlaSeconds = Math.max(policy.riskReviewSlaSeconds, merchantPolicy.riskReviewSlaSeconds);
+  if (policy.riskReviewExpiryAction === 'approve')
+    policy.riskReviewSlaSeconds = Math.max(policy.riskReviewSlaSeconds, merchantPolicy.riskReviewSlaSeconds);
   return policy;
 }

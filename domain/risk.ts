@@ -37,21 +37,36 @@ export function assessRisk(facts: RiskFacts, policy: Policy): RiskOutcome {
   if (facts.frozen) return reject(`the customer account is frozen by support: ${facts.frozen.reason}`);
   const blocked = facts.blocklisted?.[0];
   if (blocked) return reject(`the order's ${blocked.kind} is blocklisted: ${blocked.reason}`);
-  if (facts.total > policy.riskAmountLimit) return reject(`order total ${facts.total} exceeds the limit of ${policy.riskAmountLimit}`);
+  if (facts.total > policy.riskAmountLimit)
+    return reject(`order total ${facts.total} exceeds the limit of ${policy.riskAmountLimit}`);
   const window = policy.riskVelocityWindowSeconds;
   if (facts.recentOrdersByCustomer > policy.riskVelocityLimit) {
-    return reject(`customer placed ${facts.recentOrdersByCustomer} orders within ${window}s (limit ${policy.riskVelocityLimit})`);
+    return reject(
+      `customer placed ${facts.recentOrdersByCustomer} orders within ${window}s (limit ${policy.riskVelocityLimit})`,
+    );
   }
   const velocity = [
     ['phone number', facts.recentOrdersByPhone, policy.riskPhoneVelocityLimit],
     ['shipping address', facts.recentOrdersByAddress, policy.riskAddressVelocityLimit],
   ] as const;
   for (const [what, count, limit] of velocity) {
-    if (limit !== undefined && count !== undefined && count > limit) return reject(`${count} orders to the same ${what} within ${window}s (limit ${limit})`);
+    if (limit !== undefined && count !== undefined && count > limit)
+      return reject(`${count} orders to the same ${what} within ${window}s (limit ${limit})`);
   }
-  if (facts.total > policy.riskReviewAmount) return { decision: 'review', reason: `order total ${facts.total} is above ${policy.riskReviewAmount}: a support review is required` };
-  if (facts.accountAgeSeconds !== undefined && facts.accountAgeSeconds < policy.riskNewAccountSeconds && facts.total > policy.riskNewAccountAmount) {
-    return { decision: 'step_up', reason: `a new account (first seen ${Math.floor(facts.accountAgeSeconds)}s ago) ordering ${facts.total}, above ${policy.riskNewAccountAmount}: the customer must verify` };
+  if (facts.total > policy.riskReviewAmount)
+    return {
+      decision: 'review',
+      reason: `order total ${facts.total} is above ${policy.riskReviewAmount}: a support review is required`,
+    };
+  if (
+    facts.accountAgeSeconds !== undefined &&
+    facts.accountAgeSeconds < policy.riskNewAccountSeconds &&
+    facts.total > policy.riskNewAccountAmount
+  ) {
+    return {
+      decision: 'step_up',
+      reason: `a new account (first seen ${Math.floor(facts.accountAgeSeconds)}s ago) ordering ${facts.total}, above ${policy.riskNewAccountAmount}: the customer must verify`,
+    };
   }
   return { decision: 'approve' };
 }
@@ -61,7 +76,10 @@ export function assessRisk(facts: RiskFacts, policy: Policy): RiskOutcome {
  * addresses by their normalized text (case, spaces and punctuation ignored). The activity stores
  * only a SHA-256 of these.
  */
-export function riskIdentity(kind: BlocklistKind, value: string | Pick<Address, 'province' | 'city' | 'district' | 'line1'>): string {
+export function riskIdentity(
+  kind: BlocklistKind,
+  value: string | Pick<Address, 'province' | 'city' | 'district' | 'line1'>,
+): string {
   if (kind === 'customer') return String(value as string).trim();
   if (kind === 'phone') return String(value as string).replace(/\D+/g, '');
   const a = value as Pick<Address, 'province' | 'city' | 'district' | 'line1'>;

@@ -19,8 +19,10 @@ export const stockDecisionSchema = z
       .optional(),
   })
   .superRefine((d, ctx) => {
-    if (d.decision === 'substitute' && !d.substitutions) ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'name a substitute SKU for every short line' });
-    if (d.decision !== 'substitute' && d.substitutions) ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'only with decision "substitute"' });
+    if (d.decision === 'substitute' && !d.substitutions)
+      ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'name a substitute SKU for every short line' });
+    if (d.decision !== 'substitute' && d.substitutions)
+      ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'only with decision "substitute"' });
   });
 export type StockDecisionRequest = z.infer<typeof stockDecisionSchema>;
 
@@ -66,15 +68,22 @@ export function decisionProblems(
   opts: { dearer?: boolean } = {},
 ): Array<{ field: string; message: string }> {
   const problems: Array<{ field: string; message: string }> = [];
-  if (d.decision === 'partial' && lines.every((l) => l.allocated === 0)) problems.push({ field: 'decision', message: 'nothing is in stock to ship; choose cancel, wait_for_restock or substitute' });
+  if (d.decision === 'partial' && lines.every((l) => l.allocated === 0))
+    problems.push({
+      field: 'decision',
+      message: 'nothing is in stock to ship; choose cancel, wait_for_restock or substitute',
+    });
   if (d.decision !== 'substitute') return problems;
   const subs = d.substitutions ?? [];
   subs.forEach((s, i) => {
     const shortLine = short.find((x) => x.lineNo === s.lineNo);
     if (!shortLine) problems.push({ field: `substitutions.${i}.lineNo`, message: `line ${s.lineNo} is not short` });
-    else if (shortLine.sku === s.sku) problems.push({ field: `substitutions.${i}.sku`, message: 'a substitute must be another SKU' });
-    else if (lines.some((l) => l.sku === s.sku)) problems.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is already on the order` });
-    if (subs.findIndex((o) => o.lineNo === s.lineNo) !== i) problems.push({ field: `substitutions.${i}.lineNo`, message: 'one substitute per line' });
+    else if (shortLine.sku === s.sku)
+      problems.push({ field: `substitutions.${i}.sku`, message: 'a substitute must be another SKU' });
+    else if (lines.some((l) => l.sku === s.sku))
+      problems.push({ field: `substitutions.${i}.sku`, message: `sku ${s.sku} is already on the order` });
+    if (subs.findIndex((o) => o.lineNo === s.lineNo) !== i)
+      problems.push({ field: `substitutions.${i}.lineNo`, message: 'one substitute per line' });
     const replaced = lines.find((l) => l.lineNo === s.lineNo);
     if (opts.dearer === false && shortLine && replaced && s.unitPrice > replaced.unitPrice)
       problems.push({
@@ -82,14 +91,22 @@ export function decisionProblems(
         message: `${s.sku} costs ${s.unitPrice}, more than the ${replaced.unitPrice} of the unit it replaces; an exchange cannot charge a difference: choose one at the same price or cheaper, or partial, wait_for_restock or cancel`,
       });
   });
-  for (const s of short) if (!subs.some((x) => x.lineNo === s.lineNo)) problems.push({ field: 'substitutions', message: `line ${s.lineNo} is short; name a substitute for it` });
+  for (const s of short)
+    if (!subs.some((x) => x.lineNo === s.lineNo))
+      problems.push({ field: 'substitutions', message: `line ${s.lineNo} is short; name a substitute for it` });
   return problems;
 }
 
 /** The window ended unanswered: the policy's default; `partial` falls back to `cancel` when nothing at all is allocated. */
-export function defaultStockDecision(policyDefault: Policy['stockDecisionDefault'], lines: readonly OrderLine[]): StockDecision {
+export function defaultStockDecision(
+  policyDefault: Policy['stockDecisionDefault'],
+  lines: readonly OrderLine[],
+): StockDecision {
   const nothingAllocated = lines.every((l) => l.allocated === 0);
-  return { decision: policyDefault === 'partial' && nothingAllocated ? 'cancel' : policyDefault, actor: 'policy:stock-decision-window' };
+  return {
+    decision: policyDefault === 'partial' && nothingAllocated ? 'cancel' : policyDefault,
+    actor: 'policy:stock-decision-window',
+  };
 }
 
 /** `partial`: the short units will not come; returns what they were paid (docs/pricing.md), to be refunded. */
@@ -107,7 +124,11 @@ export function giveUpShortUnits(lines: OrderLine[], short: readonly ShortLine[]
  * `substitute`: each short part becomes a new line of the substitute SKU (same quantity, catalog
  * price). Returns the price difference: positive is charged, negative refunded.
  */
-export function substitute(lines: OrderLine[], short: readonly ShortLine[], subs: readonly PricedSubstitution[]): number {
+export function substitute(
+  lines: OrderLine[],
+  short: readonly ShortLine[],
+  subs: readonly PricedSubstitution[],
+): number {
   let delta = 0;
   for (const s of short) {
     const sub = subs.find((x) => x.lineNo === s.lineNo)!;
@@ -117,7 +138,13 @@ export function substitute(lines: OrderLine[], short: readonly ShortLine[], subs
     const paidReplaced = nextUnitsPaid(line, s.quantity);
     const difference = Math.max(-paidReplaced, s.quantity * (sub.unitPrice - line.unitPrice));
     line.substituted = (line.substituted ?? 0) + s.quantity;
-    const replacement = newLedgerLine(Math.max(...lines.map((l) => l.lineNo)) + 1, sub.sku, sub.name, sub.unitPrice, s.quantity);
+    const replacement = newLedgerLine(
+      Math.max(...lines.map((l) => l.lineNo)) + 1,
+      sub.sku,
+      sub.name,
+      sub.unitPrice,
+      s.quantity,
+    );
     replacement.substituteFor = line.lineNo;
     const discount = sub.unitPrice * s.quantity - (paidReplaced + difference);
     if (discount > 0) replacement.discount = discount;

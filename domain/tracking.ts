@@ -28,7 +28,12 @@ const RANK: Record<ShipmentStatus, number> = {
   cancelled: 6,
 };
 
-export function advances(current: ShipmentStatus, event: TrackingEventType, occurredAt: string, lastAt?: string): boolean {
+export function advances(
+  current: ShipmentStatus,
+  event: TrackingEventType,
+  occurredAt: string,
+  lastAt?: string,
+): boolean {
   if (isFinalShipmentStatus(current)) return false;
   const newer = !lastAt || Date.parse(occurredAt) > Date.parse(lastAt);
   // A failed attempt is followed by a new attempt (out for delivery again) or a return.
@@ -45,8 +50,15 @@ export function isFinalShipmentStatus(status: ShipmentStatus): boolean {
  * A shipment's report applied to the holder's view of it (an order's or an after-sales request's):
  * its status, and the courier and tracking number it carries (every report after booking has both).
  */
-export function trackShipment(view: ShipmentView, report: { status: ShipmentStatus; courier?: string; trackingNumber?: string }) {
-  Object.assign(view, { status: report.status, courier: report.courier ?? view.courier, trackingNumber: report.trackingNumber ?? view.trackingNumber });
+export function trackShipment(
+  view: ShipmentView,
+  report: { status: ShipmentStatus; courier?: string; trackingNumber?: string },
+) {
+  Object.assign(view, {
+    status: report.status,
+    courier: report.courier ?? view.courier,
+    trackingNumber: report.trackingNumber ?? view.trackingNumber,
+  });
 }
 
 /** Goods have been handed to the courier: the customer can no longer cancel (docs/product.md). */

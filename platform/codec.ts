@@ -20,19 +20,28 @@ const text = (b: Uint8Array | null | undefined) => (b ? Buffer.from(b).toString(
 
 /** The payload's metadata and data as one byte string, so nothing of it (not even its encoding) stays readable. */
 function serialize(p: Payload): Buffer {
-  const metadata = Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]));
+  const metadata = Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  );
   return Buffer.from(JSON.stringify({ metadata, data: Buffer.from(p.data ?? new Uint8Array()).toString('base64') }));
 }
 
 function deserialize(b: Buffer): Payload {
   const { metadata, data } = JSON.parse(b.toString('utf8')) as { metadata: Record<string, string>; data: string };
-  return { metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])), data: new Uint8Array(Buffer.from(data, 'base64')) };
+  return {
+    metadata: Object.fromEntries(
+      Object.entries(metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+    ),
+    data: new Uint8Array(Buffer.from(data, 'base64')),
+  };
 }
 
 export class EncryptionCodec implements PayloadCodec {
   constructor(private readonly config: PayloadKeys) {
-    if (!config.keys.has(config.activeKeyId)) throw new Error(`the active payload key "${config.activeKeyId}" is not among the configured keys`);
-    for (const [id, key] of config.keys) if (key.length !== 32) throw new Error(`payload key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
+    if (!config.keys.has(config.activeKeyId))
+      throw new Error(`the active payload key "${config.activeKeyId}" is not among the configured keys`);
+    for (const [id, key] of config.keys)
+      if (key.length !== 32) throw new Error(`payload key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -43,7 +52,10 @@ export class EncryptionCodec implements PayloadCodec {
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       cipher.setAAD(Buffer.from(keyId)); // the id is bound to the ciphertext: relabelling it fails to open
       const sealed = Buffer.concat([iv, cipher.update(serialize(p)), cipher.final(), cipher.getAuthTag()]);
-      return { metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(keyId) }, data: new Uint8Array(sealed) };
+      return {
+        metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(keyId) },
+        data: new Uint8Array(sealed),
+      };
     });
   }
 
@@ -58,7 +70,9 @@ export class EncryptionCodec implements PayloadCodec {
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(keyId));
       decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-      return deserialize(Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]));
+      return deserialize(
+        Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]),
+      );
     });
   }
 }

@@ -1,5 +1,16 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, statSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  statSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -58,18 +69,25 @@ export function embeddedPostgresBinDir(): string {
     // Its only export is dist/index.js; the binaries are in native/ beside dist/.
     return path.join(path.dirname(path.dirname(require.resolve(pkg))), 'native', 'bin');
   } catch {
-    throw new Error(`Embedded PostgreSQL is not installed (${pkg}): run \`npm ci\`, or set DATABASE_URL / TEST_ADMIN_DATABASE_URL to a PostgreSQL server`);
+    throw new Error(
+      `Embedded PostgreSQL is not installed (${pkg}): run \`npm ci\`, or set DATABASE_URL / TEST_ADMIN_DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
 /** uid/gid to run PostgreSQL as: ours unless we are root, then the `postgres` user (created if missing). */
 function serverUser(): { uid?: number; gid?: number } {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return {};
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], { stdio: 'ignore' });
+    execFileSync(
+      'useradd',
+      ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'],
+      { stdio: 'ignore' },
+    );
     return { uid: id('-u'), gid: id('-g') };
   }
 }
@@ -100,7 +118,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     try {
       execFileSync(
         path.join(bin, 'initdb'),
-        [`--pgdata=${dataDir}`, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', ...(opts.ephemeral ? ['--no-sync'] : [])],
+        [
+          `--pgdata=${dataDir}`,
+          '--username=postgres',
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+          ...(opts.ephemeral ? ['--no-sync'] : []),
+        ],
         { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (err) {
@@ -118,29 +144,44 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     ...(opts.ephemeral ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
     ...opts.settings,
   };
-  const args = ['-D', dataDir, '-p', String(opts.port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+  const args = [
+    '-D',
+    dataDir,
+    '-p',
+    String(opts.port),
+    ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ];
 
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
-  const url = (db = 'postgres') => `postgresql://postgres:${encodeURIComponent(password)}@${host.includes(':') ? `[${host}]` : host}:${opts.port}/${db}`;
+  const url = (db = 'postgres') =>
+    `postgresql://postgres:${encodeURIComponent(password)}@${host.includes(':') ? `[${host}]` : host}:${opts.port}/${db}`;
 
   const start = async () => {
     if (child) return;
     await stopLeftover(dataDir);
     const out = openSync(logFile, 'a');
     if (user.uid !== undefined) chownSync(logFile, user.uid, user.gid!);
-    const proc = spawn(path.join(bin, 'postgres'), args, { ...user, detached: opts.detached ?? true, stdio: ['ignore', out, out], env: { ...process.env, LC_ALL: 'C' } });
+    const proc = spawn(path.join(bin, 'postgres'), args, {
+      ...user,
+      detached: opts.detached ?? true,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     closeSync(out);
     child = proc;
     let exitCode: number | null | undefined;
-    exited = new Promise((resolve) => proc.once('exit', (code) => {
-      exitCode = code;
-      if (child === proc) child = undefined;
-      resolve();
-    }));
+    exited = new Promise((resolve) =>
+      proc.once('exit', (code) => {
+        exitCode = code;
+        if (child === proc) child = undefined;
+        resolve();
+      }),
+    );
     const deadline = Date.now() + 60_000;
     for (let attempt = 0; ; attempt++) {
-      if (exitCode !== undefined) throw new Error(`PostgreSQL exited at start (code ${exitCode}); last log lines:\n${tail(logFile)}`);
+      if (exitCode !== undefined)
+        throw new Error(`PostgreSQL exited at start (code ${exitCode}); last log lines:\n${tail(logFile)}`);
       const client = new Client({ connectionString: url(), connectionTimeoutMillis: 1000 });
       try {
         await client.connect();
@@ -151,7 +192,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
         await client.end().catch(() => {});
         if (Date.now() > deadline) {
           proc.kill('SIGKILL');
-          throw new Error(`PostgreSQL did not accept connections on ${host}:${opts.port} within 60 s (${(err as Error).message}); last log lines:\n${tail(logFile)}`);
+          throw new Error(
+            `PostgreSQL did not accept connections on ${host}:${opts.port} within 60 s (${(err as Error).message}); last log lines:\n${tail(logFile)}`,
+          );
         }
         await new Promise((r) => setTimeout(r, Math.min(50 * (attempt + 1), 250)));
       }

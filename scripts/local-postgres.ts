@@ -25,7 +25,10 @@ export interface AdminDatabase {
  * port (scripts/embedded-postgres.ts). A server that answers but refuses us is an error, not a
  * reason to start another one.
  */
-export async function adminDatabase(configured: string | undefined, log: (msg: string) => void = () => {}): Promise<AdminDatabase> {
+export async function adminDatabase(
+  configured: string | undefined,
+  log: (msg: string) => void = () => {},
+): Promise<AdminDatabase> {
   const none = { release: async () => {} };
   if (configured) return { url: configured, ...none };
   const probe = defaultAdminUrl();
@@ -38,14 +41,23 @@ export async function adminDatabase(configured: string | undefined, log: (msg: s
     await client.end().catch(() => {});
     const code = (err as { code?: string }).code;
     if (code !== 'ECONNREFUSED' && code !== 'ENOTFOUND' && code !== 'EADDRNOTAVAIL') {
-      throw new Error(`PostgreSQL at ${probe.replace(/:[^:@/]*@/, ':***@')} refused us (${(err as Error).message}): set TEST_ADMIN_DATABASE_URL to a superuser URL`);
+      throw new Error(
+        `PostgreSQL at ${probe.replace(/:[^:@/]*@/, ':***@')} refused us (${(err as Error).message}): set TEST_ADMIN_DATABASE_URL to a superuser URL`,
+      );
     }
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orders-pg-'));
   chmodSync(dir, 0o755); // run as root, the server runs as `postgres` and must reach its data folder
   const port = await freePort();
-  log(`no PostgreSQL configured or listening at ${new URL(probe).host}: starting an embedded PostgreSQL on 127.0.0.1:${port}`);
-  const embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port, ephemeral: true, detached: false });
+  log(
+    `no PostgreSQL configured or listening at ${new URL(probe).host}: starting an embedded PostgreSQL on 127.0.0.1:${port}`,
+  );
+  const embedded = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'data'),
+    port,
+    ephemeral: true,
+    detached: false,
+  });
   return {
     url: embedded.url(),
     embedded,

@@ -135,7 +135,9 @@ export async function applyMigrations(
     for (const row of applied.values()) {
       const file = byName.get(row.migration_name);
       if (!file) {
-        log(`warning: migration ${row.migration_name} is applied to the database but missing from ${options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR}`);
+        log(
+          `warning: migration ${row.migration_name} is applied to the database but missing from ${options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR}`,
+        );
       } else if (!checksumMatches(row.checksum, file.sql)) {
         throw new Error(
           `Migration ${row.migration_name} was modified after it was applied ` +

@@ -34,7 +34,10 @@ async function main() {
   mkdirSync(dataDir, { recursive: true });
 
   // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
-  Runtime.install({ shutdownSignals: [], telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } } });
+  Runtime.install({
+    shutdownSignals: [],
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+  });
 
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let temporalUi = config.TEMPORAL_UI_URL;
@@ -54,7 +57,11 @@ async function main() {
         extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
       },
     }).catch((err) => {
-      throw new Error(cli ? `Temporal dev server did not start: ${(err as Error).message}` : `${TEMPORAL_CLI_MISSING} (the SDK's download failed: ${(err as Error).message})`);
+      throw new Error(
+        cli
+          ? `Temporal dev server did not start: ${(err as Error).message}`
+          : `${TEMPORAL_CLI_MISSING} (the SDK's download failed: ${(err as Error).message})`,
+      );
     });
     stops.push(() => env.teardown());
     temporalAddress = `${ip}:${port}`;
@@ -63,7 +70,10 @@ async function main() {
 
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres'), port: config.EMBEDDED_DB_PORT });
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(dataDir, 'postgres'),
+      port: config.EMBEDDED_DB_PORT,
+    });
     stops.push(() => embedded.stop());
     const pg = new PgClient({ connectionString: embedded.url() });
     await pg.connect();
@@ -82,7 +92,14 @@ async function main() {
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });
-  const worker = await createWorker({ connection: nativeConnection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TASK_QUEUE, db, providers, payloadKeys: config.payloadKeys });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TASK_QUEUE,
+    db,
+    providers,
+    payloadKeys: config.payloadKeys,
+  });
   const running = worker.run();
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
   stops.push(async () => {
@@ -92,9 +109,20 @@ async function main() {
     await nativeConnection.close();
   });
 
-  const client = new Client({ connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }), namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
-  await ensureReconciliationSchedule(client, { taskQueue: config.TASK_QUEUE, intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS, settleSeconds: config.RECONCILIATION_SETTLE_SECONDS });
-  const app = await buildApp({ config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client }, { logger: createLogger(config.LOG_LEVEL, 'api') });
+  const client = new Client({
+    connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }),
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: encryptedDataConverter(config.payloadKeys),
+  });
+  await ensureReconciliationSchedule(client, {
+    taskQueue: config.TASK_QUEUE,
+    intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS,
+    settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
+  });
+  const app = await buildApp(
+    { config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client },
+    { logger: createLogger(config.LOG_LEVEL, 'api') },
+  );
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   stops.push(() => app.close());
 

@@ -10,7 +10,10 @@ export const TEMPORAL_CLI_MISSING = `Temporal CLI not found: install Go and run 
 
 function goBin(env: NodeJS.ProcessEnv): string | undefined {
   try {
-    const gopath = execFileSync('go', ['env', 'GOPATH'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const gopath = execFileSync('go', ['env', 'GOPATH'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return env.GOBIN ?? path.join(gopath, 'bin');
   } catch {
     return undefined; // no Go toolchain
@@ -35,12 +38,18 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
  * once; Go's module proxy is enough). Undefined without Go: the caller may still let the Temporal
  * SDK download it (machines with internet), or report TEMPORAL_CLI_MISSING.
  */
-export function ensureTemporalCli(log: (msg: string) => void = () => {}, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function ensureTemporalCli(
+  log: (msg: string) => void = () => {},
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const found = findTemporalCli(env);
   if (found || !goBin(env)) return found;
   log(`building the Temporal CLI with \`go install ${TEMPORAL_CLI_MODULE}\` (once; a few minutes)`);
   for (const extra of [{}, { GOTOOLCHAIN: 'go1.25.0' }]) {
-    const res = spawnSync('go', ['install', TEMPORAL_CLI_MODULE], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, ...extra } });
+    const res = spawnSync('go', ['install', TEMPORAL_CLI_MODULE], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...env, ...extra },
+    });
     if (res.status === 0) return findTemporalCli(env);
   }
   return undefined;
@@ -50,4 +59,9 @@ export function ensureTemporalCli(log: (msg: string) => void = () => {}, env: No
  * SQLite in WAL mode for the dev server: a fraction of the CPU per write (see docs/benchmark.md);
  * a power cut may lose the last transactions, which a development server can afford.
  */
-export const DEV_SERVER_SQLITE_PRAGMAS = ['--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL'];
+export const DEV_SERVER_SQLITE_PRAGMAS = [
+  '--sqlite-pragma',
+  'journal_mode=WAL',
+  '--sqlite-pragma',
+  'synchronous=NORMAL',
+];

@@ -8,7 +8,23 @@ import type { Db } from './db';
  * look serves the whole queue oldest first (serveBackorders). A lost signal only delays a waiter until
  * its next periodic look, so failures are reported, not thrown.
  */
-export async function wakeBackorders(db: Db, temporal: Client, sku: string, report: (err: unknown, workflowId: string) => void): Promise<void> {
-  const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, select: { workflowId: true }, orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }] });
-  await Promise.all(waiting.map(({ workflowId }) => temporal.workflow.getHandle(workflowId).signal(stockReplenished, { sku }).catch((err) => report(err, workflowId))));
+export async function wakeBackorders(
+  db: Db,
+  temporal: Client,
+  sku: string,
+  report: (err: unknown, workflowId: string) => void,
+): Promise<void> {
+  const waiting = await db.backorder.findMany({
+    where: { sku, state: 'waiting' },
+    select: { workflowId: true },
+    orderBy: [{ queuedAt: 'asc' }, { holderId: 'asc' }],
+  });
+  await Promise.all(
+    waiting.map(({ workflowId }) =>
+      temporal.workflow
+        .getHandle(workflowId)
+        .signal(stockReplenished, { sku })
+        .catch((err) => report(err, workflowId)),
+    ),
+  );
 }

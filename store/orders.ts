@@ -5,7 +5,12 @@ import type { Prisma } from '../prisma/generated/client';
  * The first read-model row of an order: written by the API together with the Idempotency-Key record
  * (so an accepted order is visible at once), and again, as a no-op, by the workflow's first step.
  */
-export async function insertSubmittedOrder(tx: Prisma.TransactionClient, input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
+export async function insertSubmittedOrder(
+  tx: Prisma.TransactionClient,
+  input: OrderInput,
+  state: OrderState,
+  entry: TimelineEntry,
+): Promise<void> {
   const c = input.customer;
   await tx.customer.upsert({
     where: { id: c.id },
@@ -25,8 +30,26 @@ export async function insertSubmittedOrder(tx: Prisma.TransactionClient, input: 
       snapshot: state as unknown as object,
       version: state.version,
       createdAt: new Date(input.submittedAt),
-      lines: { create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity, discount, gift }) => ({ lineNo, sku, name, unitPrice, quantity, discount: discount ?? 0, gift: gift ?? false })) },
-      events: { create: { seq: state.version, type: entry.type, actor: entry.actor, detail: (entry.detail ?? {}) as object, occurredAt: new Date(entry.at) } },
+      lines: {
+        create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity, discount, gift }) => ({
+          lineNo,
+          sku,
+          name,
+          unitPrice,
+          quantity,
+          discount: discount ?? 0,
+          gift: gift ?? false,
+        })),
+      },
+      events: {
+        create: {
+          seq: state.version,
+          type: entry.type,
+          actor: entry.actor,
+          detail: (entry.detail ?? {}) as object,
+          occurredAt: new Date(entry.at),
+        },
+      },
     },
   });
 }

@@ -1,4 +1,13 @@
-import { quote, ruleSchema, skusNamed, type CatalogEntry, type Promotion, type PromotionUsage, type Quote, type ShippingRate } from '../domain';
+import {
+  quote,
+  ruleSchema,
+  skusNamed,
+  type CatalogEntry,
+  type Promotion,
+  type PromotionUsage,
+  type Quote,
+  type ShippingRate,
+} from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from './db';
 
@@ -49,15 +58,27 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   const products = await db.product.findMany({ where: { sku: { in: req.lines.map((l) => l.sku) } } });
   const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
   const merchantId = catalog.get(req.lines[0]?.sku ?? '')?.merchantId;
-  const rows = merchantId && req.promotions
-    ? await db.promotion.findMany({ where: { active: true, startsAt: { lte: req.at }, endsAt: { gt: req.at }, OR: [{ merchantId }, { merchantId: null }] } })
-    : [];
+  const rows =
+    merchantId && req.promotions
+      ? await db.promotion.findMany({
+          where: {
+            active: true,
+            startsAt: { lte: req.at },
+            endsAt: { gt: req.at },
+            OR: [{ merchantId }, { merchantId: null }],
+          },
+        })
+      : [];
   const promotions = rows.map(promotionOf).filter((p): p is Promotion => p !== null);
-  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter((s) => !catalog.has(s));
+  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
+    (s) => !catalog.has(s),
+  );
   if (gifts.length) for (const p of await db.product.findMany({ where: { sku: { in: gifts } } })) catalog.set(p.sku, p);
   const usage = await usageOf(db, promotions, req.customerId);
   const rate = merchantId && req.promotions ? await db.shippingRate.findUnique({ where: { merchantId } }) : null;
-  const shipping: ShippingRate | null = rate ? { defaultFee: rate.defaultFee, byProvince: rate.byProvince as Record<string, number>, freeAbove: rate.freeAbove } : null;
+  const shipping: ShippingRate | null = rate
+    ? { defaultFee: rate.defaultFee, byProvince: rate.byProvince as Record<string, number>, freeAbove: rate.freeAbove }
+    : null;
   return quote({
     at: req.at.toISOString(),
     channel: req.channel,
@@ -71,18 +92,41 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   });
 }
 
-async function usageOf(db: Reader, promotions: readonly Promotion[], customerId: string): Promise<Map<string, PromotionUsage>> {
+async function usageOf(
+  db: Reader,
+  promotions: readonly Promotion[],
+  customerId: string,
+): Promise<Map<string, PromotionUsage>> {
   const ids = promotions.map((p) => p.id);
   if (ids.length === 0) return new Map();
-  const all = await db.promotionRedemption.groupBy({ by: ['promotionId'], where: { promotionId: { in: ids } }, _count: { _all: true }, _sum: { amount: true, units: true } });
-  const mine = await db.promotionRedemption.groupBy({ by: ['promotionId'], where: { promotionId: { in: ids }, customerId }, _sum: { units: true } });
-  const usage = new Map<string, PromotionUsage>(all.map((u) => [u.promotionId, { uses: u._count._all, amount: u._sum.amount ?? 0, units: u._sum.units ?? 0, customerUnits: 0 }]));
+  const all = await db.promotionRedemption.groupBy({
+    by: ['promotionId'],
+    where: { promotionId: { in: ids } },
+    _count: { _all: true },
+    _sum: { amount: true, units: true },
+  });
+  const mine = await db.promotionRedemption.groupBy({
+    by: ['promotionId'],
+    where: { promotionId: { in: ids }, customerId },
+    _sum: { units: true },
+  });
+  const usage = new Map<string, PromotionUsage>(
+    all.map((u) => [
+      u.promotionId,
+      { uses: u._count._all, amount: u._sum.amount ?? 0, units: u._sum.units ?? 0, customerUnits: 0 },
+    ]),
+  );
   for (const m of mine) usage.get(m.promotionId)!.customerUnits = m._sum.units ?? 0;
   return usage;
 }
 
 /** Records what an accepted submission took from each promotion (the counts the next quotes read). */
-export async function recordRedemptions(tx: Prisma.TransactionClient, orderId: string, customerId: string, q: Quote & { ok: true }): Promise<void> {
+export async function recordRedemptions(
+  tx: Prisma.TransactionClient,
+  orderId: string,
+  customerId: string,
+  q: Quote & { ok: true },
+): Promise<void> {
   const byPromotion = new Map<string, { units: number; amount: number }>();
   for (const a of q.adjustments) {
     if (!a.promotionId) continue;

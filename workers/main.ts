@@ -23,7 +23,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     Runtime.install({
       shutdownSignals: [],
       logger: sdkLoggerFrom(log.child({ component: 'temporal-sdk' })),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} }, ...(coreAddress ? { metrics: prometheusTelemetry(coreAddress) } : {}) },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        ...(coreAddress ? { metrics: prometheusTelemetry(coreAddress) } : {}),
+      },
     });
   } catch {
     // already installed in this process
@@ -31,13 +34,24 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
   const metrics = config.WORKER_METRICS_PORT
-    ? await startMetricsServer({ host: config.WORKER_METRICS_HOST, port: config.WORKER_METRICS_PORT, coreAddress, registry: businessRegistry(db) }).catch((err) => {
-        log.error({ err, port: config.WORKER_METRICS_PORT }, 'worker metrics endpoint not started (set WORKER_METRICS_PORT to a free port, or 0)');
+    ? await startMetricsServer({
+        host: config.WORKER_METRICS_HOST,
+        port: config.WORKER_METRICS_PORT,
+        coreAddress,
+        registry: businessRegistry(db),
+      }).catch((err) => {
+        log.error(
+          { err, port: config.WORKER_METRICS_PORT },
+          'worker metrics endpoint not started (set WORKER_METRICS_PORT to a free port, or 0)',
+        );
         return undefined;
       })
     : undefined;
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl, courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE });
+  const providers = createSimulatedProviders(db, {
+    webhookBaseUrl: config.publicBaseUrl,
+    courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE,
+  });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -50,10 +64,21 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(config.payloadKeys) });
-  await ensureReconciliationSchedule(client, { taskQueue: config.TASK_QUEUE, intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS, settleSeconds: config.RECONCILIATION_SETTLE_SECONDS });
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: encryptedDataConverter(config.payloadKeys),
+  });
+  await ensureReconciliationSchedule(client, {
+    taskQueue: config.TASK_QUEUE,
+    intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS,
+    settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
+  });
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
-  log.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url }, 'worker polling');
+  log.info(
+    { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
+    'worker polling',
+  );
   return {
     async shutdown() {
       await dispatcher.stop();

@@ -22,7 +22,9 @@ export function businessRegistry(db: Db): Registry {
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows = await db.$queryRaw<Array<{ status: string; n: number }>>`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status`;
+      const rows = await db.$queryRaw<
+        Array<{ status: string; n: number }>
+      >`SELECT status, COUNT(*)::int AS n FROM orders GROUP BY status`;
       this.reset();
       for (const r of rows) this.set({ status: r.status }, r.n);
     },
@@ -32,7 +34,9 @@ export function businessRegistry(db: Db): Registry {
     help: 'Notifications waiting in the outbox (status pending)',
     registers: [registry],
     async collect() {
-      const [r] = await db.$queryRaw<Array<{ n: number }>>`SELECT COUNT(*)::int AS n FROM notifications WHERE status = 'pending'`;
+      const [r] = await db.$queryRaw<
+        Array<{ n: number }>
+      >`SELECT COUNT(*)::int AS n FROM notifications WHERE status = 'pending'`;
       this.set(r.n);
     },
   });
@@ -41,7 +45,9 @@ export function businessRegistry(db: Db): Registry {
     help: 'Refund decisions whose provider has not confirmed them yet',
     registers: [registry],
     async collect() {
-      const [r] = await db.$queryRaw<Array<{ n: number }>>`SELECT COUNT(*)::int AS n FROM refunds WHERE status = 'pending'`;
+      const [r] = await db.$queryRaw<
+        Array<{ n: number }>
+      >`SELECT COUNT(*)::int AS n FROM refunds WHERE status = 'pending'`;
       this.set(r.n);
     },
   });
@@ -62,10 +68,18 @@ export function freeLoopbackPort(): Promise<number> {
 
 /** Runtime telemetry options exporting the SDK's metrics for Prometheus on `coreAddress`. */
 export function prometheusTelemetry(coreAddress: string) {
-  return { metricPrefix: 'temporal_', prometheus: { bindAddress: coreAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } };
+  return {
+    metricPrefix: 'temporal_',
+    prometheus: { bindAddress: coreAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
+  };
 }
 
-export async function startMetricsServer(opts: { host: string; port: number; coreAddress?: string; registry: Registry }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMetricsServer(opts: {
+  host: string;
+  port: number;
+  coreAddress?: string;
+  registry: Registry;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -76,7 +90,11 @@ export async function startMetricsServer(opts: { host: string; port: number; cor
       return;
     }
     try {
-      const core = opts.coreAddress ? await fetch(`http://${opts.coreAddress}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text()).catch(() => '') : '';
+      const core = opts.coreAddress
+        ? await fetch(`http://${opts.coreAddress}/metrics`, { signal: AbortSignal.timeout(5000) })
+            .then((r) => r.text())
+            .catch(() => '')
+        : '';
       const business = await opts.registry.metrics();
       res.writeHead(200, { 'content-type': opts.registry.contentType }).end(`${core.trimEnd()}\n${business}`);
     } catch (err) {
@@ -100,7 +118,13 @@ export async function startMetricsServer(opts: { host: string; port: number; cor
  * logging) written through pino, so they are JSON lines with the same redaction as ours.
  */
 export function sdkLoggerFrom(log: PinoLogger): SdkLogger {
-  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => log[levels[level]]({ ...meta }, message);
   return {
     log: write,

@@ -32,8 +32,14 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace,
     taskQueue: deps.taskQueue,
     dataConverter,
-    activities: createActivities({ db: deps.db, providers: deps.providers, temporal: { client, taskQueue: deps.taskQueue } }),
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({
+      db: deps.db,
+      providers: deps.providers,
+      temporal: { client, taskQueue: deps.taskQueue },
+    }),
+    ...(deps.workflowBundle
+      ? { workflowBundle: deps.workflowBundle }
+      : { workflowsPath: require.resolve('../workflows') }),
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentLocalActivityExecutions: 100,

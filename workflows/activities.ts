@@ -14,7 +14,12 @@ export const db = proxyLocalActivities<Activities>({
 export const providers = proxyActivities<Activities>({
   // Long enough for a slow provider; short enough that a call lost with a crashed worker is retried soon.
   startToCloseTimeout: '10s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [FAILURE.paymentDeclined] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    nonRetryableErrorTypes: [FAILURE.paymentDeclined],
+  },
 });
 
 /** One courier's booking, given up after a few attempts so the shipment can fall back to another courier. */

@@ -20,5 +20,9 @@ export interface ReconciliationInput {
  */
 export async function reconciliationWorkflow(input: ReconciliationInput) {
   const to = Date.now() - input.settleSeconds * 1000;
-  return reconcilePayments({ runId: workflowInfo().workflowId, from: new Date(to - input.lookbackSeconds * 1000).toISOString(), to: new Date(to).toISOString() });
+  return reconcilePayments({
+    runId: workflowInfo().workflowId,
+    from: new Date(to - input.lookbackSeconds * 1000).toISOString(),
+    to: new Date(to).toISOString(),
+  });
 }

@@ -6,7 +6,6 @@ import { refundNotified, type RefundConfirmation, type RefundConfirmationInput }
 /** Requests made again per run before the workflow continues as new, so a long wait keeps a small history. */
 const REQUESTS_PER_RUN = 100;
 
-
 /**
  * One wallet refund until its provider confirms it (`refund-<refundId>`, issue 4): the refund decision
  * is already recorded (`pending`, reserved against the capture) and requested once; this waits for the
@@ -28,7 +27,8 @@ export async function refundConfirmationWorkflow(input: RefundConfirmationInput)
     const { status } = await providers.requestRefundAgain({ refundId: input.refundId });
     requests += 1;
     if (status !== 'pending') return { status: status === 'failed' ? 'failed' : 'succeeded', requests }; // settled elsewhere meanwhile
-    if (requests % REQUESTS_PER_RUN === 0 || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof refundConfirmationWorkflow>({ refundId: input.refundId, requests });
+    if (requests % REQUESTS_PER_RUN === 0 || workflowInfo().continueAsNewSuggested)
+      await continueAsNew<typeof refundConfirmationWorkflow>({ refundId: input.refundId, requests });
   }
   const notice = confirmation()!;
   const status = notice.type === 'refund.succeeded' ? 'succeeded' : 'failed';

@@ -1,8 +1,23 @@
 import { ActivityFailure, condition, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
 import type { BookShipmentRequest } from '../activities/shipping';
-import { advances, businessKey, handedOver, isFinalShipmentStatus, type ShipmentView, type TrackingEventType, type TrackingSignal } from '../domain';
+import {
+  advances,
+  businessKey,
+  handedOver,
+  isFinalShipmentStatus,
+  type ShipmentView,
+  type TrackingEventType,
+  type TrackingSignal,
+} from '../domain';
 import { bookingAttempts, db, providers } from './activities';
-import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trackingReceived, type ShipmentProgress } from '../contract';
+import {
+  cancelShipment,
+  recallShipment,
+  shipmentProgressed,
+  shipmentState,
+  trackingReceived,
+  type ShipmentProgress,
+} from '../contract';
 
 const MILESTONES_ONLY = 'shipment-reports-milestones-only';
 const COURIER_FALLBACK = 'shipment-courier-fallback';
@@ -35,13 +50,25 @@ interface Inbox {
  * is sent back to the warehouse.
  */
 export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
-  const view: ShipmentView = { shipmentId: input.shipmentId, seq: input.seq, warehouseId: input.warehouseId, status: 'booking', lines: input.lines };
+  const view: ShipmentView = {
+    shipmentId: input.shipmentId,
+    seq: input.seq,
+    warehouseId: input.warehouseId,
+    status: 'booking',
+    lines: input.lines,
+  };
   const inbox = listen(view);
   let lastEventAt: string | undefined;
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
   const report = (extra: Partial<ShipmentProgress> = {}) =>
-    order.signal(shipmentProgressed, { seq: view.seq, status: view.status, courier: view.courier, trackingNumber: view.trackingNumber, ...extra });
+    order.signal(shipmentProgressed, {
+      seq: view.seq,
+      status: view.status,
+      courier: view.courier,
+      trackingNumber: view.trackingNumber,
+      ...extra,
+    });
   const { maxDeliveryAttempts = 3 } = input;
 
   Object.assign(view, await book(input), { status: 'booked' });
@@ -49,7 +76,9 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
 
   while (!isFinalShipmentStatus(view.status)) {
     const recallDue = () => inbox.recallRequested && !inbox.returnRequested && handedOver(view.status);
-    await condition(() => inbox.events.length > 0 || (inbox.cancelRequested && !handedOver(view.status)) || recallDue());
+    await condition(
+      () => inbox.events.length > 0 || (inbox.cancelRequested && !handedOver(view.status)) || recallDue(),
+    );
     // Events that arrived before the cancellation are applied first: a pick-up wins over a late cancel.
     const event = inbox.events.shift();
     if (!event && recallDue()) {
@@ -59,7 +88,10 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
       continue;
     }
     if (!event) {
-      await providers.cancelBooking({ ...parcelOf(input, view), idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`) });
+      await providers.cancelBooking({
+        ...parcelOf(input, view),
+        idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`),
+      });
       view.status = 'cancelled';
       await report();
       break;
@@ -68,17 +100,34 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
     view.status = event.type;
     lastEventAt = event.occurredAt;
     if (event.type === 'delivery_failed') view.deliveryAttempts = (view.deliveryAttempts ?? 0) + 1;
-    await db.recordTracking({ shipmentId: input.shipmentId, event, status: view.status, deliveryAttempts: view.deliveryAttempts });
+    await db.recordTracking({
+      shipmentId: input.shipmentId,
+      event,
+      status: view.status,
+      deliveryAttempts: view.deliveryAttempts,
+    });
     // The order acts only on milestones; in-transit scans live in the shipment's tracking history.
-    if (!patched(MILESTONES_ONLY) || isMilestone(event.type)) await report({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
-    if (event.type === 'delivery_failed' && view.deliveryAttempts === maxDeliveryAttempts && patched(RETURNS_AFTER_FAILED_ATTEMPTS)) await returnToSender(input, view);
+    if (!patched(MILESTONES_ONLY) || isMilestone(event.type))
+      await report({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
+    if (
+      event.type === 'delivery_failed' &&
+      view.deliveryAttempts === maxDeliveryAttempts &&
+      patched(RETURNS_AFTER_FAILED_ATTEMPTS)
+    )
+      await returnToSender(input, view);
   }
   return view;
 }
 
 /** The shipment's handlers: its state as a query; tracking events, cancel and recall requests into its inbox. */
 function listen(view: ShipmentView): Inbox {
-  const inbox: Inbox = { events: [], seen: new Set(), cancelRequested: false, recallRequested: false, returnRequested: false };
+  const inbox: Inbox = {
+    events: [],
+    seen: new Set(),
+    cancelRequested: false,
+    recallRequested: false,
+    returnRequested: false,
+  };
   setHandler(shipmentState, () => view);
   setHandler(trackingReceived, (event) => {
     if (inbox.seen.has(event.eventId)) return;
@@ -98,7 +147,8 @@ function listen(view: ShipmentView): Inbox {
 async function book(input: ShipmentInput) {
   const { orderWorkflowId: _order, fallbackCouriers = [], maxDeliveryAttempts: _attempts, ...request } = input;
   const couriers = [input.courier, ...fallbackCouriers.filter((c) => c !== input.courier)];
-  if (couriers.length === 1 || !patched(COURIER_FALLBACK)) return providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
+  if (couriers.length === 1 || !patched(COURIER_FALLBACK))
+    return providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
   for (const [i, courier] of couriers.entries()) {
     const last = i === couriers.length - 1;
     const idempotencyKey = businessKey(input.orderId, i === 0 ? `book-${input.seq}` : `book-${input.seq}-${courier}`);
@@ -112,8 +162,15 @@ async function book(input: ShipmentInput) {
   throw new Error('unreachable: the last courier retries until it books');
 }
 
-const parcelOf = (input: ShipmentInput, view: ShipmentView) => ({ shipmentId: input.shipmentId, courier: view.courier!, trackingNumber: view.trackingNumber! });
+const parcelOf = (input: ShipmentInput, view: ShipmentView) => ({
+  shipmentId: input.shipmentId,
+  courier: view.courier!,
+  trackingNumber: view.trackingNumber!,
+});
 
 /** The courier brings the parcel back to the warehouse and reports returned_to_sender. */
 const returnToSender = (input: ShipmentInput, view: ShipmentView) =>
-  providers.requestReturnToSender({ ...parcelOf(input, view), idempotencyKey: businessKey(input.orderId, `return-${input.seq}`) });
+  providers.requestReturnToSender({
+    ...parcelOf(input, view),
+    idempotencyKey: businessKey(input.orderId, `return-${input.seq}`),
+  });

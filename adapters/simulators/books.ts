@@ -17,7 +17,15 @@ export interface SimulatorOptions {
 
 export const DEFAULT_LATENCY_MS: [number, number] = [2, 15];
 
-export type RecordKind = 'charge' | 'authorization' | 'refund' | 'payment_intent' | 'booking' | 'booking_cancel' | 'return_request' | 'notification';
+export type RecordKind =
+  | 'charge'
+  | 'authorization'
+  | 'refund'
+  | 'payment_intent'
+  | 'booking'
+  | 'booking_cancel'
+  | 'return_request'
+  | 'notification';
 
 export interface NewRecord {
   kind: RecordKind;
@@ -61,11 +69,20 @@ export async function recordOnce(
       data: [{ provider, idempotencyKey, ...rec, amount: rec.amount ?? null }],
       skipDuplicates: true, // ON CONFLICT DO NOTHING
     });
-    const record = await db.simulatorRecord.findUnique({ where: { provider_idempotencyKey: { provider, idempotencyKey } } });
+    const record = await db.simulatorRecord.findUnique({
+      where: { provider_idempotencyKey: { provider, idempotencyKey } },
+    });
     if (record) {
       // A real provider refuses a key reused for a different request rather than guessing.
-      if (record.kind !== rec.kind || record.orderId !== rec.orderId || (rec.amount != null && record.amount !== rec.amount)) {
-        throw new ProviderRejectedError('idempotency_key_reused', `idempotency key ${idempotencyKey} was used for another request`);
+      if (
+        record.kind !== rec.kind ||
+        record.orderId !== rec.orderId ||
+        (rec.amount != null && record.amount !== rec.amount)
+      ) {
+        throw new ProviderRejectedError(
+          'idempotency_key_reused',
+          `idempotency key ${idempotencyKey} was used for another request`,
+        );
       }
       return { record, inserted: count === 1 };
     }
@@ -103,31 +120,53 @@ export async function refundOnce(
 export async function recordRefund(
   db: Db,
   provider: string,
-  req: { idempotencyKey: string; orderId: string; paymentId?: string; providerRef: string; amount: number; currency: string },
+  req: {
+    idempotencyKey: string;
+    orderId: string;
+    paymentId?: string;
+    providerRef: string;
+    amount: number;
+    currency: string;
+  },
   capturedOf: (payment: SimulatorRecord) => number,
   status: 'succeeded' | 'processing',
 ): Promise<{ record: SimulatorRecord; inserted: boolean }> {
-  if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `refund amount must be a positive integer, got ${req.amount}`);
+  if (!Number.isInteger(req.amount) || req.amount <= 0)
+    throw new ProviderRejectedError('invalid_amount', `refund amount must be a positive integer, got ${req.amount}`);
   return db.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${req.providerRef} FOR UPDATE`;
-    const existing = await tx.simulatorRecord.findUnique({ where: { provider_idempotencyKey: { provider, idempotencyKey: req.idempotencyKey } } });
+    const existing = await tx.simulatorRecord.findUnique({
+      where: { provider_idempotencyKey: { provider, idempotencyKey: req.idempotencyKey } },
+    });
     if (existing) {
       if (existing.kind !== 'refund' || existing.amount !== req.amount) {
-        throw new ProviderRejectedError('idempotency_key_reused', `idempotency key ${req.idempotencyKey} was used for another request`);
+        throw new ProviderRejectedError(
+          'idempotency_key_reused',
+          `idempotency key ${req.idempotencyKey} was used for another request`,
+        );
       }
       return { record: existing, inserted: false };
     }
     const payment = await tx.simulatorRecord.findUnique({ where: { reference: req.providerRef } });
-    if (!payment || payment.provider !== provider) throw new ProviderRejectedError('unknown_payment', `no payment ${req.providerRef} at ${provider}`);
+    if (!payment || payment.provider !== provider)
+      throw new ProviderRejectedError('unknown_payment', `no payment ${req.providerRef} at ${provider}`);
     const captured = capturedOf(payment);
     const refunded = await tx.simulatorRecord.aggregate({
       _sum: { amount: true },
-      where: { provider, kind: 'refund', status: { in: ['succeeded', 'processing'] }, response: { path: ['paymentRef'], equals: req.providerRef } },
+      where: {
+        provider,
+        kind: 'refund',
+        status: { in: ['succeeded', 'processing'] },
+        response: { path: ['paymentRef'], equals: req.providerRef },
+      },
     });
     const already = refunded._sum.amount ?? 0;
     if (already + req.amount > captured) {
       // Not recorded: a refused refund moved no money, and a smaller retry under the same key may pass.
-      throw new ProviderRejectedError('refund_exceeds_capture', `refund of ${req.amount} exceeds what remains of ${req.providerRef}: ${captured - already}`);
+      throw new ProviderRejectedError(
+        'refund_exceeds_capture',
+        `refund of ${req.amount} exceeds what remains of ${req.providerRef}: ${captured - already}`,
+      );
     }
     return recordOnce(tx, provider, req.idempotencyKey, () => {
       const reference = newReference('re');
@@ -137,7 +176,13 @@ export async function recordRefund(
         orderId: req.orderId,
         amount: req.amount,
         status,
-        response: { providerRef: reference, status, paymentRef: req.providerRef, currency: req.currency, ...(req.paymentId ? { paymentId: req.paymentId } : {}) },
+        response: {
+          providerRef: reference,
+          status,
+          paymentRef: req.providerRef,
+          currency: req.currency,
+          ...(req.paymentId ? { paymentId: req.paymentId } : {}),
+        },
       };
     });
   });

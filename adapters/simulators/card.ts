@@ -1,6 +1,14 @@
 import type { Db } from '../../store/db';
 import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
-import { ProviderRejectedError, ProviderTimeoutError, type CaptureRequest, type CardGateway, type ChargeRequest, type RefundRequest, type RefundResult } from '../types';
+import {
+  ProviderRejectedError,
+  ProviderTimeoutError,
+  type CaptureRequest,
+  type CardGateway,
+  type ChargeRequest,
+  type RefundRequest,
+  type RefundResult,
+} from '../types';
 import { asJson, latency, newReference, recordOnce, refundOnce, replay, type SimulatorOptions } from './books';
 
 /**
@@ -32,7 +40,8 @@ interface Authorization {
 /** What the gateway has captured of a charge or an authorization: the most it will refund. */
 export function capturedOf(record: SimulatorRecord): number {
   if (record.kind === 'charge' && record.status === 'captured') return record.amount ?? 0;
-  if (record.kind === 'authorization' && record.status === 'captured') return (record.response as unknown as Authorization).capturedAmount ?? 0;
+  if (record.kind === 'authorization' && record.status === 'captured')
+    return (record.response as unknown as Authorization).capturedAmount ?? 0;
   return 0;
 }
 
@@ -43,21 +52,52 @@ function outcome(token: string): 'captured' | 'card_declined' | 'invalid_token' 
 }
 
 export class SimulatedCardGateway implements CardGateway {
-  constructor(private readonly db: Db, private readonly options: SimulatorOptions = {}) {}
+  constructor(
+    private readonly db: Db,
+    private readonly options: SimulatorOptions = {},
+  ) {}
 
   async authorize(req: ChargeRequest): Promise<{ providerRef: string; status: 'authorized' }> {
     await latency(this.options);
-    if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
+    if (!Number.isInteger(req.amount) || req.amount <= 0)
+      throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
     const result = outcome(req.token);
     const { record, inserted } = await recordOnce(this.db, PROVIDER, req.idempotencyKey, () => {
       const reference = newReference('au');
-      const authorization: Authorization = { providerRef: reference, status: 'authorized', paymentId: req.paymentId, currency: req.currency, loseFirstCapture: req.token === CARD_TEST_TOKENS.timeout };
+      const authorization: Authorization = {
+        providerRef: reference,
+        status: 'authorized',
+        paymentId: req.paymentId,
+        currency: req.currency,
+        loseFirstCapture: req.token === CARD_TEST_TOKENS.timeout,
+      };
       return result === 'captured'
-        ? { kind: 'authorization', reference, orderId: req.orderId, amount: req.amount, status: 'authorized', response: asJson(authorization) }
-        : { kind: 'authorization', reference, orderId: req.orderId, amount: req.amount, status: 'declined', response: { error: { code: result, message: result === 'card_declined' ? 'the card was declined' : 'unknown card token' } } };
+        ? {
+            kind: 'authorization',
+            reference,
+            orderId: req.orderId,
+            amount: req.amount,
+            status: 'authorized',
+            response: asJson(authorization),
+          }
+        : {
+            kind: 'authorization',
+            reference,
+            orderId: req.orderId,
+            amount: req.amount,
+            status: 'declined',
+            response: {
+              error: {
+                code: result,
+                message: result === 'card_declined' ? 'the card was declined' : 'unknown card token',
+              },
+            },
+          };
     });
     if (inserted && req.token === CARD_TEST_TOKENS.timeout) {
-      throw new ProviderTimeoutError(`card gateway timed out authorizing ${req.paymentId} (the authorization may exist; retry with the same key)`);
+      throw new ProviderTimeoutError(
+        `card gateway timed out authorizing ${req.paymentId} (the authorization may exist; retry with the same key)`,
+      );
     }
     const { providerRef } = replay<Authorization>(record);
     return { providerRef, status: 'authorized' };
@@ -73,17 +113,31 @@ export class SimulatedCardGateway implements CardGateway {
       const auth = await this.lockAuthorization(tx, req.providerRef);
       const state = auth.response as unknown as Authorization;
       if (auth.status === 'captured') {
-        if (state.capturedAmount !== req.amount) throw new ProviderRejectedError('already_captured', `${req.providerRef} was captured with ${state.capturedAmount}`);
+        if (state.capturedAmount !== req.amount)
+          throw new ProviderRejectedError(
+            'already_captured',
+            `${req.providerRef} was captured with ${state.capturedAmount}`,
+          );
         return { captured: auth, lostResponse: false };
       }
-      if (auth.status !== 'authorized') throw new ProviderRejectedError(`authorization_${auth.status}`, `${req.providerRef} is ${auth.status}`);
+      if (auth.status !== 'authorized')
+        throw new ProviderRejectedError(`authorization_${auth.status}`, `${req.providerRef} is ${auth.status}`);
       if (!Number.isInteger(req.amount) || req.amount <= 0 || req.amount > (auth.amount ?? 0))
-        throw new ProviderRejectedError('invalid_amount', `capture of ${req.amount} outside 1..${auth.amount} authorized on ${req.providerRef}`);
+        throw new ProviderRejectedError(
+          'invalid_amount',
+          `capture of ${req.amount} outside 1..${auth.amount} authorized on ${req.providerRef}`,
+        );
       const next: Authorization = { ...state, capturedAmount: req.amount, loseFirstCapture: false };
-      const updated = await tx.simulatorRecord.update({ where: { reference: auth.reference }, data: { status: 'captured', response: asJson(next) } });
+      const updated = await tx.simulatorRecord.update({
+        where: { reference: auth.reference },
+        data: { status: 'captured', response: asJson(next) },
+      });
       return { captured: updated, lostResponse: state.loseFirstCapture === true };
     });
-    if (lostResponse) throw new ProviderTimeoutError(`card gateway timed out capturing ${req.providerRef} (the capture happened; retry with the same key)`);
+    if (lostResponse)
+      throw new ProviderTimeoutError(
+        `card gateway timed out capturing ${req.providerRef} (the capture happened; retry with the same key)`,
+      );
     return { providerRef: captured.reference, status: 'captured' };
   }
 
@@ -93,7 +147,11 @@ export class SimulatedCardGateway implements CardGateway {
     await this.db.$transaction(async (tx) => {
       const auth = await this.lockAuthorization(tx, req.providerRef);
       if (auth.status === 'voided') return;
-      if (auth.status !== 'authorized') throw new ProviderRejectedError(`authorization_${auth.status}`, `${req.providerRef} is ${auth.status}: it cannot be voided`);
+      if (auth.status !== 'authorized')
+        throw new ProviderRejectedError(
+          `authorization_${auth.status}`,
+          `${req.providerRef} is ${auth.status}: it cannot be voided`,
+        );
       await tx.simulatorRecord.update({ where: { reference: auth.reference }, data: { status: 'voided' } });
     });
   }
@@ -101,24 +159,47 @@ export class SimulatedCardGateway implements CardGateway {
   private async lockAuthorization(tx: Prisma.TransactionClient, reference: string): Promise<SimulatorRecord> {
     await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${reference} FOR UPDATE`;
     const auth = await tx.simulatorRecord.findUnique({ where: { reference } });
-    if (!auth || auth.provider !== PROVIDER || auth.kind !== 'authorization') throw new ProviderRejectedError('unknown_authorization', `no card authorization ${reference}`);
+    if (!auth || auth.provider !== PROVIDER || auth.kind !== 'authorization')
+      throw new ProviderRejectedError('unknown_authorization', `no card authorization ${reference}`);
     return auth;
   }
 
   /** Authorize and capture in one call (orders paid before authorizations existed). */
   async charge(req: ChargeRequest): Promise<ChargeResponse> {
     await latency(this.options);
-    if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
+    if (!Number.isInteger(req.amount) || req.amount <= 0)
+      throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
     const result = outcome(req.token);
     // Declines are recorded too: the same key gets the same answer, never a charge on a later try.
     const { record, inserted } = await recordOnce(this.db, PROVIDER, req.idempotencyKey, () => {
       const reference = newReference('ch');
       return result === 'captured'
-        ? { kind: 'charge', reference, orderId: req.orderId, amount: req.amount, status: 'captured', response: { providerRef: reference, status: 'captured', paymentId: req.paymentId, currency: req.currency } }
-        : { kind: 'charge', reference, orderId: req.orderId, amount: req.amount, status: 'declined', response: { error: { code: result, message: result === 'card_declined' ? 'the card was declined' : 'unknown card token' } } };
+        ? {
+            kind: 'charge',
+            reference,
+            orderId: req.orderId,
+            amount: req.amount,
+            status: 'captured',
+            response: { providerRef: reference, status: 'captured', paymentId: req.paymentId, currency: req.currency },
+          }
+        : {
+            kind: 'charge',
+            reference,
+            orderId: req.orderId,
+            amount: req.amount,
+            status: 'declined',
+            response: {
+              error: {
+                code: result,
+                message: result === 'card_declined' ? 'the card was declined' : 'unknown card token',
+              },
+            },
+          };
     });
     if (inserted && req.token === CARD_TEST_TOKENS.timeout) {
-      throw new ProviderTimeoutError(`card gateway timed out charging ${req.paymentId} (the charge may have happened; retry with the same key)`);
+      throw new ProviderTimeoutError(
+        `card gateway timed out charging ${req.paymentId} (the charge may have happened; retry with the same key)`,
+      );
     }
     const { providerRef, status } = replay<ChargeResponse>(record);
     return { providerRef, status };

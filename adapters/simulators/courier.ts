@@ -26,7 +26,11 @@ type Booking = { trackingNumber: string; labelUrl: string };
 
 /** A courier's booking API: tracking numbers are `<prefix>` + 12 digits, one per idempotency key. */
 export class SimulatedCourier implements Courier {
-  constructor(readonly name: string, private readonly db: Db, private readonly options: CourierOptions = {}) {}
+  constructor(
+    readonly name: string,
+    private readonly db: Db,
+    private readonly options: CourierOptions = {},
+  ) {}
 
   /** While true, every booking times out before booking anything (a courier outage). */
   outage = false;
@@ -36,7 +40,13 @@ export class SimulatedCourier implements Courier {
   }
 
   private trackingNumber(): string {
-    const prefix = this.options.trackingPrefix ?? TRACKING_PREFIXES[this.name] ?? this.name.replace(/[^a-z]/gi, '').slice(0, 2).toUpperCase();
+    const prefix =
+      this.options.trackingPrefix ??
+      TRACKING_PREFIXES[this.name] ??
+      this.name
+        .replace(/[^a-z]/gi, '')
+        .slice(0, 2)
+        .toUpperCase();
     let digits = '';
     for (let i = 0; i < 12; i++) digits += Math.floor(this.random() * 10) % 10;
     return prefix + digits;
@@ -44,10 +54,14 @@ export class SimulatedCourier implements Courier {
 
   async book(req: BookingRequest): Promise<Booking> {
     await latency(this.options);
-    if (this.outage) throw new ProviderTimeoutError(`${this.name} is unavailable: booking ${req.shipmentId} timed out (not booked)`);
+    if (this.outage)
+      throw new ProviderTimeoutError(`${this.name} is unavailable: booking ${req.shipmentId} timed out (not booked)`);
     const fails = this.random() < (this.options.failureRate ?? 0);
     const lostAfterBooking = fails && this.random() < 0.5;
-    if (fails && !lostAfterBooking) throw new ProviderTimeoutError(`${this.name} booking timed out for ${req.shipmentId} (not booked; retry with the same key)`);
+    if (fails && !lostAfterBooking)
+      throw new ProviderTimeoutError(
+        `${this.name} booking timed out for ${req.shipmentId} (not booked; retry with the same key)`,
+      );
 
     const base = (this.options.simulatorBaseUrl ?? 'http://localhost:3000').replace(/\/$/, '');
     const { record } = await recordOnce(this.db, this.name, req.idempotencyKey, () => {
@@ -62,7 +76,10 @@ export class SimulatedCourier implements Courier {
         response: { trackingNumber, labelUrl, shipmentId: req.shipmentId, warehouseId: req.warehouseId },
       };
     });
-    if (lostAfterBooking) throw new ProviderTimeoutError(`${this.name} booking timed out for ${req.shipmentId} (it may be booked; retry with the same key)`);
+    if (lostAfterBooking)
+      throw new ProviderTimeoutError(
+        `${this.name} booking timed out for ${req.shipmentId} (it may be booked; retry with the same key)`,
+      );
     const { trackingNumber, labelUrl } = replay<Booking>(record);
     return { trackingNumber, labelUrl };
   }
@@ -80,7 +97,10 @@ export class SimulatedCourier implements Courier {
       status: 'cancelled',
       response: { trackingNumber: req.trackingNumber },
     }));
-    await this.db.simulatorRecord.updateMany({ where: { reference: req.trackingNumber, status: 'booked' }, data: { status: 'cancelled' } });
+    await this.db.simulatorRecord.updateMany({
+      where: { reference: req.trackingNumber, status: 'booked' },
+      data: { status: 'cancelled' },
+    });
   }
 
   /** Accepts the return once per key, then reports the parcel back at the warehouse a little later, like a real courier. */
@@ -99,9 +119,15 @@ export class SimulatedCourier implements Courier {
     }));
     const { webhookBaseUrl, secret } = this.options;
     if (!inserted || !webhookBaseUrl || !secret) return;
-    const event = buildTrackingEvent({ trackingNumber: req.trackingNumber, type: 'returned_to_sender', location: 'sender warehouse' });
+    const event = buildTrackingEvent({
+      trackingNumber: req.trackingNumber,
+      type: 'returned_to_sender',
+      location: 'sender warehouse',
+    });
     setTimeout(() => {
-      sendTrackingEvent(event, { courier: this.name, webhookBaseUrl, secret, deliver: this.options.deliver }).catch(() => undefined);
+      sendTrackingEvent(event, { courier: this.name, webhookBaseUrl, secret, deliver: this.options.deliver }).catch(
+        () => undefined,
+      );
     }, this.options.returnDelayMs ?? 50);
   }
 }

@@ -19,7 +19,13 @@ export interface SignedPost {
 }
 
 /** Signs and posts a webhook body; returns the HTTP status of each delivery (0 when the request failed). */
-export async function postSigned({ url, payload, secret, deliver = fetchDeliver, times = 1 }: SignedPost): Promise<number[]> {
+export async function postSigned({
+  url,
+  payload,
+  secret,
+  deliver = fetchDeliver,
+  times = 1,
+}: SignedPost): Promise<number[]> {
   const body = JSON.stringify(payload);
   const headers = { 'content-type': 'application/json', 'x-signature': signWebhook(secret, body) };
   const statuses: number[] = [];

@@ -10,7 +10,14 @@ import { SimulatedWallet, type WalletMethod } from './wallet';
 
 export { CARD_TEST_TOKENS, SimulatedCardGateway } from './card';
 export { SimulatedWallet, type PayResult, type RefundScript, type WalletMethod, type WalletOptions } from './wallet';
-export { SimulatedCourier, TRACKING_PREFIXES, buildTrackingEvent, sendTrackingEvent, type CourierOptions, type TrackingEventInput } from './courier';
+export {
+  SimulatedCourier,
+  TRACKING_PREFIXES,
+  buildTrackingEvent,
+  sendTrackingEvent,
+  type CourierOptions,
+  type TrackingEventInput,
+} from './courier';
 export { SimulatedNotifier, type NotifierOptions } from './notifier';
 export { DEFAULT_LATENCY_MS, type SimulatorOptions } from './books';
 export { fetchDeliver, postSigned, type Deliver } from './http';
@@ -41,16 +48,35 @@ export interface SimulatedProviders extends Providers {
  * times out now and then, and takes longer to report a parcel coming back.
  */
 export const SIMULATED_COURIERS = ['sf-express', 'yto'] as const;
-const COURIER_PROFILES: Record<(typeof SIMULATED_COURIERS)[number], { latencyFactor: number; failureRate: number; returnDelayMs: number }> = {
+const COURIER_PROFILES: Record<
+  (typeof SIMULATED_COURIERS)[number],
+  { latencyFactor: number; failureRate: number; returnDelayMs: number }
+> = {
   'sf-express': { latencyFactor: 1, failureRate: 0, returnDelayMs: 50 },
   yto: { latencyFactor: 3, failureRate: 0.05, returnDelayMs: 300 },
 };
 
 export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions): SimulatedProviders {
-  const { webhookBaseUrl, simulatorBaseUrl = webhookBaseUrl, env = process.env, deliver, courierFailureRate, refundDelayMs, latencyMs, random } = opts;
+  const {
+    webhookBaseUrl,
+    simulatorBaseUrl = webhookBaseUrl,
+    env = process.env,
+    deliver,
+    courierFailureRate,
+    refundDelayMs,
+    latencyMs,
+    random,
+  } = opts;
   const common: SimulatorOptions = { latencyMs, random };
   const wallet = (method: WalletMethod) =>
-    new SimulatedWallet(method, db, { ...common, webhookBaseUrl, simulatorBaseUrl, deliver, refundDelayMs, secret: webhookSecret(method, env) });
+    new SimulatedWallet(method, db, {
+      ...common,
+      webhookBaseUrl,
+      simulatorBaseUrl,
+      deliver,
+      refundDelayMs,
+      secret: webhookSecret(method, env),
+    });
   return {
     card: new SimulatedCardGateway(db, common),
     wallets: { wechat_pay: wallet('wechat_pay'), alipay: wallet('alipay') },
@@ -70,6 +96,10 @@ export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions
       }),
     ),
     defaultCourier: 'sf-express',
-    notifiers: { email: new SimulatedNotifier('email', db, common), sms: new SimulatedNotifier('sms', db, common), in_app: new SimulatedNotifier('in_app', db, common) },
+    notifiers: {
+      email: new SimulatedNotifier('email', db, common),
+      sms: new SimulatedNotifier('sms', db, common),
+      in_app: new SimulatedNotifier('in_app', db, common),
+    },
   };
 }

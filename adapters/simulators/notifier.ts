@@ -9,14 +9,19 @@ export interface NotifierOptions extends SimulatorOptions {
 
 /** An SMS / email / in-app gateway: one message per idempotency key, whatever the retries. */
 export class SimulatedNotifier implements Notifier {
-  constructor(readonly channel: NotificationChannel, private readonly db: Db, private readonly options: NotifierOptions = {}) {}
+  constructor(
+    readonly channel: NotificationChannel,
+    private readonly db: Db,
+    private readonly options: NotifierOptions = {},
+  ) {}
 
   async send(msg: NotificationMessage): Promise<{ providerRef: string }> {
     await latency(this.options);
     const random = this.options.random ?? Math.random;
     const fails = random() < (this.options.failureRate ?? 0);
     const lostAfterSending = fails && random() < 0.5;
-    if (fails && !lostAfterSending) throw new ProviderTimeoutError(`${this.channel} gateway timed out (not sent; retry with the same key)`);
+    if (fails && !lostAfterSending)
+      throw new ProviderTimeoutError(`${this.channel} gateway timed out (not sent; retry with the same key)`);
     const { record } = await recordOnce(this.db, `notify-${this.channel}`, msg.idempotencyKey, () => ({
       kind: 'notification',
       reference: newReference('msg'),
@@ -24,7 +29,8 @@ export class SimulatedNotifier implements Notifier {
       status: 'sent',
       response: asJson({ recipientType: msg.recipientType, recipientId: msg.recipientId, kind: msg.kind }),
     }));
-    if (lostAfterSending) throw new ProviderTimeoutError(`${this.channel} gateway timed out (it may have sent; retry with the same key)`);
+    if (lostAfterSending)
+      throw new ProviderTimeoutError(`${this.channel} gateway timed out (it may have sent; retry with the same key)`);
     return { providerRef: record.reference };
   }
 }

@@ -1,7 +1,13 @@
 import type { PaymentAction, PaymentWebhook } from '../../domain';
 import type { Db } from '../../store/db';
 import type { SimulatorRecord } from '../../prisma/generated/client';
-import { ProviderRejectedError, type CreatePaymentRequest, type RefundRequest, type WalletProvider, type WalletRefundResult } from '../types';
+import {
+  ProviderRejectedError,
+  type CreatePaymentRequest,
+  type RefundRequest,
+  type WalletProvider,
+  type WalletRefundResult,
+} from '../types';
 import { asJson, latency, newReference, recordOnce, recordRefund, type SimulatorOptions } from './books';
 import { postSigned, type Deliver } from './http';
 
@@ -65,7 +71,11 @@ export interface PayResult {
  * notification (scriptRefunds makes an order's refunds fail or lose their notifications).
  */
 export class SimulatedWallet implements WalletProvider {
-  constructor(readonly method: WalletMethod, private readonly db: Db, private readonly options: WalletOptions) {}
+  constructor(
+    readonly method: WalletMethod,
+    private readonly db: Db,
+    private readonly options: WalletOptions,
+  ) {}
 
   private readonly scripts = new Map<string, RefundScript>();
   /** Notifications lost so far, per refund key (RefundScript.dropNotifications). */
@@ -74,11 +84,25 @@ export class SimulatedWallet implements WalletProvider {
 
   async createPayment(req: CreatePaymentRequest): Promise<{ providerRef: string; action: PaymentAction }> {
     await latency(this.options);
-    if (!Number.isInteger(req.amount) || req.amount <= 0) throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
+    if (!Number.isInteger(req.amount) || req.amount <= 0)
+      throw new ProviderRejectedError('invalid_amount', `amount must be a positive integer, got ${req.amount}`);
     const { record } = await recordOnce(this.db, this.method, req.idempotencyKey, () => {
       const providerRef = newReference(this.method === 'wechat_pay' ? 'wx' : 'ali');
-      const intent: Intent = { providerRef, paymentId: req.paymentId, currency: req.currency, action: this.actionFor(providerRef, req.expiresAt), expiresAt: req.expiresAt };
-      return { kind: 'payment_intent', reference: providerRef, orderId: req.orderId, amount: req.amount, status: 'pending', response: asJson(intent) };
+      const intent: Intent = {
+        providerRef,
+        paymentId: req.paymentId,
+        currency: req.currency,
+        action: this.actionFor(providerRef, req.expiresAt),
+        expiresAt: req.expiresAt,
+      };
+      return {
+        kind: 'payment_intent',
+        reference: providerRef,
+        orderId: req.orderId,
+        amount: req.amount,
+        status: 'pending',
+        response: asJson(intent),
+      };
     });
     const intent = record.response as unknown as Intent;
     return { providerRef: intent.providerRef, action: intent.action };
@@ -102,7 +126,11 @@ export class SimulatedWallet implements WalletProvider {
       throw new ProviderRejectedError('unknown_payment', `no ${this.method} payment ${reference}`);
     }
     const record = found.status === 'pending' ? await this.markPaid(found) : found;
-    if (record.status !== 'paid') throw new ProviderRejectedError(`payment_${record.status}`, `${this.method} payment ${reference} is ${record.status}`);
+    if (record.status !== 'paid')
+      throw new ProviderRejectedError(
+        `payment_${record.status}`,
+        `${this.method} payment ${reference} is ${record.status}`,
+      );
 
     const intent = record.response as unknown as Intent;
     const event: PaymentWebhook = {
@@ -141,15 +169,23 @@ export class SimulatedWallet implements WalletProvider {
   async closePayment(req: { idempotencyKey: string; orderId: string; paymentId: string }): Promise<void> {
     await latency(this.options);
     const intents = await this.db.simulatorRecord.findMany({
-      where: { provider: this.method, kind: 'payment_intent', orderId: req.orderId, response: { path: ['paymentId'], equals: req.paymentId } },
+      where: {
+        provider: this.method,
+        kind: 'payment_intent',
+        orderId: req.orderId,
+        response: { path: ['paymentId'], equals: req.paymentId },
+      },
     });
     // Closing is a state change, idempotent by nature; no intent at all means nothing can be paid.
     await this.db.simulatorRecord.updateMany({
       where: { reference: { in: intents.map((i) => i.reference) }, status: { in: ['pending', 'expired'] } },
       data: { status: 'closed' },
     });
-    const after = await this.db.simulatorRecord.findMany({ where: { reference: { in: intents.map((i) => i.reference) }, status: 'paid' } });
-    if (after.length > 0) throw new ProviderRejectedError('already_paid', `${this.method} payment ${after[0].reference} is already paid`);
+    const after = await this.db.simulatorRecord.findMany({
+      where: { reference: { in: intents.map((i) => i.reference) }, status: 'paid' },
+    });
+    if (after.length > 0)
+      throw new ProviderRejectedError('already_paid', `${this.method} payment ${after[0].reference} is already paid`);
   }
 
   /**
@@ -159,7 +195,13 @@ export class SimulatedWallet implements WalletProvider {
    */
   async refund(req: RefundRequest): Promise<WalletRefundResult> {
     await latency(this.options);
-    const { record } = await recordRefund(this.db, this.method, req, (payment) => (payment.kind === 'payment_intent' && payment.status === 'paid' ? payment.amount ?? 0 : 0), 'processing');
+    const { record } = await recordRefund(
+      this.db,
+      this.method,
+      req,
+      (payment) => (payment.kind === 'payment_intent' && payment.status === 'paid' ? (payment.amount ?? 0) : 0),
+      'processing',
+    );
     this.notifyLater(record.idempotencyKey);
     return { providerRef: record.reference, status: record.status as WalletRefundResult['status'] };
   }
@@ -192,8 +234,15 @@ export class SimulatedWallet implements WalletProvider {
     const script = this.scripts.get(record.orderId) ?? {};
     if (record.status === 'processing') {
       const outcome = script.outcome ?? 'succeeded';
-      const completed: RefundRecord = { ...(record.response as unknown as RefundRecord), eventId: `evt_${record.reference}_${outcome}`, completedAt: new Date().toISOString() };
-      await this.db.simulatorRecord.updateMany({ where: { reference: record.reference, status: 'processing' }, data: { status: outcome, response: asJson(completed) } });
+      const completed: RefundRecord = {
+        ...(record.response as unknown as RefundRecord),
+        eventId: `evt_${record.reference}_${outcome}`,
+        completedAt: new Date().toISOString(),
+      };
+      await this.db.simulatorRecord.updateMany({
+        where: { reference: record.reference, status: 'processing' },
+        data: { status: outcome, response: asJson(completed) },
+      });
       record = await this.db.simulatorRecord.findUniqueOrThrow({ where });
     }
     const lost = this.dropped.get(idempotencyKey) ?? 0;

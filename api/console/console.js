@@ -31,7 +31,11 @@ async function api(method, path, body) {
   const res = await fetch(path, {
     method,
     // Every write carries an Idempotency-Key (refunds and cancellations require one): one per submission.
-    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY)}`, ...(body ? { 'content-type': 'application/json' } : {}), ...(method !== 'GET' ? { 'idempotency-key': crypto.randomUUID() } : {}) },
+    headers: {
+      authorization: `Bearer ${sessionStorage.getItem(KEY)}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(method !== 'GET' ? { 'idempotency-key': crypto.randomUUID() } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await res.json().catch(() => ({}));
@@ -46,19 +50,33 @@ const money = (amount, currency = 'CNY') => `${(amount / 100).toFixed(2)} ${curr
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '—');
 const ago = (iso) => {
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} d`;
+  return s < 120
+    ? `${s}s`
+    : s < 7200
+      ? `${Math.round(s / 60)} min`
+      : s < 172800
+        ? `${Math.round(s / 3600)} h`
+        : `${Math.round(s / 86400)} d`;
 };
 
 function reasonText(r) {
   switch (r.kind) {
-    case 'activity_retrying': return `${r.activity} retrying (attempt ${r.attempt})${r.lastFailure ? `: ${r.lastFailure}` : ''}`;
-    case 'wait_overdue': return `waiting for ${r.awaiting.replace(/_/g, ' ')} past ${when(r.until)}`;
-    case 'tracking_silent': return `shipment ${r.trackingNumber || r.shipmentId} silent since ${when(r.lastEventAt || r.since)}`;
-    case 'workflow_failed': return `workflow ${r.status}${r.failure ? `: ${r.failure}` : ''}`;
-    case 'workflow_task_failing': return `workflow task failing (attempt ${r.attempt})`;
-    case 'workflow_not_started': return 'accepted but never started';
-    case 'refund_unconfirmed': return `refund ${r.refundId} of ${r.amount} unconfirmed by the provider since ${when(r.decidedAt)}`;
-    default: return r.kind;
+    case 'activity_retrying':
+      return `${r.activity} retrying (attempt ${r.attempt})${r.lastFailure ? `: ${r.lastFailure}` : ''}`;
+    case 'wait_overdue':
+      return `waiting for ${r.awaiting.replace(/_/g, ' ')} past ${when(r.until)}`;
+    case 'tracking_silent':
+      return `shipment ${r.trackingNumber || r.shipmentId} silent since ${when(r.lastEventAt || r.since)}`;
+    case 'workflow_failed':
+      return `workflow ${r.status}${r.failure ? `: ${r.failure}` : ''}`;
+    case 'workflow_task_failing':
+      return `workflow task failing (attempt ${r.attempt})`;
+    case 'workflow_not_started':
+      return 'accepted but never started';
+    case 'refund_unconfirmed':
+      return `refund ${r.refundId} of ${r.amount} unconfirmed by the provider since ${when(r.decidedAt)}`;
+    default:
+      return r.kind;
   }
 }
 
@@ -101,8 +119,15 @@ async function loadStuck() {
     const { items } = await api('GET', `/v1/ops/orders?${q}`);
     $('stuck-list').replaceChildren(
       ...items.map((o) =>
-        el('li', { 'data-order': o.orderId }, orderLink(o.orderId), ' ', el('span', { class: 'badge' }, o.status), ` stuck for ${ago(o.since)}`,
-          ...o.reasons.map((r) => el('span', { class: 'reason' }, reasonText(r)))),
+        el(
+          'li',
+          { 'data-order': o.orderId },
+          orderLink(o.orderId),
+          ' ',
+          el('span', { class: 'badge' }, o.status),
+          ` stuck for ${ago(o.since)}`,
+          ...o.reasons.map((r) => el('span', { class: 'reason' }, reasonText(r))),
+        ),
       ),
     );
     $('stuck-status').textContent = items.length ? `${items.length} stuck, longest first` : 'No stuck orders.';
@@ -122,7 +147,16 @@ async function search(more) {
   if (more && searchCursor) q.set('cursor', searchCursor);
   try {
     const { items, nextCursor } = await api('GET', `/v1/orders?${q}`);
-    const rows = items.map((o) => el('li', {}, orderLink(o.id), ' ', el('span', { class: 'badge' }, o.status), ` ${o.customerId} · ${money(o.total.amount, o.total.currency)} · ${when(o.createdAt)}`));
+    const rows = items.map((o) =>
+      el(
+        'li',
+        {},
+        orderLink(o.id),
+        ' ',
+        el('span', { class: 'badge' }, o.status),
+        ` ${o.customerId} · ${money(o.total.amount, o.total.currency)} · ${when(o.createdAt)}`,
+      ),
+    );
     if (more) $('search-list').append(...rows);
     else $('search-list').replaceChildren(...rows);
     searchCursor = nextCursor;
@@ -137,7 +171,16 @@ async function search(more) {
 
 function table(headers, rows) {
   if (rows.length === 0) return el('p', { class: 'hint' }, 'None.');
-  return el('div', { class: 'table-wrap' }, el('table', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h))), ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c))))));
+  return el(
+    'div',
+    { class: 'table-wrap' },
+    el(
+      'table',
+      {},
+      el('tr', {}, ...headers.map((h) => el('th', {}, h))),
+      ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, c)))),
+    ),
+  );
 }
 
 async function openOrder(id) {
@@ -155,38 +198,116 @@ async function renderOrder(id) {
     order = await api('GET', `/v1/orders/${encodeURIComponent(id)}`);
   } catch (err) {
     $('order-summary').replaceChildren(el('p', { class: 'error' }, err.message));
-    for (const part of ['order-payments', 'order-shipments', 'order-after-sales', 'order-timeline', 'order-audit', 'order-links']) $(part).replaceChildren();
+    for (const part of [
+      'order-payments',
+      'order-shipments',
+      'order-after-sales',
+      'order-timeline',
+      'order-audit',
+      'order-links',
+    ])
+      $(part).replaceChildren();
     return;
   }
   const pending = order.pendingDecision;
   $('order-summary').replaceChildren(
-    ...[el('p', {}, el('span', { class: 'badge', id: 'order-status' }, order.status), ` ${order.channel} · customer ${order.customerId} · merchant ${order.merchantId} · ${order.paymentMethod} · total ${money(order.totals.total, order.totals.currency)}`),
-    pending ? el('p', {}, `Waiting for ${pending.awaiting.replace(/_/g, ' ')} (${pending.actor}) until ${when(pending.until)}`) : null,
-    order.cancellation ? el('p', {}, `Cancelled by ${order.cancellation.actor}: ${order.cancellation.reason}`) : null,
-    order.rejection ? el('p', {}, `Rejected: ${order.rejection.reason}`) : null,
-    table(['line', 'sku', 'qty', 'allocated', 'shipped', 'delivered', 'returned', 'refunded'], order.lines.map((l) => [l.lineNo, `${l.sku} ${l.name}`, l.quantity, l.ledger.allocated, l.ledger.shipped, l.ledger.delivered, l.ledger.returned, l.ledger.refunded]))].filter(Boolean),
+    ...[
+      el(
+        'p',
+        {},
+        el('span', { class: 'badge', id: 'order-status' }, order.status),
+        ` ${order.channel} · customer ${order.customerId} · merchant ${order.merchantId} · ${order.paymentMethod} · total ${money(order.totals.total, order.totals.currency)}`,
+      ),
+      pending
+        ? el(
+            'p',
+            {},
+            `Waiting for ${pending.awaiting.replace(/_/g, ' ')} (${pending.actor}) until ${when(pending.until)}`,
+          )
+        : null,
+      order.cancellation ? el('p', {}, `Cancelled by ${order.cancellation.actor}: ${order.cancellation.reason}`) : null,
+      order.rejection ? el('p', {}, `Rejected: ${order.rejection.reason}`) : null,
+      table(
+        ['line', 'sku', 'qty', 'allocated', 'shipped', 'delivered', 'returned', 'refunded'],
+        order.lines.map((l) => [
+          l.lineNo,
+          `${l.sku} ${l.name}`,
+          l.quantity,
+          l.ledger.allocated,
+          l.ledger.shipped,
+          l.ledger.delivered,
+          l.ledger.returned,
+          l.ledger.refunded,
+        ]),
+      ),
+    ].filter(Boolean),
   );
   $('order-payments').replaceChildren(
-    table(['payment', 'method', 'status', 'captured', 'refunded', 'released', 'refunds'], order.payments.map((p) => [p.paymentId, p.method, p.status, money(p.captured, p.currency), money(p.refunded, p.currency), money(p.voided || 0, p.currency), (p.refunds || []).map((r) => `${money(r.amount, p.currency)} ${r.kind === 'release' ? 'released' : r.status} (${r.reason})`).join('; ')])),
+    table(
+      ['payment', 'method', 'status', 'captured', 'refunded', 'released', 'refunds'],
+      order.payments.map((p) => [
+        p.paymentId,
+        p.method,
+        p.status,
+        money(p.captured, p.currency),
+        money(p.refunded, p.currency),
+        money(p.voided || 0, p.currency),
+        (p.refunds || [])
+          .map((r) => `${money(r.amount, p.currency)} ${r.kind === 'release' ? 'released' : r.status} (${r.reason})`)
+          .join('; '),
+      ]),
+    ),
   );
   $('order-shipments').replaceChildren(
-    table(['shipment', 'courier', 'tracking', 'status', 'last scan'], order.shipments.map((s) => {
-      const last = (s.tracking || [])[s.tracking.length - 1];
-      return [s.shipmentId, s.courier || '—', s.trackingNumber || '—', s.status, last ? `${last.type} ${when(last.occurredAt)}` : '—'];
-    })),
+    table(
+      ['shipment', 'courier', 'tracking', 'status', 'last scan'],
+      order.shipments.map((s) => {
+        const last = (s.tracking || [])[s.tracking.length - 1];
+        return [
+          s.shipmentId,
+          s.courier || '—',
+          s.trackingNumber || '—',
+          s.status,
+          last ? `${last.type} ${when(last.occurredAt)}` : '—',
+        ];
+      }),
+    ),
   );
   const afterSales = order.afterSales || order.afterSalesRequests || [];
-  $('order-after-sales').replaceChildren(table(['request', 'type', 'status'], afterSales.map((a) => [a.id || a.requestId, a.type, a.status])));
+  $('order-after-sales').replaceChildren(
+    table(
+      ['request', 'type', 'status'],
+      afterSales.map((a) => [a.id || a.requestId, a.type, a.status]),
+    ),
+  );
   await Promise.all([renderTimeline(id), renderAudit(id)]);
 }
 
 async function renderTimeline(id) {
   try {
     const t = await api('GET', `/v1/ops/orders/${encodeURIComponent(id)}/timeline`);
-    $('order-links').replaceChildren('Temporal: ', ...t.links.workflows.flatMap((w, i) => [i ? ' · ' : '', el('a', { href: w.url, target: '_blank', rel: 'noopener' }, `${w.workflowId} (${w.status})`)]));
+    $('order-links').replaceChildren(
+      'Temporal: ',
+      ...t.links.workflows.flatMap((w, i) => [
+        i ? ' · ' : '',
+        el('a', { href: w.url, target: '_blank', rel: 'noopener' }, `${w.workflowId} (${w.status})`),
+      ]),
+    );
     $('order-timeline').replaceChildren(
       ...t.entries.map((e) =>
-        el('li', { class: `src-${e.source}` }, el('time', { datetime: e.at }, new Date(e.at).toLocaleTimeString()), el('span', {}, e.source), el('span', {}, e.summary, e.actor && e.source !== 'workflow' ? ` · ${e.actor}` : '', e.error ? el('span', { class: 'err' }, e.error) : null)),
+        el(
+          'li',
+          { class: `src-${e.source}` },
+          el('time', { datetime: e.at }, new Date(e.at).toLocaleTimeString()),
+          el('span', {}, e.source),
+          el(
+            'span',
+            {},
+            e.summary,
+            e.actor && e.source !== 'workflow' ? ` · ${e.actor}` : '',
+            e.error ? el('span', { class: 'err' }, e.error) : null,
+          ),
+        ),
       ),
     );
   } catch (err) {
@@ -196,7 +317,17 @@ async function renderTimeline(id) {
 
 async function renderAudit(id) {
   const { items } = await api('GET', `/v1/ops/audit?orderId=${encodeURIComponent(id)}`).catch(() => ({ items: [] }));
-  $('order-audit').replaceChildren(...items.map((a) => el('li', {}, `${when(a.at)} · ${a.actor.name} · ${a.operation} · `, el('strong', { class: a.outcome === 'succeeded' ? 'ok' : 'error' }, a.outcome), ` · ${a.reason}`)));
+  $('order-audit').replaceChildren(
+    ...items.map((a) =>
+      el(
+        'li',
+        {},
+        `${when(a.at)} · ${a.actor.name} · ${a.operation} · `,
+        el('strong', { class: a.outcome === 'succeeded' ? 'ok' : 'error' }, a.outcome),
+        ` · ${a.reason}`,
+      ),
+    ),
+  );
   if (!items.length) $('order-audit').replaceChildren(el('li', { class: 'hint' }, 'No support operations yet.'));
 }
 
@@ -208,7 +339,8 @@ async function runOperation(event) {
   if (op === 'review') body.decision = String(form.get('decision'));
   if (op === 'refund') body.amount = Number(form.get('amount'));
   if (op === 'extend') body.seconds = Number(form.get('seconds'));
-  if (op === 'resend-notification' && String(form.get('notificationId') || '').trim()) body.notificationId = String(form.get('notificationId')).trim();
+  if (op === 'resend-notification' && String(form.get('notificationId') || '').trim())
+    body.notificationId = String(form.get('notificationId')).trim();
   const result = $('op-result');
   result.className = '';
   result.textContent = `Running ${op}…`;

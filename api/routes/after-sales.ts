@@ -17,7 +17,15 @@ import {
   type InspectionBody,
   type StockDecisionRequest,
 } from '../../domain';
-import { afterSalesState, afterSalesWorkflowId, decideAfterSales, decideAfterSalesStock, inspectAfterSales, orderWorkflowId, requestAfterSales } from '../../contract';
+import {
+  afterSalesState,
+  afterSalesWorkflowId,
+  decideAfterSales,
+  decideAfterSalesStock,
+  inspectAfterSales,
+  orderWorkflowId,
+  requestAfterSales,
+} from '../../contract';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -36,7 +44,9 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
 });
-const idempotencyHeader = { 'Idempotency-Key': { description: 'the same key on the same order → the same request (200)' } };
+const idempotencyHeader = {
+  'Idempotency-Key': { description: 'the same key on the same order → the same request (200)' },
+};
 
 /**
  * A request's id: derived from the order and the Idempotency-Key when one is sent (so a retry lands
@@ -58,18 +68,27 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     const live = finished ? undefined : await queryWorkflow(temporal, afterSalesWorkflowId(id), afterSalesState);
     const state = live ?? (row?.snapshot as unknown as AfterSalesState | undefined);
     if (!state) return undefined;
-    const records = await db.shipment.findMany({ where: { id: { in: state.shipments.map((s) => s.shipmentId) } }, include: { events: { orderBy: { occurredAt: 'asc' } } } });
+    const records = await db.shipment.findMany({
+      where: { id: { in: state.shipments.map((s) => s.shipmentId) } },
+      include: { events: { orderBy: { occurredAt: 'asc' } } },
+    });
     return { state, live: Boolean(live), records };
   }
 
   async function visibleRequest(id: string, caller: Caller) {
     const found = await loadRequest(id);
-    if (!found || (caller.role === 'merchant' && found.state.merchantId !== caller.merchantId)) throw problems.notFound(`after-sales request ${id}`);
+    if (!found || (caller.role === 'merchant' && found.state.merchantId !== caller.merchantId))
+      throw problems.notFound(`after-sales request ${id}`);
     return found;
   }
 
   /** A request's Update (its validator answers 409/422 at once), then the request as it now reads. */
-  async function updateRequest<Arg>(id: string, update: UpdateDefinition<AfterSalesState, [Arg]>, arg: Arg, updateId?: string) {
+  async function updateRequest<Arg>(
+    id: string,
+    update: UpdateDefinition<AfterSalesState, [Arg]>,
+    arg: Arg,
+    updateId?: string,
+  ) {
     await updateWorkflow(temporal, afterSalesWorkflowId(id), update, arg, 'the request has finished', updateId);
     return view((await loadRequest(id))!);
   }
@@ -93,7 +112,13 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
           status: record?.status ?? sh.status,
           courier: record?.courier ?? sh.courier,
           trackingNumber: record?.trackingNumber ?? sh.trackingNumber,
-          tracking: (record?.events ?? []).map((e) => ({ eventId: e.eventId, type: e.type, location: e.location, signedBy: e.signedBy, occurredAt: e.occurredAt })),
+          tracking: (record?.events ?? []).map((e) => ({
+            eventId: e.eventId,
+            type: e.type,
+            location: e.location,
+            signedBy: e.signedBy,
+            occurredAt: e.occurredAt,
+          })),
         };
       }),
       live,
@@ -114,20 +139,36 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       const order = await db.order.findUnique({ where: { id: params.id }, select: { id: true } });
       if (!order) throw problems.notFound(`order ${params.id}`);
       const key = req.headers['idempotency-key'];
-      const requestId = requestIdFor(params.id, typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined);
+      const requestId = requestIdFor(
+        params.id,
+        typeof key === 'string' && key.length > 0 ? key.slice(0, 200) : undefined,
+      );
       // A closed order has passed its return window (it stays open until then).
-      const summary = await updateWorkflow(temporal, orderWorkflowId(params.id), requestAfterSales, {
-        requestId,
-        type: body.type,
-        lines: body.lines,
-        reason: body.reason,
-        description: body.description,
-        evidenceUrls: body.evidenceUrls,
-        compensation: body.compensation,
-        actor: `${caller.role}:${caller.name}`,
-      }, 'the return window has ended and the order is closed');
-      const sameRequest = summary.type === body.type && JSON.stringify(summary.lines.map(({ sku, quantity }) => ({ sku, quantity }))) === JSON.stringify(body.lines.map(({ sku, quantity }) => ({ sku, quantity })));
-      if (!sameRequest) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used for a different after-sales request on this order');
+      const summary = await updateWorkflow(
+        temporal,
+        orderWorkflowId(params.id),
+        requestAfterSales,
+        {
+          requestId,
+          type: body.type,
+          lines: body.lines,
+          reason: body.reason,
+          description: body.description,
+          evidenceUrls: body.evidenceUrls,
+          compensation: body.compensation,
+          actor: `${caller.role}:${caller.name}`,
+        },
+        'the return window has ended and the order is closed',
+      );
+      const sameRequest =
+        summary.type === body.type &&
+        JSON.stringify(summary.lines.map(({ sku, quantity }) => ({ sku, quantity }))) ===
+          JSON.stringify(body.lines.map(({ sku, quantity }) => ({ sku, quantity })));
+      if (!sameRequest)
+        throw problems.conflict(
+          'idempotency-key-reused',
+          'this Idempotency-Key was used for a different after-sales request on this order',
+        );
       const found = await loadRequest(summary.requestId);
       reply.status(summary.replayed ? 200 : 201).header('location', `/v1/after-sales/${summary.requestId}`);
       return found ? view(found) : { id: summary.requestId, ...summary, replayed: undefined };
@@ -142,7 +183,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     auth: ['platform', 'merchant', 'support'],
     query: listQuery,
     async handler({ query, caller }) {
-      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId) throw problems.forbidden('a merchant key lists only its own requests');
+      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId)
+        throw problems.forbidden('a merchant key lists only its own requests');
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const rows = await db.afterSalesRequest.findMany({
         where: {
@@ -160,7 +202,17 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
       return {
         items: page.map((r) => {
           const s = r.snapshot as unknown as AfterSalesState;
-          return { id: r.id, orderId: r.orderId, merchantId: r.merchantId, customerId: r.customerId, type: r.type, status: r.status, pendingDecision: s.pendingDecision ?? null, createdAt: r.createdAt, updatedAt: r.updatedAt };
+          return {
+            id: r.id,
+            orderId: r.orderId,
+            merchantId: r.merchantId,
+            customerId: r.customerId,
+            type: r.type,
+            status: r.status,
+            pendingDecision: s.pendingDecision ?? null,
+            createdAt: r.createdAt,
+            updatedAt: r.updatedAt,
+          };
         }),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
       };
@@ -212,7 +264,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<StockDecisionRequest, z.infer<typeof requestIdParams>, undefined>({
     method: 'POST',
     url: '/v1/after-sales/:id/stock-decision',
-    summary: "The customer decides about an exchange's short replacement: wait_for_restock, substitute (same price or cheaper), partial or cancel",
+    summary:
+      "The customer decides about an exchange's short replacement: wait_for_restock, substitute (same price or cheaper), partial or cancel",
     tags: ['after-sales'],
     // As POST /v1/orders/{id}/stock-decision: the platform relays the customer's choice.
     auth: ['platform'],
@@ -221,8 +274,14 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
     idempotency: { via: 'update', required: true },
     async handler({ params, body, caller, updateId }) {
       const { state } = await visibleRequest(params.id, caller);
-      const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, state.merchantId, state.currency));
-      return updateRequest(params.id, decideAfterSalesStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, updateId);
+      const substitutions =
+        body.substitutions && (await priceSubstitutes(db, body.substitutions, state.merchantId, state.currency));
+      return updateRequest(
+        params.id,
+        decideAfterSalesStock,
+        { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` },
+        updateId,
+      );
     },
   });
 }

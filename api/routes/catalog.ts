@@ -17,8 +17,14 @@ const productBody = z.object({
   currency: z.string().length(3).default('CNY'),
   active: z.boolean().default(true),
 });
-const setStockBody = z.object({ warehouseId: z.string().min(1).max(64), onHand: z.number().int().min(0).max(INT4_MAX) });
-const restockBody = z.object({ warehouseId: z.string().min(1).max(64), quantity: z.number().int().min(1).max(1_000_000) });
+const setStockBody = z.object({
+  warehouseId: z.string().min(1).max(64),
+  onHand: z.number().int().min(0).max(INT4_MAX),
+});
+const restockBody = z.object({
+  warehouseId: z.string().min(1).max(64),
+  quantity: z.number().int().min(1).max(1_000_000),
+});
 
 /** Catalog and stock per warehouse, each merchant managing its own SKUs. */
 export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
@@ -27,7 +33,9 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   type Conn = Db | Prisma.TransactionClient;
   // Waiters are woken once the new stock is committed (they look at it at once).
   const wake = (sku: string, log: FastifyBaseLogger) => () =>
-    wakeBackorders(db, temporal, sku, (err, workflowId) => log.warn({ err, workflowId, sku }, 'could not wake a backorder'));
+    wakeBackorders(db, temporal, sku, (err, workflowId) =>
+      log.warn({ err, workflowId, sku }, 'could not wake a backorder'),
+    );
 
   async function ownSku(sku: string, merchantId?: string, conn: Conn = db) {
     const product = await conn.product.findUnique({ where: { sku } });
@@ -35,7 +43,8 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
     return product;
   }
   async function knownWarehouse(id: string, conn: Conn = db) {
-    if (!(await conn.warehouse.findUnique({ where: { id } }))) throw problems.unprocessable(`unknown warehouse ${id}`, [{ field: 'warehouseId', message: 'unknown warehouse' }]);
+    if (!(await conn.warehouse.findUnique({ where: { id } })))
+      throw problems.unprocessable(`unknown warehouse ${id}`, [{ field: 'warehouseId', message: 'unknown warehouse' }]);
   }
   const stockOf = async (sku: string, conn: Conn = db) => ({
     sku,
@@ -59,8 +68,13 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
     async handler({ body, caller, reply, tx }) {
       const conn = tx ?? db;
       const existing = await conn.product.findUnique({ where: { sku: body.sku } });
-      if (existing && existing.merchantId !== caller.merchantId) throw problems.conflict('sku-taken', `sku ${body.sku} belongs to another merchant`);
-      const product = await conn.product.upsert({ where: { sku: body.sku }, create: { ...body, merchantId: caller.merchantId! }, update: body });
+      if (existing && existing.merchantId !== caller.merchantId)
+        throw problems.conflict('sku-taken', `sku ${body.sku} belongs to another merchant`);
+      const product = await conn.product.upsert({
+        where: { sku: body.sku },
+        create: { ...body, merchantId: caller.merchantId! },
+        update: body,
+      });
       reply.status(existing ? 200 : 201);
       return product;
     },
@@ -96,7 +110,11 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.onHand})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
         WHERE inventory.reserved + inventory.allocated <= EXCLUDED.on_hand`;
-      if (changed === 0) throw problems.conflict('stock-held', `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`);
+      if (changed === 0)
+        throw problems.conflict(
+          'stock-held',
+          `orders hold more than ${body.onHand} units of ${params.sku} in ${body.warehouseId}`,
+        );
       await afterCommit(wake(params.sku, req.log));
       return stockOf(params.sku, conn);
     },
@@ -120,7 +138,11 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
         INSERT INTO inventory (sku, warehouse_id, on_hand) VALUES (${params.sku}, ${body.warehouseId}, ${body.quantity})
         ON CONFLICT (sku, warehouse_id) DO UPDATE SET on_hand = inventory.on_hand + EXCLUDED.on_hand, updated_at = now()
         WHERE inventory.on_hand::bigint + EXCLUDED.on_hand <= ${INT4_MAX}`;
-      if (added === 0) throw problems.validation([{ field: 'quantity', message: `would take the units on hand past ${INT4_MAX}` }], 'body');
+      if (added === 0)
+        throw problems.validation(
+          [{ field: 'quantity', message: `would take the units on hand past ${INT4_MAX}` }],
+          'body',
+        );
       await afterCommit(wake(params.sku, req.log));
       return stockOf(params.sku, conn);
     },

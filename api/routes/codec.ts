@@ -11,17 +11,24 @@ import type { Define } from '../route';
  * proto3 JSON form (bytes as base64) in, the same form out. Only support staff may read decrypted
  * PII; the browser calls it cross-origin from Temporal's Web UI, so that one origin gets CORS.
  */
-const base64 = z.string().max(4_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+const base64 = z
+  .string()
+  .max(4_000_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 const payloadJson = z.object({ metadata: z.record(z.string().max(200), base64).optional(), data: base64.optional() });
 const codecBody = z.object({ payloads: z.array(payloadJson).max(1000) });
 type CodecBody = z.infer<typeof codecBody>;
 
 const fromJson = (p: CodecBody['payloads'][number]): Payload => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))]),
+  ),
   data: new Uint8Array(Buffer.from(p.data ?? '', 'base64')),
 });
 const toJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
@@ -35,10 +42,12 @@ export function codecRoutes(app: FastifyInstance, { config }: AppDeps, define: D
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/codec/')) return;
     void reply.header('Vary', 'Origin');
-    if (req.headers.origin === uiOrigin) void reply.header('Access-Control-Allow-Origin', uiOrigin).header('Access-Control-Allow-Credentials', 'true');
+    if (req.headers.origin === uiOrigin)
+      void reply.header('Access-Control-Allow-Origin', uiOrigin).header('Access-Control-Allow-Credentials', 'true');
   });
   app.options('/codec/:operation', { schema: { hide: true } }, async (req, reply) => {
-    if (req.headers.origin !== uiOrigin) throw problems.forbidden(`cross-origin calls are allowed from ${uiOrigin} only`);
+    if (req.headers.origin !== uiOrigin)
+      throw problems.forbidden(`cross-origin calls are allowed from ${uiOrigin} only`);
     void reply
       .status(204)
       .header('Access-Control-Allow-Methods', 'POST')
@@ -53,7 +62,10 @@ export function codecRoutes(app: FastifyInstance, { config }: AppDeps, define: D
       // Encodes or decodes what it is sent: it changes nothing, so a retry is always safe.
       idempotency: { via: 'none' },
       url: `/codec/${operation}`,
-      summary: operation === 'decode' ? "Decrypts Temporal payloads for Temporal's Web UI (remote codec protocol)" : 'Encrypts Temporal payloads (remote codec protocol)',
+      summary:
+        operation === 'decode'
+          ? "Decrypts Temporal payloads for Temporal's Web UI (remote codec protocol)"
+          : 'Encrypts Temporal payloads (remote codec protocol)',
       tags: ['codec'],
       auth: ['support'],
       body: codecBody,

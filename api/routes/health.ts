@@ -14,15 +14,24 @@ export function healthRoutes(app: FastifyInstance, { db, temporal }: AppDeps) {
     registers: [registry],
   });
   app.addHook('onResponse', async (req, reply) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
   });
 
   const hidden = { schema: { hide: true } };
   app.get('/healthz', hidden, async () => ({ status: 'ok' }));
   app.get('/readyz', hidden, async (_req, reply) => {
     const checks = await Promise.all([
-      db.$queryRaw`SELECT 1`.then(() => 'ok', (e: Error) => e.message),
-      temporal.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => e.message),
+      db.$queryRaw`SELECT 1`.then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+      temporal.workflowService.getSystemInfo({}).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
     ]);
     const [database, temporalCheck] = checks;
     const ready = checks.every((c) => c === 'ok');

@@ -34,7 +34,15 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
     idempotency: { via: 'update', required: true },
     async handler({ params, body, caller, updateId }) {
       await ownOrder(params.id, caller.merchantId);
-      return orderView(await updateOrder(temporal, params.id, decideAsMerchant, { ...body, actor: `merchant:${caller.name}` }, updateId));
+      return orderView(
+        await updateOrder(
+          temporal,
+          params.id,
+          decideAsMerchant,
+          { ...body, actor: `merchant:${caller.name}` },
+          updateId,
+        ),
+      );
     },
   });
 
@@ -49,7 +57,13 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
     idempotency: { via: 'update', required: false },
     async handler({ params, body, caller, reply, updateId }) {
       await ownOrder(params.id, caller.merchantId);
-      const state = await updateOrder(temporal, params.id, shipOrder, { ...body, actor: `merchant:${caller.name}` }, updateId);
+      const state = await updateOrder(
+        temporal,
+        params.id,
+        shipOrder,
+        { ...body, actor: `merchant:${caller.name}` },
+        updateId,
+      );
       reply.status(201);
       return orderView(state);
     },

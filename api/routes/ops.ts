@@ -27,7 +27,14 @@ const resendBody = z.object({
   /** One message (its outbox id, shown in the timeline); by default every failed one of the order. */
   notificationId: z.string().min(1).max(300).optional(),
 });
-const extendBody = z.object({ reason: reasonField, seconds: z.number().int().min(1).max(30 * 86400) });
+const extendBody = z.object({
+  reason: reasonField,
+  seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86400),
+});
 
 const stuckQuery = z.object({
   stuck: z.enum(['true'], { message: "must be 'true': this lists stuck orders (plain lists are GET /v1/orders)" }),
@@ -36,7 +43,10 @@ const stuckQuery = z.object({
   merchantId: z.string().max(64).optional(),
   channel: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'is not a cursor returned by this API').optional(),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,20}$/, 'is not a cursor returned by this API')
+    .optional(),
 });
 
 const auditQuery = z.object({
@@ -68,7 +78,13 @@ export interface OperationInput<B> {
 export function defineOperation<B extends { reason: string }>(
   { db }: AppDeps,
   define: Define,
-  spec: { name: string; summary: string; body: ZodType<B>; run(input: OperationInput<B>): Promise<unknown>; keyRequired?: boolean },
+  spec: {
+    name: string;
+    summary: string;
+    body: ZodType<B>;
+    run(input: OperationInput<B>): Promise<unknown>;
+    keyRequired?: boolean;
+  },
 ) {
   define<B, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
@@ -80,10 +96,15 @@ export function defineOperation<B extends { reason: string }>(
     body: spec.body,
     idempotency: { via: 'update', required: spec.keyRequired ?? false },
     handler: ({ params, body, caller, updateId }) =>
-      audited(db, { caller, operation: `order.${spec.name}`, orderId: params.id, reason: body.reason }, async (details) => {
-        if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } }))) throw problems.notFound(`order ${params.id}`);
-        return spec.run({ orderId: params.id, body, caller, details, updateId });
-      }),
+      audited(
+        db,
+        { caller, operation: `order.${spec.name}`, orderId: params.id, reason: body.reason },
+        async (details) => {
+          if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } })))
+            throw problems.notFound(`order ${params.id}`);
+          return spec.run({ orderId: params.id, body, caller, details, updateId });
+        },
+      ),
   });
 }
 
@@ -101,22 +122,30 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     async handler({ query }) {
       const { limit, cursor, stuck: _stuck, ...filter } = query;
       const page = await stuckPage(deps, filter, limit, cursor);
-      if (!page) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
+      if (!page)
+        throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
       return page;
     },
   });
 
   defineOperation(deps, define, {
     name: 'retry',
-    summary: "Retry the order's failing steps now (activities of the order and its shipments waiting for their next attempt)",
+    summary:
+      "Retry the order's failing steps now (activities of the order and its shipments waiting for their next attempt)",
     body: reasonBody,
     async run({ orderId, caller, details }) {
       const { closed, activities } = await failingActivities(deps.temporal, orderId);
-      if (closed) throw problems.conflict('not-allowed-in-state', `the order's workflow is ${closed}; nothing can be retried (see the timeline and Temporal's UI)`);
+      if (closed)
+        throw problems.conflict(
+          'not-allowed-in-state',
+          `the order's workflow is ${closed}; nothing can be retried (see the timeline and Temporal's UI)`,
+        );
       if (activities.length === 0) throw problems.conflict('nothing-to-retry', 'no step of this order is failing');
       const retried = [];
-      for (const a of activities) if (await retryActivityNow(deps.temporal, a, `support:${caller.name}`)) retried.push(a);
-      if (retried.length === 0) throw problems.conflict('nothing-to-retry', 'the failing steps got through on their own meanwhile');
+      for (const a of activities)
+        if (await retryActivityNow(deps.temporal, a, `support:${caller.name}`)) retried.push(a);
+      if (retried.length === 0)
+        throw problems.conflict('nothing-to-retry', 'the failing steps got through on their own meanwhile');
       details.retried = retried;
       return { retried, order: await loadOrderDetail(deps, orderId) };
     },
@@ -125,7 +154,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   define<undefined, z.infer<typeof orderIdParams>, undefined>({
     method: 'GET',
     url: '/v1/ops/orders/:id/timeline',
-    summary: "One order's timeline: business events, courier scans and support operations merged with a summary of its workflow histories; links into Temporal's UI",
+    summary:
+      "One order's timeline: business events, courier scans and support operations merged with a summary of its workflow histories; links into Temporal's UI",
     tags: ['ops'],
     auth: ['support'],
     params: orderIdParams,
@@ -145,7 +175,15 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     keyRequired: true,
     async run({ orderId, body, caller, details, updateId }) {
       Object.assign(details, { amount: body.amount, paymentId: body.paymentId });
-      return orderView(await updateOrder(deps.temporal, orderId, refundAsSupport, { reason: body.reason, amount: body.amount, paymentId: body.paymentId, actor: actor(caller) }, updateId));
+      return orderView(
+        await updateOrder(
+          deps.temporal,
+          orderId,
+          refundAsSupport,
+          { reason: body.reason, amount: body.amount, paymentId: body.paymentId, actor: actor(caller) },
+          updateId,
+        ),
+      );
     },
   });
 
@@ -154,19 +192,36 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     summary: 'Extend the pending window (merchant SLA or receipt confirmation) by some seconds',
     body: extendBody,
     async run({ orderId, body, caller, details, updateId }) {
-      const state = await updateOrder(deps.temporal, orderId, extendWindow, { reason: body.reason, seconds: body.seconds, actor: actor(caller) }, updateId);
-      Object.assign(details, { seconds: body.seconds, awaiting: state.pendingDecision?.awaiting, until: state.pendingDecision?.until });
+      const state = await updateOrder(
+        deps.temporal,
+        orderId,
+        extendWindow,
+        { reason: body.reason, seconds: body.seconds, actor: actor(caller) },
+        updateId,
+      );
+      Object.assign(details, {
+        seconds: body.seconds,
+        awaiting: state.pendingDecision?.awaiting,
+        until: state.pendingDecision?.until,
+      });
       return orderView(state);
     },
   });
 
   defineOperation(deps, define, {
     name: 'cancel',
-    summary: 'Cancel at any point before delivery: shipments with the courier are recalled, stock returns, payments are refunded',
+    summary:
+      'Cancel at any point before delivery: shipments with the courier are recalled, stock returns, payments are refunded',
     body: reasonBody,
     keyRequired: true,
     async run({ orderId, body, caller, details, updateId }) {
-      const state = await updateOrder(deps.temporal, orderId, cancelAsSupport, { reason: body.reason, actor: actor(caller) }, updateId);
+      const state = await updateOrder(
+        deps.temporal,
+        orderId,
+        cancelAsSupport,
+        { reason: body.reason, actor: actor(caller) },
+        updateId,
+      );
       details.refunded = state.payments.reduce((t, p) => t + p.refunded, 0);
       return orderView(state);
     },
@@ -174,7 +229,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'resend-notification',
-    summary: "Send an order's notification again through the outbox: a failed one is queued again, a sent one is copied under a new key",
+    summary:
+      "Send an order's notification again through the outbox: a failed one is queued again, a sent one is copied under a new key",
     body: resendBody,
     async run({ orderId, body, details }) {
       const queued = await resendNotifications(db, orderId, body.notificationId);
@@ -192,12 +248,19 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     query: auditQuery,
     async handler({ query }) {
       const rows = await db.auditEntry.findMany({
-        where: { orderId: query.orderId, operation: query.operation, ...(query.cursor ? { id: { lt: BigInt(query.cursor) } } : {}) },
+        where: {
+          orderId: query.orderId,
+          operation: query.operation,
+          ...(query.cursor ? { id: { lt: BigInt(query.cursor) } } : {}),
+        },
         orderBy: { id: 'desc' },
         take: query.limit + 1,
       });
       const page = rows.slice(0, query.limit);
-      return { items: page.map(auditView), nextCursor: rows.length > query.limit ? page[page.length - 1].id.toString() : null };
+      return {
+        items: page.map(auditView),
+        nextCursor: rows.length > query.limit ? page[page.length - 1].id.toString() : null,
+      };
     },
   });
 }

@@ -16,7 +16,16 @@ import {
   type SupportFlag,
   stockDecisionSchema,
 } from '../../domain';
-import { cancelOrder, confirmReceipt, decideStock, extendReceipt, ORDER_WORKFLOW, orderWorkflowId, orderWorkflowStart, type OrderWorkflow } from '../../contract';
+import {
+  cancelOrder,
+  confirmReceipt,
+  decideStock,
+  extendReceipt,
+  ORDER_WORKFLOW,
+  orderWorkflowId,
+  orderWorkflowStart,
+  type OrderWorkflow,
+} from '../../contract';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -29,7 +38,6 @@ import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
 import { requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
-
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
@@ -54,19 +62,22 @@ export function newOrderId(): string {
   return `ord_${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
 }
 
-
 export function orderRoutes(deps: AppDeps, define: Define) {
   const { db, temporal, config } = deps;
 
   /** A merchant sees only its own orders: others are "not found", not "forbidden". */
   async function visibleDetail(orderId: string, caller: Caller) {
     const detail = await loadOrderDetail(deps, orderId);
-    if (!detail || (caller.role === 'merchant' && detail.merchantId !== caller.merchantId)) throw problems.notFound(`order ${orderId}`);
+    if (!detail || (caller.role === 'merchant' && detail.merchantId !== caller.merchantId))
+      throw problems.notFound(`order ${orderId}`);
     return detail;
   }
 
   /** Prices the order with the same engine as POST /v1/quotes, at this instant; never from the client. */
-  async function priced(body: SubmitOrderRequest, orderId: string): Promise<{ input: OrderInput; quote: Quote & { ok: true } }> {
+  async function priced(
+    body: SubmitOrderRequest,
+    orderId: string,
+  ): Promise<{ input: OrderInput; quote: Quote & { ok: true } }> {
     const submittedAt = new Date();
     const quote = await priceCart(db, {
       at: submittedAt,
@@ -76,9 +87,16 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       lines: body.lines,
       promotions: config.PRICING_PROMOTIONS === 'on',
     });
-    if (!quote.ok) throw problems.unprocessable('some lines cannot be ordered', quote.errors.map((e) => ({ field: e.path, message: e.message })));
+    if (!quote.ok)
+      throw problems.unprocessable(
+        'some lines cannot be ordered',
+        quote.errors.map((e) => ({ field: e.path, message: e.message })),
+      );
     if (body.expectedTotal !== undefined && body.expectedTotal !== quote.totals.total)
-      throw problems.conflict('price-changed', `the order now costs ${quote.totals.total}, not the expected ${body.expectedTotal}; quote again`);
+      throw problems.conflict(
+        'price-changed',
+        `the order now costs ${quote.totals.total}, not the expected ${body.expectedTotal}; quote again`,
+      );
     const merchant = await db.merchant.findUniqueOrThrow({ where: { id: quote.merchantId } });
     const input: OrderInput = {
       orderId,
@@ -124,19 +142,31 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     tags: ['orders'],
     auth: ['platform'],
     body: submitOrderSchema,
-    headers: { 'Idempotency-Key': { description: 'same key and body → the same order (200); same key, other body → 409', required: true } },
+    headers: {
+      'Idempotency-Key': {
+        description: 'same key and body → the same order (200); same key, other body → 409',
+        required: true,
+      },
+    },
     idempotency: { via: 'custom', required: true },
     async handler({ body, caller, req, reply }) {
       const key = req.headers['idempotency-key'];
       if (typeof key !== 'string' || key.length === 0 || key.length > 200)
-        throw problems.validation([{ field: 'Idempotency-Key', message: 'header is required (1-200 characters)' }], 'request headers');
+        throw problems.validation(
+          [{ field: 'Idempotency-Key', message: 'header is required (1-200 characters)' }],
+          'request headers',
+        );
       const scope = `orders:${caller.name}`;
       const hash = requestHash(body);
 
       const replay = async (): Promise<unknown> => {
         const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
         if (!record) return undefined;
-        if (record.requestHash !== hash) throw problems.conflict('idempotency-key-reused', 'this Idempotency-Key was used with a different request body');
+        if (record.requestHash !== hash)
+          throw problems.conflict(
+            'idempotency-key-reused',
+            'this Idempotency-Key was used with a different request body',
+          );
         // The first attempt died before starting its workflow: start the order it accepted, verbatim.
         if (!(await workflowExists(record.resourceId))) await startOrder(record.payload as unknown as OrderInput);
         reply.status(200);
@@ -149,7 +179,9 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       try {
         // Accepting an order is one transaction: its key and its first read-model row.
         await db.$transaction(async (tx) => {
-          await tx.idempotencyRecord.create({ data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object } });
+          await tx.idempotencyRecord.create({
+            data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object },
+          });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
           await recordRedemptions(tx, input.orderId, input.customer.id, quote);
         });
@@ -161,7 +193,9 @@ export function orderRoutes(deps: AppDeps, define: Define) {
         await startOrder(input);
       } catch (err) {
         req.log.error({ err, orderId: input.orderId }, 'could not start order workflow');
-        throw problems.unavailable('the order was recorded but could not be started; retry with the same Idempotency-Key');
+        throw problems.unavailable(
+          'the order was recorded but could not be started; retry with the same Idempotency-Key',
+        );
       }
       reply.status(201).header('location', `/v1/orders/${input.orderId}`);
       return orderView(initialOrderState(input));
@@ -186,12 +220,31 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     auth: ['platform', 'merchant', 'support'],
     query: listQuery,
     async handler({ query, caller }) {
-      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId) throw problems.forbidden('a merchant key lists only its own orders');
+      if (caller.role === 'merchant' && query.merchantId && query.merchantId !== caller.merchantId)
+        throw problems.forbidden('a merchant key lists only its own orders');
       if (query.stuck === 'true') {
         const { limit, cursor, stuck: _stuck, ...filter } = query;
-        const page = await stuckPage(deps, { ...filter, merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId }, limit, cursor);
-        if (!page) throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
-        return { items: page.items.map(({ reasons, since, ...o }) => ({ id: o.orderId, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, createdAt: o.createdAt, updatedAt: o.updatedAt, stuck: { since, reasons } })), nextCursor: page.nextCursor };
+        const page = await stuckPage(
+          deps,
+          { ...filter, merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId },
+          limit,
+          cursor,
+        );
+        if (!page)
+          throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
+        return {
+          items: page.items.map(({ reasons, since, ...o }) => ({
+            id: o.orderId,
+            status: o.status,
+            channel: o.channel,
+            merchantId: o.merchantId,
+            customerId: o.customerId,
+            createdAt: o.createdAt,
+            updatedAt: o.updatedAt,
+            stuck: { since, reasons },
+          })),
+          nextCursor: page.nextCursor,
+        };
       }
       const after = query.cursor ? decodeCursor(query.cursor) : undefined;
       const rows = await db.order.findMany({
@@ -200,9 +253,24 @@ export function orderRoutes(deps: AppDeps, define: Define) {
           customerId: query.customerId,
           merchantId: caller.role === 'merchant' ? caller.merchantId : query.merchantId,
           channel: query.channel,
-          createdAt: { gte: query.from ? new Date(query.from) : undefined, lte: query.to ? new Date(query.to) : undefined },
+          createdAt: {
+            gte: query.from ? new Date(query.from) : undefined,
+            lte: query.to ? new Date(query.to) : undefined,
+          },
           // Flagged: by the workflow (orders.flags), a refund the provider reported failed, or the edge (order_flags).
-          ...(query.flagged === 'true' ? { AND: [{ OR: [{ NOT: { flags: { equals: [] } } }, { refunds: { some: { status: 'failed' } } }, { supportFlags: { some: {} } }] }] } : {}),
+          ...(query.flagged === 'true'
+            ? {
+                AND: [
+                  {
+                    OR: [
+                      { NOT: { flags: { equals: [] } } },
+                      { refunds: { some: { status: 'failed' } } },
+                      { supportFlags: { some: {} } },
+                    ],
+                  },
+                ],
+              }
+            : {}),
           ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -212,13 +280,29 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       const page = rows.slice(0, query.limit);
       const last = page[page.length - 1];
       return {
-        items: page.map((o) => ({ id: o.id, status: o.status, channel: o.channel, merchantId: o.merchantId, customerId: o.customerId, paymentMethod: o.paymentMethod, total: { amount: o.total, currency: o.currency }, flags: [...(o.flags as unknown as SupportFlag[]), ...refundFlags(o.refunds), ...edgeFlags(o.supportFlags)], createdAt: o.createdAt, updatedAt: o.updatedAt })),
+        items: page.map((o) => ({
+          id: o.id,
+          status: o.status,
+          channel: o.channel,
+          merchantId: o.merchantId,
+          customerId: o.customerId,
+          paymentMethod: o.paymentMethod,
+          total: { amount: o.total, currency: o.currency },
+          flags: [...(o.flags as unknown as SupportFlag[]), ...refundFlags(o.refunds), ...edgeFlags(o.supportFlags)],
+          createdAt: o.createdAt,
+          updatedAt: o.updatedAt,
+        })),
         nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
       };
     },
   });
 
-  const action = (path: string, summary: string, run: (id: string, caller: Caller, body: { reason?: string }, updateId?: string) => Promise<OrderState>, body?: z.ZodType<{ reason?: string }>) =>
+  const action = (
+    path: string,
+    summary: string,
+    run: (id: string, caller: Caller, body: { reason?: string }, updateId?: string) => Promise<OrderState>,
+    body?: z.ZodType<{ reason?: string }>,
+  ) =>
     define<{ reason?: string }, z.infer<typeof orderIdParams>, undefined>({
       method: 'POST',
       url: `/v1/orders/:id/${path}`,
@@ -246,13 +330,31 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     idempotency: { via: 'update', required: true },
     async handler({ params, body, caller, updateId }) {
       const order = await visibleDetail(params.id, caller);
-      const substitutions = body.substitutions && (await priceSubstitutes(db, body.substitutions, order.merchantId, order.totals.currency));
-      return orderView(await updateOrder(temporal, params.id, decideStock, { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` }, updateId));
+      const substitutions =
+        body.substitutions && (await priceSubstitutes(db, body.substitutions, order.merchantId, order.totals.currency));
+      return orderView(
+        await updateOrder(
+          temporal,
+          params.id,
+          decideStock,
+          { decision: body.decision, substitutions, actor: `${caller.role}:${caller.name}` },
+          updateId,
+        ),
+      );
     },
   });
 
-  action('cancel', 'Cancel until the first hand-over to the courier (compensating saga)', (id, caller, b, updateId) => updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }, updateId), reasonBody);
-  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller, _b, updateId) => updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }, updateId));
-  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller, _b, updateId) => updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }, updateId));
+  action(
+    'cancel',
+    'Cancel until the first hand-over to the courier (compensating saga)',
+    (id, caller, b, updateId) =>
+      updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }, updateId),
+    reasonBody,
+  );
+  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller, _b, updateId) =>
+    updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }, updateId),
+  );
+  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller, _b, updateId) =>
+    updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }, updateId),
+  );
 }
-

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_LINES, orderLineRequestSchema, promotionBodySchema, promotionProblems, skusNamed, type PromotionBody } from '../../domain';
+import {
+  MAX_LINES,
+  orderLineRequestSchema,
+  promotionBodySchema,
+  promotionProblems,
+  skusNamed,
+  type PromotionBody,
+} from '../../domain';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -19,7 +26,8 @@ export const quoteBody = z
   .superRefine((q, ctx) => {
     const seen = new Set<string>();
     q.lines.forEach((line, i) => {
-      if (seen.has(line.sku)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
+      if (seen.has(line.sku))
+        ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
       seen.add(line.sku);
     });
   });
@@ -28,7 +36,12 @@ const idParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({ merchantId: z.string().max(64).optional(), active: z.enum(['true', 'false']).optional() });
 
 type PromotionRow = Awaited<ReturnType<AppDeps['db']['promotion']['findUniqueOrThrow']>>;
-const view = (row: PromotionRow) => ({ ...promotionOf(row), rule: row.rule, createdAt: row.createdAt, updatedAt: row.updatedAt });
+const view = (row: PromotionRow) => ({
+  ...promotionOf(row),
+  rule: row.rule,
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
 
 export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<z.infer<typeof quoteBody>, undefined, undefined>({
@@ -41,9 +54,28 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     idempotency: { via: 'none' }, // a quote changes nothing
     async handler({ body }) {
       const at = new Date();
-      const q = await priceCart(db, { at, channel: body.channel, customerId: body.customerId, province: body.province, lines: body.lines, promotions: config.PRICING_PROMOTIONS === 'on' });
-      if (!q.ok) throw problems.unprocessable('some lines cannot be ordered', q.errors.map((e) => ({ field: e.path, message: e.message })));
-      return { merchantId: q.merchantId, pricedAt: at.toISOString(), lines: q.lines, adjustments: q.adjustments, applied: q.applied, totals: q.totals, expectedTotal: q.totals.total };
+      const q = await priceCart(db, {
+        at,
+        channel: body.channel,
+        customerId: body.customerId,
+        province: body.province,
+        lines: body.lines,
+        promotions: config.PRICING_PROMOTIONS === 'on',
+      });
+      if (!q.ok)
+        throw problems.unprocessable(
+          'some lines cannot be ordered',
+          q.errors.map((e) => ({ field: e.path, message: e.message })),
+        );
+      return {
+        merchantId: q.merchantId,
+        pricedAt: at.toISOString(),
+        lines: q.lines,
+        adjustments: q.adjustments,
+        applied: q.applied,
+        totals: q.totals,
+        expectedTotal: q.totals.total,
+      };
     },
   });
 
@@ -51,19 +83,30 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   async function checkOwnership(body: PromotionBody, caller: Caller): Promise<string | null> {
     const merchantId = caller.role === 'merchant' ? caller.merchantId! : null;
     const invalid = promotionProblems(body);
-    if (invalid.length) throw problems.unprocessable('the promotion’s rule cannot work', invalid.map((p) => ({ field: p.path.join('.'), message: p.message })));
+    if (invalid.length)
+      throw problems.unprocessable(
+        'the promotion’s rule cannot work',
+        invalid.map((p) => ({ field: p.path.join('.'), message: p.message })),
+      );
     const named = skusNamed(body.rule);
-    const products = await db.product.findMany({ where: { sku: { in: named.map((n) => n.sku) } }, select: { sku: true, merchantId: true } });
+    const products = await db.product.findMany({
+      where: { sku: { in: named.map((n) => n.sku) } },
+      select: { sku: true, merchantId: true },
+    });
     const owner = new Map(products.map((p) => [p.sku, p.merchantId]));
     const errors = named.flatMap((n) => {
       const o = owner.get(n.sku);
       if (o === undefined) return [{ field: n.path.join('.'), message: `unknown sku ${n.sku}` }];
-      if (merchantId && o !== merchantId) return [{ field: n.path.join('.'), message: `sku ${n.sku} belongs to another merchant` }];
+      if (merchantId && o !== merchantId)
+        return [{ field: n.path.join('.'), message: `sku ${n.sku} belongs to another merchant` }];
       return [];
     });
     // A platform-wide gift or flash sale still ships from one merchant's stock: only merchants give goods away.
     if (!merchantId && (body.rule.kind === 'gift' || body.rule.kind === 'buy_get' || body.rule.kind === 'flash_sale'))
-      errors.push({ field: 'rule.kind', message: `${body.rule.kind} promotions are run by the merchant whose goods they give` });
+      errors.push({
+        field: 'rule.kind',
+        message: `${body.rule.kind} promotions are run by the merchant whose goods they give`,
+      });
     if (errors.length) throw problems.unprocessable('the promotion names goods it cannot', errors);
     return merchantId;
   }
@@ -104,7 +147,9 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
       // Checked before the insert: a failed statement would abort the idempotency record's transaction.
       if (body.code && (await conn.promotion.findFirst({ where: { code: body.code } })))
         throw problems.conflict('promotion-code-taken', `a promotion with code ${body.code} exists`);
-      const row = await conn.promotion.create({ data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) } });
+      const row = await conn.promotion.create({
+        data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) },
+      });
       reply.status(201);
       return view(row);
     },

@@ -15,7 +15,8 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof query>>({
     method: 'GET',
     url: '/v1/ops/reconciliation',
-    summary: "Reconciliation runs against the payment providers' books, newest first, each with its differences (missing or unknown capture, unknown / missing / unconfirmed refund, amount mismatch)",
+    summary:
+      "Reconciliation runs against the payment providers' books, newest first, each with its differences (missing or unknown capture, unknown / missing / unconfirmed refund, amount mismatch)",
     tags: ['ops'],
     auth: ['support'],
     query,
@@ -23,7 +24,11 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
       const after = q.cursor ? decodeCursor(q.cursor) : undefined;
       const runs = await db.reconciliationRun.findMany({
         where: {
-          ...(q.withDifferences === 'true' ? { differences: { gt: 0 } } : q.withDifferences === 'false' ? { differences: 0 } : {}),
+          ...(q.withDifferences === 'true'
+            ? { differences: { gt: 0 } }
+            : q.withDifferences === 'false'
+              ? { differences: 0 }
+              : {}),
           ...(after ? { OR: [{ finishedAt: { lt: after.at } }, { finishedAt: after.at, id: { lt: after.id } }] } : {}),
         },
         orderBy: [{ finishedAt: 'desc' }, { id: 'desc' }],
@@ -39,7 +44,8 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
           finishedAt: r.finishedAt,
           differences: r.found.map(({ id: _id, runId: _run, ...d }) => d),
         })),
-        nextCursor: runs.length > q.limit ? encodeCursor(page[page.length - 1].finishedAt, page[page.length - 1].id) : null,
+        nextCursor:
+          runs.length > q.limit ? encodeCursor(page[page.length - 1].finishedAt, page[page.length - 1].id) : null,
       };
     },
   });

@@ -24,8 +24,16 @@ const customerParams = z.object({ id: z.string().min(1).max(64) });
 
 const blocklistBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('customer'), value: z.string().trim().min(1).max(64), reason: reasonField }),
-  z.object({ kind: z.literal('phone'), value: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'), reason: reasonField }),
-  z.object({ kind: z.literal('address'), value: addressSchema.pick({ province: true, city: true, district: true, line1: true }), reason: reasonField }),
+  z.object({
+    kind: z.literal('phone'),
+    value: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'),
+    reason: reasonField,
+  }),
+  z.object({
+    kind: z.literal('address'),
+    value: addressSchema.pick({ province: true, city: true, district: true, line1: true }),
+    reason: reasonField,
+  }),
 ]);
 
 /** Risk control's decisions from outside the workflow: step-up results, reviews, frozen accounts, the blocklist. */
@@ -35,15 +43,25 @@ export function riskRoutes(deps: AppDeps, define: Define) {
   define<z.infer<typeof verificationBody>, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/verification',
-    summary: "The customer's step-up verification result, relayed by the platform (409 unless the order awaits verification)",
+    summary:
+      "The customer's step-up verification result, relayed by the platform (409 unless the order awaits verification)",
     tags: ['orders', 'risk'],
     auth: ['platform'],
     params: orderIdParams,
     body: verificationBody,
     idempotency: { via: 'update', required: false },
     async handler({ params, body, caller, updateId }) {
-      if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } }))) throw problems.notFound(`order ${params.id}`);
-      return orderView(await updateOrder(temporal, params.id, submitVerification, { ...body, actor: `${caller.role}:${caller.name}` }, updateId));
+      if (!(await db.order.findUnique({ where: { id: params.id }, select: { id: true } })))
+        throw problems.notFound(`order ${params.id}`);
+      return orderView(
+        await updateOrder(
+          temporal,
+          params.id,
+          submitVerification,
+          { ...body, actor: `${caller.role}:${caller.name}` },
+          updateId,
+        ),
+      );
     },
   });
 
@@ -53,7 +71,9 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     body: reviewBody,
     run: async ({ orderId, body, caller, details, updateId }) => {
       details.decision = body.decision;
-      return orderView(await updateOrder(temporal, orderId, reviewRisk, { ...body, actor: `support:${caller.name}` }, updateId));
+      return orderView(
+        await updateOrder(temporal, orderId, reviewRisk, { ...body, actor: `support:${caller.name}` }, updateId),
+      );
     },
   });
 
@@ -61,7 +81,9 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     define<z.infer<typeof reasonBody>, z.infer<typeof customerParams>, undefined>({
       method: 'POST',
       url: `/v1/ops/customers/:id/${freeze ? 'freeze' : 'unfreeze'}`,
-      summary: freeze ? "Freeze a customer account: risk control rejects its new orders (support; reason required; audited)" : 'Unfreeze a customer account (support; reason required; audited)',
+      summary: freeze
+        ? 'Freeze a customer account: risk control rejects its new orders (support; reason required; audited)'
+        : 'Unfreeze a customer account (support; reason required; audited)',
       tags: ['ops', 'risk'],
       auth: ['support'],
       params: customerParams,
@@ -69,23 +91,39 @@ export function riskRoutes(deps: AppDeps, define: Define) {
       // Setting (or clearing) the same freeze again changes nothing: the key remembers the answer.
       idempotency: { via: 'update', required: false },
       handler: ({ params, body, caller }) =>
-        audited(db, { caller, operation: freeze ? 'customer.freeze' : 'customer.unfreeze', reason: body.reason }, async (details) => {
-          details.customerId = params.id;
-          const updated = await db.customer.updateMany({
-            where: { id: params.id },
-            data: freeze ? { frozenAt: new Date(), frozenReason: body.reason, frozenBy: `support:${caller.name}` } : { frozenAt: null, frozenReason: null, frozenBy: null },
-          });
-          if (updated.count === 0) throw problems.notFound(`customer ${params.id}`);
-          const c = await db.customer.findUniqueOrThrow({ where: { id: params.id }, select: { id: true, frozenAt: true, frozenReason: true, frozenBy: true } });
-          return { customerId: c.id, frozen: c.frozenAt !== null, frozenAt: c.frozenAt, reason: c.frozenReason, by: c.frozenBy };
-        }),
+        audited(
+          db,
+          { caller, operation: freeze ? 'customer.freeze' : 'customer.unfreeze', reason: body.reason },
+          async (details) => {
+            details.customerId = params.id;
+            const updated = await db.customer.updateMany({
+              where: { id: params.id },
+              data: freeze
+                ? { frozenAt: new Date(), frozenReason: body.reason, frozenBy: `support:${caller.name}` }
+                : { frozenAt: null, frozenReason: null, frozenBy: null },
+            });
+            if (updated.count === 0) throw problems.notFound(`customer ${params.id}`);
+            const c = await db.customer.findUniqueOrThrow({
+              where: { id: params.id },
+              select: { id: true, frozenAt: true, frozenReason: true, frozenBy: true },
+            });
+            return {
+              customerId: c.id,
+              frozen: c.frozenAt !== null,
+              frozenAt: c.frozenAt,
+              reason: c.frozenReason,
+              by: c.frozenBy,
+            };
+          },
+        ),
     });
   }
 
   define<z.infer<typeof blocklistBody>, undefined, undefined>({
     method: 'POST',
     url: '/v1/ops/risk/blocklist',
-    summary: "Blocklist a customer, phone number or shipping address: risk control rejects their new orders (support; audited). Only a fingerprint is stored.",
+    summary:
+      'Blocklist a customer, phone number or shipping address: risk control rejects their new orders (support; audited). Only a fingerprint is stored.',
     tags: ['ops', 'risk'],
     auth: ['support'],
     body: blocklistBody,

@@ -4,7 +4,15 @@ import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
 import { SIMULATED_COURIERS } from '../../adapters/simulators';
 import { logisticsWebhookSchema, paymentWebhookSchema, type LogisticsWebhook, type PaymentWebhook } from '../../domain';
-import { orderWorkflowId, paymentNotified, REFUND_CONFIRMATION_WORKFLOW, refundConfirmationStart, refundNotified, trackingReceived, type RefundConfirmationWorkflow } from '../../contract';
+import {
+  orderWorkflowId,
+  paymentNotified,
+  REFUND_CONFIRMATION_WORKFLOW,
+  refundConfirmationStart,
+  refundNotified,
+  trackingReceived,
+  type RefundConfirmationWorkflow,
+} from '../../contract';
 import type { AppDeps } from '../deps';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
@@ -20,8 +28,16 @@ const courierParams = z.object({ courier: z.enum(SIMULATED_COURIERS) });
  * between means a redelivery, which the workflow also ignores by eventId: never a lost event.
  */
 export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define) {
-  function verified<T>(source: string, req: { headers: Record<string, unknown>; rawBody?: string }, schema: z.ZodType<T>): T {
-    const check = verifyWebhookSignature(req.headers['x-signature'] as string | undefined, req.rawBody ?? '', webhookSecret(source));
+  function verified<T>(
+    source: string,
+    req: { headers: Record<string, unknown>; rawBody?: string },
+    schema: z.ZodType<T>,
+  ): T {
+    const check = verifyWebhookSignature(
+      req.headers['x-signature'] as string | undefined,
+      req.rawBody ?? '',
+      webhookSecret(source),
+    );
     if (!check.ok) throw problems.unauthorized(`webhook signature ${check.reason}`);
     let payload: unknown;
     try {
@@ -45,7 +61,12 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     } catch (err) {
       // The workflow has finished (e.g. a late event after completion): acknowledged, nothing to do.
       // (A refund's confirmation that has ended refuses to start again: the same.)
-      if (!(err instanceof WorkflowNotFoundError || err instanceof WorkflowExecutionAlreadyStartedError || isClosedWorkflowError(err))) throw err;
+      if (!(
+        err instanceof WorkflowNotFoundError ||
+        err instanceof WorkflowExecutionAlreadyStartedError ||
+        isClosedWorkflowError(err)
+      ))
+        throw err;
     }
     await db.webhookEvent.createMany({ data: [{ source, eventId }], skipDuplicates: true });
     return { received: true, duplicate: false };
@@ -59,14 +80,20 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     auth: 'signed',
     params: providerParams,
     documentedBody: paymentWebhookSchema,
-    headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    headers: {
+      'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true },
+    },
     // Deduplicated by the event's own id (the provider's retries carry it), not by Idempotency-Key.
     idempotency: { via: 'event-id' },
     async handler({ params, req }) {
       const event: PaymentWebhook = verified(params.provider, req, paymentWebhookSchema);
-      if (event.type === 'refund.succeeded' || event.type === 'refund.failed') return refundNotification(params.provider, { ...event, type: event.type, refundId: event.refundId! });
+      if (event.type === 'refund.succeeded' || event.type === 'refund.failed')
+        return refundNotification(params.provider, { ...event, type: event.type, refundId: event.refundId! });
       // A provider speaks only for its own payments: another provider's valid signature pays nothing.
-      const payment = await db.payment.findUnique({ where: { id: event.paymentId }, select: { orderId: true, method: true, amount: true, currency: true } });
+      const payment = await db.payment.findUnique({
+        where: { id: event.paymentId },
+        select: { orderId: true, method: true, amount: true, currency: true },
+      });
       if (!payment || payment.orderId !== event.orderId || payment.method !== params.provider)
         throw problems.notFound(`payment ${event.paymentId} of order ${event.orderId} at ${params.provider}`);
       if (event.type === 'payment.succeeded') await refuseMismatch(params.provider, event, payment);
@@ -88,17 +115,46 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
    * NOT recorded, so the provider's corrected redelivery under the same id is still heard
    * (docs/decisions/061-notification-mismatch-not-processed.md).
    */
-  async function refuseMismatch(provider: string, event: PaymentWebhook, payment: { orderId: string; amount: number; currency: string }) {
+  async function refuseMismatch(
+    provider: string,
+    event: PaymentWebhook,
+    payment: { orderId: string; amount: number; currency: string },
+  ) {
     const wrong = [
-      ...(event.amount !== payment.amount ? [{ field: 'amount', message: `payment ${event.paymentId} is of ${payment.amount}`, ours: payment.amount, theirs: event.amount }] : []),
-      ...(event.currency !== payment.currency ? [{ field: 'currency', message: `payment ${event.paymentId} is in ${payment.currency}`, ours: payment.currency, theirs: event.currency }] : []),
+      ...(event.amount !== payment.amount
+        ? [
+            {
+              field: 'amount',
+              message: `payment ${event.paymentId} is of ${payment.amount}`,
+              ours: payment.amount,
+              theirs: event.amount,
+            },
+          ]
+        : []),
+      ...(event.currency !== payment.currency
+        ? [
+            {
+              field: 'currency',
+              message: `payment ${event.paymentId} is in ${payment.currency}`,
+              ours: payment.currency,
+              theirs: event.currency,
+            },
+          ]
+        : []),
     ];
     if (!wrong.length) return;
     const mismatches = Object.fromEntries(wrong.map((w) => [w.field, { expected: w.ours, notified: w.theirs }]));
     await db.orderFlag.create({
-      data: { orderId: payment.orderId, kind: 'payment_mismatch', detail: { provider, eventId: event.eventId, paymentId: event.paymentId, type: event.type, ...mismatches } },
+      data: {
+        orderId: payment.orderId,
+        kind: 'payment_mismatch',
+        detail: { provider, eventId: event.eventId, paymentId: event.paymentId, type: event.type, ...mismatches },
+      },
     });
-    throw problems.unprocessable(`the notification does not match payment ${event.paymentId}`, wrong.map(({ field, message }) => ({ field, message })));
+    throw problems.unprocessable(
+      `the notification does not match payment ${event.paymentId}`,
+      wrong.map(({ field, message }) => ({ field, message })),
+    );
   }
 
   /**
@@ -107,26 +163,50 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
    * nothing changes). The notice goes to the refund's confirmation workflow, started by it if the
    * refundPayment activity has not yet; once the refund is confirmed, a notice is a no-op.
    */
-  async function refundNotification(provider: string, event: PaymentWebhook & { type: 'refund.succeeded' | 'refund.failed'; refundId: string }) {
-    const refund = await db.refund.findUnique({ where: { id: event.refundId }, include: { payment: { select: { method: true, currency: true } } } });
-    if (!refund || refund.paymentId !== event.paymentId || refund.orderId !== event.orderId || refund.payment.method !== provider)
+  async function refundNotification(
+    provider: string,
+    event: PaymentWebhook & { type: 'refund.succeeded' | 'refund.failed'; refundId: string },
+  ) {
+    const refund = await db.refund.findUnique({
+      where: { id: event.refundId },
+      include: { payment: { select: { method: true, currency: true } } },
+    });
+    if (
+      !refund ||
+      refund.paymentId !== event.paymentId ||
+      refund.orderId !== event.orderId ||
+      refund.payment.method !== provider
+    )
       throw problems.notFound(`refund ${event.refundId} of payment ${event.paymentId} at ${provider}`);
     const wrong = [
-      ...(event.amount !== refund.amount ? [{ field: 'amount', message: `refund ${refund.id} is of ${refund.amount}` }] : []),
-      ...(event.currency !== refund.payment.currency ? [{ field: 'currency', message: `refund ${refund.id} is in ${refund.payment.currency}` }] : []),
+      ...(event.amount !== refund.amount
+        ? [{ field: 'amount', message: `refund ${refund.id} is of ${refund.amount}` }]
+        : []),
+      ...(event.currency !== refund.payment.currency
+        ? [{ field: 'currency', message: `refund ${refund.id} is in ${refund.payment.currency}` }]
+        : []),
     ];
     if (wrong.length) throw problems.unprocessable(`the notification does not match refund ${refund.id}`, wrong);
     if (refund.status !== 'pending') {
       await db.webhookEvent.createMany({ data: [{ source: provider, eventId: event.eventId }], skipDuplicates: true });
       return { received: true, duplicate: true };
     }
-    const notice = { eventId: event.eventId, type: event.type, amount: event.amount, currency: event.currency, occurredAt: event.occurredAt };
+    const notice = {
+      eventId: event.eventId,
+      type: event.type,
+      amount: event.amount,
+      currency: event.currency,
+      occurredAt: event.occurredAt,
+    };
     return deliver(provider, event.eventId, async () => {
-      await temporal.workflow.signalWithStart<RefundConfirmationWorkflow, [typeof notice]>(REFUND_CONFIRMATION_WORKFLOW, {
-        ...refundConfirmationStart(refund.id, config.TASK_QUEUE),
-        signal: refundNotified,
-        signalArgs: [notice],
-      });
+      await temporal.workflow.signalWithStart<RefundConfirmationWorkflow, [typeof notice]>(
+        REFUND_CONFIRMATION_WORKFLOW,
+        {
+          ...refundConfirmationStart(refund.id, config.TASK_QUEUE),
+          signal: refundNotified,
+          signalArgs: [notice],
+        },
+      );
     });
   }
 
@@ -138,15 +218,23 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     auth: 'signed',
     params: courierParams,
     documentedBody: logisticsWebhookSchema,
-    headers: { 'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true } },
+    headers: {
+      'X-Signature': { description: 't=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>', required: true },
+    },
     // Deduplicated by the event's own id (the provider's retries carry it), not by Idempotency-Key.
     idempotency: { via: 'event-id' },
     async handler({ params, req }) {
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
-      const shipment = await db.shipment.findUnique({ where: { trackingNumber: event.trackingNumber }, select: { id: true, courier: true } });
-      if (!shipment || shipment.courier !== params.courier) throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
+      const shipment = await db.shipment.findUnique({
+        where: { trackingNumber: event.trackingNumber },
+        select: { id: true, courier: true },
+      });
+      if (!shipment || shipment.courier !== params.courier)
+        throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
       const { trackingNumber: _t, ...signal } = event;
-      return deliver(params.courier, event.eventId, () => temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal));
+      return deliver(params.courier, event.eventId, () =>
+        temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal),
+      );
     },
   });
 }

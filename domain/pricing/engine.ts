@@ -120,7 +120,8 @@ function eligible(p: Promotion, ctx: Ctx): boolean {
   return true;
 }
 
-const inScope = (rule: { scope: { skus?: string[] } }, l: WorkLine) => !l.gift && l.amount > 0 && (!rule.scope.skus || rule.scope.skus.includes(l.sku));
+const inScope = (rule: { scope: { skus?: string[] } }, l: WorkLine) =>
+  !l.gift && l.amount > 0 && (!rule.scope.skus || rule.scope.skus.includes(l.sku));
 
 /** Money the promotion may still give: its budget left, and what is left of it in this order. */
 function budgetLeft(p: Promotion, ctx: Ctx, w: Work): number {
@@ -134,7 +135,10 @@ function spread(p: Promotion, w: Work, lines: WorkLine[], off: number): void {
   const base = lines.reduce((t, l) => t + l.amount, 0);
   const amount = Math.min(off, base);
   if (amount <= 0) return;
-  const parts = allocateLargestRemainder(amount, lines.map((l) => l.amount));
+  const parts = allocateLargestRemainder(
+    amount,
+    lines.map((l) => l.amount),
+  );
   lines.forEach((l, i) => take(p, w, l, parts[i]));
 }
 
@@ -142,7 +146,15 @@ function take(p: Promotion, w: Work, l: WorkLine, amount: number, units?: number
   const a = Math.min(amount, l.amount);
   if (a <= 0) return;
   l.amount -= a;
-  w.adjustments.push({ source: 'promotion', code: p.code, kind: p.rule.kind, promotionId: p.id, lineNo: l.lineNo, amount: a, ...(units ? { units } : {}) });
+  w.adjustments.push({
+    source: 'promotion',
+    code: p.code,
+    kind: p.rule.kind,
+    promotionId: p.id,
+    lineNo: l.lineNo,
+    amount: a,
+    ...(units ? { units } : {}),
+  });
 }
 
 const percentOf = (base: number, percent: number) => Math.floor((base * Math.round(percent * 100)) / 10000);
@@ -162,7 +174,8 @@ function buyGet(p: Promotion, rule: Extract<PromotionRule, { kind: 'buy_get' }>,
   const units = bought.reduce((t, l) => t + l.quantity, 0);
   const target = w.lines.find((l) => !l.gift && l.sku === rule.getSku && l.amount > 0);
   const sameGoods = target !== undefined && bought.includes(target);
-  const free = Math.floor(units / (sameGoods ? rule.buyQuantity + rule.getQuantity : rule.buyQuantity)) * rule.getQuantity;
+  const free =
+    Math.floor(units / (sameGoods ? rule.buyQuantity + rule.getQuantity : rule.buyQuantity)) * rule.getQuantity;
   if (free <= 0) return;
   if (!target) return addGift(p, ctx, w, rule.getSku, free);
   const n = Math.min(free, target.quantity);
@@ -183,10 +196,18 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
     }
     case 'percent_off':
     case 'member_discount': {
-      const percent = rule.kind === 'percent_off' ? rule.percent : ctx.input.customer.tier ? rule.percentByTier[ctx.input.customer.tier] : undefined;
+      const percent =
+        rule.kind === 'percent_off'
+          ? rule.percent
+          : ctx.input.customer.tier
+            ? rule.percentByTier[ctx.input.customer.tier]
+            : undefined;
       if (!percent) return;
       const lines = w.lines.filter((l) => inScope(rule, l));
-      const off = percentOf(lines.reduce((t, l) => t + l.amount, 0), percent);
+      const off = percentOf(
+        lines.reduce((t, l) => t + l.amount, 0),
+        percent,
+      );
       const max = rule.kind === 'percent_off' ? (rule.maxOff ?? off) : off;
       return spread(p, w, lines, cap(Math.min(off, max)));
     }
@@ -200,7 +221,11 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
       const l = w.lines.find((x) => !x.gift && x.sku === rule.sku);
       if (!l) return;
       const used = ctx.input.usage?.get(p.id);
-      const units = Math.min(l.quantity, rule.stockCap - (used?.units ?? 0), rule.perCustomerLimit - (used?.customerUnits ?? 0));
+      const units = Math.min(
+        l.quantity,
+        rule.stockCap - (used?.units ?? 0),
+        rule.perCustomerLimit - (used?.customerUnits ?? 0),
+      );
       if (units <= 0) return;
       return take(p, w, l, cap(units * Math.max(0, l.unitPrice - rule.price)), units);
     }
@@ -213,7 +238,8 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
     }
     case 'free_shipping': {
       const goods = w.lines.reduce((t, l) => t + l.amount, 0);
-      if (goods >= rule.threshold && !w.freeShipping) w.freeShipping = { source: 'shipping', code: p.code, kind: 'free_shipping', promotionId: p.id, amount: 0 };
+      if (goods >= rule.threshold && !w.freeShipping)
+        w.freeShipping = { source: 'shipping', code: p.code, kind: 'free_shipping', promotionId: p.id, amount: 0 };
       return;
     }
   }
@@ -221,7 +247,12 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
 
 /** Order in which a combination's rules apply: unit prices, then the order's value, then shipping; higher priority first. */
 export function applicationOrder(a: Promotion, b: Promotion): number {
-  return stageOf(a.rule.kind) - stageOf(b.rule.kind) || b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id);
+  return (
+    stageOf(a.rule.kind) - stageOf(b.rule.kind) ||
+    b.priority - a.priority ||
+    a.code.localeCompare(b.code) ||
+    a.id.localeCompare(b.id)
+  );
 }
 
 interface Outcome {
@@ -245,11 +276,23 @@ function evaluate(base: WorkLine[], promotions: Promotion[], ctx: Ctx): Outcome 
   const fee = shippingFeeOf(ctx.input);
   const shippingAdjustments: Adjustment[] = [];
   const threshold = ctx.input.shipping?.freeAbove;
-  if (fee > 0 && threshold != null && goods >= threshold) shippingAdjustments.push({ source: 'shipping', code: 'free-above-threshold', kind: 'shipping_threshold', amount: fee });
+  if (fee > 0 && threshold != null && goods >= threshold)
+    shippingAdjustments.push({
+      source: 'shipping',
+      code: 'free-above-threshold',
+      kind: 'shipping_threshold',
+      amount: fee,
+    });
   else if (fee > 0 && work.freeShipping) shippingAdjustments.push({ ...work.freeShipping, amount: fee });
   const saved = shippingAdjustments.reduce((t, a) => t + a.amount, 0);
   const discount = work.adjustments.reduce((t, a) => t + a.amount, 0);
-  return { promotions: ordered, work, shippingFee: fee - saved, shippingAdjustments, benefit: discount + saved + work.giftValue };
+  return {
+    promotions: ordered,
+    work,
+    shippingFee: fee - saved,
+    shippingAdjustments,
+    benefit: discount + saved + work.giftValue,
+  };
 }
 
 /**
@@ -269,8 +312,10 @@ export function quote(input: QuoteInput): Quote {
   const entries = input.lines.map((l) => input.catalog.get(l.sku)!);
   const { merchantId, currency } = entries[0];
   entries.forEach((e, i) => {
-    if (e.merchantId !== merchantId) errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must belong to one merchant' });
-    if (e.currency !== currency) errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must share one currency' });
+    if (e.merchantId !== merchantId)
+      errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must belong to one merchant' });
+    if (e.currency !== currency)
+      errors.push({ path: `lines.${i}.sku`, message: 'all lines of an order must share one currency' });
   });
   if (errors.length) return { ok: false, errors };
 
@@ -284,7 +329,9 @@ export function quote(input: QuoteInput): Quote {
     amount: entries[i].priceAmount * l.quantity,
     gift: false,
   }));
-  const allowed = input.promotions.filter((p) => eligible(p, ctx)).sort((a, b) => b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id));
+  const allowed = input.promotions
+    .filter((p) => eligible(p, ctx))
+    .sort((a, b) => b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id));
   const candidates: Promotion[][] = [allowed.filter((p) => !p.exclusive), ...allowed.map((p) => [p])];
   let best = evaluate(base, [], ctx);
   for (const c of candidates) {
@@ -296,10 +343,20 @@ export function quote(input: QuoteInput): Quote {
 }
 
 function result(best: Outcome, merchantId: string, currency: string): Quote & { ok: true } {
-  const discountOf = (lineNo: number) => best.work.adjustments.filter((a) => a.lineNo === lineNo).reduce((t, a) => t + a.amount, 0);
+  const discountOf = (lineNo: number) =>
+    best.work.adjustments.filter((a) => a.lineNo === lineNo).reduce((t, a) => t + a.amount, 0);
   const lines: QuotedLine[] = best.work.lines.map((l) => {
     const discount = discountOf(l.lineNo);
-    return { lineNo: l.lineNo, sku: l.sku, name: l.name, unitPrice: l.unitPrice, quantity: l.quantity, discount, paid: l.unitPrice * l.quantity - discount, ...(l.gift ? { gift: true } : {}) };
+    return {
+      lineNo: l.lineNo,
+      sku: l.sku,
+      name: l.name,
+      unitPrice: l.unitPrice,
+      quantity: l.quantity,
+      discount,
+      paid: l.unitPrice * l.quantity - discount,
+      ...(l.gift ? { gift: true } : {}),
+    };
   });
   const orderLines = lines.map((l) => {
     const line: OrderLine = newLedgerLine(l.lineNo, l.sku, l.name, l.unitPrice, l.quantity);
@@ -309,7 +366,9 @@ function result(best: Outcome, merchantId: string, currency: string): Quote & { 
   });
   const subtotal = lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
   const discount = lines.reduce((t, l) => t + l.discount, 0);
-  const used = new Set([...best.work.adjustments, ...best.shippingAdjustments].map((a) => a.promotionId).filter(Boolean));
+  const used = new Set(
+    [...best.work.adjustments, ...best.shippingAdjustments].map((a) => a.promotionId).filter(Boolean),
+  );
   return {
     ok: true,
     merchantId,
@@ -317,6 +376,12 @@ function result(best: Outcome, merchantId: string, currency: string): Quote & { 
     lines,
     adjustments: [...best.work.adjustments, ...best.shippingAdjustments],
     applied: best.promotions.filter((p) => used.has(p.id)).map((p) => p.code),
-    totals: { currency, subtotal, discount, shippingFee: best.shippingFee, total: subtotal - discount + best.shippingFee },
+    totals: {
+      currency,
+      subtotal,
+      discount,
+      shippingFee: best.shippingFee,
+      total: subtotal - discount + best.shippingFee,
+    },
   };
 }

@@ -28,7 +28,12 @@ export const ruleSchema = z.discriminatedUnion('kind', [
   /** A percentage off the lines in scope. */
   z.object({ kind: z.literal('percent_off'), scope: scopeSchema, percent, maxOff: amount.optional() }),
   /** A fixed amount off: once across the lines in scope (`order`) or off each unit in scope (`unit`). */
-  z.object({ kind: z.literal('amount_off'), scope: scopeSchema, amount, per: z.enum(['order', 'unit']).default('order') }),
+  z.object({
+    kind: z.literal('amount_off'),
+    scope: scopeSchema,
+    amount,
+    per: z.enum(['order', 'unit']).default('order'),
+  }),
   /** Buy `buyQuantity` units in scope, get `getQuantity` units of `getSku` free (in the cart, or added as a gift line). */
   z.object({
     kind: z.literal('buy_get'),
@@ -38,7 +43,13 @@ export const ruleSchema = z.discriminatedUnion('kind', [
     getQuantity: z.number().int().min(1).max(99),
   }),
   /** 满赠: spend ≥ threshold in scope, a gift line of `quantity` × `giftSku` at 0. */
-  z.object({ kind: z.literal('gift'), scope: scopeSchema, threshold: z.number().int().min(0), giftSku: sku, quantity: z.number().int().min(1).max(99) }),
+  z.object({
+    kind: z.literal('gift'),
+    scope: scopeSchema,
+    threshold: z.number().int().min(0),
+    giftSku: sku,
+    quantity: z.number().int().min(1).max(99),
+  }),
   /** 秒杀: `sku` at `price` while the promotion runs, for at most `stockCap` units overall and `perCustomerLimit` per customer. */
   z.object({
     kind: z.literal('flash_sale'),
@@ -48,28 +59,36 @@ export const ruleSchema = z.discriminatedUnion('kind', [
     perCustomerLimit: z.number().int().min(1).max(99),
   }),
   /** A member discount: a percentage by membership tier. */
-  z.object({ kind: z.literal('member_discount'), scope: scopeSchema, percentByTier: z.record(z.string().min(1).max(40), percent) }),
+  z.object({
+    kind: z.literal('member_discount'),
+    scope: scopeSchema,
+    percentByTier: z.record(z.string().min(1).max(40), percent),
+  }),
   /** 满X包邮: goods (after discounts) ≥ threshold, no shipping fee. */
   z.object({ kind: z.literal('free_shipping'), threshold: z.number().int().min(0) }),
 ]);
 export type PromotionRule = z.infer<typeof ruleSchema>;
 export type RuleKind = PromotionRule['kind'];
 
-export const promotionBodySchema = z
-  .object({
-    code: z.string().trim().min(1).max(60).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'),
-    name: z.string().trim().min(1).max(200),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
-    priority: z.number().int().min(0).max(1000).default(0),
-    exclusive: z.boolean().default(false),
-    channels: z.array(z.string().min(1).max(40)).max(20).optional(),
-    customerTiers: z.array(z.string().min(1).max(40)).max(20).optional(),
-    budgetUses: z.number().int().min(1).optional(),
-    budgetAmount: z.number().int().min(1).optional(),
-    active: z.boolean().default(true),
-    rule: ruleSchema,
-  });
+export const promotionBodySchema = z.object({
+  code: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'),
+  name: z.string().trim().min(1).max(200),
+  startsAt: z.iso.datetime({ offset: true }),
+  endsAt: z.iso.datetime({ offset: true }),
+  priority: z.number().int().min(0).max(1000).default(0),
+  exclusive: z.boolean().default(false),
+  channels: z.array(z.string().min(1).max(40)).max(20).optional(),
+  customerTiers: z.array(z.string().min(1).max(40)).max(20).optional(),
+  budgetUses: z.number().int().min(1).optional(),
+  budgetAmount: z.number().int().min(1).optional(),
+  active: z.boolean().default(true),
+  rule: ruleSchema,
+});
 export type PromotionBody = z.infer<typeof promotionBodySchema>;
 
 export interface RuleProblem {
@@ -90,16 +109,21 @@ function percentProblems(p: number, path: Array<string | number>): RuleProblem[]
  */
 export function promotionProblems(p: PromotionBody): RuleProblem[] {
   const problems: RuleProblem[] = [];
-  if (Date.parse(p.endsAt) <= Date.parse(p.startsAt)) problems.push({ path: ['endsAt'], message: 'must be after startsAt' });
+  if (Date.parse(p.endsAt) <= Date.parse(p.startsAt))
+    problems.push({ path: ['endsAt'], message: 'must be after startsAt' });
   const rule = p.rule;
   if (rule.kind === 'percent_off') problems.push(...percentProblems(rule.percent, ['rule', 'percent']));
-  if (rule.kind === 'member_discount') for (const [tier, pct] of Object.entries(rule.percentByTier)) problems.push(...percentProblems(pct, ['rule', 'percentByTier', tier]));
+  if (rule.kind === 'member_discount')
+    for (const [tier, pct] of Object.entries(rule.percentByTier))
+      problems.push(...percentProblems(pct, ['rule', 'percentByTier', tier]));
   if (rule.kind === 'spend_save') {
     rule.tiers.forEach((t, i) => {
-      if (t.off > t.threshold) problems.push({ path: ['rule', 'tiers', i, 'off'], message: 'cannot save more than the threshold' });
+      if (t.off > t.threshold)
+        problems.push({ path: ['rule', 'tiers', i, 'off'], message: 'cannot save more than the threshold' });
     });
     const thresholds = rule.tiers.map((t) => t.threshold);
-    if (new Set(thresholds).size !== thresholds.length) problems.push({ path: ['rule', 'tiers'], message: 'two tiers share a threshold' });
+    if (new Set(thresholds).size !== thresholds.length)
+      problems.push({ path: ['rule', 'tiers'], message: 'two tiers share a threshold' });
   }
   return problems;
 }
@@ -126,7 +150,8 @@ export interface Promotion {
 /** SKUs a rule names (scope, gifts, flash sale): a merchant's promotion may name only its own. */
 export function skusNamed(rule: PromotionRule): Array<{ path: Array<string | number>; sku: string }> {
   const named: Array<{ path: Array<string | number>; sku: string }> = [];
-  if ('scope' in rule) (rule.scope.skus ?? []).forEach((s, i) => named.push({ path: ['rule', 'scope', 'skus', i], sku: s }));
+  if ('scope' in rule)
+    (rule.scope.skus ?? []).forEach((s, i) => named.push({ path: ['rule', 'scope', 'skus', i], sku: s }));
   if (rule.kind === 'buy_get') named.push({ path: ['rule', 'getSku'], sku: rule.getSku });
   if (rule.kind === 'gift') named.push({ path: ['rule', 'giftSku'], sku: rule.giftSku });
   if (rule.kind === 'flash_sale') named.push({ path: ['rule', 'sku'], sku: rule.sku });
@@ -135,7 +160,14 @@ export function skusNamed(rule: PromotionRule): Array<{ path: Array<string | num
 
 /** Stage in which a rule applies: prices of units first, then the order's value, then shipping. */
 export function stageOf(kind: RuleKind): number {
-  if (kind === 'flash_sale' || kind === 'percent_off' || kind === 'amount_off' || kind === 'member_discount' || kind === 'buy_get') return 1;
+  if (
+    kind === 'flash_sale' ||
+    kind === 'percent_off' ||
+    kind === 'amount_off' ||
+    kind === 'member_discount' ||
+    kind === 'buy_get'
+  )
+    return 1;
   if (kind === 'spend_save' || kind === 'gift') return 2;
   return 3;
 }

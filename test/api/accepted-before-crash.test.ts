@@ -20,7 +20,10 @@ test('an order recorded by an API that could not start it is started as accepted
   await broken.close();
   expect(first.res.statusCode).toBe(503);
   const record = await db.idempotencyRecord.findFirstOrThrow({ where: { key } });
-  expect(await db.order.findUnique({ where: { id: record.resourceId } })).toMatchObject({ status: 'submitted', total: 2400 });
+  expect(await db.order.findUnique({ where: { id: record.resourceId } })).toMatchObject({
+    status: 'submitted',
+    total: 2400,
+  });
 
   // Prices change before the client retries; the retry starts the order that was accepted.
   await db.product.update({ where: { sku }, data: { priceAmount: 9999 } });

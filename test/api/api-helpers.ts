@@ -62,7 +62,12 @@ export async function send(
   return app.inject({
     method,
     url,
-    headers: { ...(key ? auth(key) : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...idempotency, ...given },
+    headers: {
+      ...(key ? auth(key) : {}),
+      ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...idempotency,
+      ...given,
+    },
     ...(payload !== undefined ? { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) } : {}),
   });
 }
@@ -77,7 +82,12 @@ export async function createProduct(
 ): Promise<string> {
   const key = opts.key ?? KEYS.merchant;
   const sku = opts.sku ?? uid('SKU-T').toUpperCase();
-  const created = await send(app, 'POST', '/v1/products', key, { sku, name: `Test product ${sku}`, priceAmount: opts.priceAmount ?? 1000, active: opts.active ?? true });
+  const created = await send(app, 'POST', '/v1/products', key, {
+    sku,
+    name: `Test product ${sku}`,
+    priceAmount: opts.priceAmount ?? 1000,
+    active: opts.active ?? true,
+  });
   expectOk(created, 201);
   for (const [warehouseId, onHand] of Object.entries(opts.stock ?? {})) {
     expectOk(await send(app, 'PUT', `/v1/inventory/${sku}`, key, { warehouseId, onHand }), 200);
@@ -86,7 +96,12 @@ export async function createProduct(
 }
 
 /** Polls until `done` holds, failing with the last value seen (no fixed sleeps in tests). */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   while (Date.now() < deadline) {
@@ -94,11 +109,17 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
     if (done(last)) return last;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${what} did not happen; last: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  throw new Error(
+    `${what} did not happen; last: ${JSON.stringify(last, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`,
+  );
 }
 
 /** GET /v1/orders with a query (support key unless given), as parsed JSON. */
-export async function listOrders(app: FastifyInstance, query: Record<string, string | number>, key: string = KEYS.support) {
+export async function listOrders(
+  app: FastifyInstance,
+  query: Record<string, string | number>,
+  key: string = KEYS.support,
+) {
   const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
   const res = await send(app, 'GET', `/v1/orders?${qs}`, key);
   return { res, body: bodyOf(res) };
@@ -118,7 +139,8 @@ export async function signalsHandled(client: Client, workflowId: string): Promis
       let lastDone = -1;
       list.forEach((e, i) => {
         if (e.workflowExecutionSignaledEventAttributes != null) lastSignal = i;
-        if (e.workflowTaskCompletedEventAttributes != null || e.workflowExecutionCompletedEventAttributes != null) lastDone = i;
+        if (e.workflowTaskCompletedEventAttributes != null || e.workflowExecutionCompletedEventAttributes != null)
+          lastDone = i;
       });
       return { lastSignal, lastDone };
     },

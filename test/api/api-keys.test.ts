@@ -24,7 +24,13 @@ const stack = useStack({
 describe('hashed keys', () => {
   test('the configuration holds no key in plain text, only digests', () => {
     const configured = JSON.stringify(DEV_API_KEYS);
-    for (const key of ['dev-platform-key', 'dev-merchant-key', 'dev-manual-merchant-key', 'dev-support-key', 'dev-logistics-key']) {
+    for (const key of [
+      'dev-platform-key',
+      'dev-merchant-key',
+      'dev-manual-merchant-key',
+      'dev-support-key',
+      'dev-logistics-key',
+    ]) {
       expect(configured).not.toContain(key);
       expect(DEV_API_KEYS.map((k) => k.sha256)).toContain(sha256(key));
     }
@@ -44,10 +50,26 @@ describe('hashed keys', () => {
 
   test.each([
     ['a plain key instead of its digest', [{ key: 'my-secret-key-123', role: 'platform', name: 'p' }], /API_KEYS\.0/],
-    ['a digest that is not hex SHA-256', [{ sha256: 'abc', role: 'platform', name: 'p' }], /API_KEYS\.0\.sha256: must be the hex SHA-256/],
-    ['a merchant key without merchant', [{ sha256: sha256('x'), role: 'merchant', name: 'm' }], /API_KEYS\.0\.merchantId: is required for merchant keys/],
-    ['a platform key with a merchant', [{ sha256: sha256('x'), role: 'platform', merchantId: 'm-demo', name: 'p' }], /API_KEYS\.0\.merchantId/],
-    ['a zero rate', [{ sha256: sha256('x'), role: 'platform', name: 'p', rateLimit: { perSecond: 0, burst: 1 } }], /API_KEYS\.0\.rateLimit\.perSecond/],
+    [
+      'a digest that is not hex SHA-256',
+      [{ sha256: 'abc', role: 'platform', name: 'p' }],
+      /API_KEYS\.0\.sha256: must be the hex SHA-256/,
+    ],
+    [
+      'a merchant key without merchant',
+      [{ sha256: sha256('x'), role: 'merchant', name: 'm' }],
+      /API_KEYS\.0\.merchantId: is required for merchant keys/,
+    ],
+    [
+      'a platform key with a merchant',
+      [{ sha256: sha256('x'), role: 'platform', merchantId: 'm-demo', name: 'p' }],
+      /API_KEYS\.0\.merchantId/,
+    ],
+    [
+      'a zero rate',
+      [{ sha256: sha256('x'), role: 'platform', name: 'p', rateLimit: { perSecond: 0, burst: 1 } }],
+      /API_KEYS\.0\.rateLimit\.perSecond/,
+    ],
   ])('%s is refused at start, naming the field and never echoing the key', (_what, keys, message) => {
     expect(() => loadConfig({ API_KEYS: JSON.stringify(keys) })).toThrow(message);
     try {
@@ -78,8 +100,9 @@ describe('per-key rate limits', () => {
     expect(await stack.db.idempotencyRecord.count({ where: { key } })).toBe(0);
   });
 
-  test('unknown keys are 401, never 429, and do not spend a known key\'s budget', async () => {
-    for (let i = 0; i < 5; i++) expectProblem(await send(stack.app, 'GET', '/v1/ops/audit', `nope-${i}`), 401, '/problems/unauthorized');
+  test("unknown keys are 401, never 429, and do not spend a known key's budget", async () => {
+    for (let i = 0; i < 5; i++)
+      expectProblem(await send(stack.app, 'GET', '/v1/ops/audit', `nope-${i}`), 401, '/problems/unauthorized');
     expectOk(await send(stack.app, 'GET', '/v1/ops/audit', OTHER));
   });
 });

@@ -8,7 +8,12 @@ import { expectOk, expectProblem } from './api-helpers';
 
 const stack = useStack();
 
-const ROLE_KEYS = { platform: KEYS.platform, merchant: KEYS.merchant, support: KEYS.support, logistics: KEYS.logistics } as const;
+const ROLE_KEYS = {
+  platform: KEYS.platform,
+  merchant: KEYS.merchant,
+  support: KEYS.support,
+  logistics: KEYS.logistics,
+} as const;
 type Role = keyof typeof ROLE_KEYS;
 const ROLES = Object.keys(ROLE_KEYS) as Role[];
 
@@ -35,13 +40,19 @@ const call = (op: Operation, headers: Record<string, string>, url = urlOf(op.pat
   stack.app.inject({
     method: op.method,
     url,
-    headers: { ...headers, 'idempotency-key': randomUUID(), ...(op.method === 'GET' ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...headers,
+      'idempotency-key': randomUUID(),
+      ...(op.method === 'GET' ? {} : { 'content-type': 'application/json' }),
+    },
     ...(op.method === 'GET' ? {} : { payload: '{}' }),
   });
 
 test('the document lists the API, and every operation declares who may call it', () => {
   expect(operations.length).toBeGreaterThanOrEqual(25);
-  const undeclared = operations.filter((op) => !(Array.isArray(op.roles) || op.roles === 'signed' || op.roles === 'public'));
+  const undeclared = operations.filter(
+    (op) => !(Array.isArray(op.roles) || op.roles === 'signed' || op.roles === 'public'),
+  );
   expect(undeclared.map((op) => `${op.method} ${op.path}`)).toEqual([]);
   for (const op of operations) if (Array.isArray(op.roles)) for (const r of op.roles) expect(ROLES).toContain(r);
   // A few anchors, so an empty or broken document cannot pass the matrix vacuously.
@@ -56,7 +67,8 @@ test('every keyed operation × no key / unknown key → 401', async () => {
   for (const op of operations.filter((o) => Array.isArray(o.roles))) {
     for (const headers of [{}, { authorization: 'Bearer not-a-key' }] as Array<Record<string, string>>) {
       const res = await call(op, headers);
-      if (res.statusCode !== 401 || !String(res.headers['content-type']).startsWith('application/problem+json')) failures.push(`${op.method} ${op.path} ${JSON.stringify(headers)} → ${res.statusCode}`);
+      if (res.statusCode !== 401 || !String(res.headers['content-type']).startsWith('application/problem+json'))
+        failures.push(`${op.method} ${op.path} ${JSON.stringify(headers)} → ${res.statusCode}`);
     }
   }
   expect(failures).toEqual([]);
@@ -71,7 +83,9 @@ test('every keyed operation × every role: a role not listed → 403; a listed r
       const allowed = (op.roles as Role[]).includes(role);
       checked++;
       if (allowed ? [401, 403, 429].includes(res.statusCode) || res.statusCode >= 500 : res.statusCode !== 403) {
-        failures.push(`${role} ${op.method} ${op.path} → ${res.statusCode} (${allowed ? 'allowed' : 'not allowed'}): ${res.body.slice(0, 160)}`);
+        failures.push(
+          `${role} ${op.method} ${op.path} → ${res.statusCode} (${allowed ? 'allowed' : 'not allowed'}): ${res.body.slice(0, 160)}`,
+        );
       }
     }
   }
@@ -83,7 +97,11 @@ test('signed webhooks ignore API keys: every role without a signature → 401', 
   const failures: string[] = [];
   for (const op of operations.filter((o) => o.roles === 'signed')) {
     for (const role of ROLES) {
-      const res = await call(op, auth(ROLE_KEYS[role]), urlOf(op.path, op.path.includes('payments') ? 'wechat_pay' : 'sf-express'));
+      const res = await call(
+        op,
+        auth(ROLE_KEYS[role]),
+        urlOf(op.path, op.path.includes('payments') ? 'wechat_pay' : 'sf-express'),
+      );
       if (res.statusCode !== 401) failures.push(`${role} ${op.method} ${op.path} → ${res.statusCode}`);
     }
   }
@@ -98,13 +116,26 @@ describe('merchant isolation across every order-scoped read', () => {
     await waitForOrder(stack.app, orderId, (o) => o.status === 'fulfilling');
   });
 
-  test("every GET under /v1/orders/{id} a merchant may call: the owner gets 200, another merchant 404", async () => {
-    const reads = operations.filter((o) => o.method === 'GET' && o.path.startsWith('/v1/orders/{id}') && Array.isArray(o.roles) && o.roles.includes('merchant'));
+  test('every GET under /v1/orders/{id} a merchant may call: the owner gets 200, another merchant 404', async () => {
+    const reads = operations.filter(
+      (o) =>
+        o.method === 'GET' &&
+        o.path.startsWith('/v1/orders/{id}') &&
+        Array.isArray(o.roles) &&
+        o.roles.includes('merchant'),
+    );
     expect(reads.length).toBeGreaterThanOrEqual(1);
     for (const op of reads) {
       const url = op.path.replace('{id}', orderId);
-      expect({ op: op.path, status: (await stack.app.inject({ method: 'GET', url, headers: auth(KEYS.merchant) })).statusCode }).toEqual({ op: op.path, status: 200 });
-      expectProblem(await stack.app.inject({ method: 'GET', url, headers: auth(KEYS.manualMerchant) }), 404, '/problems/not-found');
+      expect({
+        op: op.path,
+        status: (await stack.app.inject({ method: 'GET', url, headers: auth(KEYS.merchant) })).statusCode,
+      }).toEqual({ op: op.path, status: 200 });
+      expectProblem(
+        await stack.app.inject({ method: 'GET', url, headers: auth(KEYS.manualMerchant) }),
+        404,
+        '/problems/not-found',
+      );
     }
   });
 
@@ -114,7 +145,12 @@ describe('merchant isolation across every order-scoped read', () => {
       [`/v1/orders/${orderId}/shipments`, { courier: 'sf-express' }],
     ];
     for (const [url, payload] of actions) {
-      const res = await stack.app.inject({ method: 'POST', url, headers: { ...keyed(KEYS.manualMerchant), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      const res = await stack.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...keyed(KEYS.manualMerchant), 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      });
       expect({ url, status: res.statusCode }).toEqual({ url, status: 404 });
     }
     const order = await waitForOrder(stack.app, orderId, () => true);

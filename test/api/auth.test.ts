@@ -15,7 +15,11 @@ beforeAll(async () => {
   demoOrder = { id: order.id, customerId: body.customer.id };
   await waitForStatus(stack.app, order.id, 'fulfilling');
   // The list reads the read model: wait until the row is there.
-  await eventually(() => listOrders(stack.app, { customerId: demoOrder.customerId }), (r) => r.body.items?.length === 1, 'order row');
+  await eventually(
+    () => listOrders(stack.app, { customerId: demoOrder.customerId }),
+    (r) => r.body.items?.length === 1,
+    'order row',
+  );
 });
 
 describe('401 without a valid key', () => {
@@ -37,7 +41,10 @@ describe('401 without a valid key', () => {
     ['a known key with a suffix', `Bearer ${KEYS.platform}x`],
   ])('%s → 401 problem', async (_what, header) => {
     for (const r of requests()) {
-      const res = await send(stack.app, r.method, r.url, undefined, r.payload, { ...(header !== undefined ? { authorization: header } : {}), 'idempotency-key': randomUUID() });
+      const res = await send(stack.app, r.method, r.url, undefined, r.payload, {
+        ...(header !== undefined ? { authorization: header } : {}),
+        'idempotency-key': randomUUID(),
+      });
       expectProblem(res, 401, '/problems/unauthorized');
     }
   });
@@ -45,14 +52,21 @@ describe('401 without a valid key', () => {
   test('a refused submission records nothing', async () => {
     const body = orderBody();
     const key = randomUUID();
-    const res = await send(stack.app, 'POST', '/v1/orders', undefined, body, { authorization: 'Bearer wrong-key-123', 'idempotency-key': key });
+    const res = await send(stack.app, 'POST', '/v1/orders', undefined, body, {
+      authorization: 'Bearer wrong-key-123',
+      'idempotency-key': key,
+    });
     expectProblem(res, 401, '/problems/unauthorized');
     expect(await stack.db.idempotencyRecord.count({ where: { key } })).toBe(0);
     expect(await stack.db.customer.count({ where: { id: body.customer.id } })).toBe(0);
   });
 
   test('the bearer scheme name is case-insensitive (RFC 9110)', async () => {
-    const res = await stack.app.inject({ method: 'GET', url: `/v1/orders/${demoOrder.id}`, headers: { authorization: `bearer ${KEYS.platform}` } });
+    const res = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${demoOrder.id}`,
+      headers: { authorization: `bearer ${KEYS.platform}` },
+    });
     expectOk(res);
   });
 });
@@ -86,13 +100,33 @@ describe('403 for the wrong role', () => {
     ['platform', 'GET', '/v1/inventory/SKU-TEA-001', KEYS.platform],
   ] as const)('%s key on %s %s → 403', async (_role, method, path, key) => {
     const url = path.replace(':id', demoOrder.id);
-    const payload = method === 'GET' ? undefined : url.endsWith('merchant-decision') ? { decision: 'reject', reason: 'no' } : url.endsWith('/cancel') ? { reason: 'no' } : url === '/v1/orders' ? orderBody() : { sku: 'SKU-TEA-001', name: 'hijack', priceAmount: 1, warehouseId: 'wh-shanghai', onHand: 0, quantity: 1 };
+    const payload =
+      method === 'GET'
+        ? undefined
+        : url.endsWith('merchant-decision')
+          ? { decision: 'reject', reason: 'no' }
+          : url.endsWith('/cancel')
+            ? { reason: 'no' }
+            : url === '/v1/orders'
+              ? orderBody()
+              : {
+                  sku: 'SKU-TEA-001',
+                  name: 'hijack',
+                  priceAmount: 1,
+                  warehouseId: 'wh-shanghai',
+                  onHand: 0,
+                  quantity: 1,
+                };
     const res = await send(stack.app, method, url, key, payload, { 'idempotency-key': randomUUID() });
     expectProblem(res, 403, '/problems/forbidden');
   });
 
   test('the refused calls changed nothing: the order still runs, the demo product and stock are intact', async () => {
-    const order = await stack.app.inject({ method: 'GET', url: `/v1/orders/${demoOrder.id}`, headers: auth(KEYS.support) });
+    const order = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${demoOrder.id}`,
+      headers: auth(KEYS.support),
+    });
     expect(expectOk(order)).toMatchObject({ status: 'fulfilling', cancellation: null, rejection: null });
     const product = await stack.db.product.findUniqueOrThrow({ where: { sku: 'SKU-TEA-001' } });
     expect(product).toMatchObject({ merchantId: 'm-demo', priceAmount: 8800 });
@@ -102,10 +136,18 @@ describe('403 for the wrong role', () => {
 
 describe('merchant isolation', () => {
   test('the owning merchant sees its order; another merchant gets 404, not 403', async () => {
-    const own = await stack.app.inject({ method: 'GET', url: `/v1/orders/${demoOrder.id}`, headers: auth(KEYS.merchant) });
+    const own = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${demoOrder.id}`,
+      headers: auth(KEYS.merchant),
+    });
     expect(expectOk(own)).toMatchObject({ id: demoOrder.id, merchantId: 'm-demo' });
 
-    const other = await stack.app.inject({ method: 'GET', url: `/v1/orders/${demoOrder.id}`, headers: auth(KEYS.manualMerchant) });
+    const other = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${demoOrder.id}`,
+      headers: auth(KEYS.manualMerchant),
+    });
     expectProblem(other, 404, '/problems/not-found');
   });
 
@@ -124,14 +166,25 @@ describe('merchant isolation', () => {
   test('a merchant asking for another merchant id → 403; for its own → 200', async () => {
     const res = await listOrders(stack.app, { merchantId: 'm-demo' }, KEYS.manualMerchant);
     expectProblem(res.res, 403, '/problems/forbidden');
-    const ownRes = await listOrders(stack.app, { merchantId: 'm-demo', customerId: demoOrder.customerId }, KEYS.merchant);
+    const ownRes = await listOrders(
+      stack.app,
+      { merchantId: 'm-demo', customerId: demoOrder.customerId },
+      KEYS.merchant,
+    );
     expect(expectOk(ownRes.res).items).toHaveLength(1);
   });
 
   test("another merchant's decision on the order → 404, and the order is untouched", async () => {
-    const res = await send(stack.app, 'POST', `/v1/orders/${demoOrder.id}/merchant-decision`, KEYS.manualMerchant, { decision: 'reject', reason: 'not mine' });
+    const res = await send(stack.app, 'POST', `/v1/orders/${demoOrder.id}/merchant-decision`, KEYS.manualMerchant, {
+      decision: 'reject',
+      reason: 'not mine',
+    });
     expectProblem(res, 404, '/problems/not-found');
-    const order = await stack.app.inject({ method: 'GET', url: `/v1/orders/${demoOrder.id}`, headers: auth(KEYS.support) });
+    const order = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/${demoOrder.id}`,
+      headers: auth(KEYS.support),
+    });
     expect(expectOk(order)).toMatchObject({ status: 'fulfilling', rejection: null });
   });
 
@@ -199,22 +252,41 @@ describe('public endpoints', () => {
 
     test('POST /v1/orders documents its body and the list its query parameters', () => {
       const schema = doc.paths['/v1/orders'].post.requestBody.content['application/json'].schema;
-      expect(schema.required).toEqual(expect.arrayContaining(['channel', 'customer', 'shippingAddress', 'lines', 'paymentMethod']));
+      expect(schema.required).toEqual(
+        expect.arrayContaining(['channel', 'customer', 'shippingAddress', 'lines', 'paymentMethod']),
+      );
       const params = doc.paths['/v1/orders'].get.parameters.map((p: { name: string }) => p.name);
-      expect(params).toEqual(expect.arrayContaining(['status', 'customerId', 'merchantId', 'channel', 'from', 'to', 'limit', 'cursor']));
+      expect(params).toEqual(
+        expect.arrayContaining(['status', 'customerId', 'merchantId', 'channel', 'from', 'to', 'limit', 'cursor']),
+      );
     });
 
     test('the webhooks document their events; refund.* events name the refund (refundId, a contract addition)', () => {
       const schema = (path: string) => doc.paths[path].post.requestBody.content['application/json'].schema;
       const payment = schema('/v1/webhooks/payments/{provider}');
-      expect(payment.required).toEqual(expect.arrayContaining(['eventId', 'type', 'paymentId', 'orderId', 'amount', 'currency', 'occurredAt']));
-      expect(payment.properties.type.enum).toEqual(['payment.succeeded', 'payment.failed', 'refund.succeeded', 'refund.failed']);
-      expect(payment.properties.refundId).toMatchObject({ type: 'string', description: expect.stringMatching(/required for refund/) });
-      expect(schema('/v1/webhooks/logistics/{courier}').required).toEqual(expect.arrayContaining(['eventId', 'trackingNumber', 'type']));
+      expect(payment.required).toEqual(
+        expect.arrayContaining(['eventId', 'type', 'paymentId', 'orderId', 'amount', 'currency', 'occurredAt']),
+      );
+      expect(payment.properties.type.enum).toEqual([
+        'payment.succeeded',
+        'payment.failed',
+        'refund.succeeded',
+        'refund.failed',
+      ]);
+      expect(payment.properties.refundId).toMatchObject({
+        type: 'string',
+        description: expect.stringMatching(/required for refund/),
+      });
+      expect(schema('/v1/webhooks/logistics/{courier}').required).toEqual(
+        expect.arrayContaining(['eventId', 'trackingNumber', 'type']),
+      );
     });
 
     test('the required Idempotency-Key and X-Signature headers are documented as required', () => {
-      const header = (path: string, name: string) => doc.paths[path].post.parameters.find((p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase());
+      const header = (path: string, name: string) =>
+        doc.paths[path].post.parameters.find(
+          (p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === name.toLowerCase(),
+        );
       expect(header('/v1/orders', 'Idempotency-Key')).toMatchObject({ required: true });
       expect(header('/v1/webhooks/logistics/{courier}', 'X-Signature')).toMatchObject({ required: true });
       expect(header('/v1/webhooks/payments/{provider}', 'X-Signature')).toMatchObject({ required: true });

@@ -1,7 +1,17 @@
 // docs/product.md and docs/api.md, cancellation: POST /v1/orders/{id}/cancel with a `reason`, until the first shipment is
 // handed to the courier; 409 once no longer cancellable. Plus the other order actions' refusals.
 import { randomUUID } from 'node:crypto';
-import { auth, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import {
+  auth,
+  deliverAll,
+  KEYS,
+  orderBody,
+  postTracking,
+  submitOrder,
+  waitForOrder,
+  waitForStatus,
+  useStack,
+} from '../helpers/stack';
 import { createProduct, expectOk, expectProblem, send } from './api-helpers';
 import { recordHistory } from '../helpers/fixtures';
 
@@ -11,7 +21,8 @@ beforeAll(async () => {
   sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 100 } });
 });
 
-const cancel = (id: string, payload?: unknown, key: string = KEYS.platform) => send(stack.app, 'POST', `/v1/orders/${id}/cancel`, key, payload);
+const cancel = (id: string, payload?: unknown, key: string = KEYS.platform) =>
+  send(stack.app, 'POST', `/v1/orders/${id}/cancel`, key, payload);
 
 /** A card order of `quantity` units whose shipment is booked (not yet handed over). */
 async function bookedOrder(quantity = 1) {
@@ -20,7 +31,8 @@ async function bookedOrder(quantity = 1) {
   return waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling' && Boolean(o.shipments[0]?.trackingNumber));
 }
 
-const stock = async () => (await stack.db.inventory.findUniqueOrThrow({ where: { sku_warehouseId: { sku, warehouseId: 'wh-shanghai' } } }));
+const stock = async () =>
+  await stack.db.inventory.findUniqueOrThrow({ where: { sku_warehouseId: { sku, warehouseId: 'wh-shanghai' } } });
 
 describe('reason is required', () => {
   let order: any;
@@ -49,10 +61,16 @@ describe('before hand-over', () => {
     expect((await stock()).allocated).toBe(before.allocated + 2);
 
     const res = await cancel(order.id, { reason: 'customer changed their mind' });
-    expect(expectOk(res)).toMatchObject({ id: order.id, status: 'cancelled', cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' } });
+    expect(expectOk(res)).toMatchObject({
+      id: order.id,
+      status: 'cancelled',
+      cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' },
+    });
     const done = await waitForStatus(stack.app, order.id, 'cancelled');
     expect(done.shipments[0].status).toBe('cancelled');
-    expect(done.payments).toEqual([expect.objectContaining({ status: 'voided', captured: 0, refunded: 0, voided: 2000 })]);
+    expect(done.payments).toEqual([
+      expect.objectContaining({ status: 'voided', captured: 0, refunded: 0, voided: 2000 }),
+    ]);
     const after = await stock();
     expect(after.allocated).toBe(before.allocated);
     expect(after.onHand).toBe(before.onHand);
@@ -63,17 +81,25 @@ describe('before hand-over', () => {
 
   test('support may cancel too', async () => {
     const order = await bookedOrder();
-    expect(expectOk(await cancel(order.id, { reason: 'fraud suspected' }, KEYS.support))).toMatchObject({ status: 'cancelled', cancellation: { actor: 'support:dev support' } });
+    expect(expectOk(await cancel(order.id, { reason: 'fraud suspected' }, KEYS.support))).toMatchObject({
+      status: 'cancelled',
+      cancellation: { actor: 'support:dev support' },
+    });
   });
 
   test('a wallet order awaiting payment is cancelled and its payment closed', async () => {
-    const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }], paymentMethod: 'alipay', card: undefined }));
+    const { res, body } = await submitOrder(
+      stack.app,
+      orderBody({ lines: [{ sku, quantity: 1 }], paymentMethod: 'alipay', card: undefined }),
+    );
     expectOk(res, 201);
     await waitForStatus(stack.app, body.id, 'awaiting_payment');
     expect(expectOk(await cancel(body.id, { reason: 'too slow to pay' }))).toMatchObject({ status: 'cancelled' });
     const done = await waitForStatus(stack.app, body.id, 'cancelled');
     expect(done.payments[0]).toMatchObject({ status: 'cancelled', captured: 0, refunded: 0 });
-    expect(await stack.db.stockHold.count({ where: { orderId: body.id, state: { in: ['reserved', 'allocated'] } } })).toBe(0);
+    expect(
+      await stack.db.stockHold.count({ where: { orderId: body.id, state: { in: ['reserved', 'allocated'] } } }),
+    ).toBe(0);
   });
 });
 
@@ -95,10 +121,18 @@ describe('after hand-over', () => {
     const order = await bookedOrder();
     await deliverAll(stack.app, order.id);
 
-    const problem = expectProblem(await cancel(order.id, { reason: 'changed my mind' }), 409, '/problems/not-allowed-in-state');
+    const problem = expectProblem(
+      await cancel(order.id, { reason: 'changed my mind' }),
+      409,
+      '/problems/not-allowed-in-state',
+    );
     expect(problem.title).toBe('Conflict');
     const now = await waitForOrder(stack.app, order.id, () => true);
-    expect(now).toMatchObject({ status: 'delivered', cancellation: null, payments: [expect.objectContaining({ captured: 1000, refunded: 0 })] });
+    expect(now).toMatchObject({
+      status: 'delivered',
+      cancellation: null,
+      payments: [expect.objectContaining({ captured: 1000, refunded: 0 })],
+    });
     expect(now.lines[0].ledger).toMatchObject({ delivered: 1, refunded: 0 });
   });
 });
@@ -106,8 +140,16 @@ describe('after hand-over', () => {
 describe('other order actions refuse what the state does not allow', () => {
   test('confirm-receipt and extend-receipt before delivery → 409', async () => {
     const order = await bookedOrder();
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/confirm-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/confirm-receipt`, KEYS.platform),
+      409,
+      '/problems/not-allowed-in-state',
+    );
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform),
+      409,
+      '/problems/not-allowed-in-state',
+    );
     const now = await waitForOrder(stack.app, order.id, () => true);
     expect(now).toMatchObject({ status: 'fulfilling', receiptExtended: false });
     expect(now.allowedActions).not.toContain('confirmReceipt');
@@ -117,21 +159,45 @@ describe('other order actions refuse what the state does not allow', () => {
     const order = await bookedOrder();
     const delivered = await deliverAll(stack.app, order.id);
     const until = delivered.pendingDecision.until;
-    expect(delivered.allowedActions).toEqual(['confirmReceipt', 'extendReceipt', 'requestAfterSales', 'supportRefund', 'supportExtendWindow']);
+    expect(delivered.allowedActions).toEqual([
+      'confirmReceipt',
+      'extendReceipt',
+      'requestAfterSales',
+      'supportRefund',
+      'supportExtendWindow',
+    ]);
     const res = await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform);
     const extended = expectOk(res);
     expect(extended).toMatchObject({ status: 'delivered', receiptExtended: true });
     expect(extended.allowedActions).not.toContain('extendReceipt');
     expect(Date.parse(extended.pendingDecision.until)).toBeGreaterThan(Date.parse(until));
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform), 409, '/problems/not-allowed-in-state');
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/extend-receipt`, KEYS.platform),
+      409,
+      '/problems/not-allowed-in-state',
+    );
     recordHistory(`order-${order.id}`, 'order-receipt-extended');
   });
 
   test('merchant-decision on an auto-accepted order → 409, and a reject needs a reason (400)', async () => {
     const order = await bookedOrder();
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'accept' }), 409, '/problems/not-allowed-in-state');
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'reject' }), 400, '/problems/validation-error', ['reason']);
-    expectProblem(await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'maybe' }), 400, '/problems/validation-error', ['decision']);
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'accept' }),
+      409,
+      '/problems/not-allowed-in-state',
+    );
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'reject' }),
+      400,
+      '/problems/validation-error',
+      ['reason'],
+    );
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/orders/${order.id}/merchant-decision`, KEYS.merchant, { decision: 'maybe' }),
+      400,
+      '/problems/validation-error',
+      ['decision'],
+    );
     const now = await stack.app.inject({ method: 'GET', url: `/v1/orders/${order.id}`, headers: auth(KEYS.support) });
     expect(expectOk(now)).toMatchObject({ status: 'fulfilling', rejection: null });
   });
@@ -139,7 +205,11 @@ describe('other order actions refuse what the state does not allow', () => {
   test('an unknown order id in any action → 404', async () => {
     const id = `ord_${randomUUID()}`;
     for (const path of ['cancel', 'confirm-receipt', 'extend-receipt']) {
-      expectProblem(await send(stack.app, 'POST', `/v1/orders/${id}/${path}`, KEYS.platform, { reason: 'x' }), 404, '/problems/not-found');
+      expectProblem(
+        await send(stack.app, 'POST', `/v1/orders/${id}/${path}`, KEYS.platform, { reason: 'x' }),
+        404,
+        '/problems/not-found',
+      );
     }
   });
 });

@@ -11,7 +11,11 @@ const stack = useStack();
 let app: FastifyInstance;
 beforeAll(async () => {
   // Nothing listens on port 1: every query fails as a restarting server's would (P1001, connection refused).
-  app = await buildApp({ config: stack.config, db: createDb('postgresql://postgres:postgres@127.0.0.1:1/orders', 2), temporal: stack.client });
+  app = await buildApp({
+    config: stack.config,
+    db: createDb('postgresql://postgres:postgres@127.0.0.1:1/orders', 2),
+    temporal: stack.client,
+  });
 });
 afterAll(() => app?.close());
 
@@ -34,18 +38,30 @@ test('every operation × every role: no 500; reads and the writes above → 503 
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, { 'x-roles'?: unknown }>>)) {
     for (const [method, op] of Object.entries(item)) {
       const name = `${method.toUpperCase()} ${path}`;
-      const url = path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === 'provider' ? 'wechat_pay' : p === 'courier' ? 'sf-express' : p === 'file' ? 'console.js' : 'down-1')) + (path === '/v1/ops/orders' ? '?stuck=true' : '');
+      const url =
+        path.replace(/\{(\w+)\}/g, (_m, p: string) =>
+          p === 'provider' ? 'wechat_pay' : p === 'courier' ? 'sf-express' : p === 'file' ? 'console.js' : 'down-1',
+        ) + (path === '/v1/ops/orders' ? '?stuck=true' : '');
       const roles = Array.isArray(op['x-roles']) ? (op['x-roles'] as string[]) : ['platform'];
       for (const role of roles) {
         const key = (KEYS as Record<string, string>)[role];
-        const res = await send(app, method.toUpperCase() as 'GET', url, key, BODIES[name] ?? (method === 'get' ? undefined : {}));
-        if (res.statusCode >= 500 && res.statusCode !== 503) failures.push(`${role} ${name} → ${res.statusCode} ${res.body.slice(0, 160)}`);
+        const res = await send(
+          app,
+          method.toUpperCase() as 'GET',
+          url,
+          key,
+          BODIES[name] ?? (method === 'get' ? undefined : {}),
+        );
+        if (res.statusCode >= 500 && res.statusCode !== 503)
+          failures.push(`${role} ${name} → ${res.statusCode} ${res.body.slice(0, 160)}`);
         if (res.statusCode === 503) {
           unavailable++;
-          if (!res.headers['retry-after'] || res.json().type !== '/problems/unavailable') failures.push(`${role} ${name} → 503 without Retry-After`);
+          if (!res.headers['retry-after'] || res.json().type !== '/problems/unavailable')
+            failures.push(`${role} ${name} → 503 without Retry-After`);
         }
         const mustBe503 = (method === 'get' && path.startsWith('/v1/')) || name in BODIES;
-        if (mustBe503 && res.statusCode !== 503) failures.push(`${role} ${name} → ${res.statusCode}, not 503 ${res.body.slice(0, 160)}`);
+        if (mustBe503 && res.statusCode !== 503)
+          failures.push(`${role} ${name} → ${res.statusCode}, not 503 ${res.body.slice(0, 160)}`);
       }
     }
   }

@@ -32,20 +32,35 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   'POST /v1/orders/{id}/merchant-decision': { a: { decision: 'accept' }, b: { decision: 'reject', reason: 'no' } },
   'POST /v1/orders/{id}/shipments': { a: { courier: 'sf-express' }, b: { courier: 'yto' } },
   'POST /v1/products': { a: { sku: '', name: 'A', priceAmount: 100 }, b: { sku: '', name: 'B', priceAmount: 100 } },
-  'PUT /v1/inventory/{sku}': { a: { warehouseId: 'wh-shanghai', onHand: 1 }, b: { warehouseId: 'wh-shanghai', onHand: 2 } },
-  'POST /v1/inventory/{sku}/restock': { a: { warehouseId: 'wh-shanghai', quantity: 1 }, b: { warehouseId: 'wh-shanghai', quantity: 2 } },
+  'PUT /v1/inventory/{sku}': {
+    a: { warehouseId: 'wh-shanghai', onHand: 1 },
+    b: { warehouseId: 'wh-shanghai', onHand: 2 },
+  },
+  'POST /v1/inventory/{sku}/restock': {
+    a: { warehouseId: 'wh-shanghai', quantity: 1 },
+    b: { warehouseId: 'wh-shanghai', quantity: 2 },
+  },
   'POST /v1/after-sales/{id}/decision': { a: { decision: 'approve' }, b: { decision: 'reject', reason: 'no' } },
-  'POST /v1/after-sales/{id}/inspection': { a: { lines: [{ sku: 'X', condition: 'ok' }] }, b: { lines: [{ sku: 'X', condition: 'damaged' }] } },
+  'POST /v1/after-sales/{id}/inspection': {
+    a: { lines: [{ sku: 'X', condition: 'ok' }] },
+    b: { lines: [{ sku: 'X', condition: 'damaged' }] },
+  },
   'POST /v1/after-sales/{id}/stock-decision': { a: { decision: 'cancel' }, b: { decision: 'partial' } },
   'POST /v1/ops/orders/{id}/retry': { a: { reason: 'a' }, b: { reason: 'b' } },
   'POST /v1/ops/orders/{id}/refund': { a: { reason: 'a', amount: 1 }, b: { reason: 'a', amount: 2 } },
   'POST /v1/ops/orders/{id}/extend': { a: { reason: 'a', seconds: 60 }, b: { reason: 'a', seconds: 120 } },
   'POST /v1/ops/orders/{id}/cancel': { a: { reason: 'a' }, b: { reason: 'b' } },
   'POST /v1/ops/orders/{id}/resend-notification': { a: { reason: 'a' }, b: { reason: 'b' } },
-  'POST /v1/ops/orders/{id}/review': { a: { decision: 'approve', reason: 'a' }, b: { decision: 'reject', reason: 'a' } },
+  'POST /v1/ops/orders/{id}/review': {
+    a: { decision: 'approve', reason: 'a' },
+    b: { decision: 'reject', reason: 'a' },
+  },
   'POST /v1/ops/customers/{id}/freeze': { a: { reason: 'a' }, b: { reason: 'b' } },
   'POST /v1/ops/customers/{id}/unfreeze': { a: { reason: 'a' }, b: { reason: 'b' } },
-  'POST /v1/ops/risk/blocklist': { a: { kind: 'customer', value: '', reason: 'a' }, b: { kind: 'customer', value: '', reason: 'b' } },
+  'POST /v1/ops/risk/blocklist': {
+    a: { kind: 'customer', value: '', reason: 'a' },
+    b: { kind: 'customer', value: '', reason: 'b' },
+  },
   'POST /v1/promotions': { a: promotion('A'), b: promotion('B') },
   'PUT /v1/promotions/{id}': { a: promotion('A'), b: promotion('B') },
   'POST /v1/promotions/{id}/end': {},
@@ -61,7 +76,9 @@ beforeAll(async () => {
   for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
     for (const [method, op] of Object.entries(item)) {
       if (!MUTATING.includes(method)) continue;
-      const header = (op.parameters ?? []).find((p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+      const header = (op.parameters ?? []).find(
+        (p: { in: string; name: string }) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key',
+      );
       operations.push({ method: method.toUpperCase(), path, via: op['x-idempotency'], roles: op['x-roles'], header });
     }
   }
@@ -73,11 +90,16 @@ test('every mutating operation says how it honours Idempotency-Key, and declares
   const problems: string[] = [];
   for (const op of operations) {
     const name = `${op.method} ${op.path}`;
-    if (!['update', 'transaction', 'custom', 'event-id', 'none'].includes(op.via ?? '')) problems.push(`${name}: x-idempotency ${op.via}`);
-    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/')) problems.push(`${name}: only signed webhooks are deduplicated by event id`);
-    if (op.via === 'none' && !op.path.startsWith('/codec/') && op.path !== '/v1/quotes') problems.push(`${name}: only the codec and quotes change nothing`);
-    if (['update', 'transaction', 'custom'].includes(op.via ?? '') && !op.header) problems.push(`${name}: Idempotency-Key not declared`);
-    if ((op.via === 'update' || op.via === 'transaction') && !(name in EXAMPLES)) problems.push(`${name}: no example in this test`);
+    if (!['update', 'transaction', 'custom', 'event-id', 'none'].includes(op.via ?? ''))
+      problems.push(`${name}: x-idempotency ${op.via}`);
+    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/'))
+      problems.push(`${name}: only signed webhooks are deduplicated by event id`);
+    if (op.via === 'none' && !op.path.startsWith('/codec/') && op.path !== '/v1/quotes')
+      problems.push(`${name}: only the codec and quotes change nothing`);
+    if (['update', 'transaction', 'custom'].includes(op.via ?? '') && !op.header)
+      problems.push(`${name}: Idempotency-Key not declared`);
+    if ((op.via === 'update' || op.via === 'transaction') && !(name in EXAMPLES))
+      problems.push(`${name}: no example in this test`);
   }
   expect(problems).toEqual([]);
 });
@@ -124,17 +146,24 @@ test('every keyed operation honours the key: the same request → the same answe
     const idem = randomUUID();
     const first = await send(stack.app, method, url, key, a, { 'idempotency-key': idem });
     const again = await send(stack.app, method, url, key, a, { 'idempotency-key': idem });
-    if (first.statusCode >= 500 || first.statusCode === 400) failures.push(`${name}: first → ${first.statusCode} ${first.body.slice(0, 200)}`);
+    if (first.statusCode >= 500 || first.statusCode === 400)
+      failures.push(`${name}: first → ${first.statusCode} ${first.body.slice(0, 200)}`);
     // (the remembered body is stored as JSON: the same value, its keys perhaps in another order)
-    if (again.statusCode !== first.statusCode || !isDeepStrictEqual(again.json(), first.json())) failures.push(`${name}: replay ${again.statusCode} ${again.body.slice(0, 200)} ≠ first ${first.statusCode} ${first.body.slice(0, 200)}`);
-    if (again.headers['idempotent-replayed'] !== 'true') failures.push(`${name}: replay not marked Idempotent-Replayed`);
+    if (again.statusCode !== first.statusCode || !isDeepStrictEqual(again.json(), first.json()))
+      failures.push(
+        `${name}: replay ${again.statusCode} ${again.body.slice(0, 200)} ≠ first ${first.statusCode} ${first.body.slice(0, 200)}`,
+      );
+    if (again.headers['idempotent-replayed'] !== 'true')
+      failures.push(`${name}: replay not marked Idempotent-Replayed`);
     if (b !== undefined) {
       const other = await send(stack.app, method, url, key, b, { 'idempotency-key': idem });
-      if (other.statusCode !== 409 || other.json().type !== '/problems/idempotency-key-reused') failures.push(`${name}: another body → ${other.statusCode} ${other.body.slice(0, 120)}`);
+      if (other.statusCode !== 409 || other.json().type !== '/problems/idempotency-key-reused')
+        failures.push(`${name}: another body → ${other.statusCode} ${other.body.slice(0, 120)}`);
     }
     if (op.header?.required) {
       const none = await send(stack.app, method, url, key, a, { 'idempotency-key': undefined });
-      if (none.statusCode !== 400 || !JSON.stringify(none.json().errors ?? []).includes('Idempotency-Key')) failures.push(`${name}: no key → ${none.statusCode}`);
+      if (none.statusCode !== 400 || !JSON.stringify(none.json().errors ?? []).includes('Idempotency-Key'))
+        failures.push(`${name}: no key → ${none.statusCode}`);
     }
   }
   expect(failures).toEqual([]);
@@ -148,7 +177,11 @@ test('POST /v1/orders/{id}/after-sales (custom): the same key → the same reque
   const a = { type: 'return', reason: 'no_reason', lines: [{ sku, quantity: 1 }] };
   const first = expectOk(await request(orderId, a, { 'idempotency-key': key }), 201);
   expect(expectOk(await request(orderId, a, { 'idempotency-key': key }), 200).id).toBe(first.id);
-  expectProblem(await request(orderId, { ...a, lines: [{ sku, quantity: 2 }] }, { 'idempotency-key': key }), 409, '/problems/idempotency-key-reused');
+  expectProblem(
+    await request(orderId, { ...a, lines: [{ sku, quantity: 2 }] }, { 'idempotency-key': key }),
+    409,
+    '/problems/idempotency-key-reused',
+  );
 });
 
 describe('a retry moves money and stock once', () => {
@@ -156,29 +189,72 @@ describe('a retry moves money and stock once', () => {
     const { body } = await submitOrder(stack.app, orderBody());
     await waitForOrder(stack.app, body.id, (o) => o.status === 'fulfilling' && o.payments[0]?.status === 'authorized');
     const key = randomUUID();
-    const refund = () => send(stack.app, 'POST', `/v1/ops/orders/${body.id}/refund`, KEYS.support, { reason: 'goodwill', amount: 300 }, { 'idempotency-key': key });
+    const refund = () =>
+      send(
+        stack.app,
+        'POST',
+        `/v1/ops/orders/${body.id}/refund`,
+        KEYS.support,
+        { reason: 'goodwill', amount: 300 },
+        { 'idempotency-key': key },
+      );
     const [one, two] = await Promise.all([refund(), refund()]);
     const three = await refund();
     for (const res of [one, two, three]) expectOk(res, 200);
-    
+
     expect(await stack.db.refund.count({ where: { orderId: body.id } })).toBe(1);
     const order = await waitForOrder(stack.app, body.id, () => true);
     // Before the capture a card refund releases part of the authorization: once.
-    expect(order.timeline.filter((e: { type: string }) => e.type === 'payment.released' || e.type === 'payment.refunded')).toHaveLength(1);
+    expect(
+      order.timeline.filter((e: { type: string }) => e.type === 'payment.released' || e.type === 'payment.refunded'),
+    ).toHaveLength(1);
     // The same key for another amount is refused and refunds nothing.
-    expectProblem(await send(stack.app, 'POST', `/v1/ops/orders/${body.id}/refund`, KEYS.support, { reason: 'goodwill', amount: 400 }, { 'idempotency-key': key }), 409, '/problems/idempotency-key-reused');
+    expectProblem(
+      await send(
+        stack.app,
+        'POST',
+        `/v1/ops/orders/${body.id}/refund`,
+        KEYS.support,
+        { reason: 'goodwill', amount: 400 },
+        { 'idempotency-key': key },
+      ),
+      409,
+      '/problems/idempotency-key-reused',
+    );
     expect(await stack.db.refund.count({ where: { orderId: body.id } })).toBe(1);
   });
 
   test('a restock sent three times under one key (two at once) adds the units once', async () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 5 } });
     const key = randomUUID();
-    const restock = () => send(stack.app, 'POST', `/v1/inventory/${sku}/restock`, KEYS.merchant, { warehouseId: 'wh-shanghai', quantity: 3 }, { 'idempotency-key': key });
+    const restock = () =>
+      send(
+        stack.app,
+        'POST',
+        `/v1/inventory/${sku}/restock`,
+        KEYS.merchant,
+        { warehouseId: 'wh-shanghai', quantity: 3 },
+        { 'idempotency-key': key },
+      );
     const [one, two] = await Promise.all([restock(), restock()]);
     const three = await restock();
-    for (const res of [one, two, three]) expect(expectOk(res, 200).warehouses).toEqual([expect.objectContaining({ warehouseId: 'wh-shanghai', onHand: 8 })]);
+    for (const res of [one, two, three])
+      expect(expectOk(res, 200).warehouses).toEqual([
+        expect.objectContaining({ warehouseId: 'wh-shanghai', onHand: 8 }),
+      ]);
     expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(8);
-    expectProblem(await send(stack.app, 'POST', `/v1/inventory/${sku}/restock`, KEYS.merchant, { warehouseId: 'wh-shanghai', quantity: 4 }, { 'idempotency-key': key }), 409, '/problems/idempotency-key-reused');
+    expectProblem(
+      await send(
+        stack.app,
+        'POST',
+        `/v1/inventory/${sku}/restock`,
+        KEYS.merchant,
+        { warehouseId: 'wh-shanghai', quantity: 4 },
+        { 'idempotency-key': key },
+      ),
+      409,
+      '/problems/idempotency-key-reused',
+    );
     const res = await stack.app.inject({ method: 'GET', url: `/v1/inventory/${sku}`, headers: auth(KEYS.merchant) });
     expect(expectOk(res).warehouses[0].onHand).toBe(8);
   });

@@ -9,7 +9,12 @@ const stack = useStack();
 /** Reverses the key order of every object, recursively (arrays keep their order). */
 function reversedKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reversedKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).reverse().map((k) => [k, reversedKeys((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .reverse()
+        .map((k) => [k, reversedKeys((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
@@ -17,7 +22,12 @@ const ordersOf = (customerId: string) => stack.db.order.count({ where: { custome
 const recordsOf = (key: string) => stack.db.idempotencyRecord.count({ where: { key } });
 
 /** Waits until the order's row exists in the read model (written by the workflow). */
-const rowWritten = (customerId: string, n = 1) => eventually(() => ordersOf(customerId), (c) => c >= n, `order row of ${customerId}`);
+const rowWritten = (customerId: string, n = 1) =>
+  eventually(
+    () => ordersOf(customerId),
+    (c) => c >= n,
+    `order row of ${customerId}`,
+  );
 
 describe('Idempotency-Key header', () => {
   test('missing → 400 naming Idempotency-Key; nothing is recorded', async () => {
@@ -71,9 +81,17 @@ describe('same key', () => {
   });
 
   test('same body with its JSON keys in another order (and other whitespace) → the same order, 200', async () => {
-    const body = orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: 1 }, { sku: 'SKU-RICE-001', quantity: 2 }], note: 'leave at the door' });
+    const body = orderBody({
+      lines: [
+        { sku: 'SKU-TEA-001', quantity: 1 },
+        { sku: 'SKU-RICE-001', quantity: 2 },
+      ],
+      note: 'leave at the door',
+    });
     const key = randomUUID();
-    const first = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(body), { 'idempotency-key': key });
+    const first = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(body), {
+      'idempotency-key': key,
+    });
     expectOk(first, 201);
     const reordered = JSON.stringify(reversedKeys(body), null, 2);
     expect(reordered).not.toBe(JSON.stringify(body));
@@ -118,11 +136,22 @@ describe('same key', () => {
     const first = await submitOrder(stack.app, body, key);
     expectOk(first.res, 201);
     // The merchant takes the product off sale (and reprices it) after the order was accepted.
-    expectOk(await send(stack.app, 'POST', '/v1/products', KEYS.merchant, { sku, name: 'gone', priceAmount: 1, active: false }), 200);
+    expectOk(
+      await send(stack.app, 'POST', '/v1/products', KEYS.merchant, {
+        sku,
+        name: 'gone',
+        priceAmount: 1,
+        active: false,
+      }),
+      200,
+    );
     // The client, which never saw the first answer, retries with the same key and body.
     const replay = await submitOrder(stack.app, body, key);
     expectOk(replay.res, 200);
-    expect(replay.body).toMatchObject({ id: first.body.id, lines: [expect.objectContaining({ sku, unitPrice: 1000 })] });
+    expect(replay.body).toMatchObject({
+      id: first.body.id,
+      lines: [expect.objectContaining({ sku, unitPrice: 1000 })],
+    });
     expect(await recordsOf(key)).toBe(1);
   });
 
@@ -153,7 +182,9 @@ describe('same key', () => {
 
     await waitForStatus(stack.app, id, 'fulfilling');
     expect(await recordsOf(key)).toBe(1);
-    expect(await stack.db.order.findMany({ where: { customerId: body.customer.id }, select: { id: true } })).toEqual([{ id }]);
+    expect(await stack.db.order.findMany({ where: { customerId: body.customer.id }, select: { id: true } })).toEqual([
+      { id },
+    ]);
     // One workflow, one payment: the card was authorized once.
     const payments = await stack.db.payment.findMany({ where: { orderId: id } });
     expect(payments).toHaveLength(1);
@@ -167,7 +198,8 @@ describe('same key', () => {
     const results = await Promise.all(bodies.map((b) => submitOrder(stack.app, b, key)));
     const statuses = results.map((r) => r.res.statusCode).sort();
     expect(statuses).toEqual([201, 409, 409, 409]);
-    for (const r of results) if (r.res.statusCode === 409) expectProblem(r.res, 409, '/problems/idempotency-key-reused');
+    for (const r of results)
+      if (r.res.statusCode === 409) expectProblem(r.res, 409, '/problems/idempotency-key-reused');
     const winner = bodies[results.findIndex((r) => r.res.statusCode === 201)];
     await rowWritten(winner.customer.id);
     expect(await recordsOf(key)).toBe(1);
@@ -177,7 +209,12 @@ describe('same key', () => {
   test('a key whose request was refused (422) is not consumed: the corrected body creates the order', async () => {
     const key = randomUUID();
     const bad = orderBody({ lines: [{ sku: `NO-SUCH-${randomUUID()}`, quantity: 1 }] });
-    expectProblem(await send(stack.app, 'POST', '/v1/orders', KEYS.platform, bad, { 'idempotency-key': key }), 422, '/problems/unprocessable', ['lines.0.sku']);
+    expectProblem(
+      await send(stack.app, 'POST', '/v1/orders', KEYS.platform, bad, { 'idempotency-key': key }),
+      422,
+      '/problems/unprocessable',
+      ['lines.0.sku'],
+    );
     expect(await recordsOf(key)).toBe(0);
     const fixed = { ...bad, lines: [{ sku: 'SKU-TEA-001', quantity: 1 }] };
     const res = await submitOrder(stack.app, fixed, key);

@@ -10,7 +10,8 @@ const ids: string[] = []; // in submission order
 let all: any[] = []; // as listed, newest first
 let cancelledId: string;
 
-const ofCustomer = (query: Record<string, string | number> = {}, key: string = KEYS.support) => listOrders(stack.app, { customerId: customer.id, ...query }, key);
+const ofCustomer = (query: Record<string, string | number> = {}, key: string = KEYS.support) =>
+  listOrders(stack.app, { customerId: customer.id, ...query }, key);
 const idsOf = (body: { items: Array<{ id: string }> }) => body.items.map((o) => o.id);
 
 beforeAll(async () => {
@@ -23,12 +24,16 @@ beforeAll(async () => {
   // One order is cancelled, the others go on to fulfilling.
   cancelledId = ids[1];
   await waitForStatus(stack.app, cancelledId, 'fulfilling');
-  expectOk(await send(stack.app, 'POST', `/v1/orders/${cancelledId}/cancel`, KEYS.platform, { reason: 'changed my mind' }));
+  expectOk(
+    await send(stack.app, 'POST', `/v1/orders/${cancelledId}/cancel`, KEYS.platform, { reason: 'changed my mind' }),
+  );
   for (const id of ids) await waitForStatus(stack.app, id, id === cancelledId ? 'cancelled' : 'fulfilling');
   // The list reads the read model: wait until every row shows its final status.
   const listed = await eventually(
     () => ofCustomer({ limit: 50 }),
-    (r) => r.body.items?.length === ids.length && r.body.items.every((o: any) => o.status === (o.id === cancelledId ? 'cancelled' : 'fulfilling')),
+    (r) =>
+      r.body.items?.length === ids.length &&
+      r.body.items.every((o: any) => o.status === (o.id === cancelledId ? 'cancelled' : 'fulfilling')),
     'the customer’s orders in the read model',
   );
   all = listed.body.items;
@@ -38,7 +43,8 @@ test('customerId: exactly that customer’s orders, newest first, with the list 
   expect(all.map((o) => o.id).sort()).toEqual([...ids].sort());
   // Newest first: the reverse of submission order (ids are time-ordered and createdAt descends).
   expect(all.map((o) => o.id)).toEqual([...ids].reverse());
-  for (let i = 1; i < all.length; i++) expect(Date.parse(all[i - 1].createdAt)).toBeGreaterThanOrEqual(Date.parse(all[i].createdAt));
+  for (let i = 1; i < all.length; i++)
+    expect(Date.parse(all[i - 1].createdAt)).toBeGreaterThanOrEqual(Date.parse(all[i].createdAt));
   expect(all[0]).toEqual({
     id: ids[ids.length - 1],
     status: 'fulfilling',
@@ -158,7 +164,8 @@ test('a limit larger than the result returns everything and nextCursor null', as
 });
 
 test('platform and the owning merchant list the same orders; a tampered cursor is a 400', async () => {
-  for (const key of [KEYS.platform, KEYS.merchant]) expect(idsOf(expectOk((await ofCustomer({}, key)).res))).toEqual(all.map((o) => o.id));
+  for (const key of [KEYS.platform, KEYS.merchant])
+    expect(idsOf(expectOk((await ofCustomer({}, key)).res))).toEqual(all.map((o) => o.id));
   const { res } = await ofCustomer({ cursor: Buffer.from('garbage').toString('base64url') });
   expectProblem(res, 400, '/problems/validation-error', ['cursor']);
 });

@@ -7,15 +7,26 @@ const stack = useStack({ worker: false });
 const support = { role: 'support' as const, name: 'audit test support' };
 
 const readAudit = async (query: Record<string, string | number>) =>
-  expectOk(await send(stack.app, 'GET', `/v1/ops/audit?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`, KEYS.support));
+  expectOk(
+    await send(
+      stack.app,
+      'GET',
+      `/v1/ops/audit?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`,
+      KEYS.support,
+    ),
+  );
 
 describe('audit log', () => {
   test('records success, refusal and failure with identity, reason and details', async () => {
     const orderId = uid('ord-audit');
-    const ok = await audited(stack.db, { caller: support, operation: 'order.test', orderId, reason: 'customer called' }, async (details) => {
-      details.amount = 500;
-      return 'done';
-    });
+    const ok = await audited(
+      stack.db,
+      { caller: support, operation: 'order.test', orderId, reason: 'customer called' },
+      async (details) => {
+        details.amount = 500;
+        return 'done';
+      },
+    );
     expect(ok).toBe('done');
     await expect(
       audited(stack.db, { caller: support, operation: 'order.test', orderId, reason: 'second try' }, async () => {
@@ -37,14 +48,20 @@ describe('audit log', () => {
       ['refused', 409, 'second try'],
       ['succeeded', 200, 'customer called'],
     ]);
-    expect(items[2]).toMatchObject({ actor: { name: 'audit test support', role: 'support' }, operation: 'order.test', orderId, details: { amount: 500 } });
+    expect(items[2]).toMatchObject({
+      actor: { name: 'audit test support', role: 'support' },
+      operation: 'order.test',
+      orderId,
+      details: { amount: 500 },
+    });
     expect(items[1].details.error).toEqual({ type: 'not-allowed-in-state', detail: 'order is completed' });
     expect(new Date(items[0].at).getTime()).toBeGreaterThanOrEqual(new Date(items[2].at).getTime());
   });
 
   test('filters by operation and pages with a cursor', async () => {
     const operation = `order.${uid('op')}`;
-    for (let i = 0; i < 5; i++) await audited(stack.db, { caller: support, operation, orderId: uid('ord'), reason: `r${i}` }, async () => i);
+    for (let i = 0; i < 5; i++)
+      await audited(stack.db, { caller: support, operation, orderId: uid('ord'), reason: `r${i}` }, async () => i);
     const first = await readAudit({ operation, limit: 2 });
     expect(first.items.map((e: any) => e.reason)).toEqual(['r4', 'r3']);
     const second = await readAudit({ operation, limit: 2, cursor: first.nextCursor });
@@ -57,7 +74,17 @@ describe('audit log', () => {
   test('only support reads it; a bad cursor is a 400 naming the field', async () => {
     expectProblem(await send(stack.app, 'GET', '/v1/ops/audit', KEYS.platform), 403, '/problems/forbidden');
     expectProblem(await send(stack.app, 'GET', '/v1/ops/audit', undefined), 401, '/problems/unauthorized');
-    expectProblem(await send(stack.app, 'GET', '/v1/ops/audit?cursor=abc', KEYS.support), 400, '/problems/validation-error', ['cursor']);
-    expectProblem(await send(stack.app, 'GET', '/v1/ops/audit?limit=0', KEYS.support), 400, '/problems/validation-error', ['limit']);
+    expectProblem(
+      await send(stack.app, 'GET', '/v1/ops/audit?cursor=abc', KEYS.support),
+      400,
+      '/problems/validation-error',
+      ['cursor'],
+    );
+    expectProblem(
+      await send(stack.app, 'GET', '/v1/ops/audit?limit=0', KEYS.support),
+      400,
+      '/problems/validation-error',
+      ['limit'],
+    );
   });
 });

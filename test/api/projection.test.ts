@@ -15,11 +15,23 @@ test('two projections racing: the newer state wins, both timeline entries stay, 
   const at = new Date().toISOString();
 
   // An Update's handler and the main flow published at once; the newer one commits first.
-  await projectOrder({ ...state, version: row.version + 2, status: 'partially_shipped' }, { type: 'test.newer', actor: 'test', at });
-  await projectOrder({ ...state, version: row.version + 1, status: 'fulfilling' }, { type: 'test.older', actor: 'test', at });
-  await projectOrder({ ...state, version: row.version + 1, status: 'fulfilling' }, { type: 'test.older', actor: 'test', at });
+  await projectOrder(
+    { ...state, version: row.version + 2, status: 'partially_shipped' },
+    { type: 'test.newer', actor: 'test', at },
+  );
+  await projectOrder(
+    { ...state, version: row.version + 1, status: 'fulfilling' },
+    { type: 'test.older', actor: 'test', at },
+  );
+  await projectOrder(
+    { ...state, version: row.version + 1, status: 'fulfilling' },
+    { type: 'test.older', actor: 'test', at },
+  );
 
-  const after = await db.order.findUniqueOrThrow({ where: { id: body.id }, include: { events: { orderBy: { seq: 'asc' } } } });
+  const after = await db.order.findUniqueOrThrow({
+    where: { id: body.id },
+    include: { events: { orderBy: { seq: 'asc' } } },
+  });
   expect(after).toMatchObject({ version: row.version + 2, status: 'partially_shipped' });
   expect(after.events.slice(-2).map((e) => [e.seq, e.type])).toEqual([
     [row.version + 1, 'test.older'],

@@ -15,13 +15,28 @@ beforeAll(async () => {
 async function bookedShipment() {
   const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 2 }] }));
   expectOk(res, 201);
-  const order = await waitForOrder(stack.app, body.id, (o) => o.shipments.length === 1 && Boolean(o.shipments[0].trackingNumber));
+  const order = await waitForOrder(
+    stack.app,
+    body.id,
+    (o) => o.shipments.length === 1 && Boolean(o.shipments[0].trackingNumber),
+  );
   const s = order.shipments[0];
   const base = Date.now();
   const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
   /** Posts one event; returns its response body. */
-  const send = async (type: TrackingEventType, eventId: string, atSecond: number, extra: Record<string, unknown> = {}) => {
-    const res = await postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type, eventId, occurredAt: at(atSecond), ...extra });
+  const send = async (
+    type: TrackingEventType,
+    eventId: string,
+    atSecond: number,
+    extra: Record<string, unknown> = {},
+  ) => {
+    const res = await postTracking(stack.app, s.courier, {
+      trackingNumber: s.trackingNumber,
+      type,
+      eventId,
+      occurredAt: at(atSecond),
+      ...extra,
+    });
     return expectOk(res, 200) as { received: boolean; duplicate: boolean };
   };
   return { orderId: body.id as string, shipmentId: s.shipmentId as string, send };
@@ -33,7 +48,11 @@ async function shipmentFinished(shipmentId: string) {
 }
 
 async function trackingRows(shipmentId: string) {
-  return stack.db.trackingEvent.findMany({ where: { shipmentId }, orderBy: { occurredAt: 'asc' }, select: { eventId: true, type: true } });
+  return stack.db.trackingEvent.findMany({
+    where: { shipmentId },
+    orderBy: { occurredAt: 'asc' },
+    select: { eventId: true, type: true },
+  });
 }
 
 test('duplicated and late events: each accepted event is applied and listed once, in order', async () => {
@@ -54,7 +73,11 @@ test('duplicated and late events: each accepted event is applied and listed once
   expect(await send('delivered', g, 5, { signedBy: '李四' })).toMatchObject({ received: true });
 
   expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
-  const order = await waitForOrder(stack.app, orderId, (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 4);
+  const order = await waitForOrder(
+    stack.app,
+    orderId,
+    (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 4,
+  );
   expect(order.shipments[0].status).toBe('delivered');
   expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([
     [a, 'picked_up'],
@@ -84,7 +107,9 @@ test('delivered first, then a late in_transit and picked_up: the shipment stays 
   expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
   const order = await waitForStatus(stack.app, orderId, 'delivered');
   expect(order.shipments[0].status).toBe('delivered');
-  expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([[delivered, 'delivered']]);
+  expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([
+    [delivered, 'delivered'],
+  ]);
   expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
   expect(order.pendingDecision).toMatchObject({ awaiting: 'receipt_confirmation' });
   expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).status).toBe('delivered');
@@ -109,7 +134,11 @@ test('a failed attempt, a stale failure and a re-attempt: only newer events adva
   await send('delivered', dl, 5, { signedBy: '张三' });
 
   expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
-  const order = await waitForOrder(stack.app, orderId, (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 5);
+  const order = await waitForOrder(
+    stack.app,
+    orderId,
+    (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 5,
+  );
   expect(order.shipments[0].tracking.map((t: { eventId: string }) => t.eventId)).toEqual([p, o1, f1, o2, dl]);
   expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
 });

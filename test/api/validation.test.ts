@@ -13,14 +13,27 @@ async function snapshot(customerId: string, key: string, sku?: string) {
     idempotencyRecords: await db.idempotencyRecord.count({ where: { key } }),
     orders: await db.order.count({ where: { customerId } }),
     customers: await db.customer.count({ where: { id: customerId } }),
-    inventory: sku ? await db.inventory.findMany({ where: { sku }, orderBy: { warehouseId: 'asc' }, select: { warehouseId: true, onHand: true, reserved: true, allocated: true } }) : [],
+    inventory: sku
+      ? await db.inventory.findMany({
+          where: { sku },
+          orderBy: { warehouseId: 'asc' },
+          select: { warehouseId: true, onHand: true, reserved: true, allocated: true },
+        })
+      : [],
   };
 }
 
 /** Posts a refused order and checks that nothing was recorded for its key and customer. */
-async function refused(payload: Record<string, unknown> | string, status: number, type: string, fields?: string[], sku?: string) {
+async function refused(
+  payload: Record<string, unknown> | string,
+  status: number,
+  type: string,
+  fields?: string[],
+  sku?: string,
+) {
   const key = randomUUID();
-  const customerId = typeof payload === 'string' ? 'nobody' : ((payload.customer as { id?: string } | undefined)?.id ?? 'nobody');
+  const customerId =
+    typeof payload === 'string' ? 'nobody' : ((payload.customer as { id?: string } | undefined)?.id ?? 'nobody');
   const before = await snapshot(customerId, key, sku);
   const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, payload, { 'idempotency-key': key });
   const problem = expectProblem(res, status, type, fields);
@@ -37,17 +50,32 @@ describe('POST /v1/orders body validation', () => {
   });
 
   test('an empty object names every missing top-level field', async () => {
-    const problem = await refused({}, 400, '/problems/validation-error', ['channel', 'customer', 'shippingAddress', 'lines', 'paymentMethod']);
+    const problem = await refused({}, 400, '/problems/validation-error', [
+      'channel',
+      'customer',
+      'shippingAddress',
+      'lines',
+      'paymentMethod',
+    ]);
     expect(problem.errors.length).toBeGreaterThanOrEqual(5);
   });
 
   test('an empty body (content-type json, no bytes) is the same as {}', async () => {
-    await refused('', 400, '/problems/validation-error', ['channel', 'customer', 'shippingAddress', 'lines', 'paymentMethod']);
+    await refused('', 400, '/problems/validation-error', [
+      'channel',
+      'customer',
+      'shippingAddress',
+      'lines',
+      'paymentMethod',
+    ]);
   });
 
   test('a body that is not sent as JSON (text/plain) is refused as a problem and changes nothing', async () => {
     const key = randomUUID();
-    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(orderBody()), { 'idempotency-key': key, 'content-type': 'text/plain' });
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(orderBody()), {
+      'idempotency-key': key,
+      'content-type': 'text/plain',
+    });
     // 415 (unsupported media type) or 400 (the text is not an order object): either way a problem.
     expect([400, 415]).toContain(res.statusCode);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -76,8 +104,18 @@ describe('POST /v1/orders body validation', () => {
     const body = orderBody();
     body.customer = { id: body.customer.id } as typeof body.customer;
     body.shippingAddress = { ...body.shippingAddress, postalCode: '12345', phone: 'call me' };
-    const problem = await refused(body, 400, '/problems/validation-error', ['customer.name', 'customer.phone', 'shippingAddress.postalCode', 'shippingAddress.phone']);
-    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual(['customer.name', 'customer.phone', 'shippingAddress.phone', 'shippingAddress.postalCode']);
+    const problem = await refused(body, 400, '/problems/validation-error', [
+      'customer.name',
+      'customer.phone',
+      'shippingAddress.postalCode',
+      'shippingAddress.phone',
+    ]);
+    expect(problem.errors.map((e: { field: string }) => e.field).sort()).toEqual([
+      'customer.name',
+      'customer.phone',
+      'shippingAddress.phone',
+      'shippingAddress.postalCode',
+    ]);
   });
 
   test('an empty lines array is refused naming lines', async () => {
@@ -85,20 +123,47 @@ describe('POST /v1/orders body validation', () => {
   });
 
   test.each([0, -1, 100, 1.5])('quantity %p → 400 naming lines.0.quantity', async (quantity) => {
-    const problem = await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity }] }), 400, '/problems/validation-error', ['lines.0.quantity']);
+    const problem = await refused(
+      orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity }] }),
+      400,
+      '/problems/validation-error',
+      ['lines.0.quantity'],
+    );
     expect(problem.errors).toHaveLength(1);
   });
 
   test('a quantity given as a string is refused (no coercion of body numbers)', async () => {
-    await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: '2' }] }), 400, '/problems/validation-error', ['lines.0.quantity']);
+    await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: '2' }] }), 400, '/problems/validation-error', [
+      'lines.0.quantity',
+    ]);
   });
 
   test('the second line is named by its index', async () => {
-    await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: 1 }, { sku: 'SKU-TEA-002', quantity: 0 }] }), 400, '/problems/validation-error', ['lines.1.quantity']);
+    await refused(
+      orderBody({
+        lines: [
+          { sku: 'SKU-TEA-001', quantity: 1 },
+          { sku: 'SKU-TEA-002', quantity: 0 },
+        ],
+      }),
+      400,
+      '/problems/validation-error',
+      ['lines.1.quantity'],
+    );
   });
 
   test('the same sku twice is refused naming the duplicate line', async () => {
-    await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: 1 }, { sku: 'SKU-TEA-001', quantity: 2 }] }), 400, '/problems/validation-error', ['lines.1.sku']);
+    await refused(
+      orderBody({
+        lines: [
+          { sku: 'SKU-TEA-001', quantity: 1 },
+          { sku: 'SKU-TEA-001', quantity: 2 },
+        ],
+      }),
+      400,
+      '/problems/validation-error',
+      ['lines.1.sku'],
+    );
   });
 
   test('card payment without card → 400 naming card', async () => {
@@ -122,7 +187,14 @@ describe('POST /v1/orders catalog checks (422)', () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 10 } });
     const unknown = `NO-SUCH-${randomUUID()}`;
     const problem = await refused(
-      orderBody({ paymentMethod: 'cod', card: undefined, lines: [{ sku, quantity: 1 }, { sku: unknown, quantity: 1 }] }),
+      orderBody({
+        paymentMethod: 'cod',
+        card: undefined,
+        lines: [
+          { sku, quantity: 1 },
+          { sku: unknown, quantity: 1 },
+        ],
+      }),
       422,
       '/problems/unprocessable',
       ['lines.1.sku'],
@@ -140,7 +212,17 @@ describe('POST /v1/orders catalog checks (422)', () => {
   });
 
   test('lines of two merchants in one order → 422', async () => {
-    await refused(orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: 1 }, { sku: 'SKU-HAND-001', quantity: 1 }] }), 422, '/problems/unprocessable', ['lines.1.sku']);
+    await refused(
+      orderBody({
+        lines: [
+          { sku: 'SKU-TEA-001', quantity: 1 },
+          { sku: 'SKU-HAND-001', quantity: 1 },
+        ],
+      }),
+      422,
+      '/problems/unprocessable',
+      ['lines.1.sku'],
+    );
   });
 
   test('the same body with a known active SKU is accepted (the checks above are not over-eager)', async () => {
@@ -153,13 +235,19 @@ describe('POST /v1/orders catalog checks (422)', () => {
 
 describe('unknown orders', () => {
   test('GET an unknown order → 404 problem', async () => {
-    const res = await stack.app.inject({ method: 'GET', url: `/v1/orders/ord_${randomUUID()}`, headers: auth(KEYS.platform) });
+    const res = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders/ord_${randomUUID()}`,
+      headers: auth(KEYS.platform),
+    });
     const problem = expectProblem(res, 404, '/problems/not-found');
     expect(problem.title).toBe('Not Found');
   });
 
   test('cancel an unknown order → 404 problem', async () => {
-    const res = await send(stack.app, 'POST', `/v1/orders/ord_${randomUUID()}/cancel`, KEYS.platform, { reason: 'changed my mind' });
+    const res = await send(stack.app, 'POST', `/v1/orders/ord_${randomUUID()}/cancel`, KEYS.platform, {
+      reason: 'changed my mind',
+    });
     expectProblem(res, 404, '/problems/not-found');
   });
 
@@ -169,7 +257,9 @@ describe('unknown orders', () => {
   });
 
   test('merchant-decision on an unknown order → 404 problem', async () => {
-    const res = await send(stack.app, 'POST', `/v1/orders/ord_${randomUUID()}/merchant-decision`, KEYS.merchant, { decision: 'accept' });
+    const res = await send(stack.app, 'POST', `/v1/orders/ord_${randomUUID()}/merchant-decision`, KEYS.merchant, {
+      decision: 'accept',
+    });
     expectProblem(res, 404, '/problems/not-found');
   });
 
@@ -196,7 +286,11 @@ describe('GET /v1/orders query validation', () => {
   });
 
   test('a valid query is accepted', async () => {
-    const res = await stack.app.inject({ method: 'GET', url: `/v1/orders?limit=1&status=submitted&customerId=${uid('c')}`, headers: auth(KEYS.support) });
+    const res = await stack.app.inject({
+      method: 'GET',
+      url: `/v1/orders?limit=1&status=submitted&customerId=${uid('c')}`,
+      headers: auth(KEYS.support),
+    });
     expect(expectOk(res)).toEqual({ items: [], nextCursor: null });
   });
 });
@@ -219,52 +313,104 @@ describe('input rules at the edge (issue 11): text, integer ranges, cursors → 
   });
 
   test.each([
-    ['a NUL in customer.name', (b: any) => ({ ...b, customer: { ...b.customer, name: 'Zhang\u0000' } }), 'customer.name'],
-    ['a NUL in shippingAddress.line1', (b: any) => ({ ...b, shippingAddress: { ...b.shippingAddress, line1: '\u0000' } }), 'shippingAddress.line1'],
+    [
+      'a NUL in customer.name',
+      (b: any) => ({ ...b, customer: { ...b.customer, name: 'Zhang\u0000' } }),
+      'customer.name',
+    ],
+    [
+      'a NUL in shippingAddress.line1',
+      (b: any) => ({ ...b, shippingAddress: { ...b.shippingAddress, line1: '\u0000' } }),
+      'shippingAddress.line1',
+    ],
     ['a NUL in a SKU', (b: any) => ({ ...b, lines: [{ sku: 'SKU-TEA-001\u0000', quantity: 1 }] }), 'lines.0.sku'],
     ['a NUL in the note', (b: any) => ({ ...b, note: 'a\u0000b' }), 'note'],
     ['a lone surrogate in the note', (b: any) => ({ ...b, note: 'x\ud800y' }), 'note'],
-    ['a lone low surrogate in customer.email', (b: any) => ({ ...b, customer: { ...b.customer, email: '\udc00@example.com' } }), 'customer.email'],
+    [
+      'a lone low surrogate in customer.email',
+      (b: any) => ({ ...b, customer: { ...b.customer, email: '\udc00@example.com' } }),
+      'customer.email',
+    ],
   ])('POST /v1/orders with %s → 400 naming it; nothing written', async (_what, change, field) => {
     const body = change(orderBody());
     // JSON.stringify writes a lone surrogate as the escape \ud800, as a client would send it.
-    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(body), { 'idempotency-key': randomUUID() });
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, JSON.stringify(body), {
+      'idempotency-key': randomUUID(),
+    });
     expectProblem(res, 400, '/problems/validation-error', [field]);
     expect(await stack.db.customer.count({ where: { id: body.customer.id } })).toBe(0);
   });
 
   test('a well-formed pair (an emoji) is text like any other', async () => {
-    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, orderBody({ note: 'thanks 🙏' }), { 'idempotency-key': randomUUID() });
+    const res = await send(stack.app, 'POST', '/v1/orders', KEYS.platform, orderBody({ note: 'thanks 🙏' }), {
+      'idempotency-key': randomUUID(),
+    });
     expectOk(res, 201);
   });
 
   test('PUT /v1/inventory/{sku} onHand 2147483648 → 400 naming onHand; stock unchanged', async () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 3 } });
-    expectProblem(await send(stack.app, 'PUT', `/v1/inventory/${sku}`, KEYS.merchant, { warehouseId: 'wh-shanghai', onHand: 2147483648 }), 400, '/problems/validation-error', ['onHand']);
+    expectProblem(
+      await send(stack.app, 'PUT', `/v1/inventory/${sku}`, KEYS.merchant, {
+        warehouseId: 'wh-shanghai',
+        onHand: 2147483648,
+      }),
+      400,
+      '/problems/validation-error',
+      ['onHand'],
+    );
     expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(3);
   });
 
   test('a restock past the column range → 400 naming quantity; stock unchanged', async () => {
     const sku = await createProduct(stack.app, { stock: { 'wh-shanghai': 2147483000 } });
-    expectProblem(await send(stack.app, 'POST', `/v1/inventory/${sku}/restock`, KEYS.merchant, { warehouseId: 'wh-shanghai', quantity: 1000 }), 400, '/problems/validation-error', ['quantity']);
-    expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(2147483000);
+    expectProblem(
+      await send(stack.app, 'POST', `/v1/inventory/${sku}/restock`, KEYS.merchant, {
+        warehouseId: 'wh-shanghai',
+        quantity: 1000,
+      }),
+      400,
+      '/problems/validation-error',
+      ['quantity'],
+    );
+    expect((await stack.db.inventory.findFirstOrThrow({ where: { sku, warehouseId: 'wh-shanghai' } })).onHand).toBe(
+      2147483000,
+    );
   });
 
   test('POST /v1/products priceAmount 1e12 → 400 naming priceAmount; no product', async () => {
     const sku = uid('SKU-BIG').toUpperCase();
-    expectProblem(await send(stack.app, 'POST', '/v1/products', KEYS.merchant, { sku, name: 'big', priceAmount: 1e12 }), 400, '/problems/validation-error', ['priceAmount']);
+    expectProblem(
+      await send(stack.app, 'POST', '/v1/products', KEYS.merchant, { sku, name: 'big', priceAmount: 1e12 }),
+      400,
+      '/problems/validation-error',
+      ['priceAmount'],
+    );
     expect(await stack.db.product.count({ where: { sku } })).toBe(0);
   });
 });
 
 describe('smaller edge rules (issue 11)', () => {
-  test.each(['javascript:alert(1)', 'data:text/html,<b>x</b>', 'file:///etc/passwd', 'ftp://example.com/x.jpg'])('evidenceUrls %s → 400 naming evidenceUrls.0', async (url) => {
-    const res = await send(stack.app, 'POST', '/v1/orders/ord_any/after-sales', KEYS.platform, { type: 'return', reason: 'defective', lines: [{ sku: 'SKU-TEA-001', quantity: 1 }], evidenceUrls: [url] });
-    expectProblem(res, 400, '/problems/validation-error', ['evidenceUrls.0']);
-  });
+  test.each(['javascript:alert(1)', 'data:text/html,<b>x</b>', 'file:///etc/passwd', 'ftp://example.com/x.jpg'])(
+    'evidenceUrls %s → 400 naming evidenceUrls.0',
+    async (url) => {
+      const res = await send(stack.app, 'POST', '/v1/orders/ord_any/after-sales', KEYS.platform, {
+        type: 'return',
+        reason: 'defective',
+        lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
+        evidenceUrls: [url],
+      });
+      expectProblem(res, 400, '/problems/validation-error', ['evidenceUrls.0']);
+    },
+  );
 
   test('an https evidence URL passes validation (the unknown order is then 404)', async () => {
-    const res = await send(stack.app, 'POST', '/v1/orders/ord_missing_x/after-sales', KEYS.platform, { type: 'return', reason: 'defective', lines: [{ sku: 'SKU-TEA-001', quantity: 1 }], evidenceUrls: ['https://img.example.com/a.jpg'] });
+    const res = await send(stack.app, 'POST', '/v1/orders/ord_missing_x/after-sales', KEYS.platform, {
+      type: 'return',
+      reason: 'defective',
+      lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
+      evidenceUrls: ['https://img.example.com/a.jpg'],
+    });
     expectProblem(res, 404, '/problems/not-found');
   });
 
@@ -280,6 +426,10 @@ describe('smaller edge rules (issue 11)', () => {
   });
 
   test('an unknown path is still 404', async () => {
-    expectProblem(await stack.app.inject({ method: 'DELETE', url: '/v1/nothing-here', headers: auth(KEYS.support) }), 404, '/problems/not-found');
+    expectProblem(
+      await stack.app.inject({ method: 'DELETE', url: '/v1/nothing-here', headers: auth(KEYS.support) }),
+      404,
+      '/problems/not-found',
+    );
   });
 });

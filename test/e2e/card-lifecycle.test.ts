@@ -15,11 +15,27 @@ test('a card order travels from submission to completed through HTTP alone', asy
   expect(delivered.lines[0].ledger).toMatchObject({ ordered: 2, allocated: 2, shipped: 2, delivered: 2 });
   expect(delivered.pendingDecision.awaiting).toBe('receipt_confirmation');
 
-  const confirm = await app.inject({ method: 'POST', url: `/v1/orders/${body.id}/confirm-receipt`, headers: auth(KEYS.platform) });
+  const confirm = await app.inject({
+    method: 'POST',
+    url: `/v1/orders/${body.id}/confirm-receipt`,
+    headers: auth(KEYS.platform),
+  });
   expect(confirm.statusCode).toBe(200);
   const done = await waitForStatus(app, body.id, 'completed');
-  expect(done.payments).toEqual([expect.objectContaining({ status: 'captured', captured: body.totals.total, refunded: 0 })]);
-  expect(done.timeline.map((e: any) => e.type)).toEqual(expect.arrayContaining(['order.submitted', 'payment.captured', 'merchant.accepted', 'shipment.booked', 'shipment.picked_up', 'order.delivered', 'receipt.confirmed']));
+  expect(done.payments).toEqual([
+    expect.objectContaining({ status: 'captured', captured: body.totals.total, refunded: 0 }),
+  ]);
+  expect(done.timeline.map((e: any) => e.type)).toEqual(
+    expect.arrayContaining([
+      'order.submitted',
+      'payment.captured',
+      'merchant.accepted',
+      'shipment.booked',
+      'shipment.picked_up',
+      'order.delivered',
+      'receipt.confirmed',
+    ]),
+  );
   recordHistory(`order-${body.id}`, 'order-card-authorized-completed');
   recordHistory(`shipment-${body.id}-1`, 'shipment-delivered');
 });

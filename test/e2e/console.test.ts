@@ -9,10 +9,15 @@ import { KEYS, orderBody, startStack, submitOrder, waitForOrder, type Stack } fr
 const stack = {} as Stack;
 const OUTPUT = path.join(__dirname, '..', '..', 'test-output');
 /** CHROMIUM_PATH, a system Chromium or Chrome, or Playwright's own (`npx playwright-core install chromium`). */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', safe(() => chromium.executablePath())].find(
-  (p): p is string => Boolean(p) && existsSync(p!),
-);
-const MISSING = 'No Chromium for the console browser test: install one (Debian: apt-get install chromium; or npx playwright-core install chromium) or set CHROMIUM_PATH';
+const CHROMIUM = [
+  process.env.CHROMIUM_PATH,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  safe(() => chromium.executablePath()),
+].find((p): p is string => Boolean(p) && existsSync(p!));
+const MISSING =
+  'No Chromium for the console browser test: install one (Debian: apt-get install chromium; or npx playwright-core install chromium) or set CHROMIUM_PATH';
 // Without a browser the test says so in one line; CI, which installs one (scripts/setup-machine.sh), fails instead.
 if (!CHROMIUM && !process.env.CI) console.warn(`SKIPPED: ${MISSING}`);
 const browserTest = CHROMIUM || process.env.CI ? test : test.skip;
@@ -38,7 +43,10 @@ beforeAll(async () => {
   }
   Object.assign(stack, await startStack({ env: { STUCK_ACTIVITY_ATTEMPTS: '3', STUCK_QUIET_SECONDS: '0' } }));
   base = await stack.app.listen({ host: '127.0.0.1', port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   mkdirSync(OUTPUT, { recursive: true });
 });
 afterAll(async () => {
@@ -60,7 +68,10 @@ browserTest('support finds a planted stuck order, retries it and sees it move on
   try {
     const template = orderBody();
     const customerId = `cust-console-${Date.now().toString(36)}`;
-    const { body } = await submitOrder(stack.app, orderBody({ customer: { ...(template.customer as object), id: customerId, name: '李四' } }));
+    const { body } = await submitOrder(
+      stack.app,
+      orderBody({ customer: { ...(template.customer as object), id: customerId, name: '李四' } }),
+    );
     id = body.id;
 
     await signedIn(page);
@@ -69,7 +80,8 @@ browserTest('support finds a planted stuck order, retries it and sees it move on
     // The stuck list refreshes until the booking with the last courier (sf-express gave way to yto)
     // has retried past the threshold.
     const stuckItem = page.locator(`#stuck-list li[data-order="${id}"]`);
-    const lastCourierStuck = async () => (await stuckItem.count()) > 0 && /yto is unavailable/.test((await stuckItem.textContent()) ?? '');
+    const lastCourierStuck = async () =>
+      (await stuckItem.count()) > 0 && /yto is unavailable/.test((await stuckItem.textContent()) ?? '');
     for (let i = 0; i < 300 && !(await lastCourierStuck()); i++) {
       await page.click('#refresh-stuck');
       await page.waitForFunction(STUCK_LOADED);
@@ -106,8 +118,12 @@ browserTest('support finds a planted stuck order, retries it and sees it move on
   await page.locator('#search-form input[name=id]').fill(id);
   await page.click('#search-form button[type=submit]');
   // The page showed the order as it was when the retry returned (still booking); wait for the new render.
-  await page.waitForFunction(`document.getElementById('order-shipments').textContent.includes(${JSON.stringify(booked.shipments[0].trackingNumber)})`);
-  await page.waitForFunction(`document.getElementById('order-timeline').textContent.includes('bookShipment completed')`);
+  await page.waitForFunction(
+    `document.getElementById('order-shipments').textContent.includes(${JSON.stringify(booked.shipments[0].trackingNumber)})`,
+  );
+  await page.waitForFunction(
+    `document.getElementById('order-timeline').textContent.includes('bookShipment completed')`,
+  );
   await expect(page.textContent('#order-timeline')).resolves.toContain('bookShipment completed');
   await expect(page.textContent('#order-audit')).resolves.toMatch(/order\.retry · succeeded · courier outage over/);
   await page.screenshot({ path: path.join(OUTPUT, 'console.png'), fullPage: true });

@@ -5,7 +5,18 @@ import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import type { PayloadKeys } from '../../config';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA, encryptedDataConverter } from '../../platform/codec';
-import { auth, keyed, deliverAll, KEYS, orderBody, startStack, submitOrder, waitForOrder, waitForStatus, type Stack } from '../helpers/stack';
+import {
+  auth,
+  keyed,
+  deliverAll,
+  KEYS,
+  orderBody,
+  startStack,
+  submitOrder,
+  waitForOrder,
+  waitForStatus,
+  type Stack,
+} from '../helpers/stack';
 
 /** Every string and byte string anywhere in a history, as raw bytes. */
 function rawBytes(value: unknown, out: Buffer[] = []): Buffer[] {
@@ -24,10 +35,15 @@ function rawBytes(value: unknown, out: Buffer[] = []): Buffer[] {
 function payloadMetadata(value: unknown, out: Array<Record<string, string>> = []): Array<Record<string, string>> {
   if (!value || typeof value !== 'object' || value instanceof Uint8Array) return out;
   const o = value as Record<string, unknown>;
-  if (typeof o.markerName === 'string') return payloadMetadata((o.details as Record<string, unknown> | undefined)?.result, out);
+  if (typeof o.markerName === 'string')
+    return payloadMetadata((o.details as Record<string, unknown> | undefined)?.result, out);
   if (o.indexedFields) return out; // search attributes (patched() versions) are indexed by the server, never encrypted
   if (o.metadata && typeof o.metadata === 'object' && 'data' in o) {
-    out.push(Object.fromEntries(Object.entries(o.metadata as Record<string, Uint8Array>).map(([k, v]) => [k, Buffer.from(v).toString()])));
+    out.push(
+      Object.fromEntries(
+        Object.entries(o.metadata as Record<string, Uint8Array>).map(([k, v]) => [k, Buffer.from(v).toString()]),
+      ),
+    );
   }
   for (const v of Array.isArray(value) ? value : Object.values(o)) payloadMetadata(v, out);
   return out;
@@ -61,14 +77,26 @@ describe('a completed order leaves no readable PII in Temporal', () => {
     };
     const body = orderBody({
       customer: { id: `cust-${unique}`, name: pii.name, phone: pii.phone, email: pii.email },
-      shippingAddress: { recipient: pii.name, phone: pii.phone, province: '上海', city: '上海市', district: '浦东新区', line1: pii.line1, postalCode: '200120' },
+      shippingAddress: {
+        recipient: pii.name,
+        phone: pii.phone,
+        province: '上海',
+        city: '上海市',
+        district: '浦东新区',
+        line1: pii.line1,
+        postalCode: '200120',
+      },
       card: { token: pii.token },
     });
     const { res, body: order } = await submitOrder(app, body);
     expect(res.statusCode).toBe(201);
     await waitForStatus(app, order.id, 'fulfilling');
     await deliverAll(app, order.id);
-    const confirm = await app.inject({ method: 'POST', url: `/v1/orders/${order.id}/confirm-receipt`, headers: auth(KEYS.platform) });
+    const confirm = await app.inject({
+      method: 'POST',
+      url: `/v1/orders/${order.id}/confirm-receipt`,
+      headers: auth(KEYS.platform),
+    });
     expect(confirm.statusCode).toBe(200);
     await waitForStatus(app, order.id, 'completed');
 
@@ -78,7 +106,8 @@ describe('a completed order leaves no readable PII in Temporal', () => {
       expect(metadata.length).toBeGreaterThan(5);
       for (const m of metadata) expect(m).toEqual({ encoding: ENCRYPTED_ENCODING, [KEY_ID_METADATA]: 'dev' });
       const bytes = Buffer.concat(rawBytes(history));
-      for (const [field, value] of Object.entries(pii)) expect({ field, found: bytes.includes(Buffer.from(value)) }).toEqual({ field, found: false });
+      for (const [field, value] of Object.entries(pii))
+        expect({ field, found: bytes.includes(Buffer.from(value)) }).toEqual({ field, found: false });
     }
 
     // The same history decoded with the engine's codec does hold them: the needles are the right ones.
@@ -105,13 +134,27 @@ describe('key rotation: the new key encrypts, the old one still decrypts', () =>
     // After rotation: a new worker and API with both keys, k-2026 active, take over the same task queue.
     const after = await startStack({ payloadKeys: rotated, taskQueue });
     try {
-      const accept = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/merchant-decision`, headers: keyed(KEYS.manualMerchant), payload: { decision: 'accept' } });
+      const accept = await after.app.inject({
+        method: 'POST',
+        url: `/v1/orders/${order.id}/merchant-decision`,
+        headers: keyed(KEYS.manualMerchant),
+        payload: { decision: 'accept' },
+      });
       expect(accept.statusCode).toBe(200);
       // m-manual ships by hand.
-      const shipped = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/shipments`, headers: auth(KEYS.manualMerchant), payload: { courier: 'sf-express' } });
+      const shipped = await after.app.inject({
+        method: 'POST',
+        url: `/v1/orders/${order.id}/shipments`,
+        headers: auth(KEYS.manualMerchant),
+        payload: { courier: 'sf-express' },
+      });
       expect(shipped.statusCode).toBe(201);
       await deliverAll(after.app, order.id);
-      const done = await after.app.inject({ method: 'POST', url: `/v1/orders/${order.id}/confirm-receipt`, headers: auth(KEYS.platform) });
+      const done = await after.app.inject({
+        method: 'POST',
+        url: `/v1/orders/${order.id}/confirm-receipt`,
+        headers: auth(KEYS.platform),
+      });
       expect(done.json().status).toBe('completed');
 
       const history = await historyOf(`order-${order.id}`);
@@ -119,10 +162,20 @@ describe('key rotation: the new key encrypts, the old one still decrypts', () =>
       expect([...keyIds].sort()).toEqual(['k-2025', 'k-2026']);
 
       const bundle = { codePath: process.env.TEST_WORKFLOW_BUNDLE! };
-      await Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: encryptedDataConverter(rotated) }, history, `order-${order.id}`);
+      await Worker.runReplayHistory(
+        { workflowBundle: bundle, dataConverter: encryptedDataConverter(rotated) },
+        history,
+        `order-${order.id}`,
+      );
       // Dropping the old key too early makes the old part of the history unreadable.
       const onlyNew: PayloadKeys = { keys: new Map([['k-2026', rotated.keys.get('k-2026')!]]), activeKeyId: 'k-2026' };
-      await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: encryptedDataConverter(onlyNew) }, history, `order-${order.id}-new-key-only`)).rejects.toThrow();
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: bundle, dataConverter: encryptedDataConverter(onlyNew) },
+          history,
+          `order-${order.id}-new-key-only`,
+        ),
+      ).rejects.toThrow();
     } finally {
       await after.stop();
     }

@@ -16,5 +16,9 @@ test('there are recorded histories to replay', () => {
 test.each(histories.map((h) => [h.name, h.history] as const))('%s replays deterministically', async (name, history) => {
   // Histories recorded before payload encryption pass through the codec unchanged; newer ones decrypt.
   const dataConverter = encryptedDataConverter(loadConfig({}).payloadKeys);
-  await Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter }, history, name);
+  await Worker.runReplayHistory(
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter },
+    history,
+    name,
+  );
 });

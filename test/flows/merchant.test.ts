@@ -25,14 +25,22 @@ describe('awaiting the merchant', () => {
     const o = await env.startOrder({ policy: { autoAccept: false } });
     const waiting = await awaitingMerchant(o);
     expect(waiting.pendingDecision).toMatchObject({ awaiting: 'merchant_decision', actor: 'merchant' });
-    expect(env.stubs.callsFor(o.id, 'notify')[0].args[0]).toMatchObject({ recipientType: 'merchant', kind: 'order.new' });
+    expect(env.stubs.callsFor(o.id, 'notify')[0].args[0]).toMatchObject({
+      recipientType: 'merchant',
+      kind: 'order.new',
+    });
 
     const bad = await refusal(o.handle.executeUpdate(cancelOrder, { args: [{ reason: '  ', actor: 'customer' }] }));
     expect(bad).toMatchObject({ http: 422, message: 'reason: is required' });
     expect(await o.state()).toMatchObject({ status: 'awaiting_merchant', version: waiting.version });
 
-    const answer = await o.handle.executeUpdate(cancelOrder, { args: [{ reason: 'found it cheaper', actor: 'customer' }] });
-    expect(answer).toMatchObject({ status: 'cancelled', cancellation: { reason: 'found it cheaper', actor: 'customer' } });
+    const answer = await o.handle.executeUpdate(cancelOrder, {
+      args: [{ reason: 'found it cheaper', actor: 'customer' }],
+    });
+    expect(answer).toMatchObject({
+      status: 'cancelled',
+      cancellation: { reason: 'found it cheaper', actor: 'customer' },
+    });
     expect(answer.pendingDecision).toBeUndefined();
     expectUnwound(o, answer);
     expect(types(o.id).slice(-3)).toEqual(['merchant.notified', 'payment.released', 'order.cancelled']);
@@ -41,10 +49,17 @@ describe('awaiting the merchant', () => {
   it('the SLA ends unanswered: the order is flagged for support, then cancelled (the default action)', async () => {
     const o = await env.startOrder({ policy: { autoAccept: false, merchantSlaSeconds: 2 } });
     const s = await o.until((x) => x.status === 'cancelled', 'cancelled by the SLA');
-    expect(s.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) })]);
+    expect(s.flags).toEqual([
+      expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) }),
+    ]);
     expect(s.cancellation).toEqual({ reason: 'merchant did not answer within the SLA', actor: 'system' });
     expectUnwound(o, s);
-    expect(types(o.id).slice(-4)).toEqual(['merchant.notified', 'flag.merchant_sla_expired', 'payment.released', 'order.cancelled']);
+    expect(types(o.id).slice(-4)).toEqual([
+      'merchant.notified',
+      'flag.merchant_sla_expired',
+      'payment.released',
+      'order.cancelled',
+    ]);
     expect(env.stubs.timelineOf(o.id).find((e) => e.type === 'merchant.notified')?.status).toBe('awaiting_merchant');
   });
 
@@ -52,10 +67,14 @@ describe('awaiting the merchant', () => {
     const o = await env.startOrder({ policy: { autoAccept: false, merchantSlaSeconds: 1, merchantSlaAction: 'flag' } });
     const flagged = await o.until((x) => (x.flags ?? []).some((f) => f.kind === 'merchant_sla_expired'), 'flagged');
     expect(flagged.status).toBe('awaiting_merchant');
-    const answer = await o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'accept', actor: 'merchant-1' }] });
+    const answer = await o.handle.executeUpdate(decideAsMerchant, {
+      args: [{ decision: 'accept', actor: 'merchant-1' }],
+    });
     expect(answer.status).toBe('fulfilling');
     expect(answer.pendingDecision).toBeUndefined();
-    expect(env.stubs.timelineOf(o.id).find((e) => e.type === 'merchant.accepted')).toMatchObject({ actor: 'merchant-1' });
+    expect(env.stubs.timelineOf(o.id).find((e) => e.type === 'merchant.accepted')).toMatchObject({
+      actor: 'merchant-1',
+    });
     await o.booked();
     expect(env.stubs.callsFor(o.id, 'releaseStock')).toHaveLength(0);
   });
@@ -63,11 +82,15 @@ describe('awaiting the merchant', () => {
   it('the merchant rejects: a rejection without reason is refused; with one the order is rejected and unwound', async () => {
     const o = await env.startOrder({ policy: { autoAccept: false } });
     const waiting = await awaitingMerchant(o);
-    const bad = await refusal(o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'reject', actor: 'merchant-1' }] }));
+    const bad = await refusal(
+      o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'reject', actor: 'merchant-1' }] }),
+    );
     expect(bad).toMatchObject({ http: 422, message: 'reason: is required to reject' });
     expect((await o.state()).version).toBe(waiting.version);
 
-    const answer = await o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'reject', reason: 'discontinued', actor: 'merchant-1' }] });
+    const answer = await o.handle.executeUpdate(decideAsMerchant, {
+      args: [{ decision: 'reject', reason: 'discontinued', actor: 'merchant-1' }],
+    });
     expect(answer).toMatchObject({ status: 'rejected', rejection: { reason: 'merchant rejected: discontinued' } });
     expect(answer.cancellation).toBeUndefined();
     expectUnwound(o, answer);
@@ -77,7 +100,9 @@ describe('awaiting the merchant', () => {
   it('a merchant decision on an order that is not awaiting one is refused without a change', async () => {
     const o = await env.startOrder({ policy: { autoAccept: true } });
     const s = await o.booked();
-    const bad = await refusal(o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'accept', actor: 'merchant-1' }] }));
+    const bad = await refusal(
+      o.handle.executeUpdate(decideAsMerchant, { args: [{ decision: 'accept', actor: 'merchant-1' }] }),
+    );
     expect(bad).toMatchObject({ http: 409, message: 'order is fulfilling, not awaiting the merchant' });
     expect((await o.state()).version).toBe(s.version);
   });

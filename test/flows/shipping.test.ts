@@ -5,20 +5,30 @@ import { refusal, shipmentView, useFlowEnv, type Order } from '../helpers/flows'
 
 const env = useFlowEnv();
 const types = (orderId: string) => env.stubs.timelineOf(orderId).map((e) => e.type);
-const cancel = (o: Order) => o.handle.executeUpdate(cancelOrder, { args: [{ reason: 'no longer needed', actor: 'customer' }] });
+const cancel = (o: Order) =>
+  o.handle.executeUpdate(cancelOrder, { args: [{ reason: 'no longer needed', actor: 'customer' }] });
 
 async function deliver(o: Order) {
   await o.booked();
   await o.track(1, 'picked_up');
   await o.track(1, 'delivered', { signedBy: '张三' });
-  return o.until((s) => s.status === 'delivered' && s.pendingDecision?.awaiting === 'receipt_confirmation', 'delivered');
+  return o.until(
+    (s) => s.status === 'delivered' && s.pendingDecision?.awaiting === 'receipt_confirmation',
+    'delivered',
+  );
 }
 
 describe('hand-over', () => {
   it('a pick-up captures the card and takes the stock; the customer can no longer cancel', async () => {
     const o = await env.startOrder();
     const booked = await o.booked();
-    expect(booked.shipments[0]).toMatchObject({ seq: 1, status: 'booked', courier: 'sf-express', trackingNumber: `TN-shipment-${o.id}-1`, warehouseId: 'wh-shanghai' });
+    expect(booked.shipments[0]).toMatchObject({
+      seq: 1,
+      status: 'booked',
+      courier: 'sf-express',
+      trackingNumber: `TN-shipment-${o.id}-1`,
+      warehouseId: 'wh-shanghai',
+    });
     expect(booked.payments[0].status).toBe('authorized');
 
     await o.track(1, 'picked_up');
@@ -28,12 +38,22 @@ describe('hand-over', () => {
     expect(env.stubs.callsFor(o.id, 'captureCard')).toHaveLength(1);
 
     const refused = await refusal(cancel(o));
-    expect(refused).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
+    expect(refused).toMatchObject({
+      http: 409,
+      message: 'a shipment has been handed over to the courier; only support can cancel now',
+    });
     const after = await o.state();
     expect(after).toMatchObject({ status: 'shipped', version: s.version });
     expect(after.cancellation).toBeUndefined();
     // As recorded today, the capture is published before the pick-up that caused it (applyProgress settles first).
-    expect(types(o.id)).toEqual(['order.submitted', 'payment.authorized', 'merchant.accepted', 'shipment.booked', 'payment.captured', 'shipment.picked_up']);
+    expect(types(o.id)).toEqual([
+      'order.submitted',
+      'payment.authorized',
+      'merchant.accepted',
+      'shipment.booked',
+      'payment.captured',
+      'shipment.picked_up',
+    ]);
   });
 
   it('cancelled before the pick-up: the booking is cancelled, then the authorization released and the stock returned', async () => {
@@ -66,7 +86,10 @@ describe('hand-over', () => {
         } else {
           // The pick-up won: the cancellation is refused (by the validator, or by the main flow once
           // the shipment reported the pick-up) and the order goes on, paid.
-          expect(await refusal(Promise.reject(cancelled.reason as Error))).toMatchObject({ http: 409, message: 'a shipment has been handed over to the courier; only support can cancel now' });
+          expect(await refusal(Promise.reject(cancelled.reason as Error))).toMatchObject({
+            http: 409,
+            message: 'a shipment has been handed over to the courier; only support can cancel now',
+          });
           const s = await o.until((x) => x.status === 'shipped', 'shipped');
           expect(s.cancellation).toBeUndefined();
           expect(s.payments[0].status).toBe('captured');
@@ -88,7 +111,14 @@ describe('hand-over', () => {
   it('the last failed delivery attempt sends the parcel back; its return restocks, refunds and cancels the order', async () => {
     const o = await env.startOrder({ policy: { deliveryAttempts: 2 } });
     await o.booked();
-    for (const type of ['picked_up', 'out_for_delivery', 'delivery_failed', 'out_for_delivery', 'delivery_failed'] as const) await o.track(1, type);
+    for (const type of [
+      'picked_up',
+      'out_for_delivery',
+      'delivery_failed',
+      'out_for_delivery',
+      'delivery_failed',
+    ] as const)
+      await o.track(1, type);
     await o.until((s) => s.shipments[0].deliveryAttempts === 2, 'two failed attempts');
     const returnCalls = () => env.stubs.callsFor(o.id, 'requestReturnToSender');
     await o.until(() => returnCalls().length === 1, 'return to sender requested');
@@ -98,7 +128,9 @@ describe('hand-over', () => {
     expect(s.payments[0]).toMatchObject({ status: 'captured', captured: 10000, refunded: 10000 });
     expect(s.lines[0]).toMatchObject({ shipped: 0, delivered: 0, refunded: 1 });
     expect(env.stubs.callsFor(o.id, 'restockReturned')).toHaveLength(1);
-    expect(env.stubs.callsFor(o.id, 'refundPayment').map((c) => c.args[0].idempotencyKey)).toEqual([`${o.id}:refund-shipment-1:1`]);
+    expect(env.stubs.callsFor(o.id, 'refundPayment').map((c) => c.args[0].idempotencyKey)).toEqual([
+      `${o.id}:refund-shipment-1:1`,
+    ]);
     expect(env.stubs.available(o.skus[0])).toBe(1);
   });
 });
@@ -117,8 +149,15 @@ describe('receipt', () => {
     expect(answer.status).toBe('completed');
     expect(answer.points).toEqual({ credited: 100, reversed: 0 });
     expect(answer.pendingDecision).toBeUndefined();
-    expect(env.stubs.callsFor(o.id, 'recordPoints')[0].args[0]).toMatchObject({ delta: 100, id: `${o.id}:points-earned` });
-    expect(env.stubs.timelineOf(o.id).at(-1)).toMatchObject({ type: 'receipt.confirmed', actor: 'customer', detail: { points: 100 } });
+    expect(env.stubs.callsFor(o.id, 'recordPoints')[0].args[0]).toMatchObject({
+      delta: 100,
+      id: `${o.id}:points-earned`,
+    });
+    expect(env.stubs.timelineOf(o.id).at(-1)).toMatchObject({
+      type: 'receipt.confirmed',
+      actor: 'customer',
+      detail: { points: 100 },
+    });
   });
 
   it('extended once (a second extension is refused), then confirmed automatically when the longer window ends', async () => {
@@ -134,7 +173,12 @@ describe('receipt', () => {
 
     const s = await o.until((x) => x.status === 'completed', 'auto-confirmed');
     expect(Date.parse(s.completedAt!)).toBeGreaterThanOrEqual(Date.parse(s.deliveredAt!) + 4000); // the extension counted
-    expect(env.stubs.timelineOf(o.id).slice(-2).map((e) => [e.type, e.actor])).toEqual([
+    expect(
+      env.stubs
+        .timelineOf(o.id)
+        .slice(-2)
+        .map((e) => [e.type, e.actor]),
+    ).toEqual([
       ['receipt.extended', 'customer'],
       ['receipt.auto_confirmed', 'system'],
     ]);

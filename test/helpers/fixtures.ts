@@ -11,12 +11,19 @@ export const FIXTURES_DIR = path.resolve(__dirname, '..', 'fixtures');
  */
 export function recordHistory(workflowId: string, name: string): void {
   if (!process.env.RECORD_FIXTURES) return;
-  const json = execFileSync(findTemporalCli()!, ['workflow', 'show', '--address', process.env.TEST_TEMPORAL_ADDRESS!, '-w', workflowId, '-o', 'json'], { encoding: 'utf8' });
+  const json = execFileSync(
+    findTemporalCli()!,
+    ['workflow', 'show', '--address', process.env.TEST_TEMPORAL_ADDRESS!, '-w', workflowId, '-o', 'json'],
+    { encoding: 'utf8' },
+  );
   writeFileSync(path.join(FIXTURES_DIR, `${name}.history.json`), json);
 }
 
 export function recordedHistories(): Array<{ name: string; history: unknown }> {
   return readdirSync(FIXTURES_DIR)
     .filter((f) => f.endsWith('.history.json'))
-    .map((f) => ({ name: f.replace('.history.json', ''), history: JSON.parse(readFileSync(path.join(FIXTURES_DIR, f), 'utf8')) }));
+    .map((f) => ({
+      name: f.replace('.history.json', ''),
+      history: JSON.parse(readFileSync(path.join(FIXTURES_DIR, f), 'utf8')),
+    }));
 }

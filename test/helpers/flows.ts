@@ -7,14 +7,33 @@ import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@te
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { DEFAULT_POLICY, newLedgerLine, type OrderInput, type OrderState, type PaymentMethod, type Policy, type TrackingEventType } from '../../domain';
-import { FAILURE, orderState, orderWorkflowId, paymentNotified, shipmentState, shipmentWorkflowId, trackingReceived } from '../../contract';
+import {
+  DEFAULT_POLICY,
+  newLedgerLine,
+  type OrderInput,
+  type OrderState,
+  type PaymentMethod,
+  type Policy,
+  type TrackingEventType,
+} from '../../domain';
+import {
+  FAILURE,
+  orderState,
+  orderWorkflowId,
+  paymentNotified,
+  shipmentState,
+  shipmentWorkflowId,
+  trackingReceived,
+} from '../../contract';
 import type { orderWorkflow } from '../../workflows/order';
 import { createStubActivities, type Behaviour, type StubActivities } from './stub-activities';
 
 try {
   const quiet = () => undefined;
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } }, logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet } });
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
 } catch {
   // already installed in this jest worker
 }
@@ -90,11 +109,19 @@ export function useFlowEnv(): FlowEnv {
   beforeAll(async () => {
     const address = process.env.TEST_TEMPORAL_ADDRESS;
     const codePath = process.env.TEST_WORKFLOW_BUNDLE;
-    if (!address || !codePath) throw new Error('TEST_TEMPORAL_ADDRESS / TEST_WORKFLOW_BUNDLE unset: run through jest (test/setup/global-setup.ts)');
+    if (!address || !codePath)
+      throw new Error(
+        'TEST_TEMPORAL_ADDRESS / TEST_WORKFLOW_BUNDLE unset: run through jest (test/setup/global-setup.ts)',
+      );
     testEnv = await TestWorkflowEnvironment.createFromExistingServer({ address });
     const stubs = createStubActivities();
     const taskQueue = `flows-${randomUUID()}`;
-    worker = await Worker.create({ connection: testEnv.nativeConnection, taskQueue, workflowBundle: { codePath }, activities: stubs.activities });
+    worker = await Worker.create({
+      connection: testEnv.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath },
+      activities: stubs.activities,
+    });
     running = worker.run();
     Object.assign(env, {
       client: testEnv.client,
@@ -129,12 +156,19 @@ export function useFlowEnv(): FlowEnv {
 
 let orderNo = 0;
 
-async function startOrder(client: Client, taskQueue: string, stubs: StubActivities, opts: OrderOptions): Promise<Order> {
+async function startOrder(
+  client: Client,
+  taskQueue: string,
+  stubs: StubActivities,
+  opts: OrderOptions,
+): Promise<Order> {
   const id = `flow-${Date.now().toString(36)}-${++orderNo}-${randomUUID().slice(0, 6)}`;
   const paymentMethod = opts.paymentMethod ?? 'card';
   const lineSpecs = opts.lines ?? [{ quantity: 1 }];
   const skus = lineSpecs.map((l, i) => `${l.sku ?? `SKU-${i + 1}`}-${id}`);
-  const lines = lineSpecs.map((l, i) => newLedgerLine(i + 1, skus[i], `Item ${i + 1}`, l.unitPrice ?? 10000, l.quantity));
+  const lines = lineSpecs.map((l, i) =>
+    newLedgerLine(i + 1, skus[i], `Item ${i + 1}`, l.unitPrice ?? 10000, l.quantity),
+  );
   lineSpecs.forEach((l, i) => stubs.stock(skus[i], opts.stock?.[i] ?? l.quantity));
   if (opts.behaviour) stubs.behave(id, opts.behaviour);
   const subtotal = lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
@@ -143,7 +177,15 @@ async function startOrder(client: Client, taskQueue: string, stubs: StubActiviti
     merchantId: 'merchant-flows',
     channel: 'web',
     customer: { id: `cust-${id}`, name: '张三', phone: '+86 138 0013 8000' },
-    shippingAddress: { recipient: '张三', phone: '+86 138 0013 8000', province: '上海', city: '上海市', district: '浦东新区', line1: '世纪大道 100 号', postalCode: '200120' },
+    shippingAddress: {
+      recipient: '张三',
+      phone: '+86 138 0013 8000',
+      province: '上海',
+      city: '上海市',
+      district: '浦东新区',
+      line1: '世纪大道 100 号',
+      postalCode: '200120',
+    },
     lines,
     totals: { currency: 'CNY', subtotal, discount: 0, shippingFee: 0, total: subtotal },
     paymentMethod,
@@ -151,11 +193,16 @@ async function startOrder(client: Client, taskQueue: string, stubs: StubActiviti
     policy: basePolicy(opts.policy),
     submittedAt: new Date().toISOString(),
   };
-  const handle = await client.workflow.start<typeof orderWorkflow>('orderWorkflow', { workflowId: orderWorkflowId(id), taskQueue, args: [input] });
+  const handle = await client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+    workflowId: orderWorkflowId(id),
+    taskQueue,
+    args: [input],
+  });
   // A closed workflow answers with its result: a query would replay its history, and a history in
   // which a query split a workflow task between a local activity and a patched() call does not replay
   // (an SDK hazard described in docs/testing.md, "Known issues").
-  const state = async () => ((await handle.describe()).status.name === 'RUNNING' ? handle.query(orderState) : handle.result());
+  const state = async () =>
+    (await handle.describe()).status.name === 'RUNNING' ? handle.query(orderState) : handle.result();
   const until = (done: (s: OrderState) => boolean, what: string) => eventually(state, done, `order ${id}: ${what}`);
   let eventNo = 0;
   return {
@@ -166,21 +213,40 @@ async function startOrder(client: Client, taskQueue: string, stubs: StubActiviti
     state,
     until,
     pay: (amount = input.totals.total, paymentId = `pay-${id}`) =>
-      handle.signal(paymentNotified, { eventId: `evt-${id}-${++eventNo}`, type: 'payment.succeeded', paymentId, amount, currency: 'CNY' }),
+      handle.signal(paymentNotified, {
+        eventId: `evt-${id}-${++eventNo}`,
+        type: 'payment.succeeded',
+        paymentId,
+        amount,
+        currency: 'CNY',
+      }),
     track: (seq, type, extra = {}) =>
-      client.workflow.getHandle(shipmentWorkflowId(id, seq)).signal(trackingReceived, { eventId: `trk-${id}-${seq}-${++eventNo}`, type, occurredAt: new Date(Date.now() + eventNo).toISOString(), location: 'Shanghai hub', ...extra }),
-    booked: (seq = 1) => until((s) => s.shipments.some((x) => x.seq === seq && x.trackingNumber !== undefined), `shipment ${seq} booked`),
+      client.workflow.getHandle(shipmentWorkflowId(id, seq)).signal(trackingReceived, {
+        eventId: `trk-${id}-${seq}-${++eventNo}`,
+        type,
+        occurredAt: new Date(Date.now() + eventNo).toISOString(),
+        location: 'Shanghai hub',
+        ...extra,
+      }),
+    booked: (seq = 1) =>
+      until((s) => s.shipments.some((x) => x.seq === seq && x.trackingNumber !== undefined), `shipment ${seq} booked`),
   };
 }
 
 /** The shipment child's own view. */
-export const shipmentView = (client: Client, orderId: string, seq = 1) => client.workflow.getHandle(shipmentWorkflowId(orderId, seq)).query(shipmentState);
+export const shipmentView = (client: Client, orderId: string, seq = 1) =>
+  client.workflow.getHandle(shipmentWorkflowId(orderId, seq)).query(shipmentState);
 
 /**
  * Reads until `done` holds, polling every 50 ms, failing with the last value after `timeoutMs`
  * (generous: the machine is shared; the assertions never depend on how long it took).
  */
-export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -194,13 +260,23 @@ export async function eventually<T>(read: () => Promise<T>, done: (value: T) => 
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${lastError ? String(lastError as Error) : JSON.stringify(summary(last))}`);
+  throw new Error(
+    `${what} did not happen within ${timeoutMs} ms; last: ${lastError ? String(lastError as Error) : JSON.stringify(summary(last))}`,
+  );
 }
 
 function summary(value: unknown) {
   const s = value as Partial<OrderState> | undefined;
   if (!s || typeof s !== 'object' || !('orderId' in s)) return value;
-  return { status: s.status, pendingDecision: s.pendingDecision, shipments: s.shipments, payments: s.payments, flags: s.flags, cancellation: s.cancellation, version: s.version };
+  return {
+    status: s.status,
+    pendingDecision: s.pendingDecision,
+    shipments: s.shipments,
+    payments: s.payments,
+    flags: s.flags,
+    cancellation: s.cancellation,
+    version: s.version,
+  };
 }
 
 /**
@@ -220,8 +296,13 @@ export async function refusal(update: Promise<unknown>): Promise<Refusal> {
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     const cause = err.cause;
-    const type = cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined;
-    return { http: type === FAILURE.invalid ? 422 : 409, type, message: cause?.message ?? err.message, details: cause instanceof ApplicationFailure ? cause.details?.[0] : undefined };
+    const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+    return {
+      http: type === FAILURE.invalid ? 422 : 409,
+      type,
+      message: cause?.message ?? err.message,
+      details: cause instanceof ApplicationFailure ? cause.details?.[0] : undefined,
+    };
   }
   throw new Error('expected the update to be refused, but it was accepted');
 }

@@ -14,7 +14,17 @@ import { startNotificationDispatcher } from '../../workers/notifications';
 import { createWorker } from '../../workers/worker';
 
 try {
-  Runtime.install({ telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } }, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    },
+  });
 } catch {
   // already installed in this jest worker
 }
@@ -61,7 +71,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const databaseUrl = process.env.TEST_DATABASE_URL!;
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
-  const config = loadConfig({ ...opts.env, TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: address, DATABASE_URL: databaseUrl });
+  const config = loadConfig({
+    ...opts.env,
+    TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: address,
+    DATABASE_URL: databaseUrl,
+  });
   const payloadKeys = opts.payloadKeys ?? config.payloadKeys;
   const db = createDb(databaseUrl, 8);
   const connection = await Connection.connect({ address });
@@ -83,7 +98,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const nativeConnection = await NativeConnection.connect({ address });
   let stopWorker = async () => undefined as void;
   const startWorker = async () => {
-    const worker = await createWorker({ connection: nativeConnection, taskQueue, db, providers, payloadKeys, workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } });
+    const worker = await createWorker({
+      connection: nativeConnection,
+      taskQueue,
+      db,
+      providers,
+      payloadKeys,
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    });
     const running = worker.run();
     const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers });
     stopWorker = async () => {
@@ -138,8 +160,21 @@ export const keyed = (key: string) => ({ ...auth(key), 'idempotency-key': random
 export function orderBody(overrides: Record<string, unknown> = {}) {
   return {
     channel: 'web',
-    customer: { id: `cust-${randomUUID().slice(0, 8)}`, name: '张三', phone: '+86 138 0013 8000', email: 'zhang@example.com' },
-    shippingAddress: { recipient: '张三', phone: '+86 138 0013 8000', province: '上海', city: '上海市', district: '浦东新区', line1: '世纪大道 100 号', postalCode: '200120' },
+    customer: {
+      id: `cust-${randomUUID().slice(0, 8)}`,
+      name: '张三',
+      phone: '+86 138 0013 8000',
+      email: 'zhang@example.com',
+    },
+    shippingAddress: {
+      recipient: '张三',
+      phone: '+86 138 0013 8000',
+      province: '上海',
+      city: '上海市',
+      district: '浦东新区',
+      line1: '世纪大道 100 号',
+      postalCode: '200120',
+    },
     lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
     paymentMethod: 'card',
     card: { token: 'tok_visa' },
@@ -147,8 +182,17 @@ export function orderBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function submitOrder(app: FastifyInstance, body: Record<string, unknown> = orderBody(), key = randomUUID()) {
-  const res = await app.inject({ method: 'POST', url: '/v1/orders', headers: { ...auth(KEYS.platform), 'idempotency-key': key }, payload: body });
+export async function submitOrder(
+  app: FastifyInstance,
+  body: Record<string, unknown> = orderBody(),
+  key = randomUUID(),
+) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/orders',
+    headers: { ...auth(KEYS.platform), 'idempotency-key': key },
+    payload: body,
+  });
   return { res, body: res.json(), key };
 }
 
@@ -158,7 +202,12 @@ export async function getOrder(app: FastifyInstance, id: string, key: string = K
 }
 
 /** Awaits a condition on the order (polling the API), failing with the last state seen. */
-export async function waitForOrder(app: FastifyInstance, id: string, done: (order: any) => boolean, timeoutMs = 20_000): Promise<any> {
+export async function waitForOrder(
+  app: FastifyInstance,
+  id: string,
+  done: (order: any) => boolean,
+  timeoutMs = 20_000,
+): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   let last: any;
   while (Date.now() < deadline) {
@@ -166,24 +215,71 @@ export async function waitForOrder(app: FastifyInstance, id: string, done: (orde
     if (done(last)) return last;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`order ${id} did not reach the expected state; last: ${JSON.stringify({ status: last?.status, pending: last?.pendingDecision, shipments: last?.shipments })}`);
+  throw new Error(
+    `order ${id} did not reach the expected state; last: ${JSON.stringify({ status: last?.status, pending: last?.pendingDecision, shipments: last?.shipments })}`,
+  );
 }
 
-export const waitForStatus = (app: FastifyInstance, id: string, status: OrderStatus, timeoutMs?: number) => waitForOrder(app, id, (o) => o.status === status, timeoutMs);
+export const waitForStatus = (app: FastifyInstance, id: string, status: OrderStatus, timeoutMs?: number) =>
+  waitForOrder(app, id, (o) => o.status === status, timeoutMs);
 
 /** Posts a courier's signed tracking event, as the logistics adapter would. */
-export async function postTracking(app: FastifyInstance, courier: string, event: { trackingNumber: string; type: TrackingEventType; eventId?: string; occurredAt?: string; signedBy?: string; codCollected?: { amount: number; currency: string } }, opts: { secret?: string; timestamp?: number } = {}) {
-  const payload = JSON.stringify({ eventId: event.eventId ?? randomUUID(), occurredAt: event.occurredAt ?? new Date().toISOString(), location: 'Shanghai hub', ...event });
+export async function postTracking(
+  app: FastifyInstance,
+  courier: string,
+  event: {
+    trackingNumber: string;
+    type: TrackingEventType;
+    eventId?: string;
+    occurredAt?: string;
+    signedBy?: string;
+    codCollected?: { amount: number; currency: string };
+  },
+  opts: { secret?: string; timestamp?: number } = {},
+) {
+  const payload = JSON.stringify({
+    eventId: event.eventId ?? randomUUID(),
+    occurredAt: event.occurredAt ?? new Date().toISOString(),
+    location: 'Shanghai hub',
+    ...event,
+  });
   const signature = signWebhook(opts.secret ?? webhookSecret(courier), payload, opts.timestamp);
-  return app.inject({ method: 'POST', url: `/v1/webhooks/logistics/${courier}`, headers: { 'content-type': 'application/json', 'x-signature': signature }, payload });
+  return app.inject({
+    method: 'POST',
+    url: `/v1/webhooks/logistics/${courier}`,
+    headers: { 'content-type': 'application/json', 'x-signature': signature },
+    payload,
+  });
 }
 
 /** Drives every shipment of an order from pick-up to delivery. */
-export async function deliverAll(app: FastifyInstance, id: string, extra: (shipment: any) => Record<string, unknown> = () => ({})) {
-  const order = await waitForOrder(app, id, (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+export async function deliverAll(
+  app: FastifyInstance,
+  id: string,
+  extra: (shipment: any) => Record<string, unknown> = () => ({}),
+) {
+  const order = await waitForOrder(
+    app,
+    id,
+    (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber),
+  );
   for (const s of order.shipments) {
-    for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const) expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type })).statusCode).toBe(200);
-    expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type: 'delivered', signedBy: '张三', ...extra(s) })).statusCode).toBe(200);
+    for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const)
+      expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type })).statusCode).toBe(200);
+    expect(
+      (
+        await postTracking(app, s.courier, {
+          trackingNumber: s.trackingNumber,
+          type: 'delivered',
+          signedBy: '张三',
+          ...extra(s),
+        })
+      ).statusCode,
+    ).toBe(200);
   }
-  return waitForOrder(app, id, (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation');
+  return waitForOrder(
+    app,
+    id,
+    (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation',
+  );
 }

@@ -5,7 +5,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, RefundOutcome, TimelineEntry } from '../../activities';
 import type { StockOutcome, StockRequest } from '../../activities/stock';
-import type { AfterSalesState, OrderState, PaymentAction, PaymentMethod, RiskOutcome, StockNeed, StockPiece } from '../../domain';
+import type {
+  AfterSalesState,
+  OrderState,
+  PaymentAction,
+  PaymentMethod,
+  RiskOutcome,
+  StockNeed,
+  StockPiece,
+} from '../../domain';
 
 export type ActivityName = keyof Activities;
 
@@ -125,7 +133,14 @@ export function createStubActivities(): StubActivities {
   };
   const stillNeeded = (needs: readonly StockNeed[], holder: string): StockNeed[] =>
     needs
-      .map((n) => ({ ...n, quantity: n.quantity - holdsOf(holder).filter((h) => h.sku === n.sku && (h.state === 'reserved' || h.state === 'allocated')).reduce((t, h) => t + h.quantity, 0) }))
+      .map((n) => ({
+        ...n,
+        quantity:
+          n.quantity -
+          holdsOf(holder)
+            .filter((h) => h.sku === n.sku && (h.state === 'reserved' || h.state === 'allocated'))
+            .reduce((t, h) => t + h.quantity, 0),
+      }))
       .filter((n) => n.quantity > 0);
 
   /** Takes what the shelves have for what is still missing, like activities/stock.ts (without its SQL guards). */
@@ -136,7 +151,9 @@ export function createStubActivities(): StubActivities {
         const take = Math.min(missing, available);
         if (take <= 0) continue;
         shelf(need.sku).set(warehouseId, available - take);
-        const existing = holdsOf(req.orderId).find((h) => h.sku === need.sku && h.warehouseId === warehouseId && h.state === state);
+        const existing = holdsOf(req.orderId).find(
+          (h) => h.sku === need.sku && h.warehouseId === warehouseId && h.state === state,
+        );
         if (existing) existing.quantity += take;
         else holdsOf(req.orderId).push({ sku: need.sku, lineNo: need.lineNo, warehouseId, quantity: take, state });
         missing -= take;
@@ -148,13 +165,30 @@ export function createStubActivities(): StubActivities {
   function outcome(req: StockRequest, state: 'reserved' | 'allocated'): StockOutcome {
     const held: StockPiece[] = holdsOf(req.orderId)
       .filter((h) => h.state === state)
-      .map((h) => ({ lineNo: req.needs.find((n) => n.sku === h.sku)?.lineNo ?? h.lineNo, sku: h.sku, warehouseId: h.warehouseId, quantity: h.quantity }));
+      .map((h) => ({
+        lineNo: req.needs.find((n) => n.sku === h.sku)?.lineNo ?? h.lineNo,
+        sku: h.sku,
+        warehouseId: h.warehouseId,
+        quantity: h.quantity,
+      }));
     return { held, short: stillNeeded(req.needs, req.orderId) };
   }
 
   function openPayment(req: { orderId: string; paymentId: string; amount: number }, method: PaymentMethod): PaymentRow {
     let p = payments.get(req.paymentId);
-    if (!p) payments.set(req.paymentId, (p = { orderId: req.orderId, method, amount: req.amount, status: 'pending', captured: 0, refunded: 0, voided: 0 }));
+    if (!p)
+      payments.set(
+        req.paymentId,
+        (p = {
+          orderId: req.orderId,
+          method,
+          amount: req.amount,
+          status: 'pending',
+          captured: 0,
+          refunded: 0,
+          voided: 0,
+        }),
+      );
     return p;
   }
 
@@ -167,13 +201,15 @@ export function createStubActivities(): StubActivities {
     // ── Projection ─────────────────────────────────────────────────────────────────────────────
     async recordSubmission(input, state, entry) {
       await enter('recordSubmission', [input, state, entry]);
-      if (!timelines.has(input.orderId)) timelines.set(input.orderId, [{ ...entry, status: state.status, version: state.version }]);
+      if (!timelines.has(input.orderId))
+        timelines.set(input.orderId, [{ ...entry, status: state.status, version: state.version }]);
     },
     async projectOrder(state: OrderState, entry: TimelineEntry) {
       await enter('projectOrder', [{ orderId: state.orderId, status: state.status, version: state.version }, entry]);
       const timeline = timelines.get(state.orderId) ?? [];
       // A retried projection writes once, as the real one keeps the newest version.
-      if (!timeline.some((e) => e.version === state.version)) timeline.push({ ...entry, status: state.status, version: state.version });
+      if (!timeline.some((e) => e.version === state.version))
+        timeline.push({ ...entry, status: state.status, version: state.version });
       timelines.set(state.orderId, timeline);
     },
 
@@ -212,7 +248,8 @@ export function createStubActivities(): StubActivities {
     },
     async shipStock({ orderId, warehouseId }) {
       await enter('shipStock', [{ orderId, warehouseId }]);
-      for (const h of holdsOf(orderId)) if (h.warehouseId === warehouseId && h.state === 'allocated') h.state = 'shipped';
+      for (const h of holdsOf(orderId))
+        if (h.warehouseId === warehouseId && h.state === 'allocated') h.state = 'shipped';
     },
     async restockReturned({ orderId, warehouseId }) {
       await enter('restockReturned', [{ orderId, warehouseId }]);
@@ -286,7 +323,10 @@ export function createStubActivities(): StubActivities {
             decided = { providerRef: `card-${req.paymentId}`, status: 'succeeded', released: true };
           } else {
             p.refunded += req.amount;
-            decided = { providerRef: `refund-${req.idempotencyKey}`, status: p.method === 'card' || p.method === 'cod' ? 'succeeded' : 'pending' };
+            decided = {
+              providerRef: `refund-${req.idempotencyKey}`,
+              status: p.method === 'card' || p.method === 'cod' ? 'succeeded' : 'pending',
+            };
           }
         }
       }
@@ -315,7 +355,8 @@ export function createStubActivities(): StubActivities {
     async bookShipment(req) {
       shipmentOrders.set(req.shipmentId, orderOfHolder(req.orderId));
       await enter('bookShipment', [req]);
-      if (behaviour(orderOfHolder(req.orderId)).bookingFails?.includes(req.courier)) throw new Error(`${req.courier}: booking timed out`);
+      if (behaviour(orderOfHolder(req.orderId)).bookingFails?.includes(req.courier))
+        throw new Error(`${req.courier}: booking timed out`);
       return { courier: req.courier, trackingNumber: `TN-${req.shipmentId}` };
     },
     async requestReturnToSender(req) {
@@ -336,7 +377,9 @@ export function createStubActivities(): StubActivities {
     // ── After-sales ────────────────────────────────────────────────────────────────────────────
     async projectAfterSales(state: AfterSalesState) {
       requestOrders.set(state.requestId, state.orderId);
-      await enter('projectAfterSales', [{ requestId: state.requestId, orderId: state.orderId, status: state.status, version: state.version }]);
+      await enter('projectAfterSales', [
+        { requestId: state.requestId, orderId: state.orderId, status: state.status, version: state.version },
+      ]);
       afterSales.set(state.requestId, [...(afterSales.get(state.requestId) ?? []), JSON.parse(JSON.stringify(state))]);
     },
     async refundablePayments({ orderId }) {
@@ -366,7 +409,8 @@ export function createStubActivities(): StubActivities {
     timelineOf: (orderId) => timelines.get(orderId) ?? [],
     afterSalesOf: (requestId) => afterSales.get(requestId) ?? [],
     behave: (orderId, b) => void behaviours.set(orderId, { ...behaviours.get(orderId), ...b }),
-    stock: (sku, units, warehouseId = WAREHOUSE) => void shelf(sku).set(warehouseId, (shelf(sku).get(warehouseId) ?? 0) + units),
+    stock: (sku, units, warehouseId = WAREHOUSE) =>
+      void shelf(sku).set(warehouseId, (shelf(sku).get(warehouseId) ?? 0) + units),
     available: (sku, warehouseId = WAREHOUSE) => shelf(sku).get(warehouseId) ?? 0,
     gate(orderId, name) {
       let release!: () => void;

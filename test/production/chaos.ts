@@ -42,7 +42,8 @@ interface Outcome {
 async function createSku(db: Db, stock: Record<string, number>, price = 3000): Promise<string> {
   const sku = `C-${randomUUID().slice(0, 8)}`;
   await db.product.create({ data: { sku, merchantId: 'm-demo', name: `Chaos ${sku}`, priceAmount: price } });
-  for (const [warehouseId, onHand] of Object.entries(stock)) await db.inventory.create({ data: { sku, warehouseId, onHand } });
+  for (const [warehouseId, onHand] of Object.entries(stock))
+    await db.inventory.create({ data: { sku, warehouseId, onHand } });
   return sku;
 }
 
@@ -50,7 +51,8 @@ async function main() {
   const started = Date.now();
   const dir = process.env.CHAOS_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'orders-chaos-'));
   const topo = await startTopology({ dir, env: { SIMULATOR_COURIER_FAILURE_RATE: '0.3' } });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void topo.stop().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void topo.stop().finally(() => process.exit(130)));
   const { db } = topo;
   const http = new EngineHttp(topo.apiUrls);
   // The wallets' side: the customer pays in the app and the provider posts the signed notification,
@@ -59,7 +61,10 @@ async function main() {
     webhookBaseUrl: 'http://engine',
     latencyMs: [0, 1],
     deliver: async (url, body, headers) => {
-      const res = await http.send('POST', new URL(url).pathname, { raw: body, headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'content-type')) });
+      const res = await http.send('POST', new URL(url).pathname, {
+        raw: body,
+        headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'content-type')),
+      });
       return { status: res.status };
     },
   });
@@ -79,12 +84,22 @@ async function main() {
     try {
       const method = kind === 'scarce' ? 'card' : kind;
       const order = await http.submitOrder(
-        orderBody({ paymentMethod: method, ...(method === 'card' ? {} : { card: undefined }), lines: [{ sku: kind === 'scarce' ? scarce : plenty, quantity: 1 }], policy }),
+        orderBody({
+          paymentMethod: method,
+          ...(method === 'card' ? {} : { card: undefined }),
+          lines: [{ sku: kind === 'scarce' ? scarce : plenty, quantity: 1 }],
+          policy,
+        }),
       );
       out.id = order.id;
       const left = () => Math.max(5_000, deadline - Date.now());
       if (kind === 'wechat_pay' || kind === 'alipay') {
-        const waiting = await http.waitForOrder(order.id, (o) => o.status === 'awaiting_payment' && o.payments[0]?.action, 'awaiting_payment', left());
+        const waiting = await http.waitForOrder(
+          order.id,
+          (o) => o.status === 'awaiting_payment' && o.payments[0]?.action,
+          'awaiting_payment',
+          left(),
+        );
         const ref = walletRefOf(waiting);
         for (let attempt = 1; ; attempt++) {
           try {
@@ -96,24 +111,51 @@ async function main() {
           }
         }
       }
-      const booked = await http.waitForOrder(order.id, (o) => o.status === 'cancelled' || (o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber)), 'booked or cancelled', left());
+      const booked = await http.waitForOrder(
+        order.id,
+        (o) => o.status === 'cancelled' || (o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber)),
+        'booked or cancelled',
+        left(),
+      );
       if (booked.status === 'cancelled') {
         out.final = 'cancelled';
         return out;
       }
       for (const s of booked.shipments) {
-        const events = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'].map((type) => ({ type, eventId: randomUUID() }));
+        const events = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'].map((type) => ({
+          type,
+          eventId: randomUUID(),
+        }));
         // ~10 % out of order (in_transit before picked_up), ~10 % each event twice (same event id).
         if (Math.random() < DUPLICATE_OR_REORDER) [events[0], events[1]] = [events[1], events[0]];
         const twice = Math.random() < DUPLICATE_OR_REORDER;
         for (const e of events) {
-          const extra = e.type === 'delivered' ? { signedBy: '张三', ...(kind === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {}) } : {};
-          for (let i = 0; i < (twice ? 2 : 1); i++) await http.track(s.courier, { trackingNumber: s.trackingNumber, type: e.type, ...extra }, { eventId: e.eventId });
+          const extra =
+            e.type === 'delivered'
+              ? {
+                  signedBy: '张三',
+                  ...(kind === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {}),
+                }
+              : {};
+          for (let i = 0; i < (twice ? 2 : 1); i++)
+            await http.track(
+              s.courier,
+              { trackingNumber: s.trackingNumber, type: e.type, ...extra },
+              { eventId: e.eventId },
+            );
         }
       }
-      await http.waitForOrder(order.id, (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation', 'delivered', left());
+      await http.waitForOrder(
+        order.id,
+        (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation',
+        'delivered',
+        left(),
+      );
       for (let attempt = 1; attempt <= 20; attempt++) {
-        const res = await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, { key: KEYS.platform, timeoutMs: 30_000 });
+        const res = await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, {
+          key: KEYS.platform,
+          timeoutMs: 30_000,
+        });
         if (res.status === 200) break;
         const now = await http.getOrder(order.id);
         if (now.status === 'completed') break;
@@ -142,9 +184,17 @@ async function main() {
 
   // Orders whose driver gave up are read once more now that every process is back.
   const accepted = outcomes.filter((o) => o.id).map((o) => o.id!);
-  const statuses = new Map((await db.order.findMany({ where: { id: { in: accepted } }, select: { id: true, status: true } })).map((o) => [o.id, o.status]));
+  const statuses = new Map(
+    (await db.order.findMany({ where: { id: { in: accepted } }, select: { id: true, status: true } })).map((o) => [
+      o.id,
+      o.status,
+    ]),
+  );
   const unexpected = outcomes.filter((o) => !o.id || !o.expected.includes(statuses.get(o.id) ?? 'missing'));
-  for (const o of unexpected.slice(0, 10)) log(`unexpected: ${o.kind} ${o.id ?? '(not accepted)'} is ${o.id ? statuses.get(o.id) : '-'}; driver: ${o.error ?? o.final}`);
+  for (const o of unexpected.slice(0, 10))
+    log(
+      `unexpected: ${o.kind} ${o.id ?? '(not accepted)'} is ${o.id ? statuses.get(o.id) : '-'}; driver: ${o.error ?? o.final}`,
+    );
   const inv = await checkInvariants(db, accepted);
   const scarceStock = await db.inventory.findFirstOrThrow({ where: { sku: scarce } });
 
@@ -162,17 +212,32 @@ async function main() {
   console.log('chaos counts');
   for (const [k, v] of Object.entries(counts)) console.log(`  ${k.padEnd(22)} ${v}`);
   console.log(`  by status              ${JSON.stringify(inv.byStatus)}`);
-  console.log(`  scarce product         on_hand ${scarceStock.onHand}, allocated ${scarceStock.allocated}, reserved ${scarceStock.reserved}`);
+  console.log(
+    `  scarce product         on_hand ${scarceStock.onHand}, allocated ${scarceStock.allocated}, reserved ${scarceStock.reserved}`,
+  );
   console.log(`  faults                 ${JSON.stringify(faults.done)}`);
   console.log(`  restarts by supervisor ${supervisor.restarts}`);
   console.log(`  requests retried       ${http.retries}`);
   console.log(`  duration               ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-  const bad = counts.lost + counts.doubleCharges + counts.oversell + counts.refundsAboveCapture + counts.negativeStock + counts.notAsExpected;
+  const bad =
+    counts.lost +
+    counts.doubleCharges +
+    counts.oversell +
+    counts.refundsAboveCapture +
+    counts.negativeStock +
+    counts.notAsExpected;
   await topo.stop();
   if (!bad && !process.env.CHAOS_DIR) rmSync(dir, { recursive: true, force: true });
   else log(`logs kept in ${topo.logDir}`);
-  const checks = ['lost', 'doubleCharges', 'oversell', 'refundsAboveCapture', 'negativeStock', 'notAsExpected'] as const;
+  const checks = [
+    'lost',
+    'doubleCharges',
+    'oversell',
+    'refundsAboveCapture',
+    'negativeStock',
+    'notAsExpected',
+  ] as const;
   const failed = checks.filter((k) => counts[k] !== 0).length;
   console.log(`${checks.length - failed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
@@ -271,7 +336,9 @@ function injectFaults(topo: Topology, t0: number) {
   const loop = (async () => {
     await pause(8000);
     for (let i = 0; !stopped && i < 40; i++) {
-      await schedule[i % schedule.length]().catch((err) => log(`fault ${i} failed: ${(err as Error).message.split('\n')[0]}`));
+      await schedule[i % schedule.length]().catch((err) =>
+        log(`fault ${i} failed: ${(err as Error).message.split('\n')[0]}`),
+      );
       await pause(6000);
     }
   })();
@@ -286,7 +353,7 @@ function injectFaults(topo: Topology, t0: number) {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   console.log('0 passed, 1 failed');
   process.exit(1);
 });

@@ -22,10 +22,24 @@ export class EngineHttp {
   constructor(readonly urls: string[]) {}
 
   /** One request, retried on another replica while the answer is a transport error or 5xx/429 (at most `attempts`). */
-  async send(method: string, path: string, opts: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string>; attempts?: number; timeoutMs?: number } = {}): Promise<Res> {
+  async send(
+    method: string,
+    path: string,
+    opts: {
+      key?: string;
+      body?: unknown;
+      raw?: string;
+      headers?: Record<string, string>;
+      attempts?: number;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<Res> {
     const attempts = opts.attempts ?? 40;
     // Every write carries one Idempotency-Key for all its attempts (required where money or stock moves).
-    const idempotency: Record<string, string> = method !== 'GET' && !Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key') ? { 'idempotency-key': randomUUID() } : {};
+    const idempotency: Record<string, string> =
+      method !== 'GET' && !Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key')
+        ? { 'idempotency-key': randomUUID() }
+        : {};
     let last: unknown;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const base = this.urls[this.next++ % this.urls.length];
@@ -58,8 +72,13 @@ export class EngineHttp {
   }
 
   async submitOrder(body: Record<string, unknown>, key = randomUUID()): Promise<any> {
-    const res = await this.send('POST', '/v1/orders', { key: KEYS.platform, body, headers: { 'idempotency-key': key } });
-    if (res.status !== 201 && res.status !== 200) throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
+    const res = await this.send('POST', '/v1/orders', {
+      key: KEYS.platform,
+      body,
+      headers: { 'idempotency-key': key },
+    });
+    if (res.status !== 201 && res.status !== 200)
+      throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
@@ -78,19 +97,34 @@ export class EngineHttp {
       if (done(last)) return last;
       await sleep(200);
     }
-    throw new Error(`order ${id}: ${what} not reached in ${timeoutMs} ms; last: ${JSON.stringify({ status: last?.status, pending: last?.pendingDecision?.awaiting, shipments: last?.shipments?.map((s: any) => s.status) })}`);
+    throw new Error(
+      `order ${id}: ${what} not reached in ${timeoutMs} ms; last: ${JSON.stringify({ status: last?.status, pending: last?.pendingDecision?.awaiting, shipments: last?.shipments?.map((s: any) => s.status) })}`,
+    );
   }
 
   /** A courier's signed tracking event (X-Signature: t=<unix>,v1=HMAC-SHA256), as the courier posts it. */
-  async track(courier: string, event: Record<string, unknown> & { trackingNumber: string; type: string }, opts: { eventId?: string } = {}): Promise<Res> {
-    const raw = JSON.stringify({ eventId: opts.eventId ?? randomUUID(), occurredAt: new Date().toISOString(), location: 'Shanghai hub', ...event });
+  async track(
+    courier: string,
+    event: Record<string, unknown> & { trackingNumber: string; type: string },
+    opts: { eventId?: string } = {},
+  ): Promise<Res> {
+    const raw = JSON.stringify({
+      eventId: opts.eventId ?? randomUUID(),
+      occurredAt: new Date().toISOString(),
+      location: 'Shanghai hub',
+      ...event,
+    });
     // Signed per attempt: a retried post must carry a fresh timestamp.
     return this.sendSigned(`/v1/webhooks/logistics/${courier}`, webhookSecret(courier), raw);
   }
 
   async sendSigned(path: string, secret: string, raw: string): Promise<Res> {
     for (let attempt = 1; ; attempt++) {
-      const res = await this.send('POST', path, { raw, headers: { 'x-signature': signWebhook(secret, raw) }, attempts: 1 }).catch((err) => ({ status: 0, body: String(err) }));
+      const res = await this.send('POST', path, {
+        raw,
+        headers: { 'x-signature': signWebhook(secret, raw) },
+        attempts: 1,
+      }).catch((err) => ({ status: 0, body: String(err) }));
       if (res.status > 0 && res.status < 500) return res;
       if (attempt >= 40) throw new Error(`POST ${path} failed ${attempt} times: ${JSON.stringify(res.body)}`);
       this.retries++;
@@ -99,26 +133,68 @@ export class EngineHttp {
   }
 
   /** Drives every shipment from pick-up to delivery; `extra` adds fields (COD collected) to the delivery. */
-  async deliverAll(id: string, extra: (s: any) => Record<string, unknown> = () => ({}), timeoutMs = 60_000): Promise<any> {
-    const order = await this.waitForOrder(id, (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber), 'shipments booked', timeoutMs);
+  async deliverAll(
+    id: string,
+    extra: (s: any) => Record<string, unknown> = () => ({}),
+    timeoutMs = 60_000,
+  ): Promise<any> {
+    const order = await this.waitForOrder(
+      id,
+      (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber),
+      'shipments booked',
+      timeoutMs,
+    );
     for (const s of order.shipments) {
-      for (const type of ['picked_up', 'in_transit', 'out_for_delivery']) expectStatus(await this.track(s.courier, { trackingNumber: s.trackingNumber, type }), 200, `${type} ${s.trackingNumber}`);
-      expectStatus(await this.track(s.courier, { trackingNumber: s.trackingNumber, type: 'delivered', signedBy: '张三', ...extra(s) }), 200, `delivered ${s.trackingNumber}`);
+      for (const type of ['picked_up', 'in_transit', 'out_for_delivery'])
+        expectStatus(
+          await this.track(s.courier, { trackingNumber: s.trackingNumber, type }),
+          200,
+          `${type} ${s.trackingNumber}`,
+        );
+      expectStatus(
+        await this.track(s.courier, {
+          trackingNumber: s.trackingNumber,
+          type: 'delivered',
+          signedBy: '张三',
+          ...extra(s),
+        }),
+        200,
+        `delivered ${s.trackingNumber}`,
+      );
     }
-    return this.waitForOrder(id, (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation', 'delivered, awaiting receipt', timeoutMs);
+    return this.waitForOrder(
+      id,
+      (o) => o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation',
+      'delivered, awaiting receipt',
+      timeoutMs,
+    );
   }
 }
 
 export function expectStatus(res: Res, status: number, what: string): any {
-  if (res.status !== status) throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  if (res.status !== status)
+    throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   return res.body;
 }
 
 export function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     channel: 'web',
-    customer: { id: `cust-${randomUUID().slice(0, 8)}`, name: '张三', phone: '+86 138 0013 8000', email: 'zhang@example.com' },
-    shippingAddress: { recipient: '张三', phone: '+86 138 0013 8000', province: '上海', city: '上海市', district: '浦东新区', line1: '世纪大道 100 号', postalCode: '200120' },
+    customer: {
+      id: `cust-${randomUUID().slice(0, 8)}`,
+      name: '张三',
+      phone: '+86 138 0013 8000',
+      email: 'zhang@example.com',
+    },
+    shippingAddress: {
+      recipient: '张三',
+      phone: '+86 138 0013 8000',
+      province: '上海',
+      city: '上海市',
+      district: '浦东新区',
+      line1: '世纪大道 100 号',
+      postalCode: '200120',
+    },
     lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
     paymentMethod: 'card',
     card: { token: 'tok_visa' },

@@ -20,7 +20,9 @@ export interface Invariants {
 }
 
 export async function checkInvariants(db: Db, acceptedIds: string[]): Promise<Invariants> {
-  const known = new Set((await db.order.findMany({ where: { id: { in: acceptedIds } }, select: { id: true } })).map((o) => o.id));
+  const known = new Set(
+    (await db.order.findMany({ where: { id: { in: acceptedIds } }, select: { id: true } })).map((o) => o.id),
+  );
   const lost = acceptedIds.filter((id) => !known.has(id)).length;
 
   // Provider side: per order, what was taken (card captures, wallet payments, charges) and refunded.
@@ -37,16 +39,25 @@ export async function checkInvariants(db: Db, acceptedIds: string[]): Promise<In
   // An order pays at most its total plus what it was charged extra (dearer substitutes): compare
   // with the sum of its payments' amounts, which include those extra charges.
   const paymentAmounts = new Map(
-    (await db.$queryRaw<Array<{ order_id: string; amount: number; n: number }>>`SELECT order_id, SUM(amount)::int AS amount, COUNT(*)::int AS n FROM payments WHERE method <> 'cod' GROUP BY order_id`).map((r) => [r.order_id, r]),
+    (
+      await db.$queryRaw<
+        Array<{ order_id: string; amount: number; n: number }>
+      >`SELECT order_id, SUM(amount)::int AS amount, COUNT(*)::int AS n FROM payments WHERE method <> 'cod' GROUP BY order_id`
+    ).map((r) => [r.order_id, r]),
   );
-  const doubleCharges = taken.filter((t) => t.taken > (paymentAmounts.get(t.order_id)?.amount ?? 0) || t.captures > (paymentAmounts.get(t.order_id)?.n ?? 0)).length;
+  const doubleCharges = taken.filter(
+    (t) =>
+      t.taken > (paymentAmounts.get(t.order_id)?.amount ?? 0) || t.captures > (paymentAmounts.get(t.order_id)?.n ?? 0),
+  ).length;
 
   const [stock] = await db.$queryRaw<Array<{ oversell: number; negative: number }>>`
     SELECT COUNT(*) FILTER (WHERE reserved + allocated > on_hand)::int AS oversell,
            COUNT(*) FILTER (WHERE on_hand < 0 OR reserved < 0 OR allocated < 0)::int AS negative
     FROM inventory`;
 
-  const [ours] = await db.$queryRaw<Array<{ n: number }>>`SELECT COUNT(*)::int AS n FROM payments WHERE refunded_amount > captured_amount`;
+  const [ours] = await db.$queryRaw<
+    Array<{ n: number }>
+  >`SELECT COUNT(*)::int AS n FROM payments WHERE refunded_amount > captured_amount`;
   const [theirs] = await db.$queryRaw<Array<{ n: number }>>`
     SELECT COUNT(*)::int AS n FROM (
       SELECT t.order_id FROM (
@@ -58,7 +69,17 @@ export async function checkInvariants(db: Db, acceptedIds: string[]): Promise<In
       WHERE t.refunded > t.captured) x`;
 
   const byStatus = Object.fromEntries(
-    (await db.order.groupBy({ by: ['status'], where: { id: { in: acceptedIds } }, _count: true })).map((g) => [g.status, g._count]),
+    (await db.order.groupBy({ by: ['status'], where: { id: { in: acceptedIds } }, _count: true })).map((g) => [
+      g.status,
+      g._count,
+    ]),
   );
-  return { lost, doubleCharges, oversell: stock.oversell, refundsAboveCapture: ours.n + theirs.n, negativeStock: stock.negative, byStatus };
+  return {
+    lost,
+    doubleCharges,
+    oversell: stock.oversell,
+    refundsAboveCapture: ours.n + theirs.n,
+    negativeStock: stock.negative,
+    byStatus,
+  };
 }

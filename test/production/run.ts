@@ -25,54 +25,97 @@ function assert(cond: unknown, msg: string): asserts cond {
 async function createSku(db: Db, stock: Record<string, number>, price = 10000): Promise<string> {
   const sku = `P-${randomUUID().slice(0, 8)}`;
   await db.product.create({ data: { sku, merchantId: 'm-demo', name: `Production test ${sku}`, priceAmount: price } });
-  for (const [warehouseId, onHand] of Object.entries(stock)) await db.inventory.create({ data: { sku, warehouseId, onHand } });
+  for (const [warehouseId, onHand] of Object.entries(stock))
+    await db.inventory.create({ data: { sku, warehouseId, onHand } });
   return sku;
 }
 
 async function stockOf(db: Db, sku: string) {
   const rows = await db.inventory.findMany({ where: { sku } });
-  return rows.reduce((t, r) => ({ onHand: t.onHand + r.onHand, reserved: t.reserved + r.reserved, allocated: t.allocated + r.allocated }), { onHand: 0, reserved: 0, allocated: 0 });
+  return rows.reduce(
+    (t, r) => ({
+      onHand: t.onHand + r.onHand,
+      reserved: t.reserved + r.reserved,
+      allocated: t.allocated + r.allocated,
+    }),
+    { onHand: 0, reserved: 0, allocated: 0 },
+  );
 }
 
 async function main() {
   const started = Date.now();
   const dir = process.env.PRODUCTION_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'orders-production-'));
   const topo = await startTopology({ dir });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void topo.stop().finally(() => process.exit(130)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => void topo.stop().finally(() => process.exit(130)));
   const { db } = topo;
   const http = new EngineHttp(topo.apiUrls);
   const accepted: string[] = [];
   // The payment provider's side, as a customer paying in the wallet app: it marks the intent paid in
   // its books and posts the signed payment.succeeded to the engine (an API replica).
   const provider = createSimulatedProviders(db, { webhookBaseUrl: topo.apiUrls[1], latencyMs: [0, 1] });
-  const windows = { autoConfirmSeconds: 600, returnWindowSeconds: 600, afterSalesDecisionSeconds: 600, returnShipSeconds: 600, inspectionSeconds: 600 };
+  const windows = {
+    autoConfirmSeconds: 600,
+    returnWindowSeconds: 600,
+    afterSalesDecisionSeconds: 600,
+    returnShipSeconds: 600,
+    inspectionSeconds: 600,
+  };
 
   /** Submit, pay, deliver, confirm: the order ends `completed` with the money taken once. */
   const lifecycle = async (method: 'card' | 'wechat_pay' | 'alipay' | 'cod') => {
     const sku = await createSku(db, { 'wh-shanghai': 3 });
-    const body = orderBody({ paymentMethod: method, ...(method === 'card' ? {} : { card: undefined }), lines: [{ sku, quantity: 2 }], policy: windows });
+    const body = orderBody({
+      paymentMethod: method,
+      ...(method === 'card' ? {} : { card: undefined }),
+      lines: [{ sku, quantity: 2 }],
+      policy: windows,
+    });
     const order = await http.submitOrder(body);
     accepted.push(order.id);
     if (method === 'wechat_pay' || method === 'alipay') {
-      const waiting = await http.waitForOrder(order.id, (o) => o.status === 'awaiting_payment' && o.payments[0]?.action, 'awaiting_payment');
+      const waiting = await http.waitForOrder(
+        order.id,
+        (o) => o.status === 'awaiting_payment' && o.payments[0]?.action,
+        'awaiting_payment',
+      );
       const ref = walletRefOf(waiting);
       const paid = await provider.wallets[method].pay(ref, { duplicate: true });
-      assert(paid.deliveries.every((s) => s === 200), `payment notification answered ${paid.deliveries.join(", ")}`);
+      assert(
+        paid.deliveries.every((s) => s === 200),
+        `payment notification answered ${paid.deliveries.join(', ')}`,
+      );
     }
-    await http.deliverAll(order.id, () => (method === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {}));
-    expectStatus(await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, { key: KEYS.platform }), 200, 'confirm-receipt');
+    await http.deliverAll(order.id, () =>
+      method === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {},
+    );
+    expectStatus(
+      await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, { key: KEYS.platform }),
+      200,
+      'confirm-receipt',
+    );
     const done = await http.waitForOrder(order.id, (o) => o.status === 'completed', 'completed');
     // From the database: captured once, the full total; the provider's books agree; stock shipped.
     const payments = await db.payment.findMany({ where: { orderId: order.id } });
-    assert(payments.length === 1 && payments[0].capturedAmount === order.totals.total && payments[0].refundedAmount === 0, `payments ${JSON.stringify(payments.map((p) => [p.method, p.status, p.capturedAmount]))}`);
+    assert(
+      payments.length === 1 && payments[0].capturedAmount === order.totals.total && payments[0].refundedAmount === 0,
+      `payments ${JSON.stringify(payments.map((p) => [p.method, p.status, p.capturedAmount]))}`,
+    );
     if (method !== 'cod') {
       const taken = await db.simulatorRecord.findMany({ where: { orderId: order.id, provider: method } });
-      const captured = taken.filter((r) => (r.kind === 'authorization' && r.status === 'captured') || (r.kind === 'payment_intent' && r.status === 'paid'));
+      const captured = taken.filter(
+        (r) =>
+          (r.kind === 'authorization' && r.status === 'captured') ||
+          (r.kind === 'payment_intent' && r.status === 'paid'),
+      );
       assert(captured.length === 1, `provider ${method} holds ${captured.length} captures`);
     }
     const row = await db.order.findUniqueOrThrow({ where: { id: order.id } });
     assert(row.status === 'completed', `order row is ${row.status}`);
-    assert(JSON.stringify(await stockOf(db, sku)) === JSON.stringify({ onHand: 1, reserved: 0, allocated: 0 }), `stock ${JSON.stringify(await stockOf(db, sku))}`);
+    assert(
+      JSON.stringify(await stockOf(db, sku)) === JSON.stringify({ onHand: 1, reserved: 0, allocated: 0 }),
+      `stock ${JSON.stringify(await stockOf(db, sku))}`,
+    );
     const bookings = await db.simulatorRecord.count({ where: { orderId: order.id, kind: 'booking' } });
     assert(bookings === done.shipments.length, `${bookings} courier bookings for ${done.shipments.length} shipments`);
   };
@@ -90,12 +133,33 @@ async function main() {
         accepted.push(order.id);
         await http.deliverAll(order.id);
         const created = expectStatus(
-          await http.send('POST', `/v1/orders/${order.id}/after-sales`, { key: KEYS.platform, body: { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'defective', description: 'the lid is cracked' }, headers: { 'idempotency-key': randomUUID() } }),
+          await http.send('POST', `/v1/orders/${order.id}/after-sales`, {
+            key: KEYS.platform,
+            body: {
+              type: 'return',
+              lines: [{ sku, quantity: 1 }],
+              reason: 'defective',
+              description: 'the lid is cracked',
+            },
+            headers: { 'idempotency-key': randomUUID() },
+          }),
           201,
           'after-sales request',
         );
-        expectStatus(await http.send('POST', `/v1/after-sales/${created.id}/decision`, { key: KEYS.merchant, body: { decision: 'approve' } }), 200, 'approve');
-        const getReq = async () => expectStatus(await http.send('GET', `/v1/after-sales/${created.id}`, { key: KEYS.support }), 200, 'get request');
+        expectStatus(
+          await http.send('POST', `/v1/after-sales/${created.id}/decision`, {
+            key: KEYS.merchant,
+            body: { decision: 'approve' },
+          }),
+          200,
+          'approve',
+        );
+        const getReq = async () =>
+          expectStatus(
+            await http.send('GET', `/v1/after-sales/${created.id}`, { key: KEYS.support }),
+            200,
+            'get request',
+          );
         const waitReq = async (status: string) => {
           const deadline = Date.now() + 60_000;
           for (;;) {
@@ -107,15 +171,36 @@ async function main() {
         };
         const awaiting = await waitReq('awaiting_return');
         const parcel = awaiting.shipments.find((s: any) => s.direction === 'return');
-        for (const type of ['picked_up', 'in_transit', 'delivered']) expectStatus(await http.track(parcel.courier, { trackingNumber: parcel.trackingNumber, type }), 200, `return ${type}`);
+        for (const type of ['picked_up', 'in_transit', 'delivered'])
+          expectStatus(
+            await http.track(parcel.courier, { trackingNumber: parcel.trackingNumber, type }),
+            200,
+            `return ${type}`,
+          );
         await waitReq('awaiting_inspection');
-        expectStatus(await http.send('POST', `/v1/after-sales/${created.id}/inspection`, { key: KEYS.merchant, body: { lines: [{ sku, condition: 'ok' }] } }), 200, 'inspection');
+        expectStatus(
+          await http.send('POST', `/v1/after-sales/${created.id}/inspection`, {
+            key: KEYS.merchant,
+            body: { lines: [{ sku, condition: 'ok' }] },
+          }),
+          200,
+          'inspection',
+        );
         const done = await waitReq('completed');
-        assert(done.resolution?.outcome === 'refunded' && done.resolution.refunded === 10000, `resolution ${JSON.stringify(done.resolution)}`);
+        assert(
+          done.resolution?.outcome === 'refunded' && done.resolution.refunded === 10000,
+          `resolution ${JSON.stringify(done.resolution)}`,
+        );
         const payment = await db.payment.findFirstOrThrow({ where: { orderId: order.id } });
-        assert(payment.capturedAmount === order.totals.total && payment.refundedAmount === 10000, `payment captured ${payment.capturedAmount} refunded ${payment.refundedAmount}`);
+        assert(
+          payment.capturedAmount === order.totals.total && payment.refundedAmount === 10000,
+          `payment captured ${payment.capturedAmount} refunded ${payment.refundedAmount}`,
+        );
         const refunds = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'refund' } });
-        assert(refunds.length === 1 && refunds[0].amount === 10000, `provider refunds ${JSON.stringify(refunds.map((r) => r.amount))}`);
+        assert(
+          refunds.length === 1 && refunds[0].amount === 10000,
+          `provider refunds ${JSON.stringify(refunds.map((r) => r.amount))}`,
+        );
         const stock = await stockOf(db, sku);
         assert(stock.onHand === 4 && stock.reserved === 0 && stock.allocated === 0, `stock ${JSON.stringify(stock)}`);
       },
@@ -125,17 +210,41 @@ async function main() {
       run: async () => {
         const sku = await createSku(db, { 'wh-shanghai': 4, 'wh-beijing': 6 }, 5000);
         const orders = await Promise.all(
-          Array.from({ length: 30 }, () => http.submitOrder(orderBody({ customer: { id: `flash-${randomUUID()}`, name: '抢购者', phone: '+86 137 0000 0000' }, lines: [{ sku, quantity: 1 }], policy: { stockDecisionSeconds: 1 } }))),
+          Array.from({ length: 30 }, () =>
+            http.submitOrder(
+              orderBody({
+                customer: { id: `flash-${randomUUID()}`, name: '抢购者', phone: '+86 137 0000 0000' },
+                lines: [{ sku, quantity: 1 }],
+                policy: { stockDecisionSeconds: 1 },
+              }),
+            ),
+          ),
         );
         accepted.push(...orders.map((o) => o.id));
-        const settled = await Promise.all(orders.map((o) => http.waitForOrder(o.id, (x) => ['fulfilling', 'cancelled'].includes(x.status), 'fulfilling or cancelled', 120_000)));
+        const settled = await Promise.all(
+          orders.map((o) =>
+            http.waitForOrder(
+              o.id,
+              (x) => ['fulfilling', 'cancelled'].includes(x.status),
+              'fulfilling or cancelled',
+              120_000,
+            ),
+          ),
+        );
         const won = settled.filter((o) => o.status === 'fulfilling');
         assert(won.length === 10, `${won.length} won`);
         const stock = await stockOf(db, sku);
         assert(stock.onHand === 10 && stock.allocated === 10 && stock.reserved === 0, `stock ${JSON.stringify(stock)}`);
-        const auths = await db.simulatorRecord.groupBy({ by: ['status'], where: { orderId: { in: orders.map((o) => o.id) }, kind: 'authorization' }, _count: true });
+        const auths = await db.simulatorRecord.groupBy({
+          by: ['status'],
+          where: { orderId: { in: orders.map((o) => o.id) }, kind: 'authorization' },
+          _count: true,
+        });
         const byStatus = Object.fromEntries(auths.map((g) => [g.status, g._count]));
-        assert(byStatus.authorized === 10 && byStatus.voided === 20, `gateway authorizations ${JSON.stringify(byStatus)}`);
+        assert(
+          byStatus.authorized === 10 && byStatus.voided === 20,
+          `gateway authorizations ${JSON.stringify(byStatus)}`,
+        );
       },
     },
     {
@@ -143,7 +252,14 @@ async function main() {
       run: async () => {
         const inv = await checkInvariants(db, accepted);
         log(`invariants ${JSON.stringify(inv)}`);
-        assert(inv.lost === 0 && inv.doubleCharges === 0 && inv.oversell === 0 && inv.refundsAboveCapture === 0 && inv.negativeStock === 0, 'an invariant is broken');
+        assert(
+          inv.lost === 0 &&
+            inv.doubleCharges === 0 &&
+            inv.oversell === 0 &&
+            inv.refundsAboveCapture === 0 &&
+            inv.negativeStock === 0,
+          'an invariant is broken',
+        );
       },
     },
     {
@@ -151,8 +267,25 @@ async function main() {
       run: async () => {
         for (const url of topo.workerMetricsUrls) {
           const text = await (await fetch(url)).text();
-          for (const name of ['temporal_workflow_completed_total', 'temporal_activity_execution_latency_seconds_bucket', 'temporal_request_total', 'orders_by_status{status="completed"}', 'outbox_backlog', 'refunds_pending']) {
-            assert(text.includes(name), `${url} lacks ${name}; it has ${[...new Set(text.split('\n').filter((l) => l.startsWith('temporal_')).map((l) => l.split(/[{ ]/)[0]))].join(' ')}`);
+          for (const name of [
+            'temporal_workflow_completed_total',
+            'temporal_activity_execution_latency_seconds_bucket',
+            'temporal_request_total',
+            'orders_by_status{status="completed"}',
+            'outbox_backlog',
+            'refunds_pending',
+          ]) {
+            assert(
+              text.includes(name),
+              `${url} lacks ${name}; it has ${[
+                ...new Set(
+                  text
+                    .split('\n')
+                    .filter((l) => l.startsWith('temporal_'))
+                    .map((l) => l.split(/[{ ]/)[0]),
+                ),
+              ].join(' ')}`,
+            );
           }
         }
       },
@@ -204,7 +337,7 @@ async function shardsUsed(temporalDbUrl: string): Promise<number> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   console.log('0 passed, 1 failed');
   process.exit(1);
 });

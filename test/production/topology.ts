@@ -40,21 +40,33 @@ export function ensureTemporalServer(): { server: string; sql: string; moduleDir
   try {
     gopath = goEnv('GOPATH');
   } catch {
-    throw new Error('Go is needed to build the Temporal server for the production suite: install Go (Debian: apt-get install golang), or set TEMPORAL_SERVER_BIN_DIR to a folder holding `server` and `sql` built from go.temporal.io/server@v1.29.1');
+    throw new Error(
+      'Go is needed to build the Temporal server for the production suite: install Go (Debian: apt-get install golang), or set TEMPORAL_SERVER_BIN_DIR to a folder holding `server` and `sql` built from go.temporal.io/server@v1.29.1',
+    );
   }
-  const binDir = process.env.TEMPORAL_SERVER_BIN_DIR ?? path.join(gopath, 'bin', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const binDir =
+    process.env.TEMPORAL_SERVER_BIN_DIR ?? path.join(gopath, 'bin', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
   const server = path.join(binDir, 'server');
   const sql = path.join(binDir, 'sql');
-  for (const [bin, pkg] of [[server, 'cmd/server'], [sql, 'cmd/tools/sql']] as const) {
+  for (const [bin, pkg] of [
+    [server, 'cmd/server'],
+    [sql, 'cmd/tools/sql'],
+  ] as const) {
     if (existsSync(bin)) continue;
     log(`building ${pkg} of the Temporal server ${TEMPORAL_SERVER_VERSION} into ${binDir} (once; minutes)`);
     mkdirSync(binDir, { recursive: true });
-    const res = spawnSync('go', ['install', `go.temporal.io/server/${pkg}@${TEMPORAL_SERVER_VERSION}`], { stdio: 'inherit', env: { ...process.env, GOBIN: binDir } });
+    const res = spawnSync('go', ['install', `go.temporal.io/server/${pkg}@${TEMPORAL_SERVER_VERSION}`], {
+      stdio: 'inherit',
+      env: { ...process.env, GOBIN: binDir },
+    });
     if (res.status !== 0) throw new Error(`go install go.temporal.io/server/${pkg}@${TEMPORAL_SERVER_VERSION} failed`);
   }
   const moduleDir = path.join(goEnv('GOMODCACHE'), 'go.temporal.io', `server@${TEMPORAL_SERVER_VERSION}`);
   if (!existsSync(path.join(moduleDir, 'schema'))) {
-    execFileSync('go', ['mod', 'download', `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`], { stdio: 'inherit', cwd: binDir });
+    execFileSync('go', ['mod', 'download', `go.temporal.io/server@${TEMPORAL_SERVER_VERSION}`], {
+      stdio: 'inherit',
+      cwd: binDir,
+    });
   }
   return { server, sql, moduleDir };
 }
@@ -150,7 +162,11 @@ function tail(file: string, lines = 20): string {
 }
 
 /** Awaits `check` (bounded), retrying every 200 ms. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -160,7 +176,10 @@ export async function until<T>(what: string, check: () => Promise<T | undefined 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -198,14 +217,36 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   try {
     // 1. This run's own PostgreSQL (without fsync: a killed server loses nothing, only an OS crash would).
     const pgPort = Number(process.env.PRODUCTION_PG_PORT ?? (await freePort()));
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: pgPort, ephemeral: true, settings: { max_connections: 300 } });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(dir, 'postgres'),
+      port: pgPort,
+      ephemeral: true,
+      settings: { max_connections: 300 },
+    });
     started.push(() => pg.stop());
     log(`PostgreSQL 17 (embedded) on 127.0.0.1:${pgPort}`);
 
     // 2. Temporal's schemas (temporal-sql-tool), its config with ports moved, the server.
-    const sqlArgs = (db: string) => ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(pgPort), '-u', 'postgres', '-pw', 'postgres', '--db', db];
-    for (const [db, schema] of [['temporal', 'temporal'], ['temporal_visibility', 'visibility']]) {
-      const run = (args: string[]) => execFileSync(bins.sql, [...sqlArgs(db), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sqlArgs = (db: string) => [
+      '--plugin',
+      'postgres12',
+      '--ep',
+      '127.0.0.1',
+      '-p',
+      String(pgPort),
+      '-u',
+      'postgres',
+      '-pw',
+      'postgres',
+      '--db',
+      db,
+    ];
+    for (const [db, schema] of [
+      ['temporal', 'temporal'],
+      ['temporal_visibility', 'visibility'],
+    ]) {
+      const run = (args: string[]) =>
+        execFileSync(bins.sql, [...sqlArgs(db), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       run(['create-database']);
       run(['setup-schema', '-v', '0.0']);
       run(['update-schema', '-d', path.join(bins.moduleDir, 'schema', 'postgresql', 'v12', schema, 'versioned')]);
@@ -214,15 +255,39 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const base = await temporalPortBase();
     const configDir = path.join(dir, 'temporal', 'config');
     mkdirSync(path.join(configDir, 'dynamicconfig'), { recursive: true });
-    const ports: Record<string, number> = { 7233: base, 7234: base + 1, 7235: base + 2, 7239: base + 3, 6933: base + 10, 6934: base + 11, 6935: base + 12, 6939: base + 13, 7243: base + 4, 7936: base + 5, 8000: base + 6 };
+    const ports: Record<string, number> = {
+      7233: base,
+      7234: base + 1,
+      7235: base + 2,
+      7239: base + 3,
+      6933: base + 10,
+      6934: base + 11,
+      6935: base + 12,
+      6939: base + 13,
+      7243: base + 4,
+      7936: base + 5,
+      8000: base + 6,
+    };
     let config = readFileSync(path.join(bins.moduleDir, 'config', 'development-postgres12.yaml'), 'utf8');
     config = config.replace(/\b(7233|7234|7235|7239|6933|6934|6935|6939|7243|7936|8000)\b/g, (p) => String(ports[p]));
-    config = config.replace(/127\.0\.0\.1:5432/g, `127.0.0.1:${pgPort}`).replace(/user: "temporal"/g, 'user: "postgres"').replace(/password: "temporal"/g, 'password: "postgres"');
-    config = config.replace(/level: info/, 'level: warn').replace(/filepath: "config\/dynamicconfig\/development-sql.yaml"/, `filepath: "${path.join(configDir, 'dynamicconfig', 'development-sql.yaml')}"`);
+    config = config
+      .replace(/127\.0\.0\.1:5432/g, `127.0.0.1:${pgPort}`)
+      .replace(/user: "temporal"/g, 'user: "postgres"')
+      .replace(/password: "temporal"/g, 'password: "postgres"');
+    config = config
+      .replace(/level: info/, 'level: warn')
+      .replace(
+        /filepath: "config\/dynamicconfig\/development-sql.yaml"/,
+        `filepath: "${path.join(configDir, 'dynamicconfig', 'development-sql.yaml')}"`,
+      );
     config = config.replace(/\/tmp\/temporal_(vis_)?archival/g, path.join(dir, 'temporal', 'archival'));
-    if (!/numHistoryShards: 4\b/.test(config)) throw new Error('expected numHistoryShards: 4 in development-postgres12.yaml');
+    if (!/numHistoryShards: 4\b/.test(config))
+      throw new Error('expected numHistoryShards: 4 in development-postgres12.yaml');
     writeFileSync(path.join(configDir, 'development-postgres12.yaml'), config);
-    const dynamic = readFileSync(path.join(bins.moduleDir, 'config', 'dynamicconfig', 'development-sql.yaml'), 'utf8').replace(/localhost:7243/g, `localhost:${ports[7243]}`);
+    const dynamic = readFileSync(
+      path.join(bins.moduleDir, 'config', 'dynamicconfig', 'development-sql.yaml'),
+      'utf8',
+    ).replace(/localhost:7243/g, `localhost:${ports[7243]}`);
     writeFileSync(
       path.join(configDir, 'dynamicconfig', 'development-sql.yaml'),
       `${dynamic}\nfrontend.enableUpdateWorkflowExecution:\n  - value: true\nfrontend.enableUpdateWorkflowExecutionAsyncAccepted:\n  - value: true\nfrontend.activityAPIsEnabled:\n  - value: true\n`,
@@ -231,7 +296,16 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const temporal = new Proc(
       'temporal-server',
       bins.server,
-      ['--root', path.join(dir, 'temporal'), '--config', 'config', '--env', 'development-postgres12', '--allow-no-auth', 'start'],
+      [
+        '--root',
+        path.join(dir, 'temporal'),
+        '--config',
+        'config',
+        '--env',
+        'development-postgres12',
+        '--allow-no-auth',
+        'start',
+      ],
       process.env,
       path.join(logDir, 'temporal-server.log'),
       () => temporalReady(temporalAddress),
@@ -267,16 +341,31 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     };
     const apis = apiPorts.map(
       (port, i) =>
-        new Proc(`api-${i + 1}`, NODE, tsx('api/main.ts'), { ...common, HOST: '127.0.0.1', PORT: String(port) }, path.join(logDir, `api-${i + 1}.log`), () =>
-          until(`api-${i + 1} ready`, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok, 90_000).then(() => undefined),
+        new Proc(
+          `api-${i + 1}`,
+          NODE,
+          tsx('api/main.ts'),
+          { ...common, HOST: '127.0.0.1', PORT: String(port) },
+          path.join(logDir, `api-${i + 1}.log`),
+          () =>
+            until(`api-${i + 1} ready`, async () => (await fetch(`${apiUrls[i]}/readyz`)).ok, 90_000).then(
+              () => undefined,
+            ),
         ),
     );
     const metricsPorts = await Promise.all(Array.from({ length: opts.workers ?? 2 }, () => freePort()));
     const workerMetricsUrls = metricsPorts.map((p) => `http://127.0.0.1:${p}/metrics`);
-    const workers = Array.from({ length: opts.workers ?? 2 }, (_, i) =>
-      new Proc(`worker-${i + 1}`, NODE, tsx('workers/main.ts'), { ...common, PUBLIC_BASE_URL: apiUrls[i % apiUrls.length], WORKER_METRICS_PORT: String(metricsPorts[i]) }, path.join(logDir, `worker-${i + 1}.log`), (proc) =>
-        workerPolling(temporalAddress, proc.child!.pid!),
-      ),
+    const workers = Array.from(
+      { length: opts.workers ?? 2 },
+      (_, i) =>
+        new Proc(
+          `worker-${i + 1}`,
+          NODE,
+          tsx('workers/main.ts'),
+          { ...common, PUBLIC_BASE_URL: apiUrls[i % apiUrls.length], WORKER_METRICS_PORT: String(metricsPorts[i]) },
+          path.join(logDir, `worker-${i + 1}.log`),
+          (proc) => workerPolling(temporalAddress, proc.child!.pid!),
+        ),
     );
     await Promise.all(apis.map((a) => a.start()));
     started.push(() => Promise.all(apis.map((a) => a.stop())));
@@ -332,7 +421,11 @@ export async function workerPolling(address: string, pid: number, taskQueue = 'o
     async () => {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        const { pollers } = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+        const { pollers } = await connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue },
+          taskQueueType: 1,
+        });
         return (pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
       } finally {
         await connection.close();
@@ -347,15 +440,22 @@ async function ensureNamespace(address: string): Promise<void> {
   const connection = await Connection.connect({ address });
   try {
     try {
-      await connection.workflowService.registerNamespace({ namespace: 'default', workflowExecutionRetentionPeriod: { seconds: (3 * 24 * 3600) as never } });
+      await connection.workflowService.registerNamespace({
+        namespace: 'default',
+        workflowExecutionRetentionPeriod: { seconds: (3 * 24 * 3600) as never },
+      });
     } catch (err) {
       if (!/already exists|AlreadyExists/i.test((err as Error).message)) throw err;
     }
-    await until('namespace default', async () => {
-      await connection.workflowService.describeNamespace({ namespace: 'default' });
-      await connection.workflowService.listWorkflowExecutions({ namespace: 'default', pageSize: 1 });
-      return true;
-    }, 60_000);
+    await until(
+      'namespace default',
+      async () => {
+        await connection.workflowService.describeNamespace({ namespace: 'default' });
+        await connection.workflowService.listWorkflowExecutions({ namespace: 'default', pageSize: 1 });
+        return true;
+      },
+      60_000,
+    );
   } finally {
     await connection.close();
   }

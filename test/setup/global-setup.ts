@@ -39,7 +39,9 @@ async function setUp(admin: string): Promise<void> {
   try {
     await pg.connect();
   } catch (err) {
-    throw new Error(`PostgreSQL is not reachable at ${admin} (set TEST_ADMIN_DATABASE_URL; see README "Tests"): ${(err as Error).message}`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${admin} (set TEST_ADMIN_DATABASE_URL; see README "Tests"): ${(err as Error).message}`,
+    );
   }
   await pg.query(`CREATE DATABASE "${dbName}"`);
   await pg.end();
@@ -62,7 +64,13 @@ async function setUp(admin: string): Promise<void> {
     say('Temporal CLI not found and no Go toolchain: letting the Temporal SDK download it');
     try {
       const env = await TestWorkflowEnvironment.createLocal({
-        server: { executable: { type: 'cached-download' }, ip: '127.0.0.1', port, dbFilename: path.join(dir, 'temporal.db'), extraArgs: DEV_SERVER_SQLITE_PRAGMAS },
+        server: {
+          executable: { type: 'cached-download' },
+          ip: '127.0.0.1',
+          port,
+          dbFilename: path.join(dir, 'temporal.db'),
+          extraArgs: DEV_SERVER_SQLITE_PRAGMAS,
+        },
       });
       (globalThis as Record<string, unknown>).__temporalEnv = env;
     } catch (err) {
@@ -71,8 +79,22 @@ async function setUp(admin: string): Promise<void> {
   } else {
     const temporal = spawn(
       cli,
-      ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', path.join(dir, 'temporal.db'), '--log-level', 'error',
-        '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true', ...DEV_SERVER_SQLITE_PRAGMAS],
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--db-filename',
+        path.join(dir, 'temporal.db'),
+        '--log-level',
+        'error',
+        '--dynamic-config-value',
+        'frontend.enableUpdateWorkflowExecution=true',
+        ...DEV_SERVER_SQLITE_PRAGMAS,
+      ],
       { stdio: 'ignore', detached: true },
     );
     (globalThis as Record<string, unknown>).__temporalServer = temporal;
@@ -94,11 +116,19 @@ async function waitForTemporal(address: string) {
       await connection.close();
       return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`Temporal dev server did not start at ${address}: ${(err as Error).message}`);
+      if (Date.now() > deadline)
+        throw new Error(`Temporal dev server did not start at ${address}: ${(err as Error).message}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 }
 
 const noop = () => undefined;
-const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+const quietLogger = {
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: (m: string) => console.error(m),
+  log: noop,
+};

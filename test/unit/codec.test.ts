@@ -4,7 +4,10 @@ import type { Payload } from '@temporalio/common';
 import { loadConfig } from '../../config';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../platform/codec';
 
-const json = (value: unknown): Payload => ({ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify(value)) });
+const json = (value: unknown): Payload => ({
+  metadata: { encoding: new TextEncoder().encode('json/plain') },
+  data: new TextEncoder().encode(JSON.stringify(value)),
+});
 const text = (b?: Uint8Array | null) => Buffer.from(b ?? new Uint8Array()).toString();
 const keys = (entries: Array<[string, Buffer]>, activeKeyId: string) => ({ keys: new Map(entries), activeKeyId });
 
@@ -32,7 +35,15 @@ test('the same payload encrypts differently every time (random IV)', async () =>
 
 test('rotation: the active key encrypts; older keys still decrypt; an unknown key id fails clearly', async () => {
   const before = new EncryptionCodec(keys([['k1', k1]], 'k1'));
-  const after = new EncryptionCodec(keys([['k1', k1], ['k2', k2]], 'k2'));
+  const after = new EncryptionCodec(
+    keys(
+      [
+        ['k1', k1],
+        ['k2', k2],
+      ],
+      'k2',
+    ),
+  );
   const [old] = await before.encode([json({ v: 1 })]);
   const [fresh] = await after.encode([json({ v: 2 })]);
   expect(text(fresh.metadata![KEY_ID_METADATA])).toBe('k2');
@@ -42,13 +53,23 @@ test('rotation: the active key encrypts; older keys still decrypt; an unknown ke
 });
 
 test('tampered ciphertext or a relabelled key id is refused (GCM authentication)', async () => {
-  const codec = new EncryptionCodec(keys([['k1', k1], ['k2', k1]], 'k1'));
+  const codec = new EncryptionCodec(
+    keys(
+      [
+        ['k1', k1],
+        ['k2', k1],
+      ],
+      'k1',
+    ),
+  );
   const [sealed] = await codec.encode([json({ amount: 100 })]);
   const flipped = Buffer.from(sealed.data!);
   flipped[20] ^= 1;
   await expect(codec.decode([{ ...sealed, data: new Uint8Array(flipped) }])).rejects.toThrow();
   // Same key bytes under another id: the id is authenticated data, so relabelling fails too.
-  await expect(codec.decode([{ ...sealed, metadata: { ...sealed.metadata, [KEY_ID_METADATA]: new TextEncoder().encode('k2') } }])).rejects.toThrow();
+  await expect(
+    codec.decode([{ ...sealed, metadata: { ...sealed.metadata, [KEY_ID_METADATA]: new TextEncoder().encode('k2') } }]),
+  ).rejects.toThrow();
 });
 
 test('payloads that were never encrypted pass through decode unchanged', async () => {
@@ -93,6 +114,8 @@ describe('configuration (PAYLOAD_KEYS, PAYLOAD_KEY_ID)', () => {
   });
 
   test('an active id that is not configured is refused', () => {
-    expect(() => loadConfig({ PAYLOAD_KEYS: `a:${b64(k1)}`, PAYLOAD_KEY_ID: 'b' })).toThrow(/PAYLOAD_KEY_ID: "b" is not a key id/);
+    expect(() => loadConfig({ PAYLOAD_KEYS: `a:${b64(k1)}`, PAYLOAD_KEY_ID: 'b' })).toThrow(
+      /PAYLOAD_KEY_ID: "b" is not a key id/,
+    );
   });
 });

@@ -3,13 +3,19 @@ import { fewestShipmentsThenNearest, type AllocationPlan, type StockLevel, type 
 
 const allocate = fewestShipmentsThenNearest;
 
-const level = (sku: string, warehouseId: string, province: string, available: number): StockLevel => ({ sku, warehouseId, province, available });
+const level = (sku: string, warehouseId: string, province: string, available: number): StockLevel => ({
+  sku,
+  warehouseId,
+  province,
+  available,
+});
 const need = (lineNo: number, sku: string, quantity: number): StockNeed => ({ lineNo, sku, quantity });
 
 /** Units planned per `sku@warehouse`. */
 function plannedByKey(plan: AllocationPlan): Map<string, number> {
   const m = new Map<string, number>();
-  for (const p of plan.pieces) m.set(`${p.sku}@${p.warehouseId}`, (m.get(`${p.sku}@${p.warehouseId}`) ?? 0) + p.quantity);
+  for (const p of plan.pieces)
+    m.set(`${p.sku}@${p.warehouseId}`, (m.get(`${p.sku}@${p.warehouseId}`) ?? 0) + p.quantity);
   return m;
 }
 
@@ -56,7 +62,12 @@ describe('fewestShipmentsThenNearest', () => {
 
   it('ranks by whole lines served before nearness', () => {
     // W-near serves one line whole; W-far serves both. One shipment beats a near one.
-    const stock = [level('A', 'W-near', 'Sichuan', 1), level('B', 'W-near', 'Sichuan', 1), level('A', 'W-far', 'Hebei', 1), level('B', 'W-far', 'Hebei', 4)];
+    const stock = [
+      level('A', 'W-near', 'Sichuan', 1),
+      level('B', 'W-near', 'Sichuan', 1),
+      level('A', 'W-far', 'Hebei', 1),
+      level('B', 'W-far', 'Hebei', 4),
+    ];
     const plan = allocate([need(1, 'A', 1), need(2, 'B', 4)], stock, 'Sichuan');
     expect([...warehousesUsed(plan)]).toEqual(['W-far']);
   });
@@ -88,7 +99,9 @@ describe('fewestShipmentsThenNearest', () => {
     const a = plan.pieces.filter((p) => p.lineNo === 3);
     expect(a.reduce((t, p) => t + p.quantity, 0)).toBe(3);
     expect(plan.pieces.filter((p) => p.lineNo === 7)).toEqual([]);
-    expect(plan.pieces.filter((p) => p.lineNo === 9)).toEqual([{ lineNo: 9, sku: 'C', warehouseId: 'W1', quantity: 2 }]);
+    expect(plan.pieces.filter((p) => p.lineNo === 9)).toEqual([
+      { lineNo: 9, sku: 'C', warehouseId: 'W1', quantity: 2 },
+    ]);
   });
 
   it('never plans more than is available per sku@warehouse when lines share warehouses', () => {
@@ -143,9 +156,15 @@ describe('fewestShipmentsThenNearest', () => {
 
     const scenario = fc
       .record({
-        provinces: fc.array(fc.constantFrom(...PROVINCES), { minLength: WAREHOUSES.length, maxLength: WAREHOUSES.length }),
+        provinces: fc.array(fc.constantFrom(...PROVINCES), {
+          minLength: WAREHOUSES.length,
+          maxLength: WAREHOUSES.length,
+        }),
         // available per (sku, warehouse), or null for no row
-        grid: fc.array(fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }), { minLength: SKUS.length * WAREHOUSES.length, maxLength: SKUS.length * WAREHOUSES.length }),
+        grid: fc.array(fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }), {
+          minLength: SKUS.length * WAREHOUSES.length,
+          maxLength: SKUS.length * WAREHOUSES.length,
+        }),
         skus: fc.shuffledSubarray(SKUS, { minLength: 1 }),
         quantities: fc.array(fc.integer({ min: 1, max: 40 }), { minLength: SKUS.length, maxLength: SKUS.length }),
         shipTo: fc.constantFrom(...PROVINCES),
@@ -222,7 +241,11 @@ describe('fewestShipmentsThenNearest', () => {
     it('does not depend on the order of the stock rows (the stock query has no ORDER BY)', () => {
       fc.assert(
         fc.property(
-          scenario.chain((s) => fc.shuffledSubarray(s.stock, { minLength: s.stock.length, maxLength: s.stock.length }).map((shuffled) => ({ ...s, shuffled }))),
+          scenario.chain((s) =>
+            fc
+              .shuffledSubarray(s.stock, { minLength: s.stock.length, maxLength: s.stock.length })
+              .map((shuffled) => ({ ...s, shuffled })),
+          ),
           ({ stock, shuffled, needs, shipTo }) => {
             expect(allocate(needs, shuffled, shipTo)).toEqual(allocate(needs, stock, shipTo));
           },
@@ -241,5 +264,8 @@ test('a line too large for any one warehouse splits over the fewest warehouses',
   ];
   const plan = fewestShipmentsThenNearest([{ lineNo: 1, sku: 'A', quantity: 10 }], stock, '上海');
   expect(plan.short).toEqual([]);
-  expect(plan.pieces.map((p) => [p.warehouseId, p.quantity])).toEqual([['w-a', 1], ['w-c', 9]]); // two warehouses, the nearer first
+  expect(plan.pieces.map((p) => [p.warehouseId, p.quantity])).toEqual([
+    ['w-a', 1],
+    ['w-c', 9],
+  ]); // two warehouses, the nearer first
 });

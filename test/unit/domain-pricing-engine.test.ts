@@ -49,7 +49,11 @@ function promo(rule: PromotionRule, over: Partial<Promotion> = {}): Promotion {
   };
 }
 const all = { skus: undefined };
-function input(lines: Array<{ sku: string; quantity: number }>, promotions: Promotion[], over: Partial<QuoteInput> = {}): QuoteInput {
+function input(
+  lines: Array<{ sku: string; quantity: number }>,
+  promotions: Promotion[],
+  over: Partial<QuoteInput> = {},
+): QuoteInput {
   return { at: AT, channel: 'app', customer: { id: 'c-1' }, lines, catalog, promotions, province: 'Zhejiang', ...over };
 }
 function ok(i: QuoteInput) {
@@ -60,8 +64,24 @@ function ok(i: QuoteInput) {
 
 describe('quote: rules by example', () => {
   it('满减 with tiers takes the highest tier reached and allocates it by line value (largest remainder)', () => {
-    const p = promo({ kind: 'spend_save', scope: all, tiers: [{ threshold: 10000, off: 1000 }, { threshold: 30000, off: 5000 }], perEvery: false });
-    const q = ok(input([{ sku: 'TEA', quantity: 2 }, { sku: 'CUP', quantity: 3 }], [p]));
+    const p = promo({
+      kind: 'spend_save',
+      scope: all,
+      tiers: [
+        { threshold: 10000, off: 1000 },
+        { threshold: 30000, off: 5000 },
+      ],
+      perEvery: false,
+    });
+    const q = ok(
+      input(
+        [
+          { sku: 'TEA', quantity: 2 },
+          { sku: 'CUP', quantity: 3 },
+        ],
+        [p],
+      ),
+    );
     // 25800 + 13650 = 39450 ≥ 30000 → 5000 off: 5000×25800/39450 = 3269.96… → 3269 (+1 by remainder), 1730.03… → 1730.
     expect(q.lines.map((l) => l.discount)).toEqual([3270, 1730]);
     expect(q.totals).toEqual({ currency: 'CNY', subtotal: 39450, discount: 5000, shippingFee: 0, total: 34450 });
@@ -73,14 +93,28 @@ describe('quote: rules by example', () => {
   });
 
   it('每满 (per every X) multiplies the tier, capped by maxOff', () => {
-    const p = promo({ kind: 'spend_save', scope: all, tiers: [{ threshold: 10000, off: 1000 }], perEvery: true, maxOff: 2500 });
+    const p = promo({
+      kind: 'spend_save',
+      scope: all,
+      tiers: [{ threshold: 10000, off: 1000 }],
+      perEvery: true,
+      maxOff: 2500,
+    });
     expect(ok(input([{ sku: 'TEA', quantity: 2 }], [p])).totals.discount).toBe(2000);
     expect(ok(input([{ sku: 'TEA', quantity: 4 }], [p])).totals.discount).toBe(2500);
   });
 
   it('percentage off chosen SKUs only; fixed amount off each unit', () => {
     const pct = promo({ kind: 'percent_off', scope: { skus: ['CUP'] }, percent: 10 });
-    const q = ok(input([{ sku: 'TEA', quantity: 1 }, { sku: 'CUP', quantity: 3 }], [pct]));
+    const q = ok(
+      input(
+        [
+          { sku: 'TEA', quantity: 1 },
+          { sku: 'CUP', quantity: 3 },
+        ],
+        [pct],
+      ),
+    );
     expect(q.lines.map((l) => l.discount)).toEqual([0, 1365]);
     const each = promo({ kind: 'amount_off', scope: { skus: ['TEA'] }, amount: 500, per: 'unit' });
     expect(ok(input([{ sku: 'TEA', quantity: 3 }], [each])).totals.discount).toBe(1500);
@@ -92,7 +126,16 @@ describe('quote: rules by example', () => {
     expect(ok(input([{ sku: 'CUP', quantity: 2 }], [same])).totals.discount).toBe(0);
     const other = promo({ kind: 'buy_get', scope: { skus: ['TEA'] }, buyQuantity: 1, getSku: 'BAG', getQuantity: 1 });
     const q = ok(input([{ sku: 'TEA', quantity: 2 }], [other]));
-    expect(q.lines[1]).toEqual({ lineNo: 2, sku: 'BAG', name: 'Tote bag (gift)', unitPrice: 0, quantity: 2, discount: 0, paid: 0, gift: true });
+    expect(q.lines[1]).toEqual({
+      lineNo: 2,
+      sku: 'BAG',
+      name: 'Tote bag (gift)',
+      unitPrice: 0,
+      quantity: 2,
+      discount: 0,
+      paid: 0,
+      gift: true,
+    });
     expect(q.orderLines[1].gift).toBe(true);
     expect(q.totals.total).toBe(25800);
   });
@@ -106,9 +149,14 @@ describe('quote: rules by example', () => {
   });
 
   it('flash sale: only inside its window, for what is left of its cap and of the customer limit', () => {
-    const flash = promo({ kind: 'flash_sale', sku: 'TEA', price: 9900, stockCap: 100, perCustomerLimit: 2 }, { exclusive: true, startsAt: '2026-11-25T10:00:00.000Z', endsAt: '2026-11-25T14:00:00.000Z' });
+    const flash = promo(
+      { kind: 'flash_sale', sku: 'TEA', price: 9900, stockCap: 100, perCustomerLimit: 2 },
+      { exclusive: true, startsAt: '2026-11-25T10:00:00.000Z', endsAt: '2026-11-25T14:00:00.000Z' },
+    );
     expect(ok(input([{ sku: 'TEA', quantity: 3 }], [flash])).totals.discount).toBe(2 * 3000);
-    expect(ok(input([{ sku: 'TEA', quantity: 3 }], [flash], { at: '2026-11-25T14:00:00.000Z' })).totals.discount).toBe(0);
+    expect(ok(input([{ sku: 'TEA', quantity: 3 }], [flash], { at: '2026-11-25T14:00:00.000Z' })).totals.discount).toBe(
+      0,
+    );
     const usage = new Map<string, PromotionUsage>([[flash.id, { units: 99, customerUnits: 0 }]]);
     expect(ok(input([{ sku: 'TEA', quantity: 3 }], [flash], { usage })).totals.discount).toBe(3000);
     const mine = new Map<string, PromotionUsage>([[flash.id, { units: 0, customerUnits: 2 }]]);
@@ -117,7 +165,9 @@ describe('quote: rules by example', () => {
 
   it('member discount by tier; channels and customer tiers restrict who gets a promotion', () => {
     const member = promo({ kind: 'member_discount', scope: all, percentByTier: { gold: 5, silver: 2 } });
-    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [member], { customer: { id: 'c', tier: 'gold' } })).totals.discount).toBe(645);
+    expect(
+      ok(input([{ sku: 'TEA', quantity: 1 }], [member], { customer: { id: 'c', tier: 'gold' } })).totals.discount,
+    ).toBe(645);
     expect(ok(input([{ sku: 'TEA', quantity: 1 }], [member])).totals.discount).toBe(0);
     const appOnly = promo({ kind: 'percent_off', scope: all, percent: 10 }, { channels: ['mini-program'] });
     expect(ok(input([{ sku: 'TEA', quantity: 1 }], [appOnly])).totals.discount).toBe(0);
@@ -125,18 +175,26 @@ describe('quote: rules by example', () => {
 
   it('shipping: by destination province, free above the merchant threshold or with a 包邮 promotion', () => {
     const shipping = { defaultFee: 1200, byProvince: { Zhejiang: 600 }, freeAbove: 30000 };
-    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [], { shipping })).totals).toMatchObject({ shippingFee: 600, total: 13500 });
+    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [], { shipping })).totals).toMatchObject({
+      shippingFee: 600,
+      total: 13500,
+    });
     expect(ok(input([{ sku: 'TEA', quantity: 1 }], [], { shipping, province: 'Tibet' })).totals.shippingFee).toBe(1200);
     expect(ok(input([{ sku: 'TEA', quantity: 3 }], [], { shipping })).totals.shippingFee).toBe(0);
     const free = promo({ kind: 'free_shipping', threshold: 10000 });
     const q = ok(input([{ sku: 'TEA', quantity: 1 }], [free], { shipping }));
     expect(q.totals).toMatchObject({ shippingFee: 0, discount: 0, total: 12900 });
-    expect(q.adjustments).toEqual([{ source: 'shipping', code: free.code, kind: 'free_shipping', promotionId: free.id, amount: 600 }]);
+    expect(q.adjustments).toEqual([
+      { source: 'shipping', code: free.code, kind: 'free_shipping', promotionId: free.id, amount: 600 },
+    ]);
   });
 
   it('stackable promotions combine (unit prices first, then 满减 on what is left); an exclusive one wins only when it is better', () => {
     const pct = promo({ kind: 'percent_off', scope: all, percent: 10 }, { code: 'TEN' });
-    const save = promo({ kind: 'spend_save', scope: all, tiers: [{ threshold: 20000, off: 2000 }], perEvery: false }, { code: 'SAVE' });
+    const save = promo(
+      { kind: 'spend_save', scope: all, tiers: [{ threshold: 20000, off: 2000 }], perEvery: false },
+      { code: 'SAVE' },
+    );
     const q = ok(input([{ sku: 'TEA', quantity: 2 }], [save, pct]));
     // 25800 −10% = 23220 ≥ 20000 → −2000: 2580 + 2000.
     expect(q.totals.discount).toBe(4580);
@@ -159,14 +217,43 @@ describe('quote: rules by example', () => {
     const usage = new Map<string, PromotionUsage>([[capped.id, { amount: 9000 }]]);
     expect(ok(input([{ sku: 'TEA', quantity: 1 }], [capped], { usage })).totals.discount).toBe(1000);
     const spent = promo({ kind: 'percent_off', scope: all, percent: 50 }, { budgetUses: 3 });
-    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [spent], { usage: new Map([[spent.id, { uses: 3 }]]) })).totals.discount).toBe(0);
-    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [promo({ kind: 'percent_off', scope: all, percent: 50 }, { merchantId: 'm-2' })])).totals.discount).toBe(0);
-    expect(ok(input([{ sku: 'TEA', quantity: 1 }], [promo({ kind: 'percent_off', scope: all, percent: 50 }, { merchantId: null })])).totals.discount).toBe(6450);
+    expect(
+      ok(input([{ sku: 'TEA', quantity: 1 }], [spent], { usage: new Map([[spent.id, { uses: 3 }]]) })).totals.discount,
+    ).toBe(0);
+    expect(
+      ok(
+        input(
+          [{ sku: 'TEA', quantity: 1 }],
+          [promo({ kind: 'percent_off', scope: all, percent: 50 }, { merchantId: 'm-2' })],
+        ),
+      ).totals.discount,
+    ).toBe(0);
+    expect(
+      ok(
+        input(
+          [{ sku: 'TEA', quantity: 1 }],
+          [promo({ kind: 'percent_off', scope: all, percent: 50 }, { merchantId: null })],
+        ),
+      ).totals.discount,
+    ).toBe(6450);
   });
 
   it('rejects unknown SKUs and mixed merchants as before', () => {
-    expect(quote(input([{ sku: 'NOPE', quantity: 1 }], []))).toEqual({ ok: false, errors: [{ path: 'lines.0.sku', message: 'unknown sku NOPE' }] });
-    expect(quote(input([{ sku: 'TEA', quantity: 1 }, { sku: 'FAR', quantity: 1 }], [])).ok).toBe(false);
+    expect(quote(input([{ sku: 'NOPE', quantity: 1 }], []))).toEqual({
+      ok: false,
+      errors: [{ path: 'lines.0.sku', message: 'unknown sku NOPE' }],
+    });
+    expect(
+      quote(
+        input(
+          [
+            { sku: 'TEA', quantity: 1 },
+            { sku: 'FAR', quantity: 1 },
+          ],
+          [],
+        ),
+      ).ok,
+    ).toBe(false);
   });
 });
 
@@ -174,12 +261,18 @@ describe('promotion validation', () => {
   const body = { code: 'X', name: 'x', startsAt: '2026-11-01T00:00:00Z', endsAt: '2026-12-01T00:00:00Z' };
   const issues = (b: unknown) => {
     const r = promotionBodySchema.safeParse(b);
-    return r.success ? promotionProblems(r.data).map((i) => i.path.join('.')) : r.error.issues.map((i) => i.path.join('.'));
+    return r.success
+      ? promotionProblems(r.data).map((i) => i.path.join('.'))
+      : r.error.issues.map((i) => i.path.join('.'));
   };
   it('names the field of a percentage over 100, an end before its start, a tier saving more than it asks', () => {
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 120 } })).toEqual(['rule.percent']);
-    expect(issues({ ...body, endsAt: '2026-10-01T00:00:00Z', rule: { kind: 'percent_off', percent: 10 } })).toEqual(['endsAt']);
-    expect(issues({ ...body, rule: { kind: 'spend_save', tiers: [{ threshold: 100, off: 200 }] } })).toEqual(['rule.tiers.0.off']);
+    expect(issues({ ...body, endsAt: '2026-10-01T00:00:00Z', rule: { kind: 'percent_off', percent: 10 } })).toEqual([
+      'endsAt',
+    ]);
+    expect(issues({ ...body, rule: { kind: 'spend_save', tiers: [{ threshold: 100, off: 200 }] } })).toEqual([
+      'rule.tiers.0.off',
+    ]);
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 12.5 } })).toEqual([]);
     expect(issues({ ...body, rule: { kind: 'percent_off', percent: 12.555 } })).toEqual(['rule.percent']);
   });
@@ -188,7 +281,13 @@ describe('promotion validation', () => {
 describe('demo promotions', () => {
   it('every seeded promotion is valid', () => {
     for (const p of DEMO_PROMOTIONS) {
-      const body = promotionBodySchema.parse({ code: p.code, name: p.name, startsAt: '2026-01-01T00:00:00Z', endsAt: '2030-01-01T00:00:00Z', rule: p.rule });
+      const body = promotionBodySchema.parse({
+        code: p.code,
+        name: p.name,
+        startsAt: '2026-01-01T00:00:00Z',
+        endsAt: '2030-01-01T00:00:00Z',
+        rule: p.rule,
+      });
       expect(promotionProblems(body)).toEqual([]);
     }
   });
@@ -197,57 +296,104 @@ describe('demo promotions', () => {
 describe('allocation', () => {
   it('largest remainder: exact sum, no part above its weight, deterministic', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 20 }), fc.double({ min: 0, max: 1, noNaN: true }), (weights, share) => {
-        const total = weights.reduce((t, w) => t + w, 0);
-        fc.pre(total > 0);
-        const amount = Math.floor(total * share);
-        const parts = allocateLargestRemainder(amount, weights);
-        expect(parts.reduce((t, p) => t + p, 0)).toBe(amount);
-        parts.forEach((p, i) => {
-          expect(p).toBeGreaterThanOrEqual(0);
-          expect(p).toBeLessThanOrEqual(weights[i]);
-          expect(Number.isInteger(p)).toBe(true);
-        });
-        expect(allocateLargestRemainder(amount, weights)).toEqual(parts);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1_000_000 }), { minLength: 1, maxLength: 20 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (weights, share) => {
+          const total = weights.reduce((t, w) => t + w, 0);
+          fc.pre(total > 0);
+          const amount = Math.floor(total * share);
+          const parts = allocateLargestRemainder(amount, weights);
+          expect(parts.reduce((t, p) => t + p, 0)).toBe(amount);
+          parts.forEach((p, i) => {
+            expect(p).toBeGreaterThanOrEqual(0);
+            expect(p).toBeLessThanOrEqual(weights[i]);
+            expect(Number.isInteger(p)).toBe(true);
+          });
+          expect(allocateLargestRemainder(amount, weights)).toEqual(parts);
+        },
+      ),
     );
   });
 
   it('the paid price of units given back in order sums to the line’s paid amount, never more', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 1, max: 99 }), fc.array(fc.integer({ min: 1, max: 99 })), (paid, quantity, steps) => {
-        let from = 0;
-        let given = 0;
-        for (const s of steps) {
-          const count = Math.min(s, quantity - from);
-          given += paidOfUnits(paid, quantity, from, count);
-          from += count;
-          expect(given).toBeLessThanOrEqual(paid);
-        }
-        given += paidOfUnits(paid, quantity, from, quantity - from);
-        expect(given).toBe(paid);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 99 }),
+        fc.array(fc.integer({ min: 1, max: 99 })),
+        (paid, quantity, steps) => {
+          let from = 0;
+          let given = 0;
+          for (const s of steps) {
+            const count = Math.min(s, quantity - from);
+            given += paidOfUnits(paid, quantity, from, count);
+            from += count;
+            expect(given).toBeLessThanOrEqual(paid);
+          }
+          given += paidOfUnits(paid, quantity, from, quantity - from);
+          expect(given).toBe(paid);
+        },
+      ),
     );
     expect([0, 1, 2].map((u) => paidOfUnits(100, 3, u, 1))).toEqual([33, 33, 34]);
   });
 });
 
 const skus = ['TEA', 'CUP', 'POT', 'BAG'];
-const scopeArb = fc.oneof(fc.constant({ skus: undefined }), fc.subarray(skus, { minLength: 1 }).map((s) => ({ skus: s })));
+const scopeArb = fc.oneof(
+  fc.constant({ skus: undefined }),
+  fc.subarray(skus, { minLength: 1 }).map((s) => ({ skus: s })),
+);
 const ruleArb: fc.Arbitrary<PromotionRule> = fc.oneof(
   fc.record({
     kind: fc.constant('spend_save' as const),
     scope: scopeArb,
-    tiers: fc.uniqueArray(fc.record({ threshold: fc.integer({ min: 1000, max: 100_000 }), off: fc.integer({ min: 1, max: 1000 }) }), { minLength: 1, maxLength: 3, selector: (t) => t.threshold }),
+    tiers: fc.uniqueArray(
+      fc.record({ threshold: fc.integer({ min: 1000, max: 100_000 }), off: fc.integer({ min: 1, max: 1000 }) }),
+      { minLength: 1, maxLength: 3, selector: (t) => t.threshold },
+    ),
     perEvery: fc.boolean(),
     maxOff: fc.option(fc.integer({ min: 1, max: 50_000 }), { nil: undefined }),
   }),
-  fc.record({ kind: fc.constant('percent_off' as const), scope: scopeArb, percent: fc.integer({ min: 1, max: 10000 }).map((b) => b / 100), maxOff: fc.option(fc.integer({ min: 1, max: 50_000 }), { nil: undefined }) }),
-  fc.record({ kind: fc.constant('amount_off' as const), scope: scopeArb, amount: fc.integer({ min: 1, max: 60_000 }), per: fc.constantFrom('order' as const, 'unit' as const) }),
-  fc.record({ kind: fc.constant('buy_get' as const), scope: scopeArb, buyQuantity: fc.integer({ min: 1, max: 4 }), getSku: fc.constantFrom(...skus), getQuantity: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('gift' as const), scope: scopeArb, threshold: fc.integer({ min: 0, max: 80_000 }), giftSku: fc.constantFrom(...skus), quantity: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ kind: fc.constant('flash_sale' as const), sku: fc.constantFrom(...skus), price: fc.integer({ min: 0, max: 40_000 }), stockCap: fc.integer({ min: 1, max: 10 }), perCustomerLimit: fc.integer({ min: 1, max: 5 }) }),
-  fc.record({ kind: fc.constant('member_discount' as const), scope: scopeArb, percentByTier: fc.constant({ gold: 8 }) }),
+  fc.record({
+    kind: fc.constant('percent_off' as const),
+    scope: scopeArb,
+    percent: fc.integer({ min: 1, max: 10000 }).map((b) => b / 100),
+    maxOff: fc.option(fc.integer({ min: 1, max: 50_000 }), { nil: undefined }),
+  }),
+  fc.record({
+    kind: fc.constant('amount_off' as const),
+    scope: scopeArb,
+    amount: fc.integer({ min: 1, max: 60_000 }),
+    per: fc.constantFrom('order' as const, 'unit' as const),
+  }),
+  fc.record({
+    kind: fc.constant('buy_get' as const),
+    scope: scopeArb,
+    buyQuantity: fc.integer({ min: 1, max: 4 }),
+    getSku: fc.constantFrom(...skus),
+    getQuantity: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('gift' as const),
+    scope: scopeArb,
+    threshold: fc.integer({ min: 0, max: 80_000 }),
+    giftSku: fc.constantFrom(...skus),
+    quantity: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('flash_sale' as const),
+    sku: fc.constantFrom(...skus),
+    price: fc.integer({ min: 0, max: 40_000 }),
+    stockCap: fc.integer({ min: 1, max: 10 }),
+    perCustomerLimit: fc.integer({ min: 1, max: 5 }),
+  }),
+  fc.record({
+    kind: fc.constant('member_discount' as const),
+    scope: scopeArb,
+    percentByTier: fc.constant({ gold: 8 }),
+  }),
   fc.record({ kind: fc.constant('free_shipping' as const), threshold: fc.integer({ min: 0, max: 80_000 }) }),
 );
 const promoArb = fc.record({
@@ -256,14 +402,37 @@ const promoArb = fc.record({
   exclusive: fc.boolean(),
   budgetAmount: fc.option(fc.integer({ min: 1, max: 20_000 }), { nil: undefined }),
 });
-const cartArb = fc.uniqueArray(fc.record({ sku: fc.constantFrom(...skus), quantity: fc.integer({ min: 1, max: 9 }) }), { minLength: 1, maxLength: 4, selector: (l) => l.sku });
-const shippingArb = fc.option(fc.record({ defaultFee: fc.integer({ min: 0, max: 2000 }), freeAbove: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }) }), { nil: null });
+const cartArb = fc.uniqueArray(fc.record({ sku: fc.constantFrom(...skus), quantity: fc.integer({ min: 1, max: 9 }) }), {
+  minLength: 1,
+  maxLength: 4,
+  selector: (l) => l.sku,
+});
+const shippingArb = fc.option(
+  fc.record({
+    defaultFee: fc.integer({ min: 0, max: 2000 }),
+    freeAbove: fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }),
+  }),
+  { nil: null },
+);
 
 describe('quote: properties', () => {
-  const scenario = fc.record({ cart: cartArb, promos: fc.array(promoArb, { maxLength: 6 }), shipping: shippingArb, gold: fc.boolean() });
+  const scenario = fc.record({
+    cart: cartArb,
+    promos: fc.array(promoArb, { maxLength: 6 }),
+    shipping: shippingArb,
+    gold: fc.boolean(),
+  });
   type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
   const build = ({ cart, promos, shipping, gold }: Scenario) => {
-    const promotions = promos.map((p, i) => promo(p.rule, { id: `q-${i}`, code: `Q${i}`, priority: p.priority, exclusive: p.exclusive, budgetAmount: p.budgetAmount }));
+    const promotions = promos.map((p, i) =>
+      promo(p.rule, {
+        id: `q-${i}`,
+        code: `Q${i}`,
+        priority: p.priority,
+        exclusive: p.exclusive,
+        budgetAmount: p.budgetAmount,
+      }),
+    );
     return input(cart, promotions, { shipping, customer: { id: 'c', tier: gold ? 'gold' : null } });
   };
   const benefit = (q: ReturnType<typeof ok>, i: QuoteInput) => {
@@ -287,10 +456,14 @@ describe('quote: properties', () => {
           expect(adj).toBe(l.discount);
           expect(Number.isInteger(l.paid)).toBe(true);
         }
-        expect(q.adjustments.filter((a) => a.source === 'promotion').reduce((t, a) => t + a.amount, 0)).toBe(q.totals.discount);
+        expect(q.adjustments.filter((a) => a.source === 'promotion').reduce((t, a) => t + a.amount, 0)).toBe(
+          q.totals.discount,
+        );
         expect(q.totals.shippingFee).toBeGreaterThanOrEqual(0);
         for (const p of i.promotions) {
-          const given = q.adjustments.filter((a) => a.promotionId === p.id && a.source === 'promotion').reduce((t, a) => t + a.amount, 0);
+          const given = q.adjustments
+            .filter((a) => a.promotionId === p.id && a.source === 'promotion')
+            .reduce((t, a) => t + a.amount, 0);
           if (p.budgetAmount != null) expect(given).toBeLessThanOrEqual(p.budgetAmount);
         }
         expect(quote(i)).toEqual(q);
@@ -315,28 +488,49 @@ describe('quote: properties', () => {
 describe('give-backs at the paid price', () => {
   it('a shortage given up refunds what the short units were paid, never the list price', () => {
     // The worked example of docs/pricing.md: CUP 3 × 4550 with 2978 off → paid 10672; units 3557, 3557, 3558.
-    const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }, { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 }];
+    const lines = [
+      { ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 },
+      { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 },
+    ];
     expect(giveUpShortUnits(lines, [{ lineNo: 2, sku: 'CUP', quantity: 1 }])).toBe(3557);
     expect(lines[1].refunded).toBe(1);
-    expect(giveUpShortUnits(lines, [{ lineNo: 2, sku: 'CUP', quantity: 2 }, { lineNo: 1, sku: 'TEA', quantity: 2 }])).toBe(3557 + 3558 + 22413);
+    expect(
+      giveUpShortUnits(lines, [
+        { lineNo: 2, sku: 'CUP', quantity: 2 },
+        { lineNo: 1, sku: 'TEA', quantity: 2 },
+      ]),
+    ).toBe(3557 + 3558 + 22413);
   });
 
   it('an undelivered parcel gives back its units’ paid value; on undiscounted lines exactly list × units', () => {
     const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }];
     expect(refundValueOf(lines, [{ lineNo: 1, quantity: 1 }])).toBe(11206);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 99 }), (price, quantity, raw) => {
-        const line = newLedgerLine(1, 'X', 'x', price, quantity);
-        const count = raw % (quantity + 1);
-        expect(refundValueOf([line], [{ lineNo: 1, quantity: count }])).toBe(price * count);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 1, max: 99 }),
+        fc.integer({ min: 0, max: 99 }),
+        (price, quantity, raw) => {
+          const line = newLedgerLine(1, 'X', 'x', price, quantity);
+          const count = raw % (quantity + 1);
+          expect(refundValueOf([line], [{ lineNo: 1, quantity: count }])).toBe(price * count);
+        },
+      ),
     );
   });
 });
 
 describe('after-sales lines at the paid price', () => {
   it('a return of discounted units is valued and refunded at what they were paid; older requests at list price', () => {
-    const line = { lineNo: 2, sku: 'CUP', name: 'cup', unitPrice: 4550, quantity: 2, warehouseId: 'wh', paid: 3557 + 3558 };
+    const line = {
+      lineNo: 2,
+      sku: 'CUP',
+      name: 'cup',
+      unitPrice: 4550,
+      quantity: 2,
+      warehouseId: 'wh',
+      paid: 3557 + 3558,
+    };
     expect(requestValue({ type: 'return', lines: [line] })).toBe(7115);
     expect(defaultRefund([line, { ...line, lineNo: 3, paid: 100, condition: 'damaged' }])).toBe(7115);
     const { paid: _paid, ...older } = line;
@@ -347,13 +541,30 @@ describe('after-sales lines at the paid price', () => {
 describe('cash on delivery collects the paid price', () => {
   it('parcels collect their units’ paid price in order, the fee with the first; together exactly the total', () => {
     // Worked example: TEA paid 22413 (2 units), CUP paid 10672 (3 units), a 600 fee: total 33685.
-    const lines = [{ ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 }, { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 }];
-    const first = { seq: 1, lines: [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 2 }] };
-    const second = { seq: 2, lines: [{ lineNo: 1, quantity: 1 }, { lineNo: 2, quantity: 1 }] };
+    const lines = [
+      { ...newLedgerLine(1, 'TEA', 'tea', 12900, 2), discount: 3387 },
+      { ...newLedgerLine(2, 'CUP', 'cup', 4550, 3), discount: 2978 },
+    ];
+    const first = {
+      seq: 1,
+      lines: [
+        { lineNo: 1, quantity: 1 },
+        { lineNo: 2, quantity: 2 },
+      ],
+    };
+    const second = {
+      seq: 2,
+      lines: [
+        { lineNo: 1, quantity: 1 },
+        { lineNo: 2, quantity: 1 },
+      ],
+    };
     const shipments = [first, second];
     expect(parcelValue(lines, shipments, 1, first.lines, 600)).toBe(11206 + 3557 + 3557 + 600);
     expect(parcelValue(lines, shipments, 2, second.lines, 600)).toBe(11207 + 3558);
-    expect(parcelValue(lines, shipments, 1, first.lines, 600) + parcelValue(lines, shipments, 2, second.lines, 600)).toBe(22413 + 10672 + 600);
+    expect(
+      parcelValue(lines, shipments, 1, first.lines, 600) + parcelValue(lines, shipments, 2, second.lines, 600),
+    ).toBe(22413 + 10672 + 600);
     const plain = [newLedgerLine(1, 'TEA', 'tea', 12900, 2)];
     expect(parcelValue(plain, [], 1, [{ lineNo: 1, quantity: 2 }])).toBe(25800);
   });
@@ -363,13 +574,38 @@ describe('substitutes keep the discount of the units they replace', () => {
   it('charges or refunds the list difference, the replacement line pays what the replaced units paid plus it', () => {
     const lines = [{ ...newLedgerLine(1, 'CUP', 'cup', 4550, 3), discount: 2978 }];
     // 2 of 3 cups (paid 3557 + 3557) replaced by a dearer 5000 cup: +900 charged; the new line pays 7114 + 900.
-    expect(substitute(lines, [{ lineNo: 1, sku: 'CUP', quantity: 2 }], [{ lineNo: 1, sku: 'CUP2', name: 'cup 2', unitPrice: 5000 }])).toBe(900);
-    expect(lines[1]).toMatchObject({ lineNo: 2, sku: 'CUP2', unitPrice: 5000, quantity: 2, discount: 10000 - 8014, substituteFor: 1 });
+    expect(
+      substitute(
+        lines,
+        [{ lineNo: 1, sku: 'CUP', quantity: 2 }],
+        [{ lineNo: 1, sku: 'CUP2', name: 'cup 2', unitPrice: 5000 }],
+      ),
+    ).toBe(900);
+    expect(lines[1]).toMatchObject({
+      lineNo: 2,
+      sku: 'CUP2',
+      unitPrice: 5000,
+      quantity: 2,
+      discount: 10000 - 8014,
+      substituteFor: 1,
+    });
     // The last cup (paid 3558) replaced by a 0-price item: the list difference −4550 is capped at the 3558 paid.
-    expect(substitute(lines, [{ lineNo: 1, sku: 'CUP', quantity: 1 }], [{ lineNo: 1, sku: 'FREE', name: 'free', unitPrice: 0 }])).toBe(-3558);
+    expect(
+      substitute(
+        lines,
+        [{ lineNo: 1, sku: 'CUP', quantity: 1 }],
+        [{ lineNo: 1, sku: 'FREE', name: 'free', unitPrice: 0 }],
+      ),
+    ).toBe(-3558);
     expect(lines[2].discount).toBeUndefined();
     const plain = [newLedgerLine(1, 'CUP', 'cup', 4550, 3)];
-    expect(substitute(plain, [{ lineNo: 1, sku: 'CUP', quantity: 3 }], [{ lineNo: 1, sku: 'C', name: 'c', unitPrice: 4000 }])).toBe(-1650);
+    expect(
+      substitute(
+        plain,
+        [{ lineNo: 1, sku: 'CUP', quantity: 3 }],
+        [{ lineNo: 1, sku: 'C', name: 'c', unitPrice: 4000 }],
+      ),
+    ).toBe(-1650);
     expect(plain[1].discount).toBeUndefined();
   });
 });

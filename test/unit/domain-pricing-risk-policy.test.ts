@@ -30,8 +30,30 @@ describe('priceOrder', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     expect(r.merchantId).toBe('m-1');
     expect(r.lines).toEqual([
-      { lineNo: 1, sku: 'TEA-01', name: 'Longjing tea', unitPrice: 12900, quantity: 2, allocated: 0, shipped: 0, delivered: 0, returned: 0, refunded: 0 },
-      { lineNo: 2, sku: 'CUP-02', name: 'Celadon cup', unitPrice: 4550, quantity: 3, allocated: 0, shipped: 0, delivered: 0, returned: 0, refunded: 0 },
+      {
+        lineNo: 1,
+        sku: 'TEA-01',
+        name: 'Longjing tea',
+        unitPrice: 12900,
+        quantity: 2,
+        allocated: 0,
+        shipped: 0,
+        delivered: 0,
+        returned: 0,
+        refunded: 0,
+      },
+      {
+        lineNo: 2,
+        sku: 'CUP-02',
+        name: 'Celadon cup',
+        unitPrice: 4550,
+        quantity: 3,
+        allocated: 0,
+        shipped: 0,
+        delivered: 0,
+        returned: 0,
+        refunded: 0,
+      },
     ]);
     const subtotal = 2 * 12900 + 3 * 4550;
     expect(r.totals).toEqual({ currency: 'CNY', subtotal, discount: 0, shippingFee: 0, total: subtotal });
@@ -103,7 +125,9 @@ describe('assessRisk', () => {
   });
 
   it('uses the policy it is given, not the defaults', () => {
-    expect(assessRisk({ total: DEFAULT_POLICY.riskAmountLimit, recentOrdersByCustomer: 1 }, policy).decision).toBe('reject');
+    expect(assessRisk({ total: DEFAULT_POLICY.riskAmountLimit, recentOrdersByCustomer: 1 }, policy).decision).toBe(
+      'reject',
+    );
     expect(assessRisk({ total: 10_001, recentOrdersByCustomer: 1 }, DEFAULT_POLICY).decision).toBe('approve');
   });
 });
@@ -122,14 +146,23 @@ describe('policy', () => {
     const merchant = { paymentWindowSeconds: 600, merchantSlaSeconds: 3600, autoAccept: false };
     const order = { paymentWindowSeconds: 5, autoConfirmSeconds: 20 };
     const p = resolvePolicy(merchant, order);
-    expect(p).toEqual({ ...DEFAULT_POLICY, paymentWindowSeconds: 5, merchantSlaSeconds: 3600, autoAccept: false, autoConfirmSeconds: 20 });
+    expect(p).toEqual({
+      ...DEFAULT_POLICY,
+      paymentWindowSeconds: 5,
+      merchantSlaSeconds: 3600,
+      autoAccept: false,
+      autoConfirmSeconds: 20,
+    });
     // Order before merchant would be wrong: the later argument wins.
     expect(resolvePolicy(order, merchant).paymentWindowSeconds).toBe(600);
   });
 
   it('resolvePolicy skips missing layers and leaves DEFAULT_POLICY untouched', () => {
     const before = { ...DEFAULT_POLICY };
-    expect(resolvePolicy(undefined, { returnWindowSeconds: 10 })).toEqual({ ...DEFAULT_POLICY, returnWindowSeconds: 10 });
+    expect(resolvePolicy(undefined, { returnWindowSeconds: 10 })).toEqual({
+      ...DEFAULT_POLICY,
+      returnWindowSeconds: 10,
+    });
     expect(resolvePolicy({ merchantSlaSeconds: 7 }, undefined)).toEqual({ ...DEFAULT_POLICY, merchantSlaSeconds: 7 });
     resolvePolicy({ paymentWindowSeconds: 1 });
     expect(DEFAULT_POLICY).toEqual(before);
@@ -167,10 +200,20 @@ describe('submitOrderSchema', () => {
     expect(submitOrderSchema.safeParse(valid).success).toBe(true);
     const { card: _, ...wallet } = valid;
     expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'wechat_pay' }).success).toBe(true);
-    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { paymentWindowSeconds: 60, merchantSlaSeconds: 600 } }).success).toBe(true);
+    expect(
+      submitOrderSchema.safeParse({
+        ...wallet,
+        paymentMethod: 'cod',
+        policy: { paymentWindowSeconds: 60, merchantSlaSeconds: 600 },
+      }).success,
+    ).toBe(true);
     // Risk limits and auto-acceptance belong to the merchant, not to the order's caller.
-    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { autoAccept: true } }).success).toBe(false);
-    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { riskAmountLimit: 1e9 } }).success).toBe(false);
+    expect(submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { autoAccept: true } }).success).toBe(
+      false,
+    );
+    expect(
+      submitOrderSchema.safeParse({ ...wallet, paymentMethod: 'cod', policy: { riskAmountLimit: 1e9 } }).success,
+    ).toBe(false);
   });
 
   it.each([0, MAX_LINE_QUANTITY + 1, 1.5, -1])('rejects quantity %s at [lines, i, quantity]', (quantity) => {
@@ -180,7 +223,9 @@ describe('submitOrderSchema', () => {
   });
 
   it('accepts the maximum quantity', () => {
-    expect(submitOrderSchema.safeParse({ ...valid, lines: [{ sku: 'TEA-01', quantity: MAX_LINE_QUANTITY }] }).success).toBe(true);
+    expect(
+      submitOrderSchema.safeParse({ ...valid, lines: [{ sku: 'TEA-01', quantity: MAX_LINE_QUANTITY }] }).success,
+    ).toBe(true);
   });
 
   it('requires a card token for card payments, at path [card]', () => {
@@ -190,16 +235,27 @@ describe('submitOrderSchema', () => {
   });
 
   it('flags a duplicate sku at the repeated line', () => {
-    const body = { ...valid, lines: [{ sku: 'TEA-01', quantity: 1 }, { sku: 'CUP-02', quantity: 1 }, { sku: 'TEA-01', quantity: 2 }] };
+    const body = {
+      ...valid,
+      lines: [
+        { sku: 'TEA-01', quantity: 1 },
+        { sku: 'CUP-02', quantity: 1 },
+        { sku: 'TEA-01', quantity: 2 },
+      ],
+    };
     const r = submitOrderSchema.safeParse(body);
     expect(r.success).toBe(false);
-    expect(r.error!.issues).toEqual([expect.objectContaining({ path: ['lines', 2, 'sku'], message: expect.stringMatching(/duplicate/) })]);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ path: ['lines', 2, 'sku'], message: expect.stringMatching(/duplicate/) }),
+    ]);
   });
 
   it('rejects an unknown policy key (strict)', () => {
     const r = submitOrderSchema.safeParse({ ...valid, policy: { paymentWindowSeconds: 60, paymentWindowMinutes: 1 } });
     expect(r.success).toBe(false);
-    expect(r.error!.issues).toEqual([expect.objectContaining({ code: 'unrecognized_keys', path: ['policy'], keys: ['paymentWindowMinutes'] })]);
+    expect(r.error!.issues).toEqual([
+      expect.objectContaining({ code: 'unrecognized_keys', path: ['policy'], keys: ['paymentWindowMinutes'] }),
+    ]);
   });
 
   it('rejects invalid policy values', () => {

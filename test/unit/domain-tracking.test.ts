@@ -1,4 +1,11 @@
-import { advances, handedOver, isFinalShipmentStatus, logisticsWebhookSchema, trackingEventTypes, type ShipmentStatus } from '../../domain';
+import {
+  advances,
+  handedOver,
+  isFinalShipmentStatus,
+  logisticsWebhookSchema,
+  trackingEventTypes,
+  type ShipmentStatus,
+} from '../../domain';
 
 const T1 = '2025-03-01T08:00:00Z';
 const T2 = '2025-03-01T09:00:00Z';
@@ -61,8 +68,12 @@ describe('advances', () => {
 
   it('compares occurredAt as instants, not as strings (offsets)', () => {
     // 10:00+08:00 is 02:00Z: older than 03:00Z although it sorts later as text.
-    expect(advances('delivery_failed', 'out_for_delivery', '2025-03-01T10:00:00+08:00', '2025-03-01T03:00:00Z')).toBe(false);
-    expect(advances('delivery_failed', 'out_for_delivery', '2025-03-01T12:00:00+08:00', '2025-03-01T03:00:00Z')).toBe(true);
+    expect(advances('delivery_failed', 'out_for_delivery', '2025-03-01T10:00:00+08:00', '2025-03-01T03:00:00Z')).toBe(
+      false,
+    );
+    expect(advances('delivery_failed', 'out_for_delivery', '2025-03-01T12:00:00+08:00', '2025-03-01T03:00:00Z')).toBe(
+      true,
+    );
   });
 
   it('after delivery_failed, delivered or returned_to_sender end the shipment', () => {
@@ -103,7 +114,14 @@ describe('handedOver', () => {
   });
 
   it('is true from pick-up on', () => {
-    for (const s of ['picked_up', 'in_transit', 'out_for_delivery', 'delivery_failed', 'delivered', 'returned_to_sender'] as const) {
+    for (const s of [
+      'picked_up',
+      'in_transit',
+      'out_for_delivery',
+      'delivery_failed',
+      'delivered',
+      'returned_to_sender',
+    ] as const) {
       expect(handedOver(s)).toBe(true);
     }
   });
@@ -120,14 +138,21 @@ describe('logisticsWebhookSchema', () => {
     occurredAt: '2025-03-01T10:15:00Z',
   };
 
-  it("accepts the documented logistics event shape (docs/api.md)", () => {
+  it('accepts the documented logistics event shape (docs/api.md)', () => {
     const r = logisticsWebhookSchema.safeParse(example);
     expect(r.success).toBe(true);
     expect(r.data).toEqual(example);
   });
 
   it('accepts the minimal shape and an offset timestamp', () => {
-    expect(logisticsWebhookSchema.safeParse({ eventId: 'e1', trackingNumber: 'T1', type: 'in_transit', occurredAt: '2025-03-01T18:15:00+08:00' }).success).toBe(true);
+    expect(
+      logisticsWebhookSchema.safeParse({
+        eventId: 'e1',
+        trackingNumber: 'T1',
+        type: 'in_transit',
+        occurredAt: '2025-03-01T18:15:00+08:00',
+      }).success,
+    ).toBe(true);
   });
 
   it.each(trackingEventTypes)('accepts type %s', (type) => {
@@ -160,7 +185,11 @@ describe('logisticsWebhookSchema', () => {
   });
 
   it('rejects a malformed codCollected', () => {
-    expect(issuePaths({ ...example, codCollected: { amount: 12.5, currency: 'CNY' } })).toEqual([['codCollected', 'amount']]);
-    expect(issuePaths({ ...example, codCollected: { amount: 100, currency: 'YUAN' } })).toEqual([['codCollected', 'currency']]);
+    expect(issuePaths({ ...example, codCollected: { amount: 12.5, currency: 'CNY' } })).toEqual([
+      ['codCollected', 'amount'],
+    ]);
+    expect(issuePaths({ ...example, codCollected: { amount: 100, currency: 'YUAN' } })).toEqual([
+      ['codCollected', 'currency'],
+    ]);
   });
 });

@@ -35,16 +35,19 @@ describe('ORDER_TRANSITIONS', () => {
   });
 
   it('lets every non-terminal status be cancelled (support may cancel with a reason)', () => {
-    for (const from of FROM.filter((s) => !TERMINAL_STATUSES.includes(s))) expect(canTransition(from, 'cancelled')).toBe(true);
+    for (const from of FROM.filter((s) => !TERMINAL_STATUSES.includes(s)))
+      expect(canTransition(from, 'cancelled')).toBe(true);
   });
 
   it('reaches every step status from submitted, and completed only through fulfilling', () => {
     const seen = new Set<StepStatus>(['submitted']);
     const queue: StepStatus[] = ['submitted'];
-    while (queue.length) for (const to of ORDER_TRANSITIONS[queue.shift()!]) if (!seen.has(to)) {
-      seen.add(to);
-      queue.push(to);
-    }
+    while (queue.length)
+      for (const to of ORDER_TRANSITIONS[queue.shift()!])
+        if (!seen.has(to)) {
+          seen.add(to);
+          queue.push(to);
+        }
     expect([...seen].sort()).toEqual([...STEP_STATUSES].sort());
     expect(FROM.filter((f) => canTransition(f, 'completed'))).toEqual(['fulfilling']);
   });

@@ -31,7 +31,9 @@ type Payment = PaymentMoney & { amount: number };
 function run(method: 'card' | 'wechat_pay' | 'cod', total: number, events: Event[]) {
   const payments: Payment[] = [];
   const pay = (amount: number): Payment =>
-    method === 'card' ? { method, status: 'authorized', amount, captured: 0, refunded: 0 } : { method, status: 'captured', amount, captured: amount, refunded: 0 };
+    method === 'card'
+      ? { method, status: 'authorized', amount, captured: 0, refunded: 0 }
+      : { method, status: 'captured', amount, captured: amount, refunded: 0 };
   if (method !== 'cod') payments.push(pay(total));
   let charged = method === 'cod' ? 0 : total; // what the customer was asked for, extras included
   let refundedParts = 0;
@@ -70,32 +72,50 @@ function run(method: 'card' | 'wechat_pay' | 'cod', total: number, events: Event
     }
   }
   const sum = (pick: (p: Payment) => number) => payments.reduce((t, p) => t + pick(p), 0);
-  return { payments, captured: sum((p) => p.captured), refunded: sum((p) => p.refunded), voided: sum((p) => p.voided ?? 0), charged, refundedParts, cancelled };
+  return {
+    payments,
+    captured: sum((p) => p.captured),
+    refunded: sum((p) => p.refunded),
+    voided: sum((p) => p.voided ?? 0),
+    charged,
+    refundedParts,
+    cancelled,
+  };
 }
 
 test('refunded ≤ captured, and captured + released = charged, whatever happens in whatever order', () => {
   fc.assert(
-    fc.property(fc.constantFrom('card' as const, 'wechat_pay' as const, 'cod' as const), fc.integer({ min: 1, max: 50_000 }), fc.array(event, { maxLength: 12 }), (method, total, events) => {
-      const { captured, refunded, voided, charged } = run(method, total, events);
-      expect(captured + voided).toBe(charged);
-      expect(refunded).toBeLessThanOrEqual(captured);
-      if (method !== 'card') expect(voided).toBe(0);
-    }),
+    fc.property(
+      fc.constantFrom('card' as const, 'wechat_pay' as const, 'cod' as const),
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.array(event, { maxLength: 12 }),
+      (method, total, events) => {
+        const { captured, refunded, voided, charged } = run(method, total, events);
+        expect(captured + voided).toBe(charged);
+        expect(refunded).toBeLessThanOrEqual(captured);
+        if (method !== 'card') expect(voided).toBe(0);
+      },
+    ),
     { numRuns: 500 },
   );
 });
 
 test('captured − refunded is what the customer finally paid for; a cancelled order keeps nothing', () => {
   fc.assert(
-    fc.property(fc.constantFrom('card' as const, 'wechat_pay' as const), fc.integer({ min: 1, max: 50_000 }), fc.array(event, { maxLength: 12 }), (method, total, events) => {
-      const { captured, refunded, charged, refundedParts, cancelled, payments } = run(method, total, events);
-      if (cancelled) {
-        expect(captured - refunded).toBe(0);
-        for (const p of payments) expect(refundableOf(p)).toBe(0);
-      } else {
-        expect(captured - refunded).toBe(charged - refundedParts);
-      }
-    }),
+    fc.property(
+      fc.constantFrom('card' as const, 'wechat_pay' as const),
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.array(event, { maxLength: 12 }),
+      (method, total, events) => {
+        const { captured, refunded, charged, refundedParts, cancelled, payments } = run(method, total, events);
+        if (cancelled) {
+          expect(captured - refunded).toBe(0);
+          for (const p of payments) expect(refundableOf(p)).toBe(0);
+        } else {
+          expect(captured - refunded).toBe(charged - refundedParts);
+        }
+      },
+    ),
     { numRuns: 500 },
   );
 });
@@ -103,7 +123,16 @@ test('captured − refunded is what the customer finally paid for; a cancelled o
 test('a partial refund is granted exactly when one non-cash payment can carry it whole', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.record({ method: fc.constantFrom('card', 'alipay', 'cod'), captured: fc.integer({ min: 0, max: 10_000 }), refunded: fc.nat(10_000) }), { maxLength: 5 }).map((ps) => ps.map((p) => ({ ...p, refunded: Math.min(p.refunded, p.captured) }))),
+      fc
+        .array(
+          fc.record({
+            method: fc.constantFrom('card', 'alipay', 'cod'),
+            captured: fc.integer({ min: 0, max: 10_000 }),
+            refunded: fc.nat(10_000),
+          }),
+          { maxLength: 5 },
+        )
+        .map((ps) => ps.map((p) => ({ ...p, refunded: Math.min(p.refunded, p.captured) }))),
       fc.integer({ min: -10, max: 12_000 }),
       (payments, amount) => {
         const payer = payerFor(payments, amount);

@@ -4,7 +4,10 @@ import { registerProblemHandler } from '../../api/problem';
 test('a saturated database answers 503 with Retry-After, not 500', async () => {
   const app = Fastify();
   registerProblemHandler(app);
-  const saturated = Object.assign(new Error('Transaction API error: Unable to start a transaction in the given time.'), { code: 'P2028' });
+  const saturated = Object.assign(
+    new Error('Transaction API error: Unable to start a transaction in the given time.'),
+    { code: 'P2028' },
+  );
   app.get('/saturated', async () => {
     throw saturated;
   });
@@ -21,13 +24,37 @@ test('a saturated database answers 503 with Retry-After, not 500', async () => {
 });
 
 test.each([
-  ['Prisma P1001 (unreachable)', Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: 'P1001' })],
-  ['57P03 shutting down (through the driver adapter)', Object.assign(new Error('Invalid invocation'), { code: 'P2010', meta: { driverAdapterError: { cause: { kind: 'postgres', code: '57P03', originalCode: '57P03', message: 'the database system is shutting down' } } } })],
-  ['a pg error 57P01 (terminating connection)', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
+  [
+    'Prisma P1001 (unreachable)',
+    Object.assign(new Error("Can't reach database server at 127.0.0.1:5432"), { code: 'P1001' }),
+  ],
+  [
+    '57P03 shutting down (through the driver adapter)',
+    Object.assign(new Error('Invalid invocation'), {
+      code: 'P2010',
+      meta: {
+        driverAdapterError: {
+          cause: {
+            kind: 'postgres',
+            code: '57P03',
+            originalCode: '57P03',
+            message: 'the database system is shutting down',
+          },
+        },
+      },
+    }),
+  ],
+  [
+    'a pg error 57P01 (terminating connection)',
+    Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+  ],
   ['server has closed the connection', new Error('Server has closed the connection.')],
   ['connection terminated', new Error('Connection terminated unexpectedly')],
   ['connection refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-  ['a cause two levels down', new Error('outer', { cause: new Error('inner', { cause: Object.assign(new Error('x'), { code: '08006' }) }) })],
+  [
+    'a cause two levels down',
+    new Error('outer', { cause: new Error('inner', { cause: Object.assign(new Error('x'), { code: '08006' }) }) }),
+  ],
 ])('database unavailable: %s → 503 with Retry-After', async (_what, error) => {
   const app = Fastify();
   registerProblemHandler(app);

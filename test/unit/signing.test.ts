@@ -22,32 +22,65 @@ describe('webhook signatures', () => {
 
   it('rejects a wrong secret and an altered body as a mismatch', () => {
     const header = signWebhook(secret, body, now);
-    expect(verifyWebhookSignature(header, body, 'other', { nowSeconds: now })).toEqual({ ok: false, reason: 'mismatch' });
-    expect(verifyWebhookSignature(header, body.replace('1999', '1'), secret, { nowSeconds: now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature(header, body, 'other', { nowSeconds: now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
+    expect(verifyWebhookSignature(header, body.replace('1999', '1'), secret, { nowSeconds: now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('rejects a timestamp changed after signing', () => {
     const forged = signWebhook(secret, body, now).replace(`t=${now}`, `t=${now + 10}`);
-    expect(verifyWebhookSignature(forged, body, secret, { nowSeconds: now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature(forged, body, secret, { nowSeconds: now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('rejects stale and future timestamps beyond the tolerance', () => {
     const header = signWebhook(secret, body, now);
-    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now + 301 })).toEqual({ ok: false, reason: 'stale' });
-    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now - 301 })).toEqual({ ok: false, reason: 'stale' });
-    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now + 30, toleranceSeconds: 10 })).toEqual({ ok: false, reason: 'stale' });
+    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now + 301 })).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
+    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now - 301 })).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
+    expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now + 30, toleranceSeconds: 10 })).toEqual({
+      ok: false,
+      reason: 'stale',
+    });
   });
 
   it('reports a missing header', () => {
     for (const header of [undefined, null, '', '  ']) {
-      expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now })).toEqual({ ok: false, reason: 'missing' });
+      expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now })).toEqual({
+        ok: false,
+        reason: 'missing',
+      });
     }
   });
 
   it('reports malformed headers', () => {
     const v1 = signWebhook(secret, body, now).split(',')[1];
-    for (const header of ['garbage', `t=${now}`, v1, `t=abc,${v1}`, `t=${now},v1=xyz`, `t=${now},v1=abcd`, `t=${now},t=${now},${v1}`, `=1,${v1}`]) {
-      expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now })).toEqual({ ok: false, reason: 'malformed' });
+    for (const header of [
+      'garbage',
+      `t=${now}`,
+      v1,
+      `t=abc,${v1}`,
+      `t=${now},v1=xyz`,
+      `t=${now},v1=abcd`,
+      `t=${now},t=${now},${v1}`,
+      `=1,${v1}`,
+    ]) {
+      expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now })).toEqual({
+        ok: false,
+        reason: 'malformed',
+      });
     }
   });
 
@@ -57,7 +90,10 @@ describe('webhook signatures', () => {
     const header = `t=${now},${oldSig},v0=whatever,${newSig}`;
     expect(verifyWebhookSignature(header, body, secret, { nowSeconds: now })).toEqual({ ok: true });
     expect(verifyWebhookSignature(header, body, 'old-secret', { nowSeconds: now })).toEqual({ ok: true });
-    expect(verifyWebhookSignature(header, body, 'third', { nowSeconds: now })).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature(header, body, 'third', { nowSeconds: now })).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
   });
 
   it('defaults to the current time', () => {

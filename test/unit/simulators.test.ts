@@ -5,14 +5,25 @@ import { logisticsWebhookSchema } from '../../domain/tracking';
 import { createDb, type Db } from '../../store/db';
 import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
-import { buildTrackingEvent, createSimulatedProviders, sendTrackingEvent, SimulatedCourier, SimulatedWallet, type Deliver, type SimulatedProviders } from '../../adapters/simulators';
+import {
+  buildTrackingEvent,
+  createSimulatedProviders,
+  sendTrackingEvent,
+  SimulatedCourier,
+  SimulatedWallet,
+  type Deliver,
+  type SimulatedProviders,
+} from '../../adapters/simulators';
 import { ProviderRejectedError, ProviderTimeoutError, type BookingRequest } from '../../adapters/types';
 
 /**
  * Against a real PostgreSQL: a scratch database holding only simulator_records (the migrations are
  * written elsewhere), dropped afterwards.
  */
-const ADMIN_URL = process.env.SIM_TEST_ADMIN_URL ?? process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL =
+  process.env.SIM_TEST_ADMIN_URL ??
+  process.env.TEST_ADMIN_DATABASE_URL ??
+  'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
 const dbName = `sim_test_${randomBytes(6).toString('hex')}`;
 
 async function admin(sql: string): Promise<void> {
@@ -56,7 +67,13 @@ beforeAll(async () => {
   await client.end();
   db = createDb(url.toString(), 20);
   // No random courier timeouts here (YTO's profile has some); the failure-rate test sets its own.
-  sim = createSimulatedProviders(db, { webhookBaseUrl: 'http://engine.test', simulatorBaseUrl: 'http://sim.test', deliver, env: {}, courierFailureRate: 0 });
+  sim = createSimulatedProviders(db, {
+    webhookBaseUrl: 'http://engine.test',
+    simulatorBaseUrl: 'http://sim.test',
+    deliver,
+    env: {},
+    courierFailureRate: 0,
+  });
 });
 
 afterAll(async () => {
@@ -94,7 +111,10 @@ describe('card gateway', () => {
 
   it('accepts tok_ok* tokens and rejects unknown ones', async () => {
     await expect(charge(orderId(), 'tok_ok_mastercard')).resolves.toMatchObject({ status: 'captured' });
-    await expect(charge(orderId(), 'tok_bogus')).rejects.toMatchObject({ name: 'ProviderRejectedError', code: 'invalid_token' });
+    await expect(charge(orderId(), 'tok_bogus')).rejects.toMatchObject({
+      name: 'ProviderRejectedError',
+      code: 'invalid_token',
+    });
   });
 
   it('declines tok_decline, and keeps declining for the same key', async () => {
@@ -127,7 +147,14 @@ describe('card gateway', () => {
     const o = orderId();
     const { providerRef } = await charge(o, 'tok_visa', 1000);
     const refund = (n: number, amount: number) =>
-      sim.card.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+      sim.card.refund({
+        idempotencyKey: `${o}:refund:${n}`,
+        orderId: o,
+        paymentId: `${o}-p1`,
+        providerRef,
+        amount,
+        currency: 'CNY',
+      });
 
     const r1 = await refund(1, 600);
     expect(r1).toEqual({ providerRef: expect.stringMatching(/^re_/), status: 'succeeded' });
@@ -145,7 +172,16 @@ describe('card gateway', () => {
     const o = orderId();
     const { providerRef } = await charge(o, 'tok_visa', 500);
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, n) => sim.card.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount: 100, currency: 'CNY' })),
+      Array.from({ length: 8 }, (_, n) =>
+        sim.card.refund({
+          idempotencyKey: `${o}:refund:${n}`,
+          orderId: o,
+          paymentId: `${o}-p1`,
+          providerRef,
+          amount: 100,
+          currency: 'CNY',
+        }),
+      ),
     );
     expect(outcomes.filter((x) => x.status === 'fulfilled')).toHaveLength(5);
   });
@@ -153,25 +189,55 @@ describe('card gateway', () => {
   it('refuses a refund of an unknown payment', async () => {
     const o = orderId();
     await expect(
-      sim.card.refund({ idempotencyKey: `${o}:refund:1`, orderId: o, paymentId: 'p', providerRef: 'ch_nope', amount: 1, currency: 'CNY' }),
+      sim.card.refund({
+        idempotencyKey: `${o}:refund:1`,
+        orderId: o,
+        paymentId: 'p',
+        providerRef: 'ch_nope',
+        amount: 1,
+        currency: 'CNY',
+      }),
     ).rejects.toMatchObject({ code: 'unknown_payment' });
   });
 });
 
 describe('card gateway: authorize, capture, void', () => {
   const authorize = (o: string, token = 'tok_visa', amount = 1000) =>
-    sim.card.authorize({ idempotencyKey: `${o}:payment:1`, orderId: o, paymentId: `${o}-p1`, amount, currency: 'CNY', token });
+    sim.card.authorize({
+      idempotencyKey: `${o}:payment:1`,
+      orderId: o,
+      paymentId: `${o}-p1`,
+      amount,
+      currency: 'CNY',
+      token,
+    });
   const capture = (o: string, providerRef: string, amount: number) =>
-    sim.card.capture({ idempotencyKey: `${o}:capture:1`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+    sim.card.capture({
+      idempotencyKey: `${o}:capture:1`,
+      orderId: o,
+      paymentId: `${o}-p1`,
+      providerRef,
+      amount,
+      currency: 'CNY',
+    });
   const refund = (o: string, providerRef: string, n: number, amount: number) =>
-    sim.card.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+    sim.card.refund({
+      idempotencyKey: `${o}:refund:${n}`,
+      orderId: o,
+      paymentId: `${o}-p1`,
+      providerRef,
+      amount,
+      currency: 'CNY',
+    });
 
   it('holds the amount without taking it; a refund before capture is refused', async () => {
     const o = orderId();
     const auth = await authorize(o);
     expect(auth).toEqual({ providerRef: expect.stringMatching(/^au_/), status: 'authorized' });
     expect(await authorize(o)).toEqual(auth);
-    expect(await records(o)).toEqual([expect.objectContaining({ kind: 'authorization', status: 'authorized', amount: 1000 })]);
+    expect(await records(o)).toEqual([
+      expect.objectContaining({ kind: 'authorization', status: 'authorized', amount: 1000 }),
+    ]);
     await expect(refund(o, auth.providerRef, 1, 100)).rejects.toMatchObject({ code: 'refund_exceeds_capture' });
     await expect(authorize(orderId(), 'tok_decline')).rejects.toMatchObject({ code: 'card_declined' });
   });
@@ -189,7 +255,9 @@ describe('card gateway: authorize, capture, void', () => {
     await refund(o, providerRef, 1, 700);
     await expect(refund(o, providerRef, 2, 1)).rejects.toMatchObject({ code: 'refund_exceeds_capture' });
     // A captured authorization cannot be voided.
-    await expect(sim.card.void({ idempotencyKey: `${o}:void`, orderId: o, providerRef })).rejects.toMatchObject({ code: 'authorization_captured' });
+    await expect(sim.card.void({ idempotencyKey: `${o}:void`, orderId: o, providerRef })).rejects.toMatchObject({
+      code: 'authorization_captured',
+    });
   });
 
   it('voids an authorization for good: twice is a no-op, a capture afterwards is refused', async () => {
@@ -215,7 +283,14 @@ describe('card gateway: authorize, capture, void', () => {
 describe('wallets', () => {
   const inHalfAnHour = () => new Date(Date.now() + 30 * 60_000).toISOString();
   const create = (method: 'wechat_pay' | 'alipay', o: string, expiresAt = inHalfAnHour(), amount = 2599) =>
-    sim.wallets[method].createPayment({ idempotencyKey: `${o}:pay:1`, orderId: o, paymentId: `${o}-p1`, amount, currency: 'CNY', expiresAt });
+    sim.wallets[method].createPayment({
+      idempotencyKey: `${o}:pay:1`,
+      orderId: o,
+      paymentId: `${o}-p1`,
+      amount,
+      currency: 'CNY',
+      expiresAt,
+    });
 
   it('returns a QR code for WeChat Pay and a redirect for Alipay, once per key', async () => {
     const o1 = orderId();
@@ -226,7 +301,11 @@ describe('wallets', () => {
 
     const o2 = orderId();
     const ali = await create('alipay', o2, expiresAt);
-    expect(ali.action).toEqual({ type: 'redirect', url: `http://sim.test/sim/alipay/pay/${ali.providerRef}`, expiresAt });
+    expect(ali.action).toEqual({
+      type: 'redirect',
+      url: `http://sim.test/sim/alipay/pay/${ali.providerRef}`,
+      expiresAt,
+    });
   });
 
   it('pay delivers a correctly signed payment.succeeded notification', async () => {
@@ -237,11 +316,22 @@ describe('wallets', () => {
     expect(calls).toHaveLength(1);
     const [call] = calls;
     expect(call.url).toBe('http://engine.test/v1/webhooks/payments/alipay');
-    expect(verifyWebhookSignature(call.headers['x-signature'], call.body, webhookSecret('alipay', {}))).toEqual({ ok: true });
-    expect(verifyWebhookSignature(call.headers['x-signature'], call.body, webhookSecret('wechat_pay', {}))).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature(call.headers['x-signature'], call.body, webhookSecret('alipay', {}))).toEqual({
+      ok: true,
+    });
+    expect(verifyWebhookSignature(call.headers['x-signature'], call.body, webhookSecret('wechat_pay', {}))).toEqual({
+      ok: false,
+      reason: 'mismatch',
+    });
     const body = paymentWebhookSchema.parse(JSON.parse(call.body));
     expect(body).toEqual(event);
-    expect(body).toMatchObject({ type: 'payment.succeeded', orderId: o, paymentId: `${o}-p1`, amount: 2599, currency: 'CNY' });
+    expect(body).toMatchObject({
+      type: 'payment.succeeded',
+      orderId: o,
+      paymentId: `${o}-p1`,
+      amount: 2599,
+      currency: 'CNY',
+    });
   });
 
   it('duplicate: true posts the identical event twice; paying again resends the same event', async () => {
@@ -259,8 +349,16 @@ describe('wallets', () => {
   it('refuses to pay a closed or expired payment, and cannot close a paid one', async () => {
     const closed = orderId();
     const a = await create('wechat_pay', closed);
-    await sim.wallets.wechat_pay.closePayment({ idempotencyKey: `${closed}:close:1`, orderId: closed, paymentId: `${closed}-p1` });
-    await sim.wallets.wechat_pay.closePayment({ idempotencyKey: `${closed}:close:1`, orderId: closed, paymentId: `${closed}-p1` });
+    await sim.wallets.wechat_pay.closePayment({
+      idempotencyKey: `${closed}:close:1`,
+      orderId: closed,
+      paymentId: `${closed}-p1`,
+    });
+    await sim.wallets.wechat_pay.closePayment({
+      idempotencyKey: `${closed}:close:1`,
+      orderId: closed,
+      paymentId: `${closed}-p1`,
+    });
     await expect(sim.wallets.wechat_pay.pay(a.providerRef)).rejects.toMatchObject({ code: 'payment_closed' });
 
     const expired = orderId();
@@ -270,7 +368,9 @@ describe('wallets', () => {
     const paid = orderId();
     const c = await create('alipay', paid);
     await sim.wallets.alipay.pay(c.providerRef);
-    await expect(sim.wallets.alipay.closePayment({ idempotencyKey: `${paid}:close:1`, orderId: paid, paymentId: `${paid}-p1` })).rejects.toMatchObject({
+    await expect(
+      sim.wallets.alipay.closePayment({ idempotencyKey: `${paid}:close:1`, orderId: paid, paymentId: `${paid}-p1` }),
+    ).rejects.toMatchObject({
       code: 'already_paid',
     });
     expect(calls).toHaveLength(1); // only the paid one notified
@@ -280,7 +380,14 @@ describe('wallets', () => {
     const o = orderId();
     const { providerRef } = await create('alipay', o, inHalfAnHour(), 1000);
     const refund = (n: number, amount: number) =>
-      sim.wallets.alipay.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+      sim.wallets.alipay.refund({
+        idempotencyKey: `${o}:refund:${n}`,
+        orderId: o,
+        paymentId: `${o}-p1`,
+        providerRef,
+        amount,
+        currency: 'CNY',
+      });
     await expect(refund(1, 100)).rejects.toMatchObject({ code: 'refund_exceeds_capture' }); // not paid yet
     await sim.wallets.alipay.pay(providerRef);
     expect(await refund(2, 1000)).toMatchObject({ status: 'processing' }); // in progress, it already counts against the payment
@@ -291,16 +398,44 @@ describe('wallets', () => {
 
   describe('refunds confirmed by notification', () => {
     // A wallet of its own: no random duplicates, short delays.
-    const wallet = () => new SimulatedWallet('wechat_pay', db, { webhookBaseUrl: 'http://engine.test', secret: webhookSecret('wechat_pay', {}), deliver, latencyMs: [0, 0], refundDelayMs: [0, 5], refundDuplicateRate: 0 });
+    const wallet = () =>
+      new SimulatedWallet('wechat_pay', db, {
+        webhookBaseUrl: 'http://engine.test',
+        secret: webhookSecret('wechat_pay', {}),
+        deliver,
+        latencyMs: [0, 0],
+        refundDelayMs: [0, 5],
+        refundDuplicateRate: 0,
+      });
     const paidPayment = async (w: SimulatedWallet, amount = 1000) => {
       const o = orderId();
-      const { providerRef } = await w.createPayment({ idempotencyKey: `${o}:pay:1`, orderId: o, paymentId: `${o}-p1`, amount, currency: 'CNY', expiresAt: inHalfAnHour() });
+      const { providerRef } = await w.createPayment({
+        idempotencyKey: `${o}:pay:1`,
+        orderId: o,
+        paymentId: `${o}-p1`,
+        amount,
+        currency: 'CNY',
+        expiresAt: inHalfAnHour(),
+      });
       await w.pay(providerRef);
       calls.length = 0;
-      const refund = (n: number, amount: number) => w.refund({ idempotencyKey: `${o}:refund:${n}`, orderId: o, paymentId: `${o}-p1`, providerRef, amount, currency: 'CNY' });
+      const refund = (n: number, amount: number) =>
+        w.refund({
+          idempotencyKey: `${o}:refund:${n}`,
+          orderId: o,
+          paymentId: `${o}-p1`,
+          providerRef,
+          amount,
+          currency: 'CNY',
+        });
       return { o, refund };
     };
-    const refundEvents = () => calls.map((c) => ({ url: c.url, valid: verifyWebhookSignature(c.headers['x-signature'], c.body, webhookSecret('wechat_pay', {})).ok, event: paymentWebhookSchema.parse(JSON.parse(c.body)) }));
+    const refundEvents = () =>
+      calls.map((c) => ({
+        url: c.url,
+        valid: verifyWebhookSignature(c.headers['x-signature'], c.body, webhookSecret('wechat_pay', {})).ok,
+        event: paymentWebhookSchema.parse(JSON.parse(c.body)),
+      }));
 
     it('accepts a refund as processing, then posts a signed refund.succeeded naming it; asking again answers succeeded and resends the same event', async () => {
       const w = wallet();
@@ -311,8 +446,17 @@ describe('wallets', () => {
       const [first, ...rest] = refundEvents();
       expect(rest).toEqual([]);
       expect(first).toMatchObject({ url: 'http://engine.test/v1/webhooks/payments/wechat_pay', valid: true });
-      expect(first.event).toMatchObject({ type: 'refund.succeeded', refundId: `${o}:refund:1`, paymentId: `${o}-p1`, orderId: o, amount: 400, currency: 'CNY' });
-      expect((await records(o)).filter((r) => r.kind === 'refund')).toEqual([expect.objectContaining({ status: 'succeeded', amount: 400, reference: accepted.providerRef })]);
+      expect(first.event).toMatchObject({
+        type: 'refund.succeeded',
+        refundId: `${o}:refund:1`,
+        paymentId: `${o}-p1`,
+        orderId: o,
+        amount: 400,
+        currency: 'CNY',
+      });
+      expect((await records(o)).filter((r) => r.kind === 'refund')).toEqual([
+        expect.objectContaining({ status: 'succeeded', amount: 400, reference: accepted.providerRef }),
+      ]);
 
       // The same key: the same refund (a query), notified again with the same event id; never a second refund.
       expect(await refund(1, 400)).toEqual({ providerRef: accepted.providerRef, status: 'succeeded' });
@@ -344,12 +488,19 @@ describe('wallets', () => {
       w.scriptRefunds(o, { outcome: 'failed' });
       await refund(1, 1000);
       await w.notificationsSettled();
-      expect(refundEvents().map((e) => e.event)).toEqual([expect.objectContaining({ type: 'refund.failed', refundId: `${o}:refund:1`, amount: 1000 })]);
+      expect(refundEvents().map((e) => e.event)).toEqual([
+        expect.objectContaining({ type: 'refund.failed', refundId: `${o}:refund:1`, amount: 1000 }),
+      ]);
       expect(await refund(1, 1000)).toMatchObject({ status: 'failed' });
       w.scriptRefunds(o, {});
       expect(await refund(2, 1000)).toMatchObject({ status: 'processing' });
       await w.notificationsSettled();
-      expect((await records(o)).filter((r) => r.kind === 'refund').map((r) => r.status).sort()).toEqual(['failed', 'succeeded']);
+      expect(
+        (await records(o))
+          .filter((r) => r.kind === 'refund')
+          .map((r) => r.status)
+          .sort(),
+      ).toEqual(['failed', 'succeeded']);
     });
   });
 });
@@ -360,7 +511,15 @@ describe('couriers', () => {
     orderId: o,
     shipmentId: `${o}-s${n}`,
     warehouseId: 'wh-sh',
-    address: { recipient: 'Li Lei', phone: '13800000000', province: 'Shanghai', city: 'Shanghai', district: 'Pudong', line1: '1 Century Ave', postalCode: '200120' },
+    address: {
+      recipient: 'Li Lei',
+      phone: '13800000000',
+      province: 'Shanghai',
+      city: 'Shanghai',
+      district: 'Pudong',
+      line1: '1 Century Ave',
+      postalCode: '200120',
+    },
     lines: [{ lineNo: 1, sku: 'SKU-1', quantity: 1 }],
   });
 
@@ -385,7 +544,9 @@ describe('couriers', () => {
       ['booking', 'cancelled'],
       ['booking_cancel', 'cancelled'],
     ]);
-    await expect(sim.couriers.yto.cancelBooking({ idempotencyKey: `${o}:cancel:2`, trackingNumber: 'YT000' })).rejects.toMatchObject({
+    await expect(
+      sim.couriers.yto.cancelBooking({ idempotencyKey: `${o}:cancel:2`, trackingNumber: 'YT000' }),
+    ).rejects.toMatchObject({
       code: 'unknown_tracking_number',
     });
   });
@@ -401,12 +562,26 @@ describe('couriers', () => {
   });
 
   it('sends signed tracking events, twice when duplicated', async () => {
-    const event = buildTrackingEvent({ trackingNumber: 'SF123456789012', type: 'delivered', signedBy: 'Li Lei', codCollected: { amount: 500, currency: 'CNY' } });
+    const event = buildTrackingEvent({
+      trackingNumber: 'SF123456789012',
+      type: 'delivered',
+      signedBy: 'Li Lei',
+      codCollected: { amount: 500, currency: 'CNY' },
+    });
     expect(logisticsWebhookSchema.parse(event)).toEqual(event);
     const secret = webhookSecret('sf-express', {});
-    const statuses = await sendTrackingEvent(event, { courier: 'sf-express', webhookBaseUrl: 'http://engine.test/', secret, deliver, duplicate: true });
+    const statuses = await sendTrackingEvent(event, {
+      courier: 'sf-express',
+      webhookBaseUrl: 'http://engine.test/',
+      secret,
+      deliver,
+      duplicate: true,
+    });
     expect(statuses).toEqual([200, 200]);
-    expect(calls.map((c) => c.url)).toEqual(['http://engine.test/v1/webhooks/logistics/sf-express', 'http://engine.test/v1/webhooks/logistics/sf-express']);
+    expect(calls.map((c) => c.url)).toEqual([
+      'http://engine.test/v1/webhooks/logistics/sf-express',
+      'http://engine.test/v1/webhooks/logistics/sf-express',
+    ]);
     expect(JSON.parse(calls[0].body)).toEqual(event);
     expect(verifyWebhookSignature(calls[1].headers['x-signature'], calls[1].body, secret)).toEqual({ ok: true });
   });

@@ -13,7 +13,14 @@ function spawnWorker(): Promise<ChildProcess> {
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL, TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS, TASK_QUEUE: stack.taskQueue, LOG_LEVEL: 'info', WORKER_METRICS_PORT: '0' },
+    env: {
+      ...process.env,
+      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+      TASK_QUEUE: stack.taskQueue,
+      LOG_LEVEL: 'info',
+      WORKER_METRICS_PORT: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
@@ -27,20 +34,34 @@ test('a worker killed mid-flight loses no order and charges none twice', async (
   workerProcess = await spawnWorker();
   const sku = await createSku(db, { stock: { 'wh-shanghai': 12 } });
   const orders = await Promise.all(
-    Array.from({ length: 12 }, () => submitOrder(app, orderBody({ customer: { id: `crash-${randomUUID()}`, name: '王五', phone: '+86 136 0000 0000' }, lines: [{ sku, quantity: 1 }] }))),
+    Array.from({ length: 12 }, () =>
+      submitOrder(
+        app,
+        orderBody({
+          customer: { id: `crash-${randomUUID()}`, name: '王五', phone: '+86 136 0000 0000' },
+          lines: [{ sku, quantity: 1 }],
+        }),
+      ),
+    ),
   );
   // Kill the worker as soon as the first orders are paid: the others are somewhere in their steps.
   await waitForOrder(app, orders[0].body.id, (o) => o.payments.length > 0, 60_000);
   workerProcess.kill('SIGKILL');
 
   await stack.startWorker();
-  const settled = await Promise.all(orders.map(({ body }) => waitForOrder(app, body.id, (o) => o.status === 'fulfilling' && o.shipments[0]?.trackingNumber, 90_000)));
+  const settled = await Promise.all(
+    orders.map(({ body }) =>
+      waitForOrder(app, body.id, (o) => o.status === 'fulfilling' && o.shipments[0]?.trackingNumber, 90_000),
+    ),
+  );
   for (const order of settled) {
     const books = await providerBooks(db, order.id);
     expect(books.rows.filter((r) => r.kind === 'authorization')).toHaveLength(1);
     expect(books.rows.filter((r) => r.kind === 'booking')).toHaveLength(1);
     expect(books).toMatchObject({ held: order.totals.total, captured: 0 });
-    expect(order.payments).toEqual([expect.objectContaining({ status: 'authorized', amount: order.totals.total, refunded: 0 })]);
+    expect(order.payments).toEqual([
+      expect.objectContaining({ status: 'authorized', amount: order.totals.total, refunded: 0 }),
+    ]);
   }
   expect(await stockOf(db, sku)).toEqual({ onHand: 12, reserved: 0, allocated: 12 });
   expect(await db.shipment.count({ where: { orderId: { in: settled.map((o) => o.id) } } })).toBe(12);

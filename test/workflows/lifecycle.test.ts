@@ -1,10 +1,21 @@
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { keyed, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import {
+  keyed,
+  deliverAll,
+  KEYS,
+  orderBody,
+  postTracking,
+  submitOrder,
+  waitForOrder,
+  waitForStatus,
+  useStack,
+} from '../helpers/stack';
 
 const stack = useStack();
 
-const post = (path: string, key: string, payload?: object) => stack.app.inject({ method: 'POST', url: path, headers: keyed(key), ...(payload ? { payload } : {}) });
+const post = (path: string, key: string, payload?: object) =>
+  stack.app.inject({ method: 'POST', url: path, headers: keyed(key), ...(payload ? { payload } : {}) });
 
 describe('cancellation before hand-over is a compensating saga', () => {
   test('while awaiting the merchant: full refund, stock released', async () => {
@@ -16,11 +27,16 @@ describe('cancellation before hand-over is a compensating saga', () => {
 
     const res = await post(`/v1/orders/${body.id}/cancel`, KEYS.platform, { reason: 'customer changed their mind' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'cancelled', cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' } });
+    expect(res.json()).toMatchObject({
+      status: 'cancelled',
+      cancellation: { reason: 'customer changed their mind', actor: 'platform:dev platform' },
+    });
     const order = await waitForStatus(app, body.id, 'cancelled');
     // Nothing was handed over, so nothing was captured: the card's authorization is voided, not refunded.
     expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, refunded: 0, voided: body.totals.total });
-    expect(order.timeline.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['payment.authorized', 'payment.released']));
+    expect(order.timeline.map((e: { type: string }) => e.type)).toEqual(
+      expect.arrayContaining(['payment.authorized', 'payment.released']),
+    );
     expect(order.lines[0].ledger).toMatchObject({ ordered: 3, refunded: 3 });
     expect(await stockOf(db, sku)).toEqual({ onHand: 4, reserved: 0, allocated: 0 });
     const books = await providerBooks(db, body.id);
@@ -41,10 +57,15 @@ describe('cancellation before hand-over is a compensating saga', () => {
     expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, voided: body.totals.total });
     expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
     recordHistory(`order-${body.id}`, 'order-card-voided-after-booking');
-    const courierBooks = await db.simulatorRecord.findMany({ where: { orderId: body.id, kind: { in: ['booking', 'booking_cancel'] } } });
+    const courierBooks = await db.simulatorRecord.findMany({
+      where: { orderId: body.id, kind: { in: ['booking', 'booking_cancel'] } },
+    });
     expect(courierBooks.map((r) => r.kind).sort()).toEqual(['booking', 'booking_cancel']);
     // The courier's late pick-up event cannot revive a cancelled shipment.
-    await postTracking(app, booked.shipments[0].courier, { trackingNumber: booked.shipments[0].trackingNumber, type: 'picked_up' });
+    await postTracking(app, booked.shipments[0].courier, {
+      trackingNumber: booked.shipments[0].trackingNumber,
+      type: 'picked_up',
+    });
     expect((await waitForStatus(app, body.id, 'cancelled')).shipments[0].status).toBe('cancelled');
   });
 
@@ -52,7 +73,10 @@ describe('cancellation before hand-over is a compensating saga', () => {
     const { app } = stack;
     const { body } = await submitOrder(app, orderBody());
     const order = await waitForOrder(app, body.id, (o) => o.shipments[0]?.trackingNumber);
-    await postTracking(app, order.shipments[0].courier, { trackingNumber: order.shipments[0].trackingNumber, type: 'picked_up' });
+    await postTracking(app, order.shipments[0].courier, {
+      trackingNumber: order.shipments[0].trackingNumber,
+      type: 'picked_up',
+    });
     await waitForStatus(app, body.id, 'shipped');
     const res = await post(`/v1/orders/${body.id}/cancel`, KEYS.platform, { reason: 'too late' });
     expect(res.statusCode).toBe(409);
@@ -69,7 +93,9 @@ describe('merchant acceptance', () => {
     const waiting = await waitForStatus(app, body.id, 'awaiting_merchant');
     expect(waiting.pendingDecision).toMatchObject({ awaiting: 'merchant_decision', actor: 'merchant' });
     // Another merchant cannot see or decide it.
-    expect((await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.merchant, { decision: 'accept' })).statusCode).toBe(404);
+    expect(
+      (await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.merchant, { decision: 'accept' })).statusCode,
+    ).toBe(404);
     const res = await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.manualMerchant, { decision: 'accept' });
     expect(res.statusCode).toBe(200);
     expect(res.json().status).toBe('fulfilling');
@@ -80,8 +106,13 @@ describe('merchant acceptance', () => {
     const sku = await createSku(db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 1 } });
     const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }] }));
     await waitForStatus(app, body.id, 'awaiting_merchant');
-    expect((await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.manualMerchant, { decision: 'reject' })).statusCode).toBe(400);
-    const res = await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.manualMerchant, { decision: 'reject', reason: 'cannot ship to this address' });
+    expect(
+      (await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.manualMerchant, { decision: 'reject' })).statusCode,
+    ).toBe(400);
+    const res = await post(`/v1/orders/${body.id}/merchant-decision`, KEYS.manualMerchant, {
+      decision: 'reject',
+      reason: 'cannot ship to this address',
+    });
     expect(res.statusCode).toBe(200);
     const order = await waitForStatus(app, body.id, 'rejected');
     expect(order.rejection.reason).toMatch(/cannot ship to this address/);
@@ -92,12 +123,19 @@ describe('merchant acceptance', () => {
   test('no answer within the SLA flags the order for support and cancels it with a refund', async () => {
     const { app, db } = stack;
     const sku = await createSku(db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 1 } });
-    const { body } = await submitOrder(app, orderBody({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 1 } }));
+    const { body } = await submitOrder(
+      app,
+      orderBody({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 1 } }),
+    );
     const order = await waitForStatus(app, body.id, 'cancelled');
     expect(order.cancellation.reason).toMatch(/SLA/);
     expect(order.payments[0]).toMatchObject({ status: 'voided', captured: 0, voided: body.totals.total });
-    expect(order.flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) })]);
-    expect((await db.order.findUniqueOrThrow({ where: { id: body.id } })).flags).toEqual([expect.objectContaining({ kind: 'merchant_sla_expired' })]);
+    expect(order.flags).toEqual([
+      expect.objectContaining({ kind: 'merchant_sla_expired', detail: expect.objectContaining({ action: 'cancel' }) }),
+    ]);
+    expect((await db.order.findUniqueOrThrow({ where: { id: body.id } })).flags).toEqual([
+      expect.objectContaining({ kind: 'merchant_sla_expired' }),
+    ]);
   });
 });
 
@@ -114,7 +152,10 @@ describe('sign-off', () => {
 
   test('the receipt window can be extended once', async () => {
     const { app } = stack;
-    const { body } = await submitOrder(app, orderBody({ policy: { autoConfirmSeconds: 3600, receiptExtensionSeconds: 3600 } }));
+    const { body } = await submitOrder(
+      app,
+      orderBody({ policy: { autoConfirmSeconds: 3600, receiptExtensionSeconds: 3600 } }),
+    );
     const delivered = await deliverAll(app, body.id);
     const first = await post(`/v1/orders/${body.id}/extend-receipt`, KEYS.platform);
     expect(first.statusCode).toBe(200);
@@ -133,7 +174,10 @@ describe('sign-off', () => {
 
 test('cash on delivery: no payment up front, the courier reports the cash collected', async () => {
   const { app, db } = stack;
-  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'cod', card: undefined, lines: [{ sku: 'SKU-TEA-001', quantity: 1 }] }));
+  const { body } = await submitOrder(
+    app,
+    orderBody({ paymentMethod: 'cod', card: undefined, lines: [{ sku: 'SKU-TEA-001', quantity: 1 }] }),
+  );
   const fulfilling = await waitForStatus(app, body.id, 'fulfilling');
   expect(fulfilling.payments).toEqual([]);
   expect(fulfilling.timeline.map((e: any) => e.type)).toContain('risk.approved');

@@ -1,33 +1,61 @@
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { keyed, deliverAll, KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import {
+  keyed,
+  deliverAll,
+  KEYS,
+  orderBody,
+  postTracking,
+  submitOrder,
+  waitForOrder,
+  waitForStatus,
+  useStack,
+} from '../helpers/stack';
 
 const stack = useStack();
 
-const walletRef = async (orderId: string) => (await stack.db.payment.findFirstOrThrow({ where: { orderId } })).providerRef!;
+const walletRef = async (orderId: string) =>
+  (await stack.db.payment.findFirstOrThrow({ where: { orderId } })).providerRef!;
 
-test.each(['wechat_pay', 'alipay'] as const)('%s: payment action, signed (duplicated) notification, then fulfilment', async (method) => {
-  const { app, providers, db } = stack;
-  const sku = await createSku(db, { stock: { 'wh-shanghai': 3 } });
-  const { body } = await submitOrder(app, orderBody({ paymentMethod: method, card: undefined, lines: [{ sku, quantity: 2 }] }));
-  const awaiting = await waitForStatus(app, body.id, 'awaiting_payment');
-  expect(awaiting.payments[0].action).toMatchObject({ type: method === 'wechat_pay' ? 'qr_code' : 'redirect', url: expect.any(String) });
-  expect(awaiting.pendingDecision).toMatchObject({ awaiting: 'payment', actor: 'customer' });
-  expect(await stockOf(db, sku)).toEqual({ onHand: 3, reserved: 2, allocated: 0 });
+test.each(['wechat_pay', 'alipay'] as const)(
+  '%s: payment action, signed (duplicated) notification, then fulfilment',
+  async (method) => {
+    const { app, providers, db } = stack;
+    const sku = await createSku(db, { stock: { 'wh-shanghai': 3 } });
+    const { body } = await submitOrder(
+      app,
+      orderBody({ paymentMethod: method, card: undefined, lines: [{ sku, quantity: 2 }] }),
+    );
+    const awaiting = await waitForStatus(app, body.id, 'awaiting_payment');
+    expect(awaiting.payments[0].action).toMatchObject({
+      type: method === 'wechat_pay' ? 'qr_code' : 'redirect',
+      url: expect.any(String),
+    });
+    expect(awaiting.pendingDecision).toMatchObject({ awaiting: 'payment', actor: 'customer' });
+    expect(await stockOf(db, sku)).toEqual({ onHand: 3, reserved: 2, allocated: 0 });
 
-  const paid = await providers.wallets[method].pay(await walletRef(body.id), { duplicate: true });
-  expect(paid.deliveries).toEqual([200, 200]);
-  const fulfilling = await waitForStatus(app, body.id, 'fulfilling');
-  expect(fulfilling.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total });
-  expect(await stockOf(db, sku)).toEqual({ onHand: 3, reserved: 0, allocated: 2 });
-  expect((await providerBooks(db, body.id)).captured).toBe(body.totals.total);
-  recordHistory(`order-${body.id}`, `order-${method}-paid-fulfilling`);
-});
+    const paid = await providers.wallets[method].pay(await walletRef(body.id), { duplicate: true });
+    expect(paid.deliveries).toEqual([200, 200]);
+    const fulfilling = await waitForStatus(app, body.id, 'fulfilling');
+    expect(fulfilling.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total });
+    expect(await stockOf(db, sku)).toEqual({ onHand: 3, reserved: 0, allocated: 2 });
+    expect((await providerBooks(db, body.id)).captured).toBe(body.totals.total);
+    recordHistory(`order-${body.id}`, `order-${method}-paid-fulfilling`);
+  },
+);
 
 test('an unpaid wallet order is cancelled when the payment window ends; its stock is released and the payment closed', async () => {
   const { app, providers, db } = stack;
   const sku = await createSku(db, { stock: { 'wh-beijing': 1 } });
-  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'alipay', card: undefined, lines: [{ sku, quantity: 1 }], policy: { paymentWindowSeconds: 2 } }));
+  const { body } = await submitOrder(
+    app,
+    orderBody({
+      paymentMethod: 'alipay',
+      card: undefined,
+      lines: [{ sku, quantity: 1 }],
+      policy: { paymentWindowSeconds: 2 },
+    }),
+  );
   const cancelled = await waitForStatus(app, body.id, 'cancelled');
   expect(cancelled.cancellation).toEqual({ reason: 'payment window ended without payment', actor: 'system' });
   expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 0 });
@@ -54,7 +82,10 @@ test('a provider timeout is retried with the same idempotency key: one authoriza
   expect(order.payments[0]).toMatchObject({ status: 'authorized', captured: 0 });
   expect(await providerBooks(db, body.id)).toMatchObject({ held: body.totals.total, captured: 0 });
   // The gateway loses the first capture's answer too (tok_timeout): the retry captures nothing twice.
-  await postTracking(app, order.shipments[0].courier, { trackingNumber: order.shipments[0].trackingNumber, type: 'picked_up' });
+  await postTracking(app, order.shipments[0].courier, {
+    trackingNumber: order.shipments[0].trackingNumber,
+    type: 'picked_up',
+  });
   const shipped = await waitForOrder(app, body.id, (o) => o.payments[0].status === 'captured');
   expect(shipped.payments[0]).toMatchObject({ captured: body.totals.total, refunded: 0 });
   const books = await providerBooks(db, body.id);
@@ -90,7 +121,10 @@ test('risk control rejects a customer placing orders too fast', async () => {
 
 test('an order cancelled before payment refunds nothing and marks no line refunded', async () => {
   const { app } = stack;
-  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 1 } }));
+  const { body } = await submitOrder(
+    app,
+    orderBody({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 1 } }),
+  );
   const cancelled = await waitForStatus(app, body.id, 'cancelled');
   expect(cancelled.lines[0].ledger).toMatchObject({ ordered: 1, refunded: 0 });
   expect(cancelled.payments[0]).toMatchObject({ status: 'cancelled', captured: 0, refunded: 0 });
@@ -99,7 +133,11 @@ test('an order cancelled before payment refunds nothing and marks no line refund
 describe('cards: authorized at payment, captured at the first hand-over', () => {
   const booked = (id: string) => waitForOrder(stack.app, id, (o) => o.shipments[0]?.status === 'booked');
   const pickUp = (s: { courier: string; trackingNumber: string }, eventId?: string) =>
-    postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type: 'picked_up', ...(eventId ? { eventId } : {}) });
+    postTracking(stack.app, s.courier, {
+      trackingNumber: s.trackingNumber,
+      type: 'picked_up',
+      ...(eventId ? { eventId } : {}),
+    });
 
   test('the hand-over captures once, whatever the courier repeats; nothing is taken before it', async () => {
     const { app, db } = stack;
@@ -115,16 +153,27 @@ describe('cards: authorized at payment, captured at the first hand-over', () => 
     expect(delivered.payments[0]).toMatchObject({ status: 'captured', captured: body.totals.total, refunded: 0 });
     expect(delivered.timeline.filter((e: { type: string }) => e.type === 'payment.captured')).toHaveLength(1);
     expect(await providerBooks(db, body.id)).toMatchObject({ held: 0, captured: body.totals.total });
-    expect(await db.payment.findUniqueOrThrow({ where: { id: order.payments[0].paymentId } })).toMatchObject({ status: 'captured', capturedAmount: body.totals.total, voidedAmount: 0 });
+    expect(await db.payment.findUniqueOrThrow({ where: { id: order.payments[0].paymentId } })).toMatchObject({
+      status: 'captured',
+      capturedAmount: body.totals.total,
+      voidedAmount: 0,
+    });
   });
 
   test('a support refund before, racing or after the capture: the customer pays the total less the refund, and the gateway agrees', async () => {
     const { app, db } = stack;
     const refund = 700;
     const supportRefund = (id: string) =>
-      app.inject({ method: 'POST', url: `/v1/ops/orders/${id}/refund`, headers: keyed(KEYS.support), payload: { reason: 'goodwill', amount: refund } });
+      app.inject({
+        method: 'POST',
+        url: `/v1/ops/orders/${id}/refund`,
+        headers: keyed(KEYS.support),
+        payload: { reason: 'goodwill', amount: refund },
+      });
     const timings = ['before', 'racing', 'racing', 'after'] as const;
-    const orders = await Promise.all(timings.map(async (timing) => ({ timing, ...(await submitOrder(app, orderBody())).body })));
+    const orders = await Promise.all(
+      timings.map(async (timing) => ({ timing, ...(await submitOrder(app, orderBody())).body })),
+    );
     await Promise.all(
       orders.map(async (o) => {
         const s = (await booked(o.id)).shipments[0];
@@ -140,7 +189,11 @@ describe('cards: authorized at payment, captured at the first hand-over', () => 
       }),
     );
     for (const o of orders) {
-      const done = await waitForOrder(app, o.id, (x) => x.payments[0].status === 'captured' && x.payments[0].refunds.length === 1);
+      const done = await waitForOrder(
+        app,
+        o.id,
+        (x) => x.payments[0].status === 'captured' && x.payments[0].refunds.length === 1,
+      );
       const p = done.payments[0];
       // Released before the capture or refunded after it: either way the customer pays total − refund.
       expect(p.captured - p.refunded).toBe(o.totals.total - refund);

@@ -22,12 +22,18 @@ test('a partial return of a discounted line refunds the returned unit’s paid p
       endsAt: new Date('2035-01-01T00:00:00Z'),
     },
   });
-  const { res, body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 3 }], policy: WINDOWS, expectedTotal: 2900 }));
+  const { res, body } = await submitOrder(
+    stack.app,
+    orderBody({ lines: [{ sku, quantity: 3 }], policy: WINDOWS, expectedTotal: 2900 }),
+  );
   expectOk(res, 201);
   expect(body.lines[0]).toMatchObject({ unitPrice: 1000, quantity: 3, discount: 100, paid: 2900 });
   await deliverAll(stack.app, body.id);
 
-  const r = expectOk(await request(body.id, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }), 201);
+  const r = expectOk(
+    await request(body.id, { type: 'return', lines: [{ sku, quantity: 1 }], reason: 'no_reason' }),
+    201,
+  );
   await shipBack(r.id);
   expectOk(await inspect(r.id, { lines: [{ sku, condition: 'ok' }] }));
   const done = await waitForRequestStatus(r.id, 'completed');

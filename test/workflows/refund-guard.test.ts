@@ -17,25 +17,44 @@ async function paymentsHost() {
   return { activities: createActivities({ db: stack.db, providers: stack.providers }), orderId: body.id as string };
 }
 
-test('racing refunds: refunded ≤ captured, one refund per key, our books = the provider\'s', async () => {
+test("racing refunds: refunded ≤ captured, one refund per key, our books = the provider's", async () => {
   const { activities, orderId } = await paymentsHost();
   let run = 0;
 
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 50_000 }),
-      fc.array(fc.record({ amount: fc.integer({ min: -5, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.record({ amount: fc.integer({ min: -5, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
       async (captured, refunds) => {
         run += 1;
         const paymentId = `pay-${orderId}-prop-${run}`;
-        await activities.chargeCard({ orderId, paymentId, idempotencyKey: `${orderId}:prop-payment:${run}`, amount: captured, currency: 'CNY', token: 'tok_visa' });
+        await activities.chargeCard({
+          orderId,
+          paymentId,
+          idempotencyKey: `${orderId}:prop-payment:${run}`,
+          amount: captured,
+          currency: 'CNY',
+          token: 'tok_visa',
+        });
 
         // All at once: every refund races every other; equal `key`s are retries of one business refund.
         const results = await Promise.all(
           refunds.map((r) =>
             activities
-              .refundPayment({ orderId, paymentId, idempotencyKey: `${orderId}:prop-refund-${run}:${r.key}`, amount: r.amount, reason: 'property test' })
-              .then((result) => ({ ...r, result }), (error: Error) => ({ ...r, result: undefined, error: error.message })),
+              .refundPayment({
+                orderId,
+                paymentId,
+                idempotencyKey: `${orderId}:prop-refund-${run}:${r.key}`,
+                amount: r.amount,
+                reason: 'property test',
+              })
+              .then(
+                (result) => ({ ...r, result }),
+                (error: Error) => ({ ...r, result: undefined, error: error.message }),
+              ),
           ),
         );
 
@@ -52,7 +71,9 @@ test('racing refunds: refunded ≤ captured, one refund per key, our books = the
         for (const d of decisions) expect(d.amount).toBeGreaterThan(0);
         // Every decision was carried out once at the provider, for the same amount.
         expect(decisions.every((d) => d.status === 'succeeded')).toBe(true);
-        const books = (await providerBooks(stack.db, orderId)).rows.filter((r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey));
+        const books = (await providerBooks(stack.db, orderId)).rows.filter(
+          (r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey),
+        );
         expect(books.map((b) => b.amount).sort()).toEqual(decisions.map((d) => d.amount).sort());
         // An answer is refused (null) or its key's decision carried out: a retry moves what was
         // decided, whatever it asks, and a key nobody decided never moved money.
@@ -75,19 +96,40 @@ test('releases, refunds and the capture racing on a card authorization: released
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 50_000 }),
-      fc.array(fc.record({ amount: fc.integer({ min: 1, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.record({ amount: fc.integer({ min: 1, max: 30_000 }), key: fc.integer({ min: 0, max: 5 }) }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
       fc.nat(8),
       async (authorized, giveBacks, captureAt) => {
         run += 1;
         const paymentId = `pay-${orderId}-auth-${run}`;
-        await activities.authorizeCard({ orderId, paymentId, idempotencyKey: `${orderId}:auth-payment:${run}`, amount: authorized, currency: 'CNY', token: 'tok_visa' });
+        await activities.authorizeCard({
+          orderId,
+          paymentId,
+          idempotencyKey: `${orderId}:auth-payment:${run}`,
+          amount: authorized,
+          currency: 'CNY',
+          token: 'tok_visa',
+        });
         // Retried on failure as Temporal retries the activity (a refund decided while the capture is in
         // flight waits for it at the gateway).
-        const calls: Array<() => Promise<unknown>> = giveBacks.map((g) => () =>
-          retried(() => activities.refundPayment({ orderId, paymentId, idempotencyKey: `${orderId}:auth-refund-${run}:${g.key}`, amount: g.amount, reason: 'property test' })),
+        const calls: Array<() => Promise<unknown>> = giveBacks.map(
+          (g) => () =>
+            retried(() =>
+              activities.refundPayment({
+                orderId,
+                paymentId,
+                idempotencyKey: `${orderId}:auth-refund-${run}:${g.key}`,
+                amount: g.amount,
+                reason: 'property test',
+              }),
+            ),
         );
         // The hand-over's capture lands somewhere among them; all run at once.
-        calls.splice(Math.min(captureAt, calls.length), 0, () => activities.captureCard({ orderId, paymentId, idempotencyKey: `${orderId}:auth-capture:${run}` }));
+        calls.splice(Math.min(captureAt, calls.length), 0, () =>
+          activities.captureCard({ orderId, paymentId, idempotencyKey: `${orderId}:auth-capture:${run}` }),
+        );
         await Promise.all(calls.map((call) => call()));
 
         const payment = await stack.db.payment.findUniqueOrThrow({ where: { id: paymentId } });
@@ -100,11 +142,21 @@ test('releases, refunds and the capture racing on a card authorization: released
         else expect(payment).toMatchObject({ status: 'voided', capturedAmount: 0, voidedAmount: authorized });
 
         const books = (await providerBooks(stack.db, orderId)).rows;
-        const gateway = books.find((r) => r.kind === 'authorization' && (r.response as { paymentId: string }).paymentId === paymentId)!;
+        const gateway = books.find(
+          (r) => r.kind === 'authorization' && (r.response as { paymentId: string }).paymentId === paymentId,
+        )!;
         expect(gateway.status).toBe(payment.status);
-        if (payment.status === 'captured') expect((gateway.response as { capturedAmount: number }).capturedAmount).toBe(payment.capturedAmount);
-        const theirRefunds = books.filter((r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey));
-        expect(theirRefunds.map((r) => r.amount).sort()).toEqual(decisions.filter((d) => d.kind === 'refund').map((d) => d.amount).sort());
+        if (payment.status === 'captured')
+          expect((gateway.response as { capturedAmount: number }).capturedAmount).toBe(payment.capturedAmount);
+        const theirRefunds = books.filter(
+          (r) => r.kind === 'refund' && decisions.some((d) => d.id === r.idempotencyKey),
+        );
+        expect(theirRefunds.map((r) => r.amount).sort()).toEqual(
+          decisions
+            .filter((d) => d.kind === 'refund')
+            .map((d) => d.amount)
+            .sort(),
+        );
       },
     ),
     { numRuns: 20 },

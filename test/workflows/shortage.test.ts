@@ -1,7 +1,16 @@
 // docs/fulfilment.md, shortage negotiation: a shortage at the stock check is the customer's to decide, within a window.
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
-import { keyed, deliverAll, KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import {
+  keyed,
+  deliverAll,
+  KEYS,
+  orderBody,
+  submitOrder,
+  waitForOrder,
+  waitForStatus,
+  useStack,
+} from '../helpers/stack';
 
 const stack = useStack();
 
@@ -14,7 +23,16 @@ async function shortOrder(opts: { price?: number; short?: number; policy?: objec
   const plenty = await createSku(db, { price: 2000, stock: { 'wh-shanghai': 10 } });
   const scarce = await createSku(db, { price: opts.price ?? 1000, stock: { 'wh-beijing': 1 } });
   const short = opts.short ?? 2;
-  const { body } = await submitOrder(app, orderBody({ lines: [{ sku: plenty, quantity: 1 }, { sku: scarce, quantity: 1 + short }], policy: opts.policy }));
+  const { body } = await submitOrder(
+    app,
+    orderBody({
+      lines: [
+        { sku: plenty, quantity: 1 },
+        { sku: scarce, quantity: 1 + short },
+      ],
+      policy: opts.policy,
+    }),
+  );
   const order = await waitForStatus(app, body.id, 'awaiting_stock_decision');
   return { order, plenty, scarce };
 }
@@ -47,7 +65,11 @@ test('partial: ships what exists; the missing units are released from the card, 
   // The hand-over captures the rest; the card was never charged for the missing units.
   const delivered = await deliverAll(app, order.id);
   expect(delivered.payments[0]).toMatchObject({ status: 'captured', captured: order.totals.total - 3000, refunded: 0 });
-  expect(await providerBooks(db, order.id)).toMatchObject({ captured: order.totals.total - 3000, refunded: 0, held: 0 });
+  expect(await providerBooks(db, order.id)).toMatchObject({
+    captured: order.totals.total - 3000,
+    refunded: 0,
+    held: 0,
+  });
 });
 
 test('substitute with a cheaper SKU: the difference is refunded', async () => {
@@ -58,7 +80,14 @@ test('substitute with a cheaper SKU: the difference is refunded', async () => {
   expect(res.statusCode).toBe(200);
   const done = await waitForOrder(app, order.id, (o) => o.shipments.length > 0);
   expect(done.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1, substituted: 2 });
-  expect(done.lines[2]).toMatchObject({ lineNo: 3, sku: cheaper, unitPrice: 600, quantity: 2, substituteFor: 2, ledger: { allocated: 2 } });
+  expect(done.lines[2]).toMatchObject({
+    lineNo: 3,
+    sku: cheaper,
+    unitPrice: 600,
+    quantity: 2,
+    substituteFor: 2,
+    ledger: { allocated: 2 },
+  });
   expect(done.totals.total).toBe(order.totals.total - 2 * 400);
   expect(done.payments[0]).toMatchObject({ status: 'authorized', captured: 0, voided: 800 });
   expect(await stockOf(db, cheaper)).toEqual({ onHand: 5, reserved: 0, allocated: 2 });
@@ -68,7 +97,9 @@ test('substitute with a dearer SKU: the difference is charged', async () => {
   const { app, db } = stack;
   const dearer = await createSku(db, { price: 1250, stock: { 'wh-guangzhou': 5 } });
   const { order } = await shortOrder({ price: 1000 });
-  expect((await decide(order.id, { decision: 'substitute', substitutions: [{ lineNo: 2, sku: dearer }] })).statusCode).toBe(200);
+  expect(
+    (await decide(order.id, { decision: 'substitute', substitutions: [{ lineNo: 2, sku: dearer }] })).statusCode,
+  ).toBe(200);
   const done = await waitForOrder(app, order.id, (o) => o.shipments.length > 0);
   expect(done.totals.total).toBe(order.totals.total + 500);
   expect(done.payments).toEqual([
@@ -87,15 +118,30 @@ test('substitute with a dearer SKU on a wallet order: the difference is a second
   const { app, db, providers } = stack;
   const scarce = await createSku(db, { price: 1000, stock: { 'wh-beijing': 0 } });
   const dearer = await createSku(db, { price: 1300, stock: { 'wh-guangzhou': 5 } });
-  const { body } = await submitOrder(app, orderBody({ paymentMethod: 'wechat_pay', card: undefined, lines: [{ sku: scarce, quantity: 1 }] }));
+  const { body } = await submitOrder(
+    app,
+    orderBody({ paymentMethod: 'wechat_pay', card: undefined, lines: [{ sku: scarce, quantity: 1 }] }),
+  );
   await waitForStatus(app, body.id, 'awaiting_payment');
-  await providers.wallets.wechat_pay.pay((await db.payment.findFirstOrThrow({ where: { orderId: body.id } })).providerRef!);
+  await providers.wallets.wechat_pay.pay(
+    (await db.payment.findFirstOrThrow({ where: { orderId: body.id } })).providerRef!,
+  );
   await waitForStatus(app, body.id, 'awaiting_stock_decision');
-  expect((await decide(body.id, { decision: 'substitute', substitutions: [{ lineNo: 1, sku: dearer }] })).statusCode).toBe(200);
+  expect(
+    (await decide(body.id, { decision: 'substitute', substitutions: [{ lineNo: 1, sku: dearer }] })).statusCode,
+  ).toBe(200);
   const asked = await waitForOrder(app, body.id, (o) => o.payments.length === 2);
-  expect(asked.payments[1]).toMatchObject({ method: 'wechat_pay', status: 'pending', amount: 300, action: { type: 'qr_code' } });
+  expect(asked.payments[1]).toMatchObject({
+    method: 'wechat_pay',
+    status: 'pending',
+    amount: 300,
+    action: { type: 'qr_code' },
+  });
   expect(asked.pendingDecision).toMatchObject({ awaiting: 'payment', actor: 'customer' });
-  await providers.wallets.wechat_pay.pay((await db.payment.findUniqueOrThrow({ where: { id: asked.payments[1].paymentId } })).providerRef!, { duplicate: true });
+  await providers.wallets.wechat_pay.pay(
+    (await db.payment.findUniqueOrThrow({ where: { id: asked.payments[1].paymentId } })).providerRef!,
+    { duplicate: true },
+  );
   const done = await waitForOrder(app, body.id, (o) => o.shipments.length === 1);
   expect(done.payments.map((p: { captured: number }) => p.captured)).toEqual([1000, 300]);
   expect(done.totals.total).toBe(1300);
@@ -111,7 +157,16 @@ test('a backordered order also takes stock freed by a cancellation, at its perio
   await waitForStatus(app, waiter.id, 'awaiting_stock_decision');
   expect((await decide(waiter.id, { decision: 'wait_for_restock' })).json().status).toBe('backordered');
   // No restock: the holder's cancellation frees the unit, and no one signals the waiter.
-  expect((await app.inject({ method: 'POST', url: `/v1/orders/${holder.id}/cancel`, headers: keyed(KEYS.platform), payload: { reason: 'changed my mind' } })).statusCode).toBe(200);
+  expect(
+    (
+      await app.inject({
+        method: 'POST',
+        url: `/v1/orders/${holder.id}/cancel`,
+        headers: keyed(KEYS.platform),
+        payload: { reason: 'changed my mind' },
+      })
+    ).statusCode,
+  ).toBe(200);
   const served = await waitForStatus(app, waiter.id, 'awaiting_merchant');
   expect(served.lines[0].ledger).toMatchObject({ allocated: 1 });
   expect(await stockOf(db, sku)).toEqual({ onHand: 1, reserved: 0, allocated: 1 });
@@ -132,7 +187,10 @@ test('no decision within the window: the default action (cancel) applies', async
   const { app } = stack;
   const { order } = await shortOrder({ policy: { stockDecisionSeconds: 1 } });
   const done = await waitForStatus(app, order.id, 'cancelled');
-  expect(done.cancellation).toMatchObject({ actor: 'policy:stock-decision-window', reason: expect.stringMatching(/no decision within the window/) });
+  expect(done.cancellation).toMatchObject({
+    actor: 'policy:stock-decision-window',
+    reason: expect.stringMatching(/no decision within the window/),
+  });
   expect(done.payments[0]).toMatchObject({ status: 'voided', voided: order.totals.total });
 });
 
@@ -178,7 +236,12 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
     const res = await decide(id, { decision: 'wait_for_restock' });
     expect(res.json().status).toBe('backordered');
   }
-  const restock = await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: keyed(KEYS.merchant), payload: { warehouseId: 'wh-beijing', quantity: 5 } });
+  const restock = await app.inject({
+    method: 'POST',
+    url: `/v1/inventory/${sku}/restock`,
+    headers: keyed(KEYS.merchant),
+    payload: { warehouseId: 'wh-beijing', quantity: 5 },
+  });
   expect(restock.statusCode).toBe(200);
 
   const served = await Promise.all(ids.slice(0, 5).map((id) => waitForOrder(app, id, (o) => o.shipments.length === 1)));
@@ -186,16 +249,33 @@ test('a restock of 5 units serves exactly the 5 oldest of 8 backordered orders; 
   expect(await stockOf(db, sku)).toEqual({ onHand: 5, reserved: 0, allocated: 5 });
   const waiting = await db.backorder.findMany({ where: { sku, state: 'waiting' }, orderBy: { queuedAt: 'asc' } });
   expect(waiting.map((b) => b.orderId)).toEqual(ids.slice(5));
-  for (const id of ids.slice(5)) expect((await waitForStatus(app, id, 'backordered')).shortage).toEqual([{ lineNo: 1, sku, quantity: 1 }]);
+  for (const id of ids.slice(5))
+    expect((await waitForStatus(app, id, 'backordered')).shortage).toEqual([{ lineNo: 1, sku, quantity: 1 }]);
   recordHistory(`order-${ids[0]}`, 'order-backordered-restocked');
 
   // One more unit arrives: the oldest of the remaining three gets it.
-  await app.inject({ method: 'POST', url: `/v1/inventory/${sku}/restock`, headers: keyed(KEYS.merchant), payload: { warehouseId: 'wh-shanghai', quantity: 1 } });
+  await app.inject({
+    method: 'POST',
+    url: `/v1/inventory/${sku}/restock`,
+    headers: keyed(KEYS.merchant),
+    payload: { warehouseId: 'wh-shanghai', quantity: 1 },
+  });
   await waitForOrder(app, ids[5], (o) => o.shipments.length === 1);
-  expect((await db.backorder.findMany({ where: { sku, state: 'waiting' } })).map((b) => b.orderId).sort()).toEqual(ids.slice(6).sort());
+  expect((await db.backorder.findMany({ where: { sku, state: 'waiting' } })).map((b) => b.orderId).sort()).toEqual(
+    ids.slice(6).sort(),
+  );
 
   // A backordered order can still be cancelled: refunded, and out of the queue.
-  expect((await app.inject({ method: 'POST', url: `/v1/orders/${ids[7]}/cancel`, headers: keyed(KEYS.platform), payload: { reason: 'waited long enough' } })).statusCode).toBe(200);
+  expect(
+    (
+      await app.inject({
+        method: 'POST',
+        url: `/v1/orders/${ids[7]}/cancel`,
+        headers: keyed(KEYS.platform),
+        payload: { reason: 'waited long enough' },
+      })
+    ).statusCode,
+  ).toBe(200);
   expect((await waitForStatus(app, ids[7], 'cancelled')).payments[0]).toMatchObject({ status: 'voided', captured: 0 });
   expect(await db.backorder.count({ where: { orderId: ids[7] } })).toBe(0);
 }, 120_000);

@@ -24,8 +24,16 @@ export async function exchange(run: AfterSalesRun) {
     allocation = negotiated;
   }
   const byWarehouse = new Map<string, ShipmentLine[]>();
-  for (const p of allocation.held) byWarehouse.set(p.warehouseId, [...(byWarehouse.get(p.warehouseId) ?? []), { lineNo: p.lineNo, sku: p.sku, quantity: p.quantity }]);
-  await run.step('shipping_back', { type: 'after_sales.replacement_allocated', actor: 'system', detail: { held: allocation.held, short: allocation.short } });
+  for (const p of allocation.held)
+    byWarehouse.set(p.warehouseId, [
+      ...(byWarehouse.get(p.warehouseId) ?? []),
+      { lineNo: p.lineNo, sku: p.sku, quantity: p.quantity },
+    ]);
+  await run.step('shipping_back', {
+    type: 'after_sales.replacement_allocated',
+    actor: 'system',
+    detail: { held: allocation.held, short: allocation.short },
+  });
 
   // What cannot be replaced is refunded instead.
   const notReplaced: Units = allocation.short.map((s) => ({ lineNo: s.lineNo, quantity: s.quantity }));
@@ -48,8 +56,17 @@ export async function exchange(run: AfterSalesRun) {
   const instead = replacement.onOrderLines([...settled.refundedInstead, ...notReplaced]);
   const undelivered = replacement.onOrderLines(notReplaced);
   await run.resolve(
-    { outcome: 'exchanged', refunded: total(allRefunds), refunds: allRefunds, refundedInstead: instead.length ? instead : undefined },
-    { type: 'after_sales.exchanged', actor: 'system', detail: { replaced: allocation.held, refundedInstead: instead, refunded: total(allRefunds) } },
+    {
+      outcome: 'exchanged',
+      refunded: total(allRefunds),
+      refunds: allRefunds,
+      refundedInstead: instead.length ? instead : undefined,
+    },
+    {
+      type: 'after_sales.exchanged',
+      actor: 'system',
+      detail: { replaced: allocation.held, refundedInstead: instead, refunded: total(allRefunds) },
+    },
     undelivered,
     undelivered,
     refunds,

@@ -1,6 +1,23 @@
 import { condition, setHandler } from '@temporalio/workflow';
-import { afterSalesState, decideAfterSales, decideAfterSalesStock, inspectAfterSales, invalid, invalidField, shipmentProgressed, stockReplenished, type AfterSalesDecision } from '../../contract';
-import { allowedAfterSalesActions, decisionProblems, type AfterSalesAction, type AfterSalesState, type InspectionBody, type StockDecision } from '../../domain';
+import {
+  afterSalesState,
+  decideAfterSales,
+  decideAfterSalesStock,
+  inspectAfterSales,
+  invalid,
+  invalidField,
+  shipmentProgressed,
+  stockReplenished,
+  type AfterSalesDecision,
+} from '../../contract';
+import {
+  allowedAfterSalesActions,
+  decisionProblems,
+  type AfterSalesAction,
+  type AfterSalesState,
+  type InspectionBody,
+  type StockDecision,
+} from '../../domain';
 import { checkInspection } from './inspection';
 import type { AfterSalesRun } from './run';
 
@@ -24,10 +41,12 @@ export function registerHandlers(run: AfterSalesRun) {
     {
       validator: (d: StockDecision) => {
         requireAllowed(state, 'stockDecision', 'a stock decision');
-        const asked = state.status === 'awaiting_stock_decision' && state.pendingDecision?.awaiting === 'stock_decision';
+        const asked =
+          state.status === 'awaiting_stock_decision' && state.pendingDecision?.awaiting === 'stock_decision';
         if (inbox.stockDecision || !state.shortage || !state.replacement || !(asked || state.status === 'backordered'))
           throw new Error(`request is ${state.status}, not awaiting a stock decision`);
-        if (!asked && d.decision !== 'cancel') throw new Error('the replacement is backordered: it can only be given up now (cancel: a refund instead)');
+        if (!asked && d.decision !== 'cancel')
+          throw new Error('the replacement is backordered: it can only be given up now (cancel: a refund instead)');
         // One home for the rules: the order's shortage validation, with no dearer substitute (nothing to charge it to).
         const problems = decisionProblems(state.replacement, state.shortage, d, { dearer: false });
         if (problems.length) throw invalid(problems);
@@ -43,7 +62,10 @@ export function registerHandlers(run: AfterSalesRun) {
     },
     {
       validator: (d: AfterSalesDecision) => {
-        if (!allowedAfterSalesActions(state).includes('decide') || inbox.decision) throw new Error(`request is ${state.status}${state.decision ? ` (${state.decision.decision}d by ${state.decision.actor})` : ''}, not awaiting a decision`);
+        if (!allowedAfterSalesActions(state).includes('decide') || inbox.decision)
+          throw new Error(
+            `request is ${state.status}${state.decision ? ` (${state.decision.decision}d by ${state.decision.actor})` : ''}, not awaiting a decision`,
+          );
         if (d.decision === 'reject' && !d.reason?.trim()) throw invalidField('reason', 'is required to reject');
       },
     },
@@ -66,5 +88,6 @@ export function registerHandlers(run: AfterSalesRun) {
 
 /** The request's table of allowed actions decides first (domain/actions.ts); a refusal is a 409. */
 function requireAllowed(state: AfterSalesState, action: AfterSalesAction, awaiting: string) {
-  if (!allowedAfterSalesActions(state).includes(action)) throw new Error(`request is ${state.status}, not awaiting ${awaiting}`);
+  if (!allowedAfterSalesActions(state).includes(action))
+    throw new Error(`request is ${state.status}, not awaiting ${awaiting}`);
 }

@@ -20,7 +20,13 @@ export async function refund(run: AfterSalesRun, amount: number, why: string, st
       const take = Math.min(left, p.refundable);
       if (take <= 0) continue;
       const key = businessKey(orderId, `after-sales-${requestId}-${stepName}-${p.paymentId}`, attempt);
-      const result = await providers.refundPayment({ orderId, paymentId: p.paymentId, idempotencyKey: key, amount: take, reason: why });
+      const result = await providers.refundPayment({
+        orderId,
+        paymentId: p.paymentId,
+        idempotencyKey: key,
+        amount: take,
+        reason: why,
+      });
       if (!result) continue;
       left -= take;
       done.push({ paymentId: p.paymentId, amount: take, method: p.method });
@@ -34,5 +40,10 @@ export async function refundReturn(run: AfterSalesRun) {
   const { state, requestId } = run;
   const amount = state.inspection!.refundAmount ?? defaultRefund(state.lines);
   const refunds = amount > 0 ? await refund(run, amount, `after-sales ${requestId}: return`) : [];
-  await run.resolve({ outcome: 'refunded', refunded: total(refunds), refunds }, { type: 'after_sales.refunded', actor: 'system', detail: { amount: total(refunds) } }, unitsOf(state.lines), unitsOf(state.lines));
+  await run.resolve(
+    { outcome: 'refunded', refunded: total(refunds), refunds },
+    { type: 'after_sales.refunded', actor: 'system', detail: { amount: total(refunds) } },
+    unitsOf(state.lines),
+    unitsOf(state.lines),
+  );
 }

@@ -1,4 +1,13 @@
-import { linePaid, newLedgerLine, paidOf, paidOfUnits, recordAllocation, wantedNeeds, type OrderLine, type StockPiece } from '../../domain';
+import {
+  linePaid,
+  newLedgerLine,
+  paidOf,
+  paidOfUnits,
+  recordAllocation,
+  wantedNeeds,
+  type OrderLine,
+  type StockPiece,
+} from '../../domain';
 import { stockRequest, type StockLedger } from '../shared/stock';
 import type { AfterSalesRun, Refunds, Units } from './run';
 

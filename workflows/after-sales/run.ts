@@ -1,5 +1,10 @@
 import { getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
-import { afterSalesProgressed, type AfterSalesDecision, type AfterSalesProgress, type ShipmentProgress } from '../../contract';
+import {
+  afterSalesProgressed,
+  type AfterSalesDecision,
+  type AfterSalesProgress,
+  type ShipmentProgress,
+} from '../../contract';
 import {
   afterSalesPolicy,
   FINAL_AFTER_SALES,
@@ -76,7 +81,12 @@ export class AfterSalesRun {
    * Moves to a status: read model, the request's own timeline, and the order (which applies effects).
    * The customer's notice is keyed by the entry's type unless `notice` names another key (a step asked again).
    */
-  async step(status: AfterSalesStatus, entry: Entry, effects: Effects = {}, notice: { id?: string; payload?: Record<string, unknown> } = {}) {
+  async step(
+    status: AfterSalesStatus,
+    entry: Entry,
+    effects: Effects = {},
+    notice: { id?: string; payload?: Record<string, unknown> } = {},
+  ) {
     const { state, requestId } = this;
     state.status = status;
     state.version += 1;
@@ -88,17 +98,39 @@ export class AfterSalesRun {
     await db.projectAfterSales(state);
     await this.order.signal(afterSalesProgressed, { requestId, status, entry, ...effects });
     // The customer hears of every step through the outbox (docs/after-sales.md).
-    await db.notify({ id: notice.id ?? `${requestId}:customer.${entry.type}`, orderId: this.orderId, recipientType: 'customer', recipientId: this.input.customerId, channel: 'sms', kind: entry.type, payload: { requestId, status, ...notice.payload } });
+    await db.notify({
+      id: notice.id ?? `${requestId}:customer.${entry.type}`,
+      orderId: this.orderId,
+      recipientType: 'customer',
+      recipientId: this.input.customerId,
+      channel: 'sms',
+      kind: entry.type,
+      payload: { requestId, status, ...notice.payload },
+    });
   }
 
   /** The merchant is told when a request waits for it. */
   notifyMerchant(kind: string, until: string) {
     const { requestId, input } = this;
-    return db.notify({ id: `${requestId}:merchant.${kind}`, orderId: this.orderId, recipientType: 'merchant', recipientId: input.merchantId, channel: 'in_app', kind, payload: { requestId, type: input.type, until } });
+    return db.notify({
+      id: `${requestId}:merchant.${kind}`,
+      orderId: this.orderId,
+      recipientType: 'merchant',
+      recipientId: input.merchantId,
+      channel: 'in_app',
+      kind,
+      payload: { requestId, type: input.type, until },
+    });
   }
 
   /** Completes the request; `reported` are the refunds the order has not heard of yet (all, unless some were reported on the way). */
-  async resolve(resolution: AfterSalesResolution, entry: Entry, returned: Units, refundedUnits: Units, reported = resolution.refunds) {
+  async resolve(
+    resolution: AfterSalesResolution,
+    entry: Entry,
+    returned: Units,
+    refundedUnits: Units,
+    reported = resolution.refunds,
+  ) {
     this.state.resolution = resolution;
     await this.step('completed', entry, { refunds: asPayments(reported), returned, refundedUnits });
   }
@@ -107,4 +139,5 @@ export class AfterSalesRun {
 export const total = (refunds: Refunds) => refunds.reduce((t, r) => t + r.amount, 0);
 /** Refunds as the order books them on its payments. */
 export const asPayments = (refunds: Refunds) => refunds.map(({ paymentId, amount }) => ({ paymentId, amount }));
-export const unitsOf = (lines: ReadonlyArray<{ lineNo: number; quantity: number }>): Units => lines.map(({ lineNo, quantity }) => ({ lineNo, quantity }));
+export const unitsOf = (lines: ReadonlyArray<{ lineNo: number; quantity: number }>): Units =>
+  lines.map(({ lineNo, quantity }) => ({ lineNo, quantity }));

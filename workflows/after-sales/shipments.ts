@@ -1,6 +1,14 @@
 import { startChild } from '@temporalio/workflow';
 import { afterSalesWorkflowId } from '../../contract';
-import { handedOver, isFinalShipmentStatus, trackShipment, type AfterSalesLine, type AfterSalesState, type ShipmentLine, type ShipmentView } from '../../domain';
+import {
+  handedOver,
+  isFinalShipmentStatus,
+  trackShipment,
+  type AfterSalesLine,
+  type AfterSalesState,
+  type ShipmentLine,
+  type ShipmentView,
+} from '../../domain';
 import { db } from '../activities';
 import { followShipments } from '../shared/shipments';
 import { shipmentWorkflow } from '../shipment';
@@ -21,16 +29,40 @@ export const follow = (run: AfterSalesRun, s: ShipmentView, done: (s: ShipmentVi
   followShipments({ progress: run.inbox.progress, apply: () => applyProgress(run) }, () => done(s), timeoutMs);
 
 /** Books a return (customer → warehouse) or an outbound parcel (warehouse → customer) and waits until it is booked. */
-export async function startShipment(run: AfterSalesRun, direction: 'return' | 'outbound', n: number, warehouseId: string, lines: ShipmentLine[]) {
+export async function startShipment(
+  run: AfterSalesRun,
+  direction: 'return' | 'outbound',
+  n: number,
+  warehouseId: string,
+  lines: ShipmentLine[],
+) {
   const { input, orderId, requestId } = run;
   // Within the request's block of shipment numbers: returns from 1, outbound parcels from 51.
   const seq = input.seqBase + (direction === 'return' ? 0 : 50) + n;
-  const view: AfterSalesState['shipments'][number] = { shipmentId: `${afterSalesWorkflowId(requestId)}-${direction}-${n}`, seq, warehouseId, status: 'booking', lines, direction };
+  const view: AfterSalesState['shipments'][number] = {
+    shipmentId: `${afterSalesWorkflowId(requestId)}-${direction}-${n}`,
+    seq,
+    warehouseId,
+    status: 'booking',
+    lines,
+    direction,
+  };
   run.state.shipments.push(view);
   // The address is the customer's: where a return is picked up, where an outbound parcel goes.
   await startChild(shipmentWorkflow, {
     workflowId: view.shipmentId,
-    args: [{ orderId, orderWorkflowId: run.self, shipmentId: view.shipmentId, seq, warehouseId, courier: 'sf-express', address: input.address, lines }],
+    args: [
+      {
+        orderId,
+        orderWorkflowId: run.self,
+        shipmentId: view.shipmentId,
+        seq,
+        warehouseId,
+        courier: 'sf-express',
+        address: input.address,
+        lines,
+      },
+    ],
   });
   await follow(run, view, (s) => s.status !== 'booking');
   return view;
@@ -40,9 +72,11 @@ export async function startShipment(run: AfterSalesRun, direction: 'return' | 'o
 export async function deliver(run: AfterSalesRun, s: ShipmentView, takesStock: boolean): Promise<ShipmentView> {
   const warehouseId = s.warehouseId;
   await follow(run, s, (x) => handedOver(x.status) || isFinalShipmentStatus(x.status));
-  if (takesStock && handedOver(s.status) && s.status !== 'returned_to_sender') await db.shipStock({ orderId: run.requestId, warehouseId });
+  if (takesStock && handedOver(s.status) && s.status !== 'returned_to_sender')
+    await db.shipStock({ orderId: run.requestId, warehouseId });
   await follow(run, s, (x) => isFinalShipmentStatus(x.status));
   return s;
 }
 
-export const shipmentLines = (lines: readonly AfterSalesLine[]): ShipmentLine[] => lines.map(({ lineNo, sku, quantity }) => ({ lineNo, sku, quantity }));
+export const shipmentLines = (lines: readonly AfterSalesLine[]): ShipmentLine[] =>
+  lines.map(({ lineNo, sku, quantity }) => ({ lineNo, sku, quantity }));

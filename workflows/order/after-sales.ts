@@ -17,7 +17,15 @@ import {
 import type { TimelineEntry } from '../../activities';
 import { db } from '../activities';
 import { afterSalesWorkflow } from '../after-sales';
-import { afterSalesProgressed, afterSalesWorkflowId, invalidField, refuse, requestAfterSales, type AfterSalesCommand, type AfterSalesProgress } from '../../contract';
+import {
+  afterSalesProgressed,
+  afterSalesWorkflowId,
+  invalidField,
+  refuse,
+  requestAfterSales,
+  type AfterSalesCommand,
+  type AfterSalesProgress,
+} from '../../contract';
 
 const seconds = (s: number) => s * 1000;
 /** Shipments of request n are numbered from n × this, above the order's own. */
@@ -69,27 +77,51 @@ export class AfterSalesHost {
   private windowEnd = () => Date.parse(this.state.deliveredAt!) + seconds(this.policy.returnWindowSeconds);
   private paidNet = () => this.state.payments.reduce((t, p) => t + p.captured - p.refunded, 0);
   /** Money not yet refunded nor held by an open request: what a new request may still claim. */
-  private refundableLeft = () => this.paidNet() - this.state.afterSales.filter(isOpen).reduce((t, r) => t + r.reservedAmount, 0);
+  private refundableLeft = () =>
+    this.paidNet() - this.state.afterSales.filter(isOpen).reduce((t, r) => t + r.reservedAmount, 0);
 
   /** Checks a request against the window and the ledger; returns its lines priced and placed. */
   check(cmd: AfterSalesCommand): AfterSalesLine[] {
     const { state } = this;
-    if (!state.deliveredAt || !['delivered', 'completed'].includes(state.status)) throw refuse(`order is ${state.status}; after-sales requests start once it is delivered`);
-    if (Date.now() > this.windowEnd()) throw refuse(`the return window ended at ${new Date(this.windowEnd()).toISOString()}`);
+    if (!state.deliveredAt || !['delivered', 'completed'].includes(state.status))
+      throw refuse(`order is ${state.status}; after-sales requests start once it is delivered`);
+    if (Date.now() > this.windowEnd())
+      throw refuse(`the return window ended at ${new Date(this.windowEnd()).toISOString()}`);
     const open = state.afterSales.filter(isOpen);
     const lines = cmd.lines.map((l, i) => {
       const line = state.lines.find((ol) => ol.sku === l.sku);
       if (!line) throw invalidField(`lines.${i}.sku`, `${l.sku} is not a line of this order`);
       const claimable = claimableUnits(line, open);
       if (l.quantity > claimable)
-        throw invalidField(`lines.${i}.quantity`, `only ${Math.max(0, claimable)} of ${l.sku} can be claimed (delivered ${line.delivered}, returned ${line.returned}, in open requests ${line.delivered - line.returned - claimable})`);
-      const shipment = state.shipments.find((s) => s.status === 'delivered' && s.lines.some((sl) => sl.lineNo === line.lineNo));
+        throw invalidField(
+          `lines.${i}.quantity`,
+          `only ${Math.max(0, claimable)} of ${l.sku} can be claimed (delivered ${line.delivered}, returned ${line.returned}, in open requests ${line.delivered - line.returned - claimable})`,
+        );
+      const shipment = state.shipments.find(
+        (s) => s.status === 'delivered' && s.lines.some((sl) => sl.lineNo === line.lineNo),
+      );
       // The units after those already given back or held by open requests (docs/pricing.md); on a line without a discount, unitPrice × quantity.
-      const paid = paidOfUnits(linePaid(line), line.quantity, line.refunded + (line.delivered - line.returned - claimable), l.quantity);
-      return { lineNo: line.lineNo, sku: line.sku, name: line.name, unitPrice: line.unitPrice, quantity: l.quantity, ...(line.discount ? { paid } : {}), warehouseId: shipment?.warehouseId ?? state.shipments[0].warehouseId };
+      const paid = paidOfUnits(
+        linePaid(line),
+        line.quantity,
+        line.refunded + (line.delivered - line.returned - claimable),
+        l.quantity,
+      );
+      return {
+        lineNo: line.lineNo,
+        sku: line.sku,
+        name: line.name,
+        unitPrice: line.unitPrice,
+        quantity: l.quantity,
+        ...(line.discount ? { paid } : {}),
+        warehouseId: shipment?.warehouseId ?? state.shipments[0].warehouseId,
+      };
     });
     if (cmd.compensation?.kind === 'refund' && cmd.compensation.amount > this.refundableLeft())
-      throw invalidField('compensation.amount', `exceeds what can still be refunded (${Math.max(0, this.refundableLeft())})`);
+      throw invalidField(
+        'compensation.amount',
+        `exceeds what can still be refunded (${Math.max(0, this.refundableLeft())})`,
+      );
     return lines;
   }
 
@@ -111,12 +143,28 @@ export class AfterSalesHost {
       requestedAt: new Date().toISOString(),
     };
     state.afterSales.push(summary);
-    this.inbox.push({ requestId: cmd.requestId, status: summary.status, entry: { type: 'after_sales.requested', actor: cmd.actor, detail: { type: cmd.type, reason: cmd.reason, lines: summary.lines, compensation: cmd.compensation } } });
-    await startChild(afterSalesWorkflow, { workflowId: afterSalesWorkflowId(cmd.requestId), args: [this.childInput(cmd, lines, summary, requestNo)] });
+    this.inbox.push({
+      requestId: cmd.requestId,
+      status: summary.status,
+      entry: {
+        type: 'after_sales.requested',
+        actor: cmd.actor,
+        detail: { type: cmd.type, reason: cmd.reason, lines: summary.lines, compensation: cmd.compensation },
+      },
+    });
+    await startChild(afterSalesWorkflow, {
+      workflowId: afterSalesWorkflowId(cmd.requestId),
+      args: [this.childInput(cmd, lines, summary, requestNo)],
+    });
     return summary;
   }
 
-  private childInput(cmd: AfterSalesCommand, lines: AfterSalesLine[], summary: AfterSalesSummary, requestNo: number): AfterSalesInput {
+  private childInput(
+    cmd: AfterSalesCommand,
+    lines: AfterSalesLine[],
+    summary: AfterSalesSummary,
+    requestNo: number,
+  ): AfterSalesInput {
     const { state, input } = this;
     return {
       requestId: cmd.requestId,
@@ -164,7 +212,11 @@ export class AfterSalesHost {
       for (const u of p.refundedUnits ?? []) state.lines.find((l) => l.lineNo === u.lineNo)!.refunded += u.quantity;
       // What an open request already refunded (an exchange's shortage) no longer needs reserving.
       summary.reservedAmount = isOpen(summary) ? Math.max(0, summary.reservedAmount - refunded) : 0;
-      await this.ports.publish({ type: p.entry.type, actor: p.entry.actor, detail: { requestId: p.requestId, ...p.entry.detail } });
+      await this.ports.publish({
+        type: p.entry.type,
+        actor: p.entry.actor,
+        detail: { requestId: p.requestId, ...p.entry.detail },
+      });
       if (refunded > 0) await this.reversePoints(p.requestId);
     }
   }
@@ -176,7 +228,13 @@ export class AfterSalesHost {
     if (!points) return;
     const reverse = points.credited - points.reversed - pointsFor(this.paidNet());
     if (reverse <= 0) return;
-    await db.recordPoints({ id: `${orderId}:points-reversal:${requestId}`, customerId: state.customerId, orderId, delta: -reverse, reason: `refund of after-sales request ${requestId}` });
+    await db.recordPoints({
+      id: `${orderId}:points-reversal:${requestId}`,
+      customerId: state.customerId,
+      orderId,
+      delta: -reverse,
+      reason: `refund of after-sales request ${requestId}`,
+    });
     points.reversed += reverse;
     await this.ports.publish({ type: 'points.reversed', actor: 'system', detail: { requestId, points: reverse } });
   }
@@ -186,7 +244,14 @@ export class AfterSalesHost {
     const { state, orderId } = this;
     const credited = pointsFor(this.paidNet());
     state.points = { credited, reversed: 0 };
-    if (credited > 0) await db.recordPoints({ id: `${orderId}:points-earned`, customerId: state.customerId, orderId, delta: credited, reason: 'order completed' });
+    if (credited > 0)
+      await db.recordPoints({
+        id: `${orderId}:points-earned`,
+        customerId: state.customerId,
+        orderId,
+        delta: credited,
+        reason: 'order completed',
+      });
     return credited;
   }
 

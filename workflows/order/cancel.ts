@@ -6,7 +6,11 @@ import { applyProgress } from './progress';
 import { OrderStop, type OrderRun } from './run';
 
 /** The order's shipment reports, applied with their effects (progress.ts), waited for with the order's wait. */
-const reports = (run: OrderRun): ShipmentReports => ({ progress: run.inbox.progress, apply: () => applyProgress(run), wait: (woken, ms) => run.until(woken, ms) });
+const reports = (run: OrderRun): ShipmentReports => ({
+  progress: run.inbox.progress,
+  apply: () => applyProgress(run),
+  wait: (woken, ms) => run.until(woken, ms),
+});
 
 /**
  * The customer may cancel until the first hand-over. Each shipment decides for itself (its tracking
@@ -30,7 +34,9 @@ export async function recallAndCancel(run: OrderRun) {
   const { state, inbox } = run;
   const { reason, actor } = inbox.cancelRequest!;
   for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status)))
-    await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, { reason });
+    await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, {
+      reason,
+    });
   await followShipments(reports(run), () => state.shipments.every((s) => isFinalShipmentStatus(s.status)));
   if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', reason, actor);
   inbox.cancelRefusal = 'a shipment was delivered meanwhile; the others were recalled';
@@ -41,6 +47,11 @@ export async function recallAndCancel(run: OrderRun) {
 export async function cancelUnshipped(run: OrderRun) {
   const { state, inbox } = run;
   const open = state.shipments.filter((s) => !isFinalShipmentStatus(s.status) && !handedOver(s.status));
-  for (const s of open) await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, { reason: inbox.cancelRequest?.reason ?? 'order cancelled' });
-  await followShipments(reports(run), () => open.every((s) => s.status === 'cancelled' || handedOver(s.status) || isFinalShipmentStatus(s.status)));
+  for (const s of open)
+    await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, {
+      reason: inbox.cancelRequest?.reason ?? 'order cancelled',
+    });
+  await followShipments(reports(run), () =>
+    open.every((s) => s.status === 'cancelled' || handedOver(s.status) || isFinalShipmentStatus(s.status)),
+  );
 }

@@ -27,7 +27,16 @@ import {
   type SupportRefund,
   type VerificationResult,
 } from '../../contract';
-import { actionRefusal, decisionProblems, freeToRefund, refundableOf, type OrderAction, type OrderState, type PaymentView, type StockDecision } from '../../domain';
+import {
+  actionRefusal,
+  decisionProblems,
+  freeToRefund,
+  refundableOf,
+  type OrderAction,
+  type OrderState,
+  type PaymentView,
+  type StockDecision,
+} from '../../domain';
 import { hostAfterSales, type AfterSalesHost } from './after-sales';
 import { announceGiveBack, giveBack } from './payment';
 import { seconds, type OrderRun } from './run';
@@ -40,7 +49,8 @@ export function registerHandlers(run: OrderRun): AfterSalesHost {
   const { state, inbox } = run;
   setHandler(orderState, () => state);
   setHandler(paymentNotified, (n) => {
-    if (n.paymentId === run.paymentId && n.type === 'payment.succeeded' && n.amount === run.input.totals.total) inbox.walletCapture ??= { amount: n.amount, eventId: n.eventId };
+    if (n.paymentId === run.paymentId && n.type === 'payment.succeeded' && n.amount === run.input.totals.total)
+      inbox.walletCapture ??= { amount: n.amount, eventId: n.eventId };
     const extra = inbox.extraPayments.get(n.paymentId);
     if (extra && n.type === 'payment.succeeded' && n.amount === extra.amount) extra.eventId ??= n.eventId;
   });
@@ -67,7 +77,11 @@ function registerFulfilmentUpdates(run: OrderRun) {
       inbox.stockDecision = decision;
       // Answered once the decision took effect: the order moved on, or asks the customer again (the
       // substitute is short too, or its price difference awaits a wallet payment).
-      await condition(() => inbox.stockDecision === undefined && (run.step !== 'awaiting_stock_decision' || state.pendingDecision !== undefined));
+      await condition(
+        () =>
+          inbox.stockDecision === undefined &&
+          (run.step !== 'awaiting_stock_decision' || state.pendingDecision !== undefined),
+      );
       return state;
     },
     {
@@ -93,7 +107,12 @@ function registerFulfilmentUpdates(run: OrderRun) {
         if (req.warehouseId && !state.unshipped!.some((u) => u.warehouseId === req.warehouseId))
           throw invalid([{ field: 'warehouseId', message: `nothing waits to ship from ${req.warehouseId}` }]);
         if (!policy.couriers.includes(req.courier))
-          throw invalid([{ field: 'courier', message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})` }]);
+          throw invalid([
+            {
+              field: 'courier',
+              message: `${req.courier} is not one of this merchant's couriers (${policy.couriers.join(', ')})`,
+            },
+          ]);
       },
     },
   );
@@ -187,18 +206,29 @@ function registerRiskUpdates(run: OrderRun) {
   };
   const requireRiskHold = (action: 'reviewRisk' | 'submitVerification') => {
     requireAllowed(state, action);
-    if (inbox.riskAnswer) throw new Error(`order is ${state.status}: the ${action === 'reviewRisk' ? 'risk review' : 'verification'} is already answered`);
+    if (inbox.riskAnswer)
+      throw new Error(
+        `order is ${state.status}: the ${action === 'reviewRisk' ? 'risk review' : 'verification'} is already answered`,
+      );
   };
-  setHandler(reviewRisk, (r: RiskReview) => answer({ approved: r.decision === 'approve', actor: r.actor, note: r.reason }), {
-    validator: (r: RiskReview) => {
-      requireRiskHold('reviewRisk');
-      if (!r.reason?.trim()) throw invalid('reason is required');
+  setHandler(
+    reviewRisk,
+    (r: RiskReview) => answer({ approved: r.decision === 'approve', actor: r.actor, note: r.reason }),
+    {
+      validator: (r: RiskReview) => {
+        requireRiskHold('reviewRisk');
+        if (!r.reason?.trim()) throw invalid('reason is required');
+      },
     },
-  });
+  );
   setHandler(
     submitVerification,
     ({ result, method, reference, actor }: VerificationResult) =>
-      answer({ approved: result === 'passed', actor, note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}` }),
+      answer({
+        approved: result === 'passed',
+        actor,
+        note: `verification ${result}${method ? ` (${method}${reference ? ` ${reference}` : ''})` : ''}`,
+      }),
     {
       validator: (v: VerificationResult) => {
         requireRiskHold('submitVerification');
@@ -211,62 +241,65 @@ function registerRiskUpdates(run: OrderRun) {
 /** Support operations: a refund, a window extension (cancellation is with the others). */
 function registerSupportUpdates(run: OrderRun) {
   const { state, inbox } = run;
-  setHandler(
-    refundAsSupport,
-    (req) => run.act(() => refundForSupport(run, req)),
-    {
-      validator: (req: SupportRefund) => {
-        // A completed order stays open through its return window (after-sales): refunds are allowed then.
-        requireAllowed(state, 'supportRefund');
-        if (!Number.isInteger(req.amount) || req.amount <= 0) throw invalidField('amount', 'must be a positive integer (minor units)');
-        if (run.refundInFlight || inbox.cancelRequest) throw new Error('a refund or a cancellation is already in progress');
-        if (!refundablePayment(state, req))
-          throw new Error(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`);
-      },
+  setHandler(refundAsSupport, (req) => run.act(() => refundForSupport(run, req)), {
+    validator: (req: SupportRefund) => {
+      // A completed order stays open through its return window (after-sales): refunds are allowed then.
+      requireAllowed(state, 'supportRefund');
+      if (!Number.isInteger(req.amount) || req.amount <= 0)
+        throw invalidField('amount', 'must be a positive integer (minor units)');
+      if (run.refundInFlight || inbox.cancelRequest)
+        throw new Error('a refund or a cancellation is already in progress');
+      if (!refundablePayment(state, req))
+        throw new Error(
+          `no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund (captured − refunded, less what open after-sales requests reserve)`,
+        );
     },
-  );
-  setHandler(
-    extendWindow,
-    (req) => run.act(() => extendPendingWindow(run, req)),
-    {
-      validator: (req: SupportExtension) => {
-        requireAllowed(state, 'supportExtendWindow');
-        if (!run.windows.open) throw new Error(`order is ${state.status}: its ${state.pendingDecision!.awaiting} window has just closed`);
-        if (!Number.isInteger(req.seconds) || req.seconds <= 0) throw invalidField('seconds', 'must be a positive integer');
-      },
+  });
+  setHandler(extendWindow, (req) => run.act(() => extendPendingWindow(run, req)), {
+    validator: (req: SupportExtension) => {
+      requireAllowed(state, 'supportExtendWindow');
+      if (!run.windows.open)
+        throw new Error(`order is ${state.status}: its ${state.pendingDecision!.awaiting} window has just closed`);
+      if (!Number.isInteger(req.seconds) || req.seconds <= 0)
+        throw invalidField('seconds', 'must be a positive integer');
     },
-  );
+  });
 }
 
 /** A support refund from the payment named, else the first with enough left (refused if the guard finds too little). */
 async function refundForSupport(run: OrderRun, req: SupportRefund): Promise<OrderState> {
-      const { state } = run;
-      const p = refundablePayment(state, req);
-      if (!p) throw refuse(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund`);
-      run.supportRefunds += 1;
-      run.refundInFlight = true;
-      let given: RefundOutcome | null;
-      try {
-        given = await giveBack(run, p, req.amount, `support-refund-${run.supportRefunds}`, req.reason, req.actor, false);
-        if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
-      } finally {
-        run.refundInFlight = false;
-      }
-      // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
-      await announceGiveBack(run, p, req.amount, req.reason, req.actor, given.released);
-      return state;
+  const { state } = run;
+  const p = refundablePayment(state, req);
+  if (!p)
+    throw refuse(`no captured payment${req.paymentId ? ` ${req.paymentId}` : ''} has ${req.amount} left to refund`);
+  run.supportRefunds += 1;
+  run.refundInFlight = true;
+  let given: RefundOutcome | null;
+  try {
+    given = await giveBack(run, p, req.amount, `support-refund-${run.supportRefunds}`, req.reason, req.actor, false);
+    if (!given) throw refuse(`payment ${p.paymentId} has less than ${req.amount} left to refund`);
+  } finally {
+    run.refundInFlight = false;
+  }
+  // Announced once the refund is no longer in flight, so a waiting cancellation runs in the same order as before.
+  await announceGiveBack(run, p, req.amount, req.reason, req.actor, given.released);
+  return state;
 }
 
 /** Support extends the window the order waits in; the wait wakes and waits out the rest of the new deadline. */
 async function extendPendingWindow(run: OrderRun, req: SupportExtension): Promise<OrderState> {
-      const { state } = run;
-      if (!run.windows.open) throw refuse(`order is ${state.status}: its window has just closed`);
-      const pending = state.pendingDecision!;
-      pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
-      if (pending.awaiting === 'receipt_confirmation') run.windows.receiptExtraMs += seconds(req.seconds);
-      run.windows.extensions += 1;
-      await run.publish({ type: 'window.extended', actor: req.actor, detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason } });
-      return state;
+  const { state } = run;
+  if (!run.windows.open) throw refuse(`order is ${state.status}: its window has just closed`);
+  const pending = state.pendingDecision!;
+  pending.until = new Date(Date.parse(pending.until) + seconds(req.seconds)).toISOString();
+  if (pending.awaiting === 'receipt_confirmation') run.windows.receiptExtraMs += seconds(req.seconds);
+  run.windows.extensions += 1;
+  await run.publish({
+    type: 'window.extended',
+    actor: req.actor,
+    detail: { awaiting: pending.awaiting, until: pending.until, seconds: req.seconds, reason: req.reason },
+  });
+  return state;
 }
 
 /** The table of allowed actions decides first (domain/actions.ts); a refusal is a 409. */
@@ -278,5 +311,10 @@ function requireAllowed(state: OrderState, action: OrderAction) {
 /** The payment a support refund draws on: the one named, else the first with enough left. */
 function refundablePayment(state: OrderState, req: { amount: number; paymentId?: string }): PaymentView | undefined {
   if (!Number.isInteger(req.amount) || req.amount <= 0 || freeToRefund(state) < req.amount) return undefined;
-  return state.payments.find((p) => (!req.paymentId || p.paymentId === req.paymentId) && (p.status === 'captured' || p.status === 'authorized') && refundableOf(p) >= req.amount);
+  return state.payments.find(
+    (p) =>
+      (!req.paymentId || p.paymentId === req.paymentId) &&
+      (p.status === 'captured' || p.status === 'authorized') &&
+      refundableOf(p) >= req.amount,
+  );
 }

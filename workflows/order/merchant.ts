@@ -12,7 +12,15 @@ export async function merchantAccepts(run: OrderRun) {
   if (patched(PATCH.notifiesMerchant)) {
     const lines = state.lines.filter((l) => l.allocated > 0).map((l) => ({ sku: l.sku, quantity: l.allocated }));
     const payload = { lines, total: state.totals.total, autoAccepted: policy.autoAccept };
-    await db.notify({ id: `${run.orderId}:merchant.new_order`, orderId: run.orderId, recipientType: 'merchant', recipientId: run.input.merchantId, channel: 'in_app', kind: 'order.new', payload });
+    await db.notify({
+      id: `${run.orderId}:merchant.new_order`,
+      orderId: run.orderId,
+      recipientType: 'merchant',
+      recipientId: run.input.merchantId,
+      channel: 'in_app',
+      kind: 'order.new',
+      payload,
+    });
   }
   if (policy.autoAccept) {
     await run.moveTo('fulfilling', { type: 'merchant.accepted', actor: 'policy:auto-accept' });
@@ -22,9 +30,11 @@ export async function merchantAccepts(run: OrderRun) {
   state.pendingDecision = { awaiting: 'merchant_decision', actor: 'merchant', until };
   await run.moveTo('awaiting_merchant', { type: 'merchant.notified', actor: 'system', detail: { until } });
   if (!(await run.waitForWindow(() => inbox.merchantDecision !== undefined, policy.merchantSlaSeconds))) {
-    if (!patched(PATCH.flagsMerchantSla)) throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
+    if (!patched(PATCH.flagsMerchantSla))
+      throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
     await run.raiseFlag('merchant_sla_expired', { until, action: policy.merchantSlaAction });
-    if (policy.merchantSlaAction === 'cancel') throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
+    if (policy.merchantSlaAction === 'cancel')
+      throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
     await run.waitFor(() => inbox.merchantDecision !== undefined);
   }
   state.pendingDecision = undefined;

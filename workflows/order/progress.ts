@@ -18,7 +18,8 @@ export async function applyProgress(run: OrderRun) {
     const wasHandedOver = handedOver(shipment.status);
     trackShipment(shipment, p);
     if (p.deliveryAttempts) shipment.deliveryAttempts = p.deliveryAttempts;
-    const forEachLine = (apply: (line: ReturnType<OrderRun['line']>, quantity: number) => void) => shipment.lines.forEach((sl) => apply(run.line(sl.lineNo), sl.quantity));
+    const forEachLine = (apply: (line: ReturnType<OrderRun['line']>, quantity: number) => void) =>
+      shipment.lines.forEach((sl) => apply(run.line(sl.lineNo), sl.quantity));
 
     if (!wasHandedOver && handedOver(p.status)) {
       await db.shipStock({ orderId: run.orderId, warehouseId: shipment.warehouseId });
@@ -28,7 +29,12 @@ export async function applyProgress(run: OrderRun) {
     if (p.status === 'delivered') forEachLine((l, q) => (l.delivered += q));
     if (p.status === 'cancelled' || p.status === 'returned_to_sender') await settleUndelivered(run, shipment);
     if (p.codCollected) await recordCod(run, shipment, p.codCollected.amount);
-    const detail = { seq: p.seq, trackingNumber: p.trackingNumber, location: p.event?.location, signedBy: p.event?.signedBy };
+    const detail = {
+      seq: p.seq,
+      trackingNumber: p.trackingNumber,
+      location: p.event?.location,
+      signedBy: p.event?.signedBy,
+    };
     await run.publish({ type: `shipment.${p.status}`, actor: p.event ? `courier:${p.courier}` : 'system', detail });
   }
 }
@@ -46,7 +52,16 @@ async function settleUndelivered(run: OrderRun, shipment: ShipmentView) {
     line.refunded += sl.quantity;
   }
   const paid = payerFor(run.state.payments, amount);
-  if (paid) await giveBack(run, paid, amount, `refund-shipment-${shipment.seq}`, `shipment ${shipment.seq} ${shipment.status}`, 'system', patched(PATCH.announcesShipmentRefunds));
+  if (paid)
+    await giveBack(
+      run,
+      paid,
+      amount,
+      `refund-shipment-${shipment.seq}`,
+      `shipment ${shipment.seq} ${shipment.status}`,
+      'system',
+      patched(PATCH.announcesShipmentRefunds),
+    );
 }
 
 /** Cash collected at the door becomes a captured payment; a different amount than the parcel's value is flagged. */
@@ -55,9 +70,23 @@ async function recordCod(run: OrderRun, shipment: ShipmentView, amount: number) 
   const expected = run.codValueOf(shipment.seq, shipment.lines);
   const id = `${run.paymentId}-cod-${shipment.seq}`;
   const currency = run.input.totals.currency;
-  await db.recordCapture({ orderId, paymentId: id, idempotencyKey: businessKey(orderId, `cod-${shipment.seq}`), amount, currency, method: 'cod' });
+  await db.recordCapture({
+    orderId,
+    paymentId: id,
+    idempotencyKey: businessKey(orderId, `cod-${shipment.seq}`),
+    amount,
+    currency,
+    method: 'cod',
+  });
   run.payment({ paymentId: id, method: 'cod', status: 'captured', amount, captured: amount, refunded: 0, currency });
   if (amount === expected) return;
-  state.flags = [...(state.flags ?? []), { kind: 'cod_mismatch', at: nowIso(), detail: { seq: shipment.seq, expected, collected: amount } }];
-  await run.publish({ type: 'payment.cod_mismatch', actor: 'system', detail: { seq: shipment.seq, expected, collected: amount } });
+  state.flags = [
+    ...(state.flags ?? []),
+    { kind: 'cod_mismatch', at: nowIso(), detail: { seq: shipment.seq, expected, collected: amount } },
+  ];
+  await run.publish({
+    type: 'payment.cod_mismatch',
+    actor: 'system',
+    detail: { seq: shipment.seq, expected, collected: amount },
+  });
 }

@@ -206,7 +206,9 @@ export class OrderRun {
   receiptDeadline(): string {
     const { state, policy } = this;
     const extension = state.receiptExtended ? policy.receiptExtensionSeconds : 0;
-    return new Date(Date.parse(state.deliveredAt!) + seconds(policy.autoConfirmSeconds + extension) + this.windows.receiptExtraMs).toISOString();
+    return new Date(
+      Date.parse(state.deliveredAt!) + seconds(policy.autoConfirmSeconds + extension) + this.windows.receiptExtraMs,
+    ).toISOString();
   }
 
   /** The saga: every registered compensation in reverse, not cancellable, then the final status. */

@@ -13,21 +13,47 @@ import { OrderStop, seconds, type OrderRun } from './run';
  */
 export async function ship(run: OrderRun, allocated: StockPiece[]) {
   const byWarehouse = new Map<string, ShipmentLine[]>();
-  for (const { warehouseId, lineNo, sku, quantity } of allocated) byWarehouse.set(warehouseId, [...(byWarehouse.get(warehouseId) ?? []), { lineNo, sku, quantity }]);
+  for (const { warehouseId, lineNo, sku, quantity } of allocated)
+    byWarehouse.set(warehouseId, [...(byWarehouse.get(warehouseId) ?? []), { lineNo, sku, quantity }]);
   run.onStop(() => cancelUnshipped(run));
-  if (run.policy.autoShip) for (const [warehouseId, lines] of byWarehouse) await startShipment(run, warehouseId, lines, run.policy.couriers);
+  if (run.policy.autoShip)
+    for (const [warehouseId, lines] of byWarehouse) await startShipment(run, warehouseId, lines, run.policy.couriers);
   else await awaitMerchantShipping(run, byWarehouse);
   await followShipments(run);
-  if (run.state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', 'no shipment was delivered', 'system');
+  if (run.state.lines.every((l) => l.delivered === 0))
+    throw new OrderStop('cancelled', 'no shipment was delivered', 'system');
 }
 
-async function startShipment(run: OrderRun, warehouseId: string, lines: ShipmentLine[], [courier, ...fallbackCouriers]: readonly string[]) {
+async function startShipment(
+  run: OrderRun,
+  warehouseId: string,
+  lines: ShipmentLine[],
+  [courier, ...fallbackCouriers]: readonly string[],
+) {
   const { state, input, orderId } = run;
   const seq = state.shipments.length + 1;
-  const view: ShipmentView = { shipmentId: shipmentWorkflowId(orderId, seq), seq, warehouseId, status: 'booking', lines };
+  const view: ShipmentView = {
+    shipmentId: shipmentWorkflowId(orderId, seq),
+    seq,
+    warehouseId,
+    status: 'booking',
+    lines,
+  };
   state.shipments.push(view);
   const codAmount = input.paymentMethod === 'cod' ? run.codValueOf(seq, lines) : undefined;
-  const args = { orderId, orderWorkflowId: workflowInfo().workflowId, shipmentId: view.shipmentId, seq, warehouseId, courier, fallbackCouriers, maxDeliveryAttempts: run.policy.deliveryAttempts, address: input.shippingAddress, lines, codAmount };
+  const args = {
+    orderId,
+    orderWorkflowId: workflowInfo().workflowId,
+    shipmentId: view.shipmentId,
+    seq,
+    warehouseId,
+    courier,
+    fallbackCouriers,
+    maxDeliveryAttempts: run.policy.deliveryAttempts,
+    address: input.shippingAddress,
+    lines,
+    codAmount,
+  };
   await startChild(shipmentWorkflow, { workflowId: view.shipmentId, args: [args] });
 }
 
@@ -37,7 +63,11 @@ async function awaitMerchantShipping(run: OrderRun, byWarehouse: Map<string, Shi
   state.unshipped = [...byWarehouse].map(([warehouseId, lines]) => ({ warehouseId, lines }));
   const until = new Date(Date.now() + seconds(run.policy.merchantSlaSeconds)).toISOString();
   state.pendingDecision = { awaiting: 'shipment', actor: 'merchant', until };
-  await run.publish({ type: 'shipment.awaiting_merchant', actor: 'system', detail: { warehouses: state.unshipped.map((u) => u.warehouseId), until } });
+  await run.publish({
+    type: 'shipment.awaiting_merchant',
+    actor: 'system',
+    detail: { warehouses: state.unshipped.map((u) => u.warehouseId), until },
+  });
 }
 
 /** Applies the shipments' progress, the merchant's ship requests and a cancellation, until every shipment is final. */
@@ -45,7 +75,8 @@ async function followShipments(run: OrderRun) {
   const { state, inbox } = run;
   let shipSlaFlagged = false;
   while ((state.unshipped?.length ?? 0) > 0 || !state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
-    const shipBy = state.unshipped?.length && !shipSlaFlagged ? Date.parse(state.pendingDecision!.until) - Date.now() : undefined;
+    const shipBy =
+      state.unshipped?.length && !shipSlaFlagged ? Date.parse(state.pendingDecision!.until) - Date.now() : undefined;
     const wake = () => inbox.progress.length > 0 || inbox.cancelRequest !== undefined || inbox.shipRequests.length > 0;
     const woke = await run.until(wake, shipBy === undefined ? undefined : Math.max(shipBy, 1));
     if (shipBy !== undefined && !woke) {
@@ -66,8 +97,16 @@ async function serveShipRequests(run: OrderRun) {
     const chosen = (state.unshipped ?? []).filter((u) => !req.warehouseId || u.warehouseId === req.warehouseId);
     state.unshipped = state.unshipped!.filter((u) => !chosen.includes(u));
     if (state.unshipped.length === 0) state.pendingDecision = state.unshipped = undefined;
-    for (const u of chosen) await startShipment(run, u.warehouseId, u.lines, [req.courier, ...policy.couriers.filter((c) => c !== req.courier)]);
-    await run.publish({ type: 'shipment.requested', actor: req.actor, detail: { courier: req.courier, warehouses: chosen.map((u) => u.warehouseId) } });
+    for (const u of chosen)
+      await startShipment(run, u.warehouseId, u.lines, [
+        req.courier,
+        ...policy.couriers.filter((c) => c !== req.courier),
+      ]);
+    await run.publish({
+      type: 'shipment.requested',
+      actor: req.actor,
+      detail: { courier: req.courier, warehouses: chosen.map((u) => u.warehouseId) },
+    });
     inbox.shipRequests.shift();
   }
 }

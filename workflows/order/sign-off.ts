@@ -19,7 +19,14 @@ export async function signOff(run: OrderRun, afterSales: AfterSalesHost) {
     if (left <= 0) break;
     const extended = state.receiptExtended;
     const extensions = windows.extensions;
-    await run.until(() => inbox.receipt !== undefined || state.receiptExtended !== extended || afterSales.pending() || windows.extensions !== extensions, left);
+    await run.until(
+      () =>
+        inbox.receipt !== undefined ||
+        state.receiptExtended !== extended ||
+        afterSales.pending() ||
+        windows.extensions !== extensions,
+      left,
+    );
     await afterSales.apply();
   }
   windows.open = false;
@@ -27,5 +34,9 @@ export async function signOff(run: OrderRun, afterSales: AfterSalesHost) {
   state.completedAt = nowIso();
   const points = patched(PATCH.afterSalesWindow) ? { points: await afterSales.creditPoints() } : undefined;
   const receipt = inbox.receipt;
-  await run.moveTo('completed', { type: receipt ? 'receipt.confirmed' : 'receipt.auto_confirmed', actor: receipt?.actor ?? 'system', detail: points });
+  await run.moveTo('completed', {
+    type: receipt ? 'receipt.confirmed' : 'receipt.auto_confirmed',
+    actor: receipt?.actor ?? 'system',
+    detail: points,
+  });
 }

@@ -12,7 +12,11 @@ import { OrderStop, seconds, type OrderRun } from './run';
 const describeShort = (short: readonly ShortLine[]) => short.map((s) => `${s.quantity} × ${s.sku}`).join(', ');
 
 /** The order's lines as a stock ledger; its holds are keyed by the order. */
-const ledger = (run: OrderRun): StockLedger => ({ holder: run.orderId, lines: run.state.lines, shippingProvince: run.input.shippingAddress.province });
+const ledger = (run: OrderRun): StockLedger => ({
+  holder: run.orderId,
+  lines: run.state.lines,
+  shippingProvince: run.input.shippingAddress.province,
+});
 
 /**
  * Submission (docs/fulfilment.md): the order is recorded and its stock reserved, best effort, until
@@ -22,7 +26,9 @@ export async function submit(run: OrderRun): Promise<string> {
   const { input, orderId } = run;
   await db.recordSubmission(input, run.state, submittedEntry(input));
   run.onStop(() => db.releaseStock({ orderId }).then(() => undefined));
-  const paymentDeadline = new Date(Date.parse(input.submittedAt) + seconds(run.policy.paymentWindowSeconds)).toISOString();
+  const paymentDeadline = new Date(
+    Date.parse(input.submittedAt) + seconds(run.policy.paymentWindowSeconds),
+  ).toISOString();
   await db.reserveStock({ ...stockRequest(ledger(run)), expiresAt: paymentDeadline });
   run.checkpoint();
   return paymentDeadline;
@@ -32,7 +38,8 @@ export async function submit(run: OrderRun): Promise<string> {
 export async function allocate(run: OrderRun): Promise<StockPiece[]> {
   let outcome = await allocateStock(ledger(run));
   while (outcome.short.length > 0) {
-    if (!patched(PATCH.negotiatesShortage)) throw new OrderStop('cancelled', `out of stock: ${describeShort(outcome.short)}`, 'system');
+    if (!patched(PATCH.negotiatesShortage))
+      throw new OrderStop('cancelled', `out of stock: ${describeShort(outcome.short)}`, 'system');
     outcome = await resolveShortage(run, outcome);
   }
   run.checkpoint();
@@ -45,7 +52,11 @@ async function resolveShortage(run: OrderRun, outcome: StockOutcome): Promise<St
   return (await negotiateShortage(orderShortage(run), outcome)).outcome!;
 }
 
-const decided = (d: StockDecision, detail: Record<string, unknown> = {}) => ({ type: 'stock.decided', actor: d.actor, detail: { decision: d.decision, substitutions: d.substitutions, ...detail } });
+const decided = (d: StockDecision, detail: Record<string, unknown> = {}) => ({
+  type: 'stock.decided',
+  actor: d.actor,
+  detail: { decision: d.decision, substitutions: d.substitutions, ...detail },
+});
 
 /** The order's side of a shortage: its timeline, its inbox, its payment. */
 function orderShortage(run: OrderRun): ShortagePort {
@@ -58,7 +69,12 @@ function orderShortage(run: OrderRun): ShortagePort {
       const asked = { type: 'stock.short', actor: 'system', detail: { short, until } };
       if (run.step === 'awaiting_stock_decision') await run.publish(asked);
       else await run.moveTo('awaiting_stock_decision', asked);
-      const notice = { id: `${run.orderId}:customer.stock_short:${state.version}`, orderId: run.orderId, recipientType: 'customer' as const, recipientId: input.customer.id };
+      const notice = {
+        id: `${run.orderId}:customer.stock_short:${state.version}`,
+        orderId: run.orderId,
+        recipientType: 'customer' as const,
+        recipientId: input.customer.id,
+      };
       await db.notify({ ...notice, channel: 'sms', kind: 'stock.short', payload: { short, until } });
     },
     async answer(windowSeconds) {
@@ -68,7 +84,11 @@ function orderShortage(run: OrderRun): ShortagePort {
       return d;
     },
     async cancel(d, short, answered) {
-      throw new OrderStop('cancelled', `out of stock: ${describeShort(short)}${answered ? '' : ' (no decision within the window)'}`, d.actor);
+      throw new OrderStop(
+        'cancelled',
+        `out of stock: ${describeShort(short)}${answered ? '' : ' (no decision within the window)'}`,
+        d.actor,
+      );
     },
     async partial(d, short, value) {
       state.shortage = undefined;

@@ -15,7 +15,11 @@ export interface ShipmentReports {
  * Follows shipments (children reporting to their holder, docs/fulfilment.md) until `done` holds,
  * applying each batch of reports; with `timeoutMs`, gives up when it passes. True if `done` holds.
  */
-export async function followShipments({ progress, apply, wait = condition }: ShipmentReports, done: () => boolean, timeoutMs?: number): Promise<boolean> {
+export async function followShipments(
+  { progress, apply, wait = condition }: ShipmentReports,
+  done: () => boolean,
+  timeoutMs?: number,
+): Promise<boolean> {
   const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
   while (!done()) {
     const left = deadline === undefined ? undefined : deadline - Date.now();

@@ -1,5 +1,13 @@
 import type { StockOutcome } from '../../activities/stock';
-import { defaultStockDecision, giveUpShortUnits, substitute, type PendingDecision, type Policy, type ShortLine, type StockDecision } from '../../domain';
+import {
+  defaultStockDecision,
+  giveUpShortUnits,
+  substitute,
+  type PendingDecision,
+  type Policy,
+  type ShortLine,
+  type StockDecision,
+} from '../../domain';
 import { allocateStock, type StockLedger } from './stock';
 
 const seconds = (s: number) => s * 1000;
@@ -34,7 +42,10 @@ export interface ShortagePort {
  * effect (a substitute may be short again: the caller asks again) and the answer; no allocation when
  * the holder was given up.
  */
-export async function negotiateShortage(port: ShortagePort, outcome: StockOutcome): Promise<{ outcome?: StockOutcome; decision: StockDecision }> {
+export async function negotiateShortage(
+  port: ShortagePort,
+  outcome: StockOutcome,
+): Promise<{ outcome?: StockOutcome; decision: StockDecision }> {
   const { state, policy, ledger } = port;
   const short = outcome.short;
   const until = new Date(Date.now() + seconds(policy.stockDecisionSeconds)).toISOString();

@@ -13,7 +13,11 @@ export interface StockLedger {
 }
 
 /** What the ledger still wants, as the stock activities take it. */
-export const stockRequest = ({ holder, lines, shippingProvince }: StockLedger) => ({ orderId: holder, needs: wantedNeeds(lines), shippingProvince });
+export const stockRequest = ({ holder, lines, shippingProvince }: StockLedger) => ({
+  orderId: holder,
+  needs: wantedNeeds(lines),
+  shippingProvince,
+});
 
 /** Reservations (or free stock) become allocations; what is held is recorded on the lines. */
 export async function allocateStock(ledger: StockLedger): Promise<StockOutcome> {
