@@ -51,7 +51,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
       info: {
         title: 'Order fulfillment engine',
         version: '1.0.0',
-        description: 'See README.md. Errors are RFC 9457 problem+json.',
+        description:
+          'Conventions, roles, idempotency and errors: docs/api.md in the repository. Errors are RFC 9457 problem+json.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },

@@ -135,7 +135,7 @@ async function main() {
       `  Health       ${url}/healthz  ${url}/readyz  ${url}/metrics`,
       `  Temporal UI  ${temporalUi}`,
       `  Database     ${config.DATABASE_URL ? 'DATABASE_URL' : `embedded PostgreSQL ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} (data in ${path.join(dataDir, 'postgres')})`}`,
-      '  Dev API keys dev-platform-key, dev-merchant-key, dev-support-key (README "Configuration")',
+      '  Dev API keys dev-platform-key, dev-merchant-key, dev-support-key (docs/operations.md)',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),

@@ -40,7 +40,7 @@ async function setUp(admin: string): Promise<void> {
     await pg.connect();
   } catch (err) {
     throw new Error(
-      `PostgreSQL is not reachable at ${admin} (set TEST_ADMIN_DATABASE_URL; see README "Tests"): ${(err as Error).message}`,
+      `PostgreSQL is not reachable at ${admin} (set TEST_ADMIN_DATABASE_URL; see docs/testing.md): ${(err as Error).message}`,
     );
   }
   await pg.query(`CREATE DATABASE "${dbName}"`);
