@@ -1,4 +1,4 @@
-// After-sales (SPEC §7) on a delivered order: the order's request Update and its checks, the request's
+// After-sales (docs/after-sales.md) on a delivered order: the order's request Update and its checks, the request's
 // child workflow with the merchant's decision and inspection, the return parcel (a shipment child),
 // and the refund the order books. Activities stubbed (test/helpers/flows.ts).
 import {

@@ -1,4 +1,4 @@
-// Stock shortage (SPEC §3 step 4): the customer's decision window, its default, the validators,
+// Stock shortage (docs/fulfilment.md): the customer's decision window, its default, the validators,
 // partial delivery, substitutes and the backorder wait. Activities stubbed (test/helpers/flows.ts).
 import type { StockDecision } from '../../domain';
 import { decideStock, stockReplenished } from '../../contract';

@@ -12,6 +12,9 @@ import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
 import { startNotificationDispatcher } from '../../workers/notifications';
 import { createWorker } from '../../workers/worker';
+import { orderBody } from './order-body';
+
+export { orderBody };
 
 try {
   Runtime.install({
@@ -156,31 +159,6 @@ export function useStack(opts: StackOptions = {}): Stack {
 export const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 /** auth() with a fresh Idempotency-Key, for a write that requires one (docs/api.md, "Idempotency"). */
 export const keyed = (key: string) => ({ ...auth(key), 'idempotency-key': randomUUID() });
-
-export function orderBody(overrides: Record<string, unknown> = {}) {
-  return {
-    channel: 'web',
-    customer: {
-      id: `cust-${randomUUID().slice(0, 8)}`,
-      name: '张三',
-      phone: '+86 138 0013 8000',
-      email: 'zhang@example.com',
-    },
-    shippingAddress: {
-      recipient: '张三',
-      phone: '+86 138 0013 8000',
-      province: '上海',
-      city: '上海市',
-      district: '浦东新区',
-      line1: '世纪大道 100 号',
-      postalCode: '200120',
-    },
-    lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
-    paymentMethod: 'card',
-    card: { token: 'tok_visa' },
-    ...overrides,
-  };
-}
 
 export async function submitOrder(
   app: FastifyInstance,

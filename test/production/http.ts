@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
+import { orderBody } from '../helpers/order-body';
+
+export { orderBody };
 
 /**
  * The engine seen from outside, over HTTP only, as platforms, merchants, couriers and payment
@@ -175,31 +178,6 @@ export function expectStatus(res: Res, status: number, what: string): any {
   if (res.status !== status)
     throw new Error(`${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   return res.body;
-}
-
-export function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    channel: 'web',
-    customer: {
-      id: `cust-${randomUUID().slice(0, 8)}`,
-      name: '张三',
-      phone: '+86 138 0013 8000',
-      email: 'zhang@example.com',
-    },
-    shippingAddress: {
-      recipient: '张三',
-      phone: '+86 138 0013 8000',
-      province: '上海',
-      city: '上海市',
-      district: '浦东新区',
-      line1: '世纪大道 100 号',
-      postalCode: '200120',
-    },
-    lines: [{ sku: 'SKU-TEA-001', quantity: 1 }],
-    paymentMethod: 'card',
-    card: { token: 'tok_visa' },
-    ...overrides,
-  };
 }
 
 /** The wallet's payment reference in the order's payment action (QR code `pr=` or redirect path). */
