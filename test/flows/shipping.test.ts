@@ -32,7 +32,8 @@ describe('hand-over', () => {
     expect(booked.payments[0].status).toBe('authorized');
 
     await o.track(1, 'picked_up');
-    const s = await o.until((x) => x.status === 'shipped', 'shipped');
+    // Shipped once the capture is published; the pick-up's own entry follows: wait for both writes.
+    const s = await o.until((x) => x.status === 'shipped' && types(o.id).includes('shipment.picked_up'), 'shipped');
     expect(s.payments[0]).toMatchObject({ status: 'captured', captured: o.input.totals.total });
     expect(env.stubs.callsFor(o.id, 'shipStock')).toHaveLength(1);
     expect(env.stubs.callsFor(o.id, 'captureCard')).toHaveLength(1);
