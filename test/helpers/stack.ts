@@ -179,6 +179,36 @@ export async function getOrder(app: FastifyInstance, id: string, key: string = K
   return res.json();
 }
 
+/**
+ * Awaits many orders reaching one of `statuses`, reading all their statuses in one query per pass
+ * (polling each through the API would share the worker's connection pool with hundreds of readers and
+ * starve the very orders being awaited), then returns each order as the API shows it.
+ */
+export async function waitForOrders(
+  app: FastifyInstance,
+  db: Db,
+  ids: string[],
+  statuses: OrderStatus[],
+  timeoutMs: number,
+): Promise<any[]> {
+  const deadline = Date.now() + timeoutMs;
+  let waiting = ids;
+  while (waiting.length > 0 && Date.now() < deadline) {
+    const rows = await db.order.findMany({ where: { id: { in: waiting } }, select: { id: true, status: true } });
+    const done = new Set(rows.filter((r) => statuses.includes(r.status as OrderStatus)).map((r) => r.id));
+    waiting = waiting.filter((id) => !done.has(id));
+    if (waiting.length > 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  if (waiting.length > 0) {
+    const stuck = await Promise.all(waiting.slice(0, 3).map((id) => getOrder(app, id)));
+    const seen = stuck.map((o) => ({ id: o.id, status: o.status, pending: o.pendingDecision }));
+    throw new Error(`${waiting.length} orders did not reach ${statuses.join('/')}; e.g. ${JSON.stringify(seen)}`);
+  }
+  const orders = [];
+  for (const id of ids) orders.push(await getOrder(app, id));
+  return orders;
+}
+
 /** Awaits a condition on the order (polling the API), failing with the last state seen. */
 export async function waitForOrder(
   app: FastifyInstance,

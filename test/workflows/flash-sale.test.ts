@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSku, stockOf } from '../helpers/catalog';
-import { orderBody, submitOrder, waitForOrder, useStack } from '../helpers/stack';
+import { orderBody, submitOrder, waitForOrders, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
@@ -29,11 +29,8 @@ test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cance
   );
   expect(submissions.filter((s) => s.res.statusCode !== 201).map((s) => s.res.body)).toEqual([]);
 
-  const settled = await Promise.all(
-    submissions.map((s) =>
-      waitForOrder(app, s.body.id, (o) => ['fulfilling', 'cancelled'].includes(o.status), 150_000),
-    ),
-  );
+  const ids = submissions.map((s) => s.body.id as string);
+  const settled = await waitForOrders(app, db, ids, ['fulfilling', 'cancelled'], 180_000);
   const won = settled.filter((o) => o.status === 'fulfilling');
   const lost = settled.filter((o) => o.status === 'cancelled');
   expect(won).toHaveLength(50);
@@ -68,4 +65,4 @@ test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cance
     _count: true,
   });
   expect(Object.fromEntries(gateway.map((g) => [g.status, g._count]))).toEqual({ authorized: 50, voided: 150 });
-}, 240_000);
+}, 270_000);
