@@ -6,6 +6,7 @@ import type { AppDeps } from './deps';
 import { registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { afterSalesRoutes } from './routes/after-sales';
+import { analyticsRoutes } from './routes/analytics';
 import { catalogRoutes } from './routes/catalog';
 import { codecRoutes } from './routes/codec';
 import { reconciliationRoutes } from './routes/reconciliation';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   riskRoutes(deps, define);
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
+  analyticsRoutes(deps, define);
   consoleRoutes(define);
   return app;
 }

@@ -107,6 +107,14 @@ export const policySchema = z.object({
     .int()
     .positive()
     .max(7 * 86400),
+  /**
+   * Replenishment (docs/analytics.md, stock cover): the supplier's lead time, the safety stock and the
+   * review period in days of sales, and the window over which sales velocity is measured.
+   */
+  replenishLeadTimeDays: z.number().int().min(0).max(365),
+  replenishSafetyStockDays: z.number().int().min(0).max(365),
+  replenishReviewDays: z.number().int().min(0).max(365),
+  replenishVelocityWindowDays: z.number().int().min(1).max(365),
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -167,6 +175,10 @@ export const DEFAULT_POLICY: Policy = {
   riskReviewExpiryAction: 'reject',
   riskVerificationWindowSeconds: 15 * 60,
   refundConfirmSeconds: 30 * 60,
+  replenishLeadTimeDays: 7,
+  replenishSafetyStockDays: 3,
+  replenishReviewDays: 7,
+  replenishVelocityWindowDays: 28,
 };
 
 export function resolvePolicy(...overrides: Array<PolicyOverrides | undefined>): Policy {

@@ -1,0 +1,131 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { refreshAnalytics } from '../../store/analytics/refresh';
+import { toCsv } from '../analytics/csv';
+import { analyticsFields, analyticsQuery, checkPeriod, scopeOf, type AnalyticsQuery } from '../analytics/params';
+import {
+  afterSalesTable,
+  cancellationsTable,
+  couriersTable,
+  funnelTable,
+  reasonsTable,
+  salesTable,
+  stockCoverTable,
+  topProductsTable,
+  type Table,
+} from '../analytics/tables';
+import type { AppDeps } from '../deps';
+import type { Define, RouteInput } from '../route';
+
+const limit = z.coerce.number().int().min(1).max(1000).default(50);
+const salesQuery = analyticsFields
+  .extend({ by: z.enum(['merchantId', 'channel', 'paymentMethod']).optional() })
+  .superRefine(checkPeriod);
+const topQuery = analyticsFields
+  .extend({ metric: z.enum(['revenue', 'units']).default('revenue'), limit })
+  .superRefine(checkPeriod);
+const limitQuery = analyticsFields.extend({ limit }).superRefine(checkPeriod);
+const stockQuery = z.object({
+  merchantId: z.string().trim().min(1).max(64).optional(),
+  sku: z.string().trim().min(1).max(64).optional(),
+  warehouseId: z.string().trim().min(1).max(64).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+});
+
+const BY_COLUMN = { merchantId: 'merchant_id', channel: 'channel', paymentMethod: 'payment_method' } as const;
+
+const wantsCsv = (req: FastifyRequest, format?: string) =>
+  format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''));
+
+/** One table as JSON ({ period, filters, rows }) or as CSV (`?format=csv` or Accept: text/csv). */
+function answer(req: FastifyRequest, reply: FastifyReply, name: string, meta: object, rows: Table, format?: string) {
+  if (!wantsCsv(req, format)) return { ...meta, rows };
+  void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
+  return toCsv(rows);
+}
+
+export function analyticsRoutes({ db }: AppDeps, define: Define) {
+  /** Every analytics read first brings the rollups up to date with the read model (a no-op when nothing changed). */
+  function read<Q extends AnalyticsQuery>(
+    url: string,
+    summary: string,
+    query: z.ZodType<Q>,
+    table: (scope: ReturnType<typeof scopeOf>, q: Q) => Promise<Table>,
+  ) {
+    define<undefined, undefined, Q>({
+      method: 'GET',
+      url: `/v1/analytics/${url}`,
+      summary,
+      tags: ['analytics'],
+      auth: ['merchant', 'support'],
+      query,
+      async handler({ query: q, caller, req, reply }: RouteInput<undefined, undefined, Q>) {
+        const scope = scopeOf(q, caller);
+        await refreshAnalytics(db);
+        const meta = {
+          period: {
+            from: new Date(scope.from).toISOString(),
+            to: new Date(scope.to).toISOString(),
+            timezone: scope.timeZone,
+            bucket: scope.bucket,
+          },
+          filters: {
+            merchantId: scope.merchantId ?? null,
+            channel: scope.channel ?? null,
+            paymentMethod: scope.paymentMethod ?? null,
+          },
+        };
+        return answer(req, reply, url.replace(/\//g, '-'), meta, await table(scope, q), q.format);
+      },
+    });
+  }
+
+  read(
+    'sales',
+    'GMV, orders, units, average order value, refunds and net sales per local day or hour',
+    salesQuery,
+    (s, q) => salesTable(db, s, s.bucket, q.by && BY_COLUMN[q.by]),
+  );
+  read(
+    'funnel',
+    'Orders submitted in the period reaching paid, shipped, delivered, completed; cancelled and rejected',
+    analyticsQuery,
+    (s) => funnelTable(db, s),
+  );
+  read(
+    'cancellations',
+    'Cancellation and rejection reasons of the orders submitted in the period',
+    analyticsQuery,
+    (s) => cancellationsTable(db, s),
+  );
+  read('products/top', 'Top products by revenue or units', topQuery, (s, q) =>
+    topProductsTable(db, s, q.metric, q.limit),
+  );
+  read('after-sales', 'Refund, return and after-sales rates per SKU', limitQuery, (s, q) =>
+    afterSalesTable(db, s, q.limit),
+  );
+  read(
+    'after-sales/reasons',
+    'After-sales requests by SKU, reason, warehouse and courier (root cause)',
+    limitQuery,
+    (s, q) => reasonsTable(db, s, q.limit),
+  );
+  read('couriers', 'Courier performance: time to pick-up, to delivery, failed attempts, returns', analyticsQuery, (s) =>
+    couriersTable(db, s),
+  );
+
+  define<undefined, undefined, z.infer<typeof stockQuery>>({
+    method: 'GET',
+    url: '/v1/analytics/stock-cover',
+    summary: 'Stock cover in days per SKU and warehouse, with reorder suggestions from the merchant policy',
+    tags: ['analytics'],
+    auth: ['merchant', 'support'],
+    query: stockQuery,
+    async handler({ query: q, caller, req, reply }) {
+      const merchantId = scopeOf({ ...analyticsQuery.parse({}), merchantId: q.merchantId }, caller).merchantId;
+      await refreshAnalytics(db);
+      const rows = await stockCoverTable(db, { merchantId, sku: q.sku, warehouseId: q.warehouseId });
+      return answer(req, reply, 'stock-cover', { filters: { merchantId: merchantId ?? null } }, rows, q.format);
+    },
+  });
+}

@@ -1,0 +1,121 @@
+import { Prisma } from '../../prisma/generated/client';
+import type { Db } from '../db';
+import { ALL_FAMILIES, type Family } from './families';
+
+const FILTERS = ['merchant_id', 'channel', 'payment_method'];
+
+/**
+ * Every fact counts in 2 grains × 8 filter combinations: its own merchant/channel/method and '*' for
+ * any of them, so "all channels of merchant m" is one row per bucket instead of a sum at query time.
+ */
+const EXPAND = `
+  CROSS JOIN LATERAL (VALUES ('hour', d.hour), ('day', date_trunc('day', d.hour, 'UTC'))) g(grain, bucket)
+  CROSS JOIN LATERAL (VALUES
+    (d.merchant_id, d.channel, d.payment_method), (d.merchant_id, d.channel, '*'),
+    (d.merchant_id, '*', d.payment_method), ('*', d.channel, d.payment_method),
+    (d.merchant_id, '*', '*'), ('*', d.channel, '*'), ('*', '*', d.payment_method), ('*', '*', '*')
+  ) c(merchant_id, channel, payment_method)`;
+
+export const factColumns = (f: Family) => ['order_id', ...f.keys, 'hour', ...FILTERS, ...f.dims, ...f.measures];
+export const rollupKey = (f: Family) => [...FILTERS, 'grain', 'bucket', ...f.dims];
+
+/** The rollup rows of `facts` (a subquery with a `sign` column: +1 fresh, -1 superseded). */
+function aggregate(f: Family, facts: string): string {
+  const key = rollupKey(f);
+  const cols = key.map((k) => (FILTERS.includes(k) ? `c.${k}` : k === 'grain' || k === 'bucket' ? `g.${k}` : `d.${k}`));
+  return `SELECT ${cols.map((c, i) => `${c} AS ${key[i]}`).join(', ')},
+      ${f.measures.map((m) => `SUM(d.sign * d.${m})::bigint AS ${m}`).join(', ')}
+    FROM (${facts}) d ${EXPAND}
+    GROUP BY ${cols.join(', ')}`;
+}
+
+/** Adds the difference between the fresh facts of `ids` and their stored facts to the rollup, then stores the fresh ones. */
+async function applyFamily(tx: Prisma.TransactionClient, f: Family, ids: string[]): Promise<void> {
+  const cols = factColumns(f).join(', ');
+  const fresh = f.source('o.id = ANY($1::text[])');
+  const delta = `SELECT 1 AS sign, ${cols} FROM (${fresh}) n
+    UNION ALL SELECT -1 AS sign, ${cols} FROM ${f.facts} WHERE order_id = ANY($1::text[])`;
+  const key = rollupKey(f);
+  await tx.$executeRawUnsafe(
+    `INSERT INTO ${f.rollup} (${[...key, ...f.measures].join(', ')}) ${aggregate(f, delta)}
+     ON CONFLICT (${key.join(', ')}) DO UPDATE SET
+       ${f.measures.map((m) => `${m} = ${f.rollup}.${m} + EXCLUDED.${m}`).join(', ')}`,
+    ids,
+  );
+  await tx.$executeRawUnsafe(`DELETE FROM ${f.facts} WHERE order_id = ANY($1::text[])`, ids);
+  await tx.$executeRawUnsafe(`INSERT INTO ${f.facts} (${cols}) SELECT ${cols} FROM (${fresh}) n`, ids);
+}
+
+const REFRESH_LOCK = 0x616e616c; // 'anal': one refresher at a time, so rollup rows are never updated in two orders at once
+
+/**
+ * One batch of dirty orders. REPEATABLE READ: the fresh facts added to the rollups and the ones
+ * stored are read from one snapshot. A mark re-touched by a write committed after that snapshot makes
+ * the DELETE fail with a serialization error (the trigger updates the mark), and the batch is retried.
+ */
+async function refreshBatch(db: Db, limit: number): Promise<number> {
+  return db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REFRESH_LOCK})`;
+      const taken = await tx.$queryRaw<Array<{ order_id: string }>>`
+        DELETE FROM analytics_dirty WHERE order_id IN (
+          SELECT order_id FROM analytics_dirty ORDER BY marked_at, order_id LIMIT ${limit})
+        RETURNING order_id`;
+      const ids = taken.map((r) => r.order_id);
+      if (ids.length) for (const f of ALL_FAMILIES) await applyFamily(tx, f, ids);
+      return ids.length;
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 30_000 },
+  );
+}
+
+const isSerializationFailure = (err: unknown) =>
+  (err as { code?: string }).code === 'P2034' || /40001|could not serialize/i.test(String((err as Error).message));
+
+/**
+ * Brings every rollup up to date with the read model: drains the dirty queue in batches. Called by
+ * every analytics read (so an answer includes every write committed before it) and periodically by
+ * the worker process (so the queue stays short). Returns how many orders were refreshed.
+ */
+export async function refreshAnalytics(db: Db, batch = 500): Promise<number> {
+  let total = 0;
+  for (let failures = 0; ;) {
+    try {
+      const n = await refreshBatch(db, batch);
+      total += n;
+      if (n < batch) return total;
+    } catch (err) {
+      if (!isSerializationFailure(err) || ++failures > 20) throw err;
+    }
+  }
+}
+
+/** What a family's rollup must hold: recomputed from the read model alone (no stored fact), for comparisons. */
+export function recomputeSql(f: Family, where = 'true'): string {
+  const cols = factColumns(f).join(', ');
+  return aggregate(f, `SELECT 1 AS sign, ${cols} FROM (${f.source(where)}) n`);
+}
+
+/**
+ * Rebuilds every fact and rollup from the read model (the seed, and repairs). Runs in one transaction
+ * under the refresher's lock; dirty marks older than its snapshot are dropped, as their orders are in it.
+ */
+export async function rebuildAnalytics(db: Db): Promise<void> {
+  await db.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REFRESH_LOCK})`;
+      await tx.$executeRawUnsafe(`DELETE FROM analytics_dirty`);
+      for (const f of ALL_FAMILIES) {
+        const cols = factColumns(f).join(', ');
+        const key = rollupKey(f);
+        await tx.$executeRawUnsafe(`TRUNCATE ${f.facts}, ${f.rollup}`);
+        await tx.$executeRawUnsafe(`INSERT INTO ${f.facts} (${cols}) SELECT ${cols} FROM (${f.source('true')}) n`);
+        await tx.$executeRawUnsafe(
+          `INSERT INTO ${f.rollup} (${[...key, ...f.measures].join(', ')})
+           ${aggregate(f, `SELECT 1 AS sign, ${cols} FROM ${f.facts}`)}`,
+        );
+      }
+    },
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 3_600_000, maxWait: 60_000 },
+  );
+}
