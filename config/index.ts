@@ -172,6 +172,8 @@ export const configSchema = z.object({
   /** Reconciliation with the providers' books (workers/schedules.ts): how often, and how old a record must be. */
   RECONCILIATION_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
   RECONCILIATION_SETTLE_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** How often a worker drains the analytics dirty queue (workers/analytics.ts); reads refresh as well. */
+  ANALYTICS_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
   /**
    * Promotions lower what a submitted order charges (docs/pricing.md). Off until every refund path gives
    * back paid prices: quotes and submissions then both price at list (shipping fees still apply).

@@ -5,6 +5,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
+import { startAnalyticsRefresher } from './analytics';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
@@ -75,6 +76,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
   });
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
+  const analytics = startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS });
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
     'worker polling',
@@ -82,6 +84,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   return {
     async shutdown() {
       await dispatcher.stop();
+      await analytics.stop();
       worker.shutdown();
       await running;
       await metrics?.close();

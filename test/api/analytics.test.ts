@@ -9,7 +9,9 @@ import {
   plantPayment,
   plantRefund,
   plantShipment,
+  plantAfterSales,
   rid,
+  setLine,
   setStatus,
 } from '../helpers/analytics-rows';
 
@@ -77,7 +79,11 @@ test('a merchant sees only its own numbers; asking for another merchant is 403',
   const all = expectOk(await get(`/v1/analytics/sales?${JAN}&timezone=UTC`));
   expect(all.rows).toEqual([expect.objectContaining({ orders: 3, gmv: 3400 + 499_500 })]);
   expectProblem(await get(`/v1/analytics/sales?${JAN}&merchantId=${OTHER}`, KEYS.merchant), 403, '/problems/forbidden');
-  expectProblem(await get(`/v1/analytics/products/top?${JAN}&merchantId=${OTHER}`, KEYS.merchant), 403, '/problems/forbidden');
+  expectProblem(
+    await get(`/v1/analytics/products/top?${JAN}&merchantId=${OTHER}`, KEYS.merchant),
+    403,
+    '/problems/forbidden',
+  );
   const top = expectOk(await get(`/v1/analytics/products/top?${JAN}`, KEYS.merchant));
   expect(top.rows.map((r: { sku: string }) => r.sku)).toEqual(['SKU-TEA-001']);
   expectProblem(await get(`/v1/analytics/sales`, KEYS.platform), 403, '/problems/forbidden');
@@ -199,6 +205,115 @@ test('stock cover and reorder suggestions follow the merchant policy (hand-compu
   expect(by['wh-guangzhou']).toMatchObject({ unitsShippedInWindow: 0, urgency: 'no_demand', suggestedQuantity: 0 });
   expect(res.rows[0].warehouseId).toBe('wh-beijing'); // most urgent first
   expectProblem(await get(`/v1/analytics/stock-cover?merchantId=${m}`, KEYS.merchant), 403, '/problems/forbidden');
+});
+
+test('after-sales rates per SKU, their root cause by reason, warehouse and courier, and courier performance', async () => {
+  const { db } = stack;
+  const m = rid('m-as');
+  await plantMerchant(db, m);
+  const at = (h: number) => new Date(Date.parse('2020-03-05T02:00:00Z') + h * 3_600_000);
+  const orders: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const id = await plantOrder(db, {
+      merchantId: m,
+      createdAt: at(0),
+      lines: [{ sku: 'SKU-KETTLE', quantity: 2, unitPrice: 5000 }],
+    });
+    // Two parcels from Shanghai by SF (picked up after 2 h and 4 h, delivered 20 h later), two from
+    // Beijing by YTO (one failed attempt each, never picked up in the second case).
+    const sf = i < 2;
+    await plantShipment(db, {
+      orderId: id,
+      seq: 1,
+      warehouseId: sf ? 'wh-shanghai' : 'wh-beijing',
+      courier: sf ? 'sf-express' : 'yto',
+      lines: [{ lineNo: 1, sku: 'SKU-KETTLE', quantity: 2 }],
+      createdAt: at(1),
+      pickedUpAt: sf ? at(1 + 2 * (i + 1)) : i === 2 ? at(9) : undefined,
+      deliveredAt: sf ? at(1 + 2 * (i + 1) + 20) : undefined,
+      failedAttempts: sf ? 0 : 1,
+    });
+    await setLine(db, id, 1, { allocated: 2, shipped: 2, delivered: sf ? 2 : 0 });
+    orders.push(id);
+  }
+  await plantAfterSales(db, {
+    orderId: orders[0],
+    merchantId: m,
+    type: 'return',
+    reason: 'defective',
+    lines: [{ lineNo: 1, sku: 'SKU-KETTLE', quantity: 2 }],
+  });
+  await setLine(db, orders[0], 1, { returned: 2, refunded: 2 });
+  await plantAfterSales(db, {
+    orderId: orders[1],
+    merchantId: m,
+    type: 'exchange',
+    reason: 'damaged_in_transit',
+    lines: [{ lineNo: 1, sku: 'SKU-KETTLE', quantity: 1 }],
+  });
+  const q = `from=2020-03-01&to=2020-04-01&merchantId=${m}`;
+  const rates = expectOk(await get(`/v1/analytics/after-sales?${q}`));
+  expect(rates.rows).toEqual([
+    {
+      sku: 'SKU-KETTLE',
+      unitsSold: 8,
+      refundedUnits: 2,
+      returnedUnits: 2,
+      afterSalesRequests: 2,
+      afterSalesUnits: 3,
+      refundRate: 0.25,
+      returnRate: 0.25,
+      afterSalesRate: 0.375,
+    },
+  ]);
+  const reasons = expectOk(await get(`/v1/analytics/after-sales/reasons?${q}`));
+  expect(reasons.rows).toEqual([
+    {
+      sku: 'SKU-KETTLE',
+      type: 'return',
+      reason: 'defective',
+      warehouseId: 'wh-shanghai',
+      courier: 'sf-express',
+      requests: 1,
+      units: 2,
+    },
+    {
+      sku: 'SKU-KETTLE',
+      type: 'exchange',
+      reason: 'damaged_in_transit',
+      warehouseId: 'wh-shanghai',
+      courier: 'sf-express',
+      requests: 1,
+      units: 1,
+    },
+  ]);
+  const couriers = expectOk(await get(`/v1/analytics/couriers?${q}`));
+  expect(couriers.rows).toEqual([
+    {
+      courier: 'sf-express',
+      warehouseId: 'wh-shanghai',
+      shipments: 2,
+      pickedUp: 2,
+      avgHoursToPickUp: 3,
+      delivered: 2,
+      avgHoursToDelivery: 20,
+      failedAttempts: 0,
+      failedAttemptsPerShipment: 0,
+      returnedToSender: 0,
+    },
+    {
+      courier: 'yto',
+      warehouseId: 'wh-beijing',
+      shipments: 2,
+      pickedUp: 1,
+      avgHoursToPickUp: 8,
+      delivered: 0,
+      avgHoursToDelivery: null,
+      failedAttempts: 2,
+      failedAttemptsPerShipment: 1,
+      returnedToSender: 0,
+    },
+  ]);
 });
 
 test('an order driven through the real stack is counted at once, cancelled and paid stages included', async () => {
