@@ -18,6 +18,13 @@ export interface Family {
   dims: string[];
   /** Summed columns; `n` (facts counted) is always first. */
   measures: string[];
+  /**
+   * Hourly rows for every filter combination ('*' included), not only the order's own: families read
+   * as time series (sales) need them; the others read hourly rows only at a period's edges.
+   */
+  hourCube?: boolean;
+  /** No '*' merchant rows where a dimension (the SKU) already belongs to one merchant: they would repeat the merchant's. */
+  merchantCube: boolean;
   /** SELECT order_id, keys, hour, merchant_id, channel, payment_method, dims, measures for the orders `o` matching `where`. */
   source(where: string): string;
 }
@@ -44,6 +51,8 @@ const sales: Family = {
     'cancelled',
     'rejected',
   ],
+  hourCube: true,
+  merchantCube: true,
   source: (where) => `
     SELECT o.id AS order_id, ${ORDER_COLUMNS},
       1 AS n,
@@ -77,6 +86,7 @@ const outcomes: Family = {
   keys: [],
   dims: ['outcome', 'reason'],
   measures: ['n', 'gmv'],
+  merchantCube: true,
   source: (where) => `
     SELECT o.id AS order_id, ${ORDER_COLUMNS},
       o.status AS outcome,
@@ -94,6 +104,7 @@ const products: Family = {
   keys: ['line_no'],
   dims: ['sku'],
   measures: ['n', 'units', 'revenue', 'refunded_units', 'returned_units'],
+  merchantCube: false,
   source: (where) => `
     SELECT o.id AS order_id, ol.line_no, ${ORDER_COLUMNS}, ol.sku,
       1 AS n, ol.quantity AS units, ol.unit_price::bigint * ol.quantity - ol.discount AS revenue,
@@ -110,6 +121,7 @@ const afterSales: Family = {
   keys: ['request_id', 'item'],
   dims: ['sku', 'type', 'reason', 'warehouse_id', 'courier'],
   measures: ['n', 'units'],
+  merchantCube: false,
   source: (where) => `
     SELECT o.id AS order_id, a.id AS request_id, e.item::int AS item, ${ORDER_COLUMNS},
       li->>'sku' AS sku, a.type, COALESCE(a.snapshot->>'reason', 'unknown') AS reason,
@@ -134,6 +146,7 @@ const couriers: Family = {
   keys: ['shipment_id'],
   dims: ['courier', 'warehouse_id'],
   measures: ['n', 'picked_up', 'pickup_seconds', 'delivered', 'delivery_seconds', 'failed_attempts', 'returned'],
+  merchantCube: true,
   source: (where) => `
     SELECT o.id AS order_id, s.id AS shipment_id, ${ORDER_COLUMNS},
       COALESCE(s.courier, 'unknown') AS courier, s.warehouse_id,
@@ -161,6 +174,7 @@ const shipped: Family = {
   keys: ['shipment_id', 'item'],
   dims: ['sku', 'warehouse_id'],
   measures: ['n', 'units'],
+  merchantCube: false,
   source: (where) => `
     SELECT o.id AS order_id, s.id AS shipment_id, e.item::int AS item, ${ORDER_COLUMNS},
       li->>'sku' AS sku, s.warehouse_id, 1 AS n, (li->>'quantity')::int AS units

@@ -23,28 +23,31 @@ class Sql {
   }
 }
 
-/** Filter columns: a value picks its rows, absent picks the '*' rows (all), `split` picks every real value. */
-function filters(sql: Sql, scope: Scope, split?: string): string {
-  const given: Record<string, string | undefined> = {
-    merchant_id: scope.merchantId,
-    channel: scope.channel,
-    payment_method: scope.paymentMethod,
-  };
-  return Object.entries(given)
-    .map(([col, v]) => (v !== undefined ? `${col} = ${sql.add(v)}` : col === split ? `${col} <> '*'` : `${col} = '*'`))
-    .join(' AND ');
+/**
+ * Which rollup rows answer the filters at a grain: a given value picks its rows; an absent filter
+ * picks the '*' rows where the grain keeps them, else every row (each counts a fact once);
+ * `split` picks every real value instead.
+ */
+function filters(sql: Sql, f: Family, grain: 'hour' | 'day', scope: Scope, split?: string): string {
+  const cubed = grain === 'day' || f.hourCube === true;
+  const given: Array<[string, string | undefined, boolean]> = [
+    ['merchant_id', scope.merchantId, cubed && f.merchantCube],
+    ['channel', scope.channel, cubed],
+    ['payment_method', scope.paymentMethod, cubed],
+  ];
+  const conds = given.map(([col, v, starred]) =>
+    v !== undefined ? `${col} = ${sql.add(v)}` : col === split ? `${col} <> '*'` : starred ? `${col} = '*'` : 'true',
+  );
+  return [`grain = '${grain}'`, ...conds].join(' AND ');
 }
 
-function period(sql: Sql, from: number, to: number): string {
-  const { days, hours } = splitPeriod(from, to);
-  const ranges = hours.map(
-    ([a, b]) => `(grain = 'hour' AND bucket >= ${sql.add(new Date(a))} AND bucket < ${sql.add(new Date(b))})`,
-  );
-  if (days)
-    ranges.push(
-      `(grain = 'day' AND bucket >= ${sql.add(new Date(days[0]))} AND bucket < ${sql.add(new Date(days[1]))})`,
-    );
-  return `(${ranges.join(' OR ')})`;
+/** The rows of the period [from, to): whole UTC days from the daily rows, the edges from the hourly ones. */
+function where(sql: Sql, f: Family, scope: Scope, split?: string): string {
+  const { days, hours } = splitPeriod(scope.from, scope.to);
+  const range = (a: number, b: number) => `bucket >= ${sql.add(new Date(a))} AND bucket < ${sql.add(new Date(b))}`;
+  const pieces = hours.map(([a, b]) => `(${filters(sql, f, 'hour', scope, split)} AND ${range(a, b)})`);
+  if (days) pieces.push(`(${filters(sql, f, 'day', scope, split)} AND ${range(days[0], days[1])})`);
+  return `(${pieces.join(' OR ')})`;
 }
 
 const sums = (f: Family) => f.measures.map((m) => `SUM(${m})::float8 AS ${m}`).join(', ');
@@ -52,10 +55,10 @@ const sums = (f: Family) => f.measures.map((m) => `SUM(${m})::float8 AS ${m}`).j
 /** A family's sums over the whole period, grouped by some of its columns. */
 export async function totals(db: Db, f: Family, scope: Scope, groupBy: string[] = [], split?: string): Promise<Row[]> {
   const sql = new Sql();
-  const where = `${filters(sql, scope, split)} AND ${period(sql, scope.from, scope.to)}`;
+  const cond = where(sql, f, scope, split);
   const group = groupBy.length ? `GROUP BY ${groupBy.join(', ')}` : '';
   const select = [...groupBy, sums(f)].join(', ');
-  return db.$queryRawUnsafe<Row[]>(`SELECT ${select} FROM ${f.rollup} WHERE ${where} ${group}`, ...sql.params);
+  return db.$queryRawUnsafe<Row[]>(`SELECT ${select} FROM ${f.rollup} WHERE ${cond} ${group}`, ...sql.params);
 }
 
 /**
@@ -69,12 +72,13 @@ export async function series(db: Db, f: Family, scope: Scope, bucket: Bucket, sp
     bucket === 'day'
       ? `to_char(bucket AT TIME ZONE ${tz}, 'YYYY-MM-DD')`
       : `to_char(bucket AT TIME ZONE ${tz}, 'YYYY-MM-DD"T"HH24:00')`;
-  const where = `${filters(sql, scope, split)} AND grain = 'hour'
+  if (!f.hourCube) throw new Error(`${f.name} keeps no hourly series`);
+  const cond = `${filters(sql, f, 'hour', scope, split)}
     AND bucket >= ${sql.add(new Date(scope.from))} AND bucket < ${sql.add(new Date(scope.to))}`;
   const cols = [label, ...(split ? [split] : [])];
   return db.$queryRawUnsafe<Row[]>(
     `SELECT ${label} AS bucket, ${split ? `${split}, ` : ''}${sums(f)} FROM ${f.rollup}
-     WHERE ${where} GROUP BY ${cols.join(', ')} ORDER BY ${cols.join(', ')}`,
+     WHERE ${cond} GROUP BY ${cols.join(', ')} ORDER BY ${cols.join(', ')}`,
     ...sql.params,
   );
 }
@@ -95,12 +99,11 @@ export async function stockWithDemand(
   scope: { from: number; to: number; merchantId?: string; sku?: string; warehouseId?: string },
 ): Promise<StockRow[]> {
   const sql = new Sql();
-  const merchant = scope.merchantId !== undefined ? sql.add(scope.merchantId) : `'*'`;
-  const demand = `SELECT sku, warehouse_id, SUM(units) AS units FROM ${FAMILIES.shipped.rollup}
-    WHERE merchant_id = ${merchant} AND channel = '*' AND payment_method = '*' AND ${period(sql, scope.from, scope.to)}
-    GROUP BY sku, warehouse_id`;
+  const f = FAMILIES.shipped;
+  const demand = `SELECT sku, warehouse_id, SUM(units) AS units FROM ${f.rollup}
+    WHERE ${where(sql, f, { ...scope, timeZone: 'UTC' })} GROUP BY sku, warehouse_id`;
   const conds = [
-    ...(scope.merchantId !== undefined ? [`p.merchant_id = ${merchant}`] : []),
+    ...(scope.merchantId !== undefined ? [`p.merchant_id = ${sql.add(scope.merchantId)}`] : []),
     ...(scope.sku !== undefined ? [`i.sku = ${sql.add(scope.sku)}`] : []),
     ...(scope.warehouseId !== undefined ? [`i.warehouse_id = ${sql.add(scope.warehouseId)}`] : []),
   ];

@@ -4,17 +4,31 @@ import { ALL_FAMILIES, type Family } from './families';
 
 const FILTERS = ['merchant_id', 'channel', 'payment_method'];
 
+/** The (merchant, channel, payment method) rows a fact counts in: its own values, or '*' for any of them. */
+export function combos(f: Family, grain: 'hour' | 'day'): Array<[boolean, boolean, boolean]> {
+  const all: Array<[boolean, boolean, boolean]> = [];
+  for (const m of [false, true]) for (const c of [false, true]) for (const p of [false, true]) all.push([m, c, p]);
+  if (grain === 'hour' && !f.hourCube) return [[false, false, false]];
+  return all.filter(([m]) => f.merchantCube || !m);
+}
+
 /**
- * Every fact counts in 2 grains × 8 filter combinations: its own merchant/channel/method and '*' for
- * any of them, so "all channels of merchant m" is one row per bucket instead of a sum at query time.
+ * Every fact counts once per grain (its UTC hour, its UTC day) and filter combination, so "all
+ * channels of merchant m per day" is one row per day instead of a sum at query time.
  */
-const EXPAND = `
-  CROSS JOIN LATERAL (VALUES ('hour', d.hour), ('day', date_trunc('day', d.hour, 'UTC'))) g(grain, bucket)
-  CROSS JOIN LATERAL (VALUES
-    (d.merchant_id, d.channel, d.payment_method), (d.merchant_id, d.channel, '*'),
-    (d.merchant_id, '*', d.payment_method), ('*', d.channel, d.payment_method),
-    (d.merchant_id, '*', '*'), ('*', d.channel, '*'), ('*', '*', d.payment_method), ('*', '*', '*')
-  ) c(merchant_id, channel, payment_method)`;
+function expand(f: Family): string {
+  const grains = [
+    ['hour', 'd.hour'],
+    ['day', `date_trunc('day', d.hour, 'UTC')`],
+  ] as const;
+  const rows = grains.flatMap(([grain, bucket]) =>
+    combos(f, grain).map(
+      ([m, c, p]) =>
+        `('${grain}', ${bucket}, ${m ? `'*'` : 'd.merchant_id'}, ${c ? `'*'` : 'd.channel'}, ${p ? `'*'` : 'd.payment_method'})`,
+    ),
+  );
+  return `CROSS JOIN LATERAL (VALUES ${rows.join(', ')}) c(grain, bucket, merchant_id, channel, payment_method)`;
+}
 
 export const factColumns = (f: Family) => ['order_id', ...f.keys, 'hour', ...FILTERS, ...f.dims, ...f.measures];
 export const rollupKey = (f: Family) => [...FILTERS, 'grain', 'bucket', ...f.dims];
@@ -22,10 +36,10 @@ export const rollupKey = (f: Family) => [...FILTERS, 'grain', 'bucket', ...f.dim
 /** The rollup rows of `facts` (a subquery with a `sign` column: +1 fresh, -1 superseded). */
 function aggregate(f: Family, facts: string): string {
   const key = rollupKey(f);
-  const cols = key.map((k) => (FILTERS.includes(k) ? `c.${k}` : k === 'grain' || k === 'bucket' ? `g.${k}` : `d.${k}`));
+  const cols = key.map((k) => (FILTERS.includes(k) || k === 'grain' || k === 'bucket' ? `c.${k}` : `d.${k}`));
   return `SELECT ${cols.map((c, i) => `${c} AS ${key[i]}`).join(', ')},
       ${f.measures.map((m) => `SUM(d.sign * d.${m})::bigint AS ${m}`).join(', ')}
-    FROM (${facts}) d ${EXPAND}
+    FROM (${facts}) d ${expand(f)}
     GROUP BY ${cols.join(', ')}`;
 }
 
