@@ -10,8 +10,10 @@ export const WAREHOUSES = ['wh-shanghai', 'wh-beijing', 'wh-guangzhou'];
 export const COURIERS = ['sf-express', 'yto', 'zto'];
 
 /** A stable pseudo-random number in [0, 1) from an integer and a salt. */
-const rnd = (expr: string, salt: number) => `((hashint8((${expr})::bigint * 31 + ${salt}) & 2147483647)::float8 / 2147483648)`;
-const pick = (arr: string[], r: string) => `(ARRAY[${arr.map((a) => `'${a}'`).join(',')}])[1 + floor(${r} * ${arr.length})::int]`;
+const rnd = (expr: string, salt: number) =>
+  `((hashint8((${expr})::bigint * 31 + ${salt}) & 2147483647)::float8 / 2147483648)`;
+const pick = (arr: string[], r: string) =>
+  `(ARRAY[${arr.map((a) => `'${a}'`).join(',')}])[1 + floor(${r} * ${arr.length})::int]`;
 export const merchantOf = (i: number) => (i === 0 ? 'm-demo' : `am-${String(i).padStart(2, '0')}`);
 const MERCHANT_IDS = Array.from({ length: MERCHANTS }, (_, i) => merchantOf(i));
 

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   await timed('analyze', () => pg.query('ANALYZE'));
   await pg.end();
   const db = createDb(url, 2);
-  await timed('rollups (full recompute)', () => rebuildAnalytics(db));
+  await timed('rollups (full recompute)', () => rebuildAnalytics(db, (msg) => console.log(`  ${msg}`)));
   await db.$disconnect();
 }
 

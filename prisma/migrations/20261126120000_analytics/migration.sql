@@ -214,6 +214,14 @@ CREATE TABLE "analytics_shipped" (
     CONSTRAINT "analytics_shipped_pkey" PRIMARY KEY ("merchant_id", "channel", "payment_method", "grain", "bucket", "sku", "warehouse_id")
 );
 
+-- Rollup rows by time alone: a period's edge hours are read across every merchant and SKU.
+CREATE INDEX "analytics_sales_grain_bucket_idx" ON "analytics_sales"("grain", "bucket");
+CREATE INDEX "analytics_outcomes_grain_bucket_idx" ON "analytics_outcomes"("grain", "bucket");
+CREATE INDEX "analytics_products_grain_bucket_idx" ON "analytics_products"("grain", "bucket");
+CREATE INDEX "analytics_after_sales_grain_bucket_idx" ON "analytics_after_sales"("grain", "bucket");
+CREATE INDEX "analytics_couriers_grain_bucket_idx" ON "analytics_couriers"("grain", "bucket");
+CREATE INDEX "analytics_shipped_grain_bucket_idx" ON "analytics_shipped"("grain", "bucket");
+
 -- Dirty marks: one row per touched order. A repeated mark UPDATEs the row (never DO NOTHING): the
 -- refresher deletes marks under REPEATABLE READ, so a mark touched by a write committed after its
 -- snapshot makes that DELETE fail and the batch is retried; a write committed after the DELETE
