@@ -7,10 +7,13 @@ import type { Define } from '../route';
 const FILES = {
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'analytics.js': 'text/javascript; charset=utf-8',
 } as const;
 const assetParams = z.object({ file: z.enum(Object.keys(FILES) as [keyof typeof FILES]) });
 
 const read = (name: string) => readFileSync(path.join(__dirname, '..', 'console', name), 'utf8');
+/** Chart.js for the analytics dashboard, from the engine's own node_modules: no CDN, the version in package-lock. */
+const chartJs = () => readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 
 /**
  * GET /console: the page is public; everything it shows comes from the API with the support key the
@@ -29,6 +32,32 @@ export function consoleRoutes(define: Define) {
     async handler({ reply }) {
       void reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache');
       return page;
+    },
+  });
+
+  const dashboard = read('analytics.html');
+  const chart = chartJs();
+  define<undefined, undefined, undefined>({
+    method: 'GET',
+    url: '/console/analytics',
+    summary: 'The analytics dashboard (HTML; enter a merchant or support key in the page)',
+    tags: ['console'],
+    auth: 'public',
+    async handler({ reply }) {
+      void reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache');
+      return dashboard;
+    },
+  });
+
+  define<undefined, undefined, undefined>({
+    method: 'GET',
+    url: '/console/vendor/chart.umd.min.js',
+    summary: 'Chart.js (MIT), served from the engine for the analytics dashboard',
+    tags: ['console'],
+    auth: 'public',
+    async handler({ reply }) {
+      void reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400');
+      return chart;
     },
   });
 
