@@ -221,6 +221,10 @@ CREATE INDEX "analytics_products_grain_bucket_idx" ON "analytics_products"("grai
 CREATE INDEX "analytics_after_sales_grain_bucket_idx" ON "analytics_after_sales"("grain", "bucket");
 CREATE INDEX "analytics_couriers_grain_bucket_idx" ON "analytics_couriers"("grain", "bucket");
 CREATE INDEX "analytics_shipped_grain_bucket_idx" ON "analytics_shipped"("grain", "bucket");
+-- SKU rollups keep no '*' merchant rows: "all merchants" is read by channel and method.
+CREATE INDEX "analytics_products_channel_payment_method_grain_bucket_idx" ON "analytics_products"("channel", "payment_method", "grain", "bucket");
+CREATE INDEX "analytics_after_sales_channel_payment_method_grain_bucket_idx" ON "analytics_after_sales"("channel", "payment_method", "grain", "bucket");
+CREATE INDEX "analytics_shipped_channel_payment_method_grain_bucket_idx" ON "analytics_shipped"("channel", "payment_method", "grain", "bucket");
 
 -- Dirty marks: one row per touched order. A repeated mark UPDATEs the row (never DO NOTHING): the
 -- refresher deletes marks under REPEATABLE READ, so a mark touched by a write committed after its
