@@ -2,7 +2,7 @@
 // (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once.
 import { randomUUID } from 'node:crypto';
 import type { TrackingEventType } from '../../domain';
-import { orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
+import { orderBody, postTracking, submitOrder, waitForOrder, useStack } from '../helpers/stack';
 import { createProduct, expectOk } from './api-helpers';
 
 const stack = useStack();
