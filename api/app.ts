@@ -16,6 +16,7 @@ import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { pricingRoutes } from './routes/pricing';
+import { simulatorRoutes } from './routes/simulator';
 import { webhookRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -74,5 +75,6 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
   consoleRoutes(define);
+  simulatorRoutes(app, deps, define);
   return app;
 }

@@ -139,6 +139,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   /** Simulated couriers only: the share of bookings that time out (default: each courier's profile, 0 for SF, 5 % for YTO). Fault-injection runs raise it. */
   SIMULATOR_COURIER_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
+  /** The wallet simulators' cashier pages (`/sim/{alipay|wechat_pay}/pay/{ref}`) for demos; `off` where real providers are wired. */
+  SIMULATOR_PAGES: z.enum(['on', 'off']).default('on'),
   /** `npm start` only: the ports of what it starts itself (the dev server, its Web UI, the embedded PostgreSQL). */
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),

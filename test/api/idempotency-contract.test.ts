@@ -92,8 +92,9 @@ test('every mutating operation says how it honours Idempotency-Key, and declares
     const name = `${op.method} ${op.path}`;
     if (!['update', 'transaction', 'custom', 'event-id', 'none'].includes(op.via ?? ''))
       problems.push(`${name}: x-idempotency ${op.via}`);
-    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/'))
-      problems.push(`${name}: only signed webhooks are deduplicated by event id`);
+    // Signed webhooks, and the simulated wallets' cashier pages that send them.
+    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/') && !op.path.startsWith('/sim/'))
+      problems.push(`${name}: only signed webhooks (and the simulators sending them) are deduplicated by event id`);
     if (op.via === 'none' && !op.path.startsWith('/codec/') && op.path !== '/v1/quotes')
       problems.push(`${name}: only the codec and quotes change nothing`);
     if (['update', 'transaction', 'custom'].includes(op.via ?? '') && !op.header)
