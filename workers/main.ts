@@ -38,7 +38,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
         host: config.WORKER_METRICS_HOST,
         port: config.WORKER_METRICS_PORT,
         coreAddress,
-        registry: businessRegistry(db),
+        registry: businessRegistry(db, config),
       }).catch((err) => {
         log.error(
           { err, port: config.WORKER_METRICS_PORT },

@@ -273,6 +273,7 @@ async function main() {
             'temporal_request_total',
             'orders_by_status{status="completed"}',
             'outbox_backlog',
+            'orders_stuck{kind="wait_overdue"}',
             'refunds_pending',
           ]) {
             assert(
