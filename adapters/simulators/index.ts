@@ -9,7 +9,14 @@ import type { Deliver } from './http';
 import { SimulatedWallet, type WalletMethod } from './wallet';
 
 export { CARD_TEST_TOKENS, SimulatedCardGateway } from './card';
-export { SimulatedWallet, type PayResult, type WalletIntentView, type RefundScript, type WalletMethod, type WalletOptions } from './wallet';
+export {
+  SimulatedWallet,
+  type PayResult,
+  type WalletIntentView,
+  type RefundScript,
+  type WalletMethod,
+  type WalletOptions,
+} from './wallet';
 export {
   SimulatedCourier,
   TRACKING_PREFIXES,
