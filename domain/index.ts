@@ -12,3 +12,4 @@ export * from './allocation';
 export * from './shortage';
 export * from './after-sales';
 export * from './actions';
+export * from './notices';
