@@ -179,6 +179,18 @@ export const configSchema = z.object({
    * back paid prices: quotes and submissions then both price at list (shipping fees still apply).
    */
   PRICING_PROMOTIONS: z.enum(['on', 'off']).default('off'),
+  // Customer and merchant notices (docs/notifications.md).
+  /** Simulated SMS / email / in-app gateways: the share of sends that time out (half after sending) and that answer 5xx. */
+  SIMULATOR_NOTIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  SIMULATOR_NOTIFIER_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** A gateway silent this long is treated as timed out; the retry carries the same idempotency key. */
+  NOTICE_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often the dispatcher scans for merchant SLA warnings and low stock. */
+  NOTICE_SCAN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** A merchant is warned this long before its confirmation or shipping deadline passes (default 2 h). */
+  NOTICE_SLA_WARNING_LEAD_SECONDS: z.coerce.number().int().min(1).default(7200),
+  /** A merchant is told when a SKU's available stock in a warehouse drops below this. */
+  NOTICE_LOW_STOCK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
 });
 
 export type Config = z.infer<typeof configSchema> & {
