@@ -11,6 +11,7 @@ import { codecRoutes } from './routes/codec';
 import { reconciliationRoutes } from './routes/reconciliation';
 import { riskRoutes } from './routes/risk';
 import { consoleRoutes } from './routes/console';
+import { notificationRoutes } from './routes/notifications';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   riskRoutes(deps, define);
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
+  notificationRoutes(deps, define);
   consoleRoutes(define);
   simulatorRoutes(app, deps, define);
   return app;

@@ -27,9 +27,13 @@ export const placeholdersOf = (t: Template): string[] =>
 const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
+/** Text, numbers and booleans fill a placeholder; anything else (missing, an object) renders empty. */
+const scalar = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+
 /** Placeholders only, no expressions: a missing value renders empty rather than failing the send. */
 function fill(text: string, vars: Record<string, unknown>, escape: (s: string) => string): string {
-  return text.replace(PLACEHOLDER, (_, name: string) => escape(vars[name] === undefined ? '' : String(vars[name])));
+  return text.replace(PLACEHOLDER, (_, name: string) => escape(scalar(vars[name])));
 }
 
 /** The message of `kind` in `locale`; a kind without templates uses the generic one. */

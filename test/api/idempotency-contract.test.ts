@@ -47,6 +47,10 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   },
   'POST /v1/after-sales/{id}/stock-decision': { a: { decision: 'cancel' }, b: { decision: 'partial' } },
   'POST /v1/ops/orders/{id}/retry': { a: { reason: 'a' }, b: { reason: 'b' } },
+  'PUT /v1/customers/{id}/notification-preferences': {
+    a: { channels: { transactional: ['sms'], marketing: [] }, locale: 'zh-CN' },
+    b: { channels: { transactional: ['email'], marketing: [] }, locale: 'en' },
+  },
   'POST /v1/ops/orders/{id}/refund': { a: { reason: 'a', amount: 1 }, b: { reason: 'a', amount: 2 } },
   'POST /v1/ops/orders/{id}/extend': { a: { reason: 'a', seconds: 60 }, b: { reason: 'a', seconds: 120 } },
   'POST /v1/ops/orders/{id}/cancel': { a: { reason: 'a' }, b: { reason: 'b' } },
