@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_PREFERENCES, preferencesSchema, type NotificationPreferences } from '../../domain';
 import { readPreferences, writePreferences } from '../../store/notices';
-import type { Prisma } from '../../prisma/generated/client';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
@@ -43,15 +42,12 @@ const preferencesView = (customerId: string, prefs: NotificationPreferences, isD
 });
 
 /**
- * Customer notification preferences (docs/notifications.md) and the support console's list of
+ * Customer notification preferences (docs/notifications.md): customers are the platform's, so
+ * preferences may be set before a customer's first order reaches the engine.
+ * Also the support console's list of
  * notifications that failed for good (resent through POST /v1/ops/orders/{id}/resend-notification).
  */
 export function notificationRoutes({ db }: AppDeps, define: Define) {
-  async function knownCustomer(id: string, conn: Prisma.TransactionClient = db) {
-    const found = await conn.customer.findUnique({ where: { id }, select: { id: true } });
-    if (!found) throw problems.notFound(`customer ${id}`);
-  }
-
   define<undefined, z.infer<typeof customerParams>, undefined>({
     method: 'GET',
     url: '/v1/customers/:id/notification-preferences',
@@ -60,7 +56,6 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     auth: ['platform', 'support'],
     params: customerParams,
     async handler({ params }) {
-      await knownCustomer(params.id);
       const stored = await db.notificationPreference.findUnique({ where: { customerId: params.id } });
       return preferencesView(params.id, stored ? await readPreferences(db, params.id) : DEFAULT_PREFERENCES, !stored);
     },
@@ -79,7 +74,6 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     idempotency: { via: 'transaction', required: false },
     async handler({ params, body, tx }) {
       const conn = tx ?? db;
-      await knownCustomer(params.id, conn);
       await writePreferences(conn, params.id, body);
       return preferencesView(params.id, body, false);
     },

@@ -55,6 +55,7 @@ function milestoneOf(state: OrderState, entry: TimelineEntry): Milestone | undef
         vars: { amount: amount() },
       };
     case 'payment.refunded':
+    case 'payment.released': // a card hold let go: to the customer, money coming back all the same
       return { kind: 'refund.issued', key: bySeq, vars: { amount: amount() } };
     case 'shipment.picked_up':
     case 'shipment.in_transit':
