@@ -77,3 +77,26 @@ export async function queueNotices(client: Client, notices: Notice[], now = new 
 /** The customer milestones one projected timeline entry causes, queued in the projection's transaction. */
 export const queueMilestoneNotices = (tx: Prisma.TransactionClient, state: OrderState, entry: TimelineEntry) =>
   queueNotices(tx, milestoneNotices(state, entry));
+
+/**
+ * Out for delivery never reaches the order's timeline (a shipment reports milestones only), so its
+ * notice is queued with the tracking event itself: one per courier event, so a second attempt is told too.
+ */
+export async function queueTrackingNotice(db: Db, shipmentId: string, event: { type: string; eventId: string }) {
+  if (event.type !== 'out_for_delivery') return;
+  const s = await db.shipment.findUnique({
+    where: { id: shipmentId },
+    select: { orderId: true, seq: true, courier: true, trackingNumber: true, order: { select: { customerId: true } } },
+  });
+  if (!s) return;
+  await queueNotices(db, [
+    {
+      key: `${s.orderId}:out_for_delivery:${s.seq}:${event.eventId}`,
+      orderId: s.orderId,
+      recipientType: 'customer',
+      recipientId: s.order.customerId,
+      kind: 'shipment.out_for_delivery',
+      vars: { orderId: s.orderId, courier: s.courier, trackingNumber: s.trackingNumber },
+    },
+  ]);
+}

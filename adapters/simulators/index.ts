@@ -50,6 +50,7 @@ export interface SimulatedProviders extends Providers {
   card: SimulatedCardGateway;
   wallets: Record<WalletMethod, SimulatedWallet>;
   couriers: Record<string, SimulatedCourier>;
+  notifiers: Record<'email' | 'sms' | 'in_app', SimulatedNotifier>;
 }
 
 /**

@@ -60,7 +60,7 @@ function milestoneOf(state: OrderState, entry: TimelineEntry): Milestone | undef
     case 'shipment.picked_up':
     case 'shipment.in_transit':
       return { kind: 'shipment.shipped', key: `${orderId}:shipped:${String(detail.seq)}`, vars: parcel(state, detail) };
-    case 'shipment.out_for_delivery':
+    // Out for delivery is not on the timeline: it is queued with its tracking event (store/notices.ts).
     case 'shipment.delivered':
     case 'shipment.delivery_failed':
       return { kind: entry.type, key: bySeq, vars: parcel(state, detail) };
