@@ -124,9 +124,13 @@ export function startNotificationDispatcher({
     running = scanIfDue()
       .catch((err) => log?.error({ err }, 'notice scan failed'))
       .then(deliverDue)
-      .catch((err) => log?.error({ err }, 'notification dispatcher pass failed'))
-      .then(() => {
-        if (!stopped) timer = setTimeout(loop, intervalMs);
+      .catch((err) => {
+        log?.error({ err }, 'notification dispatcher pass failed');
+        return 0;
+      })
+      // A full batch means more are due: the next pass starts at once (every order now queues several).
+      .then((delivered) => {
+        if (!stopped) timer = setTimeout(loop, delivered >= batchSize ? 0 : intervalMs);
       });
   };
   loop();

@@ -157,6 +157,18 @@ describe('preferences', () => {
       '/problems/validation-error',
       ['channels.transactional'],
     );
+    expectProblem(
+      await send(stack.app, 'GET', '/v1/ops/notifications?cursor=bm90LWEtY3Vyc29y&status=lost', KEYS.support),
+      400,
+      '/problems/validation-error',
+      ['status'],
+    );
+    expectProblem(
+      await send(stack.app, 'GET', '/v1/ops/notifications?cursor=bm90LWEtY3Vyc29y', KEYS.support),
+      400,
+      '/problems/validation-error',
+      ['cursor'],
+    );
     expectProblem(await send(stack.app, 'GET', url(id), KEYS.merchant), 403, '/problems/forbidden');
     expectProblem(await send(stack.app, 'GET', url(id), KEYS.logistics), 403, '/problems/forbidden');
   });
