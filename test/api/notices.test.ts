@@ -99,6 +99,18 @@ test('a lifecycle tells the customer each milestone once per channel (SMS and in
   ]);
 });
 
+test('a cancelled card order tells the customer the money is coming back, once per channel', async () => {
+  const { body } = await submitOrder(stack.app, orderBody());
+  await waitForOrder(stack.app, body.id, (o) => o.shipments[0]?.trackingNumber);
+  expectOk(await send(stack.app, 'POST', `/v1/orders/${body.id}/cancel`, KEYS.platform, { reason: 'changed mind' }));
+  await waitForStatus(stack.app, body.id, 'cancelled');
+  const rows = await allSent(body.id, 6);
+  const kinds = ['order.confirmed', 'payment.received', 'refund.issued'];
+  expect(kindsByChannel(rows)).toEqual({ sms: kinds, in_app: kinds });
+  const refund = rows.find((r) => r.kind === 'refund.issued' && r.channel === 'sms')!;
+  expect((refund.payload as any).message.text).toBe(`订单 ${body.id} 的退款 ¥88.00 已发起，将原路退回。`);
+});
+
 describe('preferences', () => {
   const url = (id: string) => `/v1/customers/${id}/notification-preferences`;
 
