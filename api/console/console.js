@@ -122,9 +122,7 @@ async function loadFailedNotifications() {
           el('span', { class: 'badge' }, n.channel),
           ` ${n.kind} to ${n.recipientType} ${n.recipientId}, ${n.attempts} attempts`,
           el('span', { class: 'reason' }, n.lastError || ''),
-          n.orderId
-            ? el('button', { type: 'button', class: 'resend', onclick: () => resendNotification(n) }, 'Resend')
-            : null,
+          el('button', { type: 'button', class: 'resend', onclick: () => resendNotification(n) }, 'Resend'),
         ),
       ),
     );
@@ -137,10 +135,13 @@ async function loadFailedNotifications() {
 async function resendNotification(n) {
   const reason = $('resend-reason').value.trim() || 'resent from the console';
   try {
-    await api('POST', `/v1/ops/orders/${encodeURIComponent(n.orderId)}/resend-notification`, {
-      reason,
-      notificationId: n.id,
-    });
+    // An order's notification is resent as an operation on its order; one without (low stock) on its own.
+    if (n.orderId)
+      await api('POST', `/v1/ops/orders/${encodeURIComponent(n.orderId)}/resend-notification`, {
+        reason,
+        notificationId: n.id,
+      });
+    else await api('POST', `/v1/ops/notifications/${encodeURIComponent(n.id)}/resend`, { reason });
     $('failed-status').textContent = `${n.id} queued again.`;
   } catch (err) {
     $('failed-status').textContent = `${n.id}: ${err.message}`;

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_PREFERENCES, preferencesSchema, type NotificationPreferences } from '../../domain';
 import { readPreferences, writePreferences } from '../../store/notices';
+import { audited } from '../audit';
 import type { AppDeps } from '../deps';
+import { resendNotification } from '../resend';
 import { problems } from '../problem';
 import type { Define } from '../route';
 
@@ -34,6 +36,9 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   }
   throw problems.validation([{ field: 'cursor', message: 'is not a cursor returned by this API' }], 'query');
 }
+
+const notificationParams = z.object({ id: z.string().min(1).max(300) });
+const resendBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
 const preferencesView = (customerId: string, prefs: NotificationPreferences, isDefault: boolean) => ({
   customerId,
@@ -117,5 +122,24 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
         nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
       };
     },
+  });
+
+  define<z.infer<typeof resendBody>, z.infer<typeof notificationParams>, undefined>({
+    method: 'POST',
+    url: '/v1/ops/notifications/:id/resend',
+    summary:
+      'Send one notification again, with or without an order (a merchant’s low-stock notice): a failed one is queued again, a sent one copied under a new key (support; reason required; audited)',
+    tags: ['ops'],
+    auth: ['support'],
+    params: notificationParams,
+    body: resendBody,
+    idempotency: { via: 'update', required: false },
+    handler: ({ params, body, caller }) =>
+      audited(db, { caller, operation: 'notification.resend', reason: body.reason }, async (details) => {
+        details.notificationId = params.id;
+        const queued = await resendNotification(db, params.id);
+        details.queued = queued;
+        return { queued };
+      }),
   });
 }

@@ -47,6 +47,7 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   },
   'POST /v1/after-sales/{id}/stock-decision': { a: { decision: 'cancel' }, b: { decision: 'partial' } },
   'POST /v1/ops/orders/{id}/retry': { a: { reason: 'a' }, b: { reason: 'b' } },
+  'POST /v1/ops/notifications/{id}/resend': { a: { reason: 'a' }, b: { reason: 'b' } },
   'PUT /v1/customers/{id}/notification-preferences': {
     a: { channels: { transactional: ['sms'], marketing: [] }, locale: 'zh-CN' },
     b: { channels: { transactional: ['email'], marketing: [] }, locale: 'en' },

@@ -293,4 +293,30 @@ test('a merchant is told once when a SKU’s available stock drops below the thr
   // Another scan of the same drop queues nothing.
   expect(await queueLowStockNotices(stack.db, LOW_STOCK)).toBe(0);
   expect(await lowOf()).toHaveLength(1);
+  // A notice without an order is resent on its own (the merchant says it never arrived): a copy, audited.
+  const resent = expectOk(
+    await send(stack.app, 'POST', `/v1/ops/notifications/${encodeURIComponent(notice.id)}/resend`, KEYS.support, {
+      reason: 'merchant did not see it',
+    }),
+  );
+  expect(resent.queued).toEqual([expect.objectContaining({ id: `${notice.id}:resend-1`, was: 'sent' })]);
+  await eventually(
+    () => stack.db.notification.findUnique({ where: { id: `${notice.id}:resend-1` } }),
+    (n) => n?.status === 'sent',
+    'the copy sent',
+  );
+  expect(await gatewaySent([notice.id, `${notice.id}:resend-1`])).toEqual({
+    [notice.id]: 1,
+    [`${notice.id}:resend-1`]: 1,
+  });
+  const audit = await stack.db.auditEntry.findFirst({
+    where: { operation: 'notification.resend' },
+    orderBy: { id: 'desc' },
+  });
+  expect(audit).toMatchObject({ outcome: 'succeeded', reason: 'merchant did not see it' });
+  expectProblem(
+    await send(stack.app, 'POST', '/v1/ops/notifications/nope/resend', KEYS.support, { reason: 'typo' }),
+    404,
+    '/problems/not-found',
+  );
 });
