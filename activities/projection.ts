@@ -1,4 +1,5 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
+import { queueMilestoneNotices } from '../store/notices';
 import { insertSubmittedOrder } from '../store/orders';
 import type { ActivityDeps } from './deps';
 
@@ -41,6 +42,7 @@ export function createProjectionActivities({ db }: ActivityDeps) {
           ],
           skipDuplicates: true,
         });
+        await queueMilestoneNotices(tx, state, entry);
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
           const ledger = {

@@ -1,4 +1,5 @@
 import type { Address, ShipmentLine, ShipmentStatus, TrackingSignal } from '../domain';
+import { queueTrackingNotice } from '../store/notices';
 import type { ActivityDeps } from './deps';
 
 export interface BookShipmentRequest {
@@ -75,6 +76,8 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
           data: { status: req.status, deliveryAttempts: req.deliveryAttempts },
         }),
       ]);
+      // A retry after a failure here finds the tracking written and queues the notice once (its key).
+      await queueTrackingNotice(db, req.shipmentId, e);
     },
   };
 }

@@ -12,11 +12,13 @@ import { codecRoutes } from './routes/codec';
 import { reconciliationRoutes } from './routes/reconciliation';
 import { riskRoutes } from './routes/risk';
 import { consoleRoutes } from './routes/console';
+import { notificationRoutes } from './routes/notifications';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes } from './routes/merchant';
 import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { pricingRoutes } from './routes/pricing';
+import { simulatorRoutes } from './routes/simulator';
 import { webhookRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -74,7 +76,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   riskRoutes(deps, define);
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
+  notificationRoutes(deps, define);
   analyticsRoutes(deps, define);
   consoleRoutes(define);
+  simulatorRoutes(app, deps, define);
   return app;
 }

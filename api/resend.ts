@@ -1,3 +1,4 @@
+import type { Notification } from '../prisma/generated/client';
 import type { Db } from '../store/db';
 import { problems } from './problem';
 
@@ -29,6 +30,17 @@ export async function resendNotifications(db: Db, orderId: string, notificationI
   }
   const n = await db.notification.findUnique({ where: { id: notificationId } });
   if (!n || n.orderId !== orderId) throw problems.notFound(`notification ${notificationId} of order ${orderId}`);
+  return resendOne(db, n);
+}
+
+/** One notification of any recipient, order or none (a merchant's low-stock notice): as above. */
+export async function resendNotification(db: Db, notificationId: string) {
+  const n = await db.notification.findUnique({ where: { id: notificationId } });
+  if (!n) throw problems.notFound(`notification ${notificationId}`);
+  return resendOne(db, n);
+}
+
+async function resendOne(db: Db, n: Notification) {
   if (n.status === 'pending') throw problems.conflict('not-allowed-in-state', `notification ${n.id} is already queued`);
   if (n.status === 'failed') {
     const { count } = await db.notification.updateMany({
@@ -45,7 +57,7 @@ export async function resendNotifications(db: Db, orderId: string, notificationI
     await db.notification.create({
       data: {
         id,
-        orderId,
+        orderId: n.orderId,
         recipientType: n.recipientType,
         recipientId: n.recipientId,
         channel: n.channel,

@@ -1,16 +1,23 @@
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { optionalTsToDate } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { TERMINAL_STATUSES } from '../domain';
 import type { Config } from '../config';
 import type { Db } from '../store/db';
-import { Prisma } from '../prisma/generated/client';
+import {
+  findStuckInRecords,
+  ordersWhere,
+  TERMINAL,
+  type RecordStuckReason,
+  type RecordThresholds,
+  type StuckFilter,
+} from '../store/stuck';
 import { orderWorkflowId } from '../contract';
 
 type Failure = temporal.api.failure.v1.IFailure;
 
-/** Why an order is stuck, and since when (ISO 8601). */
+/** Why an order is stuck, and since when (ISO 8601): what the records tell, and what only Temporal knows. */
 export type StuckReason =
+  | RecordStuckReason
   | {
       kind: 'activity_retrying';
       workflowId: string;
@@ -23,24 +30,7 @@ export type StuckReason =
     }
   | { kind: 'workflow_task_failing'; workflowId: string; attempt: number; since: string }
   | { kind: 'workflow_failed'; workflowId: string; status: string; failure: string | null; since: string }
-  | { kind: 'workflow_not_started'; workflowId: string; since: string }
-  | { kind: 'wait_overdue'; awaiting: string; actor: string; until: string; since: string }
-  | {
-      kind: 'tracking_silent';
-      shipmentId: string;
-      trackingNumber: string | null;
-      shipmentStatus: string;
-      lastEventAt: string | null;
-      since: string;
-    }
-  | {
-      kind: 'refund_unconfirmed';
-      refundId: string;
-      paymentId: string;
-      amount: number;
-      decidedAt: string;
-      since: string;
-    };
+  | { kind: 'workflow_not_started'; workflowId: string; since: string };
 
 export interface StuckOrder {
   orderId: string;
@@ -55,19 +45,8 @@ export interface StuckOrder {
   reasons: StuckReason[];
 }
 
-type Thresholds = Pick<
-  Config,
-  | 'STUCK_ACTIVITY_ATTEMPTS'
-  | 'STUCK_WAIT_GRACE_SECONDS'
-  | 'STUCK_TRACKING_SILENCE_SECONDS'
-  | 'STUCK_QUIET_SECONDS'
-  | 'STUCK_SCAN_LIMIT'
-  | 'STUCK_REFUND_SECONDS'
->;
-
-const TERMINAL = [...TERMINAL_STATUSES] as string[];
-/** Shipment statuses on the courier's side: a tracking event is expected next. */
-const ON_THE_WAY = ['booked', 'picked_up', 'in_transit', 'out_for_delivery', 'delivery_failed'];
+type Thresholds = RecordThresholds &
+  Pick<Config, 'STUCK_ACTIVITY_ATTEMPTS' | 'STUCK_QUIET_SECONDS' | 'STUCK_SCAN_LIMIT'>;
 
 const iso = (d: Date | undefined | null) => (d ? d.toISOString() : null);
 const describeFailure = (f: Failure | null | undefined): string | null => {
@@ -95,68 +74,8 @@ export async function findStuckOrders(
   const reasons = new Map<string, StuckReason[]>();
   const add = (orderId: string, r: StuckReason) => reasons.set(orderId, [...(reasons.get(orderId) ?? []), r]);
 
-  // 1. Waits whose deadline passed (plus grace) while the order stayed where it was: the timer did not fire.
-  const overdue = await db.$queryRaw<
-    Array<{ id: string; pending: { awaiting: string; actor: string; until: string } }>
-  >`
-    SELECT o.id, o.snapshot->'pendingDecision' AS pending FROM orders o
-    WHERE ${where} AND o.snapshot->'pendingDecision'->>'until' IS NOT NULL
-      AND (o.snapshot->'pendingDecision'->>'until')::timestamptz < ${new Date(now.getTime() - t.STUCK_WAIT_GRACE_SECONDS * 1000)}`;
-  for (const o of overdue)
-    add(o.id, {
-      kind: 'wait_overdue',
-      awaiting: o.pending.awaiting,
-      actor: o.pending.actor,
-      until: o.pending.until,
-      since: o.pending.until,
-    });
-
-  // 2. Shipments with the courier and no tracking event for too long (since booking when none came).
-  const silent = await db.$queryRaw<
-    Array<{
-      id: string;
-      order_id: string;
-      tracking_number: string | null;
-      status: string;
-      last_event_at: Date | null;
-      created_at: Date;
-    }>
-  >`
-    SELECT s.id, s.order_id, s.tracking_number, s.status, s.created_at, max(e.received_at) AS last_event_at
-    FROM shipments s JOIN orders o ON o.id = s.order_id LEFT JOIN tracking_events e ON e.shipment_id = s.id
-    WHERE s.status = ANY(${ON_THE_WAY}) AND ${where}
-    GROUP BY s.id
-    HAVING coalesce(max(e.received_at), s.created_at) < ${new Date(now.getTime() - t.STUCK_TRACKING_SILENCE_SECONDS * 1000)}`;
-  for (const s of silent) {
-    const since = new Date((s.last_event_at ?? s.created_at).getTime() + t.STUCK_TRACKING_SILENCE_SECONDS * 1000);
-    add(s.order_id, {
-      kind: 'tracking_silent',
-      shipmentId: s.id,
-      trackingNumber: s.tracking_number,
-      shipmentStatus: s.status,
-      lastEventAt: iso(s.last_event_at),
-      since: since.toISOString(),
-    });
-  }
-
-  // 3. Refunds the provider has not confirmed for too long, on any order (a cancelled one still owes
-  //    its customer the money): their workflows keep asking, support should know.
-  const unconfirmed = await db.$queryRaw<
-    Array<{ id: string; order_id: string; payment_id: string; amount: number; created_at: Date }>
-  >`
-    SELECT r.id, r.order_id, r.payment_id, r.amount, r.created_at FROM refunds r JOIN orders o ON o.id = r.order_id
-    WHERE r.status = 'pending' AND r.created_at < ${new Date(now.getTime() - t.STUCK_REFUND_SECONDS * 1000)} AND ${ordersWhere(filter, { finished: true })}`;
-  for (const r of unconfirmed) {
-    const since = new Date(r.created_at.getTime() + t.STUCK_REFUND_SECONDS * 1000).toISOString();
-    add(r.order_id, {
-      kind: 'refund_unconfirmed',
-      refundId: r.id,
-      paymentId: r.payment_id,
-      amount: r.amount,
-      decidedAt: r.created_at.toISOString(),
-      since,
-    });
-  }
+  // 1–3. What the records tell: overdue waits, silent shipments, unconfirmed refunds.
+  for (const { orderId, reason } of await findStuckInRecords(db, t, filter, now)) add(orderId, reason);
 
   // 4. Running orders that have not moved for a while: ask Temporal. Orders with nothing pending
   //    (where activities run) come first, so long customer waits do not crowd them out; among them
@@ -272,27 +191,6 @@ async function closingFailure(handle: WorkflowHandle): Promise<string | null> {
 
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
-}
-
-export interface StuckFilter {
-  status?: string;
-  customerId?: string;
-  merchantId?: string;
-  channel?: string;
-  from?: string;
-  to?: string;
-}
-
-/** The running orders (alias `o`) a stuck search looks at. */
-function ordersWhere(f: StuckFilter, { finished = false } = {}): Prisma.Sql {
-  const conds = finished ? [Prisma.sql`TRUE`] : [Prisma.sql`o.status <> ALL(${TERMINAL})`];
-  if (f.status) conds.push(Prisma.sql`o.status = ${f.status}`);
-  if (f.customerId) conds.push(Prisma.sql`o.customer_id = ${f.customerId}`);
-  if (f.merchantId) conds.push(Prisma.sql`o.merchant_id = ${f.merchantId}`);
-  if (f.channel) conds.push(Prisma.sql`o.channel = ${f.channel}`);
-  if (f.from) conds.push(Prisma.sql`o.created_at >= ${new Date(f.from)}`);
-  if (f.to) conds.push(Prisma.sql`o.created_at <= ${new Date(f.to)}`);
-  return Prisma.join(conds, ' AND ');
 }
 
 /** One page of stuck orders, longest stuck first; the cursor is the position in that order. */

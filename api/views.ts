@@ -1,26 +1,35 @@
-import { allowedActions, TERMINAL_STATUSES, type OrderState, type StepStatus, type SupportFlag } from '../domain';
+import { allowedActions, type OrderState, type SupportFlag } from '../domain';
 import type { AppDeps } from './deps';
 import { queryOrder } from './temporal';
 
 /**
- * GET /v1/orders/{id}: the read model (timeline, payment and tracking records) merged with the
- * workflow's live state while the order runs (ARCHITECTURE: details from the workflow).
+ * GET /v1/orders/{id}: the read model the workflow writes at every step (state snapshot, timeline,
+ * payment and tracking records). `live` (support's `?live=true`) asks the running workflow instead,
+ * e.g. to see a state the worker has not projected because it is down; a query costs the worker a
+ * workflow task, which is why it is not the default (decision 068).
  */
-export async function loadOrderDetail({ db, temporal, config }: AppDeps, orderId: string) {
-  // Live state first, then the records: the records then lag the state by at most the write in flight.
-  const known = await db.order.findUnique({ where: { id: orderId }, select: { status: true } });
-  const finished = known && TERMINAL_STATUSES.includes(known.status as StepStatus);
-  const live = finished ? undefined : await queryOrder(temporal, orderId);
-  const row = await db.order.findUnique({
-    where: { id: orderId },
-    include: {
-      events: { orderBy: { seq: 'asc' } },
-      payments: { orderBy: { createdAt: 'asc' } },
-      refunds: { orderBy: { createdAt: 'asc' } },
-      supportFlags: { orderBy: { id: 'asc' } },
-      shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
-    },
-  });
+export async function loadOrderDetail(
+  { db, temporal, config }: AppDeps,
+  orderId: string,
+  opts: { live?: boolean } = {},
+) {
+  const live = opts.live ? await queryOrder(temporal, orderId) : undefined;
+  // Prisma reads each relation with its own statement: one snapshot (repeatable read) keeps the
+  // timeline from showing an entry whose state is not in the row read a moment before.
+  const row = await db.$transaction(
+    (tx) =>
+      tx.order.findUnique({
+        where: { id: orderId },
+        include: {
+          events: { orderBy: { seq: 'asc' } },
+          payments: { orderBy: { createdAt: 'asc' } },
+          refunds: { orderBy: { createdAt: 'asc' } },
+          supportFlags: { orderBy: { id: 'asc' } },
+          shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
+        },
+      }),
+    { isolationLevel: 'RepeatableRead' },
+  );
   const state = live ?? (row?.snapshot as unknown as OrderState | undefined);
   if (!state) return undefined;
   const view = orderView(state);

@@ -139,6 +139,8 @@ export const configSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   /** Simulated couriers only: the share of bookings that time out (default: each courier's profile, 0 for SF, 5 % for YTO). Fault-injection runs raise it. */
   SIMULATOR_COURIER_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
+  /** The wallet simulators' cashier pages (`/sim/{alipay|wechat_pay}/pay/{ref}`) for demos; `off` where real providers are wired. */
+  SIMULATOR_PAGES: z.enum(['on', 'off']).default('on'),
   /** `npm start` only: the ports of what it starts itself (the dev server, its Web UI, the embedded PostgreSQL). */
   TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
@@ -179,6 +181,18 @@ export const configSchema = z.object({
    * back paid prices: quotes and submissions then both price at list (shipping fees still apply).
    */
   PRICING_PROMOTIONS: z.enum(['on', 'off']).default('off'),
+  // Customer and merchant notices (docs/notifications.md).
+  /** Simulated SMS / email / in-app gateways: the share of sends that time out (half after sending) and that answer 5xx. */
+  SIMULATOR_NOTIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  SIMULATOR_NOTIFIER_ERROR_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** A gateway silent this long is treated as timed out; the retry carries the same idempotency key. */
+  NOTICE_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** How often the dispatcher scans for merchant SLA warnings and low stock. */
+  NOTICE_SCAN_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** A merchant is warned this long before its confirmation or shipping deadline passes (default 2 h). */
+  NOTICE_SLA_WARNING_LEAD_SECONDS: z.coerce.number().int().min(1).default(7200),
+  /** A merchant is told when a SKU's available stock in a warehouse drops below this. */
+  NOTICE_LOW_STOCK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
 });
 
 export type Config = z.infer<typeof configSchema> & {

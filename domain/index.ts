@@ -12,4 +12,5 @@ export * from './allocation';
 export * from './shortage';
 export * from './after-sales';
 export * from './actions';
+export * from './notices';
 export * from './analytics';

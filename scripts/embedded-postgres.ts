@@ -32,8 +32,11 @@ export interface EmbeddedPostgresOptions {
   /** The superuser's password (user `postgres`). */
   password?: string;
   /**
-   * Tests and fault-injection runs: no fsync (a killed server loses nothing, only an OS crash
-   * would), initdb without sync. Never for data you keep.
+   * Tests and fault-injection runs: no fsync, no full-page writes, initdb without sync. Only an OS
+   * crash loses data then; a killed server loses nothing it acknowledged, because every commit still
+   * writes its WAL out of shared memory before answering (synchronous_commit stays on: with it off, a
+   * SIGKILLed server forgot ~0.5 s of acknowledged commits, Temporal's among them, docs/decisions/067).
+   * Never for data you keep.
    */
   ephemeral?: boolean;
   /**
@@ -92,6 +95,12 @@ function serverUser(): { uid?: number; gid?: number } {
   }
 }
 
+/**
+ * What `ephemeral` turns off. Not synchronous_commit: the chaos run SIGKILLs the server, and Temporal and
+ * the engine must find every write it acknowledged (test/unit/postgres-durability.test.ts).
+ */
+export const EPHEMERAL_SETTINGS: Readonly<Record<string, string>> = { fsync: 'off', full_page_writes: 'off' };
+
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const bin = embeddedPostgresBinDir();
   const host = opts.host ?? '127.0.0.1';
@@ -141,7 +150,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     listen_addresses: host,
     unix_socket_directories: '',
     max_connections: 200,
-    ...(opts.ephemeral ? { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } : {}),
+    ...(opts.ephemeral ? EPHEMERAL_SETTINGS : {}),
     ...opts.settings,
   };
   const args = [

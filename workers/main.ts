@@ -39,7 +39,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
         host: config.WORKER_METRICS_HOST,
         port: config.WORKER_METRICS_PORT,
         coreAddress,
-        registry: businessRegistry(db),
+        registry: businessRegistry(db, config),
       }).catch((err) => {
         log.error(
           { err, port: config.WORKER_METRICS_PORT },
@@ -52,6 +52,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: config.publicBaseUrl,
     courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE,
+    notifier: { failureRate: config.SIMULATOR_NOTIFIER_FAILURE_RATE, errorRate: config.SIMULATOR_NOTIFIER_ERROR_RATE },
   });
   const worker = await createWorker({
     connection,
@@ -75,7 +76,17 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS,
     settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
   });
-  const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
+  const dispatcher = startNotificationDispatcher({
+    db,
+    notifiers: providers.notifiers,
+    log,
+    sendTimeoutMs: config.NOTICE_SEND_TIMEOUT_MS,
+    scans: {
+      intervalMs: config.NOTICE_SCAN_INTERVAL_SECONDS * 1000,
+      slaLeadMs: config.NOTICE_SLA_WARNING_LEAD_SECONDS * 1000,
+      lowStockThreshold: config.NOTICE_LOW_STOCK_THRESHOLD,
+    },
+  });
   const analytics = startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS });
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },

@@ -4,6 +4,7 @@ import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/wor
 import type { Logger as PinoLogger } from 'pino';
 import { Gauge, Registry } from 'prom-client';
 import type { Db } from '../store/db';
+import { findStuckInRecords, type RecordThresholds } from '../store/stuck';
 
 /**
  * The worker's Prometheus endpoint (docs/operations.md, "Metrics"): one `/metrics` holding the
@@ -14,7 +15,7 @@ import type { Db } from '../store/db';
  */
 
 /** Business gauges, computed when scraped (one grouped query each). */
-export function businessRegistry(db: Db): Registry {
+export function businessRegistry(db: Db, thresholds: RecordThresholds): Registry {
   const registry = new Registry();
   new Gauge({
     name: 'orders_by_status',
@@ -51,8 +52,23 @@ export function businessRegistry(db: Db): Registry {
       this.set(r.n);
     },
   });
+  new Gauge({
+    name: 'orders_stuck',
+    help: 'Orders the read model shows stuck, by kind (wait_overdue, tracking_silent, refund_unconfirmed; docs/support.md)',
+    labelNames: ['kind'],
+    registers: [registry],
+    async collect() {
+      const orders = new Map<string, Set<string>>();
+      for (const { orderId, reason } of await findStuckInRecords(db, thresholds))
+        orders.set(reason.kind, (orders.get(reason.kind) ?? new Set()).add(orderId));
+      this.reset();
+      for (const kind of STUCK_KINDS) this.set({ kind }, orders.get(kind)?.size ?? 0);
+    },
+  });
   return registry;
 }
+
+const STUCK_KINDS = ['wait_overdue', 'tracking_silent', 'refund_unconfirmed'] as const;
 
 /** A free loopback port for Core's exporter (read only through our endpoint). */
 export function freeLoopbackPort(): Promise<number> {

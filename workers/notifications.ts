@@ -1,6 +1,16 @@
 import type { Logger } from 'pino';
 import type { Notifier, NotificationChannel } from '../adapters/types';
 import type { Db } from '../store/db';
+import { queueLowStockNotices, queueSlaWarnings } from '../store/notice-scans';
+
+/** The periodic merchant scans (docs/notifications.md): SLA warnings and low stock. */
+export interface NoticeScanOptions {
+  intervalMs: number;
+  /** Warn a merchant this long before its confirmation or shipping deadline passes. */
+  slaLeadMs: number;
+  /** Tell a merchant when a SKU's available stock in a warehouse drops below this. */
+  lowStockThreshold: number;
+}
 
 export interface DispatcherOptions {
   db: Db;
@@ -10,6 +20,10 @@ export interface DispatcherOptions {
   batchSize?: number;
   /** A message that still fails after this many attempts is left `failed` for support to resend. */
   maxAttempts?: number;
+  /** A gateway that has not answered within this long is treated as timed out (retried under the same key). */
+  sendTimeoutMs?: number;
+  /** Off unless given: the worker process turns them on from its configuration. */
+  scans?: NoticeScanOptions;
 }
 
 const LEASE_MS = 60_000;
@@ -26,10 +40,13 @@ export function startNotificationDispatcher({
   intervalMs = 250,
   batchSize = 20,
   maxAttempts = 8,
+  sendTimeoutMs = 10_000,
+  scans,
 }: DispatcherOptions) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let lastScan = 0;
 
   /** One statement claims a batch: due rows, locked past other dispatchers, leased, counted. */
   function claim() {
@@ -58,14 +75,18 @@ export function startNotificationDispatcher({
       try {
         const notifier = notifiers[row.channel as NotificationChannel];
         if (!notifier) throw new Error(`no notifier for channel ${row.channel}`);
-        await notifier.send({
-          idempotencyKey: row.id,
-          recipientType: row.recipientType,
-          recipientId: row.recipientId,
-          kind: row.kind,
-          orderId: row.orderId ?? undefined,
-          payload: row.payload as Record<string, unknown>,
-        });
+        await withTimeout(
+          notifier.send({
+            idempotencyKey: row.id,
+            recipientType: row.recipientType,
+            recipientId: row.recipientId,
+            kind: row.kind,
+            orderId: row.orderId ?? undefined,
+            payload: row.payload as Record<string, unknown>,
+          }),
+          sendTimeoutMs,
+          `${row.channel} gateway did not answer within ${sendTimeoutMs} ms`,
+        );
         await db.notification.update({
           where: { id: row.id },
           data: { status: 'sent', sentAt: new Date(), lastError: null },
@@ -90,12 +111,26 @@ export function startNotificationDispatcher({
     return rows.length;
   }
 
+  /** The scans run every `intervalMs`, in the same pass as deliveries, so stop() awaits them too. */
+  async function scanIfDue() {
+    if (!scans || Date.now() - lastScan < scans.intervalMs) return;
+    lastScan = Date.now();
+    await queueSlaWarnings(db, scans.slaLeadMs);
+    await queueLowStockNotices(db, scans.lowStockThreshold);
+  }
+
   const loop = () => {
     if (stopped) return;
-    running = deliverDue()
-      .catch((err) => log?.error({ err }, 'notification dispatcher pass failed'))
-      .then(() => {
-        if (!stopped) timer = setTimeout(loop, intervalMs);
+    running = scanIfDue()
+      .catch((err) => log?.error({ err }, 'notice scan failed'))
+      .then(deliverDue)
+      .catch((err) => {
+        log?.error({ err }, 'notification dispatcher pass failed');
+        return 0;
+      })
+      // A full batch means more are due: the next pass starts at once (every order now queues several).
+      .then((delivered) => {
+        if (!stopped) timer = setTimeout(loop, delivered >= batchSize ? 0 : intervalMs);
       });
   };
   loop();
@@ -108,4 +143,17 @@ export function startNotificationDispatcher({
       await running;
     },
   };
+}
+
+/**
+ * Rejects once `ms` pass without an answer; the call itself runs on (a gateway may still send), which
+ * the idempotency key makes harmless: the retry finds the message already sent.
+ */
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  work.catch(() => undefined); // a late failure after the timeout is not an unhandled rejection
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -22,6 +22,8 @@ import {
 const MILESTONES_ONLY = 'shipment-reports-milestones-only';
 const COURIER_FALLBACK = 'shipment-courier-fallback';
 const RETURNS_AFTER_FAILED_ATTEMPTS = 'shipment-returns-after-failed-attempts';
+/** The patches above are decided in the first workflow task, before any activity (as the order's: workflows/order/patches.ts). */
+const PATCHES_AT_START = 'shipment-patches-decided-at-start';
 const isMilestone = (type: TrackingEventType) => type !== 'in_transit' && type !== 'out_for_delivery';
 
 /** What a shipment needs: its booking request (less the key, derived here) and its order. */
@@ -59,6 +61,9 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   };
   const inbox = listen(view);
   let lastEventAt: string | undefined;
+  // MILESTONES_ONLY follows the recordTracking local activity: decided now, it cannot split from it.
+  if (patched(PATCHES_AT_START))
+    for (const id of [COURIER_FALLBACK, MILESTONES_ONLY, RETURNS_AFTER_FAILED_ATTEMPTS]) patched(id);
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
   const report = (extra: Partial<ShipmentProgress> = {}) =>

@@ -4,12 +4,19 @@ import type { Providers } from '../types';
 import type { SimulatorOptions } from './books';
 import { SimulatedCardGateway } from './card';
 import { SimulatedCourier, type CourierOptions } from './courier';
-import { SimulatedNotifier } from './notifier';
+import { SimulatedNotifier, type NotifierOptions } from './notifier';
 import type { Deliver } from './http';
 import { SimulatedWallet, type WalletMethod } from './wallet';
 
 export { CARD_TEST_TOKENS, SimulatedCardGateway } from './card';
-export { SimulatedWallet, type PayResult, type RefundScript, type WalletMethod, type WalletOptions } from './wallet';
+export {
+  SimulatedWallet,
+  type PayResult,
+  type WalletIntentView,
+  type RefundScript,
+  type WalletMethod,
+  type WalletOptions,
+} from './wallet';
 export {
   SimulatedCourier,
   TRACKING_PREFIXES,
@@ -18,7 +25,7 @@ export {
   type CourierOptions,
   type TrackingEventInput,
 } from './courier';
-export { SimulatedNotifier, type NotifierOptions } from './notifier';
+export { GatewayError, SimulatedNotifier, type NotifierFault, type NotifierOptions } from './notifier';
 export { DEFAULT_LATENCY_MS, type SimulatorOptions } from './books';
 export { fetchDeliver, postSigned, type Deliver } from './http';
 
@@ -32,6 +39,8 @@ export interface SimulatedProvidersOptions extends SimulatorOptions {
   deliver?: Deliver;
   /** Booking timeout probability for every simulated courier (overrides their own profiles). */
   courierFailureRate?: number;
+  /** Failure, error and slow-answer rates of the SMS / email / in-app gateways. */
+  notifier?: Omit<NotifierOptions, keyof SimulatorOptions>;
   /** Delay of the wallets' refund notifications (WalletOptions.refundDelayMs). */
   refundDelayMs?: [number, number];
 }
@@ -41,6 +50,7 @@ export interface SimulatedProviders extends Providers {
   card: SimulatedCardGateway;
   wallets: Record<WalletMethod, SimulatedWallet>;
   couriers: Record<string, SimulatedCourier>;
+  notifiers: Record<'email' | 'sms' | 'in_app', SimulatedNotifier>;
 }
 
 /**
@@ -63,6 +73,7 @@ export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions
     env = process.env,
     deliver,
     courierFailureRate,
+    notifier,
     refundDelayMs,
     latencyMs,
     random,
@@ -97,9 +108,9 @@ export function createSimulatedProviders(db: Db, opts: SimulatedProvidersOptions
     ),
     defaultCourier: 'sf-express',
     notifiers: {
-      email: new SimulatedNotifier('email', db, common),
-      sms: new SimulatedNotifier('sms', db, common),
-      in_app: new SimulatedNotifier('in_app', db, common),
+      email: new SimulatedNotifier('email', db, { ...common, ...notifier }),
+      sms: new SimulatedNotifier('sms', db, { ...common, ...notifier }),
+      in_app: new SimulatedNotifier('in_app', db, { ...common, ...notifier }),
     },
   };
 }

@@ -58,6 +58,16 @@ interface Intent {
   paidAt?: string;
 }
 
+/** A payment as the provider's cashier page shows it to the customer. */
+export interface WalletIntentView {
+  reference: string;
+  orderId: string | null;
+  amount: number;
+  currency: string;
+  status: string;
+  expiresAt: string;
+}
+
 export interface PayResult {
   event: PaymentWebhook;
   /** HTTP status of each delivery attempt (0 when the request failed). */
@@ -112,6 +122,15 @@ export class SimulatedWallet implements WalletProvider {
     if (this.method === 'wechat_pay') return { type: 'qr_code', url: `weixin://wxpay/bizpayurl?pr=${ref}`, expiresAt };
     const base = (this.options.simulatorBaseUrl ?? 'http://localhost:3000').replace(/\/$/, '');
     return { type: 'redirect', url: `${base}/sim/alipay/pay/${ref}`, expiresAt };
+  }
+
+  /** What the cashier page shows for a payment reference; undefined when this wallet never issued it. */
+  async intent(reference: string): Promise<WalletIntentView | undefined> {
+    const found = await this.db.simulatorRecord.findUnique({ where: { reference } });
+    if (!found || found.provider !== this.method || found.kind !== 'payment_intent') return undefined;
+    const intent = found.response as unknown as Intent;
+    const { orderId, amount, status } = found;
+    return { reference, orderId, amount: amount ?? 0, currency: intent.currency, status, expiresAt: intent.expiresAt };
   }
 
   /**

@@ -102,6 +102,51 @@ async function signIn(key) {
   $('workspace').hidden = false;
   $('sign-out').hidden = false;
   loadStuck();
+  loadFailedNotifications();
+}
+
+// ── Failed notifications ─────────────────────────────────────────────────────────────────────────
+
+/** Notifications the dispatcher gave up on (docs/notifications.md); resending reuses the order operation. */
+async function loadFailedNotifications() {
+  $('failed-status').textContent = 'Looking for failed notifications…';
+  try {
+    const { items } = await api('GET', '/v1/ops/notifications?status=failed&limit=100');
+    $('failed-list').replaceChildren(
+      ...items.map((n) =>
+        el(
+          'li',
+          { 'data-notification': n.id },
+          n.orderId ? orderLink(n.orderId) : el('span', {}, n.recipientId),
+          ' ',
+          el('span', { class: 'badge' }, n.channel),
+          ` ${n.kind} to ${n.recipientType} ${n.recipientId}, ${n.attempts} attempts`,
+          el('span', { class: 'reason' }, n.lastError || ''),
+          el('button', { type: 'button', class: 'resend', onclick: () => resendNotification(n) }, 'Resend'),
+        ),
+      ),
+    );
+    $('failed-status').textContent = items.length ? `${items.length} failed, newest first` : 'No failed notifications.';
+  } catch (err) {
+    $('failed-status').textContent = err.message;
+  }
+}
+
+async function resendNotification(n) {
+  const reason = $('resend-reason').value.trim() || 'resent from the console';
+  try {
+    // An order's notification is resent as an operation on its order; one without (low stock) on its own.
+    if (n.orderId)
+      await api('POST', `/v1/ops/orders/${encodeURIComponent(n.orderId)}/resend-notification`, {
+        reason,
+        notificationId: n.id,
+      });
+    else await api('POST', `/v1/ops/notifications/${encodeURIComponent(n.id)}/resend`, { reason });
+    $('failed-status').textContent = `${n.id} queued again.`;
+  } catch (err) {
+    $('failed-status').textContent = `${n.id}: ${err.message}`;
+  }
+  loadFailedNotifications();
 }
 
 // ── Stuck orders and search ──────────────────────────────────────────────────────────────────────
@@ -369,6 +414,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('sign-out').addEventListener('click', () => signOut());
   $('refresh-stuck').addEventListener('click', loadStuck);
+  $('refresh-failed').addEventListener('click', loadFailedNotifications);
   $('stuck-customer').addEventListener('change', loadStuck);
   $('search-form').addEventListener('submit', (e) => {
     e.preventDefault();

@@ -40,6 +40,8 @@ import { requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
+/** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
+const detailQuery = z.object({ live: z.enum(['true', 'false']).optional() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
 const listQuery = z.object({
@@ -66,8 +68,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   const { db, temporal, config } = deps;
 
   /** A merchant sees only its own orders: others are "not found", not "forbidden". */
-  async function visibleDetail(orderId: string, caller: Caller) {
-    const detail = await loadOrderDetail(deps, orderId);
+  async function visibleDetail(orderId: string, caller: Caller, live = false) {
+    const detail = await loadOrderDetail(deps, orderId, { live });
     if (!detail || (caller.role === 'merchant' && detail.merchantId !== caller.merchantId))
       throw problems.notFound(`order ${orderId}`);
     return detail;
@@ -202,14 +204,19 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     },
   });
 
-  define<undefined, z.infer<typeof orderIdParams>, undefined>({
+  define<undefined, z.infer<typeof orderIdParams>, z.infer<typeof detailQuery>>({
     method: 'GET',
     url: '/v1/orders/:id',
     summary: 'One order: status, ledger, payments, shipments with tracking, pending decision, timeline',
     tags: ['orders'],
     auth: ['platform', 'merchant', 'support'],
     params: orderIdParams,
-    handler: ({ params, caller }) => visibleDetail(params.id, caller),
+    query: detailQuery,
+    handler({ params, query, caller }) {
+      if (query.live === 'true' && caller.role !== 'support')
+        throw problems.forbidden('live (asking the running workflow) is for support keys only');
+      return visibleDetail(params.id, caller, query.live === 'true');
+    },
   });
 
   define<undefined, undefined, z.infer<typeof listQuery>>({

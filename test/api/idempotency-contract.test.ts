@@ -47,6 +47,11 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   },
   'POST /v1/after-sales/{id}/stock-decision': { a: { decision: 'cancel' }, b: { decision: 'partial' } },
   'POST /v1/ops/orders/{id}/retry': { a: { reason: 'a' }, b: { reason: 'b' } },
+  'POST /v1/ops/notifications/{id}/resend': { a: { reason: 'a' }, b: { reason: 'b' } },
+  'PUT /v1/customers/{id}/notification-preferences': {
+    a: { channels: { transactional: ['sms'], marketing: [] }, locale: 'zh-CN' },
+    b: { channels: { transactional: ['email'], marketing: [] }, locale: 'en' },
+  },
   'POST /v1/ops/orders/{id}/refund': { a: { reason: 'a', amount: 1 }, b: { reason: 'a', amount: 2 } },
   'POST /v1/ops/orders/{id}/extend': { a: { reason: 'a', seconds: 60 }, b: { reason: 'a', seconds: 120 } },
   'POST /v1/ops/orders/{id}/cancel': { a: { reason: 'a' }, b: { reason: 'b' } },
@@ -92,8 +97,9 @@ test('every mutating operation says how it honours Idempotency-Key, and declares
     const name = `${op.method} ${op.path}`;
     if (!['update', 'transaction', 'custom', 'event-id', 'none'].includes(op.via ?? ''))
       problems.push(`${name}: x-idempotency ${op.via}`);
-    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/'))
-      problems.push(`${name}: only signed webhooks are deduplicated by event id`);
+    // Signed webhooks, and the simulated wallets' cashier pages that send them.
+    if (op.via === 'event-id' && !op.path.startsWith('/v1/webhooks/') && !op.path.startsWith('/sim/'))
+      problems.push(`${name}: only signed webhooks (and the simulators sending them) are deduplicated by event id`);
     if (op.via === 'none' && !op.path.startsWith('/codec/') && op.path !== '/v1/quotes')
       problems.push(`${name}: only the codec and quotes change nothing`);
     if (['update', 'transaction', 'custom'].includes(op.via ?? '') && !op.header)

@@ -1,7 +1,7 @@
 // The read model: a late projection never overwrites newer state, yet its timeline entry is kept.
 import { createProjectionActivities } from '../../activities/projection';
 import type { OrderState } from '../../domain';
-import { orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
@@ -37,4 +37,26 @@ test('two projections racing: the newer state wins, both timeline entries stay, 
     [row.version + 1, 'test.older'],
     [row.version + 2, 'test.newer'],
   ]);
+});
+
+test('GET answers from the read model; support may ask the running workflow with ?live=true (decision 068)', async () => {
+  const { app, db, providers } = stack;
+  const { body } = await submitOrder(app, orderBody());
+  await waitForStatus(app, body.id, 'fulfilling');
+  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
+  const state = row.snapshot as unknown as OrderState;
+  // A state only the read model holds tells which one answered.
+  await createProjectionActivities({ db, providers }).projectOrder(
+    { ...state, version: row.version + 1, status: 'partially_shipped' },
+    { type: 'test.read_model_only', actor: 'test', at: new Date().toISOString() },
+  );
+  const get = (url: string, key: string) => app.inject({ method: 'GET', url, headers: auth(key) });
+
+  const read = await get(`/v1/orders/${body.id}`, KEYS.platform);
+  expect(read.json()).toMatchObject({ status: 'partially_shipped', live: false });
+  const live = await get(`/v1/orders/${body.id}?live=true`, KEYS.support);
+  expect(live.json()).toMatchObject({ status: 'fulfilling', live: true });
+  const refused = await get(`/v1/orders/${body.id}?live=true`, KEYS.platform);
+  expect(refused.statusCode).toBe(403);
+  expect((await get(`/v1/orders/${body.id}?live=maybe`, KEYS.support)).json()).toMatchObject({ status: 400 });
 });

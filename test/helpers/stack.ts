@@ -10,7 +10,8 @@ import { loadConfig, type Config, type PayloadKeys } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
-import { startNotificationDispatcher } from '../../workers/notifications';
+import { startNotificationDispatcher, type DispatcherOptions } from '../../workers/notifications';
+import type { NotifierOptions } from '../../adapters/simulators';
 import { createWorker } from '../../workers/worker';
 import { orderBody } from './order-body';
 
@@ -49,6 +50,10 @@ export interface StackOptions {
   payloadKeys?: PayloadKeys;
   /** Join an existing task queue (e.g. a second stack taking over the first one's orders). */
   taskQueue?: string;
+  /** The notification dispatcher's timeouts and scans (test/api/notices.test.ts). */
+  dispatcher?: Omit<DispatcherOptions, 'db' | 'notifiers'>;
+  /** The simulated SMS / email / in-app gateways' faults. */
+  notifier?: Omit<NotifierOptions, 'latencyMs' | 'random'>;
 }
 
 export interface Stack {
@@ -93,6 +98,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // No random courier timeouts (YTO's profile has 5 %): tests plant the failures they need, and
     // test/unit/simulators.test.ts covers the failure rate itself.
     courierFailureRate: 0,
+    notifier: opts.notifier,
     deliver: async (url, body, headers) => {
       const res = await app.inject({ method: 'POST', url: new URL(url).pathname, payload: body, headers });
       return { status: res.statusCode };
@@ -110,7 +116,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     });
     const running = worker.run();
-    const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers });
+    const dispatcher = startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers });
     stopWorker = async () => {
       stopWorker = async () => undefined;
       await dispatcher.stop();

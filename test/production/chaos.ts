@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
 import type { Db } from '../../store/db';
+import { explainOrder, Steps } from './evidence';
 import { EngineHttp, KEYS, orderBody, sleep, walletRefOf } from './http';
 import { checkInvariants } from './invariants';
 import { log, startTopology, type Proc, type Topology } from './topology';
@@ -37,6 +38,8 @@ interface Outcome {
   final?: string;
   expected: string[];
   error?: string;
+  /** What the driver did and was answered, printed when the order ends unexpected. */
+  steps: Steps;
 }
 
 async function createSku(db: Db, stock: Record<string, number>, price = 3000): Promise<string> {
@@ -80,7 +83,12 @@ async function main() {
 
   const drive = async (n: number): Promise<Outcome> => {
     const kind = kinds[n % kinds.length];
-    const out: Outcome = { kind, expected: kind === 'scarce' ? ['completed', 'cancelled'] : ['completed'] };
+    const out: Outcome = {
+      kind,
+      expected: kind === 'scarce' ? ['completed', 'cancelled'] : ['completed'],
+      steps: new Steps(),
+    };
+    const step = (line: string) => out.steps.add(line);
     try {
       const method = kind === 'scarce' ? 'card' : kind;
       const order = await http.submitOrder(
@@ -92,6 +100,7 @@ async function main() {
         }),
       );
       out.id = order.id;
+      step(`submitted ${order.id} (${kind})`);
       const left = () => Math.max(5_000, deadline - Date.now());
       if (kind === 'wechat_pay' || kind === 'alipay') {
         const waiting = await http.waitForOrder(
@@ -104,6 +113,7 @@ async function main() {
         for (let attempt = 1; ; attempt++) {
           try {
             await provider.wallets[kind].pay(ref, { duplicate: Math.random() < DUPLICATE_OR_REORDER });
+            step(`paid in the wallet (${ref}), notification acknowledged`);
             break;
           } catch (err) {
             if (attempt >= 10) throw err;
@@ -121,6 +131,7 @@ async function main() {
         out.final = 'cancelled';
         return out;
       }
+      step(`booked: ${booked.shipments.map((s: any) => `${s.trackingNumber} (${s.courier})`).join(', ')}`);
       for (const s of booked.shipments) {
         const events = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'].map((type) => ({
           type,
@@ -137,12 +148,18 @@ async function main() {
                   ...(kind === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {}),
                 }
               : {};
-          for (let i = 0; i < (twice ? 2 : 1); i++)
-            await http.track(
+          for (let i = 0; i < (twice ? 2 : 1); i++) {
+            const res = await http.track(
               s.courier,
               { trackingNumber: s.trackingNumber, type: e.type, ...extra },
               { eventId: e.eventId },
             );
+            step(`${e.type} ${s.trackingNumber} posted: ${res.status}`);
+            // A courier's event the engine did not take (404 unknown tracking number, 4xx) would be
+            // lost without a word: the order then fails here, naming it, rather than timing out later.
+            if (res.status !== 200)
+              throw new Error(`${e.type} ${s.trackingNumber}: ${res.status} ${JSON.stringify(res.body)}`);
+          }
         }
       }
       await http.waitForOrder(
@@ -156,14 +173,17 @@ async function main() {
           key: KEYS.platform,
           timeoutMs: 30_000,
         });
+        step(`confirm-receipt attempt ${attempt}: ${res.status} ${res.body?.status ?? res.body?.type ?? ''}`);
         if (res.status === 200) break;
         const now = await http.getOrder(order.id);
         if (now.status === 'completed') break;
         await sleep(500);
       }
       out.final = (await http.waitForOrder(order.id, (o) => o.status === 'completed', 'completed', left())).status;
+      step(`seen ${out.final}`);
     } catch (err) {
       out.error = (err as Error).message;
+      step(`gave up: ${out.error}`);
     }
     return out;
   };
@@ -195,6 +215,10 @@ async function main() {
     log(
       `unexpected: ${o.kind} ${o.id ?? '(not accepted)'} is ${o.id ? statuses.get(o.id) : '-'}; driver: ${o.error ?? o.final}`,
     );
+  for (const o of unexpected.slice(0, 5)) {
+    const lines = o.id ? await explainOrder(db, topo.temporalAddress, o.id, o.steps.lines) : o.steps.lines;
+    console.log(lines.join('\n'));
+  }
   const inv = await checkInvariants(db, accepted);
   const scarceStock = await db.inventory.findFirstOrThrow({ where: { sku: scarce } });
 

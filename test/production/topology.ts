@@ -208,6 +208,21 @@ export interface Topology {
   stop(): Promise<void>;
 }
 
+/**
+ * The run's own PostgreSQL: without fsync (only an OS crash, which no run causes, would lose data),
+ * but every acknowledged commit kept when the chaos run SIGKILLs it. Temporal's persistence and the
+ * engine both rely on that; asynchronous commit made a killed server forget its last ~0.5 s of
+ * commits, and two orders with them (docs/decisions/067; test/unit/postgres-durability.test.ts).
+ */
+export function startRunPostgres(dataDir: string, port: number): Promise<EmbeddedPostgres> {
+  return startEmbeddedPostgres({
+    dataDir,
+    port,
+    ephemeral: true,
+    settings: { max_connections: 300, synchronous_commit: 'on' },
+  });
+}
+
 export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const dir = path.resolve(opts.dir);
   const logDir = path.join(dir, 'logs');
@@ -215,14 +230,9 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
   const bins = ensureTemporalServer();
   const started: Array<() => Promise<unknown>> = [];
   try {
-    // 1. This run's own PostgreSQL (without fsync: a killed server loses nothing, only an OS crash would).
+    // 1. This run's own PostgreSQL.
     const pgPort = Number(process.env.PRODUCTION_PG_PORT ?? (await freePort()));
-    const pg = await startEmbeddedPostgres({
-      dataDir: path.join(dir, 'postgres'),
-      port: pgPort,
-      ephemeral: true,
-      settings: { max_connections: 300 },
-    });
+    const pg = await startRunPostgres(path.join(dir, 'postgres'), pgPort);
     started.push(() => pg.stop());
     log(`PostgreSQL 17 (embedded) on 127.0.0.1:${pgPort}`);
 

@@ -91,9 +91,10 @@ test('an exchange whose replacement is short waits for the customer: the shortag
     actor: 'system',
     detail: { short: [{ lineNo: 1, sku, quantity: 1 }], until: asked.pendingDecision.until },
   });
-  // The customer is told through the outbox, with what is short and until when.
+  // The customer is told through the outbox, with what is short and until when (on each channel of
+  // their preferences: by default SMS and in-app, docs/notifications.md).
   const notice = await eventually(
-    () => db.notification.findUnique({ where: { id: `${id}:customer.after_sales.stock_short:1` } }),
+    () => db.notification.findUnique({ where: { id: `${id}:customer.after_sales.stock_short:1:sms` } }),
     (n) => n !== null,
     'the stock_short notice',
   );

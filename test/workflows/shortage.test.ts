@@ -43,9 +43,9 @@ test('the order shows what is short and until when the customer may decide', asy
   expect(order.pendingDecision).toMatchObject({ awaiting: 'stock_decision', actor: 'customer' });
   expect(Date.parse(order.pendingDecision.until) - Date.now()).toBeGreaterThan(47 * 3600_000);
   expect(order.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1 });
-  // The customer is told through the outbox.
+  // The customer is told through the outbox, once per channel of their preferences (default SMS and in-app).
   const notices = await stack.db.notification.findMany({ where: { orderId: order.id, kind: 'stock.short' } });
-  expect(notices).toHaveLength(1);
+  expect(notices.map((n) => n.channel).sort()).toEqual(['in_app', 'sms']);
 });
 
 test('partial: ships what exists; the missing units are released from the card, never taken', async () => {

@@ -1,3 +1,5 @@
+import { patched } from '@temporalio/workflow';
+
 /**
  * Changes to the command sequence of existing paths, one named patch each, so that orders already
  * running replay unchanged (docs/architecture.md, "Changing a running workflow").
@@ -15,4 +17,21 @@ export const PATCH = {
   afterSalesWindow: 'order-after-sales-window',
   /** Handlers only post to a mailbox; the main flow carries out their work (before: refunds and extensions ran in the handler). */
   handlersPostToMailbox: 'order-handlers-post-to-mailbox',
+  /**
+   * Every patch here is decided in the order's first workflow task (before: each where its code runs).
+   * A `patched()` right after a local activity can land in a later workflow task than the activity's
+   * marker (a query or a worker kill between them); replaying, the SDK runs it in the earlier task,
+   * answers false and the history no longer replays (docs/testing.md, "Known issues").
+   */
+  decidedAtStart: 'order-patches-decided-at-start',
 } as const;
+
+/**
+ * New orders record every patch marker before their first activity, so no `patched()` can follow a
+ * local activity into another workflow task; the calls where the code runs then answer true without a
+ * command. Orders started before this keep their markers where they were (replay).
+ */
+export function decidePatchesAtStart(): void {
+  if (!patched(PATCH.decidedAtStart)) return;
+  for (const id of Object.values(PATCH)) patched(id);
+}

@@ -18,7 +18,7 @@ import {
   type SupportFlag,
 } from '../../domain';
 import { db } from '../activities';
-import { PATCH } from './patches';
+import { decidePatchesAtStart, PATCH } from './patches';
 
 export const seconds = (s: number) => s * 1000;
 export const nowIso = () => new Date().toISOString();
@@ -84,6 +84,7 @@ export class OrderRun {
     this.paymentId = `pay-${input.orderId}`;
     this.state = initialOrderState(input);
     this.mailboxed = patched(PATCH.handlersPostToMailbox);
+    decidePatchesAtStart();
   }
 
   /** A handler's work: carried out by the main flow (mailboxed orders) or at once (older orders); answers its result. */

@@ -1,0 +1,4 @@
+export * from './catalogue';
+export * from './preferences';
+export * from './render';
+export * from './milestones';

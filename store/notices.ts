@@ -1,0 +1,102 @@
+import type { Prisma } from '../prisma/generated/client';
+import {
+  DEFAULT_PREFERENCES,
+  kindSpec,
+  milestoneNotices,
+  preferencesSchema,
+  renderNotice,
+  sendAfter,
+  type Locale,
+  type NoticeChannel,
+  type Notice,
+  type NotificationPreferences,
+  type OrderState,
+  type TimelineEntry,
+} from '../domain';
+import type { Db } from './db';
+
+type Client = Db | Prisma.TransactionClient;
+
+/** Merchants read their notices in the console, in Chinese (docs/notifications.md). */
+const MERCHANT_LOCALE: Locale = 'zh-CN';
+
+/** A customer's stored preferences, or the defaults when they never set any. */
+export async function readPreferences(client: Client, customerId: string): Promise<NotificationPreferences> {
+  const row = await client.notificationPreference.findUnique({ where: { customerId } });
+  if (!row) return DEFAULT_PREFERENCES;
+  // Stored rows were validated on the way in; a row that no longer parses falls back to the defaults.
+  const parsed = preferencesSchema.safeParse({
+    channels: row.channels,
+    locale: row.locale,
+    ...(row.quietHours ? { quietHours: row.quietHours } : {}),
+  });
+  return parsed.success ? parsed.data : DEFAULT_PREFERENCES;
+}
+
+export async function writePreferences(client: Client, customerId: string, prefs: NotificationPreferences) {
+  const data = {
+    channels: prefs.channels as object,
+    locale: prefs.locale,
+    quietHours: (prefs.quietHours ?? null) as Prisma.InputJsonValue | typeof Prisma.DbNull,
+  };
+  await client.notificationPreference.upsert({ where: { customerId }, create: { customerId, ...data }, update: data });
+}
+
+/** One outbox row per channel: a customer's from their preferences, a merchant's as named. */
+async function rowsOf(client: Client, n: Notice, now: Date): Promise<Prisma.NotificationCreateManyInput[]> {
+  const prefs = n.recipientType === 'customer' ? await readPreferences(client, n.recipientId) : undefined;
+  const channels: NoticeChannel[] = prefs ? prefs.channels[kindSpec(n.kind).category] : [n.channel ?? 'in_app'];
+  // Only email carries HTML; SMS and in-app get the plain text.
+  const { html: _html, ...plain } = renderNotice(n.kind, prefs?.locale ?? MERCHANT_LOCALE, n.vars);
+  return channels.map((channel) => ({
+    // Merchant rows keep the ids the workflows always gave them (`<orderId>:merchant.new_order`).
+    id: prefs ? `${n.key}:${channel}` : n.key,
+    orderId: n.orderId ?? null,
+    recipientType: n.recipientType,
+    recipientId: n.recipientId,
+    channel,
+    kind: n.kind,
+    payload: { ...n.vars, message: channel === 'email' ? { ...plain, html: _html } : plain } as object,
+    nextAttemptAt: prefs ? sendAfter(prefs, channel, now) : now,
+  }));
+}
+
+/**
+ * Queues notices in the outbox (workers/notifications.ts delivers them), rendered in the recipient's
+ * locale. Ids are business keys, so a retry or a replayed step queues nothing twice.
+ */
+export async function queueNotices(client: Client, notices: Notice[], now = new Date()): Promise<void> {
+  if (notices.length === 0) return;
+  const rows: Prisma.NotificationCreateManyInput[] = [];
+  // One after another: a transaction's client runs one statement at a time anyway.
+  for (const n of notices) rows.push(...(await rowsOf(client, n, now)));
+  if (rows.length === 0) return;
+  await client.notification.createMany({ data: rows, skipDuplicates: true });
+}
+
+/** The customer milestones one projected timeline entry causes, queued in the projection's transaction. */
+export const queueMilestoneNotices = (tx: Prisma.TransactionClient, state: OrderState, entry: TimelineEntry) =>
+  queueNotices(tx, milestoneNotices(state, entry));
+
+/**
+ * Out for delivery never reaches the order's timeline (a shipment reports milestones only), so its
+ * notice is queued with the tracking event itself: one per courier event, so a second attempt is told too.
+ */
+export async function queueTrackingNotice(db: Db, shipmentId: string, event: { type: string; eventId: string }) {
+  if (event.type !== 'out_for_delivery') return;
+  const s = await db.shipment.findUnique({
+    where: { id: shipmentId },
+    select: { orderId: true, seq: true, courier: true, trackingNumber: true, order: { select: { customerId: true } } },
+  });
+  if (!s) return;
+  await queueNotices(db, [
+    {
+      key: `${s.orderId}:out_for_delivery:${s.seq}:${event.eventId}`,
+      orderId: s.orderId,
+      recipientType: 'customer',
+      recipientId: s.order.customerId,
+      kind: 'shipment.out_for_delivery',
+      vars: { orderId: s.orderId, courier: s.courier, trackingNumber: s.trackingNumber },
+    },
+  ]);
+}
