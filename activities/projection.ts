@@ -1,5 +1,6 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import { queueMilestoneNotices } from '../store/notices';
+import { giveBackCheckout } from '../store/checkout';
 import { insertSubmittedOrder } from '../store/orders';
 import type { ActivityDeps } from './deps';
 
@@ -43,6 +44,7 @@ export function createProjectionActivities({ db }: ActivityDeps) {
           skipDuplicates: true,
         });
         await queueMilestoneNotices(tx, state, entry);
+        await giveBackCheckout(tx, state); // cancelled before shipping: coupon, points, promotion counts, once
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
           const ledger = {

@@ -18,6 +18,7 @@ import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { pricingRoutes } from './routes/pricing';
 import { simulatorRoutes } from './routes/simulator';
+import { couponRoutes } from './routes/coupons';
 import { webhookRoutes } from './routes/webhooks';
 
 declare module 'fastify' {
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   merchantRoutes(deps, define);
   catalogRoutes(deps, define);
   pricingRoutes(deps, define);
+  couponRoutes(deps, define);
   webhookRoutes(deps, define);
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);

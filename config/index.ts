@@ -191,6 +191,10 @@ export const configSchema = z.object({
   NOTICE_SLA_WARNING_LEAD_SECONDS: z.coerce.number().int().min(1).default(7200),
   /** A merchant is told when a SKU's available stock in a warehouse drops below this. */
   NOTICE_LOW_STOCK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Points spent at checkout (docs/pricing.md): this many points are worth one currency unit (100 minor units). */
+  POINTS_REDEEM_RATE: z.coerce.number().int().min(1).max(10000).default(100),
+  /** An order may pay at most this share of its goods (after discounts) with points. */
+  POINTS_REDEEM_MAX_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -13,3 +13,4 @@ export * from './shortage';
 export * from './after-sales';
 export * from './actions';
 export * from './notices';
+export * from './points';

@@ -106,7 +106,7 @@ export interface OrderLine {
 
 /** One step of the price: a promotion's share of a line, or a lowered shipping fee (no lineNo). */
 export interface PriceAdjustment {
-  source: 'promotion' | 'shipping';
+  source: 'promotion' | 'shipping' | 'coupon' | 'points';
   code: string;
   kind: string;
   promotionId?: string;
@@ -120,6 +120,8 @@ export interface Totals {
   subtotal: number;
   discount: number;
   shippingFee: number;
+  /** Points spent at checkout, in minor units (absent when none): total = subtotal − discount − pointsRedeemed + shippingFee. */
+  pointsRedeemed?: number;
   total: number;
 }
 
