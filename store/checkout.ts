@@ -25,7 +25,9 @@ function takenFrom(q: Quote & { ok: true }): Array<{ promotionId: string; amount
     by.set(a.promotionId, r);
   }
   // One lock order for every transaction, so two orders never wait on each other in a circle.
-  return [...by].map(([promotionId, r]) => ({ promotionId, ...r })).sort((a, b) => a.promotionId.localeCompare(b.promotionId));
+  return [...by]
+    .map(([promotionId, r]) => ({ promotionId, ...r }))
+    .sort((a, b) => a.promotionId.localeCompare(b.promotionId));
 }
 
 /**
@@ -33,7 +35,11 @@ function takenFrom(q: Quote & { ok: true }): Array<{ promotionId: string; amount
  * still allow it, read from the promotion row itself. A concurrent order waits on the counter's row
  * lock and re-checks the condition against the committed counts (PostgreSQL re-evaluates the WHERE).
  */
-async function takeFromPromotion(tx: Tx, customerId: string, t: { promotionId: string; amount: number; units: number }) {
+async function takeFromPromotion(
+  tx: Tx,
+  customerId: string,
+  t: { promotionId: string; amount: number; units: number },
+) {
   await tx.$executeRaw`INSERT INTO promotion_counters (promotion_id) VALUES (${t.promotionId}) ON CONFLICT DO NOTHING`;
   const taken = await tx.$executeRaw`UPDATE promotion_counters c
     SET uses = c.uses + 1, amount = c.amount + ${t.amount}, units = c.units + ${t.units}
@@ -57,9 +63,11 @@ async function takeFromPromotion(tx: Tx, customerId: string, t: { promotionId: s
 
 /** Single use: only an issued coupon of this customer becomes this order's. */
 async function redeemCoupon(tx: Tx, code: string, customerId: string, orderId: string) {
-  const redeemed = await tx.$executeRaw`UPDATE coupons SET status = 'redeemed', redeemed_order_id = ${orderId}, redeemed_at = now()
+  const redeemed =
+    await tx.$executeRaw`UPDATE coupons SET status = 'redeemed', redeemed_order_id = ${orderId}, redeemed_at = now()
     WHERE code = ${code} AND status = 'issued' AND customer_id = ${customerId}`;
-  if (redeemed !== 1) throw new CheckoutRefused('coupon-unavailable', `coupon ${code} has just been used by another order`);
+  if (redeemed !== 1)
+    throw new CheckoutRefused('coupon-unavailable', `coupon ${code} has just been used by another order`);
 }
 
 /**
@@ -74,7 +82,10 @@ async function spendPoints(tx: Tx, customerId: string, orderId: string, points: 
     at.toISOString(),
   );
   if (balance < points)
-    throw new CheckoutRefused('points-insufficient', `the points balance is now ${balance}, not ${points}; quote again`);
+    throw new CheckoutRefused(
+      'points-insufficient',
+      `the points balance is now ${balance}, not ${points}; quote again`,
+    );
   await tx.pointsEntry.create({
     data: { id: `${orderId}:points-redeemed`, customerId, orderId, delta: -points, reason: REDEEMED, createdAt: at },
   });
@@ -105,7 +116,9 @@ export async function claimCheckout(
 export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void> {
   if (state.status !== 'cancelled' && state.status !== 'rejected') return;
   if (state.lines.some((l) => l.shipped > 0)) return;
-  const released = await tx.$queryRaw<Array<{ promotion_id: string; customer_id: string; units: number; amount: number }>>`
+  const released = await tx.$queryRaw<
+    Array<{ promotion_id: string; customer_id: string; units: number; amount: number }>
+  >`
     UPDATE promotion_redemptions SET released_at = now()
     WHERE order_id = ${state.orderId} AND released_at IS NULL
     RETURNING promotion_id, customer_id, units, amount`;

@@ -1,11 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import {
-  couponTemplateBodySchema,
-  couponTemplateProblems,
-  pointsBalance,
-  type CouponTemplateBody,
-} from '../../domain';
+import { couponTemplateBodySchema, couponTemplateProblems, pointsBalance, type CouponTemplateBody } from '../../domain';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -43,7 +38,10 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     const merchantId = caller.role === 'merchant' ? caller.merchantId! : null;
     const errors = couponTemplateProblems(body).map((p) => ({ field: p.path, message: p.message }));
     const skus = body.skus ?? [];
-    const products = await db.product.findMany({ where: { sku: { in: skus } }, select: { sku: true, merchantId: true } });
+    const products = await db.product.findMany({
+      where: { sku: { in: skus } },
+      select: { sku: true, merchantId: true },
+    });
     const owner = new Map(products.map((p) => [p.sku, p.merchantId]));
     skus.forEach((sku, i) => {
       const o = owner.get(sku);
@@ -157,7 +155,10 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     async handler({ params }) {
       const customer = await db.customer.findUnique({ where: { id: params.id }, select: { id: true } });
       if (!customer) throw problems.notFound(`customer ${params.id}`);
-      const entries = await db.pointsEntry.findMany({ where: { customerId: customer.id }, orderBy: { createdAt: 'desc' } });
+      const entries = await db.pointsEntry.findMany({
+        where: { customerId: customer.id },
+        orderBy: { createdAt: 'desc' },
+      });
       const now = new Date().toISOString();
       const points = pointsBalance(
         entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),

@@ -24,7 +24,8 @@ export type CouponTemplateBody = z.infer<typeof couponTemplateBodySchema>;
 /** What is wrong with a well-formed template (422 naming the field). */
 export function couponTemplateProblems(t: CouponTemplateBody): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = [];
-  if (Date.parse(t.endsAt) <= Date.parse(t.startsAt)) problems.push({ path: 'endsAt', message: 'must be after startsAt' });
+  if (Date.parse(t.endsAt) <= Date.parse(t.startsAt))
+    problems.push({ path: 'endsAt', message: 'must be after startsAt' });
   if (t.kind === 'amount' && t.amount === undefined)
     problems.push({ path: 'amount', message: 'an amount coupon needs its amount' });
   if (t.kind === 'percent') {
@@ -72,15 +73,13 @@ export function couponProblem(
   if (c.merchantId !== null && c.merchantId !== merchantId) return `coupon ${c.code} is for another merchant's goods`;
   if (c.currency !== currency) return `coupon ${c.code} is in ${c.currency}, the order in ${currency}`;
   if (base <= 0) return `coupon ${c.code} applies to none of these lines`;
-  if (base < c.minSpend) return `coupon ${c.code} needs a spend of ${c.minSpend} on the goods it covers; these come to ${base}`;
+  if (base < c.minSpend)
+    return `coupon ${c.code} needs a spend of ${c.minSpend} on the goods it covers; these come to ${base}`;
   return null;
 }
 
 /** Money a coupon takes off `base` (the goods it covers, after promotions): never more than base. */
 export function couponOff(c: CouponTerms, base: number): number {
-  const off =
-    c.kind === 'amount'
-      ? (c.amount ?? 0)
-      : Math.floor((base * Math.round((c.percent ?? 0) * 100)) / 10000);
+  const off = c.kind === 'amount' ? (c.amount ?? 0) : Math.floor((base * Math.round((c.percent ?? 0) * 100)) / 10000);
   return Math.max(0, Math.min(off, c.maxOff ?? off, base));
 }

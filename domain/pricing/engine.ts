@@ -381,7 +381,9 @@ function applyCheckout(
 ): { errors: Array<{ path: string; message: string }>; points: number } {
   const { coupon, points } = ctx.input;
   if (coupon) {
-    const lines = w.lines.filter((l) => !l.gift && l.amount > 0 && (!coupon.skus?.length || coupon.skus.includes(l.sku)));
+    const lines = w.lines.filter(
+      (l) => !l.gift && l.amount > 0 && (!coupon.skus?.length || coupon.skus.includes(l.sku)),
+    );
     const base = lines.reduce((t, l) => t + l.amount, 0);
     const problem = couponProblem(coupon, ctx.input.at, ctx.merchantId, currency, base);
     if (problem) return { errors: [{ path: 'couponCode', message: problem }], points: 0 };
