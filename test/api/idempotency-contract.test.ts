@@ -69,7 +69,12 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   'POST /v1/promotions': { a: promotion('A'), b: promotion('B') },
   'PUT /v1/promotions/{id}': { a: promotion('A'), b: promotion('B') },
   'POST /v1/promotions/{id}/end': {},
+  'POST /v1/coupon-templates': { a: couponTemplate('A'), b: couponTemplate('B') },
+  'POST /v1/coupon-templates/{id}/issue': { a: { customerIds: ['c-a'] }, b: { customerIds: ['c-b'] } },
 };
+function couponTemplate(name: string) {
+  return { name, kind: 'amount', amount: 500, startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z' };
+}
 function promotion(name: string) {
   const rule = { kind: 'percent_off', scope: { skus: ['SKU-TEA-001'] }, percent: 10 };
   return { code: '', name, startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z', rule };
