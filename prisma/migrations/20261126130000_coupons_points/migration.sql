@@ -58,7 +58,7 @@ CREATE INDEX "coupon_templates_merchant_id_idx" ON "coupon_templates"("merchant_
 ALTER TABLE "coupons" ADD COLUMN "template_id" TEXT;
 ALTER TABLE "coupons" ADD COLUMN "redeemed_order_id" TEXT;
 ALTER TABLE "coupons" ADD CONSTRAINT "coupons_status_check" CHECK ("status" IN ('issued', 'redeemed'));
-ALTER TABLE "coupons" ADD CONSTRAINT "coupons_template_id_fkey" FOREIGN KEY ("template_id") REFERENCES "coupon_templates"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+ALTER TABLE "coupons" ADD CONSTRAINT "coupons_template_id_fkey" FOREIGN KEY ("template_id") REFERENCES "coupon_templates"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 CREATE UNIQUE INDEX "coupons_template_id_customer_id_key" ON "coupons"("template_id", "customer_id");
 CREATE UNIQUE INDEX "coupons_redeemed_order_id_key" ON "coupons"("redeemed_order_id");
 
