@@ -41,7 +41,7 @@ export const submitOrderSchema = z
     paymentMethod: z.enum(paymentMethods),
     card: z.object({ token: text(100) }).optional(),
     couponCode: text(40).optional(),
-    pointsToRedeem: z.number().int().min(0).optional(),
+    pointsToRedeem: z.number().int().min(0).max(100_000_000).optional(),
     /** The total a quote showed (POST /v1/quotes): a different price now is 409 price-changed. */
     expectedTotal: z.number().int().min(0).optional(),
     note: z.string().max(500).optional(),
