@@ -14,3 +14,4 @@ export * from './after-sales';
 export * from './actions';
 export * from './notices';
 export * from './points';
+export * from './outbound-events';
