@@ -135,8 +135,8 @@ const durations = z.string().transform((text, ctx) => {
 
 /** Outbound events to platforms' endpoints (docs/notifications.md, "Outbound events"). */
 const webhookConfig = {
-  /** Waits between a delivery's attempts; once they are used up it is `failed`. The default spans 27.6 h. */
-  WEBHOOK_RETRY_SCHEDULE: durations.prefault('5s,5m,30m,2h,5h,10h,10h'),
+  /** Waits between a delivery's attempts; once they are used up it is `failed`. The default spans 37.6 h (30 h at the lowest jitter). */
+  WEBHOOK_RETRY_SCHEDULE: durations.prefault('5s,5m,30m,2h,5h,10h,10h,10h'),
   /** One attempt's limit: an endpoint that has not answered by then is a failed attempt. */
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** An endpoint failing without a single success for this long is disabled and its owner told (default 5 days). */

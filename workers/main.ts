@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logging';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
+import { startWebhookDispatcher, webhookDispatcherOptions } from './webhooks';
 import { createWorker } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
@@ -86,6 +87,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
       lowStockThreshold: config.NOTICE_LOW_STOCK_THRESHOLD,
     },
   });
+  const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
     'worker polling',
@@ -93,6 +95,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   return {
     async shutdown() {
       await dispatcher.stop();
+      await webhooks.stop();
       worker.shutdown();
       await running;
       await metrics?.close();
