@@ -20,6 +20,7 @@ import { pricingRoutes } from './routes/pricing';
 import { simulatorRoutes } from './routes/simulator';
 import { couponRoutes } from './routes/coupons';
 import { webhookRoutes } from './routes/webhooks';
+import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   reconciliationRoutes(deps, define);
   afterSalesRoutes(deps, define);
   notificationRoutes(deps, define);
+  webhookSubscriptionRoutes(deps, define);
   consoleRoutes(define);
   simulatorRoutes(app, deps, define);
   return app;

@@ -127,7 +127,10 @@ const durations = z.string().transform((text, ctx) => {
   const parts = text.split(',').map((p) => p.trim());
   const ms = parts.map((p) => /^(\d{1,9})(ms|s|m|h|d)$/.exec(p)).map((m) => m && Number(m[1]) * DURATION_MS[m[2]]);
   if (ms.some((m) => m === null) || ms.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list like 5s,5m,30m,2h (units ms, s, m, h, d)' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a comma-separated list like 5s,5m,30m,2h (units ms, s, m, h, d)',
+    });
     return z.NEVER;
   }
   return ms as number[];

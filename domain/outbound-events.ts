@@ -9,7 +9,10 @@ import { z } from 'zod';
 export const eventTypePattern = z
   .string()
   .max(100)
-  .regex(/^(\*|[a-z][a-z_]*\.\*|[a-z][a-z_]*(\.[a-z][a-z_]*)+)$/, 'must be *, <family>.* or a type like payment.captured');
+  .regex(
+    /^(\*|[a-z][a-z_]*\.\*|[a-z][a-z_]*(\.[a-z][a-z_]*)+)$/,
+    'must be *, <family>.* or a type like payment.captured',
+  );
 
 export function matchesEventType(patterns: readonly string[], type: string): boolean {
   return patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
