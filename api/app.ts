@@ -20,6 +20,7 @@ import { pricingRoutes } from './routes/pricing';
 import { simulatorRoutes } from './routes/simulator';
 import { couponRoutes } from './routes/coupons';
 import { webhookRoutes } from './routes/webhooks';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries';
 import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 
 declare module 'fastify' {
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   afterSalesRoutes(deps, define);
   notificationRoutes(deps, define);
   webhookSubscriptionRoutes(deps, define);
+  webhookDeliveryRoutes(deps, define);
   consoleRoutes(define);
   simulatorRoutes(app, deps, define);
   return app;

@@ -292,6 +292,23 @@ test('a delivery failing through its whole schedule is failed, the next event of
   );
   expect(nextFirst!.at.getTime()).toBeGreaterThanOrEqual(attempts.at(-1)!.at.getTime());
 
+  // The console's list: failed deliveries across the subscriptions the caller sees, with a redeliver target.
+  const failedList = expectOk(
+    await send(stack.app, 'GET', '/v1/webhook-deliveries?status=failed&limit=200', KEYS.support),
+  );
+  expect(failedList.items).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        subscriptionId: sub.id,
+        eventId: `evt_${body.id}_1`,
+        status: 'failed',
+        url: receiver.url(path),
+      }),
+    ]),
+  );
+  const merchantList = expectOk(await send(stack.app, 'GET', '/v1/webhook-deliveries?status=failed', KEYS.merchant));
+  expect(merchantList.items.some((d: any) => d.subscriptionId === sub.id)).toBe(false);
+
   // Failing since 6 days (the default limit is 5): the next failure disables it and queues one notice.
   await stack.db.webhookSubscription.update({
     where: { id: sub.id },
