@@ -131,7 +131,11 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
         where: { id: row.id, status: 'pending' },
         data: { status: 'delivered', deliveredAt: new Date(), ...lastAnswer(r) },
       }),
-      db.webhookSubscription.updateMany({ where: { id: row.subscriptionId }, data: { failingSince: null } }),
+      // Only a subscription that was failing is written: no row lock taken on every success.
+      db.webhookSubscription.updateMany({
+        where: { id: row.subscriptionId, failingSince: { not: null } },
+        data: { failingSince: null },
+      }),
     ]);
   }
 
@@ -147,8 +151,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
           ...lastAnswer(r),
         },
       });
-      await tx.$executeRaw`UPDATE webhook_subscriptions SET failing_since = coalesce(failing_since, now())
-                           WHERE id = ${row.subscriptionId}`;
+      await tx.webhookSubscription.updateMany({
+        where: { id: row.subscriptionId, failingSince: null },
+        data: { failingSince: new Date() },
+      });
       await disableIfFailingTooLong(tx, row.subscriptionId);
     });
     if (wait === undefined) log?.warn({ deliveryId: String(row.id), eventId: row.eventId }, 'webhook delivery failed');

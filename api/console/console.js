@@ -440,8 +440,8 @@ async function redeliver(d) {
       'POST',
       `/v1/webhook-subscriptions/${d.subscriptionId}/deliveries/${encodeURIComponent(d.eventId)}/redeliver`,
     );
+    await loadFailedDeliveries(); // the list no longer holds it
     $('webhooks-status').textContent = `${d.eventId} queued again (same webhook-id).`;
-    await loadFailedDeliveries();
   } catch (err) {
     $('webhooks-status').textContent = err.message;
   }
