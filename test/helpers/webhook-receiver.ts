@@ -26,6 +26,7 @@ export async function startReceiver() {
   const received: Received[] = [];
   const scripts = new Map<string, Behaviour[]>();
   const always = new Map<string, Behaviour>();
+  const rules = new Map<string, (r: Received) => Behaviour | undefined>();
   const held: http.ServerResponse[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -45,7 +46,7 @@ export async function startReceiver() {
         arrivedAt: Date.now(),
       };
       received.push(entry);
-      const behaviour = scripts.get(path)?.shift() ?? always.get(path) ?? 200;
+      const behaviour = rules.get(path)?.(entry) ?? scripts.get(path)?.shift() ?? always.get(path) ?? 200;
       if (behaviour === 'hang') return void held.push(res);
       if (behaviour === 'close') return void req.socket.destroy();
       if (behaviour >= 200 && behaviour < 300) entry.okAt = Date.now();
@@ -63,6 +64,8 @@ export async function startReceiver() {
     script: (path: string, ...behaviours: Behaviour[]) => void scripts.set(path, behaviours),
     /** Every request to `path` gets this behaviour (until changed). */
     always: (path: string, behaviour: Behaviour) => void always.set(path, behaviour),
+    /** Decides first, per request (e.g. by order, since other test files' orders reach platform-wide subscriptions too). */
+    rule: (path: string, decide: (r: Received) => Behaviour | undefined) => void rules.set(path, decide),
     /** Not listening: connections are refused until up(). */
     async down() {
       release();
