@@ -17,11 +17,12 @@ const created: string[] = [];
 beforeAll(async () => {
   receiver = await startReceiver();
 });
-afterAll(async () => {
-  // Subscriptions of this file stop receiving: other files' orders go on in the same database.
+// Subscriptions of each test stop receiving when it ends (other files' orders go on in the same
+// database); in afterEach, as the stack's own afterAll may already have closed its connections.
+afterEach(async () => {
   await stack.db.webhookSubscription.updateMany({ where: { id: { in: created } }, data: { enabled: false } });
-  await receiver.stop();
 });
+afterAll(() => receiver.stop());
 
 async function subscribe(path: string, key: string = KEYS.platform, extra: Record<string, unknown> = {}) {
   const sub = expectOk(
