@@ -1,6 +1,8 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import { queueMilestoneNotices } from '../store/notices';
+import { giveBackCheckout } from '../store/checkout';
 import { insertSubmittedOrder } from '../store/orders';
+import { recordOutboundEvent } from '../store/outbound-events';
 import type { ActivityDeps } from './deps';
 
 /**
@@ -43,6 +45,8 @@ export function createProjectionActivities({ db }: ActivityDeps) {
           skipDuplicates: true,
         });
         await queueMilestoneNotices(tx, state, entry);
+        await giveBackCheckout(tx, state); // cancelled before shipping: coupon, points, promotion counts, once
+        await recordOutboundEvent(tx, state, entry);
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {
           const ledger = {

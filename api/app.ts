@@ -19,7 +19,10 @@ import { opsRoutes } from './routes/ops';
 import { orderRoutes } from './routes/orders';
 import { pricingRoutes } from './routes/pricing';
 import { simulatorRoutes } from './routes/simulator';
+import { couponRoutes } from './routes/coupons';
 import { webhookRoutes } from './routes/webhooks';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries';
+import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   merchantRoutes(deps, define);
   catalogRoutes(deps, define);
   pricingRoutes(deps, define);
+  couponRoutes(deps, define);
   webhookRoutes(deps, define);
   opsRoutes(deps, define);
   codecRoutes(app, deps, define);
@@ -78,6 +82,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   afterSalesRoutes(deps, define);
   notificationRoutes(deps, define);
   analyticsRoutes(deps, define);
+  webhookSubscriptionRoutes(deps, define);
+  webhookDeliveryRoutes(deps, define);
   consoleRoutes(define);
   simulatorRoutes(app, deps, define);
   return app;

@@ -32,7 +32,7 @@ export interface RouteInput<B, P, Q> {
 }
 
 export interface RouteSpec<B, P, Q> {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   url: string;
   summary: string;
   tags: string[];
@@ -44,7 +44,7 @@ export interface RouteSpec<B, P, Q> {
   params?: ZodType<P>;
   query?: ZodType<Q>;
   headers?: Record<string, { description: string; required?: boolean }>;
-  /** Every POST/PUT route says how it honours Idempotency-Key (api/idempotency.ts); the header is documented from it. */
+  /** Every POST/PUT/PATCH route says how it honours Idempotency-Key (api/idempotency.ts); the header is documented from it. */
   idempotency?: IdempotencySpec;
   handler(input: RouteInput<B, P, Q>): Promise<unknown>;
 }

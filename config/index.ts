@@ -120,6 +120,49 @@ const payloadKeys = z.string().transform((text, ctx) => {
   return keys;
 });
 
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `5s,5m,30m,2h` → milliseconds, each entry an integer and a unit (ms, s, m, h, d). */
+const durations = z.string().transform((text, ctx) => {
+  const parts = text.split(',').map((p) => p.trim());
+  const ms = parts.map((p) => /^(\d{1,9})(ms|s|m|h|d)$/.exec(p)).map((m) => m && Number(m[1]) * DURATION_MS[m[2]]);
+  if (ms.some((m) => m === null) || ms.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a comma-separated list like 5s,5m,30m,2h (units ms, s, m, h, d)',
+    });
+    return z.NEVER;
+  }
+  return ms as number[];
+});
+
+/** Outbound events to platforms' endpoints (docs/notifications.md, "Outbound events"). */
+const webhookConfig = {
+  /** Waits between a delivery's attempts; once they are used up it is `failed`. The default spans 37.6 h (30 h at the lowest jitter). */
+  WEBHOOK_RETRY_SCHEDULE: durations.prefault('5s,5m,30m,2h,5h,10h,10h,10h'),
+  /** One attempt's limit: an endpoint that has not answered by then is a failed attempt. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** An endpoint failing without a single success for this long is disabled and its owner told (default 5 days). */
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5 * 86_400),
+  /** Endpoints on private, loopback or link-local addresses are refused unless this is `true`... */
+  WEBHOOK_ALLOW_PRIVATE_URLS: z.enum(['true', 'false']).default('false'),
+  /** ...or their host (name or IP literal, as written in the URL) is listed here, comma-separated. */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+  WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
+};
+
 export const configSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -193,6 +236,11 @@ export const configSchema = z.object({
   NOTICE_SLA_WARNING_LEAD_SECONDS: z.coerce.number().int().min(1).default(7200),
   /** A merchant is told when a SKU's available stock in a warehouse drops below this. */
   NOTICE_LOW_STOCK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(5),
+  /** Points spent at checkout (docs/pricing.md): this many points are worth one currency unit (100 minor units). */
+  POINTS_REDEEM_RATE: z.coerce.number().int().min(1).max(10000).default(100),
+  /** An order may pay at most this share of its goods (after discounts) with points. */
+  POINTS_REDEEM_MAX_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  ...webhookConfig,
 });
 
 export type Config = z.infer<typeof configSchema> & {

@@ -14,3 +14,5 @@ export * from './after-sales';
 export * from './actions';
 export * from './notices';
 export * from './analytics';
+export * from './points';
+export * from './outbound-events';

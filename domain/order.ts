@@ -41,7 +41,7 @@ export const submitOrderSchema = z
     paymentMethod: z.enum(paymentMethods),
     card: z.object({ token: text(100) }).optional(),
     couponCode: text(40).optional(),
-    pointsToRedeem: z.number().int().min(0).optional(),
+    pointsToRedeem: z.number().int().min(0).max(100_000_000).optional(),
     /** The total a quote showed (POST /v1/quotes): a different price now is 409 price-changed. */
     expectedTotal: z.number().int().min(0).optional(),
     note: z.string().max(500).optional(),
@@ -106,7 +106,7 @@ export interface OrderLine {
 
 /** One step of the price: a promotion's share of a line, or a lowered shipping fee (no lineNo). */
 export interface PriceAdjustment {
-  source: 'promotion' | 'shipping';
+  source: 'promotion' | 'shipping' | 'coupon' | 'points';
   code: string;
   kind: string;
   promotionId?: string;
@@ -120,6 +120,8 @@ export interface Totals {
   subtotal: number;
   discount: number;
   shippingFee: number;
+  /** Points spent at checkout, in minor units (absent when none): total = subtotal − discount − pointsRedeemed + shippingFee. */
+  pointsRedeemed?: number;
   total: number;
 }
 

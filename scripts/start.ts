@@ -10,6 +10,7 @@ import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { startNotificationDispatcher } from '../workers/notifications';
+import { startWebhookDispatcher, webhookDispatcherOptions } from '../workers/webhooks';
 import { ensureReconciliationSchedule } from '../workers/schedules';
 import { createWorker } from '../workers/worker';
 import { Client as PgClient } from 'pg';
@@ -102,8 +103,10 @@ async function main() {
   });
   const running = worker.run();
   const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
+  const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
   stops.push(async () => {
     await dispatcher.stop();
+    await webhooks.stop();
     worker.shutdown();
     await running;
     await nativeConnection.close();

@@ -1,5 +1,6 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
+import { recordOutboundEvent } from './outbound-events';
 
 /**
  * The first read-model row of an order: written by the API together with the Idempotency-Key record
@@ -52,4 +53,5 @@ export async function insertSubmittedOrder(
       },
     },
   });
+  await recordOutboundEvent(tx, state, entry);
 }

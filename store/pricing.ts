@@ -1,8 +1,11 @@
 import {
+  pointsBalance,
   quote,
   ruleSchema,
   skusNamed,
   type CatalogEntry,
+  type CouponTerms,
+  type PointsTerms,
   type Promotion,
   type PromotionUsage,
   type Quote,
@@ -23,6 +26,45 @@ export interface PriceRequest {
   lines: ReadonlyArray<{ sku: string; quantity: number }>;
   /** false: list prices, no promotions and no shipping fee (config PRICING_PROMOTIONS=off). */
   promotions: boolean;
+  /** A coupon code of this customer, and points to spend at `points` terms (decision 070). */
+  couponCode?: string;
+  pointsToRedeem?: number;
+  points?: PointsTerms;
+}
+
+type Problem = { path: string; message: string };
+
+/** The customer's unused coupon by its code, as the engine sees it, or why it cannot be used (422 couponCode). */
+async function couponOf(db: Reader, code: string, customerId: string): Promise<CouponTerms | Problem> {
+  const c = await db.coupon.findUnique({ where: { code }, include: { template: true } });
+  if (!c) return { path: 'couponCode', message: `unknown coupon ${code}` };
+  if (c.customerId !== customerId) return { path: 'couponCode', message: `coupon ${code} belongs to another customer` };
+  if (c.status !== 'issued') return { path: 'couponCode', message: `coupon ${code} has been used` };
+  const t = c.template;
+  // An after-sales coupon has no template: its amount off anything, at any time, with no minimum spend.
+  if (!t) return { code, kind: 'amount', amount: c.amount, minSpend: 0, merchantId: null, currency: c.currency };
+  return {
+    code,
+    kind: t.kind === 'percent' ? 'percent' : 'amount',
+    amount: t.amount,
+    percent: t.percent,
+    maxOff: t.maxOff,
+    minSpend: t.minSpend,
+    merchantId: t.merchantId,
+    skus: (t.skus as string[] | null) ?? null,
+    currency: t.currency,
+    validFrom: t.startsAt.toISOString(),
+    validUntil: t.endsAt.toISOString(),
+  };
+}
+
+/** The customer's points balance at `at` (expired lots left out), computed from the ledger. */
+export async function pointsBalanceOf(db: Reader, customerId: string, at: Date): Promise<number> {
+  const entries = await db.pointsEntry.findMany({ where: { customerId } });
+  return pointsBalance(
+    entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
+    at.toISOString(),
+  ).balance;
 }
 
 type PromotionRow = Prisma.PromotionGetPayload<object>;
@@ -76,6 +118,16 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   if (gifts.length) for (const p of await db.product.findMany({ where: { sku: { in: gifts } } })) catalog.set(p.sku, p);
   const usage = await usageOf(db, promotions, req.customerId);
   const rate = merchantId && req.promotions ? await db.shippingRate.findUnique({ where: { merchantId } }) : null;
+  const coupon = req.couponCode ? await couponOf(db, req.couponCode, req.customerId) : null;
+  if (coupon && 'path' in coupon) return { ok: false, errors: [coupon] };
+  const points =
+    req.pointsToRedeem && req.points
+      ? {
+          requested: req.pointsToRedeem,
+          balance: await pointsBalanceOf(db, req.customerId, req.at),
+          terms: req.points,
+        }
+      : null;
   const shipping: ShippingRate | null = rate
     ? { defaultFee: rate.defaultFee, byProvince: rate.byProvince as Record<string, number>, freeAbove: rate.freeAbove }
     : null;
@@ -89,9 +141,12 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
     usage,
     shipping,
     province: req.province,
+    coupon,
+    points,
   });
 }
 
+/** What each promotion has given so far, and this customer's flash-sale units: the counters acceptance keeps. */
 async function usageOf(
   db: Reader,
   promotions: readonly Promotion[],
@@ -99,24 +154,15 @@ async function usageOf(
 ): Promise<Map<string, PromotionUsage>> {
   const ids = promotions.map((p) => p.id);
   if (ids.length === 0) return new Map();
-  const all = await db.promotionRedemption.groupBy({
-    by: ['promotionId'],
-    where: { promotionId: { in: ids } },
-    _count: { _all: true },
-    _sum: { amount: true, units: true },
-  });
-  const mine = await db.promotionRedemption.groupBy({
-    by: ['promotionId'],
-    where: { promotionId: { in: ids }, customerId },
-    _sum: { units: true },
-  });
+  const counters = await db.promotionCounter.findMany({ where: { promotionId: { in: ids } } });
+  const mine = await db.promotionCustomerUnits.findMany({ where: { promotionId: { in: ids }, customerId } });
   const usage = new Map<string, PromotionUsage>(
-    all.map((u) => [
-      u.promotionId,
-      { uses: u._count._all, amount: u._sum.amount ?? 0, units: u._sum.units ?? 0, customerUnits: 0 },
-    ]),
+    counters.map((c) => [c.promotionId, { uses: c.uses, amount: c.amount, units: c.units, customerUnits: 0 }]),
   );
-  for (const m of mine) usage.get(m.promotionId)!.customerUnits = m._sum.units ?? 0;
+  for (const m of mine) {
+    const u = usage.get(m.promotionId) ?? { uses: 0, amount: 0, units: 0, customerUnits: 0 };
+    usage.set(m.promotionId, { ...u, customerUnits: m.units });
+  }
   return usage;
 }
 

@@ -9,6 +9,7 @@ import { startAnalyticsRefresher } from './analytics';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
+import { startWebhookDispatcher, webhookDispatcherOptions } from './webhooks';
 import { createWorker } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
@@ -88,6 +89,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     },
   });
   const analytics = startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS });
+  const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
     'worker polling',
@@ -96,6 +98,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     async shutdown() {
       await dispatcher.stop();
       await analytics.stop();
+      await webhooks.stop();
       worker.shutdown();
       await running;
       await metrics?.close();

@@ -103,6 +103,7 @@ async function signIn(key) {
   $('sign-out').hidden = false;
   loadStuck();
   loadFailedNotifications();
+  loadFailedDeliveries();
 }
 
 // ── Failed notifications ─────────────────────────────────────────────────────────────────────────
@@ -402,6 +403,50 @@ async function runOperation(event) {
   loadStuck();
 }
 
+// ── Failed webhook deliveries (docs/notifications.md, "Outbound events") ───────────────────────────
+
+function answerText(a) {
+  if (!a) return 'never attempted';
+  return a.error ? a.error : `HTTP ${a.statusCode}${a.body ? `: ${a.body.slice(0, 120)}` : ''}`;
+}
+
+async function loadFailedDeliveries() {
+  $('webhooks-status').textContent = 'Loading failed deliveries…';
+  try {
+    const { items } = await api('GET', '/v1/webhook-deliveries?status=failed&limit=100');
+    $('webhooks-list').replaceChildren(
+      ...items.map((d) =>
+        el(
+          'li',
+          { 'data-event': d.eventId },
+          el('span', { class: 'badge' }, d.eventType),
+          ' ',
+          orderLink(d.orderId),
+          ` #${d.sequence} → ${d.url}`,
+          el('span', { class: 'reason' }, `${d.attempts} attempts; last: ${answerText(d.lastAnswer)}`),
+          el('button', { type: 'button', onclick: () => redeliver(d) }, 'Redeliver'),
+        ),
+      ),
+    );
+    $('webhooks-status').textContent = items.length ? `${items.length} failed, newest first` : 'No failed deliveries.';
+  } catch (err) {
+    $('webhooks-status').textContent = err.message;
+  }
+}
+
+async function redeliver(d) {
+  try {
+    await api(
+      'POST',
+      `/v1/webhook-subscriptions/${d.subscriptionId}/deliveries/${encodeURIComponent(d.eventId)}/redeliver`,
+    );
+    await loadFailedDeliveries(); // the list no longer holds it
+    $('webhooks-status').textContent = `${d.eventId} queued again (same webhook-id).`;
+  } catch (err) {
+    $('webhooks-status').textContent = err.message;
+  }
+}
+
 function showOperationFields() {
   const op = $('op').value;
   for (const label of document.querySelectorAll('#op-form [data-for]')) label.hidden = label.dataset.for !== op;
@@ -415,6 +460,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('sign-out').addEventListener('click', () => signOut());
   $('refresh-stuck').addEventListener('click', loadStuck);
   $('refresh-failed').addEventListener('click', loadFailedNotifications);
+  $('refresh-webhooks').addEventListener('click', loadFailedDeliveries);
   $('stuck-customer').addEventListener('change', loadStuck);
   $('search-form').addEventListener('submit', (e) => {
     e.preventDefault();

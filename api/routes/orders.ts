@@ -31,13 +31,15 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { insertSubmittedOrder } from '../../store/orders';
-import { priceCart, recordRedemptions } from '../../store/pricing';
+import { priceCart } from '../../store/pricing';
+import { CheckoutRefused, claimCheckout } from '../../store/checkout';
 import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
 import { requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
+import { checkoutOf } from './pricing';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
 /** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
@@ -87,7 +89,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       customerId: body.customer.id,
       province: body.shippingAddress.province,
       lines: body.lines,
-      promotions: config.PRICING_PROMOTIONS === 'on',
+      ...checkoutOf(config, body),
     });
     if (!quote.ok)
       throw problems.unprocessable(
@@ -185,9 +187,11 @@ export function orderRoutes(deps: AppDeps, define: Define) {
             data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object },
           });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
-          await recordRedemptions(tx, input.orderId, input.customer.id, quote);
+          // What it was priced with is taken atomically, or nothing is recorded (decision 069).
+          await claimCheckout(tx, input.orderId, input.customer.id, quote, new Date(input.submittedAt));
         });
       } catch (err) {
+        if (err instanceof CheckoutRefused) throw problems.conflict(err.type, err.message);
         if ((err as { code?: string }).code !== 'P2002') throw err;
         return replay(); // a concurrent request with the same key won the race
       }

@@ -13,7 +13,7 @@ import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { Prisma } from '../../prisma/generated/client';
-import { priceCart, promotionOf } from '../../store/pricing';
+import { priceCart, promotionOf, type PriceRequest } from '../../store/pricing';
 
 /** POST /v1/quotes body: the cart page's question, priced exactly as a submission would be. */
 export const quoteBody = z
@@ -22,6 +22,8 @@ export const quoteBody = z
     customerId: z.string().trim().min(1).max(64),
     province: z.string().trim().min(1).max(50),
     lines: z.array(orderLineRequestSchema).min(1).max(MAX_LINES),
+    couponCode: z.string().trim().min(1).max(40).optional(),
+    pointsToRedeem: z.number().int().min(0).max(100_000_000).optional(),
   })
   .superRefine((q, ctx) => {
     const seen = new Set<string>();
@@ -43,6 +45,30 @@ const view = (row: PromotionRow) => ({
   updatedAt: row.updatedAt,
 });
 
+/**
+ * What checkout may use, from configuration: promotions, coupons and points all lower what an order
+ * charges, so they follow one switch (decision 070); points at the configured rate and cap.
+ */
+export function checkoutOf(
+  config: AppDeps['config'],
+  body: { couponCode?: string; pointsToRedeem?: number },
+): Pick<PriceRequest, 'promotions' | 'couponCode' | 'pointsToRedeem' | 'points'> {
+  const on = config.PRICING_PROMOTIONS === 'on';
+  if (!on && (body.couponCode || body.pointsToRedeem))
+    throw problems.unprocessable('orders are priced at list price here', [
+      {
+        field: body.couponCode ? 'couponCode' : 'pointsToRedeem',
+        message: 'coupons and points are not accepted while PRICING_PROMOTIONS is off',
+      },
+    ]);
+  return {
+    promotions: on,
+    couponCode: body.couponCode,
+    pointsToRedeem: body.pointsToRedeem,
+    points: { rate: config.POINTS_REDEEM_RATE, maxPercent: config.POINTS_REDEEM_MAX_PERCENT },
+  };
+}
+
 export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<z.infer<typeof quoteBody>, undefined, undefined>({
     method: 'POST',
@@ -60,7 +86,7 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
         customerId: body.customerId,
         province: body.province,
         lines: body.lines,
-        promotions: config.PRICING_PROMOTIONS === 'on',
+        ...checkoutOf(config, body),
       });
       if (!q.ok)
         throw problems.unprocessable(
@@ -74,6 +100,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
         adjustments: q.adjustments,
         applied: q.applied,
         totals: q.totals,
+        ...(q.couponCode ? { couponCode: q.couponCode } : {}),
+        ...(q.pointsSpent ? { pointsSpent: q.pointsSpent } : {}),
         expectedTotal: q.totals.total,
       };
     },

@@ -1,6 +1,8 @@
 import { newLedgerLine } from '../ledger';
 import type { OrderLine, Totals } from '../order';
+import { maxRedeemablePoints, pointsValue, type PointsTerms } from '../points';
 import { allocateLargestRemainder } from './allocate';
+import { couponOff, couponProblem, type CouponTerms } from './coupons';
 import { stageOf, type Promotion, type PromotionRule } from './rules';
 
 export interface CatalogEntry {
@@ -31,9 +33,10 @@ export interface ShippingRate {
 }
 
 export interface Adjustment {
-  source: 'promotion' | 'shipping';
+  /** coupon and points apply at checkout, after the promotions (docs/pricing.md). */
+  source: 'promotion' | 'shipping' | 'coupon' | 'points';
   code: string;
-  kind: PromotionRule['kind'] | 'shipping_threshold';
+  kind: PromotionRule['kind'] | 'shipping_threshold' | 'coupon' | 'points';
   promotionId?: string;
   /** Absent for shipping adjustments: they lower the fee, not a line. */
   lineNo?: number;
@@ -54,6 +57,10 @@ export interface QuoteInput {
   usage?: ReadonlyMap<string, PromotionUsage>;
   shipping?: ShippingRate | null;
   province: string;
+  /** The coupon the customer chose (the store checked it is theirs and unused). */
+  coupon?: CouponTerms | null;
+  /** Points the customer wants to spend, their balance now, and checkout's rate and cap. */
+  points?: { requested: number; balance: number; terms: PointsTerms } | null;
 }
 
 export interface QuotedLine {
@@ -80,6 +87,9 @@ export type Quote =
       /** Codes of the promotions in the chosen combination. */
       applied: string[];
       totals: Totals;
+      /** The coupon redeemed and the points spent at acceptance. */
+      couponCode?: string;
+      pointsSpent: number;
     }
   | { ok: false; errors: Array<{ path: string; message: string }> };
 
@@ -339,10 +349,65 @@ export function quote(input: QuoteInput): Quote {
     const o = evaluate(base, c, ctx);
     if (o.benefit > best.benefit) best = o;
   }
-  return result(best, merchantId, currency);
+  const checkout = applyCheckout(best.work, ctx, currency);
+  if (checkout.errors.length) return { ok: false, errors: checkout.errors };
+  return result(best, merchantId, currency, checkout.points);
 }
 
-function result(best: Outcome, merchantId: string, currency: string): Quote & { ok: true } {
+/** Takes `off` from `lines` in proportion to what is still payable on each, as `head` adjustments. */
+function deduct(w: Work, lines: WorkLine[], off: number, head: Pick<Adjustment, 'source' | 'code' | 'kind'>): void {
+  const base = lines.reduce((t, l) => t + l.amount, 0);
+  const amount = Math.min(off, base);
+  if (amount <= 0) return;
+  const parts = allocateLargestRemainder(
+    amount,
+    lines.map((l) => l.amount),
+  );
+  lines.forEach((l, i) => {
+    if (parts[i] <= 0) return;
+    l.amount -= parts[i];
+    w.adjustments.push({ ...head, lineNo: l.lineNo, amount: parts[i] });
+  });
+}
+
+/**
+ * Checkout, after the best combination of promotions: the coupon on the goods it covers, then points
+ * on what is left (decision 070). Shipping thresholds were judged on the goods after promotions.
+ */
+function applyCheckout(
+  w: Work,
+  ctx: Ctx,
+  currency: string,
+): { errors: Array<{ path: string; message: string }>; points: number } {
+  const { coupon, points } = ctx.input;
+  if (coupon) {
+    const lines = w.lines.filter(
+      (l) => !l.gift && l.amount > 0 && (!coupon.skus?.length || coupon.skus.includes(l.sku)),
+    );
+    const base = lines.reduce((t, l) => t + l.amount, 0);
+    const problem = couponProblem(coupon, ctx.input.at, ctx.merchantId, currency, base);
+    if (problem) return { errors: [{ path: 'couponCode', message: problem }], points: 0 };
+    deduct(w, lines, couponOff(coupon, base), { source: 'coupon', code: coupon.code, kind: 'coupon' });
+  }
+  if (!points || points.requested === 0) return { errors: [], points: 0 };
+  const lines = w.lines.filter((l) => !l.gift && l.amount > 0);
+  const goods = lines.reduce((t, l) => t + l.amount, 0);
+  const value = pointsValue(points.requested, points.terms.rate);
+  const max = maxRedeemablePoints(goods, points.terms);
+  const problem =
+    value === null
+      ? `points are spent in steps of ${points.terms.rate / 100} at ${points.terms.rate} points per currency unit`
+      : points.requested > points.balance
+        ? `the balance is ${points.balance} points`
+        : points.requested > max
+          ? `at most ${max} points (${points.terms.maxPercent} % of the goods) on this order`
+          : null;
+  if (problem) return { errors: [{ path: 'pointsToRedeem', message: problem }], points: 0 };
+  deduct(w, lines, value!, { source: 'points', code: 'points', kind: 'points' });
+  return { errors: [], points: points.requested };
+}
+
+function result(best: Outcome, merchantId: string, currency: string, pointsSpent: number): Quote & { ok: true } {
   const discountOf = (lineNo: number) =>
     best.work.adjustments.filter((a) => a.lineNo === lineNo).reduce((t, a) => t + a.amount, 0);
   const lines: QuotedLine[] = best.work.lines.map((l) => {
@@ -365,7 +430,10 @@ function result(best: Outcome, merchantId: string, currency: string): Quote & { 
     return line;
   });
   const subtotal = lines.reduce((t, l) => t + l.unitPrice * l.quantity, 0);
-  const discount = lines.reduce((t, l) => t + l.discount, 0);
+  // A line's discount counts every deduction (its paid price); the order's discount leaves points apart.
+  const pointsRedeemed = best.work.adjustments.filter((a) => a.source === 'points').reduce((t, a) => t + a.amount, 0);
+  const discount = lines.reduce((t, l) => t + l.discount, 0) - pointsRedeemed;
+  const couponCode = best.work.adjustments.find((a) => a.source === 'coupon')?.code;
   const used = new Set(
     [...best.work.adjustments, ...best.shippingAdjustments].map((a) => a.promotionId).filter(Boolean),
   );
@@ -381,7 +449,10 @@ function result(best: Outcome, merchantId: string, currency: string): Quote & { 
       subtotal,
       discount,
       shippingFee: best.shippingFee,
-      total: subtotal - discount + best.shippingFee,
+      ...(pointsRedeemed > 0 ? { pointsRedeemed } : {}),
+      total: subtotal - discount - pointsRedeemed + best.shippingFee,
     },
+    ...(couponCode ? { couponCode } : {}),
+    pointsSpent,
   };
 }

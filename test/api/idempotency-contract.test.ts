@@ -69,7 +69,25 @@ const EXAMPLES: Record<string, { a?: unknown; b?: unknown }> = {
   'POST /v1/promotions': { a: promotion('A'), b: promotion('B') },
   'PUT /v1/promotions/{id}': { a: promotion('A'), b: promotion('B') },
   'POST /v1/promotions/{id}/end': {},
+  'POST /v1/coupon-templates': { a: couponTemplate('A'), b: couponTemplate('B') },
+  'POST /v1/coupon-templates/{id}/issue': { a: { customerIds: ['c-a'] }, b: { customerIds: ['c-b'] } },
+  // Disabled, and on a documentation address: nothing is ever sent there.
+  'POST /v1/webhook-subscriptions': {
+    a: { url: 'https://203.0.113.10/a', enabled: false },
+    b: { url: 'https://203.0.113.10/b', enabled: false },
+  },
+  'PATCH /v1/webhook-subscriptions/{id}': { a: { enabled: false }, b: { eventTypes: ['order.*'] } },
+  'POST /v1/webhook-subscriptions/{id}/disable': {},
+  'POST /v1/webhook-subscriptions/{id}/rotate-secret': {},
+  'POST /v1/webhook-subscriptions/{id}/deliveries/{eventId}/redeliver': {},
+  'POST /v1/webhook-subscriptions/{id}/redeliver': {
+    a: { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+    b: { from: '2026-01-01T00:00:00Z', to: '2026-01-03T00:00:00Z' },
+  },
 };
+function couponTemplate(name: string) {
+  return { name, kind: 'amount', amount: 500, startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z' };
+}
 function promotion(name: string) {
   const rule = { kind: 'percent_off', scope: { skus: ['SKU-TEA-001'] }, percent: 10 };
   return { code: '', name, startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z', rule };
@@ -138,7 +156,7 @@ function requestsOf(op: Operation) {
     const field = ['sku', 'value', 'code'].find((f) => f in b);
     return field ? { ...b, [field]: fresh } : b;
   };
-  return { url: op.path.replace('{id}', missing).replace('{sku}', missing), a: fill(example.a), b: fill(example.b) };
+  return { url: op.path.replace(/\{\w+\}/g, missing), a: fill(example.a), b: fill(example.b) };
 }
 
 test('every keyed operation honours the key: the same request → the same answer (Idempotent-Replayed), another → 409, none where required → 400', async () => {
@@ -148,7 +166,7 @@ test('every keyed operation honours the key: the same request → the same answe
     const name = `${op.method} ${op.path}`;
     const key = (Array.isArray(op.roles) ? (op.roles as string[]) : []).map((r) => ROLE_KEYS[r]).find(Boolean)!;
     const { url, a, b } = requestsOf(op);
-    const method = op.method as 'POST' | 'PUT';
+    const method = op.method as 'POST' | 'PUT' | 'PATCH';
     const idem = randomUUID();
     const first = await send(stack.app, method, url, key, a, { 'idempotency-key': idem });
     const again = await send(stack.app, method, url, key, a, { 'idempotency-key': idem });

@@ -12,6 +12,7 @@ import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
 import { startNotificationDispatcher, type DispatcherOptions } from '../../workers/notifications';
 import type { NotifierOptions } from '../../adapters/simulators';
+import { startWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
 import { createWorker } from '../../workers/worker';
 import { orderBody } from './order-body';
 
@@ -80,6 +81,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const databaseUrl = process.env.TEST_DATABASE_URL!;
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
   const config = loadConfig({
+    // Every file's stack delivers outbound events from the one test database, so all share these:
+    // receivers in tests listen on 127.0.0.1, and retries come fast (docs/testing.md).
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
+    WEBHOOK_TIMEOUT_MS: '1000',
+    WEBHOOK_DISPATCH_INTERVAL_MS: '100',
     ...opts.env,
     TASK_QUEUE: taskQueue,
     TEMPORAL_ADDRESS: address,
@@ -117,9 +124,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     });
     const running = worker.run();
     const dispatcher = startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers });
+    const webhooks = startWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
     stopWorker = async () => {
       stopWorker = async () => undefined;
       await dispatcher.stop();
+      await webhooks.stop();
       worker.shutdown();
       await running;
     };

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { generateSecret } from '../../adapters/outbound-webhooks';
+import { urlRefusal, urlShapeProblem } from '../../adapters/url-guard';
+import { eventTypePattern } from '../../domain';
+import type { Prisma } from '../../prisma/generated/client';
+import type { Db } from '../../store/db';
+import type { Caller } from '../auth';
+import { decodeCursor, encodeCursor } from '../cursor';
+import type { AppDeps } from '../deps';
+import { problems } from '../problem';
+import type { Define } from '../route';
+
+/**
+ * Platforms subscribe to order events instead of polling (docs/notifications.md, "Outbound events";
+ * SPEC §11): subscriptions, their delivery log and manual redelivery. A merchant's subscription sees
+ * its own orders only; a platform key sees the subscriptions it made; support sees all.
+ */
+export type Conn = Db | Prisma.TransactionClient;
+export type Subscription = Awaited<ReturnType<Db['webhookSubscription']['findUniqueOrThrow']>>;
+
+export const ROLES = ['platform', 'merchant', 'support'] as const;
+const url = z
+  .string()
+  .max(2000)
+  .superRefine((u, ctx) => {
+    const problem = urlShapeProblem(u);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const eventTypes = z.array(eventTypePattern).min(1).max(50);
+const createBody = z
+  .object({ url, eventTypes: eventTypes.default(['*']), enabled: z.boolean().default(true) })
+  .strict();
+const patchBody = z
+  .object({ url: url.optional(), eventTypes: eventTypes.optional(), enabled: z.boolean().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { message: 'must change at least one of url, eventTypes, enabled' });
+export const idParams = z.object({ id: z.string().min(1).max(100) });
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+
+/** The public shape; the secret only in the answers that create it. */
+const subscriptionView = (s: Subscription) => ({
+  id: s.id,
+  url: s.url,
+  eventTypes: s.eventTypes,
+  enabled: s.enabled,
+  disabledReason: s.disabledReason,
+  failingSince: s.failingSince,
+  merchantId: s.merchantId,
+  owner: { role: s.ownerRole, name: s.ownerName },
+  createdAt: s.createdAt,
+  updatedAt: s.updatedAt,
+});
+
+export const visibleTo = (caller: Caller): Prisma.WebhookSubscriptionWhereInput =>
+  caller.role === 'support'
+    ? {}
+    : caller.role === 'merchant'
+      ? { merchantId: caller.merchantId }
+      : { ownerRole: caller.role, ownerName: caller.name };
+
+/** The caller's subscription, or 404 (another caller's is not said to exist). */
+export async function ownSubscription(conn: Conn, caller: Caller, id: string): Promise<Subscription> {
+  const sub = await conn.webhookSubscription.findFirst({ where: { id, ...visibleTo(caller) } });
+  if (!sub) throw problems.notFound(`webhook subscription ${id}`);
+  return sub;
+}
+
+export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Define) {
+  const policy = {
+    allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+    allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+  };
+  /** Refused endpoints are 422 naming `url`: the shape was fine (400 otherwise), where it points is not. */
+  async function checkUrl(target: string) {
+    const refusal = await urlRefusal(target, policy);
+    if (refusal) throw problems.unprocessable(`url ${refusal}`, [{ field: 'url', message: refusal }]);
+  }
+  const own = (caller: Caller, id: string, conn: Conn = db) => ownSubscription(conn, caller, id);
+
+  define<z.infer<typeof createBody>, undefined, undefined>({
+    method: 'POST',
+    url: '/v1/webhook-subscriptions',
+    summary: 'Subscribe an endpoint to order events; the signing secret is shown in this answer only',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    body: createBody,
+    idempotency: { via: 'transaction', required: false },
+    async handler({ body, caller, reply, tx }) {
+      await checkUrl(body.url);
+      const sub = await (tx ?? db).webhookSubscription.create({
+        data: {
+          id: `whsub_${randomUUID().replace(/-/g, '')}`,
+          ownerRole: caller.role,
+          ownerName: caller.name,
+          merchantId: caller.role === 'merchant' ? caller.merchantId : null,
+          url: body.url,
+          eventTypes: body.eventTypes,
+          enabled: body.enabled,
+          secret: generateSecret(),
+        },
+      });
+      reply.status(201);
+      return { ...subscriptionView(sub), secret: sub.secret };
+    },
+  });
+
+  define<undefined, undefined, z.infer<typeof listQuery>>({
+    method: 'GET',
+    url: '/v1/webhook-subscriptions',
+    summary: 'List webhook subscriptions (newest first, cursor-paginated)',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    query: listQuery,
+    async handler({ query, caller }) {
+      const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+      const rows = await db.webhookSubscription.findMany({
+        where: {
+          ...visibleTo(caller),
+          ...(after ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: after.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: query.limit + 1,
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map(subscriptionView),
+        nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      };
+    },
+  });
+
+  define<undefined, z.infer<typeof idParams>, undefined>({
+    method: 'GET',
+    url: '/v1/webhook-subscriptions/:id',
+    summary: 'One webhook subscription',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    params: idParams,
+    handler: async ({ params, caller }) => subscriptionView(await own(caller, params.id)),
+  });
+
+  define<z.infer<typeof patchBody>, z.infer<typeof idParams>, undefined>({
+    method: 'PATCH',
+    url: '/v1/webhook-subscriptions/:id',
+    summary: 'Change a subscription’s url, event types or enabled; enabling clears the failure record',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    params: idParams,
+    body: patchBody,
+    idempotency: { via: 'transaction', required: false },
+    async handler({ params, body, caller, tx }) {
+      const conn = tx ?? db;
+      await own(caller, params.id, conn);
+      if (body.url) await checkUrl(body.url);
+      const enabling = body.enabled === true ? { disabledReason: null, failingSince: null } : {};
+      const disabling = body.enabled === false ? { disabledReason: 'by_owner' } : {};
+      const sub = await conn.webhookSubscription.update({
+        where: { id: params.id },
+        data: { ...body, ...enabling, ...disabling },
+      });
+      return subscriptionView(sub);
+    },
+  });
+
+  define<undefined, z.infer<typeof idParams>, undefined>({
+    method: 'POST',
+    url: '/v1/webhook-subscriptions/:id/disable',
+    summary: 'Stop delivering to this endpoint (pending deliveries wait until it is enabled again)',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    params: idParams,
+    idempotency: { via: 'transaction', required: false },
+    async handler({ params, caller, tx }) {
+      const conn = tx ?? db;
+      await own(caller, params.id, conn);
+      const sub = await conn.webhookSubscription.update({
+        where: { id: params.id },
+        data: { enabled: false, disabledReason: 'by_owner' },
+      });
+      return subscriptionView(sub);
+    },
+  });
+
+  define<undefined, z.infer<typeof idParams>, undefined>({
+    method: 'POST',
+    url: '/v1/webhook-subscriptions/:id/rotate-secret',
+    summary: 'Replace the signing secret; the new one is shown in this answer only and signs every later attempt',
+    tags: ['webhook-subscriptions'],
+    auth: ROLES,
+    params: idParams,
+    idempotency: { via: 'transaction', required: false },
+    async handler({ params, caller, tx }) {
+      const conn = tx ?? db;
+      await own(caller, params.id, conn);
+      const sub = await conn.webhookSubscription.update({
+        where: { id: params.id },
+        data: { secret: generateSecret() },
+      });
+      return { ...subscriptionView(sub), secret: sub.secret };
+    },
+  });
+}

@@ -1,0 +1,257 @@
+import type { Logger } from 'pino';
+import { sendSigned, type SendResult } from '../adapters/outbound-webhooks';
+import type { UrlPolicy } from '../adapters/url-guard';
+import type { Config } from '../config';
+import { matchesEventType, retryDelayMs } from '../domain';
+import type { Db } from '../store/db';
+
+/**
+ * Delivers outbound events to subscribers (docs/notifications.md, "Outbound events"), in two steps:
+ * fan-out turns each event into one delivery per subscription that wants it, taking an order's
+ * events in sequence; delivery sends them, at least once, in order per order and subscription.
+ * Rows are claimed with SKIP LOCKED and a lease, as in workers/notifications.ts, so two dispatchers
+ * never send one delivery at once, and a dispatcher that dies mid-send leaves it to the next one.
+ */
+export interface WebhookDispatcherOptions {
+  db: Db;
+  policy: UrlPolicy;
+  /** Waits between attempts (config WEBHOOK_RETRY_SCHEDULE); once used up the delivery is `failed`. */
+  schedule: readonly number[];
+  timeoutMs: number;
+  /** An endpoint with no success for this long is disabled and its owner told. */
+  disableAfterMs: number;
+  /** How long a claimed delivery is ours; past it another dispatcher may send it again. */
+  leaseMs?: number;
+  intervalMs?: number;
+  /** Sends in flight at once: a slow endpoint holds one slot, never the others. */
+  concurrency?: number;
+  log?: Pick<Logger, 'warn' | 'error' | 'info'>;
+}
+
+export const webhookDispatcherOptions = (config: Config) => ({
+  policy: { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS === 'true', allowedHosts: config.WEBHOOK_ALLOWED_HOSTS },
+  schedule: config.WEBHOOK_RETRY_SCHEDULE,
+  timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+  disableAfterMs: config.WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
+  intervalMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
+});
+
+/** An event is fanned out once every earlier event of its order is, and its predecessor's entry is committed. */
+const GAP_GIVEN_UP_MS = 60_000;
+
+interface Claimed {
+  id: bigint;
+  subscriptionId: string;
+  eventId: string;
+  attempts: number;
+  url: string;
+  secret: string;
+  payload: unknown;
+}
+
+export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
+  const { db, log, intervalMs = 250, concurrency = 16 } = opts;
+  const leaseMs = opts.leaseMs ?? opts.timeoutMs + 30_000;
+
+  /**
+   * Events whose order's earlier events are all fanned out, and whose predecessor's timeline entry
+   * exists (two projections of one order may commit out of order; the entry and its event share a
+   * transaction, so a missing predecessor is one still being written). Orders from before outbound
+   * events have entries without events, which do not hold anything up.
+   */
+  async function fanOut(batch = 100): Promise<number> {
+    return db.$transaction(async (tx) => {
+      const events = await tx.$queryRaw<
+        Array<{ id: string; orderId: string; merchantId: string; seq: number; type: string; createdAt: Date }>
+      >`
+        SELECT e.id, e.order_id AS "orderId", e.merchant_id AS "merchantId", e.seq, e.type, e.created_at AS "createdAt"
+        FROM outbound_events e
+        WHERE e.fanned_out_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM outbound_events p
+                          WHERE p.order_id = e.order_id AND p.seq < e.seq AND p.fanned_out_at IS NULL)
+          AND (e.seq = 1 OR e.created_at < now() - ${GAP_GIVEN_UP_MS} * interval '1 millisecond'
+               OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = e.order_id AND o.seq = e.seq - 1))
+        ORDER BY e.created_at LIMIT ${batch} FOR UPDATE OF e SKIP LOCKED`;
+      if (events.length === 0) return 0;
+      // Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
+      const subs = await tx.webhookSubscription.findMany({ where: { enabled: true } });
+      const rows = events.flatMap((e) =>
+        subs
+          .filter((s) => s.createdAt <= e.createdAt && (!s.merchantId || s.merchantId === e.merchantId))
+          .filter((s) => matchesEventType(s.eventTypes, e.type))
+          .map((s) => ({ subscriptionId: s.id, eventId: e.id, orderId: e.orderId, seq: e.seq })),
+      );
+      if (rows.length > 0) await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
+      await tx.outboundEvent.updateMany({
+        where: { id: { in: events.map((e) => e.id) } },
+        data: { fannedOutAt: new Date() },
+      });
+      return events.length;
+    });
+  }
+
+  /**
+   * Due deliveries of enabled subscriptions that are the first pending one of their order for their
+   * subscription (so seq n waits until n-1 is delivered or failed), leased and counted.
+   */
+  function claim(limit: number) {
+    return db.$queryRaw<Claimed[]>`
+      UPDATE webhook_deliveries d
+      SET next_attempt_at = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1, updated_at = now()
+      FROM webhook_subscriptions s, outbound_events e
+      WHERE s.id = d.subscription_id AND e.id = d.event_id AND d.id IN (
+        SELECT c.id FROM webhook_deliveries c JOIN webhook_subscriptions cs ON cs.id = c.subscription_id
+        WHERE c.status = 'pending' AND c.next_attempt_at <= now() AND cs.enabled
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                          WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
+                            AND p.seq < c.seq AND p.status = 'pending')
+        ORDER BY c.next_attempt_at LIMIT ${limit} FOR UPDATE OF c SKIP LOCKED)
+      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts, s.url, s.secret, e.payload`;
+  }
+
+  const attemptRow = (row: Claimed, r: SendResult) => ({
+    deliveryId: row.id,
+    attempt: row.attempts,
+    statusCode: r.statusCode ?? null,
+    responseBody: r.responseBody ?? null,
+    error: r.error ?? null,
+    durationMs: r.durationMs,
+  });
+  const lastAnswer = (r: SendResult) => ({
+    lastAttemptAt: new Date(),
+    lastStatusCode: r.statusCode ?? null,
+    lastResponseBody: r.responseBody ?? null,
+    lastError: r.error ?? null,
+  });
+
+  async function recordSuccess(row: Claimed, r: SendResult) {
+    await db.$transaction([
+      db.webhookAttempt.create({ data: attemptRow(row, r) }),
+      db.webhookDelivery.updateMany({
+        where: { id: row.id, status: 'pending' },
+        data: { status: 'delivered', deliveredAt: new Date(), ...lastAnswer(r) },
+      }),
+      // Only a subscription that was failing is written: no row lock taken on every success.
+      db.webhookSubscription.updateMany({
+        where: { id: row.subscriptionId, failingSince: { not: null } },
+        data: { failingSince: null },
+      }),
+    ]);
+  }
+
+  async function recordFailure(row: Claimed, r: SendResult) {
+    const wait = retryDelayMs(opts.schedule, row.attempts);
+    await db.$transaction(async (tx) => {
+      await tx.webhookAttempt.create({ data: attemptRow(row, r) });
+      await tx.webhookDelivery.updateMany({
+        where: { id: row.id, status: 'pending' },
+        data: {
+          status: wait === undefined ? 'failed' : 'pending',
+          nextAttemptAt: new Date(Date.now() + (wait ?? 0)),
+          ...lastAnswer(r),
+        },
+      });
+      await tx.webhookSubscription.updateMany({
+        where: { id: row.subscriptionId, failingSince: null },
+        data: { failingSince: new Date() },
+      });
+      await disableIfFailingTooLong(tx, row.subscriptionId);
+    });
+    if (wait === undefined) log?.warn({ deliveryId: String(row.id), eventId: row.eventId }, 'webhook delivery failed');
+  }
+
+  /** An endpoint without a success for `disableAfterMs` is disabled; its owner is told through the notification outbox. */
+  async function disableIfFailingTooLong(tx: Parameters<Parameters<Db['$transaction']>[0]>[0], subscriptionId: string) {
+    const since = new Date(Date.now() - opts.disableAfterMs);
+    const [sub] = await tx.webhookSubscription.updateManyAndReturn({
+      where: { id: subscriptionId, enabled: true, failingSince: { lte: since } },
+      data: { enabled: false, disabledReason: 'failing' },
+    });
+    if (!sub) return;
+    await tx.notification.createMany({
+      data: [
+        {
+          // The business key: one notice per disabling, however often it is recorded.
+          id: `webhook-disabled:${sub.id}:${sub.failingSince!.getTime()}`,
+          recipientType: sub.merchantId ? 'merchant' : sub.ownerRole,
+          recipientId: sub.merchantId ?? sub.ownerName,
+          channel: 'email',
+          kind: 'webhook.endpoint_disabled',
+          payload: { subscriptionId: sub.id, url: sub.url, failingSince: sub.failingSince!.toISOString() },
+        },
+      ],
+      skipDuplicates: true,
+    });
+    log?.warn({ subscriptionId: sub.id }, 'webhook endpoint disabled after failing too long');
+  }
+
+  async function deliver(row: Claimed) {
+    const r = await sendSigned({
+      url: row.url,
+      secret: row.secret,
+      eventId: row.eventId,
+      body: JSON.stringify(row.payload),
+      timeoutMs: opts.timeoutMs,
+      policy: opts.policy,
+    });
+    if (dead) return; // a killed dispatcher records nothing: its lease runs out and another one sends again
+    const ok = r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300 && !r.error;
+    await (ok ? recordSuccess(row, r) : recordFailure(row, r));
+  }
+
+  let stopped = true;
+  let dead = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<void> = Promise.resolve();
+  const inFlight = new Set<Promise<void>>();
+
+  /** One pass: fan out what is ready (several rounds while there is more), then fill the free send slots. */
+  async function dispatch() {
+    for (let round = 0; round < 5 && (await fanOut()) > 0; round++);
+    const free = concurrency - inFlight.size;
+    if (free <= 0) return;
+    for (const row of await claim(free)) {
+      const sending: Promise<void> = deliver(row)
+        .catch((err) => log?.error({ err, deliveryId: String(row.id) }, 'webhook delivery not recorded'))
+        .finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    }
+  }
+
+  const loop = () => {
+    if (stopped) return;
+    pass = dispatch()
+      .catch((err) => log?.error({ err }, 'webhook dispatcher pass failed'))
+      .then(() => {
+        if (!stopped) timer = setTimeout(loop, intervalMs);
+      });
+  };
+
+  return {
+    start() {
+      if (dead) throw new Error('a killed webhook dispatcher does not start again: create another');
+      stopped = false;
+      loop();
+    },
+    /** Stops claiming and waits for the sends in flight (each ends within the time-out) to be recorded. */
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+      await Promise.all([...inFlight]);
+    },
+    /** As if the process died: nothing more is claimed or recorded (tests of the lease). */
+    kill() {
+      stopped = true;
+      dead = true;
+      clearTimeout(timer);
+    },
+    fanOut,
+  };
+}
+
+export function startWebhookDispatcher(opts: WebhookDispatcherOptions) {
+  const dispatcher = createWebhookDispatcher(opts);
+  dispatcher.start();
+  return dispatcher;
+}
