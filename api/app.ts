@@ -1,8 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { OpenAPIV3 } from 'openapi-types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
+import { componentSchemas } from './openapi';
 import { registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { afterSalesRoutes } from './routes/after-sales';
@@ -40,6 +42,9 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   });
   // zod validates every request (api/route.ts); Fastify's own validator would only disagree with it.
   app.setValidatorCompiler(() => () => true);
+  // Response schemas document the contract (tests check answers against them); serializing by them
+  // would silently drop every field a schema does not list, so answers are plain JSON.stringify.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandler(app);
 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
@@ -60,7 +65,11 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
         description:
           'Conventions, roles, idempotency and errors: docs/api.md in the repository. Errors are RFC 9457 problem+json.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        // The response contract (api/schemas.ts), referenced by $ref from the operations.
+        schemas: componentSchemas() as Record<string, OpenAPIV3.SchemaObject>,
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z, type ZodType } from 'zod';
+import type { ZodType } from 'zod';
 import type { Caller, Role } from './auth';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from '../store/db';
@@ -11,6 +11,7 @@ import {
   runWithUpdateId,
   type IdempotencySpec,
 } from './idempotency';
+import { derivedOperationId, jsonSchema, responsesOf, type SuccessSpec } from './openapi';
 import { Problem, problems, zodFieldErrors, type FieldError } from './problem';
 
 /** The body of a request whose JSON did not parse; refused once the caller is known. */
@@ -34,6 +35,8 @@ export interface RouteInput<B, P, Q> {
 export interface RouteSpec<B, P, Q> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   url: string;
+  /** The operation's name in /openapi.json and the generated client (verb first: `getOrder`); derived from method and URL when absent. */
+  operationId?: string;
   summary: string;
   tags: string[];
   /** Roles allowed; 'public' needs no key; 'signed' is a webhook checked by its handler. */
@@ -46,17 +49,12 @@ export interface RouteSpec<B, P, Q> {
   headers?: Record<string, { description: string; required?: boolean }>;
   /** Every POST/PUT/PATCH route says how it honours Idempotency-Key (api/idempotency.ts); the header is documented from it. */
   idempotency?: IdempotencySpec;
+  /** The success answer (status, schema from api/schemas.ts); problem+json answers are added from the rest of the declaration. */
+  response?: SuccessSpec;
+  /** Problem statuses the route answers beyond those its declaration implies (api/openapi.ts problemStatuses). */
+  problems?: readonly number[];
   handler(input: RouteInput<B, P, Q>): Promise<unknown>;
 }
-
-const jsonSchema = (schema: ZodType) => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
-    target: 'openapi-3.0',
-    io: 'input',
-    unrepresentable: 'any',
-  }) as Record<string, unknown>;
-  return rest;
-};
 
 /** A NUL byte or a UTF-16 surrogate without its pair: text PostgreSQL cannot store (or that no client meant). */
 // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
@@ -86,9 +84,19 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
   return result.data;
 }
 
+/** Generated clients name methods by operationId: two routes with one name would silently collide. */
+const operationIds = new WeakMap<FastifyInstance, Set<string>>();
+function uniqueOperationId(app: FastifyInstance, id: string): string {
+  const taken = operationIds.get(app) ?? new Set<string>();
+  if (taken.has(id)) throw new Error(`operationId ${id} is declared twice`);
+  operationIds.set(app, taken.add(id));
+  return id;
+}
+
 /**
  * One way to declare a route: zod validates (400 problem+json naming each field) and the same
- * schemas document it in the OpenAPI document.
+ * schemas document it in the OpenAPI document, with its success answer, the problem+json answers
+ * its declaration implies (api/openapi.ts) and an operationId.
  */
 export function defineRoute<B = undefined, P = undefined, Q = undefined>(
   app: FastifyInstance,
@@ -111,13 +119,24 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
     required: h.required ?? false,
     description: h.description,
   }));
+  const body = spec.body ?? spec.documentedBody;
+  const responses = responsesOf(spec.response, {
+    method: spec.method,
+    hasBody: Boolean(body),
+    hasParams: Boolean(spec.params),
+    hasQuery: Boolean(spec.query),
+    auth: Array.isArray(spec.auth) ? 'keyed' : spec.auth === 'signed' ? 'signed' : 'public',
+    requiredHeader: headers.some((h) => h.required),
+    extra: spec.problems,
+  });
   app.route({
     method: spec.method,
     url: spec.url,
     schema: {
+      operationId: uniqueOperationId(app, spec.operationId ?? derivedOperationId(spec.method, spec.url)),
       summary: spec.summary,
       tags: spec.tags,
-      ...((spec.body ?? spec.documentedBody) ? { body: jsonSchema((spec.body ?? spec.documentedBody)!) } : {}),
+      ...(body ? { body: jsonSchema(body) } : {}),
       ...(spec.params ? { params: jsonSchema(spec.params) } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query) } : {}),
       ...(Array.isArray(spec.auth) ? { security: [{ bearer: [] }] } : {}),
@@ -136,6 +155,7 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
             },
           }
         : {}),
+      response: responses,
     },
     handler: async (req, reply) => {
       const caller: Caller = Array.isArray(spec.auth)

@@ -34,6 +34,7 @@ import { priceSubstitutes } from '../substitutes';
 import { queryWorkflow, updateWorkflow } from '../temporal';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { orderIdParams } from './orders';
+import { afterSalesPageSchema, afterSalesSchema } from '../schemas';
 
 const requestIdParams = z.object({ id: z.string().min(1).max(64) });
 const listQuery = z.object({
@@ -128,6 +129,9 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<AfterSalesRequestBody, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/after-sales',
+    operationId: 'requestAfterSales',
+    // 201 a new request; 200 the same request again for a replayed Idempotency-Key.
+    response: { status: [201, 200], schema: afterSalesSchema },
     summary: 'Request a return, exchange, repair or compensation within the return window',
     tags: ['after-sales'],
     auth: ['platform'],
@@ -178,6 +182,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof listQuery>>({
     method: 'GET',
     url: '/v1/after-sales',
+    operationId: 'listAfterSales',
+    response: { schema: afterSalesPageSchema },
     summary: 'List after-sales requests (newest first, cursor-paginated), e.g. those awaiting the merchant',
     tags: ['after-sales'],
     auth: ['platform', 'merchant', 'support'],
@@ -222,6 +228,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<undefined, z.infer<typeof requestIdParams>, undefined>({
     method: 'GET',
     url: '/v1/after-sales/:id',
+    operationId: 'getAfterSalesRequest',
+    response: { schema: afterSalesSchema },
     summary: 'One after-sales request and its progress (decision, return tracking, inspection, resolution)',
     tags: ['after-sales'],
     auth: ['platform', 'merchant', 'support'],
@@ -232,6 +240,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<AfterSalesDecisionBody, z.infer<typeof requestIdParams>, undefined>({
     method: 'POST',
     url: '/v1/after-sales/:id/decision',
+    operationId: 'decideAfterSales',
+    response: { schema: afterSalesSchema },
     summary: 'The merchant approves or rejects a request (within its SLA, else it is approved)',
     tags: ['after-sales'],
     auth: ['merchant'],
@@ -248,6 +258,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<InspectionBody, z.infer<typeof requestIdParams>, undefined>({
     method: 'POST',
     url: '/v1/after-sales/:id/inspection',
+    operationId: 'inspectAfterSales',
+    response: { schema: afterSalesSchema },
     summary: 'The merchant records the returned goods per line (ok / damaged) and optionally the refund amount',
     tags: ['after-sales'],
     auth: ['merchant'],
@@ -264,6 +276,8 @@ export function afterSalesRoutes(deps: AppDeps, define: Define) {
   define<StockDecisionRequest, z.infer<typeof requestIdParams>, undefined>({
     method: 'POST',
     url: '/v1/after-sales/:id/stock-decision',
+    operationId: 'decideAfterSalesStock',
+    response: { schema: afterSalesSchema },
     summary:
       "The customer decides about an exchange's short replacement: wait_for_restock, substitute (same price or cheaper), partial or cancel",
     tags: ['after-sales'],

@@ -6,6 +6,7 @@ import type { AppDeps } from '../deps';
 import type { Db } from '../../store/db';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { productSchema, stockSchema } from '../schemas';
 
 const skuParams = z.object({ sku: z.string().min(1).max(64) });
 /** Counts and prices are PostgreSQL `integer` columns. */
@@ -60,6 +61,9 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   define<z.infer<typeof productBody>, undefined, undefined>({
     method: 'POST',
     url: '/v1/products',
+    operationId: 'upsertProduct',
+    // 201 a new product, 200 an updated one.
+    response: { status: [201, 200], schema: productSchema },
     summary: 'Create or update one of the merchant’s products',
     tags: ['catalog'],
     auth: ['merchant'],
@@ -83,6 +87,8 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof skuParams>, undefined>({
     method: 'GET',
     url: '/v1/inventory/:sku',
+    operationId: 'getStock',
+    response: { schema: stockSchema },
     summary: 'Stock of one SKU per warehouse',
     tags: ['catalog'],
     auth: ['merchant', 'support'],
@@ -96,6 +102,8 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   define<z.infer<typeof setStockBody>, z.infer<typeof skuParams>, undefined>({
     method: 'PUT',
     url: '/v1/inventory/:sku',
+    operationId: 'setStock',
+    response: { schema: stockSchema },
     summary: 'Set the counted units on hand in one warehouse (never below what orders hold)',
     tags: ['catalog'],
     auth: ['merchant'],
@@ -123,6 +131,8 @@ export function catalogRoutes({ db, temporal }: AppDeps, define: Define) {
   define<z.infer<typeof restockBody>, z.infer<typeof skuParams>, undefined>({
     method: 'POST',
     url: '/v1/inventory/:sku/restock',
+    operationId: 'restock',
+    response: { schema: stockSchema },
     summary: 'Units arrived in a warehouse; backordered orders are served first come, first served',
     tags: ['catalog'],
     auth: ['merchant'],

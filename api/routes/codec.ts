@@ -62,6 +62,7 @@ export function codecRoutes(app: FastifyInstance, { config }: AppDeps, define: D
       // Encodes or decodes what it is sent: it changes nothing, so a retry is always safe.
       idempotency: { via: 'none' },
       url: `/codec/${operation}`,
+      operationId: `${operation}Payloads`,
       summary:
         operation === 'decode'
           ? "Decrypts Temporal payloads for Temporal's Web UI (remote codec protocol)"

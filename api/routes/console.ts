@@ -26,6 +26,8 @@ export function consoleRoutes(define: Define) {
   define<undefined, undefined, undefined>({
     method: 'GET',
     url: '/console',
+    operationId: 'getConsole',
+    response: { contentType: 'text/html' },
     summary: 'The support web console (HTML; enter a support key in the page)',
     tags: ['console'],
     auth: 'public',
@@ -64,6 +66,8 @@ export function consoleRoutes(define: Define) {
   define<undefined, z.infer<typeof assetParams>, undefined>({
     method: 'GET',
     url: '/console/:file',
+    operationId: 'getConsoleAsset',
+    response: { contentType: 'text/plain', description: 'The script (text/javascript) or style sheet (text/css)' },
     summary: "The console's script and style sheet",
     tags: ['console'],
     auth: 'public',

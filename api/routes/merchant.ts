@@ -6,6 +6,7 @@ import type { Define } from '../route';
 import { updateOrder } from '../temporal';
 import { orderView } from '../views';
 import { orderIdParams } from './orders';
+import { orderSchema } from '../schemas';
 
 const decisionBody = z
   .object({ decision: z.enum(['accept', 'reject']), reason: z.string().trim().min(1).max(500).optional() })
@@ -25,6 +26,8 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
   define<z.infer<typeof decisionBody>, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/merchant-decision',
+    operationId: 'decideAsMerchant',
+    response: { schema: orderSchema },
     summary: 'The merchant accepts or rejects a new order (rejection refunds and releases stock)',
     tags: ['merchant'],
     auth: ['merchant'],
@@ -49,6 +52,8 @@ export function merchantRoutes({ db, temporal }: AppDeps, define: Define) {
   define<z.infer<typeof shipBody>, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/shipments',
+    operationId: 'shipOrder',
+    response: { status: 201, schema: orderSchema },
     summary: 'A merchant that ships by hand books a courier for one warehouse’s allocation (or all of them)',
     tags: ['merchant'],
     auth: ['merchant'],

@@ -11,6 +11,8 @@ import { loadOrderDetail, orderView } from '../views';
 import { cancelAsSupport, extendWindow, refundAsSupport } from '../../contract';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
+import { orderSchema } from '../schemas';
+import type { SuccessSpec } from '../openapi';
 
 /** Every support operation says why, and every one is audited (docs/support.md). */
 export const reasonField = z.string().trim().min(1).max(500);
@@ -82,6 +84,8 @@ export function defineOperation<B extends { reason: string }>(
   define: Define,
   spec: {
     name: string;
+    operationId: string;
+    response?: SuccessSpec;
     summary: string;
     body: ZodType<B>;
     run(input: OperationInput<B>): Promise<unknown>;
@@ -91,6 +95,8 @@ export function defineOperation<B extends { reason: string }>(
   define<B, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: `/v1/ops/orders/:id/${spec.name}`,
+    operationId: spec.operationId,
+    response: spec.response,
     summary: `${spec.summary} (support; reason required; audited)`,
     tags: ['ops'],
     auth: ['support'],
@@ -117,6 +123,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof stuckQuery>>({
     method: 'GET',
     url: '/v1/ops/orders',
+    operationId: 'listStuckOrders',
     summary: 'Stuck orders with their reasons and since when, longest stuck first (stuck=true)',
     tags: ['ops'],
     auth: ['support'],
@@ -132,6 +139,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'retry',
+    operationId: 'retryOrderSteps',
     summary:
       "Retry the order's failing steps now (activities of the order and its shipments waiting for their next attempt)",
     body: reasonBody,
@@ -156,6 +164,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   define<undefined, z.infer<typeof orderIdParams>, undefined>({
     method: 'GET',
     url: '/v1/ops/orders/:id/timeline',
+    operationId: 'getOrderTimeline',
     summary:
       "One order's timeline: business events, courier scans and support operations merged with a summary of its workflow histories; links into Temporal's UI",
     tags: ['ops'],
@@ -172,6 +181,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'refund',
+    operationId: 'refundAsSupport',
+    response: { schema: orderSchema },
     summary: 'Refund an amount of a captured payment (never above captured − refunded) while the order runs',
     body: refundBody,
     keyRequired: true,
@@ -191,6 +202,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'extend',
+    operationId: 'extendWindowAsSupport',
+    response: { schema: orderSchema },
     summary: 'Extend the pending window (merchant SLA or receipt confirmation) by some seconds',
     body: extendBody,
     async run({ orderId, body, caller, details, updateId }) {
@@ -212,6 +225,8 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'cancel',
+    operationId: 'cancelAsSupport',
+    response: { schema: orderSchema },
     summary:
       'Cancel at any point before delivery: shipments with the courier are recalled, stock returns, payments are refunded',
     body: reasonBody,
@@ -231,6 +246,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'resend-notification',
+    operationId: 'resendNotification',
     summary:
       "Send an order's notification again through the outbox: a failed one is queued again, a sent one is copied under a new key",
     body: resendBody,
@@ -244,6 +260,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof auditQuery>>({
     method: 'GET',
     url: '/v1/ops/audit',
+    operationId: 'listAuditEntries',
     summary: 'The audit log of support operations, newest first (filters orderId, operation; cursor-paginated)',
     tags: ['ops'],
     auth: ['support'],

@@ -40,6 +40,7 @@ import { updateOrder } from '../temporal';
 import { requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 import { checkoutOf } from './pricing';
+import { orderDetailSchema, orderPageSchema, orderSchema } from '../schemas';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
 /** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
@@ -142,6 +143,9 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   define<SubmitOrderRequest, undefined, undefined>({
     method: 'POST',
     url: '/v1/orders',
+    operationId: 'submitOrder',
+    // 201 the order as accepted; 200 the same order again for a replayed Idempotency-Key.
+    response: { status: [201, 200], schema: orderSchema },
     summary: 'Submit an order (requires Idempotency-Key)',
     tags: ['orders'],
     auth: ['platform'],
@@ -211,6 +215,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   define<undefined, z.infer<typeof orderIdParams>, z.infer<typeof detailQuery>>({
     method: 'GET',
     url: '/v1/orders/:id',
+    operationId: 'getOrder',
+    response: { schema: orderDetailSchema },
     summary: 'One order: status, ledger, payments, shipments with tracking, pending decision, timeline',
     tags: ['orders'],
     auth: ['platform', 'merchant', 'support'],
@@ -226,6 +232,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof listQuery>>({
     method: 'GET',
     url: '/v1/orders',
+    operationId: 'listOrders',
+    response: { schema: orderPageSchema },
     summary: 'List orders (newest first, cursor-paginated)',
     tags: ['orders'],
     auth: ['platform', 'merchant', 'support'],
@@ -309,6 +317,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   });
 
   const action = (
+    operationId: string,
     path: string,
     summary: string,
     run: (id: string, caller: Caller, body: { reason?: string }, updateId?: string) => Promise<OrderState>,
@@ -317,6 +326,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     define<{ reason?: string }, z.infer<typeof orderIdParams>, undefined>({
       method: 'POST',
       url: `/v1/orders/:id/${path}`,
+      operationId,
+      response: { schema: orderSchema },
       summary,
       tags: ['orders'],
       auth: ['platform', ...(path === 'cancel' ? (['support'] as const) : [])],
@@ -333,6 +344,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   define<StockDecisionRequest, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/stock-decision',
+    operationId: 'decideStock',
+    response: { schema: orderSchema },
     summary: 'The customer decides about a stock shortage: wait_for_restock, substitute, partial or cancel',
     tags: ['orders'],
     auth: ['platform'],
@@ -356,16 +369,21 @@ export function orderRoutes(deps: AppDeps, define: Define) {
   });
 
   action(
+    'cancelOrder',
     'cancel',
     'Cancel until the first hand-over to the courier (compensating saga)',
     (id, caller, b, updateId) =>
       updateOrder(temporal, id, cancelOrder, { reason: b.reason!, actor: `${caller.role}:${caller.name}` }, updateId),
     reasonBody,
   );
-  action('confirm-receipt', 'The customer confirms receipt: the order completes', (id, caller, _b, updateId) =>
-    updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }, updateId),
+  action(
+    'confirmReceipt',
+    'confirm-receipt',
+    'The customer confirms receipt: the order completes',
+    (id, caller, _b, updateId) =>
+      updateOrder(temporal, id, confirmReceipt, { actor: `${caller.role}:${caller.name}` }, updateId),
   );
-  action('extend-receipt', 'Extend the auto-confirm window once', (id, caller, _b, updateId) =>
+  action('extendReceipt', 'extend-receipt', 'Extend the auto-confirm window once', (id, caller, _b, updateId) =>
     updateOrder(temporal, id, extendReceipt, { actor: `${caller.role}:${caller.name}` }, updateId),
   );
 }

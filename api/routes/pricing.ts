@@ -12,6 +12,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { promotionListSchema, promotionSchema, quoteSchema } from '../schemas';
 import { Prisma } from '../../prisma/generated/client';
 import { priceCart, promotionOf, type PriceRequest } from '../../store/pricing';
 
@@ -73,6 +74,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<z.infer<typeof quoteBody>, undefined, undefined>({
     method: 'POST',
     url: '/v1/quotes',
+    operationId: 'quoteCart',
+    response: { schema: quoteSchema },
     summary: 'Price a cart with the promotions in force now (the same engine as submission)',
     tags: ['pricing'],
     auth: ['platform'],
@@ -164,6 +167,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<PromotionBody, undefined, undefined>({
     method: 'POST',
     url: '/v1/promotions',
+    operationId: 'createPromotion',
+    response: { status: 201, schema: promotionSchema },
     summary: 'Create a promotion (merchant: on its own SKUs; support: platform-wide)',
     tags: ['pricing'],
     auth: ['merchant', 'support'],
@@ -186,6 +191,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof listQuery>>({
     method: 'GET',
     url: '/v1/promotions',
+    operationId: 'listPromotions',
+    response: { schema: promotionListSchema },
     summary: 'List promotions (a merchant sees its own; support sees all)',
     tags: ['pricing'],
     auth: ['merchant', 'support'],
@@ -204,6 +211,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'GET',
     url: '/v1/promotions/:id',
+    operationId: 'getPromotion',
+    response: { schema: promotionSchema },
     summary: 'One promotion',
     tags: ['pricing'],
     auth: ['merchant', 'support'],
@@ -214,6 +223,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<PromotionBody, z.infer<typeof idParams>, undefined>({
     method: 'PUT',
     url: '/v1/promotions/:id',
+    operationId: 'replacePromotion',
+    response: { schema: promotionSchema },
     summary: 'Replace a promotion’s rule, window and limits',
     tags: ['pricing'],
     auth: ['merchant', 'support'],
@@ -230,6 +241,8 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/promotions/:id/end',
+    operationId: 'endPromotion',
+    response: { schema: promotionSchema },
     summary: 'End a promotion now (kept, inactive, for the orders that used it)',
     tags: ['pricing'],
     auth: ['merchant', 'support'],

@@ -15,6 +15,7 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof query>>({
     method: 'GET',
     url: '/v1/ops/reconciliation',
+    operationId: 'listReconciliationRuns',
     summary:
       "Reconciliation runs against the payment providers' books, newest first, each with its differences (missing or unknown capture, unknown / missing / unconfirmed refund, amount mismatch)",
     tags: ['ops'],

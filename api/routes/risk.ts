@@ -8,6 +8,7 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 import { updateOrder } from '../temporal';
 import { orderView } from '../views';
+import { orderSchema } from '../schemas';
 import { orderIdParams } from './orders';
 import { defineOperation, reasonBody, reasonField } from './ops';
 
@@ -43,6 +44,8 @@ export function riskRoutes(deps: AppDeps, define: Define) {
   define<z.infer<typeof verificationBody>, z.infer<typeof orderIdParams>, undefined>({
     method: 'POST',
     url: '/v1/orders/:id/verification',
+    operationId: 'submitVerification',
+    response: { schema: orderSchema },
     summary:
       "The customer's step-up verification result, relayed by the platform (409 unless the order awaits verification)",
     tags: ['orders', 'risk'],
@@ -67,6 +70,8 @@ export function riskRoutes(deps: AppDeps, define: Define) {
 
   defineOperation(deps, define, {
     name: 'review',
+    operationId: 'reviewRisk',
+    response: { schema: orderSchema },
     summary: 'Resolve a risk review: approve (the order goes on to payment) or reject',
     body: reviewBody,
     run: async ({ orderId, body, caller, details, updateId }) => {
@@ -81,6 +86,7 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     define<z.infer<typeof reasonBody>, z.infer<typeof customerParams>, undefined>({
       method: 'POST',
       url: `/v1/ops/customers/:id/${freeze ? 'freeze' : 'unfreeze'}`,
+      operationId: freeze ? 'freezeCustomer' : 'unfreezeCustomer',
       summary: freeze
         ? 'Freeze a customer account: risk control rejects its new orders (support; reason required; audited)'
         : 'Unfreeze a customer account (support; reason required; audited)',
@@ -122,6 +128,8 @@ export function riskRoutes(deps: AppDeps, define: Define) {
   define<z.infer<typeof blocklistBody>, undefined, undefined>({
     method: 'POST',
     url: '/v1/ops/risk/blocklist',
+    operationId: 'addToBlocklist',
+    response: { status: 201 },
     summary:
       'Blocklist a customer, phone number or shipping address: risk control rejects their new orders (support; audited). Only a fingerprint is stored.',
     tags: ['ops', 'risk'],

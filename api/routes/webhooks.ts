@@ -16,6 +16,7 @@ import {
 import type { AppDeps } from '../deps';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
+import { webhookAckSchema } from '../schemas';
 import { isClosedWorkflowError } from '../temporal';
 
 const PAYMENT_PROVIDERS = ['wechat_pay', 'alipay', 'card'] as const;
@@ -75,6 +76,8 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
   define<undefined, z.infer<typeof providerParams>, undefined>({
     method: 'POST',
     url: '/v1/webhooks/payments/:provider',
+    operationId: 'notifyPayment',
+    response: { schema: webhookAckSchema },
     summary: 'Payment provider notification (X-Signature); refund.* events name the refund (refundId)',
     tags: ['webhooks'],
     auth: 'signed',
@@ -213,6 +216,8 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
   define<undefined, z.infer<typeof courierParams>, undefined>({
     method: 'POST',
     url: '/v1/webhooks/logistics/:courier',
+    operationId: 'notifyTracking',
+    response: { schema: webhookAckSchema },
     summary: 'Courier tracking event (X-Signature)',
     tags: ['webhooks'],
     auth: 'signed',
