@@ -1,6 +1,7 @@
 /**
- * The load: whole order lifecycles driven through the HTTP API only, started open-loop at the target
- * rate with bounded in-flight work:
+ * The load: whole order lifecycles driven through the HTTP API only — through the typed client
+ * generated from /openapi.json (api-client/), so the benchmark breaks at compile time when the
+ * contract changes — started open-loop at the target rate with bounded in-flight work:
  *
  *   POST /v1/orders → (wechat_pay: signed payment.succeeded webhook) → poll GET /v1/orders/{id} until
  *   the shipments have tracking numbers → signed courier webhooks picked_up, in_transit,
@@ -9,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
+import { bearer, createApiClient, type ApiClient, type operations, type Schemas } from '../api-client';
 import { webhookSecret } from '../adapters/secrets';
 import { signWebhook } from '../adapters/signing';
 import { DEMO_STORE_SKUS } from '../scripts/seed';
@@ -41,6 +43,10 @@ export interface OrderRun {
   /** `<kind> <status>` of every 5xx this order's requests got. */
   serverErrors: string[];
 }
+type SubmitOrder = NonNullable<operations['submitOrder']['requestBody']>['content']['application/json'];
+type PaymentEvent = NonNullable<operations['notifyPayment']['requestBody']>['content']['application/json'];
+type TrackingEvent = NonNullable<operations['notifyTracking']['requestBody']>['content']['application/json'];
+type TrackingCourier = operations['notifyTracking']['parameters']['path']['courier'];
 type Mark = 'submitted' | 'paid' | 'tracking' | 'webhooks' | 'delivered' | 'completed';
 
 class HttpError extends Error {
@@ -53,6 +59,14 @@ class HttpError extends Error {
   }
 }
 
+type Order = Schemas['OrderDetail'];
+/** What every openapi-fetch call resolves to: the typed data of a 2xx, the problem otherwise. */
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
 const retryable = (err: unknown) => err instanceof HttpError && (err.status >= 500 || err.status === 0);
 
 export class Driver {
@@ -62,10 +76,12 @@ export class Driver {
   skipped = 0;
   private readonly abort = new AbortController();
   aborted = false;
+  private readonly api: ApiClient;
 
-  constructor(private readonly apiUrl: string) {
+  constructor(apiUrl: string) {
     // Every fetch listens on this one signal; undici drops its listeners lazily, so no limit applies.
     setMaxListeners(0, this.abort.signal);
+    this.api = createApiClient(apiUrl);
   }
 
   stopAll() {
@@ -81,21 +97,17 @@ export class Driver {
     while (this.inFlight > 0 && performance.now() < until) await sleep(50);
   }
 
-  private async request(
-    run: OrderRun,
-    kind: Kind,
-    method: 'GET' | 'POST',
-    url: string,
-    headers: Record<string, string>,
-    body?: string,
-  ): Promise<any> {
+  /** One typed call (`send` gets the abort signal), timed and counted; a non-2xx answer throws HttpError. */
+  private async request<T>(run: OrderRun, kind: Kind, send: (signal: AbortSignal) => Promise<Answer<T>>): Promise<T> {
     const t0 = performance.now();
     let status = 0;
     let text = '';
+    let data: T | undefined;
     try {
-      const res = await fetch(`${this.apiUrl}${url}`, { method, headers, body, signal: this.abort.signal });
-      status = res.status;
-      text = await res.text();
+      const res = await send(this.abort.signal);
+      status = res.response.status;
+      data = res.data;
+      if (res.error !== undefined) text = JSON.stringify(res.error);
     } catch (err) {
       if (this.aborted) throw new Error('aborted');
       text = (err as Error).message;
@@ -107,7 +119,7 @@ export class Driver {
     }
     if (status >= 500) run.serverErrors.push(`${kind} ${status}`);
     if (status < 200 || status >= 300) throw new HttpError(kind, status, text);
-    return text ? JSON.parse(text) : undefined;
+    return data as T;
   }
 
   /**
@@ -130,18 +142,22 @@ export class Driver {
    * opts.pollMaxMs, so waiting orders do not flood the API. A cancelled or rejected order ends the
    * lifecycle; 404 (projection not written yet) and 5xx are retried (and counted).
    */
-  private async pollUntil(run: OrderRun, stage: string, done: (o: any) => boolean): Promise<any> {
+  private async pollUntil(run: OrderRun, stage: string, done: (o: Order) => boolean): Promise<Order> {
     run.stage = stage;
     let interval = opts.pollMs;
     for (;;) {
       if (this.aborted) throw new Error('aborted');
       await sleep(interval * (0.9 + Math.random() * 0.2));
       interval = Math.min(opts.pollMaxMs, interval * 1.5);
-      let order: any;
+      let order: Order;
       try {
-        order = await this.request(run, 'get', 'GET', `/v1/orders/${run.orderId}`, {
-          authorization: `Bearer ${KEYS.support}`,
-        });
+        order = await this.request(run, 'get', (signal) =>
+          this.api.GET('/v1/orders/{id}', {
+            params: { path: { id: run.orderId! } },
+            headers: bearer(KEYS.support),
+            signal,
+          }),
+        );
       } catch (err) {
         if (err instanceof HttpError && (err.status === 404 || retryable(err))) continue;
         throw err;
@@ -153,22 +169,44 @@ export class Driver {
     }
   }
 
-  /** A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do. */
-  private postSigned(run: OrderRun, kind: Kind, url: string, secret: string, payload: object) {
+  /**
+   * A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do.
+   * The signature covers the exact bytes sent, so the client sends `raw` as it is (bodySerializer).
+   */
+  private signed<B>(secret: string, payload: B) {
     const raw = JSON.stringify(payload);
+    return { body: payload, bodySerializer: () => raw, signature: () => signWebhook(secret, raw) };
+  }
+
+  private postPayment(run: OrderRun, payload: PaymentEvent) {
+    const s = this.signed(webhookSecret('wechat_pay'), payload);
     return this.withRetry(() =>
-      this.request(
-        run,
-        kind,
-        'POST',
-        url,
-        { 'content-type': 'application/json', 'x-signature': signWebhook(secret, raw) },
-        raw,
+      this.request(run, 'paymentWebhook', (signal) =>
+        this.api.POST('/v1/webhooks/payments/{provider}', {
+          params: { path: { provider: 'wechat_pay' }, header: { 'X-Signature': s.signature() } },
+          body: s.body,
+          bodySerializer: s.bodySerializer,
+          signal,
+        }),
       ),
     );
   }
 
-  private orderBody(method: OrderRun['method']) {
+  private postTracking(run: OrderRun, courier: string, payload: TrackingEvent) {
+    const s = this.signed(webhookSecret(courier), payload);
+    return this.withRetry(() =>
+      this.request(run, 'logisticsWebhook', (signal) =>
+        this.api.POST('/v1/webhooks/logistics/{courier}', {
+          params: { path: { courier: courier as TrackingCourier }, header: { 'X-Signature': s.signature() } },
+          body: s.body,
+          bodySerializer: s.bodySerializer,
+          signal,
+        }),
+      ),
+    );
+  }
+
+  private orderBody(method: OrderRun['method']): SubmitOrder {
     const place = PROVINCES[Math.floor(Math.random() * PROVINCES.length)];
     const first = Math.floor(Math.random() * SKUS.length);
     const skus = [SKUS[first]];
@@ -187,20 +225,16 @@ export class Driver {
   async lifecycle(run: OrderRun): Promise<void> {
     const mark = (m: Mark) => (run.marks[m] = performance.now());
     run.stage = 'submit';
-    const body = JSON.stringify(this.orderBody(run.method));
+    const body = this.orderBody(run.method);
     const idempotencyKey = randomUUID(); // a retry after a 5xx reuses it: the same order, never a second one
     const created = await this.withRetry(() =>
-      this.request(
-        run,
-        'submit',
-        'POST',
-        '/v1/orders',
-        {
-          'content-type': 'application/json',
-          authorization: `Bearer ${KEYS.platform}`,
-          'idempotency-key': idempotencyKey,
-        },
-        body,
+      this.request(run, 'submit', (signal) =>
+        this.api.POST('/v1/orders', {
+          params: { header: { 'Idempotency-Key': idempotencyKey } },
+          headers: bearer(KEYS.platform),
+          body,
+          signal,
+        }),
       ),
     );
     run.orderId = created.id;
@@ -214,11 +248,11 @@ export class Driver {
         (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending',
       );
       run.stage = 'payment webhook';
-      await this.postSigned(run, 'paymentWebhook', '/v1/webhooks/payments/wechat_pay', webhookSecret('wechat_pay'), {
+      await this.postPayment(run, {
         eventId: `evt_bench_${randomUUID()}`,
         type: 'payment.succeeded',
         paymentId: awaiting.payments[0].paymentId,
-        orderId: run.orderId,
+        orderId: run.orderId!,
         amount: awaiting.totals.total,
         currency: awaiting.totals.currency,
         occurredAt: new Date().toISOString(),
@@ -235,22 +269,16 @@ export class Driver {
     run.shipments = booked.shipments.length;
     run.stage = 'courier webhooks';
     await Promise.all(
-      booked.shipments.map(async (s: any) => {
+      booked.shipments.map(async (s) => {
         for (const type of TRACKING_STEPS) {
-          await this.postSigned(
-            run,
-            'logisticsWebhook',
-            `/v1/webhooks/logistics/${s.courier}`,
-            webhookSecret(s.courier),
-            {
-              eventId: `trk_bench_${randomUUID()}`,
-              trackingNumber: s.trackingNumber,
-              type,
-              location: 'Bench hub',
-              ...(type === 'delivered' ? { signedBy: '王小明' } : {}),
-              occurredAt: new Date().toISOString(),
-            },
-          );
+          await this.postTracking(run, s.courier!, {
+            eventId: `trk_bench_${randomUUID()}`,
+            trackingNumber: s.trackingNumber!,
+            type,
+            location: 'Bench hub',
+            ...(type === 'delivered' ? { signedBy: '王小明' } : {}),
+            occurredAt: new Date().toISOString(),
+          });
         }
       }),
     );
@@ -259,16 +287,15 @@ export class Driver {
     await this.pollUntil(run, 'delivered', (o) => o.status === 'delivered' || o.status === 'completed');
     mark('delivered');
     run.stage = 'confirm';
-    let confirmed: any;
+    let confirmed: Schemas['Order'] | undefined;
     try {
       confirmed = await this.withRetry(() =>
-        this.request(
-          run,
-          'confirm',
-          'POST',
-          `/v1/orders/${run.orderId}/confirm-receipt`,
-          { 'content-type': 'application/json', authorization: `Bearer ${KEYS.platform}` },
-          '{}',
+        this.request(run, 'confirm', (signal) =>
+          this.api.POST('/v1/orders/{id}/confirm-receipt', {
+            params: { path: { id: run.orderId! } },
+            headers: bearer(KEYS.platform),
+            signal,
+          }),
         ),
       );
     } catch (err) {
