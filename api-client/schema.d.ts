@@ -1455,6 +1455,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Rate limited: retry after `Retry-After` seconds */
       429: {
         headers: {
@@ -1560,6 +1569,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -1692,6 +1710,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -1802,6 +1829,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Understood but cannot be done (each reason named in `errors`) */
       422: {
         headers: {
@@ -1896,6 +1932,15 @@ export interface operations {
       };
       /** @description Refused in the current state, or an Idempotency-Key reused with another request */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -2014,6 +2059,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -2140,6 +2194,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -2374,6 +2437,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Rate limited: retry after `Retry-After` seconds */
       429: {
         headers: {
@@ -2475,6 +2547,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -2601,6 +2682,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -3110,6 +3200,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Rate limited: retry after `Retry-After` seconds */
       429: {
         headers: {
@@ -3318,6 +3417,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -3421,6 +3529,15 @@ export interface operations {
       };
       /** @description Refused in the current state, or an Idempotency-Key reused with another request */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -3544,6 +3661,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -3654,6 +3780,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -3856,6 +3991,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -3949,6 +4093,15 @@ export interface operations {
       };
       /** @description The resource (or one the request names) does not exist or is not visible to this key */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -4058,6 +4211,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -4191,6 +4353,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -4309,6 +4480,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -4437,6 +4617,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -4884,6 +5073,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -5004,6 +5202,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -5138,6 +5345,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -5258,6 +5474,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -5627,6 +5852,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -5813,6 +6047,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description Rate limited: retry after `Retry-After` seconds */
       429: {
         headers: {
@@ -5915,6 +6158,15 @@ export interface operations {
       };
       /** @description The body is too large */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };
@@ -6053,6 +6305,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -6183,6 +6444,15 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description The body is not application/json */
       415: {
         headers: {
@@ -6287,6 +6557,15 @@ export interface operations {
       };
       /** @description The resource (or one the request names) does not exist or is not visible to this key */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description A path parameter is longer than any the API accepts */
+      414: {
         headers: {
           [name: string]: unknown;
         };

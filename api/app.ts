@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { componentSchemas } from './openapi';
-import { registerProblemHandler } from './problem';
+import { frameworkErrors, registerProblemHandler } from './problem';
 import { defineRoute, MALFORMED_JSON, type Define } from './route';
 import { afterSalesRoutes } from './routes/after-sales';
 import { analyticsRoutes } from './routes/analytics';
@@ -38,6 +38,7 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 256 * 1024,
+    frameworkErrors,
     ajv: { customOptions: { strict: false } },
   });
   // zod validates every request (api/route.ts); Fastify's own validator would only disagree with it.

@@ -87,6 +87,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   405: 'Method not allowed',
   409: 'Refused in the current state, or an Idempotency-Key reused with another request',
   413: 'The body is too large',
+  414: 'A path parameter is longer than any the API accepts',
   415: 'The body is not application/json',
   422: 'Understood but cannot be done (each reason named in `errors`)',
   429: 'Rate limited: retry after `Retry-After` seconds',
@@ -99,7 +100,8 @@ export function problemStatuses(f: ProblemFacts): number[] {
   if (f.hasBody || f.hasParams || f.hasQuery || f.requiredHeader) s.add(400);
   if (f.auth !== 'public') s.add(401);
   if (f.auth === 'keyed') s.add(403).add(429);
-  if (f.hasParams) s.add(404);
+  // A path parameter longer than the router takes (maxParamLength) is 414 before any schema runs.
+  if (f.hasParams) s.add(404).add(414);
   if (f.method !== 'GET') s.add(409).add(422);
   if (f.hasBody) s.add(413).add(415);
   return [...s].sort((a, b) => a - b);

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
 
 export interface FieldError {
@@ -26,6 +26,8 @@ const TITLES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -126,6 +128,24 @@ export function isInvalidData(err: unknown): boolean {
     | undefined;
   const cause = e?.meta?.driverAdapterError?.cause;
   return [e?.code, cause?.originalCode, cause?.code].some((c) => typeof c === 'string' && /^22[0-9A-Z]{3}$/.test(c));
+}
+
+/**
+ * Errors Fastify's router answers before any route or hook runs (a malformed URL, a path parameter
+ * longer than maxParamLength → 414): problem+json too, as the OpenAPI document says (api/openapi.ts).
+ */
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode && err.statusCode < 500 ? err.statusCode : 400;
+  void reply
+    .status(status)
+    .type('application/problem+json')
+    .send({
+      type: status === 414 ? '/problems/uri-too-long' : '/problems/bad-request',
+      title: TITLES[status] ?? 'Error',
+      status,
+      detail: err.message,
+      instance: req.url,
+    });
 }
 
 /** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
