@@ -84,7 +84,8 @@ export function defineOperation<B extends { reason: string }>(
   define: Define,
   spec: {
     name: string;
-    operationId: string;
+    /** Optional, as for define(): derived from the URL when absent. */
+    operationId?: string;
     response?: SuccessSpec;
     summary: string;
     body: ZodType<B>;
