@@ -68,6 +68,7 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     auth: ['merchant', 'support'],
     body: couponTemplateBodySchema,
     idempotency: { via: 'transaction', required: false },
+    response: { status: 201 },
     async handler({ body, caller, reply, tx }) {
       const merchantId = await checkTemplate(body, caller);
       const row = await (tx ?? db).couponTemplate.create({

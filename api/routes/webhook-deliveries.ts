@@ -88,6 +88,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     auth: ROLES,
     params: eventParams,
     idempotency: { via: 'transaction', required: false },
+    response: { status: 202 },
     async handler({ params, caller, reply, tx }) {
       const conn = tx ?? db;
       const sub = await own(caller, params.id, conn);
@@ -109,6 +110,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     params: idParams,
     body: rangeBody,
     idempotency: { via: 'transaction', required: false },
+    response: { status: 202 },
     async handler({ params, body, caller, reply, tx }) {
       const conn = tx ?? db;
       const sub = await own(caller, params.id, conn);

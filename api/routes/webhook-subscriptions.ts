@@ -89,6 +89,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     auth: ROLES,
     body: createBody,
     idempotency: { via: 'transaction', required: false },
+    response: { status: 201 },
     async handler({ body, caller, reply, tx }) {
       await checkUrl(body.url);
       const sub = await (tx ?? db).webhookSubscription.create({
