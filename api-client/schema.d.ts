@@ -4496,6 +4496,7 @@ export interface operations {
           type: 'payment.succeeded' | 'payment.failed' | 'refund.succeeded' | 'refund.failed';
           paymentId: string;
           orderId: string;
+          /** @description required for refund.succeeded / refund.failed: the refund idempotency key the engine sent (out_refund_no) */
           refundId?: string;
           amount: number;
           currency: string;

@@ -31,7 +31,6 @@ export function jsonSchema(schema: ZodType): Record<string, unknown> {
     target: 'openapi-3.0',
     io: 'input',
     unrepresentable: 'any',
-    metadata: contract,
   });
   return toComponentRefs(converted) as Record<string, unknown>;
 }

@@ -12,6 +12,8 @@ export const contract = z.registry<{ id: string }>();
 
 function component<T extends ZodType>(id: string, schema: T): T {
   contract.add(schema, { id });
+  // The id also goes where `.describe()` writes, so one conversion sees both (api/openapi.ts).
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id });
   return schema;
 }
 
