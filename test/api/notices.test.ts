@@ -12,6 +12,7 @@ import { eventually, expectOk, expectProblem, send } from './api-helpers';
 
 const LOW_STOCK = 3;
 const stack = useStack({
+  dispatchers: ['notifications'],
   dispatcher: {
     intervalMs: 50,
     sendTimeoutMs: 500,

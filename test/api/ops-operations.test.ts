@@ -12,7 +12,7 @@ import {
 } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, send } from './api-helpers';
 
-const stack = useStack();
+const stack = useStack({ dispatchers: ['notifications'] });
 
 const op = (id: string, name: string, body: unknown) =>
   send(stack.app, 'POST', `/v1/ops/orders/${id}/${name}`, KEYS.support, body);

@@ -10,7 +10,7 @@ import { KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
 import { eventually, expectOk, expectProblem, send } from './api-helpers';
 
-const stack = useStack();
+const stack = useStack({ dispatchers: ['webhooks'] });
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const created: string[] = [];
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
     if (process.env.CI) throw new Error('no Chromium for the console browser test');
     return;
   }
-  Object.assign(stack, await startStack());
+  Object.assign(stack, await startStack({ dispatchers: ['webhooks'] }));
   receiver = await startReceiver();
   base = await stack.app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({

@@ -51,6 +51,12 @@ export interface StackOptions {
   payloadKeys?: PayloadKeys;
   /** Join an existing task queue (e.g. a second stack taking over the first one's orders). */
   taskQueue?: string;
+  /**
+   * The outbox dispatchers this stack runs beside its worker (default none). They claim any due row of
+   * the run's one shared database, so a file that tests delivery must not have other files' dispatchers
+   * (with other simulators and settings) sending its rows: only files that test delivery start them.
+   */
+  dispatchers?: Array<'notifications' | 'webhooks'>;
   /** The notification dispatcher's timeouts and scans (test/api/notices.test.ts). */
   dispatcher?: Omit<DispatcherOptions, 'db' | 'notifiers'>;
   /** The simulated SMS / email / in-app gateways' faults. */
@@ -123,12 +129,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     });
     const running = worker.run();
-    const dispatcher = startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers });
-    const webhooks = startWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
+    const wanted = opts.dispatchers ?? [];
+    const dispatchers = [
+      ...(wanted.includes('notifications')
+        ? [startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers })]
+        : []),
+      ...(wanted.includes('webhooks') ? [startWebhookDispatcher({ db, ...webhookDispatcherOptions(config) })] : []),
+    ];
     stopWorker = async () => {
       stopWorker = async () => undefined;
-      await dispatcher.stop();
-      await webhooks.stop();
+      await Promise.all(dispatchers.map((d) => d.stop()));
       worker.shutdown();
       await running;
     };

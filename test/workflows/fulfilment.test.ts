@@ -16,7 +16,7 @@ import {
   useStack,
 } from '../helpers/stack';
 
-const stack = useStack();
+const stack = useStack({ dispatchers: ['notifications'] });
 
 const post = (path: string, key: string, payload?: object) =>
   stack.app.inject({ method: 'POST', url: path, headers: keyed(key), ...(payload ? { payload } : {}) });
