@@ -3,9 +3,14 @@
  * generated from /openapi.json (api-client/), so the benchmark breaks at compile time when the
  * contract changes — started open-loop at the target rate with bounded in-flight work:
  *
- *   POST /v1/orders → (wechat_pay: signed payment.succeeded webhook) → poll GET /v1/orders/{id} until
- *   the shipments have tracking numbers → signed courier webhooks picked_up, in_transit,
- *   out_for_delivery, delivered → POST /v1/orders/{id}/confirm-receipt → status completed.
+ *   POST /v1/orders → (wechat_pay: signed payment.succeeded webhook) → the outbound event showing
+ *   every shipment with a tracking number (`shipment.booked`) → signed courier webhooks picked_up,
+ *   in_transit, out_for_delivery, delivered → `order.delivered` → POST /v1/orders/{id}/confirm-receipt
+ *   → status completed.
+ *
+ * The driver learns each state from the outbound events its subscribed receiver gets (receiver.ts),
+ * as a platform would; it polls GET /v1/orders/{id} only when an awaited event has not come within
+ * opts.eventTimeoutMs, and counts those fallbacks (they should be 0).
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -16,6 +21,7 @@ import { signWebhook } from '../adapters/signing';
 import { DEMO_STORE_SKUS } from '../scripts/seed';
 import { diagnose, Metrics, type Kind } from './metrics';
 import { opts } from './options';
+import { EventReceiver, type Snapshot } from './receiver';
 import { log, round, sleep } from './util';
 
 export const KEYS = { platform: 'dev-platform-key', support: 'dev-support-key' } as const;
@@ -77,11 +83,21 @@ export class Driver {
   private readonly abort = new AbortController();
   aborted = false;
   private readonly api: ApiClient;
+  readonly events = new EventReceiver();
+  /** `<stage>` → how often an awaited event did not come in time and the driver polled instead. */
+  readonly fallbacks = new Map<string, number>();
 
   constructor(apiUrl: string) {
     // Every fetch listens on this one signal; undici drops its listeners lazily, so no limit applies.
     setMaxListeners(0, this.abort.signal);
     this.api = createApiClient(apiUrl);
+  }
+
+  /** Starts the receiver and subscribes it to every event: before any order, so none is missed. */
+  async subscribe(): Promise<void> {
+    await this.events.listen();
+    const id = await this.events.subscribe(this.api, KEYS.platform);
+    log(`receiver ${this.events.url} subscribed (${id})`);
   }
 
   stopAll() {
@@ -170,6 +186,24 @@ export class Driver {
   }
 
   /**
+   * The order's state once `done` holds, learnt from the outbound events. If none showing it came
+   * within opts.eventTimeoutMs, polls instead (bounded by the lifecycle's own failure paths) and
+   * counts the fallback per stage. A cancelled or rejected order ends the lifecycle.
+   */
+  private async awaitState(run: OrderRun, stage: string, done: (o: Snapshot) => boolean): Promise<Snapshot> {
+    run.stage = stage;
+    const ends = (o: Snapshot) => done(o) || TERMINAL_OTHER.has(o.status);
+    const seen = await this.events.waitFor(run.orderId!, ends, opts.eventTimeoutMs, this.abort.signal);
+    if (!seen) {
+      this.fallbacks.set(stage, (this.fallbacks.get(stage) ?? 0) + 1);
+      return this.pollUntil(run, stage, done);
+    }
+    run.lastStatus = seen.status;
+    if (!done(seen)) throw new Error(`order ended ${seen.status} (learnt from its events)`);
+    return seen;
+  }
+
+  /**
    * A provider's signed webhook; a redelivery after a 5xx carries the same event id, as providers do.
    * The signature covers the exact bytes sent, so the client sends `raw` as it is (bodySerializer).
    */
@@ -242,7 +276,7 @@ export class Driver {
     mark('submitted');
 
     if (run.method === 'wechat_pay') {
-      const awaiting = await this.pollUntil(
+      const awaiting = await this.awaitState(
         run,
         'awaiting payment',
         (o) => o.status === 'awaiting_payment' && o.payments?.[0]?.status === 'pending',
@@ -260,7 +294,7 @@ export class Driver {
       mark('paid');
     }
 
-    const booked = await this.pollUntil(
+    const booked = await this.awaitState(
       run,
       'tracking numbers',
       (o) => o.shipments?.length > 0 && o.shipments.every((s: any) => s.trackingNumber),
@@ -284,7 +318,14 @@ export class Driver {
     );
     mark('webhooks');
 
-    await this.pollUntil(run, 'delivered', (o) => o.status === 'delivered' || o.status === 'completed');
+    // Confirmable once the order waits for the receipt (`order.delivered` carries that state).
+    await this.awaitState(
+      run,
+      'delivered',
+      (o) =>
+        (o.status === 'delivered' && o.pendingDecision?.awaiting === 'receipt_confirmation') ||
+        o.status === 'completed',
+    );
     mark('delivered');
     run.stage = 'confirm';
     let confirmed: Schemas['Order'] | undefined;
@@ -303,10 +344,11 @@ export class Driver {
       if (!(err instanceof HttpError && err.status === 409)) throw err;
     }
     run.lastStatus = confirmed?.status ?? run.lastStatus;
-    if (confirmed?.status !== 'completed') await this.pollUntil(run, 'completed', (o) => o.status === 'completed');
+    if (confirmed?.status !== 'completed') await this.awaitState(run, 'completed', (o) => o.status === 'completed');
     run.lastStatus = 'completed';
     run.stage = 'done';
     run.completedAt = mark('completed');
+    this.events.forget(run.orderId!);
   }
 
   launch(): OrderRun {

@@ -4,8 +4,11 @@
  *   BENCH_DURATION_SECONDS     measurement window (default 60)
  *   BENCH_CONCURRENCY          max lifecycles in flight; arrivals beyond it are skipped and reported
  *                              (default 10 s of arrivals: 250 at 25/s, at least 50)
- *   BENCH_POLL_MS              first GET polling interval per order and stage (default 150)
+ *   BENCH_EVENT_TIMEOUT_MS     how long a lifecycle awaits the outbound event showing its next state before
+ *                              it polls GET /v1/orders/{id} instead, counted as a fallback (default 60000)
+ *   BENCH_POLL_MS              first GET polling interval of such a fallback (default 150)
  *   BENCH_POLL_MAX_MS          polling backs off ×1.5 up to this (default 1000; = BENCH_POLL_MS for fixed)
+ *   WEBHOOK_DISPATCH_INTERVAL_MS  passed through to the worker: the outbound dispatcher's idle pass interval
  *   BENCH_DRAIN_SECONDS        how long to wait for in-flight orders after the window (default 60)
  *   BENCH_WECHAT_SHARE         share of orders paid by WeChat Pay (default 0.1)
  *   BENCH_IDLE_SECONDS         CPU of the idle stack is measured this long before the warm-up (default 5)
@@ -58,6 +61,7 @@ export const opts = {
   rate: num('BENCH_RATE', 25, 0.1),
   durationSeconds: num('BENCH_DURATION_SECONDS', 60, 1),
   concurrency: 0, // set below: it defaults to 10 s of arrivals
+  eventTimeoutMs: num('BENCH_EVENT_TIMEOUT_MS', 60_000, 100),
   pollMs: num('BENCH_POLL_MS', 150, 10),
   pollMaxMs: num('BENCH_POLL_MAX_MS', 1000, 10),
   drainSeconds: num('BENCH_DRAIN_SECONDS', 60, 0),

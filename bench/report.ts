@@ -186,6 +186,7 @@ export async function buildReport(
       total: Object.values(m.latency).reduce((t, v) => t + v.length, 0),
       getsPerCompletedOrder: round(m.latency.get.length / Math.max(1, completed.length), 1),
     },
+    eventDelivery: eventDelivery(d, times),
     errorsByStatus: Object.fromEntries([...m.errors.entries()].sort()),
     serverErrors: m.serverErrors,
     serverErrorOrders: {
@@ -244,6 +245,11 @@ export async function buildReport(
         ]
       : []),
     ...(d.skipped ? [`${d.skipped} arrivals were skipped at the in-flight cap of ${opts.concurrency}`] : []),
+    ...(report.eventDelivery.fallbackPolls
+      ? [
+          `${report.eventDelivery.fallbackPolls} awaited events did not come within ${opts.eventTimeoutMs} ms: those stages polled instead`,
+        ]
+      : []),
   ];
   return { ...report, warnings };
 }
@@ -263,6 +269,32 @@ export function addGracefulStops(file: string, stops: Record<string, number | st
     file,
     JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), gracefulStopSeconds: stops }, null, 2),
   );
+}
+
+/**
+ * The outbound events the receiver got while measuring (window and drain): how many per second, and
+ * the delivery latency — receipt minus the event's `timestamp` (when the engine recorded it), so it
+ * spans the outbox write, the dispatcher's pass and the HTTP send. Fallback polls should be 0.
+ */
+function eventDelivery(d: Driver, times: RunTimes) {
+  const receipts = d.events.receipts;
+  const latencyOf = (type?: string) =>
+    summary(receipts.filter((r) => !type || r.type === type).map((r) => r.latencyMs));
+  return {
+    received: receipts.length,
+    perSecondInWindow: round(receipts.filter((r) => r.at <= times.windowEnd).length / times.windowSeconds, 1),
+    perSecondOverall: round(receipts.length / (times.windowSeconds + times.drainSeconds), 1),
+    latencyMs: latencyOf(),
+    latencyMsByType: {
+      'shipment.booked': latencyOf('shipment.booked'),
+      'order.delivered': latencyOf('order.delivered'),
+      'order.completed': latencyOf('order.completed'),
+    },
+    duplicates: d.events.duplicates,
+    badSignatures: d.events.badSignatures,
+    fallbackPolls: [...d.fallbacks.values()].reduce((t, n) => t + n, 0),
+    fallbackPollsByStage: Object.fromEntries(d.fallbacks),
+  };
 }
 
 /** How long each part of the lifecycle took, over completed orders (ms). */
@@ -307,6 +339,7 @@ function printReport(r: any, file: string) {
   const mem = (x: ProcMemory) =>
     `peak ${x.peakMb} MB, end ${x.endMb} MB (with tsx wrapper: peak ${x.treePeakMb}, end ${x.treeEndMb})`;
   const cpu = r.cpu.window?.coresUsed;
+  const ev = r.eventDelivery;
   const lines = [
     '',
     '══════════════════════════ order lifecycle benchmark ══════════════════════════',
@@ -318,6 +351,9 @@ function printReport(r: any, file: string) {
     `GET     (ms)      ${fmt(l.get, ['p50', 'p99', 'max'])}   n=${l.get.count} (${r.requests.getsPerCompletedOrder} per completed order)`,
     `webhook (ms)      logistics ${fmt(l.logisticsWebhook, ['p50', 'p99'])} n=${l.logisticsWebhook.count};  payment ${fmt(l.paymentWebhook, ['p50', 'p99'])} n=${l.paymentWebhook.count}`,
     `confirm (ms)      ${fmt(l.confirm, ['p50', 'p99', 'max'])}   n=${l.confirm.count}`,
+    `events            ${ev.received} received, ${ev.perSecondInWindow}/s in the window (${ev.perSecondOverall}/s with the drain); duplicates ${ev.duplicates}, bad signatures ${ev.badSignatures}`,
+    `event→receipt (ms) ${fmt(ev.latencyMs, ['p50', 'p95', 'p99', 'max'])}   (shipment.booked p50 ${ev.latencyMsByType['shipment.booked'].p50} p99 ${ev.latencyMsByType['shipment.booked'].p99})`,
+    `fallback polls    ${ev.fallbackPolls}${ev.fallbackPolls ? ` ${JSON.stringify(ev.fallbackPollsByStage)}` : ''}   (awaited events that did not come within ${r.options.eventTimeoutMs} ms)`,
     `lifecycle (ms)    ${fmt(l.lifecycle, ['p50', 'p95', 'p99', 'max'])}   (card p50 ${l.lifecycleCard.p50}, wechat_pay p50 ${l.lifecycleWechat.p50})`,
     `history events    ${r.historyEvents ? (r.historyEvents.error ? `error: ${r.historyEvents.error}` : `order workflow mean ${r.historyEvents.orderWorkflow.mean} (min ${r.historyEvents.orderWorkflow.min}, max ${r.historyEvents.orderWorkflow.max}, n=${r.historyEvents.orderWorkflow.sampled}); shipment-<id>-1 mean ${r.historyEvents.shipmentWorkflow.mean} (n=${r.historyEvents.shipmentWorkflow.sampled})`) : 'n/a'}`,
     `worker RSS        ${mem(r.memoryMb.worker)}`,

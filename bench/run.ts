@@ -2,7 +2,8 @@
  * Load generator and benchmark report (`npm run bench`).
  *
  * Brings up its own local stack (stack.ts), drives whole order lifecycles through the HTTP API only at
- * an open-loop target rate with bounded in-flight work (load.ts), samples the stack's CPU and memory
+ * an open-loop target rate with bounded in-flight work (load.ts), learning each order's progress from
+ * the outbound events its subscribed receiver gets (receiver.ts), samples the stack's CPU and memory
  * and the dev server's metrics meanwhile (metrics.ts), then prints a report and writes it as JSON to
  * bench/results/<timestamp>.json, the children's logs next to it (report.ts). Options: options.ts.
  *
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
   process.on('exit', () => stack.killAllSync());
 
   log(
-    `target ${opts.rate} orders/s for ${opts.durationSeconds}s, ≤${opts.concurrency} in flight, poll ${opts.pollMs}ms, ${Math.round(opts.wechatShare * 100)}% wechat_pay`,
+    `target ${opts.rate} orders/s for ${opts.durationSeconds}s, ≤${opts.concurrency} in flight, events awaited ≤${opts.eventTimeoutMs}ms then polled, ${Math.round(opts.wechatShare * 100)}% wechat_pay`,
   );
   const setupStarted = performance.now();
   try {
@@ -75,6 +76,7 @@ async function main(): Promise<number> {
 
   try {
     const d = (driver = new Driver(stack.apiUrl));
+    await d.subscribe();
 
     // Idle: what the stack burns doing nothing (pollers, timers, the dev server's own housekeeping).
     sampler.phase = 'idle';
@@ -86,7 +88,7 @@ async function main(): Promise<number> {
     await warmUp(d, stack.temporalAddress, isInterrupted);
 
     const before = await scrapeTemporalMetrics(stack.temporalMetricsPort);
-    d.metrics.recording = true;
+    d.metrics.recording = d.events.recording = true;
     const windowStart = performance.now();
     sampler.windowStart = windowStart;
     sampler.phase = 'window';
@@ -102,7 +104,7 @@ async function main(): Promise<number> {
     sampler.sample();
     const drained = await scrapeTemporalMetrics(stack.temporalMetricsPort);
     sampler.phase = 'after';
-    d.metrics.recording = false;
+    d.metrics.recording = d.events.recording = false;
     await d.stopAndSettle();
     if (interrupted) return 130;
 
@@ -122,6 +124,7 @@ async function main(): Promise<number> {
   } finally {
     sampler.stop();
     driver?.stopAll();
+    await driver?.events.stop();
     log('tearing the stack down');
     await stack.teardown();
     const stops = Object.fromEntries(stack.children.map((c) => [c.name, c.stopSeconds ?? 'killed']));

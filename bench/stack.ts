@@ -263,6 +263,8 @@ async function startEngine(stack: Stack): Promise<void> {
     PUBLIC_BASE_URL: stack.apiUrl,
     LOG_LEVEL: 'warn',
     DB_POOL_SIZE: String(opts.dbPoolSize),
+    // The bench's own event receiver listens on 127.0.0.1, which subscriptions refuse unless allowed.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
   });
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   // With node flags (profiling), node runs tsx's loader itself: `node <flags> --import tsx <script>`.

@@ -28,6 +28,8 @@ export async function startReceiver() {
   const always = new Map<string, Behaviour>();
   const rules = new Map<string, (r: Received) => Behaviour | undefined>();
   const held: http.ServerResponse[] = [];
+  // Woken on every answered request, so a test awaits an arrival instead of polling for it.
+  const listeners = new Set<() => void>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -51,6 +53,7 @@ export async function startReceiver() {
       if (behaviour === 'close') return void req.socket.destroy();
       if (behaviour >= 200 && behaviour < 300) entry.okAt = Date.now();
       res.writeHead(behaviour, { 'content-type': 'text/plain' }).end(`answer ${behaviour}`);
+      for (const wake of [...listeners]) wake();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -81,5 +84,26 @@ export async function startReceiver() {
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     release,
+    /**
+     * The first request answered 2xx that `match` accepts, received already or arriving later; rejects
+     * after `timeoutMs` naming `what` (a deadline, not a sleep: it resolves as soon as the request comes).
+     */
+    waitFor(match: (r: Received) => boolean, what: string, timeoutMs = 45_000): Promise<Received> {
+      const find = () => received.find((r) => r.okAt && match(r));
+      const now = find();
+      if (now) return Promise.resolve(now);
+      return new Promise<Received>((resolve, reject) => {
+        const done = () => (clearTimeout(timer), listeners.delete(wake));
+        const wake = () => {
+          const r = find();
+          if (r) resolve((done(), r));
+        };
+        const timer = setTimeout(
+          () => (done(), reject(new Error(`not received within ${timeoutMs} ms: ${what}`))),
+          timeoutMs,
+        );
+        listeners.add(wake);
+      });
+    },
   };
 }
