@@ -187,7 +187,7 @@ export class Driver {
 
   /**
    * The order's state once `done` holds, learnt from the outbound events. If none showing it came
-   * within opts.eventTimeoutMs, polls instead (bounded by the lifecycle's own failure paths) and
+   * within opts.eventTimeoutMs, polls instead (until the drain ends and aborts it, as any stage) and
    * counts the fallback per stage. A cancelled or rejected order ends the lifecycle.
    */
   private async awaitState(run: OrderRun, stage: string, done: (o: Snapshot) => boolean): Promise<Snapshot> {

@@ -288,7 +288,7 @@ function eventDelivery(d: Driver, times: RunTimes) {
     latencyMsByType: {
       'shipment.booked': latencyOf('shipment.booked'),
       'order.delivered': latencyOf('order.delivered'),
-      'order.completed': latencyOf('order.completed'),
+      'receipt.confirmed': latencyOf('receipt.confirmed'),
     },
     duplicates: d.events.duplicates,
     badSignatures: d.events.badSignatures,
