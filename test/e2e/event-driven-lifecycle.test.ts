@@ -10,7 +10,7 @@ import { typedClient } from '../helpers/api-client';
 import { KEYS, orderBody, postTracking, useStack } from '../helpers/stack';
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
 
-const stack = useStack();
+const stack = useStack({ dispatchers: ['webhooks'] });
 const PATH = '/platform-events';
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let subscription: { id: string; secret: string } | undefined;
