@@ -181,7 +181,9 @@ describe('cancelAsSupport', () => {
     await o.booked();
     await o.track(1, 'picked_up');
     await o.track(1, 'delivered');
-    const s = await o.until((x) => x.status === 'delivered', 'delivered');
+    // `delivered` shows one publish before the receipt window opens; wait for both, so nothing moves after.
+    const s = await o.until((x) => x.pendingDecision?.awaiting === 'receipt_confirmation', 'awaiting receipt');
+    expect(s.status).toBe('delivered');
     expect(await refusal(o.handle.executeUpdate(cancelAsSupport, { args: [SUPPORT] }))).toMatchObject({
       http: 409,
       message: 'goods have been delivered: use after-sales or a refund instead',
