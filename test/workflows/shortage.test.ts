@@ -1,5 +1,6 @@
 // docs/fulfilment.md, shortage negotiation: a shortage at the stock check is the customer's to decide, within a window.
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
+import { eventually } from '../api/api-helpers';
 import { recordHistory } from '../helpers/fixtures';
 import {
   keyed,
@@ -43,8 +44,13 @@ test('the order shows what is short and until when the customer may decide', asy
   expect(order.pendingDecision).toMatchObject({ awaiting: 'stock_decision', actor: 'customer' });
   expect(Date.parse(order.pendingDecision.until) - Date.now()).toBeGreaterThan(47 * 3600_000);
   expect(order.lines[1].ledger).toMatchObject({ ordered: 3, allocated: 1 });
-  // The customer is told through the outbox, once per channel of their preferences (default SMS and in-app).
-  const notices = await stack.db.notification.findMany({ where: { orderId: order.id, kind: 'stock.short' } });
+  // The customer is told through the outbox, once per channel of their preferences (default SMS and in-app);
+  // the notice is queued by the step after the one that published the wait, so await it.
+  const notices = await eventually(
+    () => stack.db.notification.findMany({ where: { orderId: order.id, kind: 'stock.short' } }),
+    (rows) => rows.length >= 2,
+    'the stock.short notices',
+  );
   expect(notices.map((n) => n.channel).sort()).toEqual(['in_app', 'sms']);
 });
 
