@@ -12,8 +12,8 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 
 /**
- * Platforms subscribe to order events instead of polling (docs/notifications.md, "Outbound events";
- * SPEC §11): subscriptions, their delivery log and manual redelivery. A merchant's subscription sees
+ * Platforms subscribe to order events instead of polling (docs/notifications.md, "Outbound events"):
+ * subscriptions, their delivery log and manual redelivery. A merchant's subscription sees
  * its own orders only; a platform key sees the subscriptions it made; support sees all.
  */
 export type Conn = Db | Prisma.TransactionClient;

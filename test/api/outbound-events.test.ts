@@ -1,4 +1,4 @@
-// docs/notifications.md, "Outbound events" (SPEC §11): platforms subscribe to order events and receive
+// docs/notifications.md, "Outbound events": platforms subscribe to order events and receive
 // them signed per Standard Webhooks, at least once, in order per order, with retries, a delivery log,
 // redelivery under the same webhook-id, and endpoints on private addresses refused. A real HTTP
 // receiver on 127.0.0.1 (test/helpers/webhook-receiver.ts) on the real stack; the stack's retry
