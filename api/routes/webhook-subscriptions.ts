@@ -80,6 +80,11 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     if (refusal) throw problems.unprocessable(`url ${refusal}`, [{ field: 'url', message: refusal }]);
   }
   const own = (caller: Caller, id: string, conn: Conn = db) => ownSubscription(conn, caller, id);
+  /** Changes a subscription the caller may see (404 otherwise), inside the write's transaction when there is one. */
+  const updateOwn = async (caller: Caller, id: string, conn: Conn, data: Prisma.WebhookSubscriptionUpdateInput) => {
+    await own(caller, id, conn);
+    return conn.webhookSubscription.update({ where: { id }, data });
+  };
 
   define<z.infer<typeof createBody>, undefined, undefined>({
     method: 'POST',
@@ -178,11 +183,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     idempotency: { via: 'transaction', required: false },
     async handler({ params, caller, tx }) {
       const conn = tx ?? db;
-      await own(caller, params.id, conn);
-      const sub = await conn.webhookSubscription.update({
-        where: { id: params.id },
-        data: { enabled: false, disabledReason: 'by_owner' },
-      });
+      const sub = await updateOwn(caller, params.id, conn, { enabled: false, disabledReason: 'by_owner' });
       return subscriptionView(sub);
     },
   });
@@ -197,11 +198,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     idempotency: { via: 'transaction', required: false },
     async handler({ params, caller, tx }) {
       const conn = tx ?? db;
-      await own(caller, params.id, conn);
-      const sub = await conn.webhookSubscription.update({
-        where: { id: params.id },
-        data: { secret: generateSecret() },
-      });
+      const sub = await updateOwn(caller, params.id, conn, { secret: generateSecret() });
       return { ...subscriptionView(sub), secret: sub.secret };
     },
   });
