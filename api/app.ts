@@ -6,7 +6,7 @@ import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { componentSchemas } from './openapi';
 import { frameworkErrors, registerProblemHandler } from './problem';
-import { defineRoute, MALFORMED_JSON, type Define } from './route';
+import { defineRoute, MALFORMED_JSON, type ResourceRoutes } from './route';
 import { afterSalesRoutes } from './routes/after-sales';
 import { analyticsRoutes } from './routes/analytics';
 import { catalogRoutes } from './routes/catalog';
@@ -76,25 +76,31 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  const authenticate = createAuthenticator(deps.config.apiKeys);
-  const define: Define = (spec) => defineRoute(app, authenticate, deps.db, spec);
+  // Health and metrics stay on the root: the request-duration hook must see every route.
   healthRoutes(app, deps);
-  orderRoutes(deps, define);
-  merchantRoutes(deps, define);
-  catalogRoutes(deps, define);
-  pricingRoutes(deps, define);
-  couponRoutes(deps, define);
-  webhookRoutes(deps, define);
-  opsRoutes(deps, define);
-  codecRoutes(app, deps, define);
-  riskRoutes(deps, define);
-  reconciliationRoutes(deps, define);
-  afterSalesRoutes(deps, define);
-  notificationRoutes(deps, define);
-  analyticsRoutes(deps, define);
-  webhookSubscriptionRoutes(deps, define);
-  webhookDeliveryRoutes(deps, define);
-  consoleRoutes(define);
-  simulatorRoutes(app, deps, define);
+  const authenticate = createAuthenticator(deps.config.apiKeys);
+  for (const routes of RESOURCES)
+    await app.register(async (scope) => routes(deps, (spec) => defineRoute(scope, authenticate, deps.db, spec), scope));
   return app;
 }
+
+/** The API by resource, each one Fastify plugin (api/route.ts ResourceRoutes). */
+const RESOURCES: ResourceRoutes[] = [
+  orderRoutes,
+  merchantRoutes,
+  catalogRoutes,
+  pricingRoutes,
+  couponRoutes,
+  webhookRoutes,
+  opsRoutes,
+  codecRoutes,
+  riskRoutes,
+  reconciliationRoutes,
+  afterSalesRoutes,
+  notificationRoutes,
+  analyticsRoutes,
+  webhookSubscriptionRoutes,
+  webhookDeliveryRoutes,
+  consoleRoutes,
+  simulatorRoutes,
+];

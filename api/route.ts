@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodType } from 'zod';
 import type { Caller, Role } from './auth';
+import type { AppDeps } from './deps';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from '../store/db';
 import {
@@ -84,12 +85,15 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
   return result.data;
 }
 
-/** Generated clients name methods by operationId: two routes with one name would silently collide. */
-const operationIds = new WeakMap<FastifyInstance, Set<string>>();
+/**
+ * Generated clients name methods by operationId: two routes with one name would silently collide.
+ * Kept per HTTP server, which every resource's plugin scope shares (each scope is its own instance).
+ */
+const operationIds = new WeakMap<FastifyInstance['server'], Set<string>>();
 function uniqueOperationId(app: FastifyInstance, id: string): string {
-  const taken = operationIds.get(app) ?? new Set<string>();
+  const taken = operationIds.get(app.server) ?? new Set<string>();
   if (taken.has(id)) throw new Error(`operationId ${id} is declared twice`);
-  operationIds.set(app, taken.add(id));
+  operationIds.set(app.server, taken.add(id));
   return id;
 }
 
@@ -184,3 +188,9 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
 
 /** defineRoute bound to an app and its authenticator, as route modules receive it. */
 export type Define = <B, P, Q>(spec: RouteSpec<B, P, Q>) => void;
+
+/**
+ * A resource's routes (api/routes/), registered by api/app.ts as one Fastify plugin: the routes and
+ * any hook or parser the resource adds live in the plugin's own scope, `scope`.
+ */
+export type ResourceRoutes = (deps: AppDeps, define: Define, scope: FastifyInstance) => void;

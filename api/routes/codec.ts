@@ -34,7 +34,7 @@ const toJson = (p: Payload) => ({
 
 const CORS_ALLOWED_HEADERS = 'Authorization, Content-Type, X-Namespace';
 
-export function codecRoutes(app: FastifyInstance, { config }: AppDeps, define: Define) {
+export function codecRoutes({ config }: AppDeps, define: Define, app: FastifyInstance) {
   const codec = new EncryptionCodec(config.payloadKeys);
   const uiOrigin = new URL(config.TEMPORAL_UI_URL).origin;
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { AppDeps } from '../deps';
 import type { Define } from '../route';
 
 /** The support console's static files (api/console/): plain HTML, CSS and JavaScript, no build step. */
@@ -19,7 +20,7 @@ const chartJs = () => readFileSync(path.join(path.dirname(require.resolve('chart
  * GET /console: the page is public; everything it shows comes from the API with the support key the
  * user enters, so the page itself holds nothing secret.
  */
-export function consoleRoutes(define: Define) {
+export function consoleRoutes(_deps: AppDeps, define: Define) {
   const page = read('index.html');
   const assets = Object.fromEntries(Object.keys(FILES).map((f) => [f, read(f)])) as Record<keyof typeof FILES, string>;
 

@@ -17,7 +17,7 @@ const WALLET_NAMES = { alipay: '支付宝 Alipay', wechat_pay: '微信支付 WeC
  * WeChat Pay's QR code land here, so a demo customer can pay. Paying makes the simulated provider post
  * its signed `payment.succeeded` to this API's webhook, exactly as `wallets.<method>.pay()` does in tests.
  */
-export function simulatorRoutes(app: FastifyInstance, { db, config }: AppDeps, define: Define) {
+export function simulatorRoutes({ db, config }: AppDeps, define: Define, app: FastifyInstance) {
   if (config.SIMULATOR_PAGES !== 'on') return;
   // The provider's notification reaches the engine through its public webhook route, in process.
   const { wallets } = createSimulatedProviders(db, {

@@ -207,10 +207,17 @@ describe('public endpoints', () => {
     expect(expectOk(res)).toEqual({ status: 'ready', database: 'ok', temporal: 'ok' });
   });
 
-  test('/metrics needs no key', async () => {
+  test('/metrics needs no key and times the routes of every resource plugin', async () => {
+    await stack.app.inject({
+      method: 'GET',
+      url: '/v1/orders',
+      headers: { authorization: `Bearer ${KEYS.platform}` },
+    });
     const res = await stack.app.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
-    expect(res.body).toContain('orders_api_http_request_duration_seconds');
+    expect(res.body).toMatch(
+      /orders_api_http_request_duration_seconds_count\{method="GET",route="\/v1\/orders",status="200"\}/,
+    );
   });
 
   describe('/openapi.json', () => {
