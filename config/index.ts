@@ -219,6 +219,15 @@ export const configSchema = z.object({
   RECONCILIATION_SETTLE_SECONDS: z.coerce.number().int().min(0).default(300),
   /** How often a worker drains the analytics dirty queue (workers/analytics.ts); reads refresh as well. */
   ANALYTICS_REFRESH_MS: z.coerce.number().int().min(100).default(5000),
+  /** Idempotency keys are remembered this long (default 72 h); a retry after that is a new request (docs/api.md). */
+  IDEMPOTENCY_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(72),
+  /** How often a worker deletes what has outlived its retention (workers/housekeeping.ts). */
+  HOUSEKEEPING_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /**
    * Promotions lower what a submitted order charges (docs/pricing.md). Off until every refund path gives
    * back paid prices: quotes and submissions then both price at list (shipping fees still apply).

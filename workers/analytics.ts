@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { refreshAnalytics } from '../store/analytics/refresh';
 import type { Db } from '../store/db';
+import { startPeriodic } from './periodic';
 
 /**
  * Keeps the analytics rollups close to the read model between reads (docs/analytics.md): every
@@ -16,25 +17,5 @@ export function startAnalyticsRefresher({
   log?: Logger;
   intervalMs?: number;
 }) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = refreshAnalytics(db)
-      .then((n) => {
-        if (n > 0) log?.debug({ orders: n }, 'analytics refreshed');
-      })
-      .catch((err: unknown) => log?.warn({ err }, 'analytics refresh failed; retried next tick'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic({ what: 'analytics refresh', work: () => refreshAnalytics(db), intervalMs, log });
 }

@@ -6,6 +6,7 @@ import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { startAnalyticsRefresher } from './analytics';
+import { startHousekeeping } from './housekeeping';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
@@ -90,6 +91,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   });
   const analytics = startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS });
   const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
+  const housekeeping = startHousekeeping({ db, log, config });
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
     'worker polling',
@@ -99,6 +101,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
       await dispatcher.stop();
       await analytics.stop();
       await webhooks.stop();
+      await housekeeping.stop();
       worker.shutdown();
       await running;
       await metrics?.close();

@@ -1,0 +1,26 @@
+import type { Db } from './db';
+
+/** Rows deleted per statement, so a large backlog never holds one long transaction. */
+const BATCH = 5_000;
+
+/**
+ * Forgets idempotency records older than `retentionHours` (docs/api.md, "Idempotency"): a request
+ * retried after that is a new request. A record whose order was accepted but never started (status
+ * `submitted`) is kept: the client's retry under that key is what starts the order it was promised.
+ * Returns how many were deleted.
+ */
+export async function expireIdempotencyRecords(db: Db, retentionHours: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRaw`
+      DELETE FROM idempotency_records
+      WHERE ctid IN (
+        SELECT r.ctid FROM idempotency_records r
+        WHERE r.created_at < now() - make_interval(hours => ${retentionHours}::int)
+          AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.resource_id AND o.status = 'submitted')
+        LIMIT ${BATCH}
+      )`;
+    total += deleted;
+    if (deleted < BATCH) return total;
+  }
+}
