@@ -1,4 +1,4 @@
-import createClient, { type Client } from 'openapi-fetch';
+import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
 import type { components, operations, paths } from './schema';
 
 /**
@@ -10,7 +10,10 @@ export type { components, operations, paths };
 export type ApiClient = Client<paths>;
 export type Schemas = components['schemas'];
 
-export function createApiClient(baseUrl: string, opts: { apiKey?: string; fetch?: typeof fetch } = {}): ApiClient {
+export function createApiClient(
+  baseUrl: string,
+  opts: { apiKey?: string; fetch?: ClientOptions['fetch'] } = {},
+): ApiClient {
   return createClient<paths>({
     baseUrl,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
 import type { Db } from '../../store/db';
 import { explainOrder, Steps } from './evidence';
-import { EngineHttp, KEYS, orderBody, sleep, walletRefOf } from './http';
+import { bearer } from '../../api-client';
+import { answerOf, EngineHttp, KEYS, orderBody, sleep, walletRefOf } from './http';
 import { checkInvariants } from './invariants';
 import { log, startTopology, type Proc, type Topology } from './topology';
 
@@ -133,7 +134,7 @@ async function main() {
       }
       step(`booked: ${booked.shipments.map((s: any) => `${s.trackingNumber} (${s.courier})`).join(', ')}`);
       for (const s of booked.shipments) {
-        const events = ['picked_up', 'in_transit', 'out_for_delivery', 'delivered'].map((type) => ({
+        const events = (['picked_up', 'in_transit', 'out_for_delivery', 'delivered'] as const).map((type) => ({
           type,
           eventId: randomUUID(),
         }));
@@ -169,10 +170,13 @@ async function main() {
         left(),
       );
       for (let attempt = 1; attempt <= 20; attempt++) {
-        const res = await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, {
-          key: KEYS.platform,
-          timeoutMs: 30_000,
-        });
+        const res = answerOf(
+          await http.api.POST('/v1/orders/{id}/confirm-receipt', {
+            params: { path: { id: order.id } },
+            headers: bearer(KEYS.platform),
+            fetch: http.fetchWith({ timeoutMs: 30_000 }),
+          }),
+        );
         step(`confirm-receipt attempt ${attempt}: ${res.status} ${res.body?.status ?? res.body?.type ?? ''}`);
         if (res.status === 200) break;
         const now = await http.getOrder(order.id);

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
+import { bearer, createApiClient, type ApiClient, type operations } from '../../api-client';
 import { orderBody } from '../helpers/order-body';
+
+type SubmitOrder = NonNullable<operations['submitOrder']['requestBody']>['content']['application/json'];
+type TrackingEvent = NonNullable<operations['notifyTracking']['requestBody']>['content']['application/json'];
+type TrackingCourier = operations['notifyTracking']['parameters']['path']['courier'];
 
 export { orderBody };
 
@@ -18,75 +23,95 @@ export interface Res {
   body: any;
 }
 
+/** How one call is sent: attempts over the replicas, and how long each may take. */
+interface Delivery {
+  attempts?: number;
+  timeoutMs?: number;
+}
+
 export class EngineHttp {
   private next = 0;
   /** Requests that had to be sent again (connection refused, 5xx, timeout). */
   retries = 0;
-  constructor(readonly urls: string[]) {}
+  /**
+   * The engine's generated, typed client (api-client/): every call it makes fails over between the
+   * replicas as described above; a call that needs other limits passes `fetch: http.fetchWith({...})`.
+   */
+  readonly api: ApiClient;
 
-  /** One request, retried on another replica while the answer is a transport error or 5xx/429 (at most `attempts`). */
+  constructor(readonly urls: string[]) {
+    this.api = createApiClient('http://engine', { fetch: this.fetchWith({}) });
+  }
+
+  /** A fetch that sends the request to the next replica until the answer is neither a transport error nor 5xx/429. */
+  fetchWith({ attempts = 40, timeoutMs = 15_000 }: Delivery): (req: Request) => Promise<Response> {
+    return async (req) => {
+      const body = req.body ? await req.text() : undefined;
+      const headers = new Headers(req.headers);
+      // Every write carries one Idempotency-Key for all its attempts (required where money or stock moves).
+      if (req.method !== 'GET' && !headers.has('idempotency-key')) headers.set('idempotency-key', randomUUID());
+      const { pathname, search } = new URL(req.url);
+      let last: unknown;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        const base = this.urls[this.next++ % this.urls.length];
+        try {
+          const res = await fetch(base + pathname + search, {
+            method: req.method,
+            headers,
+            body,
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          if (res.status < 500 && res.status !== 429) return res;
+          last = new Error(`${req.method} ${pathname}: ${res.status} ${(await res.text()).slice(0, 200)}`);
+        } catch (err) {
+          last = err;
+        }
+        this.retries++;
+        await sleep(Math.min(100 * attempt, 1000));
+      }
+      throw new Error(`${req.method} ${pathname} failed ${attempts} times: ${(last as Error)?.message}`);
+    };
+  }
+
+  /** A request the typed client cannot make: a provider's raw body, posted to the path it names. */
   async send(
     method: string,
     path: string,
-    opts: {
-      key?: string;
-      body?: unknown;
-      raw?: string;
-      headers?: Record<string, string>;
-      attempts?: number;
-      timeoutMs?: number;
-    } = {},
+    opts: Delivery & { key?: string; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<Res> {
-    const attempts = opts.attempts ?? 40;
-    // Every write carries one Idempotency-Key for all its attempts (required where money or stock moves).
-    const idempotency: Record<string, string> =
-      method !== 'GET' && !Object.keys(opts.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key')
-        ? { 'idempotency-key': randomUUID() }
-        : {};
-    let last: unknown;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const base = this.urls[this.next++ % this.urls.length];
-      try {
-        const res = await fetch(base + path, {
-          method,
-          headers: {
-            ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
-            ...(opts.body !== undefined || opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...idempotency,
-            ...opts.headers,
-          },
-          body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
-        });
-        const text = await res.text();
-        const body = text ? safeJson(text) : undefined;
-        if (res.status >= 500 || res.status === 429) {
-          last = new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
-        } else {
-          return { status: res.status, body };
-        }
-      } catch (err) {
-        last = err;
-      }
-      this.retries++;
-      await sleep(Math.min(100 * attempt, 1000));
-    }
-    throw new Error(`${method} ${path} failed ${attempts} times: ${(last as Error)?.message}`);
+    const res = await this.fetchWith(opts)(
+      new Request(`http://engine${path}`, {
+        method,
+        headers: {
+          ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+          ...(opts.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...opts.headers,
+        },
+        body: opts.raw,
+      }),
+    );
+    const text = await res.text();
+    return { status: res.status, body: text ? safeJson(text) : undefined };
   }
 
+  /** `body` comes from the shared test helper (any overrides), so the contract's type is asserted here. */
   async submitOrder(body: Record<string, unknown>, key = randomUUID()): Promise<any> {
-    const res = await this.send('POST', '/v1/orders', {
-      key: KEYS.platform,
-      body,
-      headers: { 'idempotency-key': key },
-    });
+    const res = answerOf(
+      await this.api.POST('/v1/orders', {
+        params: { header: { 'Idempotency-Key': key } },
+        body: body as SubmitOrder,
+        headers: bearer(KEYS.platform),
+      }),
+    );
     if (res.status !== 201 && res.status !== 200)
       throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
   async getOrder(id: string): Promise<any> {
-    const res = await this.send('GET', `/v1/orders/${id}`, { key: KEYS.support });
+    const res = answerOf(
+      await this.api.GET('/v1/orders/{id}', { params: { path: { id } }, headers: bearer(KEYS.support) }),
+    );
     if (res.status !== 200) throw new Error(`GET order ${id}: ${res.status}`);
     return res.body;
   }
@@ -108,28 +133,33 @@ export class EngineHttp {
   /** A courier's signed tracking event (X-Signature: t=<unix>,v1=HMAC-SHA256), as the courier posts it. */
   async track(
     courier: string,
-    event: Record<string, unknown> & { trackingNumber: string; type: string },
+    event: Partial<TrackingEvent> & Pick<TrackingEvent, 'trackingNumber' | 'type'>,
     opts: { eventId?: string } = {},
   ): Promise<Res> {
-    const raw = JSON.stringify({
+    const payload = {
       eventId: opts.eventId ?? randomUUID(),
       occurredAt: new Date().toISOString(),
       location: 'Shanghai hub',
       ...event,
-    });
-    // Signed per attempt: a retried post must carry a fresh timestamp.
-    return this.sendSigned(`/v1/webhooks/logistics/${courier}`, webhookSecret(courier), raw);
-  }
-
-  async sendSigned(path: string, secret: string, raw: string): Promise<Res> {
+    };
+    const raw = JSON.stringify(payload);
+    // One attempt per signature: a retried post must carry a fresh timestamp.
+    const post = () =>
+      this.api
+        .POST('/v1/webhooks/logistics/{courier}', {
+          params: {
+            path: { courier: courier as TrackingCourier },
+            header: { 'X-Signature': signWebhook(webhookSecret(courier), raw) },
+          },
+          body: payload,
+          bodySerializer: () => raw,
+          fetch: this.fetchWith({ attempts: 1 }),
+        })
+        .then(answerOf, (err: unknown) => ({ status: 0, body: String(err) }));
     for (let attempt = 1; ; attempt++) {
-      const res = await this.send('POST', path, {
-        raw,
-        headers: { 'x-signature': signWebhook(secret, raw) },
-        attempts: 1,
-      }).catch((err) => ({ status: 0, body: String(err) }));
+      const res = await post();
       if (res.status > 0 && res.status < 500) return res;
-      if (attempt >= 40) throw new Error(`POST ${path} failed ${attempt} times: ${JSON.stringify(res.body)}`);
+      if (attempt >= 40) throw new Error(`tracking ${courier} failed ${attempt} times: ${JSON.stringify(res.body)}`);
       this.retries++;
       await sleep(Math.min(100 * attempt, 1000));
     }
@@ -148,7 +178,7 @@ export class EngineHttp {
       timeoutMs,
     );
     for (const s of order.shipments) {
-      for (const type of ['picked_up', 'in_transit', 'out_for_delivery'])
+      for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const)
         expectStatus(
           await this.track(s.courier, { trackingNumber: s.trackingNumber, type }),
           200,
@@ -172,6 +202,11 @@ export class EngineHttp {
       timeoutMs,
     );
   }
+}
+
+/** A typed client's result as status and body (the answer or the problem). */
+export function answerOf(result: { response: Response; data?: unknown; error?: unknown }): Res {
+  return { status: result.response.status, body: result.data ?? result.error };
 }
 
 export function expectStatus(res: Res, status: number, what: string): any {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
 import type { Db } from '../../store/db';
-import { EngineHttp, expectStatus, KEYS, orderBody, walletRefOf } from './http';
+import { bearer } from '../../api-client';
+import { answerOf, EngineHttp, expectStatus, KEYS, orderBody, walletRefOf } from './http';
 import { checkInvariants } from './invariants';
 import { log, startTopology } from './topology';
 
@@ -90,7 +91,12 @@ async function main() {
       method === 'cod' ? { codCollected: { amount: order.totals.total, currency: 'CNY' } } : {},
     );
     expectStatus(
-      await http.send('POST', `/v1/orders/${order.id}/confirm-receipt`, { key: KEYS.platform }),
+      answerOf(
+        await http.api.POST('/v1/orders/{id}/confirm-receipt', {
+          params: { path: { id: order.id } },
+          headers: bearer(KEYS.platform),
+        }),
+      ),
       200,
       'confirm-receipt',
     );
@@ -133,30 +139,40 @@ async function main() {
         accepted.push(order.id);
         await http.deliverAll(order.id);
         const created = expectStatus(
-          await http.send('POST', `/v1/orders/${order.id}/after-sales`, {
-            key: KEYS.platform,
-            body: {
-              type: 'return',
-              lines: [{ sku, quantity: 1 }],
-              reason: 'defective',
-              description: 'the lid is cracked',
-            },
-            headers: { 'idempotency-key': randomUUID() },
-          }),
+          answerOf(
+            await http.api.POST('/v1/orders/{id}/after-sales', {
+              params: { path: { id: order.id }, header: { 'Idempotency-Key': randomUUID() } },
+              body: {
+                type: 'return',
+                lines: [{ sku, quantity: 1 }],
+                reason: 'defective',
+                description: 'the lid is cracked',
+              },
+              headers: bearer(KEYS.platform),
+            }),
+          ),
           201,
           'after-sales request',
         );
         expectStatus(
-          await http.send('POST', `/v1/after-sales/${created.id}/decision`, {
-            key: KEYS.merchant,
-            body: { decision: 'approve' },
-          }),
+          answerOf(
+            await http.api.POST('/v1/after-sales/{id}/decision', {
+              params: { path: { id: created.id }, header: { 'Idempotency-Key': randomUUID() } },
+              body: { decision: 'approve' },
+              headers: bearer(KEYS.merchant),
+            }),
+          ),
           200,
           'approve',
         );
         const getReq = async () =>
           expectStatus(
-            await http.send('GET', `/v1/after-sales/${created.id}`, { key: KEYS.support }),
+            answerOf(
+              await http.api.GET('/v1/after-sales/{id}', {
+                params: { path: { id: created.id } },
+                headers: bearer(KEYS.support),
+              }),
+            ),
             200,
             'get request',
           );
@@ -171,7 +187,7 @@ async function main() {
         };
         const awaiting = await waitReq('awaiting_return');
         const parcel = awaiting.shipments.find((s: any) => s.direction === 'return');
-        for (const type of ['picked_up', 'in_transit', 'delivered'])
+        for (const type of ['picked_up', 'in_transit', 'delivered'] as const)
           expectStatus(
             await http.track(parcel.courier, { trackingNumber: parcel.trackingNumber, type }),
             200,
@@ -179,10 +195,13 @@ async function main() {
           );
         await waitReq('awaiting_inspection');
         expectStatus(
-          await http.send('POST', `/v1/after-sales/${created.id}/inspection`, {
-            key: KEYS.merchant,
-            body: { lines: [{ sku, condition: 'ok' }] },
-          }),
+          answerOf(
+            await http.api.POST('/v1/after-sales/{id}/inspection', {
+              params: { path: { id: created.id }, header: { 'Idempotency-Key': randomUUID() } },
+              body: { lines: [{ sku, condition: 'ok' }] },
+              headers: bearer(KEYS.merchant),
+            }),
+          ),
           200,
           'inspection',
         );
