@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { eventually, expectOk, send } from '../api/api-helpers';
-import { KEYS, startStack, submitOrder, type Stack } from '../helpers/stack';
+import { KEYS, OUTBOX_TURN_TIMEOUT_MS, startStack, submitOrder, type Stack } from '../helpers/stack';
 import { startReceiver } from '../helpers/webhook-receiver';
 
 // The console's failed webhook deliveries (docs/notifications.md, "Delivery log and redelivery") in a
@@ -37,7 +37,7 @@ beforeAll(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   mkdirSync(OUTPUT, { recursive: true });
-});
+}, OUTBOX_TURN_TIMEOUT_MS);
 afterAll(async () => {
   await browser?.close();
   await receiver?.stop();

@@ -14,6 +14,7 @@ import { startNotificationDispatcher, type DispatcherOptions } from '../../worke
 import type { NotifierOptions } from '../../adapters/simulators';
 import { startWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
 import { createWorker } from '../../workers/worker';
+import { Client as PgClient } from 'pg';
 import { orderBody } from './order-body';
 
 export { orderBody };
@@ -54,7 +55,8 @@ export interface StackOptions {
   /**
    * The outbox dispatchers this stack runs beside its worker (default none). They claim any due row of
    * the run's one shared database, so a file that tests delivery must not have other files' dispatchers
-   * (with other simulators and settings) sending its rows: only files that test delivery start them.
+   * (with other simulators and settings) sending its rows: only files that test delivery start them,
+   * and such files take turns (takeOutboxTurn), one per kind of outbox at a time.
    */
   dispatchers?: Array<'notifications' | 'webhooks'>;
   /** The notification dispatcher's timeouts and scans (test/api/notices.test.ts). */
@@ -83,6 +85,22 @@ export interface Stack {
  * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const turn = await takeOutboxTurn(process.env.TEST_DATABASE_URL!, opts.dispatchers ?? []);
+  try {
+    const stack = await startEngine(opts);
+    return {
+      ...stack,
+      async stop() {
+        await stack.stop().finally(() => turn.release());
+      },
+    };
+  } catch (err) {
+    await turn.release();
+    throw err;
+  }
+}
+
+async function startEngine(opts: StackOptions): Promise<Stack> {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
   const databaseUrl = process.env.TEST_DATABASE_URL!;
   const taskQueue = opts.taskQueue ?? `test-${randomUUID()}`;
@@ -168,6 +186,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/** How long a file may wait for its turn at the outbox: other files' whole runs (see useStack). */
+export const OUTBOX_TURN_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * Waits until no other test file runs a dispatcher of these kinds, and holds them until released:
+ * one session-level advisory lock per kind, on a connection of its own, so a crashed file frees it.
+ */
+async function takeOutboxTurn(databaseUrl: string, kinds: readonly string[]) {
+  if (kinds.length === 0) return { release: async () => undefined };
+  const session = new PgClient({ connectionString: databaseUrl });
+  await session.connect();
+  // Sorted, so two files wanting both kinds cannot each hold one and wait for the other.
+  for (const kind of [...kinds].sort())
+    await session.query('SELECT pg_advisory_lock(hashtext($1))', [`test-outbox-dispatcher:${kind}`]);
+  return { release: () => session.end() };
+}
+
 /**
  * The stack of one test file: started before its tests, stopped after them. The object is filled in
  * by `beforeAll`, so read its fields inside hooks and tests.
@@ -176,7 +211,7 @@ export function useStack(opts: StackOptions = {}): Stack {
   const stack = {} as Stack;
   beforeAll(async () => {
     Object.assign(stack, await startStack(opts));
-  });
+  }, OUTBOX_TURN_TIMEOUT_MS);
   afterAll(() => stack.stop?.());
   return stack;
 }
