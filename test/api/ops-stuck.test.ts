@@ -192,8 +192,10 @@ describe('stuck orders', () => {
 
   test('waits past their SLA (merchant, payment window) while no worker fires their timers; they move on once one does', async () => {
     const sku = await createSku(stack.db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 2 } });
-    const merchant = await plant({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 3 } });
-    const payment = await plant({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 3 } });
+    // Windows long enough to outlast reaching them and stopping the worker on a loaded machine: one
+    // that ended before the worker stopped would have cancelled its order instead of going overdue.
+    const merchant = await plant({ lines: [{ sku, quantity: 1 }], policy: { merchantSlaSeconds: 15 } });
+    const payment = await plant({ paymentMethod: 'wechat_pay', card: undefined, policy: { paymentWindowSeconds: 15 } });
     await waitForStatus(stack.app, merchant.id, 'awaiting_merchant');
     await waitForStatus(stack.app, payment.id, 'awaiting_payment');
     await stack.stopWorker();
