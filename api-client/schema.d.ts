@@ -1392,6 +1392,18 @@ export interface components {
         temporalUi: string;
       };
     };
+    StuckReason: {
+      /** @enum {string} */
+      kind:
+        | 'wait_overdue'
+        | 'tracking_silent'
+        | 'refund_unconfirmed'
+        | 'activity_retrying'
+        | 'workflow_task_failing'
+        | 'workflow_failed'
+        | 'workflow_not_started';
+      since: string;
+    };
     OrderSummary: {
       id: string;
       status: string;
@@ -1407,9 +1419,7 @@ export interface components {
       flags?: components['schemas']['SupportFlag'][];
       stuck?: {
         since: string;
-        reasons: {
-          [key: string]: unknown;
-        }[];
+        reasons: components['schemas']['StuckReason'][];
       };
       createdAt: string;
       updatedAt: string;
@@ -1575,6 +1585,444 @@ export interface components {
       /** @enum {boolean} */
       received: true;
       duplicate: boolean;
+    };
+    StuckOrderPage: {
+      items: {
+        orderId: string;
+        status: string;
+        merchantId: string;
+        customerId: string;
+        channel: string;
+        createdAt: string;
+        updatedAt: string;
+        since: string;
+        reasons: components['schemas']['StuckReason'][];
+      }[];
+      total: number;
+      nextCursor: string | null;
+    };
+    RetriedSteps: {
+      retried: {
+        workflowId: string;
+        activity: string;
+        activityId: string;
+        attempt: number;
+        lastFailure: string | null;
+      }[];
+      order: components['schemas']['OrderDetail'];
+    };
+    OrderTimeline: {
+      orderId: string;
+      status: string;
+      links: {
+        temporalUi: string;
+        workflows: {
+          workflowId: string;
+          status: string;
+          historyLength: number;
+          url: string;
+        }[];
+      };
+      entries: {
+        at: string;
+        /** @enum {string} */
+        source: 'business' | 'courier' | 'notification' | 'payment' | 'support' | 'workflow';
+        workflowId?: string;
+        actor?: string;
+        kind: string;
+        summary: string;
+        error?: string;
+        attempt?: number;
+      }[];
+    };
+    ResentNotifications: {
+      queued: {
+        id: string;
+        kind: string;
+        channel: string;
+        /** @enum {string} */
+        was: 'failed' | 'sent';
+        copyOf?: string;
+      }[];
+    };
+    AuditPage: {
+      items: {
+        id: string;
+        actor: {
+          name: string;
+          role: string;
+        };
+        operation: string;
+        orderId: string | null;
+        reason: string;
+        /** @enum {string} */
+        outcome: 'succeeded' | 'refused' | 'failed';
+        statusCode: number;
+        details: {
+          [key: string]: unknown;
+        };
+        at: string;
+      }[];
+      nextCursor: string | null;
+    };
+    CustomerFreeze: {
+      customerId: string;
+      frozen: boolean;
+      frozenAt: string | null;
+      reason: string | null;
+      by: string | null;
+    };
+    BlocklistEntry: {
+      /** @enum {string} */
+      kind: 'customer' | 'phone' | 'address';
+      fingerprint: string;
+      reason: string;
+    };
+    ReconciliationRunPage: {
+      items: {
+        runId: string;
+        window: {
+          from: string;
+          to: string;
+        };
+        checked: {
+          captures: number;
+          refunds: number;
+        };
+        finishedAt: string;
+        differences: {
+          kind: string;
+          provider: string | null;
+          orderId: string | null;
+          paymentId: string | null;
+          refundId: string | null;
+          reference: string | null;
+          ours: number | null;
+          theirs: number | null;
+        }[];
+      }[];
+      nextCursor: string | null;
+    };
+    NotificationPage: {
+      items: {
+        id: string;
+        orderId: string | null;
+        recipientType: string;
+        recipientId: string;
+        channel: string;
+        kind: string;
+        /** @enum {string} */
+        status: 'pending' | 'sent' | 'failed';
+        attempts: number;
+        lastError: string | null;
+        subject: string | null;
+        createdAt: string;
+        sentAt: string | null;
+      }[];
+      nextCursor: string | null;
+    };
+    NotificationPreferences: {
+      customerId: string;
+      channels: {
+        transactional: ('sms' | 'email' | 'in_app')[];
+        marketing: ('sms' | 'email' | 'in_app')[];
+      };
+      /** @enum {string} */
+      locale: 'zh-CN' | 'en';
+      quietHours?: {
+        start: string;
+        end: string;
+        timeZone: string;
+      };
+      default: boolean;
+    };
+    CodecPayloads: {
+      payloads: {
+        metadata: {
+          [key: string]: string;
+        };
+        data: string;
+      }[];
+    };
+    CouponTemplate: {
+      id: string;
+      merchantId: string | null;
+      name: string;
+      /** @enum {string} */
+      kind: 'amount' | 'percent';
+      amount: number | null;
+      percent: number | null;
+      maxOff: number | null;
+      minSpend: number;
+      skus: string[] | null;
+      currency: string;
+      startsAt: string;
+      endsAt: string;
+      createdAt: string;
+    };
+    CouponTemplateUsage: {
+      id: string;
+      merchantId: string | null;
+      name: string;
+      /** @enum {string} */
+      kind: 'amount' | 'percent';
+      amount: number | null;
+      percent: number | null;
+      maxOff: number | null;
+      minSpend: number;
+      skus: string[] | null;
+      currency: string;
+      startsAt: string;
+      endsAt: string;
+      createdAt: string;
+      issued: number;
+      redeemed: number;
+    };
+    IssuedCoupons: {
+      templateId: string;
+      issued: number;
+      coupons: {
+        customerId: string;
+        code: string;
+      }[];
+    };
+    Membership: {
+      customerId: string;
+      points: {
+        balance: number;
+        expired: number;
+        lots: {
+          points: number;
+          expiresAt: string;
+        }[];
+        ledger: {
+          id: string;
+          orderId: string | null;
+          delta: number;
+          reason: string;
+          at: string;
+        }[];
+      };
+      coupons: {
+        code: string;
+        /** @enum {string} */
+        status: 'issued' | 'redeemed';
+        templateId: string | null;
+        name: string;
+        /** @enum {string} */
+        kind: 'amount' | 'percent';
+        amount: number | null;
+        percent: number | null;
+        minSpend: number;
+        validUntil: string | null;
+        redeemedOrderId: string | null;
+      }[];
+    };
+    WebhookSubscription: {
+      id: string;
+      url: string;
+      eventTypes: string[];
+      enabled: boolean;
+      disabledReason: string | null;
+      failingSince: string | null;
+      merchantId: string | null;
+      owner: {
+        role: string;
+        name: string;
+      };
+      createdAt: string;
+      updatedAt: string;
+    };
+    WebhookSubscriptionWithSecret: {
+      id: string;
+      url: string;
+      eventTypes: string[];
+      enabled: boolean;
+      disabledReason: string | null;
+      failingSince: string | null;
+      merchantId: string | null;
+      owner: {
+        role: string;
+        name: string;
+      };
+      createdAt: string;
+      updatedAt: string;
+      secret: string;
+    };
+    WebhookSubscriptionPage: {
+      items: components['schemas']['WebhookSubscription'][];
+      nextCursor: string | null;
+    };
+    WebhookDelivery: {
+      id: string;
+      subscriptionId: string;
+      url: string;
+      eventId: string;
+      eventType: string;
+      occurredAt: string;
+      orderId: string;
+      sequence: number;
+      /** @enum {string} */
+      status: 'pending' | 'delivered' | 'failed';
+      attempts: number;
+      nextAttemptAt: string | null;
+      deliveredAt: string | null;
+      lastAnswer: {
+        at: string;
+        statusCode: number | null;
+        body: string | null;
+        error: string | null;
+      } | null;
+      recentAttempts: {
+        at: string;
+        statusCode: number | null;
+        body: string | null;
+        error: string | null;
+        attempt: number;
+        durationMs: number;
+      }[];
+      createdAt: string;
+    };
+    WebhookDeliveryPage: {
+      items: components['schemas']['WebhookDelivery'][];
+      nextCursor: string | null;
+    };
+    Redelivery: {
+      subscriptionId: string;
+      eventIds: string[];
+      /** @enum {string} */
+      status: 'pending';
+    };
+    AnalyticsPeriod: {
+      from: string;
+      to: string;
+      timezone: string;
+      /** @enum {string} */
+      bucket: 'day' | 'hour';
+    };
+    AnalyticsFilters: {
+      merchantId: string | null;
+      channel: string | null;
+      /** @enum {string|null} */
+      paymentMethod: 'card' | 'wechat_pay' | 'alipay' | 'cod' | null;
+    };
+    SalesReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        bucket: string;
+        merchantId?: string;
+        channel?: string;
+        paymentMethod?: string;
+        orders: number;
+        units: number;
+        gmv: number;
+        aov: number | null;
+        refunded: number;
+        netSales: number;
+      }[];
+    };
+    FunnelReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        /** @enum {string} */
+        stage: 'submitted' | 'paid' | 'shipped' | 'delivered' | 'completed' | 'cancelled' | 'rejected';
+        orders: number;
+        rateFromPrevious: number | null;
+        rateFromSubmitted: number | null;
+      }[];
+    };
+    CancellationReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        outcome: string;
+        reason: string;
+        orders: number;
+        gmv: number;
+      }[];
+    };
+    TopProductsReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        rank: number;
+        sku: string;
+        name: string | null;
+        units: number;
+        revenue: number;
+        orders: number;
+      }[];
+    };
+    AfterSalesRatesReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        sku: string;
+        unitsSold: number;
+        refundedUnits: number;
+        returnedUnits: number;
+        afterSalesRequests: number;
+        afterSalesUnits: number;
+        refundRate: number | null;
+        returnRate: number | null;
+        afterSalesRate: number | null;
+      }[];
+    };
+    AfterSalesReasonsReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        sku: string;
+        type: string;
+        reason: string;
+        warehouseId: string;
+        courier: string;
+        requests: number;
+        units: number;
+      }[];
+    };
+    CourierReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        courier: string;
+        warehouseId: string;
+        shipments: number;
+        pickedUp: number;
+        avgHoursToPickUp: number | null;
+        delivered: number;
+        avgHoursToDelivery: number | null;
+        failedAttempts: number;
+        failedAttemptsPerShipment: number | null;
+        returnedToSender: number;
+      }[];
+    };
+    StockCoverReport: {
+      filters: {
+        merchantId: string | null;
+      };
+      rows: {
+        merchantId: string;
+        sku: string;
+        name: string;
+        warehouseId: string;
+        onHand: number;
+        available: number;
+        unitsShippedInWindow: number;
+        windowDays: number;
+        leadTimeDays: number;
+        safetyStockDays: number;
+        reviewDays: number;
+        velocityPerDay: number;
+        coverDays: number | null;
+        reorderPoint: number;
+        orderUpTo: number;
+        suggestedQuantity: number;
+        /** @enum {string} */
+        urgency: 'stockout' | 'critical' | 'reorder' | 'ok' | 'no_demand';
+      }[];
     };
   };
   responses: never;
@@ -4066,9 +4514,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CouponTemplate'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4175,9 +4621,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CouponTemplateUsage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4275,9 +4719,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['IssuedCoupons'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4402,9 +4844,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['Membership'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4749,9 +5189,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['StuckOrderPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4831,9 +5269,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['RetriedSteps'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -4958,9 +5394,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['OrderTimeline'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -5464,9 +5898,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['ResentNotifications'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -5594,9 +6026,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['AuditPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -5676,9 +6106,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CodecPayloads'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -5794,9 +6222,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CodecPayloads'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -6185,9 +6611,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CustomerFreeze'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -6321,9 +6745,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CustomerFreeze'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -6476,9 +6898,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['BlocklistEntry'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -6587,9 +7007,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['ReconciliationRunPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7411,9 +7829,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['NotificationPreferences'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7522,9 +7938,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['NotificationPreferences'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7652,9 +8066,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['NotificationPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7734,9 +8146,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['ResentNotifications'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7869,9 +8279,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['SalesReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -7949,9 +8358,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['FunnelReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8029,9 +8437,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CancellationReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8111,9 +8518,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['TopProductsReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8192,9 +8598,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['AfterSalesRatesReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8273,9 +8678,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['AfterSalesReasonsReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8353,9 +8757,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['CourierReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8429,9 +8832,8 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['StockCoverReport'];
+          'text/csv': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8503,9 +8905,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscriptionPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8591,9 +8991,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscriptionWithSecret'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8700,9 +9098,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscription'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8802,9 +9198,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscription'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -8932,9 +9326,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscription'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9044,9 +9436,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookSubscriptionWithSecret'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9157,9 +9547,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookDeliveryPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9250,9 +9638,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['WebhookDeliveryPage'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9327,9 +9713,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['Redelivery'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9448,9 +9832,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'application/json': components['schemas']['Redelivery'];
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9604,9 +9986,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'text/html': string;
         };
       };
       /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
@@ -9637,9 +10017,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'text/javascript': string;
         };
       };
       /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
@@ -9733,9 +10111,7 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'text/html': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */
@@ -9790,15 +10166,13 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK */
+      /** @description The result page, naming the status the notification was answered */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            [key: string]: unknown;
-          };
+          'text/html': string;
         };
       };
       /** @description The request is invalid (each bad field named in `errors`) */

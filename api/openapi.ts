@@ -61,6 +61,8 @@ export interface SuccessSpec {
   schema?: ZodType;
   /** Not JSON (the console's HTML): documented as a string of this type. */
   contentType?: string;
+  /** The same answer in text forms besides JSON, on request (analytics' `text/csv`): documented as strings. */
+  alsoAs?: readonly string[];
   description?: string;
 }
 
@@ -122,7 +124,8 @@ function successResponse(success: SuccessSpec | undefined, status: SuccessStatus
   if (success?.contentType) return { description, content: { [success.contentType]: { schema: { type: 'string' } } } };
   // A route without a declared answer still documents one: some JSON object.
   const schema = success?.schema ? jsonSchema(success.schema) : { type: 'object', additionalProperties: true };
-  return { description, content: { 'application/json': { schema } } };
+  const text = Object.fromEntries((success?.alsoAs ?? []).map((type) => [type, { schema: { type: 'string' } }]));
+  return { description, content: { 'application/json': { schema }, ...text } };
 }
 
 /** The `response` of a Fastify route schema (read by @fastify/swagger; never used to serialize). */

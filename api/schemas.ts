@@ -1,5 +1,13 @@
 import { z, type ZodType } from 'zod';
-import { afterSalesStatuses, afterSalesTypes, orderStatuses, paymentMethods } from '../domain';
+import {
+  afterSalesStatuses,
+  afterSalesTypes,
+  buckets,
+  locales,
+  noticeChannels,
+  orderStatuses,
+  paymentMethods,
+} from '../domain';
 
 /**
  * The response contract (docs/decisions/071-response-contract.md): what the main operations answer,
@@ -165,6 +173,23 @@ export const orderDetailSchema = component(
   }),
 );
 
+/** Why an order is stuck and since when (api/stuck.ts): each kind adds its own facts (workflow, activity, shipment, refund). */
+const stuckReason = component(
+  'StuckReason',
+  z.object({
+    kind: z.enum([
+      'wait_overdue',
+      'tracking_silent',
+      'refund_unconfirmed',
+      'activity_retrying',
+      'workflow_task_failing',
+      'workflow_failed',
+      'workflow_not_started',
+    ]),
+    since: at,
+  }),
+);
+
 /** A row of GET /v1/orders; `stuck` rows (stuck=true) carry their reasons instead of money and flags. */
 const orderSummary = component(
   'OrderSummary',
@@ -177,7 +202,7 @@ const orderSummary = component(
     paymentMethod: z.enum(paymentMethods).optional(),
     total: z.object({ amount: z.number().int(), currency: z.string() }).optional(),
     flags: z.array(supportFlag).optional(),
-    stuck: z.object({ since: at, reasons: z.array(open) }).optional(),
+    stuck: z.object({ since: at, reasons: z.array(stuckReason) }).optional(),
     createdAt: at,
     updatedAt: at,
   }),
@@ -304,4 +329,437 @@ export const promotionListSchema = component('PromotionList', z.object({ items: 
 export const webhookAckSchema = component(
   'WebhookAck',
   z.object({ received: z.literal(true), duplicate: z.boolean() }),
+);
+
+/** A keyset page: `nextCursor` is null on the last page. */
+const pageOf = <T extends ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+// Support (api/routes/ops.ts, risk.ts, reconciliation.ts, notifications.ts).
+
+export const stuckOrderPageSchema = component(
+  'StuckOrderPage',
+  z.object({
+    items: z.array(
+      z.object({
+        orderId: z.string(),
+        status: z.string(),
+        merchantId: z.string(),
+        customerId: z.string(),
+        channel: z.string(),
+        createdAt: at,
+        updatedAt: at,
+        /** The earliest `since` of its reasons. */
+        since: at,
+        reasons: z.array(stuckReason),
+      }),
+    ),
+    total: z.number().int(),
+    nextCursor: z.string().nullable(),
+  }),
+);
+
+/** POST /v1/ops/orders/{id}/retry: the steps reset to run now, and the order after it. */
+export const retriedStepsSchema = component(
+  'RetriedSteps',
+  z.object({
+    retried: z.array(
+      z.object({
+        workflowId: z.string(),
+        activity: z.string(),
+        activityId: z.string(),
+        attempt: z.number().int(),
+        lastFailure: z.string().nullable(),
+      }),
+    ),
+    order: orderDetailSchema,
+  }),
+);
+
+/** GET /v1/ops/orders/{id}/timeline (api/timeline.ts): every source merged in time, with links into Temporal's UI. */
+export const orderTimelineSchema = component(
+  'OrderTimeline',
+  z.object({
+    orderId: z.string(),
+    status: z.string(),
+    links: z.object({
+      temporalUi: z.string(),
+      workflows: z.array(
+        z.object({ workflowId: z.string(), status: z.string(), historyLength: z.number().int(), url: z.string() }),
+      ),
+    }),
+    entries: z.array(
+      z.object({
+        at,
+        source: z.enum(['business', 'courier', 'notification', 'payment', 'support', 'workflow']),
+        workflowId: z.string().optional(),
+        actor: z.string().optional(),
+        kind: z.string(),
+        summary: z.string(),
+        error: z.string().optional(),
+        attempt: z.number().int().optional(),
+      }),
+    ),
+  }),
+);
+
+/** Both resend operations: what was queued again (`was: failed`) or copied under a new key (`was: sent`). */
+export const resentNotificationsSchema = component(
+  'ResentNotifications',
+  z.object({
+    queued: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        channel: z.string(),
+        was: z.enum(['failed', 'sent']),
+        copyOf: z.string().optional(),
+      }),
+    ),
+  }),
+);
+
+export const auditPageSchema = component(
+  'AuditPage',
+  pageOf(
+    z.object({
+      id: z.string(),
+      actor: z.object({ name: z.string(), role: z.string() }),
+      operation: z.string(),
+      orderId: z.string().nullable(),
+      reason: z.string(),
+      outcome: z.enum(['succeeded', 'refused', 'failed']),
+      statusCode: z.number().int(),
+      details: open,
+      at,
+    }),
+  ),
+);
+
+export const customerFreezeSchema = component(
+  'CustomerFreeze',
+  z.object({
+    customerId: z.string(),
+    frozen: z.boolean(),
+    frozenAt: at.nullable(),
+    reason: z.string().nullable(),
+    by: z.string().nullable(),
+  }),
+);
+
+/** Only the fingerprint of the blocked value is stored, and answered. */
+export const blocklistEntrySchema = component(
+  'BlocklistEntry',
+  z.object({ kind: z.enum(['customer', 'phone', 'address']), fingerprint: z.string(), reason: z.string() }),
+);
+
+export const reconciliationRunPageSchema = component(
+  'ReconciliationRunPage',
+  pageOf(
+    z.object({
+      runId: z.string(),
+      window: z.object({ from: at, to: at }),
+      checked: z.object({ captures: z.number().int(), refunds: z.number().int() }),
+      finishedAt: at,
+      differences: z.array(
+        z.object({
+          kind: z.string(),
+          provider: z.string().nullable(),
+          orderId: z.string().nullable(),
+          paymentId: z.string().nullable(),
+          refundId: z.string().nullable(),
+          reference: z.string().nullable(),
+          /** Minor units by our books and by the provider's. */
+          ours: z.number().int().nullable(),
+          theirs: z.number().int().nullable(),
+        }),
+      ),
+    }),
+  ),
+);
+
+export const notificationPageSchema = component(
+  'NotificationPage',
+  pageOf(
+    z.object({
+      id: z.string(),
+      orderId: z.string().nullable(),
+      recipientType: z.string(),
+      recipientId: z.string(),
+      channel: z.string(),
+      kind: z.string(),
+      status: z.enum(['pending', 'sent', 'failed']),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+      subject: z.string().nullable(),
+      createdAt: at,
+      sentAt: at.nullable(),
+    }),
+  ),
+);
+
+/** A customer's notification preferences; `default: true` when none were set. */
+export const notificationPreferencesSchema = component(
+  'NotificationPreferences',
+  z.object({
+    customerId: z.string(),
+    channels: z.object({
+      transactional: z.array(z.enum(noticeChannels)),
+      marketing: z.array(z.enum(noticeChannels)),
+    }),
+    locale: z.enum(locales),
+    quietHours: z.object({ start: z.string(), end: z.string(), timeZone: z.string() }).optional(),
+    default: z.boolean(),
+  }),
+);
+
+/** Temporal's remote codec protocol: payloads in proto3 JSON form, bytes as base64. */
+export const codecPayloadsSchema = component(
+  'CodecPayloads',
+  z.object({ payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })) }),
+);
+
+// Coupons and membership (api/routes/coupons.ts).
+
+export const couponTemplateSchema = component(
+  'CouponTemplate',
+  z.object({
+    id: z.string(),
+    /** null: platform-wide (support's). */
+    merchantId: z.string().nullable(),
+    name: z.string(),
+    kind: z.enum(['amount', 'percent']),
+    amount: z.number().int().nullable(),
+    percent: z.number().nullable(),
+    maxOff: z.number().int().nullable(),
+    minSpend: z.number().int(),
+    skus: z.array(z.string()).nullable(),
+    currency: z.string(),
+    startsAt: at,
+    endsAt: at,
+    createdAt: at,
+  }),
+);
+
+export const couponTemplateUsageSchema = component(
+  'CouponTemplateUsage',
+  couponTemplateSchema.extend({ issued: z.number().int(), redeemed: z.number().int() }),
+);
+
+/** One coupon per customer and template: `issued` counts the new ones, `coupons` lists every customer's code. */
+export const issuedCouponsSchema = component(
+  'IssuedCoupons',
+  z.object({
+    templateId: z.string(),
+    issued: z.number().int(),
+    coupons: z.array(z.object({ customerId: z.string(), code: z.string() })),
+  }),
+);
+
+export const membershipSchema = component(
+  'Membership',
+  z.object({
+    customerId: z.string(),
+    points: z.object({
+      balance: z.number().int(),
+      expired: z.number().int(),
+      /** Lots still valid, oldest first, with what is left of each. */
+      lots: z.array(z.object({ points: z.number().int(), expiresAt: at })),
+      ledger: z.array(
+        z.object({ id: z.string(), orderId: z.string().nullable(), delta: z.number().int(), reason: z.string(), at }),
+      ),
+    }),
+    coupons: z.array(
+      z.object({
+        code: z.string(),
+        status: z.enum(['issued', 'redeemed']),
+        /** null: after-sales compensation. */
+        templateId: z.string().nullable(),
+        name: z.string(),
+        kind: z.enum(['amount', 'percent']),
+        amount: z.number().int().nullable(),
+        percent: z.number().nullable(),
+        minSpend: z.number().int(),
+        validUntil: at.nullable(),
+        redeemedOrderId: z.string().nullable(),
+      }),
+    ),
+  }),
+);
+
+// Outbound events (api/routes/webhook-subscriptions.ts, webhook-deliveries.ts).
+
+export const webhookSubscriptionSchema = component(
+  'WebhookSubscription',
+  z.object({
+    id: z.string(),
+    url: z.string(),
+    eventTypes: z.array(z.string()),
+    enabled: z.boolean(),
+    disabledReason: z.string().nullable(),
+    failingSince: at.nullable(),
+    merchantId: z.string().nullable(),
+    owner: z.object({ role: z.string(), name: z.string() }),
+    createdAt: at,
+    updatedAt: at,
+  }),
+);
+
+/** Creating a subscription and rotating its secret are the only answers that show the secret. */
+export const webhookSubscriptionWithSecretSchema = component(
+  'WebhookSubscriptionWithSecret',
+  webhookSubscriptionSchema.extend({ secret: z.string() }),
+);
+
+export const webhookSubscriptionPageSchema = component('WebhookSubscriptionPage', pageOf(webhookSubscriptionSchema));
+
+const webhookAttempt = z.object({
+  at,
+  statusCode: z.number().int().nullable(),
+  body: z.string().nullable(),
+  error: z.string().nullable(),
+});
+
+const webhookDelivery = component(
+  'WebhookDelivery',
+  z.object({
+    id: z.string(),
+    subscriptionId: z.string(),
+    url: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    occurredAt: at,
+    orderId: z.string(),
+    sequence: z.number().int(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number().int(),
+    nextAttemptAt: at.nullable(),
+    deliveredAt: at.nullable(),
+    lastAnswer: webhookAttempt.nullable(),
+    /** The latest attempts, newest first. */
+    recentAttempts: z.array(webhookAttempt.extend({ attempt: z.number().int(), durationMs: z.number().int() })),
+    createdAt: at,
+  }),
+);
+
+export const webhookDeliveryPageSchema = component('WebhookDeliveryPage', pageOf(webhookDelivery));
+
+export const redeliverySchema = component(
+  'Redelivery',
+  z.object({ subscriptionId: z.string(), eventIds: z.array(z.string()), status: z.literal('pending') }),
+);
+
+// Analytics (api/routes/analytics.ts): each report as JSON, or its rows as CSV.
+
+const analyticsPeriod = component(
+  'AnalyticsPeriod',
+  z.object({ from: at, to: at, timezone: z.string(), bucket: z.enum(buckets) }),
+);
+const analyticsFilters = component(
+  'AnalyticsFilters',
+  z.object({
+    merchantId: z.string().nullable(),
+    channel: z.string().nullable(),
+    paymentMethod: z.enum(paymentMethods).nullable(),
+  }),
+);
+const count = z.number().int();
+/** A share in [0, 1] (4 decimals); null when its denominator is 0. */
+const rate = z.number().nullable();
+
+const analyticsReport = <T extends z.ZodRawShape>(id: string, row: T) =>
+  component(id, z.object({ period: analyticsPeriod, filters: analyticsFilters, rows: z.array(z.object(row)) }));
+
+export const salesReportSchema = analyticsReport('SalesReport', {
+  /** Local day (YYYY-MM-DD) or hour (YYYY-MM-DDTHH:00). */
+  bucket: z.string(),
+  /** With `by`: the value it splits on. */
+  merchantId: z.string().optional(),
+  channel: z.string().optional(),
+  paymentMethod: z.string().optional(),
+  orders: count,
+  units: count,
+  gmv: count,
+  aov: count.nullable(),
+  refunded: count,
+  netSales: count,
+});
+export const funnelReportSchema = analyticsReport('FunnelReport', {
+  stage: z.enum(['submitted', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'rejected']),
+  orders: count,
+  rateFromPrevious: rate,
+  rateFromSubmitted: rate,
+});
+export const cancellationReportSchema = analyticsReport('CancellationReport', {
+  outcome: z.string(),
+  reason: z.string(),
+  orders: count,
+  gmv: count,
+});
+export const topProductsReportSchema = analyticsReport('TopProductsReport', {
+  rank: count,
+  sku: z.string(),
+  name: z.string().nullable(),
+  units: count,
+  revenue: count,
+  orders: count,
+});
+export const afterSalesRatesReportSchema = analyticsReport('AfterSalesRatesReport', {
+  sku: z.string(),
+  unitsSold: count,
+  refundedUnits: count,
+  returnedUnits: count,
+  afterSalesRequests: count,
+  afterSalesUnits: count,
+  refundRate: rate,
+  returnRate: rate,
+  afterSalesRate: rate,
+});
+export const afterSalesReasonsReportSchema = analyticsReport('AfterSalesReasonsReport', {
+  sku: z.string(),
+  type: z.string(),
+  reason: z.string(),
+  warehouseId: z.string(),
+  courier: z.string(),
+  requests: count,
+  units: count,
+});
+export const courierReportSchema = analyticsReport('CourierReport', {
+  courier: z.string(),
+  warehouseId: z.string(),
+  shipments: count,
+  pickedUp: count,
+  avgHoursToPickUp: z.number().nullable(),
+  delivered: count,
+  avgHoursToDelivery: z.number().nullable(),
+  failedAttempts: count,
+  failedAttemptsPerShipment: rate,
+  returnedToSender: count,
+});
+/** Stock is read now, not over a period: only the merchant filter applies. */
+export const stockCoverReportSchema = component(
+  'StockCoverReport',
+  z.object({
+    filters: z.object({ merchantId: z.string().nullable() }),
+    rows: z.array(
+      z.object({
+        merchantId: z.string(),
+        sku: z.string(),
+        name: z.string(),
+        warehouseId: z.string(),
+        onHand: count,
+        available: count,
+        unitsShippedInWindow: count,
+        windowDays: z.number(),
+        leadTimeDays: z.number(),
+        safetyStockDays: z.number(),
+        reviewDays: z.number(),
+        velocityPerDay: z.number(),
+        coverDays: z.number().nullable(),
+        reorderPoint: count,
+        orderUpTo: count,
+        suggestedQuantity: count,
+        urgency: z.enum(['stockout', 'critical', 'reorder', 'ok', 'no_demand']),
+      }),
+    ),
+  }),
 );

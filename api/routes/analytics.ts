@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
 import { refreshAnalytics } from '../../store/analytics/refresh';
 import { toCsv } from '../analytics/csv';
 import { analyticsFields, analyticsQuery, checkPeriod, scopeOf, type AnalyticsQuery } from '../analytics/params';
@@ -16,6 +16,16 @@ import {
 } from '../analytics/tables';
 import type { AppDeps } from '../deps';
 import type { Define, RouteInput } from '../route';
+import {
+  afterSalesRatesReportSchema,
+  afterSalesReasonsReportSchema,
+  cancellationReportSchema,
+  courierReportSchema,
+  funnelReportSchema,
+  salesReportSchema,
+  stockCoverReportSchema,
+  topProductsReportSchema,
+} from '../schemas';
 
 const limit = z.coerce.number().int().min(1).max(1000).default(50);
 const salesQuery = analyticsFields
@@ -34,13 +44,14 @@ const stockQuery = z.object({
 
 const BY_COLUMN = { merchantId: 'merchant_id', channel: 'channel', paymentMethod: 'payment_method' } as const;
 
+const CSV = 'text/csv';
 const wantsCsv = (req: FastifyRequest, format?: string) =>
   format === 'csv' || (format === undefined && /\btext\/csv\b/.test(req.headers.accept ?? ''));
 
 /** One table as JSON ({ period, filters, rows }) or as CSV (`?format=csv` or Accept: text/csv). */
 function answer(req: FastifyRequest, reply: FastifyReply, name: string, meta: object, rows: Table, format?: string) {
   if (!wantsCsv(req, format)) return { ...meta, rows };
-  void reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`);
+  void reply.type(`${CSV}; charset=utf-8`).header('content-disposition', `attachment; filename="${name}.csv"`);
   return toCsv(rows);
 }
 
@@ -50,12 +61,14 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     url: string,
     summary: string,
     query: z.ZodType<Q>,
+    report: ZodType,
     table: (scope: ReturnType<typeof scopeOf>, q: Q) => Promise<Table>,
   ) {
     define<undefined, undefined, Q>({
       method: 'GET',
       url: `/v1/analytics/${url}`,
       summary,
+      response: { schema: report, alsoAs: [CSV] },
       tags: ['analytics'],
       auth: ['merchant', 'support'],
       query,
@@ -84,40 +97,49 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     'sales',
     'GMV, orders, units, average order value, refunds and net sales per local day or hour',
     salesQuery,
+    salesReportSchema,
     (s, q) => salesTable(db, s, s.bucket, q.by && BY_COLUMN[q.by]),
   );
   read(
     'funnel',
     'Orders submitted in the period reaching paid, shipped, delivered, completed; cancelled and rejected',
     analyticsQuery,
+    funnelReportSchema,
     (s) => funnelTable(db, s),
   );
   read(
     'cancellations',
     'Cancellation and rejection reasons of the orders submitted in the period',
     analyticsQuery,
+    cancellationReportSchema,
     (s) => cancellationsTable(db, s),
   );
-  read('products/top', 'Top products by revenue or units', topQuery, (s, q) =>
+  read('products/top', 'Top products by revenue or units', topQuery, topProductsReportSchema, (s, q) =>
     topProductsTable(db, s, q.metric, q.limit),
   );
-  read('after-sales', 'Refund, return and after-sales rates per SKU', limitQuery, (s, q) =>
+  read('after-sales', 'Refund, return and after-sales rates per SKU', limitQuery, afterSalesRatesReportSchema, (s, q) =>
     afterSalesTable(db, s, q.limit),
   );
   read(
     'after-sales/reasons',
     'After-sales requests by SKU, reason, warehouse and courier (root cause)',
     limitQuery,
+    afterSalesReasonsReportSchema,
     (s, q) => reasonsTable(db, s, q.limit),
   );
-  read('couriers', 'Courier performance: time to pick-up, to delivery, failed attempts, returns', analyticsQuery, (s) =>
-    couriersTable(db, s),
+  read(
+    'couriers',
+    'Courier performance: time to pick-up, to delivery, failed attempts, returns',
+    analyticsQuery,
+    courierReportSchema,
+    (s) => couriersTable(db, s),
   );
 
   define<undefined, undefined, z.infer<typeof stockQuery>>({
     method: 'GET',
     url: '/v1/analytics/stock-cover',
     summary: 'Stock cover in days per SKU and warehouse, with reorder suggestions from the merchant policy',
+    response: { schema: stockCoverReportSchema, alsoAs: [CSV] },
     tags: ['analytics'],
     auth: ['merchant', 'support'],
     query: stockQuery,

@@ -5,6 +5,7 @@ import { EncryptionCodec } from '../../platform/codec';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { codecPayloadsSchema } from '../schemas';
 
 /**
  * Temporal's remote codec protocol (the Web UI's and the CLI's `--codec-endpoint`): payloads in
@@ -63,6 +64,7 @@ export function codecRoutes({ config }: AppDeps, define: Define, app: FastifyIns
       idempotency: { via: 'none' },
       url: `/codec/${operation}`,
       operationId: `${operation}Payloads`,
+      response: { schema: codecPayloadsSchema },
       summary:
         operation === 'decode'
           ? "Decrypts Temporal payloads for Temporal's Web UI (remote codec protocol)"

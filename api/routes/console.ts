@@ -44,6 +44,7 @@ export function consoleRoutes(_deps: AppDeps, define: Define) {
     method: 'GET',
     url: '/console/analytics',
     summary: 'The analytics dashboard (HTML; enter a merchant or support key in the page)',
+    response: { contentType: 'text/html' },
     tags: ['console'],
     auth: 'public',
     async handler({ reply }) {
@@ -56,6 +57,7 @@ export function consoleRoutes(_deps: AppDeps, define: Define) {
     method: 'GET',
     url: '/console/vendor/chart.umd.min.js',
     summary: 'Chart.js (MIT), served from the engine for the analytics dashboard',
+    response: { contentType: 'text/javascript' },
     tags: ['console'],
     auth: 'public',
     async handler({ reply }) {

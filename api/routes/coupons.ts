@@ -5,6 +5,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { couponTemplateSchema, couponTemplateUsageSchema, issuedCouponsSchema, membershipSchema } from '../schemas';
 import { Prisma } from '../../prisma/generated/client';
 
 const idParams = z.object({ id: z.string().min(1).max(64) });
@@ -68,7 +69,7 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     auth: ['merchant', 'support'],
     body: couponTemplateBodySchema,
     idempotency: { via: 'transaction', required: false },
-    response: { status: 201 },
+    response: { status: 201, schema: couponTemplateSchema },
     async handler({ body, caller, reply, tx }) {
       const merchantId = await checkTemplate(body, caller);
       const row = await (tx ?? db).couponTemplate.create({
@@ -96,6 +97,7 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/coupon-templates/:id',
     summary: 'One coupon template and how many of its coupons are issued and redeemed',
+    response: { schema: couponTemplateUsageSchema },
     tags: ['pricing'],
     auth: ['merchant', 'support'],
     params: idParams,
@@ -111,6 +113,7 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     method: 'POST',
     url: '/v1/coupon-templates/:id/issue',
     summary: 'Issue the template’s coupon to customers, one each (a customer who holds one keeps it)',
+    response: { schema: issuedCouponsSchema },
     tags: ['pricing'],
     auth: ['merchant', 'support'],
     params: idParams,
@@ -150,6 +153,7 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/customers/:id/membership',
     summary: 'A customer’s points (balance, lots by expiry, ledger) and coupons',
+    response: { schema: membershipSchema },
     tags: ['pricing'],
     auth: ['platform', 'support'],
     params: idParams,

@@ -6,6 +6,7 @@ import type { AppDeps } from '../deps';
 import { resendNotification } from '../resend';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { notificationPageSchema, notificationPreferencesSchema, resentNotificationsSchema } from '../schemas';
 
 const customerParams = z.object({ id: z.string().min(1).max(64) });
 const failedQuery = z.object({
@@ -57,6 +58,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/customers/:id/notification-preferences',
     summary: "A customer's notification preferences (the defaults, `default: true`, when none were set)",
+    response: { schema: notificationPreferencesSchema },
     tags: ['notifications'],
     auth: ['platform', 'support'],
     params: customerParams,
@@ -71,6 +73,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     url: '/v1/customers/:id/notification-preferences',
     summary:
       'Replace a customer’s notification preferences: channels per category, locale (zh-CN | en), optional quiet hours',
+    response: { schema: notificationPreferencesSchema },
     tags: ['notifications'],
     auth: ['platform', 'support'],
     params: customerParams,
@@ -88,6 +91,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/ops/notifications',
     summary: 'Notifications by delivery status, newest first (default: failed for good; cursor-paginated)',
+    response: { schema: notificationPageSchema },
     tags: ['ops'],
     auth: ['support'],
     query: failedQuery,
@@ -129,6 +133,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
     url: '/v1/ops/notifications/:id/resend',
     summary:
       'Send one notification again, with or without an order (a merchant’s low-stock notice): a failed one is queued again, a sent one copied under a new key (support; reason required; audited)',
+    response: { schema: resentNotificationsSchema },
     tags: ['ops'],
     auth: ['support'],
     params: notificationParams,

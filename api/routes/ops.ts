@@ -11,7 +11,14 @@ import { loadOrderDetail, orderView } from '../views';
 import { cancelAsSupport, extendWindow, refundAsSupport } from '../../contract';
 import type { Define } from '../route';
 import { orderIdParams } from './orders';
-import { orderSchema } from '../schemas';
+import {
+  auditPageSchema,
+  orderSchema,
+  orderTimelineSchema,
+  resentNotificationsSchema,
+  retriedStepsSchema,
+  stuckOrderPageSchema,
+} from '../schemas';
 import type { SuccessSpec } from '../openapi';
 
 /** Every support operation says why, and every one is audited (docs/support.md). */
@@ -125,6 +132,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/ops/orders',
     operationId: 'listStuckOrders',
+    response: { schema: stuckOrderPageSchema },
     summary: 'Stuck orders with their reasons and since when, longest stuck first (stuck=true)',
     tags: ['ops'],
     auth: ['support'],
@@ -141,6 +149,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   defineOperation(deps, define, {
     name: 'retry',
     operationId: 'retryOrderSteps',
+    response: { schema: retriedStepsSchema },
     summary:
       "Retry the order's failing steps now (activities of the order and its shipments waiting for their next attempt)",
     body: reasonBody,
@@ -166,6 +175,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/ops/orders/:id/timeline',
     operationId: 'getOrderTimeline',
+    response: { schema: orderTimelineSchema },
     summary:
       "One order's timeline: business events, courier scans and support operations merged with a summary of its workflow histories; links into Temporal's UI",
     tags: ['ops'],
@@ -248,6 +258,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
   defineOperation(deps, define, {
     name: 'resend-notification',
     operationId: 'resendNotification',
+    response: { schema: resentNotificationsSchema },
     summary:
       "Send an order's notification again through the outbox: a failed one is queued again, a sent one is copied under a new key",
     body: resendBody,
@@ -262,6 +273,7 @@ export function opsRoutes(deps: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/ops/audit',
     operationId: 'listAuditEntries',
+    response: { schema: auditPageSchema },
     summary: 'The audit log of support operations, newest first (filters orderId, operation; cursor-paginated)',
     tags: ['ops'],
     auth: ['support'],

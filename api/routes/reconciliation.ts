@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../cursor';
 import type { AppDeps } from '../deps';
 import type { Define } from '../route';
+import { reconciliationRunPageSchema } from '../schemas';
 
 const query = z.object({
   /** Only runs that found something. */
@@ -16,6 +17,7 @@ export function reconciliationRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/ops/reconciliation',
     operationId: 'listReconciliationRuns',
+    response: { schema: reconciliationRunPageSchema },
     summary:
       "Reconciliation runs against the payment providers' books, newest first, each with its differences (missing or unknown capture, unknown / missing / unconfirmed refund, amount mismatch)",
     tags: ['ops'],

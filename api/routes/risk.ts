@@ -8,7 +8,7 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 import { updateOrder } from '../temporal';
 import { orderView } from '../views';
-import { orderSchema } from '../schemas';
+import { blocklistEntrySchema, customerFreezeSchema, orderSchema } from '../schemas';
 import { orderIdParams } from './orders';
 import { defineOperation, reasonBody, reasonField } from './ops';
 
@@ -87,6 +87,7 @@ export function riskRoutes(deps: AppDeps, define: Define) {
       method: 'POST',
       url: `/v1/ops/customers/:id/${freeze ? 'freeze' : 'unfreeze'}`,
       operationId: freeze ? 'freezeCustomer' : 'unfreezeCustomer',
+      response: { schema: customerFreezeSchema },
       summary: freeze
         ? 'Freeze a customer account: risk control rejects its new orders (support; reason required; audited)'
         : 'Unfreeze a customer account (support; reason required; audited)',
@@ -129,7 +130,7 @@ export function riskRoutes(deps: AppDeps, define: Define) {
     method: 'POST',
     url: '/v1/ops/risk/blocklist',
     operationId: 'addToBlocklist',
-    response: { status: 201 },
+    response: { status: 201, schema: blocklistEntrySchema },
     summary:
       'Blocklist a customer, phone number or shipping address: risk control rejects their new orders (support; audited). Only a fingerprint is stored.',
     tags: ['ops', 'risk'],

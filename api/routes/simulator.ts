@@ -38,6 +38,7 @@ export function simulatorRoutes({ db, config }: AppDeps, define: Define, app: Fa
     method: 'GET',
     url: '/sim/:wallet/pay/:ref',
     summary: 'Simulated wallet cashier: the payment the customer is asked to approve (HTML)',
+    response: { contentType: 'text/html' },
     tags: ['simulators'],
     auth: 'public',
     params: payParams,
@@ -51,6 +52,10 @@ export function simulatorRoutes({ db, config }: AppDeps, define: Define, app: Fa
     method: 'POST',
     url: '/sim/:wallet/pay/:ref',
     summary: 'Simulated wallet cashier: the customer pays; the provider posts its signed notification',
+    response: {
+      contentType: 'text/html',
+      description: 'The result page, naming the status the notification was answered',
+    },
     tags: ['simulators'],
     auth: 'public',
     params: payParams,

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { redeliverySchema, webhookDeliveryPageSchema } from '../schemas';
 import { idParams, listQuery, ownSubscription, ROLES, visibleTo, type Conn } from './webhook-subscriptions';
 
 /**
@@ -60,6 +61,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/webhook-subscriptions/:id/deliveries',
     summary: 'The subscription’s deliveries (newest first, cursor-paginated): status, attempts, last answer',
+    response: { schema: webhookDeliveryPageSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
@@ -74,6 +76,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/webhook-deliveries',
     summary: 'Deliveries of every subscription the caller sees (e.g. ?status=failed for the console)',
+    response: { schema: webhookDeliveryPageSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     query: deliveriesQuery,
@@ -88,7 +91,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     auth: ROLES,
     params: eventParams,
     idempotency: { via: 'transaction', required: false },
-    response: { status: 202 },
+    response: { status: 202, schema: redeliverySchema },
     async handler({ params, caller, reply, tx }) {
       const conn = tx ?? db;
       const sub = await own(caller, params.id, conn);
@@ -110,7 +113,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     params: idParams,
     body: rangeBody,
     idempotency: { via: 'transaction', required: false },
-    response: { status: 202 },
+    response: { status: 202, schema: redeliverySchema },
     async handler({ params, body, caller, reply, tx }) {
       const conn = tx ?? db;
       const sub = await own(caller, params.id, conn);

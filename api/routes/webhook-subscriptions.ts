@@ -10,6 +10,11 @@ import { decodeCursor, encodeCursor } from '../cursor';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import {
+  webhookSubscriptionPageSchema,
+  webhookSubscriptionSchema,
+  webhookSubscriptionWithSecretSchema,
+} from '../schemas';
 
 /**
  * Platforms subscribe to order events instead of polling (docs/notifications.md, "Outbound events"):
@@ -94,7 +99,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     auth: ROLES,
     body: createBody,
     idempotency: { via: 'transaction', required: false },
-    response: { status: 201 },
+    response: { status: 201, schema: webhookSubscriptionWithSecretSchema },
     async handler({ body, caller, reply, tx }) {
       await checkUrl(body.url);
       const sub = await (tx ?? db).webhookSubscription.create({
@@ -118,6 +123,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'GET',
     url: '/v1/webhook-subscriptions',
     summary: 'List webhook subscriptions (newest first, cursor-paginated)',
+    response: { schema: webhookSubscriptionPageSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     query: listQuery,
@@ -144,6 +150,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'GET',
     url: '/v1/webhook-subscriptions/:id',
     summary: 'One webhook subscription',
+    response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
@@ -154,6 +161,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'PATCH',
     url: '/v1/webhook-subscriptions/:id',
     summary: 'Change a subscription’s url, event types or enabled; enabling clears the failure record',
+    response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
@@ -177,6 +185,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/disable',
     summary: 'Stop delivering to this endpoint (pending deliveries wait until it is enabled again)',
+    response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
@@ -192,6 +201,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/rotate-secret',
     summary: 'Replace the signing secret; the new one is shown in this answer only and signs every later attempt',
+    response: { schema: webhookSubscriptionWithSecretSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
