@@ -25,6 +25,9 @@ function component<T extends ZodType>(id: string, schema: T): T {
   return schema;
 }
 
+/** A keyset page: `nextCursor` is null on the last page. */
+const pageOf = <T extends ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
 /** A date: Prisma's Date and the workflow's ISO strings both leave as ISO 8601 text. */
 const at = z.string();
 const open = z.record(z.string(), z.unknown());
@@ -208,10 +211,7 @@ const orderSummary = component(
   }),
 );
 
-export const orderPageSchema = component(
-  'OrderPage',
-  z.object({ items: z.array(orderSummary), nextCursor: z.string().nullable() }),
-);
+export const orderPageSchema = component('OrderPage', pageOf(orderSummary));
 
 export const afterSalesSchema = component(
   'AfterSalesRequest',
@@ -240,22 +240,19 @@ export const afterSalesSchema = component(
 
 export const afterSalesPageSchema = component(
   'AfterSalesPage',
-  z.object({
-    items: z.array(
-      z.object({
-        id: z.string(),
-        orderId: z.string(),
-        merchantId: z.string(),
-        customerId: z.string(),
-        type: z.enum(afterSalesTypes),
-        status: z.enum(afterSalesStatuses),
-        pendingDecision: open.nullable(),
-        createdAt: at,
-        updatedAt: at,
-      }),
-    ),
-    nextCursor: z.string().nullable(),
-  }),
+  pageOf(
+    z.object({
+      id: z.string(),
+      orderId: z.string(),
+      merchantId: z.string(),
+      customerId: z.string(),
+      type: z.enum(afterSalesTypes),
+      status: z.enum(afterSalesStatuses),
+      pendingDecision: open.nullable(),
+      createdAt: at,
+      updatedAt: at,
+    }),
+  ),
 );
 
 export const productSchema = component(
@@ -330,9 +327,6 @@ export const webhookAckSchema = component(
   'WebhookAck',
   z.object({ received: z.literal(true), duplicate: z.boolean() }),
 );
-
-/** A keyset page: `nextCursor` is null on the last page. */
-const pageOf = <T extends ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 // Support (api/routes/ops.ts, risk.ts, reconciliation.ts, notifications.ts).
 

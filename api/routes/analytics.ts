@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z, type ZodType } from 'zod';
+import { z } from 'zod';
 import { refreshAnalytics } from '../../store/analytics/refresh';
 import { toCsv } from '../analytics/csv';
 import { analyticsFields, analyticsQuery, checkPeriod, scopeOf, type AnalyticsQuery } from '../analytics/params';
@@ -61,7 +61,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     url: string,
     summary: string,
     query: z.ZodType<Q>,
-    report: ZodType,
+    report: z.ZodType,
     table: (scope: ReturnType<typeof scopeOf>, q: Q) => Promise<Table>,
   ) {
     define<undefined, undefined, Q>({
