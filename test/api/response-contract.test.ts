@@ -330,7 +330,7 @@ test("support's customer, blocklist, notification and reconciliation answers con
   await reconcilePayments({ runId, from: new Date(Date.now() - 60_000).toISOString(), to: new Date().toISOString() });
   const runs = conforms(
     'listReconciliationRuns',
-    await send(stack.app, 'GET', '/v1/ops/reconciliation?withDifferences=true&limit=5', KEYS.support),
+    await send(stack.app, 'GET', '/v1/ops/reconciliation?withDifferences=true&limit=20', KEYS.support),
     200,
   );
   const run = runs.items.find((r: { runId: string }) => r.runId === runId);
@@ -471,7 +471,10 @@ test('webhook subscriptions, their delivery log and redeliveries conform', async
     await send(stack.app, 'GET', `${path}/deliveries`, KEYS.platform),
     200,
   );
-  expect(log.items).toEqual([expect.objectContaining({ eventId: event!.id, status: 'pending' })]);
+  // The range may hold another order's event of the same instant: ours is there, waiting.
+  expect(log.items).toEqual(
+    expect.arrayContaining([expect.objectContaining({ eventId: event!.id, status: 'pending' })]),
+  );
   conforms(
     'getV1WebhookDeliveries',
     await send(stack.app, 'GET', '/v1/webhook-deliveries?status=pending&limit=5', KEYS.platform),
