@@ -1,18 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
-import { createSimulatedProviders } from '../adapters/simulators';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { buildApp } from '../api/app';
 import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
-import { startNotificationDispatcher } from '../workers/notifications';
-import { startWebhookDispatcher, webhookDispatcherOptions } from '../workers/webhooks';
-import { ensureReconciliationSchedule } from '../workers/schedules';
-import { createWorker } from '../workers/worker';
+import { runWorker } from '../workers/main';
 import { Client as PgClient } from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrations';
@@ -91,36 +87,17 @@ async function main() {
   await seedDemoCatalog(db);
   await seedDemoPromotions(db);
 
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const providers = createSimulatedProviders(db, { webhookBaseUrl: config.publicBaseUrl });
-  const worker = await createWorker({
-    connection: nativeConnection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TASK_QUEUE,
-    db,
-    providers,
-    payloadKeys: config.payloadKeys,
-  });
-  const running = worker.run();
-  const dispatcher = startNotificationDispatcher({ db, notifiers: providers.notifiers, log });
-  const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
-  stops.push(async () => {
-    await dispatcher.stop();
-    await webhooks.stop();
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-  });
+  // Exactly the process `npm run worker` runs (workflows, outbox dispatchers, analytics refresh,
+  // housekeeping, the reconciliation schedule, metrics), here in this one process.
+  const worker = await runWorker({ ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+  stops.push(() => worker.shutdown());
 
+  const connection = await Connection.connect({ address: temporalAddress });
+  stops.push(() => connection.close());
   const client = new Client({
-    connection: await (await import('@temporalio/client')).Connection.connect({ address: temporalAddress }),
+    connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: encryptedDataConverter(config.payloadKeys),
-  });
-  await ensureReconciliationSchedule(client, {
-    taskQueue: config.TASK_QUEUE,
-    intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS,
-    settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
   });
   const app = await buildApp(
     { config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client },
