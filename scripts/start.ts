@@ -9,6 +9,7 @@ import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { runWorker } from '../workers/main';
+import { childPids, reapWhenThisProcessDies } from './reaper';
 import { Client as PgClient } from 'pg';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { applyMigrations } from './migrations';
@@ -80,6 +81,8 @@ async function main() {
     databaseUrl = embedded.url('orders');
     log.info({ port: embedded.port, dataDir: embedded.dataDir }, 'embedded PostgreSQL started');
   }
+  // The servers started above are this process's children: they must not outlive it, however it ends.
+  reapWhenThisProcessDies(childPids());
   const applied = await applyMigrations(databaseUrl);
   if (applied.length) log.info({ applied }, 'migrations applied');
   const db = createDb(databaseUrl, config.DB_POOL_SIZE);
