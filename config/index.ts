@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tierLadderSchema, type MembershipTerms, type Tier } from '../domain/membership';
 
 /** Requests a key may make: a token bucket refilled at `perSecond`, holding at most `burst`. */
 export const rateLimitSchema = z.object({
@@ -163,6 +164,69 @@ const webhookConfig = {
   WEBHOOK_DISPATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(250),
 };
 
+/**
+ * Membership tiers (docs/pricing.md "Membership", decision 072): the one place they are configured.
+ * Thresholds are growth value in fen (money paid for orders completed in 12 months, less refunds),
+ * after the ladders of Taobao/JD-style programmes: a base level and four above it.
+ */
+export const DEFAULT_MEMBERSHIP_TIERS: Tier[] = [
+  {
+    name: 'member',
+    minGrowth: 0,
+    memberDiscountPercent: 0,
+    pointsMultiplier: 1,
+    freeShipping: false,
+    flashSaleEarlyMinutes: 0,
+  },
+  {
+    name: 'silver',
+    minGrowth: 100_000,
+    memberDiscountPercent: 2,
+    pointsMultiplier: 1.2,
+    freeShipping: false,
+    flashSaleEarlyMinutes: 0,
+  },
+  {
+    name: 'gold',
+    minGrowth: 500_000,
+    memberDiscountPercent: 5,
+    pointsMultiplier: 1.5,
+    freeShipping: true,
+    flashSaleEarlyMinutes: 30,
+  },
+  {
+    name: 'platinum',
+    minGrowth: 2_000_000,
+    memberDiscountPercent: 8,
+    pointsMultiplier: 2,
+    freeShipping: true,
+    flashSaleEarlyMinutes: 60,
+  },
+  {
+    name: 'diamond',
+    minGrowth: 5_000_000,
+    memberDiscountPercent: 10,
+    pointsMultiplier: 3,
+    freeShipping: true,
+    flashSaleEarlyMinutes: 120,
+  },
+];
+
+export const DEFAULT_MEMBERSHIP: MembershipTerms = { tiers: DEFAULT_MEMBERSHIP_TIERS, earnRate: 1 };
+
+/** `MEMBERSHIP_TIERS`: a JSON array of tiers replacing the default ladder. */
+const tierLadder = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of tiers' });
+      return z.NEVER;
+    }
+  })
+  .pipe(tierLadderSchema);
+
 export const configSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -249,11 +313,15 @@ export const configSchema = z.object({
   POINTS_REDEEM_RATE: z.coerce.number().int().min(1).max(10000).default(100),
   /** An order may pay at most this share of its goods (after discounts) with points. */
   POINTS_REDEEM_MAX_PERCENT: z.coerce.number().int().min(0).max(100).default(50),
+  /** Points earned at completion per point of the base (one per currency unit paid), before the tier's multiplier. */
+  POINTS_EARN_RATE: z.coerce.number().int().min(1).max(100).default(1),
+  MEMBERSHIP_TIERS: tierLadder.optional(),
   ...webhookConfig,
 });
 
 export type Config = z.infer<typeof configSchema> & {
   apiKeys: ApiKey[];
+  membership: MembershipTerms;
   publicBaseUrl: string;
   payloadKeys: PayloadKeys;
 };
@@ -272,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ...c,
     apiKeys: c.API_KEYS ?? DEV_API_KEYS,
+    membership: { tiers: c.MEMBERSHIP_TIERS ?? DEFAULT_MEMBERSHIP_TIERS, earnRate: c.POINTS_EARN_RATE },
     publicBaseUrl: c.PUBLIC_BASE_URL ?? `http://${c.HOST}:${c.PORT}`,
     payloadKeys: { keys: c.PAYLOAD_KEYS, activeKeyId },
   };

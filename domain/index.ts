@@ -15,4 +15,5 @@ export * from './actions';
 export * from './notices';
 export * from './analytics';
 export * from './points';
+export * from './membership';
 export * from './outbound-events';

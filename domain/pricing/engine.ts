@@ -1,5 +1,6 @@
 import { newLedgerLine } from '../ledger';
 import type { OrderLine, Totals } from '../order';
+import type { TierBenefits } from '../membership';
 import { maxRedeemablePoints, pointsValue, type PointsTerms } from '../points';
 import { allocateLargestRemainder } from './allocate';
 import { couponOff, couponProblem, type CouponTerms } from './coupons';
@@ -36,7 +37,7 @@ export interface Adjustment {
   /** coupon and points apply at checkout, after the promotions (docs/pricing.md). */
   source: 'promotion' | 'shipping' | 'coupon' | 'points';
   code: string;
-  kind: PromotionRule['kind'] | 'shipping_threshold' | 'coupon' | 'points';
+  kind: PromotionRule['kind'] | 'shipping_threshold' | 'member_shipping' | 'coupon' | 'points';
   promotionId?: string;
   /** Absent for shipping adjustments: they lower the fee, not a line. */
   lineNo?: number;
@@ -49,7 +50,8 @@ export interface QuoteInput {
   /** The instant the price is for (ISO): the window of every promotion is checked against it. */
   at: string;
   channel: string;
-  customer: { id: string; tier?: string | null };
+  /** The customer's membership tier and its benefits, as of `at` (docs/pricing.md "Membership"). */
+  customer: { id: string; tier?: string | null; benefits?: TierBenefits | null };
   lines: ReadonlyArray<{ sku: string; quantity: number }>;
   /** Every requested SKU and every SKU a promotion may give away. */
   catalog: ReadonlyMap<string, CatalogEntry>;
@@ -116,11 +118,20 @@ interface Ctx {
   merchantId: string;
 }
 
+/** A flash sale opens earlier for the tiers it lists, by their benefit's minutes. */
+function opensAt(p: Promotion, customer: QuoteInput['customer']): number {
+  const early =
+    p.rule.kind === 'flash_sale' && customer.tier && p.rule.earlyAccessTiers?.includes(customer.tier)
+      ? (customer.benefits?.flashSaleEarlyMinutes ?? 0)
+      : 0;
+  return Date.parse(p.startsAt) - early * 60_000;
+}
+
 /** A promotion can apply to this order at all (before its rule is tried). */
 function eligible(p: Promotion, ctx: Ctx): boolean {
   const { input } = ctx;
   const at = Date.parse(input.at);
-  if (!p.active || at < Date.parse(p.startsAt) || at >= Date.parse(p.endsAt)) return false;
+  if (!p.active || at < opensAt(p, input.customer) || at >= Date.parse(p.endsAt)) return false;
   if (p.merchantId !== null && p.merchantId !== ctx.merchantId) return false;
   if (p.channels?.length && !p.channels.includes(input.channel)) return false;
   if (p.customerTiers?.length && !(input.customer.tier && p.customerTiers.includes(input.customer.tier))) return false;
@@ -206,11 +217,13 @@ function applyRule(p: Promotion, ctx: Ctx, w: Work): void {
     }
     case 'percent_off':
     case 'member_discount': {
+      const { tier, benefits } = ctx.input.customer;
+      // A member discount names its own percentages, or gives the tier's configured one.
       const percent =
         rule.kind === 'percent_off'
           ? rule.percent
-          : ctx.input.customer.tier
-            ? rule.percentByTier[ctx.input.customer.tier]
+          : tier
+            ? (rule.percentByTier[tier] ?? benefits?.memberDiscountPercent)
             : undefined;
       if (!percent) return;
       const lines = w.lines.filter((l) => inScope(rule, l));
@@ -286,7 +299,14 @@ function evaluate(base: WorkLine[], promotions: Promotion[], ctx: Ctx): Outcome 
   const fee = shippingFeeOf(ctx.input);
   const shippingAdjustments: Adjustment[] = [];
   const threshold = ctx.input.shipping?.freeAbove;
-  if (fee > 0 && threshold != null && goods >= threshold)
+  if (fee > 0 && ctx.input.customer.benefits?.freeShipping)
+    shippingAdjustments.push({
+      source: 'shipping',
+      code: 'member-free-shipping',
+      kind: 'member_shipping',
+      amount: fee,
+    });
+  else if (fee > 0 && threshold != null && goods >= threshold)
     shippingAdjustments.push({
       source: 'shipping',
       code: 'free-above-threshold',

@@ -57,12 +57,14 @@ export const ruleSchema = z.discriminatedUnion('kind', [
     price: z.number().int().min(0),
     stockCap: z.number().int().min(1),
     perCustomerLimit: z.number().int().min(1).max(99),
+    /** Tiers for which it opens earlier, by their `flashSaleEarlyMinutes` (docs/pricing.md "Membership"). */
+    earlyAccessTiers: z.array(z.string().min(1).max(40)).max(20).optional(),
   }),
-  /** A member discount: a percentage by membership tier. */
+  /** A member discount: a percentage by membership tier; a tier it does not name gets its configured one. */
   z.object({
     kind: z.literal('member_discount'),
     scope: scopeSchema,
-    percentByTier: z.record(z.string().min(1).max(40), percent),
+    percentByTier: z.record(z.string().min(1).max(40), percent).default({}),
   }),
   /** 满X包邮: goods (after discounts) ≥ threshold, no shipping fee. */
   z.object({ kind: z.literal('free_shipping'), threshold: z.number().int().min(0) }),
