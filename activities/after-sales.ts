@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { log } from '@temporalio/activity';
-import { pointsBalance, type AfterSalesState, type PaymentMethod } from '../domain';
+import { type AfterSalesState, type PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
 import { wakeBackorders } from '../store/backorders';
+import { takeBackPoints } from '../store/points';
 
 /**
  * The database steps of after-sales (docs/after-sales.md): a request's read model, restocking of resellable
@@ -89,20 +90,7 @@ export function createAfterSalesActivities({ db, temporal }: ActivityDeps) {
     }): Promise<void> {
       if (req.delta === 0) return;
       if (req.delta > 0) return void (await db.pointsEntry.createMany({ data: [req], skipDuplicates: true }));
-      // A reversal takes back at most the balance (points may have been spent or expired meanwhile),
-      // under the customer's row lock like checkout's spending, so the balance never goes negative.
-      await db.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM customers WHERE id = ${req.customerId} FOR UPDATE`;
-        if (await tx.pointsEntry.findUnique({ where: { id: req.id } })) return;
-        const entries = await tx.pointsEntry.findMany({ where: { customerId: req.customerId } });
-        const now = new Date();
-        const { balance } = pointsBalance(
-          entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
-          now.toISOString(),
-        );
-        const delta = Math.max(req.delta, -balance);
-        if (delta < 0) await tx.pointsEntry.create({ data: { ...req, delta, createdAt: now } });
-      });
+      await db.$transaction((tx) => takeBackPoints(tx, { ...req, points: -req.delta }));
     },
 
     /** A single-use coupon for the customer; its code derives from the request, so a retry issues none twice. */

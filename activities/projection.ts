@@ -1,6 +1,8 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import { queueMilestoneNotices } from '../store/notices';
+import { DEFAULT_MEMBERSHIP } from '../config';
 import { giveBackCheckout } from '../store/checkout';
+import { recordMembership } from '../store/membership';
 import { insertSubmittedOrder } from '../store/orders';
 import { recordOutboundEvent } from '../store/outbound-events';
 import type { ActivityDeps } from './deps';
@@ -9,7 +11,7 @@ import type { ActivityDeps } from './deps';
  * The order workflow writes its own read model (ARCHITECTURE "Data flows one way"): lists come from
  * these rows; writes carry the state's version so a late retry never overwrites newer state.
  */
-export function createProjectionActivities({ db }: ActivityDeps) {
+export function createProjectionActivities({ db, membership = DEFAULT_MEMBERSHIP }: ActivityDeps) {
   return {
     async recordSubmission(input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
       await db.$transaction((tx) => insertSubmittedOrder(tx, input, state, entry));
@@ -46,6 +48,7 @@ export function createProjectionActivities({ db }: ActivityDeps) {
         });
         await queueMilestoneNotices(tx, state, entry);
         await giveBackCheckout(tx, state); // cancelled before shipping: coupon, points, promotion counts, once
+        await recordMembership(tx, state, membership); // completed: growth value, tier bonus points and their reversal
         await recordOutboundEvent(tx, state, entry);
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {

@@ -1,5 +1,6 @@
-import { pointsBalance, REDEEMED, RESTORED, type OrderState, type Quote } from '../domain';
+import { REDEEMED, RESTORED, type OrderState, type Quote } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
+import { lockedBalance } from './points';
 import { recordRedemptions } from './pricing';
 
 type Tx = Prisma.TransactionClient;
@@ -75,12 +76,7 @@ async function redeemCoupon(tx: Tx, code: string, customerId: string, orderId: s
  * waits for this transaction and then sees its entry, so the balance never goes below zero.
  */
 async function spendPoints(tx: Tx, customerId: string, orderId: string, points: number, at: Date) {
-  await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customerId} FOR UPDATE`;
-  const entries = await tx.pointsEntry.findMany({ where: { customerId } });
-  const { balance } = pointsBalance(
-    entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
-    at.toISOString(),
-  );
+  const balance = await lockedBalance(tx, customerId, at);
   if (balance < points)
     throw new CheckoutRefused(
       'points-insufficient',

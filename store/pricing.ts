@@ -5,6 +5,7 @@ import {
   skusNamed,
   type CatalogEntry,
   type CouponTerms,
+  type MembershipTerms,
   type PointsTerms,
   type Promotion,
   type PromotionUsage,
@@ -13,6 +14,7 @@ import {
 } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import type { Db } from './db';
+import { standingOf } from './membership';
 
 type Reader = Db | Prisma.TransactionClient;
 
@@ -20,8 +22,8 @@ export interface PriceRequest {
   at: Date;
   channel: string;
   customerId: string;
-  /** Membership tier; absent until membership exists (docs/pricing.md). */
-  tier?: string | null;
+  /** Tiers to price the customer's member benefits with (docs/pricing.md "Membership"); none: no tier. */
+  membership?: MembershipTerms;
   province: string;
   lines: ReadonlyArray<{ sku: string; quantity: number }>;
   /** false: list prices, no promotions and no shipping fee (config PRICING_PROMOTIONS=off). */
@@ -100,12 +102,16 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   const products = await db.product.findMany({ where: { sku: { in: req.lines.map((l) => l.sku) } } });
   const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
   const merchantId = catalog.get(req.lines[0]?.sku ?? '')?.merchantId;
+  const tier =
+    req.promotions && req.membership ? (await standingOf(db, req.customerId, req.at, req.membership)).tier : null;
+  // Flash sales the tier may enter early are read a little ahead; the engine checks which ones list it.
+  const opensBy = new Date(req.at.getTime() + (tier?.flashSaleEarlyMinutes ?? 0) * 60_000);
   const rows =
     merchantId && req.promotions
       ? await db.promotion.findMany({
           where: {
             active: true,
-            startsAt: { lte: req.at },
+            startsAt: { lte: opensBy },
             endsAt: { gt: req.at },
             OR: [{ merchantId }, { merchantId: null }],
           },
@@ -134,7 +140,7 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   return quote({
     at: req.at.toISOString(),
     channel: req.channel,
-    customer: { id: req.customerId, tier: req.tier ?? null },
+    customer: { id: req.customerId, tier: tier?.name ?? null, benefits: tier },
     lines: req.lines,
     catalog,
     promotions,

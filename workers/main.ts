@@ -63,6 +63,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     db,
     providers,
     payloadKeys: config.payloadKeys,
+    membership: config.membership,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   });

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
 import type { PayloadKeys } from '../config';
+import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
 import type { Db } from '../store/db';
 
@@ -14,6 +15,8 @@ export interface WorkerDeps {
   providers: Providers;
   /** Keys of the payload codec: every payload this worker writes to Temporal is encrypted. */
   payloadKeys: PayloadKeys;
+  /** Membership tiers and earning rate (config); default: the configured defaults. */
+  membership?: MembershipTerms;
   /** A prebuilt bundle (tests build it once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: { codePath: string };
   maxConcurrentWorkflowTaskExecutions?: number;
@@ -35,6 +38,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities({
       db: deps.db,
       providers: deps.providers,
+      membership: deps.membership,
       temporal: { client, taskQueue: deps.taskQueue },
     }),
     ...(deps.workflowBundle

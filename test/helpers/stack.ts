@@ -144,6 +144,7 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
       db,
       providers,
       payloadKeys,
+      membership: config.membership,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     });
     const running = worker.run();

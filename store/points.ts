@@ -1,0 +1,40 @@
+// Points ledger operations shared by checkout, after-sales and membership (docs/pricing.md "Points").
+import { pointsBalance } from '../domain';
+import type { Prisma } from '../prisma/generated/client';
+
+type Tx = Prisma.TransactionClient;
+
+/** The customer's points balance at `at`, under the customer's row lock: spenders and reversals take turns. */
+export async function lockedBalance(tx: Tx, customerId: string, at: Date): Promise<number> {
+  await tx.$queryRaw`SELECT id FROM customers WHERE id = ${customerId} FOR UPDATE`;
+  const entries = await tx.pointsEntry.findMany({ where: { customerId } });
+  return pointsBalance(
+    entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
+    at.toISOString(),
+  ).balance;
+}
+
+/**
+ * Takes back points credited earlier (a refund's reversal), once by the entry's id, and at most the
+ * balance (they may have been spent or have expired meanwhile), so the balance never goes negative.
+ */
+export async function takeBackPoints(
+  tx: Tx,
+  req: { id: string; customerId: string; orderId: string; points: number; reason: string },
+): Promise<void> {
+  const now = new Date();
+  const balance = await lockedBalance(tx, req.customerId, now);
+  if (await tx.pointsEntry.findUnique({ where: { id: req.id } })) return;
+  const points = Math.min(req.points, balance);
+  if (points > 0)
+    await tx.pointsEntry.create({
+      data: {
+        id: req.id,
+        customerId: req.customerId,
+        orderId: req.orderId,
+        delta: -points,
+        reason: req.reason,
+        createdAt: now,
+      },
+    });
+}
