@@ -317,7 +317,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A customer’s points (balance, lots by expiry, ledger) and coupons */
+    /** A customer’s tier (growth, next tier, benefits), points (balance, lots by expiry, ledger) and coupons */
     get: operations['getV1CustomersIdMembership'];
     put?: never;
     post?: never;
@@ -1558,6 +1558,55 @@ export interface components {
       totals: components['schemas']['Totals'];
       expectedTotal: number;
     };
+    TierBenefits: {
+      memberDiscountPercent: number;
+      pointsMultiplier: number;
+      freeShipping: boolean;
+      flashSaleEarlyMinutes: number;
+    };
+    Membership: {
+      customerId: string;
+      tier: string;
+      benefits: components['schemas']['TierBenefits'];
+      growth: {
+        value: number;
+        since: string;
+      };
+      nextTier: {
+        name: string;
+        minGrowth: number;
+        missing: number;
+      } | null;
+      points: {
+        balance: number;
+        expired: number;
+        lots: {
+          points: number;
+          expiresAt: string;
+        }[];
+        ledger: {
+          id: string;
+          orderId: string | null;
+          delta: number;
+          reason: string;
+          at: string;
+        }[];
+      };
+      coupons: {
+        code: string;
+        /** @enum {string} */
+        status: 'issued' | 'redeemed';
+        templateId: string | null;
+        name: string;
+        /** @enum {string} */
+        kind: 'amount' | 'percent';
+        amount: number | null;
+        percent: number | null;
+        minSpend: number;
+        validUntil: string | null;
+        redeemedOrderId: string | null;
+      }[];
+    };
     Promotion: {
       id: string;
       code: string;
@@ -1784,38 +1833,6 @@ export interface components {
       coupons: {
         customerId: string;
         code: string;
-      }[];
-    };
-    Membership: {
-      customerId: string;
-      points: {
-        balance: number;
-        expired: number;
-        lots: {
-          points: number;
-          expiresAt: string;
-        }[];
-        ledger: {
-          id: string;
-          orderId: string | null;
-          delta: number;
-          reason: string;
-          at: string;
-        }[];
-      };
-      coupons: {
-        code: string;
-        /** @enum {string} */
-        status: 'issued' | 'redeemed';
-        templateId: string | null;
-        name: string;
-        /** @enum {string} */
-        kind: 'amount' | 'percent';
-        amount: number | null;
-        percent: number | null;
-        minSpend: number;
-        validUntil: string | null;
-        redeemedOrderId: string | null;
       }[];
     };
     WebhookSubscription: {
@@ -3925,6 +3942,7 @@ export interface operations {
                 price: number;
                 stockCap: number;
                 perCustomerLimit: number;
+                earlyAccessTiers?: string[];
               }
             | {
                 /** @enum {string} */
@@ -3933,7 +3951,8 @@ export interface operations {
                 scope?: {
                   skus?: string[];
                 };
-                percentByTier: {
+                /** @default {} */
+                percentByTier?: {
                   [key: string]: number;
                 };
               }
@@ -4231,6 +4250,7 @@ export interface operations {
                 price: number;
                 stockCap: number;
                 perCustomerLimit: number;
+                earlyAccessTiers?: string[];
               }
             | {
                 /** @enum {string} */
@@ -4239,7 +4259,8 @@ export interface operations {
                 scope?: {
                   skus?: string[];
                 };
-                percentByTier: {
+                /** @default {} */
+                percentByTier?: {
                   [key: string]: number;
                 };
               }

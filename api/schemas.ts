@@ -298,6 +298,52 @@ export const quoteSchema = component(
   }),
 );
 
+const tierBenefits = component(
+  'TierBenefits',
+  z.object({
+    memberDiscountPercent: z.number(),
+    pointsMultiplier: z.number(),
+    freeShipping: z.boolean(),
+    flashSaleEarlyMinutes: z.number().int(),
+  }),
+);
+
+/** GET /v1/customers/{id}/membership (docs/pricing.md "Membership"). */
+export const membershipSchema = component(
+  'Membership',
+  z.object({
+    customerId: z.string(),
+    tier: z.string(),
+    benefits: tierBenefits,
+    growth: z.object({ value: z.number().int(), since: at }),
+    nextTier: z.object({ name: z.string(), minGrowth: z.number().int(), missing: z.number().int() }).nullable(),
+    points: z.object({
+      balance: z.number().int(),
+      expired: z.number().int(),
+      /** Lots still valid, oldest first, with what is left of each. */
+      lots: z.array(z.object({ points: z.number().int(), expiresAt: at })),
+      ledger: z.array(
+        z.object({ id: z.string(), orderId: z.string().nullable(), delta: z.number().int(), reason: z.string(), at }),
+      ),
+    }),
+    coupons: z.array(
+      z.object({
+        code: z.string(),
+        status: z.enum(['issued', 'redeemed']),
+        /** null: after-sales compensation. */
+        templateId: z.string().nullable(),
+        name: z.string(),
+        kind: z.enum(['amount', 'percent']),
+        amount: z.number().int().nullable(),
+        percent: z.number().nullable(),
+        minSpend: z.number().int(),
+        validUntil: at.nullable(),
+        redeemedOrderId: z.string().nullable(),
+      }),
+    ),
+  }),
+);
+
 export const promotionSchema = component(
   'Promotion',
   z.object({
@@ -546,37 +592,6 @@ export const issuedCouponsSchema = component(
     templateId: z.string(),
     issued: z.number().int(),
     coupons: z.array(z.object({ customerId: z.string(), code: z.string() })),
-  }),
-);
-
-export const membershipSchema = component(
-  'Membership',
-  z.object({
-    customerId: z.string(),
-    points: z.object({
-      balance: z.number().int(),
-      expired: z.number().int(),
-      /** Lots still valid, oldest first, with what is left of each. */
-      lots: z.array(z.object({ points: z.number().int(), expiresAt: at })),
-      ledger: z.array(
-        z.object({ id: z.string(), orderId: z.string().nullable(), delta: z.number().int(), reason: z.string(), at }),
-      ),
-    }),
-    coupons: z.array(
-      z.object({
-        code: z.string(),
-        status: z.enum(['issued', 'redeemed']),
-        /** null: after-sales compensation. */
-        templateId: z.string().nullable(),
-        name: z.string(),
-        kind: z.enum(['amount', 'percent']),
-        amount: z.number().int().nullable(),
-        percent: z.number().nullable(),
-        minSpend: z.number().int(),
-        validUntil: at.nullable(),
-        redeemedOrderId: z.string().nullable(),
-      }),
-    ),
   }),
 );
 

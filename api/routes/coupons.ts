@@ -1,6 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { couponTemplateBodySchema, couponTemplateProblems, pointsBalance, type CouponTemplateBody } from '../../domain';
+import {
+  couponTemplateBodySchema,
+  couponTemplateProblems,
+  growthWindowStart,
+  pointsBalance,
+  type CouponTemplateBody,
+} from '../../domain';
+import { standingOf } from '../../store/membership';
 import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
@@ -33,7 +40,7 @@ const templateView = (t: TemplateRow) => ({
 });
 
 /** Coupon templates and issuance (docs/pricing.md, decision 070); the customer's membership page. */
-export function couponRoutes({ db }: AppDeps, define: Define) {
+export function couponRoutes({ db, config }: AppDeps, define: Define) {
   /** A merchant's template may name only its own SKUs; support's is platform-wide. */
   async function checkTemplate(body: CouponTemplateBody, caller: Caller): Promise<string | null> {
     const merchantId = caller.role === 'merchant' ? caller.merchantId! : null;
@@ -152,22 +159,24 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'GET',
     url: '/v1/customers/:id/membership',
-    summary: 'A customer’s points (balance, lots by expiry, ledger) and coupons',
     response: { schema: membershipSchema },
+    summary: 'A customer’s tier (growth, next tier, benefits), points (balance, lots by expiry, ledger) and coupons',
     tags: ['pricing'],
     auth: ['platform', 'support'],
     params: idParams,
     async handler({ params }) {
       const customer = await db.customer.findUnique({ where: { id: params.id }, select: { id: true } });
       if (!customer) throw problems.notFound(`customer ${params.id}`);
+      const at = new Date();
+      const { tier, growth, next } = await standingOf(db, customer.id, at, config.membership);
+      const { name, minGrowth: _, ...benefits } = tier;
       const entries = await db.pointsEntry.findMany({
         where: { customerId: customer.id },
         orderBy: { createdAt: 'desc' },
       });
-      const now = new Date().toISOString();
       const points = pointsBalance(
         entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
-        now,
+        at.toISOString(),
       );
       const coupons = await db.coupon.findMany({
         where: { customerId: customer.id },
@@ -177,6 +186,10 @@ export function couponRoutes({ db }: AppDeps, define: Define) {
       });
       return {
         customerId: customer.id,
+        tier: name,
+        benefits,
+        growth: { value: growth, since: growthWindowStart(at.toISOString()) },
+        nextTier: next,
         points: {
           balance: points.balance,
           expired: points.expired,

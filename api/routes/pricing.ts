@@ -53,7 +53,7 @@ const view = (row: PromotionRow) => ({
 export function checkoutOf(
   config: AppDeps['config'],
   body: { couponCode?: string; pointsToRedeem?: number },
-): Pick<PriceRequest, 'promotions' | 'couponCode' | 'pointsToRedeem' | 'points'> {
+): Pick<PriceRequest, 'promotions' | 'couponCode' | 'pointsToRedeem' | 'points' | 'membership'> {
   const on = config.PRICING_PROMOTIONS === 'on';
   if (!on && (body.couponCode || body.pointsToRedeem))
     throw problems.unprocessable('orders are priced at list price here', [
@@ -67,6 +67,7 @@ export function checkoutOf(
     couponCode: body.couponCode,
     pointsToRedeem: body.pointsToRedeem,
     points: { rate: config.POINTS_REDEEM_RATE, maxPercent: config.POINTS_REDEEM_MAX_PERCENT },
+    membership: config.membership,
   };
 }
 
