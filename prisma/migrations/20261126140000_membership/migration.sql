@@ -23,3 +23,13 @@ CREATE INDEX "membership_orders_customer_id_completed_at_idx" ON "membership_ord
 
 ALTER TABLE "membership_orders" ADD CONSTRAINT "membership_orders_customer_id_fkey"
     FOREIGN KEY ("customer_id") REFERENCES "customers"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+-- Orders completed before this migration count towards growth from their read model (they earned no
+-- tier bonus: tier '-', multiplier 1). A later projection of the same order keeps its row current.
+INSERT INTO "membership_orders" ("order_id", "customer_id", "completed_at", "paid", "version", "tier", "points_multiplier", "base_points", "bonus_points")
+SELECT o."id", o."customer_id", (o."snapshot"->>'completedAt')::timestamptz,
+       GREATEST(0, COALESCE((SELECT sum((p->>'captured')::int - (p->>'refunded')::int)
+                             FROM jsonb_array_elements(o."snapshot"->'payments') p), 0)),
+       o."version", '-', 1, COALESCE((o."snapshot"->'points'->>'credited')::int, 0), 0
+FROM "orders" o
+WHERE o."snapshot" ? 'completedAt';
