@@ -114,7 +114,10 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
   /** Who may own a promotion: a merchant its own (naming only its SKUs), support the platform's. */
   async function checkOwnership(body: PromotionBody, caller: Caller): Promise<string | null> {
     const merchantId = caller.role === 'merchant' ? caller.merchantId! : null;
-    const invalid = promotionProblems(body);
+    const invalid = promotionProblems(
+      body,
+      config.membership.tiers.map((t) => t.name),
+    );
     if (invalid.length)
       throw problems.unprocessable(
         'the promotion’s rule cannot work',

@@ -109,8 +109,8 @@ function percentProblems(p: number, path: Array<string | number>): RuleProblem[]
  * What is wrong with a well-formed promotion (422, naming the field): a percentage over 100, an end
  * not after its start, a 满减 tier that saves more than it asks. Whose SKUs it names is the API's check.
  */
-export function promotionProblems(p: PromotionBody): RuleProblem[] {
-  const problems: RuleProblem[] = [];
+export function promotionProblems(p: PromotionBody, tierNames?: readonly string[]): RuleProblem[] {
+  const problems: RuleProblem[] = tierNames ? unknownTiers(p, tierNames) : [];
   if (Date.parse(p.endsAt) <= Date.parse(p.startsAt))
     problems.push({ path: ['endsAt'], message: 'must be after startsAt' });
   const rule = p.rule;
@@ -128,6 +128,23 @@ export function promotionProblems(p: PromotionBody): RuleProblem[] {
       problems.push({ path: ['rule', 'tiers'], message: 'two tiers share a threshold' });
   }
   return problems;
+}
+
+/** Tier names a promotion uses that the configured ladder does not have: it could never apply to them. */
+function unknownTiers(p: PromotionBody, tierNames: readonly string[]): RuleProblem[] {
+  const rule = p.rule;
+  const named: Array<{ path: Array<string | number>; tier: string }> = [
+    ...(p.customerTiers ?? []).map((tier, i) => ({ path: ['customerTiers', i], tier })),
+    ...(rule.kind === 'member_discount'
+      ? Object.keys(rule.percentByTier).map((tier) => ({ path: ['rule', 'percentByTier', tier], tier }))
+      : []),
+    ...(rule.kind === 'flash_sale'
+      ? (rule.earlyAccessTiers ?? []).map((tier, i) => ({ path: ['rule', 'earlyAccessTiers', i], tier }))
+      : []),
+  ];
+  return named
+    .filter((n) => !tierNames.includes(n.tier))
+    .map((n) => ({ path: n.path, message: `unknown membership tier ${n.tier} (tiers: ${tierNames.join(', ')})` }));
 }
 
 /** A promotion as the engine sees it. */

@@ -85,6 +85,17 @@ test('completed orders raise the tier; its discount prices the next quote; point
     }),
     201,
   );
+  // A tier this ladder does not have could never apply: 422 naming the field.
+  const unknown = await send(stack.app, 'POST', '/v1/promotions', KEYS.support, {
+    code: uid('GOLD').toUpperCase(),
+    name: 'gold only',
+    startsAt: '2026-01-01T00:00:00Z',
+    endsAt: '2035-01-01T00:00:00Z',
+    customerTiers: ['gold'],
+    rule: { kind: 'member_discount', scope: {} },
+  });
+  expect(unknown.statusCode).toBe(422);
+  expect(unknown.json().errors).toEqual([expect.objectContaining({ field: 'customerTiers.0' })]);
   const customer = { id: uid('cust-tier'), name: '王五', phone: '+86 138 0000 0001' };
   const body = { customer };
 

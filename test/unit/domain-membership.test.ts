@@ -8,6 +8,8 @@ import {
   growthValue,
   membershipStanding,
   pointsEarned,
+  promotionBodySchema,
+  promotionProblems,
   quote,
   tierFor,
   tierLadderSchema,
@@ -90,6 +92,31 @@ describe('tiers', () => {
       earnRate: 2,
     });
     expect(() => loadConfig({ MEMBERSHIP_TIERS: '[{"name":"x"}]' })).toThrow(/MEMBERSHIP_TIERS/);
+  });
+});
+
+describe('promotions naming tiers', () => {
+  it('a tier the ladder does not have is a problem naming the field', () => {
+    const body = promotionBodySchema.parse({
+      code: 'VIP',
+      name: 'vip',
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2027-01-01T00:00:00Z',
+      customerTiers: ['gold', 'vip'],
+      rule: { kind: 'member_discount', scope: {}, percentByTier: { gold: 5, vip: 9 } },
+    });
+    const names = tiers.map((t) => t.name);
+    expect(promotionProblems(body, names).map((p) => p.path.join('.'))).toEqual([
+      'customerTiers.1',
+      'rule.percentByTier.vip',
+    ]);
+    expect(promotionProblems(body)).toEqual([]);
+    const sale = promotionBodySchema.parse({
+      ...body,
+      customerTiers: undefined,
+      rule: { kind: 'flash_sale', sku: 'TEA', price: 1, stockCap: 1, perCustomerLimit: 1, earlyAccessTiers: ['x'] },
+    });
+    expect(promotionProblems(sale, names).map((p) => p.path.join('.'))).toEqual(['rule.earlyAccessTiers.0']);
   });
 });
 
