@@ -269,7 +269,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Create a coupon template (merchant: its goods; support: platform-wide) */
-    post: operations['postV1CouponTemplates'];
+    post: operations['createCouponTemplate'];
     delete?: never;
     options?: never;
     head?: never;
@@ -284,7 +284,7 @@ export interface paths {
       cookie?: never;
     };
     /** One coupon template and how many of its coupons are issued and redeemed */
-    get: operations['getV1CouponTemplatesId'];
+    get: operations['getCouponTemplate'];
     put?: never;
     post?: never;
     delete?: never;
@@ -303,7 +303,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Issue the template’s coupon to customers, one each (a customer who holds one keeps it) */
-    post: operations['postV1CouponTemplatesIdIssue'];
+    post: operations['issueCoupons'];
     delete?: never;
     options?: never;
     head?: never;
@@ -318,7 +318,7 @@ export interface paths {
       cookie?: never;
     };
     /** A customer’s tier (growth, next tier, benefits), points (balance, lots by expiry, ledger) and coupons */
-    get: operations['getV1CustomersIdMembership'];
+    get: operations['getMembership'];
     put?: never;
     post?: never;
     delete?: never;
@@ -743,9 +743,9 @@ export interface paths {
       cookie?: never;
     };
     /** A customer's notification preferences (the defaults, `default: true`, when none were set) */
-    get: operations['getV1CustomersIdNotificationPreferences'];
+    get: operations['getNotificationPreferences'];
     /** Replace a customer’s notification preferences: channels per category, locale (zh-CN | en), optional quiet hours */
-    put: operations['putV1CustomersIdNotificationPreferences'];
+    put: operations['setNotificationPreferences'];
     post?: never;
     delete?: never;
     options?: never;
@@ -761,7 +761,7 @@ export interface paths {
       cookie?: never;
     };
     /** Notifications by delivery status, newest first (default: failed for good; cursor-paginated) */
-    get: operations['getV1OpsNotifications'];
+    get: operations['listNotifications'];
     put?: never;
     post?: never;
     delete?: never;
@@ -780,7 +780,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Send one notification again, with or without an order (a merchant’s low-stock notice): a failed one is queued again, a sent one copied under a new key (support; reason required; audited) */
-    post: operations['postV1OpsNotificationsIdResend'];
+    post: operations['resendNotificationById'];
     delete?: never;
     options?: never;
     head?: never;
@@ -914,7 +914,7 @@ export interface paths {
       cookie?: never;
     };
     /** Stock cover in days per SKU and warehouse, with reorder suggestions from the merchant policy */
-    get: operations['getV1AnalyticsStockCover'];
+    get: operations['getStockCover'];
     put?: never;
     post?: never;
     delete?: never;
@@ -931,10 +931,10 @@ export interface paths {
       cookie?: never;
     };
     /** List webhook subscriptions (newest first, cursor-paginated) */
-    get: operations['getV1WebhookSubscriptions'];
+    get: operations['listWebhookSubscriptions'];
     put?: never;
     /** Subscribe an endpoint to order events; the signing secret is shown in this answer only */
-    post: operations['postV1WebhookSubscriptions'];
+    post: operations['createWebhookSubscription'];
     delete?: never;
     options?: never;
     head?: never;
@@ -949,14 +949,14 @@ export interface paths {
       cookie?: never;
     };
     /** One webhook subscription */
-    get: operations['getV1WebhookSubscriptionsId'];
+    get: operations['getWebhookSubscription'];
     put?: never;
     post?: never;
     delete?: never;
     options?: never;
     head?: never;
     /** Change a subscription’s url, event types or enabled; enabling clears the failure record */
-    patch: operations['patchV1WebhookSubscriptionsId'];
+    patch: operations['updateWebhookSubscription'];
     trace?: never;
   };
   '/v1/webhook-subscriptions/{id}/disable': {
@@ -969,7 +969,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Stop delivering to this endpoint (pending deliveries wait until it is enabled again) */
-    post: operations['postV1WebhookSubscriptionsIdDisable'];
+    post: operations['disableWebhookSubscription'];
     delete?: never;
     options?: never;
     head?: never;
@@ -986,7 +986,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Replace the signing secret; the new one is shown in this answer only and signs every later attempt */
-    post: operations['postV1WebhookSubscriptionsIdRotateSecret'];
+    post: operations['rotateWebhookSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1001,7 +1001,7 @@ export interface paths {
       cookie?: never;
     };
     /** The subscription’s deliveries (newest first, cursor-paginated): status, attempts, last answer */
-    get: operations['getV1WebhookSubscriptionsIdDeliveries'];
+    get: operations['listSubscriptionDeliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1018,7 +1018,7 @@ export interface paths {
       cookie?: never;
     };
     /** Deliveries of every subscription the caller sees (e.g. ?status=failed for the console) */
-    get: operations['getV1WebhookDeliveries'];
+    get: operations['listWebhookDeliveries'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1037,7 +1037,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Send one event to this endpoint again (same webhook-id), after the order’s earlier pending events */
-    post: operations['postV1WebhookSubscriptionsIdDeliveriesEventIdRedeliver'];
+    post: operations['redeliverEvent'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1054,7 +1054,7 @@ export interface paths {
     get?: never;
     put?: never;
     /** Send again every event the subscription asks for that occurred in [from, to), same webhook-ids */
-    post: operations['postV1WebhookSubscriptionsIdRedeliver'];
+    post: operations['redeliverRange'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1086,7 +1086,7 @@ export interface paths {
       cookie?: never;
     };
     /** The analytics dashboard (HTML; enter a merchant or support key in the page) */
-    get: operations['getConsoleAnalytics'];
+    get: operations['getAnalyticsDashboard'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1103,7 +1103,7 @@ export interface paths {
       cookie?: never;
     };
     /** Chart.js (MIT), served from the engine for the analytics dashboard */
-    get: operations['getConsoleVendorChartUmdMinJs'];
+    get: operations['getChartJs'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1137,10 +1137,10 @@ export interface paths {
       cookie?: never;
     };
     /** Simulated wallet cashier: the payment the customer is asked to approve (HTML) */
-    get: operations['getSimWalletPayRef'];
+    get: operations['getCashierPage'];
     put?: never;
     /** Simulated wallet cashier: the customer pays; the provider posts its signed notification */
-    post: operations['postSimWalletPayRef'];
+    post: operations['payAtCashier'];
     delete?: never;
     options?: never;
     head?: never;
@@ -4497,7 +4497,7 @@ export interface operations {
       };
     };
   };
-  postV1CouponTemplates: {
+  createCouponTemplate: {
     parameters: {
       query?: never;
       header?: {
@@ -4625,7 +4625,7 @@ export interface operations {
       };
     };
   };
-  getV1CouponTemplatesId: {
+  getCouponTemplate: {
     parameters: {
       query?: never;
       header?: never;
@@ -4714,7 +4714,7 @@ export interface operations {
       };
     };
   };
-  postV1CouponTemplatesIdIssue: {
+  issueCoupons: {
     parameters: {
       query?: never;
       header?: {
@@ -4848,7 +4848,7 @@ export interface operations {
       };
     };
   };
-  getV1CustomersIdMembership: {
+  getMembership: {
     parameters: {
       query?: never;
       header?: never;
@@ -7833,7 +7833,7 @@ export interface operations {
       };
     };
   };
-  getV1CustomersIdNotificationPreferences: {
+  getNotificationPreferences: {
     parameters: {
       query?: never;
       header?: never;
@@ -7922,7 +7922,7 @@ export interface operations {
       };
     };
   };
-  putV1CustomersIdNotificationPreferences: {
+  setNotificationPreferences: {
     parameters: {
       query?: never;
       header?: {
@@ -8067,7 +8067,7 @@ export interface operations {
       };
     };
   };
-  getV1OpsNotifications: {
+  listNotifications: {
     parameters: {
       query?: {
         status?: 'failed' | 'pending' | 'sent';
@@ -8141,7 +8141,7 @@ export interface operations {
       };
     };
   };
-  postV1OpsNotificationsIdResend: {
+  resendNotificationById: {
     parameters: {
       query?: never;
       header?: {
@@ -8833,7 +8833,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsStockCover: {
+  getStockCover: {
     parameters: {
       query?: {
         merchantId?: string;
@@ -8908,7 +8908,7 @@ export interface operations {
       };
     };
   };
-  getV1WebhookSubscriptions: {
+  listWebhookSubscriptions: {
     parameters: {
       query?: {
         limit?: number;
@@ -8980,7 +8980,7 @@ export interface operations {
       };
     };
   };
-  postV1WebhookSubscriptions: {
+  createWebhookSubscription: {
     parameters: {
       query?: never;
       header?: {
@@ -9102,7 +9102,7 @@ export interface operations {
       };
     };
   };
-  getV1WebhookSubscriptionsId: {
+  getWebhookSubscription: {
     parameters: {
       query?: never;
       header?: never;
@@ -9191,7 +9191,7 @@ export interface operations {
       };
     };
   };
-  patchV1WebhookSubscriptionsId: {
+  updateWebhookSubscription: {
     parameters: {
       query?: never;
       header?: {
@@ -9327,7 +9327,7 @@ export interface operations {
       };
     };
   };
-  postV1WebhookSubscriptionsIdDisable: {
+  disableWebhookSubscription: {
     parameters: {
       query?: never;
       header?: {
@@ -9437,7 +9437,7 @@ export interface operations {
       };
     };
   };
-  postV1WebhookSubscriptionsIdRotateSecret: {
+  rotateWebhookSecret: {
     parameters: {
       query?: never;
       header?: {
@@ -9547,7 +9547,7 @@ export interface operations {
       };
     };
   };
-  getV1WebhookSubscriptionsIdDeliveries: {
+  listSubscriptionDeliveries: {
     parameters: {
       query?: {
         limit?: number;
@@ -9640,7 +9640,7 @@ export interface operations {
       };
     };
   };
-  getV1WebhookDeliveries: {
+  listWebhookDeliveries: {
     parameters: {
       query?: {
         limit?: number;
@@ -9713,7 +9713,7 @@ export interface operations {
       };
     };
   };
-  postV1WebhookSubscriptionsIdDeliveriesEventIdRedeliver: {
+  redeliverEvent: {
     parameters: {
       query?: never;
       header?: {
@@ -9824,7 +9824,7 @@ export interface operations {
       };
     };
   };
-  postV1WebhookSubscriptionsIdRedeliver: {
+  redeliverRange: {
     parameters: {
       query?: never;
       header?: {
@@ -9992,7 +9992,7 @@ export interface operations {
       };
     };
   };
-  getConsoleAnalytics: {
+  getAnalyticsDashboard: {
     parameters: {
       query?: never;
       header?: never;
@@ -10023,7 +10023,7 @@ export interface operations {
       };
     };
   };
-  getConsoleVendorChartUmdMinJs: {
+  getChartJs: {
     parameters: {
       query?: never;
       header?: never;
@@ -10114,7 +10114,7 @@ export interface operations {
       };
     };
   };
-  getSimWalletPayRef: {
+  getCashierPage: {
     parameters: {
       query?: never;
       header?: never;
@@ -10175,7 +10175,7 @@ export interface operations {
       };
     };
   };
-  postSimWalletPayRef: {
+  payAtCashier: {
     parameters: {
       query?: never;
       header?: never;

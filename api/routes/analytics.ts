@@ -138,6 +138,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof stockQuery>>({
     method: 'GET',
     url: '/v1/analytics/stock-cover',
+    operationId: 'getStockCover',
     summary: 'Stock cover in days per SKU and warehouse, with reorder suggestions from the merchant policy',
     response: { schema: stockCoverReportSchema, alsoAs: [CSV] },
     tags: ['analytics'],

@@ -43,6 +43,7 @@ export function consoleRoutes(_deps: AppDeps, define: Define) {
   define<undefined, undefined, undefined>({
     method: 'GET',
     url: '/console/analytics',
+    operationId: 'getAnalyticsDashboard',
     summary: 'The analytics dashboard (HTML; enter a merchant or support key in the page)',
     response: { contentType: 'text/html' },
     tags: ['console'],
@@ -56,6 +57,7 @@ export function consoleRoutes(_deps: AppDeps, define: Define) {
   define<undefined, undefined, undefined>({
     method: 'GET',
     url: '/console/vendor/chart.umd.min.js',
+    operationId: 'getChartJs',
     summary: 'Chart.js (MIT), served from the engine for the analytics dashboard',
     response: { contentType: 'text/javascript' },
     tags: ['console'],

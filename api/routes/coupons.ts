@@ -71,6 +71,7 @@ export function couponRoutes({ db, config }: AppDeps, define: Define) {
   define<CouponTemplateBody, undefined, undefined>({
     method: 'POST',
     url: '/v1/coupon-templates',
+    operationId: 'createCouponTemplate',
     summary: 'Create a coupon template (merchant: its goods; support: platform-wide)',
     tags: ['pricing'],
     auth: ['merchant', 'support'],
@@ -103,6 +104,7 @@ export function couponRoutes({ db, config }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'GET',
     url: '/v1/coupon-templates/:id',
+    operationId: 'getCouponTemplate',
     summary: 'One coupon template and how many of its coupons are issued and redeemed',
     response: { schema: couponTemplateUsageSchema },
     tags: ['pricing'],
@@ -119,6 +121,7 @@ export function couponRoutes({ db, config }: AppDeps, define: Define) {
   define<z.infer<typeof issueBody>, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/coupon-templates/:id/issue',
+    operationId: 'issueCoupons',
     summary: 'Issue the template’s coupon to customers, one each (a customer who holds one keeps it)',
     response: { schema: issuedCouponsSchema },
     tags: ['pricing'],
@@ -159,6 +162,7 @@ export function couponRoutes({ db, config }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'GET',
     url: '/v1/customers/:id/membership',
+    operationId: 'getMembership',
     response: { schema: membershipSchema },
     summary: 'A customer’s tier (growth, next tier, benefits), points (balance, lots by expiry, ledger) and coupons',
     tags: ['pricing'],

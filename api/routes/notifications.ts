@@ -57,6 +57,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof customerParams>, undefined>({
     method: 'GET',
     url: '/v1/customers/:id/notification-preferences',
+    operationId: 'getNotificationPreferences',
     summary: "A customer's notification preferences (the defaults, `default: true`, when none were set)",
     response: { schema: notificationPreferencesSchema },
     tags: ['notifications'],
@@ -71,6 +72,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
   define<NotificationPreferences, z.infer<typeof customerParams>, undefined>({
     method: 'PUT',
     url: '/v1/customers/:id/notification-preferences',
+    operationId: 'setNotificationPreferences',
     summary:
       'Replace a customer’s notification preferences: channels per category, locale (zh-CN | en), optional quiet hours',
     response: { schema: notificationPreferencesSchema },
@@ -90,6 +92,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof failedQuery>>({
     method: 'GET',
     url: '/v1/ops/notifications',
+    operationId: 'listNotifications',
     summary: 'Notifications by delivery status, newest first (default: failed for good; cursor-paginated)',
     response: { schema: notificationPageSchema },
     tags: ['ops'],
@@ -131,6 +134,7 @@ export function notificationRoutes({ db }: AppDeps, define: Define) {
   define<z.infer<typeof resendBody>, z.infer<typeof notificationParams>, undefined>({
     method: 'POST',
     url: '/v1/ops/notifications/:id/resend',
+    operationId: 'resendNotificationById',
     summary:
       'Send one notification again, with or without an order (a merchant’s low-stock notice): a failed one is queued again, a sent one copied under a new key (support; reason required; audited)',
     response: { schema: resentNotificationsSchema },

@@ -37,6 +37,7 @@ export function simulatorRoutes({ db, config }: AppDeps, define: Define, app: Fa
   define<undefined, z.infer<typeof payParams>, undefined>({
     method: 'GET',
     url: '/sim/:wallet/pay/:ref',
+    operationId: 'getCashierPage',
     summary: 'Simulated wallet cashier: the payment the customer is asked to approve (HTML)',
     response: { contentType: 'text/html' },
     tags: ['simulators'],
@@ -51,6 +52,7 @@ export function simulatorRoutes({ db, config }: AppDeps, define: Define, app: Fa
   define<undefined, z.infer<typeof payParams>, undefined>({
     method: 'POST',
     url: '/sim/:wallet/pay/:ref',
+    operationId: 'payAtCashier',
     summary: 'Simulated wallet cashier: the customer pays; the provider posts its signed notification',
     response: {
       contentType: 'text/html',

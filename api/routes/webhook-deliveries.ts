@@ -60,6 +60,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof idParams>, z.infer<typeof deliveriesQuery>>({
     method: 'GET',
     url: '/v1/webhook-subscriptions/:id/deliveries',
+    operationId: 'listSubscriptionDeliveries',
     summary: 'The subscription’s deliveries (newest first, cursor-paginated): status, attempts, last answer',
     response: { schema: webhookDeliveryPageSchema },
     tags: ['webhook-subscriptions'],
@@ -75,6 +76,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof deliveriesQuery>>({
     method: 'GET',
     url: '/v1/webhook-deliveries',
+    operationId: 'listWebhookDeliveries',
     summary: 'Deliveries of every subscription the caller sees (e.g. ?status=failed for the console)',
     response: { schema: webhookDeliveryPageSchema },
     tags: ['webhook-subscriptions'],
@@ -86,6 +88,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
   define<undefined, z.infer<typeof eventParams>, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/deliveries/:eventId/redeliver',
+    operationId: 'redeliverEvent',
     summary: 'Send one event to this endpoint again (same webhook-id), after the order’s earlier pending events',
     tags: ['webhook-subscriptions'],
     auth: ROLES,
@@ -107,6 +110,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
   define<z.infer<typeof rangeBody>, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/redeliver',
+    operationId: 'redeliverRange',
     summary: 'Send again every event the subscription asks for that occurred in [from, to), same webhook-ids',
     tags: ['webhook-subscriptions'],
     auth: ROLES,

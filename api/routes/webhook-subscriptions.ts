@@ -94,6 +94,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<z.infer<typeof createBody>, undefined, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions',
+    operationId: 'createWebhookSubscription',
     summary: 'Subscribe an endpoint to order events; the signing secret is shown in this answer only',
     tags: ['webhook-subscriptions'],
     auth: ROLES,
@@ -122,6 +123,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<undefined, undefined, z.infer<typeof listQuery>>({
     method: 'GET',
     url: '/v1/webhook-subscriptions',
+    operationId: 'listWebhookSubscriptions',
     summary: 'List webhook subscriptions (newest first, cursor-paginated)',
     response: { schema: webhookSubscriptionPageSchema },
     tags: ['webhook-subscriptions'],
@@ -149,6 +151,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'GET',
     url: '/v1/webhook-subscriptions/:id',
+    operationId: 'getWebhookSubscription',
     summary: 'One webhook subscription',
     response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
@@ -160,6 +163,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<z.infer<typeof patchBody>, z.infer<typeof idParams>, undefined>({
     method: 'PATCH',
     url: '/v1/webhook-subscriptions/:id',
+    operationId: 'updateWebhookSubscription',
     summary: 'Change a subscription’s url, event types or enabled; enabling clears the failure record',
     response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
@@ -184,6 +188,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/disable',
+    operationId: 'disableWebhookSubscription',
     summary: 'Stop delivering to this endpoint (pending deliveries wait until it is enabled again)',
     response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
@@ -200,6 +205,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
   define<undefined, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/rotate-secret',
+    operationId: 'rotateWebhookSecret',
     summary: 'Replace the signing secret; the new one is shown in this answer only and signs every later attempt',
     response: { schema: webhookSubscriptionWithSecretSchema },
     tags: ['webhook-subscriptions'],

@@ -288,7 +288,7 @@ test("support's customer, blocklist, notification and reconciliation answers con
   });
   await stack.db.notification.update({ where: { id: notices[1].id }, data: { status: 'sent', sentAt: new Date() } });
   const failed = conforms(
-    'getV1OpsNotifications',
+    'listNotifications',
     await send(stack.app, 'GET', `/v1/ops/notifications?status=failed&orderId=${orderId}`, KEYS.support),
     200,
   );
@@ -300,7 +300,7 @@ test("support's customer, blocklist, notification and reconciliation answers con
   );
   expect(requeued.queued).toEqual([expect.objectContaining({ id: notices[0].id, was: 'failed' })]);
   const copied = conforms(
-    'postV1OpsNotificationsIdResend',
+    'resendNotificationById',
     await send(
       stack.app,
       'POST',
@@ -342,23 +342,16 @@ test("support's customer, blocklist, notification and reconciliation answers con
 test('notification preferences and the payload codec conform', async () => {
   const customerId = uid('cust-rc-prefs');
   const url = `/v1/customers/${customerId}/notification-preferences`;
-  const defaults = conforms(
-    'getV1CustomersIdNotificationPreferences',
-    await send(stack.app, 'GET', url, KEYS.platform),
-  );
+  const defaults = conforms('getNotificationPreferences', await send(stack.app, 'GET', url, KEYS.platform));
   expect(defaults.default).toBe(true);
   const prefs = {
     channels: { transactional: ['email'], marketing: ['in_app'] },
     locale: 'en',
     quietHours: { start: '22:00', end: '08:00' },
   };
-  const stored = conforms(
-    'putV1CustomersIdNotificationPreferences',
-    await send(stack.app, 'PUT', url, KEYS.platform, prefs),
-    200,
-  );
+  const stored = conforms('setNotificationPreferences', await send(stack.app, 'PUT', url, KEYS.platform, prefs), 200);
   expect(stored).toMatchObject({ default: false, quietHours: { timeZone: 'Asia/Shanghai' } });
-  conforms('getV1CustomersIdNotificationPreferences', await send(stack.app, 'GET', url, KEYS.support), 200);
+  conforms('getNotificationPreferences', await send(stack.app, 'GET', url, KEYS.support), 200);
 
   const payload = {
     metadata: { encoding: Buffer.from('json/plain').toString('base64') },
@@ -394,19 +387,19 @@ test("coupon templates and a completed order's membership conform", async () => 
     endsAt: '2035-01-01T00:00:00Z',
   };
   const created = conforms(
-    'postV1CouponTemplates',
+    'createCouponTemplate',
     await send(stack.app, 'POST', '/v1/coupon-templates', KEYS.merchant, template),
     201,
   );
   const issue = { customerIds: [order.customerId] };
   const issued = conforms(
-    'postV1CouponTemplatesIdIssue',
+    'issueCoupons',
     await send(stack.app, 'POST', `/v1/coupon-templates/${created.id}/issue`, KEYS.merchant, issue),
     200,
   );
   expect(issued.issued).toBe(1);
   const usage = conforms(
-    'getV1CouponTemplatesId',
+    'getCouponTemplate',
     await send(stack.app, 'GET', `/v1/coupon-templates/${created.id}`, KEYS.merchant),
     200,
   );
@@ -417,7 +410,7 @@ test("coupon templates and a completed order's membership conform", async () => 
     (res) => res.json().points?.ledger.length > 0,
     'the completed order credits points',
   );
-  expect(conforms('getV1CustomersIdMembership', membership, 200).coupons).toEqual([
+  expect(conforms('getMembership', membership, 200).coupons).toEqual([
     expect.objectContaining({ templateId: created.id, status: 'issued' }),
   ]);
 });
@@ -432,42 +425,42 @@ test('webhook subscriptions, their delivery log and redeliveries conform', async
   // Disabled from the start: nothing is ever sent to this address, the log only records the redeliveries.
   const subscription = { url: 'http://127.0.0.1:9/rc-hooks', eventTypes: [event!.type], enabled: false };
   const created = conforms(
-    'postV1WebhookSubscriptions',
+    'createWebhookSubscription',
     await send(stack.app, 'POST', '/v1/webhook-subscriptions', KEYS.platform, subscription),
     201,
   );
   expect(created.secret).toMatch(/^whsec_/);
   const path = `/v1/webhook-subscriptions/${created.id}`;
-  conforms('getV1WebhookSubscriptions', await send(stack.app, 'GET', '/v1/webhook-subscriptions', KEYS.platform), 200);
-  conforms('getV1WebhookSubscriptionsId', await send(stack.app, 'GET', path, KEYS.platform), 200);
+  conforms('listWebhookSubscriptions', await send(stack.app, 'GET', '/v1/webhook-subscriptions', KEYS.platform), 200);
+  conforms('getWebhookSubscription', await send(stack.app, 'GET', path, KEYS.platform), 200);
   const patched = conforms(
-    'patchV1WebhookSubscriptionsId',
+    'updateWebhookSubscription',
     await send(stack.app, 'PATCH', path, KEYS.platform, { url: 'http://127.0.0.1:9/rc-hooks-2' }),
     200,
   );
   expect(patched.url).toBe('http://127.0.0.1:9/rc-hooks-2');
   const rotated = conforms(
-    'postV1WebhookSubscriptionsIdRotateSecret',
+    'rotateWebhookSecret',
     await send(stack.app, 'POST', `${path}/rotate-secret`, KEYS.platform),
     200,
   );
   expect(rotated.secret).not.toBe(created.secret);
 
   conforms(
-    'postV1WebhookSubscriptionsIdDeliveriesEventIdRedeliver',
+    'redeliverEvent',
     await send(stack.app, 'POST', `${path}/deliveries/${event!.id}/redeliver`, KEYS.platform),
     202,
   );
   const at = event!.occurredAt.getTime();
   const range = { from: new Date(at).toISOString(), to: new Date(at + 1).toISOString() };
   const redelivered = conforms(
-    'postV1WebhookSubscriptionsIdRedeliver',
+    'redeliverRange',
     await send(stack.app, 'POST', `${path}/redeliver`, KEYS.platform, range),
     202,
   );
   expect(redelivered.eventIds).toContain(event!.id);
   const log = conforms(
-    'getV1WebhookSubscriptionsIdDeliveries',
+    'listSubscriptionDeliveries',
     await send(stack.app, 'GET', `${path}/deliveries`, KEYS.platform),
     200,
   );
@@ -476,12 +469,12 @@ test('webhook subscriptions, their delivery log and redeliveries conform', async
     expect.arrayContaining([expect.objectContaining({ eventId: event!.id, status: 'pending' })]),
   );
   conforms(
-    'getV1WebhookDeliveries',
+    'listWebhookDeliveries',
     await send(stack.app, 'GET', '/v1/webhook-deliveries?status=pending&limit=5', KEYS.platform),
     200,
   );
   const disabled = conforms(
-    'postV1WebhookSubscriptionsIdDisable',
+    'disableWebhookSubscription',
     await send(stack.app, 'POST', `${path}/disable`, KEYS.platform),
     200,
   );
@@ -498,7 +491,7 @@ test('analytics reports conform, as JSON and as CSV', async () => {
     ['getV1AnalyticsAfterSales', 'after-sales'],
     ['getV1AnalyticsAfterSalesReasons', 'after-sales/reasons'],
     ['getV1AnalyticsCouriers', 'couriers'],
-    ['getV1AnalyticsStockCover', 'stock-cover'],
+    ['getStockCover', 'stock-cover'],
   ];
   for (const [operationId, path] of reports) {
     const report = conforms(operationId, await send(stack.app, 'GET', `/v1/analytics/${path}`, KEYS.merchant), 200);
@@ -516,20 +509,18 @@ test('HTML and script answers conform: the cashier pages and the analytics dashb
   const { orderId } = await ownCustomersOrder({ paymentMethod: 'alipay', card: undefined });
   const order = await waitForOrder(stack.app, orderId, (o) => o.payments[0]?.action !== undefined);
   const cashier = new URL(order.payments[0].action.url).pathname;
-  expect(conforms('getSimWalletPayRef', await stack.app.inject({ method: 'GET', url: cashier }), 200)).toContain(
-    orderId,
-  );
+  expect(conforms('getCashierPage', await stack.app.inject({ method: 'GET', url: cashier }), 200)).toContain(orderId);
   const paid = await stack.app.inject({
     method: 'POST',
     url: cashier,
     headers: { 'content-type': 'text/plain' },
     payload: '',
   });
-  expect(conforms('postSimWalletPayRef', paid, 200)).toContain('answered HTTP 200');
+  expect(conforms('payAtCashier', paid, 200)).toContain('answered HTTP 200');
   const dashboard = await stack.app.inject({ method: 'GET', url: '/console/analytics' });
-  expect(conforms('getConsoleAnalytics', dashboard, 200)).toContain('<html');
+  expect(conforms('getAnalyticsDashboard', dashboard, 200)).toContain('<html');
   const chart = await stack.app.inject({ method: 'GET', url: '/console/vendor/chart.umd.min.js' });
-  expect(conforms('getConsoleVendorChartUmdMinJs', chart, 200)).toContain('Chart');
+  expect(conforms('getChartJs', chart, 200)).toContain('Chart');
 });
 
 test('every main operation, and every one typed since, was checked', () => {
@@ -563,28 +554,28 @@ test('every main operation, and every one typed since, was checked', () => {
     'freezeCustomer',
     'unfreezeCustomer',
     'addToBlocklist',
-    'getV1OpsNotifications',
+    'listNotifications',
     'resendNotification',
-    'postV1OpsNotificationsIdResend',
+    'resendNotificationById',
     'listReconciliationRuns',
-    'getV1CustomersIdNotificationPreferences',
-    'putV1CustomersIdNotificationPreferences',
+    'getNotificationPreferences',
+    'setNotificationPreferences',
     'encodePayloads',
     'decodePayloads',
-    'postV1CouponTemplates',
-    'getV1CouponTemplatesId',
-    'postV1CouponTemplatesIdIssue',
-    'getV1CustomersIdMembership',
-    'postV1WebhookSubscriptions',
-    'getV1WebhookSubscriptions',
-    'getV1WebhookSubscriptionsId',
-    'patchV1WebhookSubscriptionsId',
-    'postV1WebhookSubscriptionsIdDisable',
-    'postV1WebhookSubscriptionsIdRotateSecret',
-    'getV1WebhookSubscriptionsIdDeliveries',
-    'getV1WebhookDeliveries',
-    'postV1WebhookSubscriptionsIdDeliveriesEventIdRedeliver',
-    'postV1WebhookSubscriptionsIdRedeliver',
+    'createCouponTemplate',
+    'getCouponTemplate',
+    'issueCoupons',
+    'getMembership',
+    'createWebhookSubscription',
+    'listWebhookSubscriptions',
+    'getWebhookSubscription',
+    'updateWebhookSubscription',
+    'disableWebhookSubscription',
+    'rotateWebhookSecret',
+    'listSubscriptionDeliveries',
+    'listWebhookDeliveries',
+    'redeliverEvent',
+    'redeliverRange',
     'getV1AnalyticsSales',
     'getV1AnalyticsFunnel',
     'getV1AnalyticsCancellations',
@@ -592,11 +583,11 @@ test('every main operation, and every one typed since, was checked', () => {
     'getV1AnalyticsAfterSales',
     'getV1AnalyticsAfterSalesReasons',
     'getV1AnalyticsCouriers',
-    'getV1AnalyticsStockCover',
-    'getSimWalletPayRef',
-    'postSimWalletPayRef',
-    'getConsoleAnalytics',
-    'getConsoleVendorChartUmdMinJs',
+    'getStockCover',
+    'getCashierPage',
+    'payAtCashier',
+    'getAnalyticsDashboard',
+    'getChartJs',
   ];
   expect([...main, ...typedSince].filter((id) => !checked.has(id))).toEqual([]);
 });
