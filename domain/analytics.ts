@@ -150,3 +150,32 @@ export function reorderSuggestion(available: number, unitsInWindow: number, p: R
     urgency,
   };
 }
+
+/**
+ * RFM scores 1–5 by documented thresholds (docs/analytics.md, decision 072), not quintiles: a score
+ * then means the same for every merchant and every day, and the rollup query can count customers per
+ * score combination without ranking them. Each list holds the lower bounds of scores 2…5 (recency:
+ * upper bounds in days of scores 5…2, fewer days is better).
+ */
+export const RFM_THRESHOLDS = {
+  /** Days since the last order: ≤ 30 → 5, ≤ 60 → 4, ≤ 90 → 3, ≤ 180 → 2, more → 1. */
+  recencyDays: [30, 60, 90, 180],
+  /** Orders: 1 → 1, 2 → 2, 3 → 3, 4–5 → 4, 6 or more → 5. */
+  orders: [2, 3, 4, 6],
+  /** Monetary value in fen: < ¥100 → 1, < ¥300 → 2, < ¥1,000 → 3, < ¥3,000 → 4, more → 5. */
+  monetary: [10_000, 30_000, 100_000, 300_000],
+} as const;
+
+export const rfmSegments = ['champions', 'loyal', 'new', 'promising', 'at_risk', 'hibernating', 'lost'] as const;
+export type RfmSegment = (typeof rfmSegments)[number];
+
+/** A customer's named segment from its R, F and M scores: the first rule that matches. */
+export function rfmSegment(r: number, f: number, m: number): RfmSegment {
+  if (r >= 4 && f >= 4 && m >= 4) return 'champions';
+  if (r >= 3 && f >= 3) return 'loyal';
+  if (r >= 4 && f === 1) return 'new';
+  if (r >= 3) return 'promising';
+  if (r === 2 && f >= 2) return 'at_risk';
+  if (r === 2) return 'hibernating';
+  return 'lost';
+}

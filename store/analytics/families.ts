@@ -25,6 +25,8 @@ export interface Family {
   hourCube?: boolean;
   /** No '*' merchant rows where a dimension (the SKU) already belongs to one merchant: they would repeat the merchant's. */
   merchantCube: boolean;
+  /** One row per merchant and dims over all time: no hours, days or filter cube (products bought together). */
+  timeless?: boolean;
   /** SELECT order_id, keys, hour, merchant_id, channel, payment_method, dims, measures for the orders `o` matching `where`. */
   source(where: string): string;
 }
@@ -184,6 +186,58 @@ const shipped: Family = {
     WHERE ${where}`,
 };
 
-export const FAMILIES = { sales, outcomes, products, afterSales, couriers, shipped } as const;
+/** Goods SKUs of an order, once each, and '*' (the order itself). */
+const BASKET = `(SELECT sku FROM order_lines WHERE order_id = o.id AND NOT gift UNION SELECT '*')`;
+
+/**
+ * Products bought together: for each order that did not end cancelled or rejected, one fact per
+ * ordered pair of its SKUs (both directions), per SKU with itself (orders containing it), and
+ * ('*', '*') for the order: support, confidence and lift are ratios of these counts.
+ */
+const basket: Family = {
+  name: 'basket',
+  facts: 'analytics_basket_facts',
+  rollup: 'analytics_bought_together',
+  keys: ['sku', 'other_sku'],
+  dims: ['sku', 'other_sku'],
+  measures: ['n'],
+  merchantCube: false,
+  timeless: true,
+  source: (where) => `
+    SELECT o.id AS order_id, ${ORDER_COLUMNS}, a.sku, b.sku AS other_sku, 1 AS n
+    FROM orders o CROSS JOIN LATERAL ${BASKET} a CROSS JOIN LATERAL ${BASKET} b
+    WHERE o.status NOT IN ('cancelled', 'rejected') AND (a.sku = b.sku OR (a.sku <> '*' AND b.sku <> '*'))
+      AND ${where}`,
+};
+
+/**
+ * What each order was given, per source (promotion, shipping, coupon, points) and code, from the
+ * price adjustments it was accepted with (docs/pricing.md), for orders that did not end cancelled or
+ * rejected (those gave coupon, points and promotion counts back). Coupons count under their
+ * template ('compensation' for after-sales coupons): a coupon code names one customer's coupon.
+ */
+const promotions: Family = {
+  name: 'promotions',
+  facts: 'analytics_promotion_facts',
+  rollup: 'analytics_promotions',
+  keys: ['source', 'code'],
+  dims: ['source', 'code'],
+  measures: ['n', 'amount', 'units', 'gmv'],
+  merchantCube: true,
+  source: (where) => `
+    SELECT o.id AS order_id, ${ORDER_COLUMNS}, g.source, g.code,
+      1 AS n, g.amount, g.units, o.total AS gmv
+    FROM orders o
+    CROSS JOIN LATERAL (
+      SELECT a->>'source' AS source,
+        CASE WHEN a->>'source' = 'coupon' THEN COALESCE(c.template_id, 'compensation') ELSE a->>'code' END AS code,
+        SUM((a->>'amount')::bigint) AS amount, SUM(COALESCE((a->>'units')::bigint, 0)) AS units
+      FROM jsonb_array_elements(COALESCE(o.snapshot->'adjustments', '[]'::jsonb)) a
+      LEFT JOIN coupons c ON a->>'source' = 'coupon' AND c.code = a->>'code'
+      GROUP BY 1, 2) g
+    WHERE o.status NOT IN ('cancelled', 'rejected') AND ${where}`,
+};
+
+export const FAMILIES = { sales, outcomes, products, afterSales, couriers, shipped, basket, promotions } as const;
 export type FamilyName = keyof typeof FAMILIES;
 export const ALL_FAMILIES: readonly Family[] = Object.values(FAMILIES);

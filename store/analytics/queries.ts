@@ -12,10 +12,10 @@ export interface Scope {
   paymentMethod?: string;
 }
 
-type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | null>;
 
 /** Builds a parameterised WHERE clause; values never enter the SQL text. */
-class Sql {
+export class Sql {
   readonly params: unknown[] = [];
   add(value: unknown): string {
     this.params.push(value);
@@ -128,4 +128,21 @@ export async function merchantPolicies(db: Db, ids: string[]): Promise<Map<strin
 export async function productNames(db: Db, skus: string[]): Promise<Map<string, string>> {
   const rows = await db.product.findMany({ where: { sku: { in: skus } }, select: { sku: true, name: true } });
   return new Map(rows.map((r) => [r.sku, r.name]));
+}
+
+export interface PromotionWindow {
+  code: string;
+  name: string;
+  merchantId: string | null;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** The promotions with these codes: their names, owners and windows (for uplift). */
+export async function promotionWindows(db: Db, codes: string[]): Promise<Map<string, PromotionWindow>> {
+  const rows = await db.promotion.findMany({
+    where: { code: { in: codes } },
+    select: { code: true, name: true, merchantId: true, startsAt: true, endsAt: true },
+  });
+  return new Map(rows.map((r) => [r.code, r]));
 }

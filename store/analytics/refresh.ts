@@ -1,5 +1,6 @@
 import { Prisma } from '../../prisma/generated/client';
 import type { Db } from '../db';
+import { rebuildCustomers, refreshCustomers } from './customers';
 import { ALL_FAMILIES, type Family } from './families';
 
 const FILTERS = ['merchant_id', 'channel', 'payment_method'];
@@ -30,16 +31,23 @@ function expand(f: Family): string {
   return `CROSS JOIN LATERAL (VALUES ${rows.join(', ')}) c(grain, bucket, merchant_id, channel, payment_method)`;
 }
 
-export const factColumns = (f: Family) => ['order_id', ...f.keys, 'hour', ...FILTERS, ...f.dims, ...f.measures];
-export const rollupKey = (f: Family) => [...FILTERS, 'grain', 'bucket', ...f.dims];
+/** A fact's columns (a key that is also a dimension appears once). */
+export const factColumns = (f: Family) => [
+  ...new Set(['order_id', ...f.keys, 'hour', ...FILTERS, ...f.dims, ...f.measures]),
+];
+export const rollupKey = (f: Family) =>
+  f.timeless ? ['merchant_id', ...f.dims] : [...FILTERS, 'grain', 'bucket', ...f.dims];
 
 /** The rollup rows of `facts` (a subquery with a `sign` column: +1 fresh, -1 superseded). */
 function aggregate(f: Family, facts: string): string {
   const key = rollupKey(f);
-  const cols = key.map((k) => (FILTERS.includes(k) || k === 'grain' || k === 'bucket' ? `c.${k}` : `d.${k}`));
+  const expanded = !f.timeless;
+  const cols = key.map((k) =>
+    expanded && (FILTERS.includes(k) || k === 'grain' || k === 'bucket') ? `c.${k}` : `d.${k}`,
+  );
   return `SELECT ${cols.map((c, i) => `${c} AS ${key[i]}`).join(', ')},
       ${f.measures.map((m) => `SUM(d.sign * d.${m})::bigint AS ${m}`).join(', ')}
-    FROM (${facts}) d ${expand(f)}
+    FROM (${facts}) d ${expanded ? expand(f) : ''}
     GROUP BY ${cols.join(', ')}`;
 }
 
@@ -76,7 +84,10 @@ async function refreshBatch(db: Db, limit: number): Promise<number> {
           SELECT order_id FROM analytics_dirty ORDER BY marked_at, order_id LIMIT ${limit})
         RETURNING order_id`;
       const ids = taken.map((r) => r.order_id);
-      if (ids.length) for (const f of ALL_FAMILIES) await applyFamily(tx, f, ids);
+      if (ids.length) {
+        for (const f of ALL_FAMILIES) await applyFamily(tx, f, ids);
+        await refreshCustomers(tx, ids);
+      }
       return ids.length;
     },
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 30_000 },
@@ -149,6 +160,9 @@ export async function rebuildAnalytics(db: Db, log: (msg: string) => void = () =
         );
         log(`${f.name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
+      const started = Date.now();
+      await rebuildCustomers(tx);
+      log(`customers: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 3_600_000, maxWait: 60_000 },
   );

@@ -1,9 +1,11 @@
-// Property (docs/analytics.md, "Exactness"): after any mix of submissions, payments, cancellations,
-// rejections, partial refunds, shipments, returns and completions — written as read-model rows, some
-// while a refresh is running — the incrementally refreshed rollups equal a full recompute from the
-// raw rows, row for row, in every family.
+// Property (docs/analytics.md, "Exactness"): after any mix of submissions (by a few customers, some
+// with promotions, coupons' and points' adjustments), payments, cancellations, rejections, partial
+// refunds, shipments, returns and completions — written as read-model rows, some while a refresh is
+// running — the incrementally refreshed rollups equal a full recompute from the raw rows, row for row,
+// in every family, and so do the customer rows (repeat purchase, RFM).
 import fc from 'fast-check';
 import { createDb, type Db } from '../../store/db';
+import { CUSTOMER_COLUMNS, customersSql } from '../../store/analytics/customers';
 import { ALL_FAMILIES, type Family } from '../../store/analytics/families';
 import { recomputeSql, refreshAnalytics, rollupKey } from '../../store/analytics/refresh';
 import {
@@ -34,6 +36,12 @@ const line = fc.record({
   quantity: fc.integer({ min: 1, max: 4 }),
   unitPrice: fc.integer({ min: 1, max: 5000 }),
 });
+const adjustment = fc.record({
+  source: fc.constantFrom('promotion', 'shipping', 'points'),
+  code: fc.constantFrom('SPRING', 'FREESHIP', 'points'),
+  amount: fc.integer({ min: 1, max: 500 }),
+  lineNo: fc.constant(1),
+});
 const op = fc.oneof(
   {
     weight: 4,
@@ -43,6 +51,8 @@ const op = fc.oneof(
       channel: fc.constantFrom('app', 'web'),
       method: fc.constantFrom('alipay', 'card'),
       lines: fc.uniqueArray(line, { minLength: 1, maxLength: 3, selector: (l) => l.sku }),
+      customer: fc.constantFrom('c1', 'c2', 'c3'),
+      adjustments: fc.array(adjustment, { maxLength: 3 }),
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('pay' as const), i: fc.nat() }) },
@@ -108,6 +118,8 @@ async function apply(m: string, orders: Planted[], o: Op): Promise<void> {
       channel: o.channel,
       paymentMethod: o.method,
       lines: o.lines,
+      customerId: `${m}-${o.customer}`,
+      adjustments: o.adjustments,
     });
     orders.push({ id, createdAt, lines: o.lines, shipments: 0 });
     return;
@@ -170,6 +182,16 @@ async function rows(f: Family, from: string, m: string): Promise<string[]> {
   return got.map((r) => cols.map((c) => r[c]).join('|'));
 }
 
+/** The customer rows of one merchant, in a comparable form. */
+async function customerRows(from: string, m: string): Promise<string[]> {
+  const got = await db.$queryRawUnsafe<Array<Record<string, unknown>>>(
+    `SELECT ${CUSTOMER_COLUMNS.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (${from}) x
+     WHERE merchant_id = $1 ORDER BY ${CUSTOMER_COLUMNS.slice(0, 4).join(', ')}`,
+    m,
+  );
+  return got.map((r) => CUSTOMER_COLUMNS.map((c) => r[c]).join('|'));
+}
+
 test('rollups kept incrementally equal a full recompute from the raw rows', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 40 }), async (ops) => {
@@ -189,6 +211,10 @@ test('rollups kept incrementally equal a full recompute from the raw rows', asyn
         const recomputed = await rows(f, recomputeSql(f, `o.merchant_id = '${m}'`), m);
         expect({ family: f.name, rows: stored }).toEqual({ family: f.name, rows: recomputed });
       }
+      const stored = await customerRows('SELECT * FROM analytics_customers', m);
+      expect({ customers: stored }).toEqual({
+        customers: await customerRows(customersSql(`o.merchant_id = '${m}'`), m),
+      });
     }),
     { numRuns: 25 },
   );

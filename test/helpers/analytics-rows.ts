@@ -29,6 +29,8 @@ export interface PlantedOrder {
   shippingFee?: number;
   cancellation?: string;
   rejection?: string;
+  /** Price adjustments as the order was accepted with (docs/pricing.md): promotions, coupon, points. */
+  adjustments?: Array<{ source: string; code: string; amount: number; lineNo?: number; promotionId?: string }>;
 }
 
 /** One order with its lines; the total is the lines' price less discounts plus the shipping fee. */
@@ -46,6 +48,7 @@ export async function plantOrder(db: Db, o: PlantedOrder): Promise<string> {
   const snapshot = {
     ...(o.cancellation ? { cancellation: { reason: o.cancellation, actor: 'customer' } } : {}),
     ...(o.rejection ? { rejection: { reason: o.rejection } } : {}),
+    ...(o.adjustments ? { adjustments: o.adjustments } : {}),
   };
   await db.order.create({
     data: {
@@ -174,12 +177,16 @@ export async function setLine(
   await db.orderLine.update({ where: { orderId_lineNo: { orderId, lineNo } }, data: ledger });
 }
 
+/** A new status and its reason; the price adjustments stay, as in the workflow's snapshot. */
 export async function setStatus(db: Db, orderId: string, status: string, reason?: string) {
-  const snapshot =
+  const { snapshot: before } = await db.order.findUniqueOrThrow({ where: { id: orderId }, select: { snapshot: true } });
+  const { adjustments } = before as { adjustments?: unknown };
+  const outcome =
     status === 'cancelled'
       ? { cancellation: { reason: reason ?? 'customer changed mind', actor: 'customer' } }
       : status === 'rejected'
         ? { rejection: { reason: reason ?? 'out of area' } }
         : {};
-  await db.order.update({ where: { id: orderId }, data: { status, snapshot } });
+  const snapshot = { ...outcome, ...(adjustments ? { adjustments } : {}) };
+  await db.order.update({ where: { id: orderId }, data: { status, snapshot: snapshot as object } });
 }

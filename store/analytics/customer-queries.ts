@@ -1,0 +1,88 @@
+import { RFM_THRESHOLDS } from '../../domain';
+import type { Db } from '../db';
+import { Sql, type Row, type Scope } from './queries';
+
+type Filters = Pick<Scope, 'merchantId' | 'channel' | 'paymentMethod'>;
+
+/** The customer rows of the filters: a merchant's or every merchant's, '*' for an absent channel or method. */
+function customerFilters(sql: Sql, f: Filters): string {
+  return [
+    ...(f.merchantId !== undefined ? [`merchant_id = ${sql.add(f.merchantId)}`] : []),
+    `channel = ${sql.add(f.channel ?? '*')}`,
+    `payment_method = ${sql.add(f.paymentMethod ?? '*')}`,
+  ].join(' AND ');
+}
+
+/**
+ * Customers whose first order was submitted in [from, to), per local day or hour of that order: how
+ * many, how many ordered a second time before `to`, and how many have by now.
+ */
+export async function repeatCohorts(db: Db, scope: Scope, bucket: 'day' | 'hour'): Promise<Row[]> {
+  const sql = new Sql();
+  const tz = sql.add(scope.timeZone);
+  const format = bucket === 'day' ? `'YYYY-MM-DD'` : `'YYYY-MM-DD"T"HH24:00'`;
+  const to = sql.add(new Date(scope.to));
+  return db.$queryRawUnsafe<Row[]>(
+    `SELECT to_char(first_order_at AT TIME ZONE ${tz}, ${format}) AS bucket,
+        count(*)::float8 AS new_customers,
+        count(*) FILTER (WHERE second_order_at < ${to})::float8 AS repeated_in_period,
+        count(*) FILTER (WHERE orders >= 2)::float8 AS repeated_to_date
+     FROM analytics_customers
+     WHERE ${customerFilters(sql, scope)} AND first_order_at >= ${sql.add(new Date(scope.from))} AND first_order_at < ${to}
+     GROUP BY 1 ORDER BY 1`,
+    ...sql.params,
+  );
+}
+
+/** `1 + Σ (x >= bound)`: a score from ascending bounds (the thresholds are constants, not input). */
+const score = (x: string, bounds: readonly number[]) => `1 + ${bounds.map((b) => `(${x} >= ${b})::int`).join(' + ')}`;
+
+/**
+ * Customers, orders and monetary value per combination of R, F and M scores (at most 125 rows), as of
+ * `now`: recency in whole days since the customer's last order.
+ */
+export async function rfmScores(db: Db, filters: Filters, now: number): Promise<Row[]> {
+  const sql = new Sql();
+  const days = `floor(extract(epoch FROM ${sql.add(new Date(now))}::timestamptz - last_order_at) / 86400)`;
+  const r = `5 - (${RFM_THRESHOLDS.recencyDays.map((b) => `(${days} > ${b})::int`).join(' + ')})`;
+  return db.$queryRawUnsafe<Row[]>(
+    `SELECT r, f, m, count(*)::float8 AS customers, SUM(orders)::float8 AS orders, SUM(monetary)::float8 AS monetary
+     FROM (SELECT ${r} AS r, ${score('orders', RFM_THRESHOLDS.orders)} AS f,
+             ${score('monetary', RFM_THRESHOLDS.monetary)} AS m, orders, monetary
+           FROM analytics_customers WHERE ${customerFilters(sql, filters)}) x
+     GROUP BY r, f, m`,
+    ...sql.params,
+  );
+}
+
+/**
+ * The `limit` SKUs most often bought with each SKU, per merchant, with the counts that support,
+ * confidence and lift are made of: orders with both, with the SKU, with the other, and all orders.
+ */
+export async function boughtTogether(
+  db: Db,
+  filter: { merchantId?: string; sku?: string; limit: number },
+): Promise<Row[]> {
+  const sql = new Sql();
+  const conds = [
+    `p.sku <> p.other_sku`,
+    `p.sku <> '*'`,
+    `p.n > 0`,
+    ...(filter.merchantId !== undefined ? [`p.merchant_id = ${sql.add(filter.merchantId)}`] : []),
+    ...(filter.sku !== undefined ? [`p.sku = ${sql.add(filter.sku)}`] : []),
+  ];
+  const count = (alias: string, sku: string, other: string) =>
+    `JOIN analytics_bought_together ${alias} ON ${alias}.merchant_id = p.merchant_id AND ${alias}.sku = ${sku} AND ${alias}.other_sku = ${other}`;
+  return db.$queryRawUnsafe<Row[]>(
+    `SELECT * FROM (
+       SELECT p.merchant_id, p.sku, p.other_sku, p.n::float8 AS both_orders, x.n::float8 AS sku_orders,
+         y.n::float8 AS other_orders, t.n::float8 AS all_orders,
+         row_number() OVER (PARTITION BY p.merchant_id, p.sku ORDER BY p.n DESC, p.other_sku)::int AS rank
+       FROM analytics_bought_together p
+       ${count('x', 'p.sku', 'p.sku')} ${count('y', 'p.other_sku', 'p.other_sku')} ${count('t', `'*'`, `'*'`)}
+       WHERE ${conds.join(' AND ')}) ranked
+     WHERE rank <= ${sql.add(filter.limit)}
+     ORDER BY merchant_id, sku, rank`,
+    ...sql.params,
+  );
+}
