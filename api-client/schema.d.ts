@@ -923,6 +923,74 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/analytics/customers/repeat': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Customers whose first order was in the period, per local day or hour, and how many ordered again */
+    get: operations['getV1AnalyticsCustomersRepeat'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/analytics/promotions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Discount given per promotion, coupon template, points and shipping threshold; uplift of each promotion window */
+    get: operations['getV1AnalyticsPromotions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/analytics/customers/segments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** RFM customer segments as of now: customers, orders and revenue per segment */
+    get: operations['getV1AnalyticsCustomersSegments'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/analytics/products/bought-together': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Customers who bought X also bought Y: the top SKUs per SKU with support, confidence and lift */
+    get: operations['getV1AnalyticsProductsBoughtTogether'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/webhook-subscriptions': {
     parameters: {
       query?: never;
@@ -2039,6 +2107,79 @@ export interface components {
         suggestedQuantity: number;
         /** @enum {string} */
         urgency: 'stockout' | 'critical' | 'reorder' | 'ok' | 'no_demand';
+      }[];
+    };
+    RepeatPurchaseReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      total: {
+        newCustomers: number;
+        repeatedInPeriod: number;
+        repeatedToDate: number;
+        repeatRateInPeriod: number | null;
+        repeatRateToDate: number | null;
+      };
+      rows: {
+        bucket: string;
+        newCustomers: number;
+        repeatedInPeriod: number;
+        repeatedToDate: number;
+        repeatRateInPeriod: number | null;
+        repeatRateToDate: number | null;
+      }[];
+    };
+    CustomerSegmentsReport: {
+      asOf: string;
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        /** @enum {string} */
+        segment: 'champions' | 'loyal' | 'new' | 'promising' | 'at_risk' | 'hibernating' | 'lost';
+        customers: number;
+        customerShare: number | null;
+        orders: number;
+        revenue: number;
+        revenueShare: number | null;
+        avgRevenue: number | null;
+      }[];
+    };
+    BoughtTogetherReport: {
+      filters: {
+        merchantId: string | null;
+        sku: string | null;
+      };
+      rows: {
+        merchantId: string;
+        sku: string;
+        rank: number;
+        alsoBought: string;
+        orders: number;
+        skuOrders: number;
+        support: number | null;
+        confidence: number | null;
+        lift: number | null;
+      }[];
+    };
+    PromotionCostReport: {
+      period: components['schemas']['AnalyticsPeriod'];
+      filters: components['schemas']['AnalyticsFilters'];
+      rows: {
+        /** @enum {string} */
+        source: 'promotion' | 'shipping' | 'coupon' | 'points';
+        code: string;
+        name: string | null;
+        orders: number;
+        discount: number;
+        discountPerOrder: number | null;
+        units: number;
+        gmv: number;
+        windowFrom: string | null;
+        windowTo: string | null;
+        windowOrders: number | null;
+        windowGmv: number | null;
+        priorOrders: number | null;
+        priorGmv: number | null;
+        ordersUplift: number | null;
+        gmvUplift: number | null;
       }[];
     };
   };
@@ -8854,6 +8995,315 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['StockCoverReport'];
+          'text/csv': string;
+        };
+      };
+      /** @description The request is invalid (each bad field named in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No API key, an unknown one, or (webhooks) a bad signature */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key's role may not call this operation */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited: retry after `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
+      503: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getV1AnalyticsCustomersRepeat: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+        timezone?: string;
+        bucket?: 'day' | 'hour';
+        merchantId?: string;
+        channel?: string;
+        paymentMethod?: 'card' | 'wechat_pay' | 'alipay' | 'cod';
+        format?: 'json' | 'csv';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RepeatPurchaseReport'];
+          'text/csv': string;
+        };
+      };
+      /** @description The request is invalid (each bad field named in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No API key, an unknown one, or (webhooks) a bad signature */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key's role may not call this operation */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited: retry after `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
+      503: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getV1AnalyticsPromotions: {
+    parameters: {
+      query?: {
+        from?: string;
+        to?: string;
+        timezone?: string;
+        bucket?: 'day' | 'hour';
+        merchantId?: string;
+        channel?: string;
+        paymentMethod?: 'card' | 'wechat_pay' | 'alipay' | 'cod';
+        format?: 'json' | 'csv';
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PromotionCostReport'];
+          'text/csv': string;
+        };
+      };
+      /** @description The request is invalid (each bad field named in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No API key, an unknown one, or (webhooks) a bad signature */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key's role may not call this operation */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited: retry after `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
+      503: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getV1AnalyticsCustomersSegments: {
+    parameters: {
+      query?: {
+        merchantId?: string;
+        channel?: string;
+        paymentMethod?: 'card' | 'wechat_pay' | 'alipay' | 'cod';
+        format?: 'json' | 'csv';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['CustomerSegmentsReport'];
+          'text/csv': string;
+        };
+      };
+      /** @description The request is invalid (each bad field named in `errors`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description No API key, an unknown one, or (webhooks) a bad signature */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The key's role may not call this operation */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description Rate limited: retry after `Retry-After` seconds */
+      429: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The database or Temporal is unavailable or overloaded: retry after `Retry-After` seconds */
+      503: {
+        headers: {
+          /** @description seconds to wait before retrying */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getV1AnalyticsProductsBoughtTogether: {
+    parameters: {
+      query?: {
+        merchantId?: string;
+        sku?: string;
+        limit?: number;
+        format?: 'json' | 'csv';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BoughtTogetherReport'];
           'text/csv': string;
         };
       };

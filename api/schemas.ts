@@ -7,6 +7,7 @@ import {
   noticeChannels,
   orderStatuses,
   paymentMethods,
+  rfmSegments,
 } from '../domain';
 
 /**
@@ -772,3 +773,82 @@ export const stockCoverReportSchema = component(
     ),
   }),
 );
+
+// Customers, baskets and promotions (docs/analytics.md, decision 072).
+const repeatRow = {
+  newCustomers: count,
+  repeatedInPeriod: count,
+  repeatedToDate: count,
+  repeatRateInPeriod: rate,
+  repeatRateToDate: rate,
+};
+/** Per local day or hour of the customers' first purchase; `total` for the whole period. */
+export const repeatPurchaseReportSchema = component(
+  'RepeatPurchaseReport',
+  z.object({
+    period: analyticsPeriod,
+    filters: analyticsFilters,
+    total: z.object(repeatRow),
+    rows: z.array(z.object({ bucket: z.string(), ...repeatRow })),
+  }),
+);
+/** RFM segments as of `asOf`: no period. */
+export const customerSegmentsReportSchema = component(
+  'CustomerSegmentsReport',
+  z.object({
+    asOf: at,
+    filters: analyticsFilters,
+    rows: z.array(
+      z.object({
+        segment: z.enum(rfmSegments),
+        customers: count,
+        customerShare: rate,
+        orders: count,
+        revenue: count,
+        revenueShare: rate,
+        avgRevenue: count.nullable(),
+      }),
+    ),
+  }),
+);
+/** Over all time: only the merchant and SKU filters apply. */
+export const boughtTogetherReportSchema = component(
+  'BoughtTogetherReport',
+  z.object({
+    filters: z.object({ merchantId: z.string().nullable(), sku: z.string().nullable() }),
+    rows: z.array(
+      z.object({
+        merchantId: z.string(),
+        sku: z.string(),
+        rank: count,
+        alsoBought: z.string(),
+        orders: count,
+        skuOrders: count,
+        support: rate,
+        confidence: rate,
+        /** confidence / the other SKU's share of all orders: not a share, may exceed 1. */
+        lift: z.number().nullable(),
+      }),
+    ),
+  }),
+);
+export const promotionCostReportSchema = analyticsReport('PromotionCostReport', {
+  source: z.enum(['promotion', 'shipping', 'coupon', 'points']),
+  code: z.string(),
+  name: z.string().nullable(),
+  orders: count,
+  discount: count,
+  discountPerOrder: count.nullable(),
+  units: count,
+  gmv: count,
+  /** Uplift, for promotions still in the promotions table; null otherwise. */
+  windowFrom: at.nullable(),
+  windowTo: at.nullable(),
+  windowOrders: count.nullable(),
+  windowGmv: count.nullable(),
+  priorOrders: count.nullable(),
+  priorGmv: count.nullable(),
+  /** window / prior − 1: may be negative or exceed 1. */
+  ordersUplift: z.number().nullable(),
+  gmvUplift: z.number().nullable(),
+});

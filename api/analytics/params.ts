@@ -71,18 +71,20 @@ export function periodOf(
 
 /** The scope a caller may read: a merchant only its own numbers (asking for another merchant's is 403). */
 export function scopeOf(q: AnalyticsQuery, caller: Caller): Scope & { bucket: Bucket } {
-  let merchantId = q.merchantId;
-  if (caller.role === 'merchant') {
-    if (merchantId !== undefined && merchantId !== caller.merchantId)
-      throw problems.forbidden('a merchant key reads its own analytics only (merchantId must be your own or absent)');
-    merchantId = caller.merchantId;
-  }
   return {
     ...periodOf(q),
     timeZone: q.timezone,
     bucket: q.bucket,
-    merchantId,
+    merchantId: merchantOf(q.merchantId, caller),
     channel: q.channel,
     paymentMethod: q.paymentMethod,
   };
+}
+
+/** The merchant a caller reads: a merchant key always its own (another's is 403), support the one asked or all. */
+export function merchantOf(merchantId: string | undefined, caller: Caller): string | undefined {
+  if (caller.role !== 'merchant') return merchantId;
+  if (merchantId !== undefined && merchantId !== caller.merchantId)
+    throw problems.forbidden('a merchant key reads its own analytics only (merchantId must be your own or absent)');
+  return caller.merchantId;
 }

@@ -2,7 +2,21 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { refreshAnalytics } from '../../store/analytics/refresh';
 import { toCsv } from '../analytics/csv';
-import { analyticsFields, analyticsQuery, checkPeriod, scopeOf, type AnalyticsQuery } from '../analytics/params';
+import {
+  boughtTogetherTable,
+  promotionsTable,
+  repeatTable,
+  repeatTotal,
+  segmentsTable,
+} from '../analytics/customer-tables';
+import {
+  analyticsFields,
+  analyticsQuery,
+  checkPeriod,
+  merchantOf,
+  scopeOf,
+  type AnalyticsQuery,
+} from '../analytics/params';
 import {
   afterSalesTable,
   cancellationsTable,
@@ -19,9 +33,13 @@ import type { Define, RouteInput } from '../route';
 import {
   afterSalesRatesReportSchema,
   afterSalesReasonsReportSchema,
+  boughtTogetherReportSchema,
   cancellationReportSchema,
   courierReportSchema,
+  customerSegmentsReportSchema,
   funnelReportSchema,
+  promotionCostReportSchema,
+  repeatPurchaseReportSchema,
   salesReportSchema,
   stockCoverReportSchema,
   topProductsReportSchema,
@@ -35,11 +53,20 @@ const topQuery = analyticsFields
   .extend({ metric: z.enum(['revenue', 'units']).default('revenue'), limit })
   .superRefine(checkPeriod);
 const limitQuery = analyticsFields.extend({ limit }).superRefine(checkPeriod);
-const stockQuery = z.object({
-  merchantId: z.string().trim().min(1).max(64).optional(),
-  sku: z.string().trim().min(1).max(64).optional(),
-  warehouseId: z.string().trim().min(1).max(64).optional(),
-  format: z.enum(['json', 'csv']).optional(),
+const id = z.string().trim().min(1).max(64);
+const format = z.enum(['json', 'csv']).optional();
+const stockQuery = z.object({ merchantId: id.optional(), sku: id.optional(), warehouseId: id.optional(), format });
+const segmentsQuery = z.object({
+  merchantId: id.optional(),
+  channel: z.string().trim().min(1).max(40).optional(),
+  paymentMethod: analyticsFields.shape.paymentMethod,
+  format,
+});
+const basketQuery = z.object({
+  merchantId: id.optional(),
+  sku: id.optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(5),
+  format,
 });
 
 const BY_COLUMN = { merchantId: 'merchant_id', channel: 'channel', paymentMethod: 'payment_method' } as const;
@@ -63,6 +90,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     query: z.ZodType<Q>,
     report: z.ZodType,
     table: (scope: ReturnType<typeof scopeOf>, q: Q) => Promise<Table>,
+    totals?: (rows: Table) => object,
   ) {
     define<undefined, undefined, Q>({
       method: 'GET',
@@ -88,7 +116,9 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
             paymentMethod: scope.paymentMethod ?? null,
           },
         };
-        return answer(req, reply, url.replace(/\//g, '-'), meta, await table(scope, q), q.format);
+        const rows = await table(scope, q);
+        const total = totals ? { total: totals(rows) } : {};
+        return answer(req, reply, url.replace(/\//g, '-'), { ...meta, ...total }, rows, q.format);
       },
     });
   }
@@ -145,10 +175,71 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     auth: ['merchant', 'support'],
     query: stockQuery,
     async handler({ query: q, caller, req, reply }) {
-      const merchantId = scopeOf({ ...analyticsQuery.parse({}), merchantId: q.merchantId }, caller).merchantId;
+      const merchantId = merchantOf(q.merchantId, caller);
       await refreshAnalytics(db);
       const rows = await stockCoverTable(db, { merchantId, sku: q.sku, warehouseId: q.warehouseId });
       return answer(req, reply, 'stock-cover', { filters: { merchantId: merchantId ?? null } }, rows, q.format);
+    },
+  });
+
+  read(
+    'customers/repeat',
+    'Customers whose first order was in the period, per local day or hour, and how many ordered again',
+    analyticsQuery,
+    repeatPurchaseReportSchema,
+    (s) => repeatTable(db, s, s.bucket),
+    repeatTotal,
+  );
+  read(
+    'promotions',
+    'Discount given per promotion, coupon template, points and shipping threshold; uplift of each promotion window',
+    limitQuery,
+    promotionCostReportSchema,
+    (s, q) => promotionsTable(db, s, q.limit),
+  );
+
+  define<undefined, undefined, z.infer<typeof segmentsQuery>>({
+    method: 'GET',
+    url: '/v1/analytics/customers/segments',
+    summary: 'RFM customer segments as of now: customers, orders and revenue per segment',
+    response: { schema: customerSegmentsReportSchema, alsoAs: [CSV] },
+    tags: ['analytics'],
+    auth: ['merchant', 'support'],
+    query: segmentsQuery,
+    async handler({ query: q, caller, req, reply }) {
+      const filters = {
+        merchantId: merchantOf(q.merchantId, caller),
+        channel: q.channel,
+        paymentMethod: q.paymentMethod,
+      };
+      await refreshAnalytics(db);
+      const now = Date.now();
+      const meta = {
+        asOf: new Date(now).toISOString(),
+        filters: {
+          merchantId: filters.merchantId ?? null,
+          channel: q.channel ?? null,
+          paymentMethod: q.paymentMethod ?? null,
+        },
+      };
+      return answer(req, reply, 'customer-segments', meta, await segmentsTable(db, filters, now), q.format);
+    },
+  });
+
+  define<undefined, undefined, z.infer<typeof basketQuery>>({
+    method: 'GET',
+    url: '/v1/analytics/products/bought-together',
+    summary: 'Customers who bought X also bought Y: the top SKUs per SKU with support, confidence and lift',
+    response: { schema: boughtTogetherReportSchema, alsoAs: [CSV] },
+    tags: ['analytics'],
+    auth: ['merchant', 'support'],
+    query: basketQuery,
+    async handler({ query: q, caller, req, reply }) {
+      const merchantId = merchantOf(q.merchantId, caller);
+      await refreshAnalytics(db);
+      const rows = await boughtTogetherTable(db, { merchantId, sku: q.sku, limit: q.limit });
+      const meta = { filters: { merchantId: merchantId ?? null, sku: q.sku ?? null } };
+      return answer(req, reply, 'bought-together', meta, rows, q.format);
     },
   });
 }
