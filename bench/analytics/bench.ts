@@ -17,6 +17,10 @@ const ENDPOINTS = [
   'after-sales/reasons',
   'couriers',
   'stock-cover',
+  'customers/repeat',
+  'customers/segments',
+  'products/bought-together',
+  'promotions',
 ];
 
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000 + 8 * 3_600_000).toISOString().slice(0, 10);
@@ -25,6 +29,12 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000 + 8 * 
 function variants(endpoint: string): Array<{ key: string; query: string }> {
   const support = 'dev-support-key';
   const merchant = 'dev-merchant-key';
+  if (endpoint === 'customers/segments' || endpoint === 'products/bought-together')
+    return [
+      { key: support, query: '' },
+      { key: merchant, query: '' },
+      { key: support, query: endpoint === 'customers/segments' ? 'merchantId=am-07&channel=app' : 'sku=AS-7-3' },
+    ];
   if (endpoint === 'stock-cover')
     return [
       { key: support, query: '' },

@@ -17,7 +17,14 @@ const pick = (arr: string[], r: string) =>
 export const merchantOf = (i: number) => (i === 0 ? 'm-demo' : `am-${String(i).padStart(2, '0')}`);
 const MERCHANT_IDS = Array.from({ length: MERCHANTS }, (_, i) => merchantOf(i));
 
-/** Catalogue: merchants, SKUs (priced 9.90 … 499.00 CNY), stock in every warehouse, customers. */
+/** Platform promotions of the seeded orders' adjustments, with windows relative to now (uplift). */
+const PROMOTIONS: Array<[string, string, number, number]> = [
+  ['SEED-1111', "Singles' Day", -20, -15],
+  ['SEED-MONTH', 'This month', -30, 0],
+  ['SEED-SPRING', 'Spring', -240, -210],
+];
+
+/** Catalogue: merchants, SKUs (priced 9.90 … 499.00 CNY), stock in every warehouse, customers, promotions. */
 export const CATALOGUE = [
   `INSERT INTO merchants (id, name) SELECT unnest(ARRAY[${MERCHANT_IDS.map((m) => `'${m}'`).join(',')}]), 'Seeded store'
      ON CONFLICT (id) DO NOTHING`,
@@ -34,7 +41,22 @@ export const CATALOGUE = [
      ON CONFLICT DO NOTHING`,
   `INSERT INTO customers (id, name, phone) SELECT 'ac-' || g, 'Customer ' || g, '138' || lpad(g::text, 8, '0')
      FROM generate_series(0, ${CUSTOMERS - 1}) g ON CONFLICT (id) DO NOTHING`,
+  `INSERT INTO promotions (id, code, merchant_id, name, rule, starts_at, ends_at) VALUES ${PROMOTIONS.map(
+    ([code, name, from, to]) =>
+      `('${code}', '${code}', NULL, '${name.replace(/'/g, "''")}', '{"kind": "amount_off", "amount": 1000, "per": "order"}',
+        now() + interval '${from} days', now() + interval '${to} days')`,
+  ).join(', ')} ON CONFLICT DO NOTHING`,
 ];
+
+/** ~15 % of the orders that went ahead carry a promotion's adjustment (¥5–20 off) and ~5 % points. */
+const SEED_ADJUSTMENTS = `CASE WHEN ${rnd('g', 20)} < 0.2 THEN jsonb_build_object('adjustments', jsonb_build_array(
+    jsonb_build_object('source', CASE WHEN ${rnd('g', 20)} < 0.15 THEN 'promotion' ELSE 'points' END,
+      'code', CASE WHEN ${rnd('g', 20)} < 0.15 THEN ${pick(
+        PROMOTIONS.map(([code]) => code),
+        rnd('g', 21),
+      )} ELSE 'points' END,
+      'lineNo', 1, 'amount', 500 + floor(${rnd('g', 22)} * 1500)::int)))
+  ELSE '{}'::jsonb END`;
 
 /**
  * One batch of orders [$1, $2) over the 365 days before $3: more orders in the evening, a growing
@@ -55,7 +77,7 @@ SELECT 'so-' || g,
          ${pick(['customer changed mind', 'payment window ended without payment', 'merchant SLA expired', 'out of stock'], rnd('g', 5))}, 'actor', 'customer'))
        WHEN s >= 0.80 AND s < 0.82 THEN jsonb_build_object('rejection', jsonb_build_object('reason',
          ${pick(['risk: amount over limit', 'merchant rejected: address not served'], rnd('g', 6))}))
-       ELSE '{}'::jsonb END,
+       ELSE ${SEED_ADJUSTMENTS} END,
   1, at, at
 FROM (
   SELECT g, ${rnd('g', 7)} AS s,
