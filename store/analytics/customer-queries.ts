@@ -34,23 +34,20 @@ export async function repeatCohorts(db: Db, scope: Scope, bucket: 'day' | 'hour'
   );
 }
 
-/** `1 + Σ (x >= bound)`: a score from ascending bounds (the thresholds are constants, not input). */
-const score = (x: string, bounds: readonly number[]) => `1 + ${bounds.map((b) => `(${x} >= ${b})::int`).join(' + ')}`;
-
 /**
  * Customers, orders and monetary value per combination of R, F and M scores (at most 125 rows), as of
- * `now`: recency in whole days since the customer's last order.
+ * `now`, from the RFM cells: recency in days from the UTC day of the last purchase to today's.
  */
 export async function rfmScores(db: Db, filters: Filters, now: number): Promise<Row[]> {
   const sql = new Sql();
-  const days = `floor(extract(epoch FROM ${sql.add(new Date(now))}::timestamptz - last_order_at) / 86400)`;
+  const days = `(${sql.add(new Date(now))}::timestamptz AT TIME ZONE 'UTC')::date - last_day`;
   const r = `5 - (${RFM_THRESHOLDS.recencyDays.map((b) => `(${days} > ${b})::int`).join(' + ')})`;
+  const cells = customerFilters(sql, { ...filters, merchantId: filters.merchantId ?? '*' });
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT r, f, m, count(*)::float8 AS customers, SUM(orders)::float8 AS orders, SUM(monetary)::float8 AS monetary
-     FROM (SELECT ${r} AS r, ${score('orders', RFM_THRESHOLDS.orders)} AS f,
-             ${score('monetary', RFM_THRESHOLDS.monetary)} AS m, orders, monetary
-           FROM analytics_customers WHERE ${customerFilters(sql, filters)}) x
-     GROUP BY r, f, m`,
+    `SELECT ${r} AS r, f, m, SUM(customers)::float8 AS customers, SUM(orders)::float8 AS orders,
+        SUM(monetary)::float8 AS monetary
+     FROM analytics_customer_cells WHERE ${cells} AND customers <> 0
+     GROUP BY 1, 2, 3`,
     ...sql.params,
   );
 }

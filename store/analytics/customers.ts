@@ -1,3 +1,4 @@
+import { RFM_THRESHOLDS } from '../../domain';
 import type { Prisma } from '../../prisma/generated/client';
 
 /**
@@ -39,18 +40,50 @@ export function customersSql(where: string): string {
 
 const cols = CUSTOMER_COLUMNS.join(', ');
 
-/** Recomputes the rows of the customers of these orders (in every merchant they bought from). */
-export async function refreshCustomers(tx: Prisma.TransactionClient, orderIds: string[]): Promise<void> {
-  const customers = `o.customer_id IN (SELECT customer_id FROM orders WHERE id = ANY($1::text[]))`;
-  await tx.$executeRawUnsafe(
-    `DELETE FROM analytics_customers WHERE customer_id IN (SELECT customer_id FROM orders WHERE id = ANY($1::text[]))`,
-    orderIds,
-  );
-  await tx.$executeRawUnsafe(`INSERT INTO analytics_customers (${cols}) ${customersSql(customers)}`, orderIds);
+/** `1 + Σ (x >= bound)`: a score 1–5 from ascending bounds (constants of the domain, not input). */
+const score = (x: string, bounds: readonly number[]) => `1 + ${bounds.map((b) => `(${x} >= ${b})::int`).join(' + ')}`;
+
+export const CELL_KEY = ['merchant_id', 'channel', 'payment_method', 'last_day', 'f', 'm'];
+const CELL_SUMS = ['customers', 'orders', 'monetary'];
+
+/**
+ * The RFM cells of some customer rows `c`, counted with `sign` (+1 added, -1 removed): per merchant
+ * and '*' (all merchants), filters, UTC day of the last purchase, F and M scores. Recency is left to
+ * the read, as it changes with the day the question is asked.
+ */
+export function cellsSql(rows: string, sign: 1 | -1 = 1): string {
+  return `SELECT m.merchant_id, c.channel, c.payment_method, (c.last_order_at AT TIME ZONE 'UTC')::date AS last_day,
+      ${score('c.orders', RFM_THRESHOLDS.orders)} AS f, ${score('c.monetary', RFM_THRESHOLDS.monetary)} AS m,
+      ${sign} * count(*) AS customers, ${sign} * SUM(c.orders) AS orders, ${sign} * SUM(c.monetary) AS monetary
+    FROM ${rows} c CROSS JOIN LATERAL (VALUES (c.merchant_id), ('*')) m(merchant_id)
+    GROUP BY 1, 2, 3, 4, 5, 6`;
 }
 
-/** Recomputes every customer row (the full rebuild). */
+const addCells = (from: string, sign: 1 | -1) =>
+  `INSERT INTO analytics_customer_cells (${[...CELL_KEY, ...CELL_SUMS].join(', ')}) ${cellsSql(from, sign)}
+   ON CONFLICT (${CELL_KEY.join(', ')}) DO UPDATE SET
+     ${CELL_SUMS.map((s) => `${s} = analytics_customer_cells.${s} + EXCLUDED.${s}`).join(', ')}`;
+
+/**
+ * Recomputes the rows of the customers of these orders (in every merchant they bought from), and
+ * moves them between RFM cells: the old rows' counts out, the new rows' in.
+ */
+export async function refreshCustomers(tx: Prisma.TransactionClient, orderIds: string[]): Promise<void> {
+  const theirs = `customer_id IN (SELECT customer_id FROM orders WHERE id = ANY($1::text[]))`;
+  await tx.$executeRawUnsafe(
+    `WITH gone AS (DELETE FROM analytics_customers WHERE ${theirs} RETURNING *) ${addCells('gone', -1)}`,
+    orderIds,
+  );
+  await tx.$executeRawUnsafe(
+    `WITH added AS (INSERT INTO analytics_customers (${cols}) ${customersSql(`o.${theirs}`)} RETURNING *)
+     ${addCells('added', 1)}`,
+    orderIds,
+  );
+}
+
+/** Recomputes every customer row and cell (the full rebuild). */
 export async function rebuildCustomers(tx: Prisma.TransactionClient): Promise<void> {
-  await tx.$executeRawUnsafe(`TRUNCATE analytics_customers`);
+  await tx.$executeRawUnsafe(`TRUNCATE analytics_customers, analytics_customer_cells`);
   await tx.$executeRawUnsafe(`INSERT INTO analytics_customers (${cols}) ${customersSql('true')}`);
+  await tx.$executeRawUnsafe(`INSERT INTO analytics_customer_cells ${cellsSql('analytics_customers')}`);
 }

@@ -5,7 +5,7 @@
 // in every family, and so do the customer rows (repeat purchase, RFM).
 import fc from 'fast-check';
 import { createDb, type Db } from '../../store/db';
-import { CUSTOMER_COLUMNS, customersSql } from '../../store/analytics/customers';
+import { CELL_KEY, cellsSql, CUSTOMER_COLUMNS, customersSql } from '../../store/analytics/customers';
 import { ALL_FAMILIES, type Family } from '../../store/analytics/families';
 import { recomputeSql, refreshAnalytics, rollupKey } from '../../store/analytics/refresh';
 import {
@@ -182,14 +182,14 @@ async function rows(f: Family, from: string, m: string): Promise<string[]> {
   return got.map((r) => cols.map((c) => r[c]).join('|'));
 }
 
-/** The customer rows of one merchant, in a comparable form. */
-async function customerRows(from: string, m: string): Promise<string[]> {
+/** Rows of one merchant (customers, RFM cells), in a comparable form. */
+async function sorted(cols: string[], from: string, m: string): Promise<string[]> {
   const got = await db.$queryRawUnsafe<Array<Record<string, unknown>>>(
-    `SELECT ${CUSTOMER_COLUMNS.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (${from}) x
-     WHERE merchant_id = $1 ORDER BY ${CUSTOMER_COLUMNS.slice(0, 4).join(', ')}`,
+    `SELECT ${cols.map((c) => `${c}::text AS ${c}`).join(', ')} FROM (${from}) x
+     WHERE merchant_id = $1 ORDER BY ${cols.join(', ')}`,
     m,
   );
-  return got.map((r) => CUSTOMER_COLUMNS.map((c) => r[c]).join('|'));
+  return got.map((r) => cols.map((c) => r[c]).join('|'));
 }
 
 test('rollups kept incrementally equal a full recompute from the raw rows', async () => {
@@ -211,9 +211,14 @@ test('rollups kept incrementally equal a full recompute from the raw rows', asyn
         const recomputed = await rows(f, recomputeSql(f, `o.merchant_id = '${m}'`), m);
         expect({ family: f.name, rows: stored }).toEqual({ family: f.name, rows: recomputed });
       }
-      const stored = await customerRows('SELECT * FROM analytics_customers', m);
-      expect({ customers: stored }).toEqual({
-        customers: await customerRows(customersSql(`o.merchant_id = '${m}'`), m),
+      const customers = customersSql(`o.merchant_id = '${m}'`);
+      expect({ customers: await sorted(CUSTOMER_COLUMNS, 'SELECT * FROM analytics_customers', m) }).toEqual({
+        customers: await sorted(CUSTOMER_COLUMNS, customers, m),
+      });
+      const cells = [...CELL_KEY, 'customers', 'orders', 'monetary'];
+      const storedCells = 'SELECT * FROM analytics_customer_cells WHERE customers <> 0';
+      expect({ cells: await sorted(cells, storedCells, m) }).toEqual({
+        cells: await sorted(cells, cellsSql(`(${customers})`), m),
       });
     }),
     { numRuns: 25 },

@@ -82,3 +82,20 @@ CREATE INDEX "analytics_promotions_grain_bucket_idx" ON "analytics_promotions"("
 -- Orders already in the database: their new facts are computed on the next refresh.
 INSERT INTO "analytics_dirty" ("order_id") SELECT "id" FROM "orders"
 ON CONFLICT ("order_id") DO UPDATE SET "marked_at" = CURRENT_TIMESTAMP;
+
+-- RFM cells: customers per merchant (and '*' for all), channel, payment method, UTC day of the last
+-- purchase and F and M scores, kept from the customer rows' old and new values in the same refresh,
+-- so segments read a few thousand cells instead of one row per customer (decision 072).
+CREATE TABLE "analytics_customer_cells" (
+    "merchant_id" TEXT NOT NULL,
+    "channel" TEXT NOT NULL,
+    "payment_method" TEXT NOT NULL,
+    "last_day" DATE NOT NULL,
+    "f" SMALLINT NOT NULL,
+    "m" SMALLINT NOT NULL,
+    "customers" BIGINT NOT NULL DEFAULT 0,
+    "orders" BIGINT NOT NULL DEFAULT 0,
+    "monetary" BIGINT NOT NULL DEFAULT 0,
+
+    CONSTRAINT "analytics_customer_cells_pkey" PRIMARY KEY ("merchant_id", "channel", "payment_method", "last_day", "f", "m")
+);
