@@ -1,11 +1,13 @@
 // The pure parts of analytics (domain/analytics.ts): reorder suggestions computed by hand, local
-// time in whole-hour zones, and the split of a period into daily and hourly rollup rows.
+// time in whole-hour zones, the split of a period into daily and hourly rollup rows, and RFM segments.
 import fc from 'fast-check';
 import {
   localDate,
   localToUtc,
   offsetMinutes,
   reorderSuggestion,
+  rfmSegment,
+  rfmSegments,
   splitPeriod,
   wholeHourOffsets,
 } from '../../domain/analytics';
@@ -110,5 +112,27 @@ describe('splitPeriod', () => {
         if (days) expect((days[0] % (24 * H)) + (days[1] % (24 * H))).toBe(0);
       }),
     );
+  });
+});
+
+describe('rfmSegment (docs/analytics.md: first matching rule)', () => {
+  test.each([
+    [5, 4, 4, 'champions'],
+    [4, 5, 5, 'champions'],
+    [4, 4, 3, 'loyal'], // frequent and recent, but below ¥1,000
+    [3, 3, 1, 'loyal'],
+    [5, 1, 5, 'new'],
+    [4, 2, 1, 'promising'],
+    [3, 1, 1, 'promising'],
+    [2, 5, 5, 'at_risk'],
+    [2, 1, 3, 'hibernating'],
+    [1, 5, 5, 'lost'],
+  ] as const)('R %i F %i M %i is %s', (r, f, m, segment) => expect(rfmSegment(r, f, m)).toBe(segment));
+
+  test('every score combination has a named segment, and every segment is reachable', () => {
+    const seen = new Set<string>();
+    for (let r = 1; r <= 5; r++)
+      for (let f = 1; f <= 5; f++) for (let m = 1; m <= 5; m++) seen.add(rfmSegment(r, f, m));
+    expect([...seen].sort()).toEqual([...rfmSegments].sort());
   });
 });
