@@ -497,6 +497,15 @@ test('analytics reports conform, as JSON and as CSV', async () => {
     const report = conforms(operationId, await send(stack.app, 'GET', `/v1/analytics/${path}`, KEYS.merchant), 200);
     expect({ operationId, hasRows: report.rows.length > 0 }).toEqual({ operationId, hasRows: true });
   }
+  // Decision 072's reports: their answers conform whether or not this file's orders fill them.
+  const customerReports = [
+    ['getV1AnalyticsCustomersRepeat', 'customers/repeat'],
+    ['getV1AnalyticsCustomersSegments', 'customers/segments'],
+    ['getV1AnalyticsProductsBoughtTogether', 'products/bought-together'],
+    ['getV1AnalyticsPromotions', 'promotions'],
+  ];
+  for (const [operationId, path] of customerReports)
+    conforms(operationId, await send(stack.app, 'GET', `/v1/analytics/${path}`, KEYS.merchant), 200);
   const csv = conforms(
     'getV1AnalyticsSales',
     await send(stack.app, 'GET', '/v1/analytics/sales?format=csv', KEYS.merchant),
@@ -588,6 +597,10 @@ test('every main operation, and every one typed since, was checked', () => {
     'payAtCashier',
     'getAnalyticsDashboard',
     'getChartJs',
+    'getV1AnalyticsCustomersRepeat',
+    'getV1AnalyticsCustomersSegments',
+    'getV1AnalyticsProductsBoughtTogether',
+    'getV1AnalyticsPromotions',
   ];
   expect([...main, ...typedSince].filter((id) => !checked.has(id))).toEqual([]);
 });
