@@ -795,7 +795,7 @@ export interface paths {
       cookie?: never;
     };
     /** GMV, orders, units, average order value, refunds and net sales per local day or hour */
-    get: operations['getV1AnalyticsSales'];
+    get: operations['getSalesReport'];
     put?: never;
     post?: never;
     delete?: never;
@@ -812,7 +812,7 @@ export interface paths {
       cookie?: never;
     };
     /** Orders submitted in the period reaching paid, shipped, delivered, completed; cancelled and rejected */
-    get: operations['getV1AnalyticsFunnel'];
+    get: operations['getFunnelReport'];
     put?: never;
     post?: never;
     delete?: never;
@@ -829,7 +829,7 @@ export interface paths {
       cookie?: never;
     };
     /** Cancellation and rejection reasons of the orders submitted in the period */
-    get: operations['getV1AnalyticsCancellations'];
+    get: operations['getCancellationReport'];
     put?: never;
     post?: never;
     delete?: never;
@@ -846,7 +846,7 @@ export interface paths {
       cookie?: never;
     };
     /** Top products by revenue or units */
-    get: operations['getV1AnalyticsProductsTop'];
+    get: operations['getTopProducts'];
     put?: never;
     post?: never;
     delete?: never;
@@ -863,7 +863,7 @@ export interface paths {
       cookie?: never;
     };
     /** Refund, return and after-sales rates per SKU */
-    get: operations['getV1AnalyticsAfterSales'];
+    get: operations['getAfterSalesReport'];
     put?: never;
     post?: never;
     delete?: never;
@@ -880,7 +880,7 @@ export interface paths {
       cookie?: never;
     };
     /** After-sales requests by SKU, reason, warehouse and courier (root cause) */
-    get: operations['getV1AnalyticsAfterSalesReasons'];
+    get: operations['getAfterSalesReasons'];
     put?: never;
     post?: never;
     delete?: never;
@@ -897,7 +897,7 @@ export interface paths {
       cookie?: never;
     };
     /** Courier performance: time to pick-up, to delivery, failed attempts, returns */
-    get: operations['getV1AnalyticsCouriers'];
+    get: operations['getCourierReport'];
     put?: never;
     post?: never;
     delete?: never;
@@ -931,7 +931,7 @@ export interface paths {
       cookie?: never;
     };
     /** Customers whose first order was in the period, per local day or hour, and how many ordered again */
-    get: operations['getV1AnalyticsCustomersRepeat'];
+    get: operations['getRepeatPurchase'];
     put?: never;
     post?: never;
     delete?: never;
@@ -948,7 +948,7 @@ export interface paths {
       cookie?: never;
     };
     /** Discount given per promotion, coupon template, points and shipping threshold; uplift of each promotion window */
-    get: operations['getV1AnalyticsPromotions'];
+    get: operations['getPromotionCost'];
     put?: never;
     post?: never;
     delete?: never;
@@ -965,7 +965,7 @@ export interface paths {
       cookie?: never;
     };
     /** RFM customer segments as of now: customers, orders and revenue per segment */
-    get: operations['getV1AnalyticsCustomersSegments'];
+    get: operations['getCustomerSegments'];
     put?: never;
     post?: never;
     delete?: never;
@@ -982,7 +982,7 @@ export interface paths {
       cookie?: never;
     };
     /** Customers who bought X also bought Y: the top SKUs per SKU with support, confidence and lift */
-    get: operations['getV1AnalyticsProductsBoughtTogether'];
+    get: operations['getBoughtTogether'];
     put?: never;
     post?: never;
     delete?: never;
@@ -8416,7 +8416,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsSales: {
+  getSalesReport: {
     parameters: {
       query?: {
         from?: string;
@@ -8496,7 +8496,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsFunnel: {
+  getFunnelReport: {
     parameters: {
       query?: {
         from?: string;
@@ -8575,7 +8575,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsCancellations: {
+  getCancellationReport: {
     parameters: {
       query?: {
         from?: string;
@@ -8654,7 +8654,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsProductsTop: {
+  getTopProducts: {
     parameters: {
       query?: {
         from?: string;
@@ -8735,7 +8735,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsAfterSales: {
+  getAfterSalesReport: {
     parameters: {
       query?: {
         from?: string;
@@ -8815,7 +8815,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsAfterSalesReasons: {
+  getAfterSalesReasons: {
     parameters: {
       query?: {
         from?: string;
@@ -8895,7 +8895,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsCouriers: {
+  getCourierReport: {
     parameters: {
       query?: {
         from?: string;
@@ -9049,7 +9049,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsCustomersRepeat: {
+  getRepeatPurchase: {
     parameters: {
       query?: {
         from?: string;
@@ -9128,7 +9128,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsPromotions: {
+  getPromotionCost: {
     parameters: {
       query?: {
         from?: string;
@@ -9208,7 +9208,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsCustomersSegments: {
+  getCustomerSegments: {
     parameters: {
       query?: {
         merchantId?: string;
@@ -9283,7 +9283,7 @@ export interface operations {
       };
     };
   };
-  getV1AnalyticsProductsBoughtTogether: {
+  getBoughtTogether: {
     parameters: {
       query?: {
         merchantId?: string;

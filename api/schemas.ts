@@ -774,7 +774,7 @@ export const stockCoverReportSchema = component(
   }),
 );
 
-// Customers, baskets and promotions (docs/analytics.md, decision 072).
+// Customers, baskets and promotions (docs/analytics.md, decision 073).
 const repeatRow = {
   newCustomers: count,
   repeatedInPeriod: count,

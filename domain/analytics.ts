@@ -152,7 +152,7 @@ export function reorderSuggestion(available: number, unitsInWindow: number, p: R
 }
 
 /**
- * RFM scores 1–5 by documented thresholds (docs/analytics.md, decision 072), not quintiles: a score
+ * RFM scores 1–5 by documented thresholds (docs/analytics.md, decision 073), not quintiles: a score
  * then means the same for every merchant and every day, and the rollup query can count customers per
  * score combination without ranking them. Each list holds the lower bounds of scores 2…5 (recency:
  * upper bounds in days of scores 5…2, fewer days is better).

@@ -85,6 +85,7 @@ function answer(req: FastifyRequest, reply: FastifyReply, name: string, meta: ob
 export function analyticsRoutes({ db }: AppDeps, define: Define) {
   /** Every analytics read first brings the rollups up to date with the read model (a no-op when nothing changed). */
   function read<Q extends AnalyticsQuery>(
+    operationId: string,
     url: string,
     summary: string,
     query: z.ZodType<Q>,
@@ -95,6 +96,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     define<undefined, undefined, Q>({
       method: 'GET',
       url: `/v1/analytics/${url}`,
+      operationId,
       summary,
       response: { schema: report, alsoAs: [CSV] },
       tags: ['analytics'],
@@ -124,6 +126,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
   }
 
   read(
+    'getSalesReport',
     'sales',
     'GMV, orders, units, average order value, refunds and net sales per local day or hour',
     salesQuery,
@@ -131,6 +134,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     (s, q) => salesTable(db, s, s.bucket, q.by && BY_COLUMN[q.by]),
   );
   read(
+    'getFunnelReport',
     'funnel',
     'Orders submitted in the period reaching paid, shipped, delivered, completed; cancelled and rejected',
     analyticsQuery,
@@ -138,19 +142,31 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     (s) => funnelTable(db, s),
   );
   read(
+    'getCancellationReport',
     'cancellations',
     'Cancellation and rejection reasons of the orders submitted in the period',
     analyticsQuery,
     cancellationReportSchema,
     (s) => cancellationsTable(db, s),
   );
-  read('products/top', 'Top products by revenue or units', topQuery, topProductsReportSchema, (s, q) =>
-    topProductsTable(db, s, q.metric, q.limit),
-  );
-  read('after-sales', 'Refund, return and after-sales rates per SKU', limitQuery, afterSalesRatesReportSchema, (s, q) =>
-    afterSalesTable(db, s, q.limit),
+  read(
+    'getTopProducts',
+    'products/top',
+    'Top products by revenue or units',
+    topQuery,
+    topProductsReportSchema,
+    (s, q) => topProductsTable(db, s, q.metric, q.limit),
   );
   read(
+    'getAfterSalesReport',
+    'after-sales',
+    'Refund, return and after-sales rates per SKU',
+    limitQuery,
+    afterSalesRatesReportSchema,
+    (s, q) => afterSalesTable(db, s, q.limit),
+  );
+  read(
+    'getAfterSalesReasons',
     'after-sales/reasons',
     'After-sales requests by SKU, reason, warehouse and courier (root cause)',
     limitQuery,
@@ -158,6 +174,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     (s, q) => reasonsTable(db, s, q.limit),
   );
   read(
+    'getCourierReport',
     'couriers',
     'Courier performance: time to pick-up, to delivery, failed attempts, returns',
     analyticsQuery,
@@ -183,6 +200,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
   });
 
   read(
+    'getRepeatPurchase',
     'customers/repeat',
     'Customers whose first order was in the period, per local day or hour, and how many ordered again',
     analyticsQuery,
@@ -191,6 +209,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
     repeatTotal,
   );
   read(
+    'getPromotionCost',
     'promotions',
     'Discount given per promotion, coupon template, points and shipping threshold; uplift of each promotion window',
     limitQuery,
@@ -201,6 +220,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof segmentsQuery>>({
     method: 'GET',
     url: '/v1/analytics/customers/segments',
+    operationId: 'getCustomerSegments',
     summary: 'RFM customer segments as of now: customers, orders and revenue per segment',
     response: { schema: customerSegmentsReportSchema, alsoAs: [CSV] },
     tags: ['analytics'],
@@ -229,6 +249,7 @@ export function analyticsRoutes({ db }: AppDeps, define: Define) {
   define<undefined, undefined, z.infer<typeof basketQuery>>({
     method: 'GET',
     url: '/v1/analytics/products/bought-together',
+    operationId: 'getBoughtTogether',
     summary: 'Customers who bought X also bought Y: the top SKUs per SKU with support, confidence and lift',
     response: { schema: boughtTogetherReportSchema, alsoAs: [CSV] },
     tags: ['analytics'],

@@ -2,7 +2,7 @@ import { RFM_THRESHOLDS } from '../../domain';
 import type { Prisma } from '../../prisma/generated/client';
 
 /**
- * One row per merchant and customer (docs/analytics.md, decision 072), and per channel and payment
+ * One row per merchant and customer (docs/analytics.md, decision 073), and per channel and payment
  * method with '*' for any, over the orders that did not end cancelled or rejected: first, second
  * and last submission, orders, and monetary value (Σ total − succeeded refunds, as net sales).
  * First/second/last are not sums, so the rows of a changed order's customer are recomputed from that

@@ -1,5 +1,5 @@
 // Repeat purchase, RFM segments, products bought together and promotion cost (docs/analytics.md,
-// decision 072) on the real API: numbers computed by hand from planted read-model rows, each test
+// decision 073) on the real API: numbers computed by hand from planted read-model rows, each test
 // with merchants of its own (so other files' orders never mix in), merchant isolation, CSV, the
 // response schemas, and bad parameters named.
 import { expectOk, expectProblem, send } from './api-helpers';

@@ -484,13 +484,13 @@ test('webhook subscriptions, their delivery log and redeliveries conform', async
 test('analytics reports conform, as JSON and as CSV', async () => {
   // The orders, cancellation, delivery and after-sales request of the tests above are in the period.
   const reports = [
-    ['getV1AnalyticsSales', 'sales?by=channel'],
-    ['getV1AnalyticsFunnel', 'funnel'],
-    ['getV1AnalyticsCancellations', 'cancellations'],
-    ['getV1AnalyticsProductsTop', 'products/top'],
-    ['getV1AnalyticsAfterSales', 'after-sales'],
-    ['getV1AnalyticsAfterSalesReasons', 'after-sales/reasons'],
-    ['getV1AnalyticsCouriers', 'couriers'],
+    ['getSalesReport', 'sales?by=channel'],
+    ['getFunnelReport', 'funnel'],
+    ['getCancellationReport', 'cancellations'],
+    ['getTopProducts', 'products/top'],
+    ['getAfterSalesReport', 'after-sales'],
+    ['getAfterSalesReasons', 'after-sales/reasons'],
+    ['getCourierReport', 'couriers'],
     ['getStockCover', 'stock-cover'],
   ];
   for (const [operationId, path] of reports) {
@@ -499,15 +499,15 @@ test('analytics reports conform, as JSON and as CSV', async () => {
   }
   // Decision 072's reports: their answers conform whether or not this file's orders fill them.
   const customerReports = [
-    ['getV1AnalyticsCustomersRepeat', 'customers/repeat'],
-    ['getV1AnalyticsCustomersSegments', 'customers/segments'],
-    ['getV1AnalyticsProductsBoughtTogether', 'products/bought-together'],
-    ['getV1AnalyticsPromotions', 'promotions'],
+    ['getRepeatPurchase', 'customers/repeat'],
+    ['getCustomerSegments', 'customers/segments'],
+    ['getBoughtTogether', 'products/bought-together'],
+    ['getPromotionCost', 'promotions'],
   ];
   for (const [operationId, path] of customerReports)
     conforms(operationId, await send(stack.app, 'GET', `/v1/analytics/${path}`, KEYS.merchant), 200);
   const csv = conforms(
-    'getV1AnalyticsSales',
+    'getSalesReport',
     await send(stack.app, 'GET', '/v1/analytics/sales?format=csv', KEYS.merchant),
     200,
   );
@@ -585,22 +585,22 @@ test('every main operation, and every one typed since, was checked', () => {
     'listWebhookDeliveries',
     'redeliverEvent',
     'redeliverRange',
-    'getV1AnalyticsSales',
-    'getV1AnalyticsFunnel',
-    'getV1AnalyticsCancellations',
-    'getV1AnalyticsProductsTop',
-    'getV1AnalyticsAfterSales',
-    'getV1AnalyticsAfterSalesReasons',
-    'getV1AnalyticsCouriers',
+    'getSalesReport',
+    'getFunnelReport',
+    'getCancellationReport',
+    'getTopProducts',
+    'getAfterSalesReport',
+    'getAfterSalesReasons',
+    'getCourierReport',
     'getStockCover',
     'getCashierPage',
     'payAtCashier',
     'getAnalyticsDashboard',
     'getChartJs',
-    'getV1AnalyticsCustomersRepeat',
-    'getV1AnalyticsCustomersSegments',
-    'getV1AnalyticsProductsBoughtTogether',
-    'getV1AnalyticsPromotions',
+    'getRepeatPurchase',
+    'getCustomerSegments',
+    'getBoughtTogether',
+    'getPromotionCost',
   ];
   expect([...main, ...typedSince].filter((id) => !checked.has(id))).toEqual([]);
 });

@@ -1,5 +1,5 @@
 -- Customers (repeat purchase, RFM), products bought together and promotion cost (issue 14,
--- docs/analytics.md, decision 072). Kept current by the same dirty queue as decision 065's rollups.
+-- docs/analytics.md, decision 073). Kept current by the same dirty queue as decision 065's rollups.
 
 -- One row per merchant and customer (and per channel / payment method, '*' for any), over the
 -- orders that did not end cancelled or rejected. first/second/last are not sums, so the refresher
@@ -85,7 +85,7 @@ ON CONFLICT ("order_id") DO UPDATE SET "marked_at" = CURRENT_TIMESTAMP;
 
 -- RFM cells: customers per merchant (and '*' for all), channel, payment method, UTC day of the last
 -- purchase and F and M scores, kept from the customer rows' old and new values in the same refresh,
--- so segments read a few thousand cells instead of one row per customer (decision 072).
+-- so segments read a few thousand cells instead of one row per customer (decision 073).
 CREATE TABLE "analytics_customer_cells" (
     "merchant_id" TEXT NOT NULL,
     "channel" TEXT NOT NULL,
