@@ -46,12 +46,6 @@ export function componentSchemas(): Record<string, unknown> {
   return toComponentRefs(schemas) as Record<string, unknown>;
 }
 
-/** `POST /v1/orders/:id/cancel` → `postV1OrdersIdCancel`: stable for routes that do not name themselves. */
-export function derivedOperationId(method: string, url: string): string {
-  const words = [method.toLowerCase(), ...url.split(/[^A-Za-z0-9]+/).filter(Boolean)];
-  return words.map((w, i) => (i === 0 ? w : w[0].toUpperCase() + w.slice(1))).join('');
-}
-
 export type SuccessStatus = 200 | 201 | 202 | 204;
 
 /** What a route answers when it succeeds; without it: 200 with some JSON object. */

@@ -12,7 +12,7 @@ import {
   runWithUpdateId,
   type IdempotencySpec,
 } from './idempotency';
-import { derivedOperationId, jsonSchema, responsesOf, type SuccessSpec } from './openapi';
+import { jsonSchema, responsesOf, type SuccessSpec } from './openapi';
 import { Problem, problems, zodFieldErrors, type FieldError } from './problem';
 
 /** The body of a request whose JSON did not parse; refused once the caller is known. */
@@ -36,8 +36,8 @@ export interface RouteInput<B, P, Q> {
 export interface RouteSpec<B, P, Q> {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH';
   url: string;
-  /** The operation's name in /openapi.json and the generated client (verb first: `getOrder`); derived from method and URL when absent. */
-  operationId?: string;
+  /** The operation's name in /openapi.json and the generated client, verb first: `getOrder`, `listOrders`. */
+  operationId: string;
   summary: string;
   tags: string[];
   /** Roles allowed; 'public' needs no key; 'signed' is a webhook checked by its handler. */
@@ -137,7 +137,7 @@ export function defineRoute<B = undefined, P = undefined, Q = undefined>(
     method: spec.method,
     url: spec.url,
     schema: {
-      operationId: uniqueOperationId(app, spec.operationId ?? derivedOperationId(spec.method, spec.url)),
+      operationId: uniqueOperationId(app, spec.operationId),
       summary: spec.summary,
       tags: spec.tags,
       ...(body ? { body: jsonSchema(body) } : {}),

@@ -91,8 +91,8 @@ export function defineOperation<B extends { reason: string }>(
   define: Define,
   spec: {
     name: string;
-    /** Optional, as for define(): derived from the URL when absent. */
-    operationId?: string;
+    /** As for define(): the operation's name in /openapi.json and the generated client. */
+    operationId: string;
     response?: SuccessSpec;
     summary: string;
     body: ZodType<B>;
