@@ -12,7 +12,7 @@ import { giveBackCheckout } from '../../store/checkout';
 import { afterSalesHelpers, WINDOWS } from '../helpers/after-sales';
 import { createSku, providerBooks } from '../helpers/catalog';
 import { deliverAll, KEYS, orderBody, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
-import { eventually, expectOk, send, uid } from '../api/api-helpers';
+import { eventually, expectOk, expectProblem, send, uid } from '../api/api-helpers';
 
 const stack = useStack({ env: { PRICING_PROMOTIONS: 'on' } });
 const { request, shipBack, inspect, waitForRequestStatus } = afterSalesHelpers(stack);
@@ -105,7 +105,7 @@ async function pricedCart() {
 // | paid            | 20568         | 10882        | Σ 31450 = total (no shipping fee)                   |
 // | units pay       | 10284, 10284  | 3627, 3627, 3628                                    |
 //
-// Returning 2 cups refunds 3627 + 3627 = 7254 (not 2 × 4550 = 9100 at list price).
+// Returning 2 cups refunds 3627 + 3627 = 7254 (not 2 × 4550 = 9100 at list price); the last one 3628.
 const HAND = { a: { discount: 5232, paid: 20568 }, b: { discount: 2768, paid: 10882 }, total: 31450, refund: 7254 };
 
 describe('an order with 满减 + coupon + points', () => {
@@ -150,6 +150,13 @@ describe('an order with 满减 + coupon + points', () => {
       201,
     );
     await shipBack(r.id);
+    // The merchant cannot refund the two cups at their list price (9100): at most what they paid.
+    expectProblem(
+      await inspect(r.id, { lines: [{ sku: b, condition: 'ok' }], refundAmount: 2 * 4550 }),
+      422,
+      '/problems/unprocessable',
+      ['refundAmount'],
+    );
     expectOk(await inspect(r.id, { lines: [{ sku: b, condition: 'ok' }] }));
     const done = await waitForRequestStatus(r.id, 'completed');
 
@@ -213,6 +220,53 @@ describe('an order with 满减 + coupon + points', () => {
     expect(books.captured).toBe(HAND.total);
     expect(books.refunded).toBe(HAND.refund);
     expect(after.payments[0]).toMatchObject({ captured: HAND.total, refunded: HAND.refund });
+
+    // The last cup comes back too: 3628, the unit carrying the extra fen, so line B is given back
+    // exactly what it paid (10882), never more. Points: paid 31450 − 10882 = 20568 → 205, 109 reversed.
+    const last = expectOk(
+      await request(order.id, { type: 'return', lines: [{ sku: b, quantity: 1 }], reason: 'no_reason' }),
+      201,
+    );
+    await shipBack(last.id);
+    expectOk(await inspect(last.id, { lines: [{ sku: b, condition: 'ok' }] }));
+    const lastDone = await waitForRequestStatus(last.id, 'completed');
+    expect(lastDone.resolution).toMatchObject({ outcome: 'refunded', refunded: unitsPaid(lineB.paid, 3, 2, 1) });
+    expect(unitsPaid(lineB.paid, 3, 2, 1)).toBe(3628);
+    const whole = await waitForOrder(
+      stack.app,
+      order.id,
+      (o) => o.payments[0]?.refunded === lineB.paid && o.points?.reversed === 109,
+    );
+    expect(whole.lines.find((l: any) => l.sku === b).ledger).toMatchObject({ returned: 3, refunded: 3 });
+    // Nothing of line B is left to return.
+    expectProblem(
+      await request(order.id, { type: 'return', lines: [{ sku: b, quantity: 1 }], reason: 'no_reason' }),
+      422,
+      '/problems/unprocessable',
+      ['lines.0.quantity'],
+    );
+    const finalBooks = await eventually(
+      () => providerBooks(stack.db, order.id),
+      (x) => x.refunded === lineB.paid,
+      'the second refund in the providers’ books',
+    );
+    const finalRows = await eventually(
+      () => stack.db.refund.findMany({ where: { orderId: order.id } }),
+      (rows) => rows.every((x) => x.status === 'succeeded') && rows.reduce((t, x) => t + x.amount, 0) === lineB.paid,
+      'the second refund row confirmed',
+    );
+    expect(finalRows).toHaveLength(2);
+    expect(finalBooks.captured).toBe(HAND.total);
+    const final = await eventually(
+      () => membershipOf(customer.id),
+      (x) => x.growth.value === HAND.total - lineB.paid,
+      'growth lowered by both refunds',
+    );
+    expect(final.points.balance).toBe(2000 - 1000 + 314 - 109);
+    expect(await stack.db.coupon.findUniqueOrThrow({ where: { code: couponCode } })).toMatchObject({
+      status: 'redeemed',
+      redeemedOrderId: order.id,
+    });
   }, 180_000);
 
   test('a cancellation before shipment gives the coupon, the points redeemed and the promotion’s counts back, once', async () => {
