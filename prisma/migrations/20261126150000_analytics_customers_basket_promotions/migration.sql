@@ -19,7 +19,7 @@ CREATE TABLE "analytics_customers" (
 );
 -- The refresher replaces a customer's rows; the repeat-purchase cohort is read by first order.
 CREATE INDEX "analytics_customers_customer_id_idx" ON "analytics_customers"("customer_id");
-CREATE INDEX "analytics_customers_merchant_id_channel_payment_method_first_order_at_idx" ON "analytics_customers"("merchant_id", "channel", "payment_method", "first_order_at");
+CREATE INDEX "analytics_customers_merchant_id_channel_payment_method_firs_idx" ON "analytics_customers"("merchant_id", "channel", "payment_method", "first_order_at");
 CREATE INDEX "analytics_customers_channel_payment_method_first_order_at_idx" ON "analytics_customers"("channel", "payment_method", "first_order_at");
 
 -- Products bought together, over all time: per merchant, the orders containing both SKUs
