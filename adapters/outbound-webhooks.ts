@@ -16,13 +16,18 @@ import { hostOf, isPrivateAddress, urlRefusal, type UrlPolicy } from './url-guar
 /** A new subscription secret: 32 random bytes, `whsec_` + base64 (the specification's format). */
 export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
-export function signedHeaders(secret: string, eventId: string, body: string, at: Date = new Date()) {
+/**
+ * One `v1,<sig>` per secret, space-separated as the specification allows: during a rotation's
+ * overlap (decision 074) a receiver holding either the new or the previous secret accepts it.
+ */
+export function signedHeaders(secrets: string | readonly string[], eventId: string, body: string, at = new Date()) {
   // The library signs with whole seconds, as the header carries them.
   const timestamp = new Date(Math.floor(at.getTime() / 1000) * 1000);
+  const signatures = [secrets].flat().map((secret) => new Webhook(secret).sign(eventId, timestamp, body));
   return {
     'webhook-id': eventId,
     'webhook-timestamp': String(timestamp.getTime() / 1000),
-    'webhook-signature': new Webhook(secret).sign(eventId, timestamp, body),
+    'webhook-signature': signatures.join(' '),
   };
 }
 
@@ -36,7 +41,8 @@ export interface SendResult {
 
 export interface SendRequest {
   url: string;
-  secret: string;
+  /** The current secret first, then the previous one during a rotation's overlap. */
+  secrets: readonly string[];
   eventId: string;
   body: string;
   timeoutMs: number;
@@ -77,7 +83,7 @@ export async function sendSigned(req: SendRequest): Promise<SendResult> {
   const headers = {
     'content-type': 'application/json',
     'user-agent': 'order-fulfillment-engine-webhooks/1',
-    ...signedHeaders(req.secret, req.eventId, req.body),
+    ...signedHeaders(req.secrets, req.eventId, req.body),
   };
   return new Promise<SendResult>((resolve) => {
     let settled = false;

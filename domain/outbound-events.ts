@@ -35,3 +35,31 @@ export function retryDelayMs(
 
 /** How long the schedule retries at least (every wait at its lowest jitter). */
 export const retrySpanMs = (schedule: readonly number[]) => schedule.reduce((t, ms) => t + ms * 0.8, 0);
+
+/**
+ * Secret rotation without a gap (decision 074): the previous secret keeps signing beside the new one
+ * for an overlap, 24 h unless the rotation asks otherwise, at most 7 days (Stripe's longest), 0 = none.
+ */
+export const SECRET_OVERLAP_DEFAULT_SECONDS = 24 * 3600;
+export const SECRET_OVERLAP_MAX_SECONDS = 7 * 24 * 3600;
+export const secretOverlapSeconds = z.number().int().min(0).max(SECRET_OVERLAP_MAX_SECONDS);
+
+export interface SubscriptionSecrets {
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+}
+
+/** When a secret replaced now stops signing, or null when it stops at once. */
+export const previousSecretExpiry = (overlapSeconds: number, now: Date): Date | null =>
+  overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000) : null;
+
+/** The previous secret's expiry while it still signs, else null (expired or none). */
+export const previousSecretSignsUntil = (s: SubscriptionSecrets, now: Date): Date | null =>
+  s.previousSecret !== null && s.previousSecretExpiresAt !== null && s.previousSecretExpiresAt > now
+    ? s.previousSecretExpiresAt
+    : null;
+
+/** The secrets a delivery is signed with now: the current one, then the previous while it is in force. */
+export const signingSecrets = (s: SubscriptionSecrets, now: Date): string[] =>
+  previousSecretSignsUntil(s, now) ? [s.secret, s.previousSecret!] : [s.secret];

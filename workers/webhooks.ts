@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { sendSigned, type SendResult } from '../adapters/outbound-webhooks';
 import type { UrlPolicy } from '../adapters/url-guard';
 import type { Config } from '../config';
-import { matchesEventType, retryDelayMs } from '../domain';
+import { matchesEventType, retryDelayMs, signingSecrets } from '../domain';
 import type { Db } from '../store/db';
 
 /**
@@ -46,6 +46,8 @@ interface Claimed {
   attempts: number;
   url: string;
   secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
   payload: unknown;
 }
 
@@ -106,7 +108,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
                           WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
                             AND p.seq < c.seq AND p.status = 'pending')
         ORDER BY c.next_attempt_at LIMIT ${limit} FOR UPDATE OF c SKIP LOCKED)
-      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts, s.url, s.secret, e.payload`;
+      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts, s.url, s.secret,
+        s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.payload`;
   }
 
   const attemptRow = (row: Claimed, r: SendResult) => ({
@@ -188,7 +191,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   async function deliver(row: Claimed) {
     const r = await sendSigned({
       url: row.url,
-      secret: row.secret,
+      // Signed when sent, so a rotation or an overlap's end applies to retries of older events too.
+      secrets: signingSecrets(row, new Date()),
       eventId: row.eventId,
       body: JSON.stringify(row.payload),
       timeoutMs: opts.timeoutMs,

@@ -1,11 +1,21 @@
 // docs/notifications.md, "Outbound events": the pure parts — Standard Webhooks signing, the retry
-// schedule with its jitter, event-type patterns and the endpoint (SSRF) guard.
+// schedule with its jitter, event-type patterns, the endpoint (SSRF) guard and secret rotation's overlap.
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { generateSecret, signedHeaders } from '../../adapters/outbound-webhooks';
 import { isPrivateAddress, urlRefusal, urlShapeProblem } from '../../adapters/url-guard';
 import { loadConfig } from '../../config';
-import { eventTypePattern, matchesEventType, retryDelayMs, retrySpanMs } from '../../domain';
+import {
+  eventTypePattern,
+  matchesEventType,
+  previousSecretExpiry,
+  previousSecretSignsUntil,
+  retryDelayMs,
+  retrySpanMs,
+  SECRET_OVERLAP_DEFAULT_SECONDS,
+  secretOverlapSeconds,
+  signingSecrets,
+} from '../../domain';
 
 describe('signing (Standard Webhooks)', () => {
   const secret = generateSecret();
@@ -35,6 +45,45 @@ describe('signing (Standard Webhooks)', () => {
       .update(`evt_o-1_4.${headers['webhook-timestamp']}.${body}`)
       .digest('base64');
     expect(headers['webhook-signature']).toBe(`v1,${expected}`);
+  });
+});
+
+describe('secret rotation (decision 074)', () => {
+  const now = new Date('2026-11-26T06:00:00.000Z');
+  const secrets = {
+    secret: 'whsec_new',
+    previousSecret: 'whsec_old',
+    previousSecretExpiresAt: new Date(now.getTime() + 1),
+  };
+
+  test('during the overlap both secrets sign, the current one first; at its end and after, the current one only', () => {
+    expect(signingSecrets(secrets, now)).toEqual(['whsec_new', 'whsec_old']);
+    expect(previousSecretSignsUntil(secrets, now)).toEqual(secrets.previousSecretExpiresAt);
+    const ended = { ...secrets, previousSecretExpiresAt: now };
+    expect(signingSecrets(ended, now)).toEqual(['whsec_new']);
+    expect(previousSecretSignsUntil(ended, now)).toBeNull();
+    const none = { secret: 'whsec_new', previousSecret: null, previousSecretExpiresAt: null };
+    expect(signingSecrets(none, now)).toEqual(['whsec_new']);
+  });
+
+  test('the overlap is 24 h by default, 0 ends it at once, at most 7 days in whole seconds', () => {
+    expect(SECRET_OVERLAP_DEFAULT_SECONDS).toBe(86_400);
+    expect(previousSecretExpiry(SECRET_OVERLAP_DEFAULT_SECONDS, now)).toEqual(new Date(now.getTime() + 86_400_000));
+    expect(previousSecretExpiry(0, now)).toBeNull();
+    for (const ok of [0, 1, 604_800]) expect(secretOverlapSeconds.safeParse(ok).success).toBe(true);
+    for (const bad of [-1, 604_801, 1.5, '60']) expect(secretOverlapSeconds.safeParse(bad).success).toBe(false);
+  });
+
+  test('headers signed with two secrets carry two v1 signatures; the library accepts either secret, not a third', () => {
+    const [next, previous] = [generateSecret(), generateSecret()];
+    const body = '{"type":"order.submitted"}';
+    const headers = signedHeaders([next, previous], 'evt_o-1_1', body);
+    expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(headers['webhook-signature'].split(' ')[0]).toBe(
+      signedHeaders(next, 'evt_o-1_1', body)['webhook-signature'],
+    );
+    for (const secret of [next, previous]) expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(generateSecret()).verify(body, headers)).toThrow();
   });
 });
 
