@@ -1053,7 +1053,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Replace the signing secret; the new one is shown in this answer only and signs every later attempt */
+    /** Replace the signing secret (shown in this answer only); the replaced one also signs until previousSecretExpiresAt */
     post: operations['rotateWebhookSecret'];
     delete?: never;
     options?: never;
@@ -1910,6 +1910,7 @@ export interface components {
       enabled: boolean;
       disabledReason: string | null;
       failingSince: string | null;
+      previousSecretExpiresAt: string | null;
       merchantId: string | null;
       owner: {
         role: string;
@@ -1925,6 +1926,7 @@ export interface components {
       enabled: boolean;
       disabledReason: string | null;
       failingSince: string | null;
+      previousSecretExpiresAt: string | null;
       merchantId: string | null;
       owner: {
         role: string;
@@ -9899,7 +9901,14 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody: {
+      content: {
+        'application/json': {
+          /** @default 86400 */
+          previousSecretExpiresInSeconds?: number;
+        };
+      };
+    };
     responses: {
       /** @description OK */
       200: {
@@ -9955,8 +9964,26 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description The body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description A path parameter is longer than any the API accepts */
       414: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description The body is not application/json */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -607,6 +607,8 @@ export const webhookSubscriptionSchema = component(
     enabled: z.boolean(),
     disabledReason: z.string().nullable(),
     failingSince: at.nullable(),
+    /** Until when the secret before the last rotation still signs beside the current one (decision 074). */
+    previousSecretExpiresAt: at.nullable(),
     merchantId: z.string().nullable(),
     owner: z.object({ role: z.string(), name: z.string() }),
     createdAt: at,

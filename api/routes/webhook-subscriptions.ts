@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { generateSecret } from '../../adapters/outbound-webhooks';
 import { urlRefusal, urlShapeProblem } from '../../adapters/url-guard';
-import { eventTypePattern } from '../../domain';
+import {
+  eventTypePattern,
+  previousSecretExpiry,
+  previousSecretSignsUntil,
+  SECRET_OVERLAP_DEFAULT_SECONDS,
+  secretOverlapSeconds,
+} from '../../domain';
 import type { Prisma } from '../../prisma/generated/client';
 import type { Db } from '../../store/db';
 import type { Caller } from '../auth';
@@ -40,6 +46,10 @@ const patchBody = z
   .object({ url: url.optional(), eventTypes: eventTypes.optional(), enabled: z.boolean().optional() })
   .strict()
   .refine((b) => Object.keys(b).length > 0, { message: 'must change at least one of url, eventTypes, enabled' });
+/** How long the replaced secret keeps signing beside the new one (decision 074); absent body = the default. */
+const rotateBody = z
+  .object({ previousSecretExpiresInSeconds: secretOverlapSeconds.default(SECRET_OVERLAP_DEFAULT_SECONDS) })
+  .strict();
 export const idParams = z.object({ id: z.string().min(1).max(100) });
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -54,6 +64,7 @@ const subscriptionView = (s: Subscription) => ({
   enabled: s.enabled,
   disabledReason: s.disabledReason,
   failingSince: s.failingSince,
+  previousSecretExpiresAt: previousSecretSignsUntil(s, new Date()),
   merchantId: s.merchantId,
   owner: { role: s.ownerRole, name: s.ownerName },
   createdAt: s.createdAt,
@@ -202,20 +213,32 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     },
   });
 
-  define<undefined, z.infer<typeof idParams>, undefined>({
+  define<z.infer<typeof rotateBody>, z.infer<typeof idParams>, undefined>({
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/rotate-secret',
     operationId: 'rotateWebhookSecret',
-    summary: 'Replace the signing secret; the new one is shown in this answer only and signs every later attempt',
+    summary:
+      'Replace the signing secret (shown in this answer only); the replaced one also signs until previousSecretExpiresAt',
     response: { schema: webhookSubscriptionWithSecretSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
     params: idParams,
+    body: rotateBody,
     idempotency: { via: 'transaction', required: false },
-    async handler({ params, caller, tx }) {
+    async handler({ params, body, caller, tx }) {
       const conn = tx ?? db;
-      const sub = await updateOwn(caller, params.id, conn, { secret: generateSecret() });
-      return { ...subscriptionView(sub), secret: sub.secret };
+      await own(caller, params.id, conn);
+      const secret = generateSecret();
+      const expiresAt = previousSecretExpiry(body.previousSecretExpiresInSeconds, new Date());
+      // One statement: the secret being replaced is read and kept by the row's own update, so two
+      // rotations at once cannot lose one another's secret. A rotation during an overlap ends it.
+      await conn.$executeRaw`
+        UPDATE webhook_subscriptions
+        SET previous_secret = CASE WHEN ${expiresAt}::timestamptz IS NULL THEN NULL ELSE secret END,
+            previous_secret_expires_at = ${expiresAt}::timestamptz, secret = ${secret}, updated_at = now()
+        WHERE id = ${params.id}`;
+      const sub = await conn.webhookSubscription.findUniqueOrThrow({ where: { id: params.id } });
+      return { ...subscriptionView(sub), secret };
     },
   });
 }
