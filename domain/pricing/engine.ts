@@ -141,6 +141,13 @@ function eligible(p: Promotion, ctx: Ctx): boolean {
   return true;
 }
 
+/** A promotion scoped to SKUs the cart lacks, or a flash sale of another SKU, can give the cart nothing. */
+function touches(p: Promotion, skus: ReadonlySet<string>): boolean {
+  const rule = p.rule;
+  if (rule.kind === 'flash_sale') return skus.has(rule.sku);
+  return !('scope' in rule) || !rule.scope.skus || rule.scope.skus.some((s) => skus.has(s));
+}
+
 const inScope = (rule: { scope: { skus?: string[] } }, l: WorkLine) =>
   !l.gift && l.amount > 0 && (!rule.scope.skus || rule.scope.skus.includes(l.sku));
 
@@ -359,8 +366,10 @@ export function quote(input: QuoteInput): Quote {
     amount: entries[i].priceAmount * l.quantity,
     gift: false,
   }));
+  // Leaving out what cannot touch the cart keeps the combinations tried few when a shop runs many.
+  const skus = new Set(input.lines.map((l) => l.sku));
   const allowed = input.promotions
-    .filter((p) => eligible(p, ctx))
+    .filter((p) => touches(p, skus) && eligible(p, ctx))
     .sort((a, b) => b.priority - a.priority || a.code.localeCompare(b.code) || a.id.localeCompare(b.id));
   const candidates: Promotion[][] = [allowed.filter((p) => !p.exclusive), ...allowed.map((p) => [p])];
   let best = evaluate(base, [], ctx);
