@@ -104,43 +104,54 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
   return 'errors' in input ? { ok: false, errors: input.errors } : quote(input);
 }
 
+/**
+ * The promotions in force for a cart (by `opensBy`, for early access) that could touch it: the
+ * merchant's and the platform's, leaving out those scoped to SKUs the cart does not have and flash
+ * sales of other SKUs — they can give it nothing, so the engine's answer is the same without them
+ * (test/integration/pricing-candidates.test.ts), and most of a shop's promotions are such.
+ */
+export async function candidatePromotions(
+  db: Reader,
+  c: { merchantId: string; skus: string[]; at: Date; opensBy: Date },
+): Promise<Promotion[]> {
+  const rows = await db.$queryRaw<PromotionRow[]>`
+    SELECT id, code, merchant_id AS "merchantId", name, rule, starts_at AS "startsAt", ends_at AS "endsAt",
+      priority, exclusive, channels, customer_tiers AS "customerTiers", budget_uses AS "budgetUses",
+      budget_amount AS "budgetAmount", active, created_at AS "createdAt", updated_at AS "updatedAt"
+    FROM promotions
+    WHERE active AND starts_at <= ${c.opensBy} AND ends_at > ${c.at}
+      AND (merchant_id = ${c.merchantId} OR merchant_id IS NULL)
+      AND (rule->'scope'->'skus' IS NULL OR jsonb_exists_any(rule->'scope'->'skus', ${c.skus}::text[]))
+      AND (rule->>'kind' IS DISTINCT FROM 'flash_sale' OR rule->>'sku' = ANY(${c.skus}::text[]))`;
+  return rows.map(promotionOf).filter((p): p is Promotion => p !== null);
+}
+
 /** The engine's input for one cart as priceCart reads it (apart so the benchmark can time the engine alone). */
 export async function quoteInputOf(db: Reader, req: PriceRequest): Promise<QuoteInput | { errors: Problem[] }> {
-  const products = await db.product.findMany({ where: { sku: { in: req.lines.map((l) => l.sku) } } });
+  const skus = req.lines.map((l) => l.sku);
+  const products = await db.product.findMany({ where: { sku: { in: skus } } });
   const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
-  const merchantId = catalog.get(req.lines[0]?.sku ?? '')?.merchantId;
-  const tier =
-    req.promotions && req.membership ? (await standingOf(db, req.customerId, req.at, req.membership)).tier : null;
-  // Flash sales the tier may enter early are read a little ahead; the engine checks which ones list it.
-  const opensBy = new Date(req.at.getTime() + (tier?.flashSaleEarlyMinutes ?? 0) * 60_000);
-  const rows =
-    merchantId && req.promotions
-      ? await db.promotion.findMany({
-          where: {
-            active: true,
-            startsAt: { lte: opensBy },
-            endsAt: { gt: req.at },
-            OR: [{ merchantId }, { merchantId: null }],
-          },
+  const merchantId = req.promotions ? catalog.get(req.lines[0]?.sku ?? '')?.merchantId : undefined;
+  // Independent reads go together (one round trip's wait instead of five). Flash sales some tier
+  // may enter early are read that far ahead; the engine checks which ones this customer's tier may.
+  const earliest = Math.max(0, ...(req.membership?.tiers ?? []).map((t) => t.flashSaleEarlyMinutes ?? 0));
+  const [standing, promotions, rate, coupon, balance] = await Promise.all([
+    req.promotions && req.membership ? standingOf(db, req.customerId, req.at, req.membership) : null,
+    merchantId
+      ? candidatePromotions(db, {
+          merchantId,
+          skus,
+          at: req.at,
+          opensBy: new Date(req.at.getTime() + earliest * 60_000),
         })
-      : [];
-  const promotions = rows.map(promotionOf).filter((p): p is Promotion => p !== null);
-  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
-    (s) => !catalog.has(s),
-  );
-  if (gifts.length) for (const p of await db.product.findMany({ where: { sku: { in: gifts } } })) catalog.set(p.sku, p);
-  const usage = await usageOf(db, promotions, req.customerId);
-  const rate = merchantId && req.promotions ? await db.shippingRate.findUnique({ where: { merchantId } }) : null;
-  const coupon = req.couponCode ? await couponOf(db, req.couponCode, req.customerId) : null;
+      : [],
+    merchantId ? db.shippingRate.findUnique({ where: { merchantId } }) : null,
+    req.couponCode ? couponOf(db, req.couponCode, req.customerId) : null,
+    req.pointsToRedeem && req.points ? pointsBalanceOf(db, req.customerId, req.at) : null,
+  ]);
   if (coupon && 'path' in coupon) return { errors: [coupon] };
-  const points =
-    req.pointsToRedeem && req.points
-      ? {
-          requested: req.pointsToRedeem,
-          balance: await pointsBalanceOf(db, req.customerId, req.at),
-          terms: req.points,
-        }
-      : null;
+  const tier = standing?.tier ?? null;
+  const [usage] = await Promise.all([usageOf(db, promotions, req.customerId), addGifts(db, promotions, catalog)]);
   const shipping: ShippingRate | null = rate
     ? { defaultFee: rate.defaultFee, byProvince: rate.byProvince as Record<string, number>, freeAbove: rate.freeAbove }
     : null;
@@ -155,8 +166,16 @@ export async function quoteInputOf(db: Reader, req: PriceRequest): Promise<Quote
     shipping,
     province: req.province,
     coupon,
-    points,
+    points: balance !== null ? { requested: req.pointsToRedeem!, balance, terms: req.points! } : null,
   };
+}
+
+/** Adds to the catalog the SKUs the promotions may give away that the cart does not have. */
+async function addGifts(db: Reader, promotions: readonly Promotion[], catalog: Map<string, CatalogEntry>) {
+  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
+    (s) => !catalog.has(s),
+  );
+  if (gifts.length) for (const p of await db.product.findMany({ where: { sku: { in: gifts } } })) catalog.set(p.sku, p);
 }
 
 /** What each promotion has given so far, and this customer's flash-sale units: the counters acceptance keeps. */
