@@ -10,7 +10,11 @@ import { KEYS, orderBody, postTracking, submitOrder, useStack, waitForOrder } fr
 import { createProduct, eventually, send, uid } from './api-helpers';
 
 // Short stuck thresholds (as test/api/ops-stuck.test.ts), so a courier outage makes a stuck order within seconds.
-const stack = useStack({ env: { STUCK_ACTIVITY_ATTEMPTS: '3', STUCK_QUIET_SECONDS: '0' } });
+// Notices are marked failed and deliveries read pending by hand: no other file's dispatcher may send them.
+const stack = useStack({
+  env: { STUCK_ACTIVITY_ATTEMPTS: '3', STUCK_QUIET_SECONDS: '0' },
+  quietOutboxes: ['notifications', 'webhooks'],
+});
 type Response = Awaited<ReturnType<typeof send>>;
 
 interface Operation {

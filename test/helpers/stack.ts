@@ -12,7 +12,7 @@ import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
 import { startNotificationDispatcher, type DispatcherOptions } from '../../workers/notifications';
 import type { NotifierOptions } from '../../adapters/simulators';
-import { startWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
+import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
 import { createWorker } from '../../workers/worker';
 import { Client as PgClient } from 'pg';
 import { orderBody } from './order-body';
@@ -43,6 +43,8 @@ export const KEYS = {
   logistics: 'dev-logistics-key',
 } as const;
 
+type Outbox = 'notifications' | 'webhooks';
+
 export interface StackOptions {
   /** false: start the worker later with stack.startWorker(). */
   worker?: boolean;
@@ -58,7 +60,9 @@ export interface StackOptions {
    * (with other simulators and settings) sending its rows: only files that test delivery start them,
    * and such files take turns (takeOutboxTurn), one per kind of outbox at a time.
    */
-  dispatchers?: Array<'notifications' | 'webhooks'>;
+  dispatchers?: Outbox[];
+  /** Outboxes whose rows this file reads or changes by hand: no other file dispatches them meanwhile. */
+  quietOutboxes?: Outbox[];
   /** The notification dispatcher's timeouts and scans (test/api/notices.test.ts). */
   dispatcher?: Omit<DispatcherOptions, 'db' | 'notifiers'>;
   /** The simulated SMS / email / in-app gateways' faults. */
@@ -85,7 +89,8 @@ export interface Stack {
  * the run's PostgreSQL database, the simulators, and the API (used through app.inject()).
  */
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
-  const turn = await takeOutboxTurn(process.env.TEST_DATABASE_URL!, opts.dispatchers ?? []);
+  const outboxes = [...new Set([...(opts.dispatchers ?? []), ...(opts.quietOutboxes ?? [])])];
+  const turn = await takeOutboxTurn(process.env.TEST_DATABASE_URL!, outboxes);
   try {
     const stack = await startEngine(opts);
     return {
@@ -153,7 +158,7 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
       ...(wanted.includes('notifications')
         ? [startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers })]
         : []),
-      ...(wanted.includes('webhooks') ? [startWebhookDispatcher({ db, ...webhookDispatcherOptions(config) })] : []),
+      ...(wanted.includes('webhooks') ? [await caughtUpWebhookDispatcher(db, config)] : []),
     ];
     stopWorker = async () => {
       stopWorker = async () => undefined;
@@ -185,6 +190,17 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
       await db.$disconnect();
     },
   };
+}
+
+/**
+ * A webhook dispatcher that has first fanned out every event written while no file ran one (other
+ * files' orders, possibly thousands), so this file's events are not queued behind them.
+ */
+async function caughtUpWebhookDispatcher(db: Db, config: Config) {
+  const dispatcher = createWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
+  while ((await dispatcher.fanOut(1000)) > 0);
+  dispatcher.start();
+  return dispatcher;
 }
 
 /** How long a file may wait for its turn at the outbox: other files' whole runs (see useStack). */
