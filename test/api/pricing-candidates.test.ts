@@ -11,6 +11,9 @@ import { createProduct, uid } from './api-helpers';
 const stack = useStack({ worker: false, env: { PRICING_PROMOTIONS: 'on' } });
 
 const at = new Date();
+// Every promotion here is limited to a channel of this file's own: whole-catalog and platform-wide
+// rules in force would otherwise price the carts of every other test file running meanwhile.
+const CHANNEL = 'pricing-candidates-test';
 const inForce = { startsAt: new Date(at.getTime() - 3_600_000), endsAt: new Date(at.getTime() + 3_600_000) };
 
 describe('candidate promotions of a cart', () => {
@@ -57,6 +60,7 @@ describe('candidate promotions of a cart', () => {
           name,
           merchantId: p.merchantId,
           rule: p.rule,
+          channels: [CHANNEL],
           ...('ended' in p
             ? { startsAt: new Date(at.getTime() - 7_200_000), endsAt: new Date(at.getTime() - 1) }
             : inForce),
@@ -80,7 +84,7 @@ describe('candidate promotions of a cart', () => {
     // The engine over every promotion of the merchant and the platform gives the very same quote.
     const input = await quoteInputOf(stack.db, {
       at,
-      channel: 'web',
+      channel: CHANNEL,
       customerId: 'cust-candidates',
       province: '上海',
       lines,

@@ -156,7 +156,7 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
     const wanted = opts.dispatchers ?? [];
     const dispatchers = [
       ...(wanted.includes('notifications')
-        ? [startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers })]
+        ? [await caughtUp(startNotificationDispatcher({ ...opts.dispatcher, db, notifiers: providers.notifiers }), db)]
         : []),
       ...(wanted.includes('webhooks') ? [await caughtUpWebhookDispatcher(db, config)] : []),
     ];
@@ -200,6 +200,22 @@ async function caughtUpWebhookDispatcher(db: Db, config: Config) {
   const dispatcher = createWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
   while ((await dispatcher.fanOut(1000)) > 0);
   dispatcher.start();
+  return dispatcher;
+}
+
+/**
+ * Returns the notification dispatcher once it has sent (or scheduled again) every notice that was
+ * due when it started: other files' notices, written while no file ran one, would otherwise be sent
+ * before this file's.
+ */
+async function caughtUp<D>(dispatcher: D, db: Db): Promise<D> {
+  const started = new Date();
+  const deadline = Date.now() + OUTBOX_TURN_TIMEOUT_MS / 2;
+  while (
+    Date.now() < deadline &&
+    (await db.notification.count({ where: { status: 'pending', nextAttemptAt: { lte: started } } })) > 0
+  )
+    await new Promise((r) => setTimeout(r, 100));
   return dispatcher;
 }
 
