@@ -194,11 +194,17 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
 
 /**
  * A webhook dispatcher that has first fanned out every event written while no file ran one (other
- * files' orders, possibly thousands), so this file's events are not queued behind them.
+ * files' orders, possibly thousands), so this file's events are not queued behind them. Deliveries
+ * still pending for subscriptions earlier files disabled (each got every order's events while it
+ * lived) are closed too: no dispatcher sends them, yet every claim would scan past them.
  */
 async function caughtUpWebhookDispatcher(db: Db, config: Config) {
   const dispatcher = createWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
   while ((await dispatcher.fanOut(1000)) > 0);
+  await db.$executeRaw`
+    UPDATE webhook_deliveries d SET status = 'failed', updated_at = now()
+    FROM webhook_subscriptions s
+    WHERE s.id = d.subscription_id AND NOT s.enabled AND d.status = 'pending'`;
   dispatcher.start();
   return dispatcher;
 }
