@@ -4,14 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 
-const stack = useStack({ worker: false });
+// The spawned process is a whole worker (workers/main.ts): it also runs both outbox dispatchers, with
+// production settings (private webhook URLs refused, retries spread over a day). No other file may
+// dispatch meanwhile, or this one would claim their deliveries and notices and push them back.
+const stack = useStack({ worker: false, quietOutboxes: ['notifications', 'webhooks'] });
 let workerProcess: ChildProcess | undefined;
 afterAll(() => workerProcess?.kill('SIGKILL'));
 
 /** A real worker process (`npm run worker`) on this file's task queue. */
 function spawnWorker(): Promise<ChildProcess> {
   const root = path.resolve(__dirname, '..', '..');
-  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), ['workers/main.ts'], {
+  // `node --import tsx`, not the tsx launcher: the launcher runs the worker in a child of its own, which
+  // a SIGKILL of the launcher leaves running (it went on claiming other files' deliveries).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
     cwd: root,
     env: {
       ...process.env,
@@ -46,7 +51,9 @@ test('a worker killed mid-flight loses no order and charges none twice', async (
   );
   // Kill the worker as soon as the first orders are paid: the others are somewhere in their steps.
   await waitForOrder(app, orders[0].body.id, (o) => o.payments.length > 0, 60_000);
+  const killed = new Promise((resolve) => workerProcess!.once('exit', resolve));
   workerProcess.kill('SIGKILL');
+  await killed;
 
   await stack.startWorker();
   const settled = await Promise.all(
