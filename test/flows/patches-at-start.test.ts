@@ -5,32 +5,11 @@
 // `order-negotiates-shortage`). New orders and shipments record every patch marker before their first
 // activity, so none can follow one; their histories replay.
 import { Worker } from '@temporalio/worker';
-import type { temporal } from '@temporalio/proto';
 import { PATCH } from '../../workflows/order/patches';
-import { recordHistory } from '../helpers/fixtures';
+import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
 import { useFlowEnv } from '../helpers/flows';
 
 const env = useFlowEnv();
-
-type Event = temporal.api.history.v1.IHistoryEvent;
-
-/** The patch id a marker event records, or undefined for other events. */
-function patchOf(e: Event): string | undefined {
-  const marker = e.markerRecordedEventAttributes;
-  if (marker?.markerName !== 'core_patch') return undefined;
-  const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
-  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id : undefined;
-}
-
-const isActivity = (e: Event) =>
-  e.markerRecordedEventAttributes?.markerName === 'core_local_activity' || !!e.activityTaskScheduledEventAttributes;
-
-/** The patches recorded before the history's first activity (local or not), and those recorded after it. */
-function patchesAroundFirstActivity(events: Event[]) {
-  const first = events.findIndex(isActivity);
-  const ids = (from: Event[]) => from.map(patchOf).filter((id): id is string => id !== undefined);
-  return { before: ids(events.slice(0, first)), after: ids(events.slice(first)) };
-}
 
 describe('patches decided at start', () => {
   it('a new order with a shortage, shipped and delivered: every patch marker precedes the first activity, and both histories replay', async () => {

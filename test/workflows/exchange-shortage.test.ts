@@ -6,7 +6,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DEV_API_KEYS } from '../../config';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { afterSalesHelpers } from '../helpers/after-sales';
-import { recordHistory } from '../helpers/fixtures';
+import { PATCH as AFTER_SALES_PATCH } from '../../workflows/after-sales/patches';
+import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
 import { KEYS, orderBody, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, send } from '../api/api-helpers';
 
@@ -212,7 +213,15 @@ test('wait_for_restock: the request joins the SKU queue behind an order backorde
     ['after_sales.replacement_allocated', 'system'],
     ['after_sales.exchanged', 'system'],
   ]);
-  recordHistory(`after-sales-${id}`, 'after-sales-exchange-backordered-restocked');
+  // Its patch markers all precede its first activity, so the shortage's `patched()` cannot follow the
+  // replacement's allocation into a later workflow task (workflows/after-sales/patches.ts).
+  const history = await stack.client.workflow.getHandle(`after-sales-${id}`).fetchHistory();
+  const patches = patchesAroundFirstActivity(history.events ?? []);
+  expect(patches.after).toEqual([]);
+  expect([...patches.before].sort()).toEqual([...Object.values(AFTER_SALES_PATCH)].sort());
+  // RECORD_FIXTURES=1: for test/e2e/replay.test.ts (after-sales-exchange-backordered-restocked is the
+  // same path recorded before the markers moved to the start).
+  recordHistory(`after-sales-${id}`, 'after-sales-patches-decided-at-start');
 }, 90_000);
 
 test('partial: what is in stock is replaced, exactly the rest is refunded at once', async () => {

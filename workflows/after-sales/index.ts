@@ -4,6 +4,7 @@ import { autoApprove, decide } from './decision';
 import { exchange } from './exchange';
 import { registerHandlers } from './handlers';
 import { inspect } from './inspection';
+import { decidePatchesAtStart } from './patches';
 import { refundReturn } from './refund';
 import { repair } from './repair';
 import { goodsComeBack } from './return-shipment';
@@ -17,6 +18,7 @@ import { AfterSalesRun } from './run';
  * effects it reports.
  */
 export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterSalesState> {
+  decidePatchesAtStart();
   const run = new AfterSalesRun(input);
   autoApprove(run);
   registerHandlers(run);
