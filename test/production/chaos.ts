@@ -28,6 +28,8 @@ import { log, startTopology, type Proc, type Topology } from './topology';
 
 const ORDERS = Number(process.env.CHAOS_ORDERS ?? 60);
 const LOAD_SECONDS = Number(process.env.CHAOS_SECONDS ?? 240);
+/** After the load: no new orders and no faults; orders still in flight get this long to reach their end. */
+const SETTLE_SECONDS = Number(process.env.CHAOS_SETTLE_SECONDS ?? 120);
 const CONCURRENCY = Number(process.env.CHAOS_CONCURRENCY ?? 8);
 const DUPLICATE_OR_REORDER = 0.1;
 
@@ -81,6 +83,10 @@ async function main() {
   const kinds: Kind[] = ['card', 'card', 'card', 'wechat_pay', 'alipay', 'cod', 'scarce'];
   const outcomes: Outcome[] = [];
   const deadline = Date.now() + LOAD_SECONDS * 1000;
+  const settled = deadline + SETTLE_SECONDS * 1000;
+  // Faults end with the load: an order submitted just before is not cut off by the window's end, but
+  // gets the settle time to recover from the last fault (a killed worker's task times out in 10 s).
+  const loadEnds = setTimeout(() => void faults.stop(), LOAD_SECONDS * 1000);
 
   const drive = async (n: number): Promise<Outcome> => {
     const kind = kinds[n % kinds.length];
@@ -102,7 +108,7 @@ async function main() {
       );
       out.id = order.id;
       step(`submitted ${order.id} (${kind})`);
-      const left = () => Math.max(5_000, deadline - Date.now());
+      const left = () => Math.max(5_000, settled - Date.now());
       if (kind === 'wechat_pay' || kind === 'alipay') {
         const waiting = await http.waitForOrder(
           order.id,
@@ -203,6 +209,7 @@ async function main() {
       }
     }),
   );
+  clearTimeout(loadEnds);
   await faults.stop();
   await supervisor.stop();
 
@@ -313,6 +320,7 @@ const faultBusy = new Set<Proc>();
 function injectFaults(topo: Topology, t0: number) {
   const done: Record<string, number> = { workerKilled: 0, postgresRestarted: 0, apiKilled: 0, temporalRestarted: 0 };
   let stopped = false;
+  let ended: Promise<void> = Promise.resolve();
   const pause = async (ms: number) => {
     const until = Date.now() + ms;
     while (!stopped && Date.now() < until) await sleep(200);
@@ -372,10 +380,15 @@ function injectFaults(topo: Topology, t0: number) {
   })();
   return {
     done,
-    async stop() {
-      stopped = true;
-      await loop;
-      log(`faults injected ${JSON.stringify(done)} over ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    /** Stops after the fault in progress (idempotent: the load's end and the drivers' both stop it). */
+    stop() {
+      if (!stopped) {
+        stopped = true;
+        ended = loop.then(() =>
+          log(`faults injected ${JSON.stringify(done)} over ${((Date.now() - t0) / 1000).toFixed(0)} s`),
+        );
+      }
+      return ended;
     },
   };
 }
