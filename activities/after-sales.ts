@@ -80,17 +80,23 @@ export function createAfterSalesActivities({ db, temporal }: ActivityDeps) {
           });
     },
 
-    /** One points ledger entry (credit or reversal); the id names the business step. */
+    /**
+     * One points ledger entry (credit or reversal); the id names the business step. Answers the delta
+     * the ledger holds: a reversal takes at most the balance, so it may be less than asked.
+     */
     async recordPoints(req: {
       id: string;
       customerId: string;
       orderId: string;
       delta: number;
       reason: string;
-    }): Promise<void> {
-      if (req.delta === 0) return;
-      if (req.delta > 0) return void (await db.pointsEntry.createMany({ data: [req], skipDuplicates: true }));
-      await db.$transaction((tx) => takeBackPoints(tx, { ...req, points: -req.delta }));
+    }): Promise<number> {
+      if (req.delta === 0) return 0;
+      if (req.delta > 0) {
+        await db.pointsEntry.createMany({ data: [req], skipDuplicates: true });
+        return req.delta;
+      }
+      return -(await db.$transaction((tx) => takeBackPoints(tx, { ...req, points: -req.delta })));
     },
 
     /** A single-use coupon for the customer; its code derives from the request, so a retry issues none twice. */

@@ -17,14 +17,17 @@ export async function lockedBalance(tx: Tx, customerId: string, at: Date): Promi
 /**
  * Takes back points credited earlier (a refund's reversal), once by the entry's id, and at most the
  * balance (they may have been spent or have expired meanwhile), so the balance never goes negative.
+ * Returns the points taken: a retry answers what the first attempt wrote, so the caller reports what
+ * the ledger holds.
  */
 export async function takeBackPoints(
   tx: Tx,
   req: { id: string; customerId: string; orderId: string; points: number; reason: string },
-): Promise<void> {
+): Promise<number> {
   const now = new Date();
   const balance = await lockedBalance(tx, req.customerId, now);
-  if (await tx.pointsEntry.findUnique({ where: { id: req.id } })) return;
+  const written = await tx.pointsEntry.findUnique({ where: { id: req.id } });
+  if (written) return -written.delta;
   const points = Math.min(req.points, balance);
   if (points > 0)
     await tx.pointsEntry.create({
@@ -37,4 +40,5 @@ export async function takeBackPoints(
         createdAt: now,
       },
     });
+  return Math.max(0, points);
 }

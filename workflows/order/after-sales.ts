@@ -1,4 +1,4 @@
-import { allHandlersFinished, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   afterSalesPolicy,
   claimableUnits,
@@ -16,6 +16,7 @@ import {
 } from '../../domain';
 import type { TimelineEntry } from '../../activities';
 import { db } from '../activities';
+import { PATCH } from './patches';
 import { afterSalesWorkflow } from '../after-sales';
 import {
   afterSalesProgressed,
@@ -221,22 +222,31 @@ export class AfterSalesHost {
     }
   }
 
-  /** Points earned on refunded money are taken back (only once they were credited, at completion). */
+  /**
+   * Points earned on refunded money are taken back (only once they were credited, at completion). The
+   * ledger takes at most the balance (the customer may have spent them), so the order counts and reports
+   * what was taken; what could not be taken is asked again at the next refund (docs/pricing.md).
+   */
   private async reversePoints(requestId: string) {
     const { state, orderId } = this;
     const points = state.points;
     if (!points) return;
     const reverse = points.credited - points.reversed - pointsFor(this.paidNet());
     if (reverse <= 0) return;
-    await db.recordPoints({
+    // Orders started before the patch counted what they asked (their histories replay unchanged).
+    // Decided before the local activity, never right after one (workflows/order/patches.ts).
+    const reportsTaken = patched(PATCH.reportsPointsTaken);
+    const taken = -(await db.recordPoints({
       id: `${orderId}:points-reversal:${requestId}`,
       customerId: state.customerId,
       orderId,
       delta: -reverse,
       reason: `refund of after-sales request ${requestId}`,
-    });
-    points.reversed += reverse;
-    await this.ports.publish({ type: 'points.reversed', actor: 'system', detail: { requestId, points: reverse } });
+    }));
+    const reported = reportsTaken ? taken : reverse;
+    if (reported <= 0) return;
+    points.reversed += reported;
+    await this.ports.publish({ type: 'points.reversed', actor: 'system', detail: { requestId, points: reported } });
   }
 
   /** Completion credits the points of what the customer finally paid (docs/decisions/030-points.md); the completion entry shows them. */

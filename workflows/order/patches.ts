@@ -17,6 +17,8 @@ export const PATCH = {
   afterSalesWindow: 'order-after-sales-window',
   /** Handlers only post to a mailbox; the main flow carries out their work (before: refunds and extensions ran in the handler). */
   handlersPostToMailbox: 'order-handlers-post-to-mailbox',
+  /** A refund's points reversal reports what the ledger took (at most the balance), not what it asked. */
+  reportsPointsTaken: 'order-reports-points-taken',
   /**
    * Every patch here is decided in the order's first workflow task (before: each where its code runs).
    * A `patched()` right after a local activity can land in a later workflow task than the activity's
