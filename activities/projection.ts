@@ -1,7 +1,7 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import { queueMilestoneNotices } from '../store/notices';
 import { DEFAULT_MEMBERSHIP } from '../config';
-import { giveBackCheckout } from '../store/checkout';
+import { giveBackCheckout, giveBackOnReturns } from '../store/checkout';
 import { recordMembership } from '../store/membership';
 import { insertSubmittedOrder } from '../store/orders';
 import { recordOutboundEvent } from '../store/outbound-events';
@@ -49,6 +49,8 @@ export function createProjectionActivities({ db, membership = DEFAULT_MEMBERSHIP
         await queueMilestoneNotices(tx, state, entry);
         await giveBackCheckout(tx, state); // cancelled before shipping: coupon, points, promotion counts, once
         await recordMembership(tx, state, membership); // completed: growth value, tier bonus points and their reversal
+        // After recordMembership: both lock the membership row before the customer's, never the other way round.
+        await giveBackOnReturns(tx, state); // returned after delivery: redeemed points in proportion; coupon if all came back
         await recordOutboundEvent(tx, state, entry);
         if (count === 0) return; // already projected (retry) or superseded
         for (const l of state.lines) {

@@ -34,6 +34,14 @@ export function linePaid(l: OrderLine): number {
 }
 
 /**
+ * Every unit of every line was given back (refunded), gift lines included: the whole order came back.
+ * Units a substitute replaced count on the substitute's line.
+ */
+export function everyUnitGivenBack(lines: readonly OrderLine[]): boolean {
+  return lines.length > 0 && lines.every((l) => l.refunded + (l.substituted ?? 0) >= l.quantity);
+}
+
+/**
  * What the next `count` units of a line to be given back were paid: the units after those already
  * refunded or replaced by a substitute (decision 055). Equals unitPrice × count on a line without a discount.
  */

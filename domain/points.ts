@@ -16,6 +16,8 @@ export interface PointsLedgerEntry {
 export const POINTS_LIFETIME_MONTHS = 12;
 export const REDEEMED = 'redeemed';
 export const RESTORED = 'restored';
+/** Redeemed points given back in proportion when units are returned after delivery (decision 078). */
+export const RETURNED = 'returned';
 
 export function pointsExpiry(earnedAt: string): string {
   const d = new Date(earnedAt);
@@ -73,4 +75,15 @@ export function pointsValue(points: number, rate: number): number | null {
 export function maxRedeemablePoints(goods: number, terms: PointsTerms): number {
   const value = Math.floor((goods * terms.maxPercent) / 100);
   return Math.floor((value * terms.rate) / 100);
+}
+
+/**
+ * Redeemed points due back after returns (decision 078, as JD gives back 京豆): the share of `redeemed`
+ * that the money refunded for returned units is of the goods paid, rounded down, so returning every
+ * unit at its paid price gives back exactly what was redeemed and partial returns never more.
+ */
+export function redeemedPointsDue(redeemed: number, refundedForUnits: number, goodsPaid: number): number {
+  if (redeemed <= 0 || goodsPaid <= 0 || refundedForUnits <= 0) return 0;
+  if (refundedForUnits >= goodsPaid) return redeemed;
+  return Math.floor((redeemed * refundedForUnits) / goodsPaid);
 }

@@ -1,4 +1,13 @@
-import { REDEEMED, RESTORED, type OrderState, type Quote } from '../domain';
+import {
+  everyUnitGivenBack,
+  linePaid,
+  redeemedPointsDue,
+  REDEEMED,
+  RESTORED,
+  RETURNED,
+  type OrderState,
+  type Quote,
+} from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { lockedBalance } from './points';
 import { recordRedemptions } from './pricing';
@@ -131,4 +140,52 @@ export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void>
     SELECT ${`${state.orderId}:points-restored`}, customer_id, order_id, -delta, ${RESTORED}
     FROM points_entries WHERE id = ${`${state.orderId}:points-redeemed`}
     ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * After delivery, returns give back what checkout took, as JD does (decisions 078, 079): redeemed
+ * points in proportion to the money refunded for returned or exchanged-and-refunded units, and the
+ * coupon only when every unit came back and its template is still valid. Called in every projection
+ * transaction; an older snapshot asks less, and each give-back happens once (the entry's id carries
+ * the cumulative amount; the coupon must still name this order).
+ */
+export async function giveBackOnReturns(tx: Tx, state: OrderState): Promise<void> {
+  if (!state.deliveredAt) return;
+  const forUnits = state.afterSales
+    .filter((r) => r.type === 'return' || r.type === 'exchange')
+    .reduce((t, r) => t + r.refunded, 0);
+  if (forUnits <= 0) return;
+  await returnRedeemedPoints(tx, state, forUnits);
+  if (everyUnitGivenBack(state.lines))
+    await tx.$executeRaw`UPDATE coupons c SET status = 'issued', redeemed_order_id = NULL, redeemed_at = NULL
+      WHERE c.redeemed_order_id = ${state.orderId} AND c.status = 'redeemed'
+        AND NOT EXISTS (SELECT 1 FROM coupon_templates t WHERE t.id = c.template_id AND t.ends_at <= now())`;
+}
+
+/** Tops the order's returned points up to what its refunds earn back, under the customer's lock. */
+async function returnRedeemedPoints(tx: Tx, state: OrderState, forUnits: number): Promise<void> {
+  const redeemed = await tx.pointsEntry.findUnique({ where: { id: `${state.orderId}:points-redeemed` } });
+  if (!redeemed || redeemed.delta >= 0) return;
+  const goodsPaid = state.lines.reduce((t, l) => t + linePaid(l), 0);
+  const due = redeemedPointsDue(-redeemed.delta, forUnits, goodsPaid);
+  if (due <= 0) return;
+  await tx.$queryRaw`SELECT id FROM customers WHERE id = ${state.customerId} FOR UPDATE`;
+  const given = await tx.pointsEntry.aggregate({
+    _sum: { delta: true },
+    where: { orderId: state.orderId, reason: RETURNED },
+  });
+  const more = due - (given._sum.delta ?? 0);
+  if (more <= 0) return;
+  await tx.pointsEntry.createMany({
+    data: [
+      {
+        id: `${state.orderId}:points-returned:${due}`,
+        customerId: state.customerId,
+        orderId: state.orderId,
+        delta: more,
+        reason: RETURNED,
+      },
+    ],
+    skipDuplicates: true,
+  });
 }

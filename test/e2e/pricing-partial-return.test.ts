@@ -3,8 +3,8 @@
 // an order priced with a merchant's 满减, a coupon and redeemed points, then
 //   1. completed and partly returned through after-sales: the refund is exactly the returned units'
 //      paid price as allocated on the order's line, the points earned are taken back in proportion,
-//      the coupon stays used, the points redeemed stay spent (docs/pricing.md), the providers' books
-//      and the engine's refund rows agree and the balance is never negative;
+//      the coupon stays used, the points redeemed come back in proportion to the refund (decision
+//      078), the providers' books and the engine's refund rows agree and the balance is never negative;
 //   2. cancelled before anything ships: the coupon is usable again, the points redeemed are back and
 //      the promotion's counters are given back, once.
 import type { OrderState } from '../../domain';
@@ -178,9 +178,9 @@ describe('an order with 满减 + coupon + points', () => {
     // points, so 314 − 241 = 73 are reversed (≈ 314 × 7254 / 31450 = 72.4, rounded in the platform's favour
     // by crediting whole ¥ only).
     expect(after.points).toEqual({ credited: 314, reversed: 73 });
-    // The points redeemed at checkout stay spent (docs/pricing.md: their value is allocated to the lines
-    // like a discount and refunds give back the cash paid; only a cancellation before shipping restores
-    // them), and the coupon stays used.
+    // The points redeemed at checkout come back in proportion to the refund (decision 078):
+    // ⌊1000 × 7254 / 31450⌋ = 230; the redemption itself is not undone (no `restored` entry), and the
+    // coupon stays used (a partial return, decision 079).
     expect(await stack.db.pointsEntry.count({ where: { orderId: order.id, reason: 'restored' } })).toBe(0);
     expect(await stack.db.coupon.findUniqueOrThrow({ where: { code: couponCode } })).toMatchObject({
       status: 'redeemed',
@@ -196,13 +196,13 @@ describe('an order with 满减 + coupon + points', () => {
       (x) => x.growth.value === HAND.total - HAND.refund,
       'growth lowered by the refund',
     );
-    // 2000 seeded − 1000 redeemed + 314 earned − 73 reversed; every entry keeps it at or above 0.
-    expect(m.points.balance).toBe(2000 - 1000 + 314 - 73);
+    // 2000 seeded − 1000 redeemed + 314 earned − 73 reversed + 230 returned; every entry keeps it at or above 0.
+    expect(m.points.balance).toBe(2000 - 1000 + 314 - 73 + 230);
     const entries = await stack.db.pointsEntry.findMany({
       where: { customerId: customer.id },
       orderBy: { createdAt: 'asc' },
     });
-    expect(entries.map((e) => e.delta).sort((x, y) => x - y)).toEqual([-1000, -73, 314, 2000]);
+    expect(entries.map((e) => e.delta).sort((x, y) => x - y)).toEqual([-1000, -73, 230, 314, 2000]);
     let running = 0;
     for (const e of entries) {
       running += e.delta;
@@ -262,7 +262,8 @@ describe('an order with 满减 + coupon + points', () => {
       (x) => x.growth.value === HAND.total - lineB.paid,
       'growth lowered by both refunds',
     );
-    expect(final.points.balance).toBe(2000 - 1000 + 314 - 109);
+    // Redeemed points returned: ⌊1000 × 10882 / 31450⌋ = 346 in all (the line's own share of the points).
+    expect(final.points.balance).toBe(2000 - 1000 + 314 - 109 + 346);
     expect(await stack.db.coupon.findUniqueOrThrow({ where: { code: couponCode } })).toMatchObject({
       status: 'redeemed',
       redeemedOrderId: order.id,
