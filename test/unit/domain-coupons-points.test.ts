@@ -6,7 +6,11 @@ import {
   couponOff,
   couponTemplateBodySchema,
   couponTemplateProblems,
+  everyUnitGivenBack,
   maxRedeemablePoints,
+  newLedgerLine,
+  paidOfUnits,
+  redeemedPointsDue,
   pointsBalance,
   quote,
   type CatalogEntry,
@@ -268,5 +272,47 @@ describe('points balance by example', () => {
     ];
     expect(pointsBalance(es, '2025-12-01T00:00:00Z').balance).toBe(100);
     expect(pointsBalance(es, '2026-01-11T00:00:00Z').balance).toBe(0);
+  });
+});
+
+describe('what returns give back of checkout (decisions 078, 079)', () => {
+  test('redeemed points by example: the partial-return walk-through', () => {
+    expect(redeemedPointsDue(1000, 7254, 31450)).toBe(230);
+    expect(redeemedPointsDue(1000, 10882, 31450)).toBe(346);
+    expect(redeemedPointsDue(1000, 31450, 31450)).toBe(1000);
+    expect(redeemedPointsDue(0, 31450, 31450)).toBe(0);
+    expect(redeemedPointsDue(1000, 0, 31450)).toBe(0);
+  });
+
+  test('returning units one by one never gives back more than redeemed, and every unit back gives all', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 0, max: 50_000 }),
+        (paid, quantity, redeemed) => {
+          let due = 0;
+          for (let n = 1; n <= quantity; n++) {
+            const next = redeemedPointsDue(redeemed, paidOfUnits(paid, quantity, 0, n), paid);
+            expect(next).toBeGreaterThanOrEqual(due); // cumulative: more units back never ask less
+            expect(next).toBeLessThanOrEqual(redeemed);
+            due = next;
+          }
+          expect(due).toBe(redeemed);
+        },
+      ),
+    );
+  });
+
+  test('the whole order is back only when every unit of every line is, gifts and substitutes counted', () => {
+    const line = (quantity: number, refunded: number, substituted?: number) => ({
+      ...newLedgerLine(1, 'A', 'a', 1000, quantity),
+      refunded,
+      ...(substituted ? { substituted } : {}),
+    });
+    expect(everyUnitGivenBack([line(2, 2), line(1, 1)])).toBe(true);
+    expect(everyUnitGivenBack([line(2, 2), line(1, 0)])).toBe(false); // a gift kept
+    expect(everyUnitGivenBack([line(3, 2, 1), line(1, 1)])).toBe(true);
+    expect(everyUnitGivenBack([])).toBe(false);
   });
 });
