@@ -293,10 +293,10 @@ export const configSchema = z.object({
   /** How often a worker deletes what has outlived its retention (workers/housekeeping.ts). */
   HOUSEKEEPING_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /**
-   * Promotions lower what a submitted order charges (docs/pricing.md). Off until every refund path gives
-   * back paid prices: quotes and submissions then both price at list (shipping fees still apply).
+   * Promotions, shipping fees, membership benefits, coupons and points price quotes and orders (docs/pricing.md,
+   * decision 081). `off` is the operator's kill switch: list prices, no fee, coupons and points refused (422).
    */
-  PRICING_PROMOTIONS: z.enum(['on', 'off']).default('off'),
+  PRICING_PROMOTIONS: z.enum(['on', 'off']).default('on'),
   // Customer and merchant notices (docs/notifications.md).
   /** Simulated SMS / email / in-app gateways: the share of sends that time out (half after sending) and that answer 5xx. */
   SIMULATOR_NOTIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),

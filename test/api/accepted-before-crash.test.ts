@@ -15,7 +15,11 @@ test('an order recorded by an API that could not start it is started as accepted
 
   // An API whose Temporal is unreachable: it records the order with its key, then cannot start it.
   const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) });
-  const broken = await buildApp({ config: loadConfig({ TASK_QUEUE: stack.taskQueue }), db, temporal: unreachable });
+  const broken = await buildApp({
+    config: loadConfig({ TASK_QUEUE: stack.taskQueue, PRICING_PROMOTIONS: stack.config.PRICING_PROMOTIONS }),
+    db,
+    temporal: unreachable,
+  });
   const first = await submitOrder(broken, body, key);
   await broken.close();
   expect(first.res.statusCode).toBe(503);

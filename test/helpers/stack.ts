@@ -116,6 +116,9 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
     WEBHOOK_RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s',
     WEBHOOK_TIMEOUT_MS: '1000',
     WEBHOOK_DISPATCH_INTERVAL_MS: '100',
+    // Promotions are rows of the one shared database: a file that does not opt in prices at list, so
+    // other files' promotions never price its orders (docs/testing.md).
+    PRICING_PROMOTIONS: 'off',
     ...opts.env,
     TASK_QUEUE: taskQueue,
     TEMPORAL_ADDRESS: address,

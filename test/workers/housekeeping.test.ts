@@ -55,7 +55,7 @@ test('the key of an order accepted but never started outlives the retention, and
   const body = orderBody({ lines: [{ sku, quantity: 1 }] });
   const key = randomUUID();
   const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 }) });
-  const config = loadConfig({ TASK_QUEUE: stack.taskQueue });
+  const config = loadConfig({ TASK_QUEUE: stack.taskQueue, PRICING_PROMOTIONS: stack.config.PRICING_PROMOTIONS });
   const broken = await buildApp({ config, db: stack.db, temporal: unreachable });
   expect((await submitOrder(broken, body, key)).res.statusCode).toBe(503);
   await broken.close();
