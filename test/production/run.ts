@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createSimulatedProviders } from '../../adapters/simulators';
+import { paidOfUnits } from '../../domain';
 import type { Db } from '../../store/db';
 import { bearer } from '../../api-client';
 import { answerOf, EngineHttp, expectStatus, KEYS, orderBody, walletRefOf } from './http';
@@ -206,18 +207,22 @@ async function main() {
           'inspection',
         );
         const done = await waitReq('completed');
+        // The returned unit's paid price (PRICING_PROMOTIONS is on by default): list price only on an
+        // undiscounted line.
+        const line = order.lines[0];
+        const refund = paidOfUnits(line.paid, line.quantity, 0, 1);
         assert(
-          done.resolution?.outcome === 'refunded' && done.resolution.refunded === 10000,
+          done.resolution?.outcome === 'refunded' && done.resolution.refunded === refund,
           `resolution ${JSON.stringify(done.resolution)}`,
         );
         const payment = await db.payment.findFirstOrThrow({ where: { orderId: order.id } });
         assert(
-          payment.capturedAmount === order.totals.total && payment.refundedAmount === 10000,
+          payment.capturedAmount === order.totals.total && payment.refundedAmount === refund,
           `payment captured ${payment.capturedAmount} refunded ${payment.refundedAmount}`,
         );
         const refunds = await db.simulatorRecord.findMany({ where: { orderId: order.id, kind: 'refund' } });
         assert(
-          refunds.length === 1 && refunds[0].amount === 10000,
+          refunds.length === 1 && refunds[0].amount === refund,
           `provider refunds ${JSON.stringify(refunds.map((r) => r.amount))}`,
         );
         const stock = await stockOf(db, sku);

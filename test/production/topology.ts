@@ -8,7 +8,7 @@ import { createDb, type Db } from '../../store/db';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
 import { freePort } from '../../scripts/local-postgres';
 import { applyMigrations } from '../../scripts/migrations';
-import { seedDemoCatalog } from '../../scripts/seed';
+import { seedDemoCatalog, seedDemoPromotions } from '../../scripts/seed';
 
 /**
  * The production topology on one machine, every part a separate process: a dedicated PostgreSQL
@@ -336,6 +336,8 @@ export async function startTopology(opts: TopologyOptions): Promise<Topology> {
     const db = createDb(databaseUrl, 10);
     started.push(() => db.$disconnect());
     await seedDemoCatalog(db);
+    // As `npm start`: m-demo's promotions and shipping fees price every order (PRICING_PROMOTIONS is on by default).
+    await seedDemoPromotions(db);
 
     // 4. API replicas and workers, each its own process. Each worker's simulated providers post
     //    their webhooks to one API replica.
