@@ -171,7 +171,7 @@ export async function seedDemoCatalog(db: Db): Promise<void> {
 /**
  * Demo promotions and shipping fees of m-demo (docs/pricing.md), so a quote of the walk-through shows a
  * discount: 满200减20 / 满500减60, 10% off the teas, a gift at 满300, 满99包邮 and a flash sale on the
- * fitness tracker. They price orders only with PRICING_PROMOTIONS=on. Idempotent (fixed ids).
+ * fitness tracker. They price orders unless PRICING_PROMOTIONS=off (the kill switch). Idempotent (fixed ids).
  */
 export const DEMO_PROMOTIONS = [
   {
