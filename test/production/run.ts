@@ -75,6 +75,11 @@ async function main() {
     });
     const order = await http.submitOrder(body);
     accepted.push(order.id);
+    // Priced by m-demo's seeded 满200减20 (promotions are on by default): 2 × 10000 − 2000, the fee waived (满99包邮).
+    assert(
+      order.totals.discount === 2000 && order.totals.shippingFee === 0 && order.totals.total === 18000,
+      `totals ${JSON.stringify(order.totals)}`,
+    );
     if (method === 'wechat_pay' || method === 'alipay') {
       const waiting = await http.waitForOrder(
         order.id,
