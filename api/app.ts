@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { OpenAPIV3 } from 'openapi-types';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Tracer } from '@opentelemetry/api';
 import { createAuthenticator } from './auth';
 import type { AppDeps } from './deps';
 import { componentSchemas } from './openapi';
@@ -34,7 +35,10 @@ declare module 'fastify' {
 }
 
 /** Builds the HTTP API without listening, so tests use `app.inject()`. */
-export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  deps: AppDeps,
+  opts: { logger?: FastifyBaseLogger; tracer?: Tracer } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 256 * 1024,
@@ -47,6 +51,8 @@ export async function buildApp(deps: AppDeps, opts: { logger?: FastifyBaseLogger
   // would silently drop every field a schema does not list, so answers are plain JSON.stringify.
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   registerProblemHandler(app);
+  // Only with tracing on (platform/telemetry.ts): otherwise not even the hook's module is loaded.
+  if (opts.tracer) (await import('./http-tracing')).traceRequests(app, opts.tracer);
 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     req.rawBody = body as string;

@@ -255,8 +255,18 @@ export const configSchema = z.object({
   /** The worker's Prometheus endpoint (`/metrics`: Temporal SDK + business metrics, `/healthz`); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
+  /**
+   * OpenTelemetry traces (docs/operations.md, "Traces"): the OTLP/HTTP collector's base URL, the standard
+   * OTel variable. Unset or empty (the default) means no tracing and no SDK loaded.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL such as http://127.0.0.1:4318' }).optional(),
+  ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  /** On SIGTERM, in-flight activities get this long to finish before they are cancelled (docs/operations.md). */
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).
   /** A step is stuck once its activity has made this many attempts. */
   STUCK_ACTIVITY_ATTEMPTS: z.coerce.number().int().min(2).default(5),

@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
 import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
+import { tracingFromConfig } from '../platform/telemetry';
 import { startAnalyticsRefresher } from './analytics';
 import { startHousekeeping } from './housekeeping';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
@@ -35,6 +36,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     // already installed in this process
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
+  const tracing = await tracingFromConfig(config, 'orders-worker');
+  // Ready while polling; not from the moment a stop begins, so no probe counts on a draining worker.
+  const readiness: { worker?: Worker; draining: boolean } = { draining: false };
+  const ready = () => !readiness.draining && readiness.worker?.getState() === 'RUNNING';
   // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
   const metrics = config.WORKER_METRICS_PORT
     ? await startMetricsServer({
@@ -42,6 +47,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
         port: config.WORKER_METRICS_PORT,
         coreAddress,
         registry: businessRegistry(db, config),
+        ready,
       }).catch((err) => {
         log.error(
           { err, port: config.WORKER_METRICS_PORT },
@@ -66,13 +72,17 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     membership: config.membership,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+    tracing,
   });
+  readiness.worker = worker;
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({
     connection: clientConnection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: encryptedDataConverter(config.payloadKeys),
+    interceptors: tracing?.clientInterceptors,
   });
   await ensureReconciliationSchedule(client, {
     taskQueue: config.TASK_QUEUE,
@@ -99,16 +109,20 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   );
   return {
     async shutdown() {
+      // Stop polling first: in-flight activities finish (within the grace time) while the rest stops.
+      readiness.draining = true;
+      log.info({ graceSeconds: config.WORKER_SHUTDOWN_GRACE_SECONDS }, 'worker draining');
+      if (worker.getState() === 'RUNNING') worker.shutdown();
       await dispatcher.stop();
       await analytics.stop();
       await webhooks.stop();
       await housekeeping.stop();
-      worker.shutdown();
       await running;
       await metrics?.close();
       await clientConnection.close();
       await connection.close();
       await db.$disconnect();
+      await tracing?.shutdown();
       log.info('worker stopped');
     },
   };
@@ -117,7 +131,15 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
 if (require.main === module) {
   runWorker().then(
     (w) => {
-      const stop = () => void w.shutdown().then(() => process.exit(0));
+      // SIGTERM drains (docs/operations.md, "Worker shutdown"); past the grace and force times it exits anyway.
+      const stop = () =>
+        void w.shutdown().then(
+          () => process.exit(0),
+          (err) => {
+            console.error(err instanceof Error ? err.message : err);
+            process.exit(1);
+          },
+        );
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },

@@ -11,7 +11,8 @@ import { findStuckInRecords, type RecordThresholds } from '../store/stuck';
  * Temporal SDK's own metrics (Core's Prometheus exporter, bound to a private loopback port and
  * read through on every scrape; names as Temporal's SDK dashboards expect: `temporal_` prefix,
  * seconds, `_total` counters) followed by the engine's business gauges, read from the database at
- * scrape time. `/healthz` answers 200 while the process runs.
+ * scrape time. `/healthz` answers 200 while the process runs; `/readyz` 200 while the worker polls,
+ * 503 from the moment it starts draining (docs/operations.md, "Worker shutdown").
  */
 
 /** Business gauges, computed when scraped (one grouped query each). */
@@ -95,10 +96,19 @@ export async function startMetricsServer(opts: {
   port: number;
   coreAddress?: string;
   registry: Registry;
+  /** Whether the worker takes new tasks (default: always). */
+  ready?: () => boolean;
 }): Promise<{ url: string; close(): Promise<void> }> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    if (req.url === '/readyz') {
+      const ready = opts.ready?.() ?? true;
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'draining' }));
       return;
     }
     if (req.url !== '/metrics') {

@@ -5,6 +5,7 @@ import type { Providers } from '../adapters/types';
 import type { PayloadKeys } from '../config';
 import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
+import type { Tracing } from '../platform/telemetry';
 import type { Db } from '../store/db';
 
 export interface WorkerDeps {
@@ -22,14 +23,31 @@ export interface WorkerDeps {
   maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
   maxCachedWorkflows?: number;
+  /**
+   * On shutdown, in-flight activities may finish for this long before they are asked to cancel; the
+   * worker gives up on them this much later still, so a stop always ends (docs/operations.md).
+   */
+  shutdownGraceMs?: number;
+  /** OpenTelemetry (platform/tracing.ts), when on: the interceptors, the span sink, the workflow module. */
+  tracing?: Pick<Tracing, 'clientInterceptors' | 'worker' | 'workflowInterceptorModule'>;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+/** After the grace time: how long cancelled activities get to end before the worker stops without them. */
+const SHUTDOWN_FORCE_AFTER_GRACE_MS = 10_000;
 
 /** One worker process polls one task queue for the order, shipment, after-sales and refund workflows and their activities. */
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const namespace = deps.namespace ?? 'default';
   const dataConverter = encryptedDataConverter(deps.payloadKeys);
   // Activities start workflows of their own (a wallet refund's confirmation) on this task queue, over the worker's connection.
-  const client = new Client({ connection: deps.connection, namespace, dataConverter });
+  const client = new Client({
+    connection: deps.connection,
+    namespace,
+    dataConverter,
+    interceptors: deps.tracing?.clientInterceptors,
+  });
+  const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const options: WorkerOptions = {
     connection: deps.connection,
     namespace,
@@ -44,6 +62,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.workflowBundle
       ? { workflowBundle: deps.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
+    ...tracingOptions(deps),
+    shutdownGraceTime: graceMs,
+    shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentLocalActivityExecutions: 100,
@@ -51,4 +72,19 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     maxCachedWorkflows: deps.maxCachedWorkflows ?? 500,
   };
   return Worker.create(options);
+}
+
+/**
+ * The tracing interceptors and span sink; the workflow interceptors module only where the worker
+ * bundles the workflows itself (a prebuilt bundle must have been built with it).
+ */
+function tracingOptions({ tracing, workflowBundle }: WorkerDeps): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+  if (!tracing) return {};
+  const { interceptors, sinks } = tracing.worker;
+  return {
+    sinks,
+    interceptors: workflowBundle
+      ? interceptors
+      : { ...interceptors, workflowModules: [tracing.workflowInterceptorModule] },
+  };
 }

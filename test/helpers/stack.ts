@@ -10,6 +10,7 @@ import { loadConfig, type Config, type PayloadKeys } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../store/db';
 import { encryptedDataConverter } from '../../platform/codec';
+import type { Tracing } from '../../platform/telemetry';
 import { startNotificationDispatcher, type DispatcherOptions } from '../../workers/notifications';
 import type { NotifierOptions } from '../../adapters/simulators';
 import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
@@ -67,6 +68,10 @@ export interface StackOptions {
   dispatcher?: Omit<DispatcherOptions, 'db' | 'notifiers'>;
   /** The simulated SMS / email / in-app gateways' faults. */
   notifier?: Omit<NotifierOptions, 'latencyMs' | 'random'>;
+  /** OpenTelemetry on (platform/tracing.ts): API hook, client and worker interceptors, span sink. */
+  tracing?: Tracing;
+  /** Another workflow bundle than the run's (one built with the tracing interceptors module). */
+  workflowBundle?: string;
 }
 
 export interface Stack {
@@ -128,7 +133,11 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
   const db = createDb(databaseUrl, 8);
   const connection = await Connection.connect({ address });
   // Clients and workers encrypt payloads exactly as the engine's processes do (platform/codec.ts).
-  const client = new Client({ connection, dataConverter: encryptedDataConverter(payloadKeys) });
+  const client = new Client({
+    connection,
+    dataConverter: encryptedDataConverter(payloadKeys),
+    interceptors: opts.tracing?.clientInterceptors,
+  });
   // Wallet simulators "post" their signed notifications straight into the API under test.
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: 'http://engine.test',
@@ -153,7 +162,8 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
       providers,
       payloadKeys,
       membership: config.membership,
-      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      workflowBundle: { codePath: opts.workflowBundle ?? process.env.TEST_WORKFLOW_BUNDLE! },
+      tracing: opts.tracing,
     });
     const running = worker.run();
     const wanted = opts.dispatchers ?? [];
@@ -173,7 +183,7 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
   if (opts.worker !== false) await startWorker();
   const stackConfig = { ...config, payloadKeys };
   // Declared after the simulators that post into it: they only post once orders run.
-  const app = await buildApp({ config: stackConfig, db, temporal: client });
+  const app = await buildApp({ config: stackConfig, db, temporal: client }, { tracer: opts.tracing?.tracer });
   return {
     config: stackConfig,
     db,
