@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSimulatedProviders } from '../adapters/simulators';
 import { loadConfig } from '../config';
 import { createDb } from '../store/db';
@@ -12,7 +12,7 @@ import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom,
 import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
 import { startWebhookDispatcher, webhookDispatcherOptions } from './webhooks';
-import { createWorker } from './worker';
+import { createWorker, startPolling, type Polling } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
 export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{ shutdown(): Promise<void> }> {
@@ -37,9 +37,10 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const tracing = await tracingFromConfig(config, 'orders-worker');
-  // Ready while polling; not from the moment a stop begins, so no probe counts on a draining worker.
-  const readiness: { worker?: Worker; draining: boolean } = { draining: false };
-  const ready = () => !readiness.draining && readiness.worker?.getState() === 'RUNNING';
+  // Ready while polling: not before (metrics and /healthz come up first, while it connects), and not
+  // from the moment a stop begins, so no probe counts on a draining worker.
+  const probe: { polling?: Polling } = {};
+  const ready = () => probe.polling?.ready() ?? false;
   // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
   const metrics = config.WORKER_METRICS_PORT
     ? await startMetricsServer({
@@ -75,8 +76,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     tracing,
   });
-  readiness.worker = worker;
-  const running = worker.run();
+  const polling = startPolling(worker);
+  probe.polling = polling;
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({
     connection: clientConnection,
@@ -110,14 +111,14 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
   return {
     async shutdown() {
       // Stop polling first: in-flight activities finish (within the grace time) while the rest stops.
-      readiness.draining = true;
       log.info({ graceSeconds: config.WORKER_SHUTDOWN_GRACE_SECONDS }, 'worker draining');
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      const drained = polling.drain();
+      drained.catch(() => undefined); // handled below; not "unhandled" while the rest stops
       await dispatcher.stop();
       await analytics.stop();
       await webhooks.stop();
       await housekeeping.stop();
-      await running;
+      await drained;
       await metrics?.close();
       await clientConnection.close();
       await connection.close();

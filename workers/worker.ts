@@ -88,3 +88,27 @@ function tracingOptions({ tracing, workflowBundle }: WorkerDeps): Pick<WorkerOpt
       : { ...interceptors, workflowModules: [tracing.workflowInterceptorModule] },
   };
 }
+
+export interface Polling {
+  /** Settles when the worker has stopped. */
+  running: Promise<void>;
+  /** True while the worker polls: false from the moment a drain begins (the worker's /readyz). */
+  ready(): boolean;
+  /** Stops polling at once; resolves once in-flight tasks have finished (or the grace and force times passed). */
+  drain(): Promise<void>;
+}
+
+/** Runs the worker, with the readiness and the drain a process's SIGTERM uses (docs/operations.md). */
+export function startPolling(worker: Worker): Polling {
+  let draining = false;
+  const running = worker.run();
+  return {
+    running,
+    ready: () => !draining && worker.getState() === 'RUNNING',
+    async drain() {
+      draining = true;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}
