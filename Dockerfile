@@ -1,11 +1,31 @@
-# One image for the API and the workers; docker-compose.yml chooses the command.
-FROM node:20-bookworm-slim
+# syntax=docker/dockerfile:1
+# One image for the API and the workers (docker-compose.yml chooses the command), on Node 22 LTS.
+# Not built on the development machines (no Docker engine there); see docs/operations.md.
+ARG NODE_IMAGE=node:22.20.0-bookworm-slim
+
+# 1. Every dependency, and the Prisma client generated from the schema (npm ci's postinstall).
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts/prisma-generate.js scripts/
 COPY prisma/schema.prisma prisma/
-COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund
-COPY . .
+
+# 2. Only what runs in production: development dependencies pruned, the generated client kept.
+FROM deps AS production-deps
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# 3. The runtime: production dependencies and the sources (tsx runs the TypeScript), as a non-root user.
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
-CMD ["npm", "run", "api"]
+WORKDIR /app
+COPY --from=production-deps /app/node_modules node_modules
+COPY . .
+COPY --from=deps /app/prisma/generated prisma/generated
+# Files stay root-owned and read-only to the process; `node` (uid 1000) is the image's unprivileged user.
+USER node
+EXPOSE 3000 9464
+# The API's /readyz; a worker's compose service checks its own port (scripts/healthcheck.js <url>).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=6 CMD ["node", "scripts/healthcheck.js"]
+# node itself is PID 1's child (run with --init / init: true) and receives SIGTERM: no npm in between.
+CMD ["node", "--import", "tsx", "api/main.ts"]

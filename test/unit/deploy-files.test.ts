@@ -1,0 +1,89 @@
+// docker-compose.yml and the Dockerfile cannot be run here (no Docker engine on the development
+// machines and CI): their shape is checked instead (docs/operations.md, "Docker Compose").
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+const root = path.resolve(__dirname, '../..');
+const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  restart?: string;
+  environment?: Record<string, unknown>;
+}
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = Object.entries(compose.services);
+/** Jobs that run once (schema, namespace, migrations): the others run for good. */
+const isOneShot = (s: Service) => s.restart === undefined || /^(no|on-failure)/.test(s.restart);
+
+test('every depends_on names a service, with a condition that service can meet', () => {
+  for (const [name, service] of services)
+    for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+      const target = compose.services[dependency];
+      expect({ name, dependency, exists: target !== undefined }).toEqual({ name, dependency, exists: true });
+      if (condition === 'service_healthy') expect(target.healthcheck?.test).toBeDefined();
+      else
+        expect({ name, dependency, condition, oneShot: isOneShot(target) }).toMatchObject({
+          condition: 'service_completed_successfully',
+          oneShot: true,
+        });
+    }
+});
+
+test('every long-running service has a health check and restarts unless stopped', () => {
+  const longRunning = services.filter(([, s]) => !isOneShot(s));
+  expect(longRunning.map(([n]) => n).sort()).toEqual(
+    ['api', 'orders-db', 'temporal', 'temporal-db', 'temporal-ui', 'worker'].sort(),
+  );
+  for (const [name, s] of longRunning)
+    expect({ name, healthcheck: (s.healthcheck?.test?.length ?? 0) > 0, restart: s.restart }).toEqual({
+      name,
+      healthcheck: true,
+      restart: 'unless-stopped',
+    });
+});
+
+test("images are pinned to explicit versions; Temporal's current images, no auto-setup", () => {
+  for (const [name, s] of services) {
+    expect({ name, image: s.image }).toEqual({ name, image: expect.stringMatching(/:\d+\.\d+(\.\d+)?(-[\w.]+)?$/) });
+  }
+  const images = services.map(([, s]) => s.image!);
+  expect(images.some((i) => i.startsWith('temporalio/auto-setup'))).toBe(false);
+  expect(images).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^temporalio\/server:/),
+      expect.stringMatching(/^temporalio\/admin-tools:/),
+      expect.stringMatching(/^temporalio\/ui:/),
+    ]),
+  );
+  // The UI shows Worker Deployments (Worker Versioning) from 2.36 on.
+  const ui = images.find((i) => i.startsWith('temporalio/ui:'))!;
+  const [major, minor] = ui.split(':')[1].split('.').map(Number);
+  expect(major > 2 || (major === 2 && minor >= 36)).toBe(true);
+});
+
+test('the schema job sets up both Temporal databases; the server runs 4 history shards', () => {
+  const script = read('deploy/temporal/setup-schema.sh');
+  for (const step of ['create-database', 'setup-schema -v 0.0', 'update-schema']) expect(script).toContain(step);
+  expect(script).toMatch(/prepare temporal temporal\n/);
+  expect(script).toMatch(/prepare temporal_visibility visibility\n/);
+  expect(String(compose.services.temporal.environment?.NUM_HISTORY_SHARDS)).toBe('4');
+  expect(compose.services.temporal.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
+  expect(read('deploy/temporal/create-namespace.sh')).toContain('temporal operator cluster health');
+});
+
+test('the image: multi-stage on Node 22 LTS, a non-root user, a health check; engines keep Node 20', () => {
+  const dockerfile = read('Dockerfile');
+  expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
+  expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
+  expect(dockerfile).toMatch(/npm ci\b/);
+  expect(dockerfile).toMatch(/npm prune --omit=dev/);
+  expect(dockerfile).toMatch(/^USER node$/m);
+  expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
+  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+  for (const major of ['20', '22', '24']) expect(engines).toContain(major);
+});
