@@ -9,8 +9,8 @@ module.exports = {
       { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
     ],
   },
-  // A few of Fastify's dependencies ship ESM only; compile them to CommonJS for Jest.
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+  // A few dependencies (Fastify's, jose) ship ESM only; compile them to CommonJS for Jest.
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie|jose)/)'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 60000,

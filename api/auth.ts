@@ -6,6 +6,13 @@ import { RateLimiter } from './rate-limit';
 
 export type Role = ApiKey['role'];
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A caller already authenticated another way than by API key (/codec's identity tokens, api/oidc.ts). */
+    verifiedCaller?: Caller;
+  }
+}
+
 export interface Caller {
   role: Role;
   name: string;
@@ -25,6 +32,7 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter = new RateL
     caller: { role: k.role, name: k.name, merchantId: k.merchantId } satisfies Caller,
   }));
   return function authenticate(req: FastifyRequest, roles: readonly Role[]): Caller {
+    if (req.verifiedCaller) return allowed(req.verifiedCaller, roles);
     const header = req.headers.authorization;
     const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
     if (!match) throw problems.unauthorized('send Authorization: Bearer <api key>');
@@ -43,8 +51,12 @@ export function createAuthenticator(keys: readonly ApiKey[], limiter = new RateL
         { 'Retry-After': String(taken.retryAfterSeconds) },
       );
     }
-    if (!roles.includes(found.caller.role))
-      throw problems.forbidden(`role ${found.caller.role} may not call this; allowed: ${roles.join(', ')}`);
-    return found.caller;
+    return allowed(found.caller, roles);
   };
+}
+
+function allowed(caller: Caller, roles: readonly Role[]): Caller {
+  if (!roles.includes(caller.role))
+    throw problems.forbidden(`role ${caller.role} may not call this; allowed: ${roles.join(', ')}`);
+  return caller;
 }

@@ -288,6 +288,17 @@ export const configSchema = z.object({
   PAYLOAD_KEYS: payloadKeys.prefault(DEV_PAYLOAD_KEYS),
   /** The key that encrypts new payloads; defaults to the last one listed. */
   PAYLOAD_KEY_ID: z.string().optional(),
+  /**
+   * Temporal Web UI's identity provider (docs/security.md, "Payload encryption"): /codec also accepts its
+   * access tokens, which the UI forwards, from this issuer for this audience, carrying CODEC_OIDC_CLAIM.
+   */
+  CODEC_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  CODEC_OIDC_AUDIENCE: z.string().min(1).optional(),
+  /** `claim=value`: the token's claim (a string or a list) must hold the value, e.g. `groups=support`. */
+  CODEC_OIDC_CLAIM: z
+    .string()
+    .regex(/^[\w.:-]+=.+$/, 'must be <claim>=<value>, e.g. groups=support')
+    .optional(),
   /** Reconciliation with the providers' books (workers/schedules.ts): how often, and how old a record must be. */
   RECONCILIATION_INTERVAL_SECONDS: z.coerce.number().int().min(10).default(3600),
   RECONCILIATION_SETTLE_SECONDS: z.coerce.number().int().min(0).default(300),
@@ -344,6 +355,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  const oidc = [c.CODEC_OIDC_ISSUER, c.CODEC_OIDC_AUDIENCE, c.CODEC_OIDC_CLAIM];
+  if (oidc.some(Boolean) && !oidc.every(Boolean))
+    throw new Error(
+      'Invalid configuration:\n  CODEC_OIDC_ISSUER, CODEC_OIDC_AUDIENCE and CODEC_OIDC_CLAIM go together: set all three or none',
+    );
   const activeKeyId = c.PAYLOAD_KEY_ID ?? [...c.PAYLOAD_KEYS.keys()].at(-1)!;
   if (!c.PAYLOAD_KEYS.has(activeKeyId))
     throw new Error(`Invalid configuration:\n  PAYLOAD_KEY_ID: "${activeKeyId}" is not a key id of PAYLOAD_KEYS`);

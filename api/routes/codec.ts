@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { EncryptionCodec } from '../../platform/codec';
 import type { AppDeps } from '../deps';
+import { createOidcVerifier, looksLikeJwt } from '../oidc';
 import { problems } from '../problem';
 import type { Define } from '../route';
 import { codecPayloadsSchema } from '../schemas';
@@ -10,7 +11,8 @@ import { codecPayloadsSchema } from '../schemas';
 /**
  * Temporal's remote codec protocol (the Web UI's and the CLI's `--codec-endpoint`): payloads in
  * proto3 JSON form (bytes as base64) in, the same form out. Only support staff may read decrypted
- * PII; the browser calls it cross-origin from Temporal's Web UI, so that one origin gets CORS.
+ * PII (a support API key, or the Web UI's own token when CODEC_OIDC_* is set); the browser calls it
+ * cross-origin from Temporal's Web UI, so that one origin gets CORS.
  */
 const base64 = z
   .string()
@@ -56,6 +58,19 @@ export function codecRoutes({ config }: AppDeps, define: Define, app: FastifyIns
       .header('Access-Control-Max-Age', '600');
     return reply.send();
   });
+
+  // The Web UI's own access token, when the UI signs its users in (decision 077); API keys as before.
+  if (config.CODEC_OIDC_ISSUER && config.CODEC_OIDC_AUDIENCE && config.CODEC_OIDC_CLAIM) {
+    const verify = createOidcVerifier({
+      issuer: config.CODEC_OIDC_ISSUER,
+      audience: config.CODEC_OIDC_AUDIENCE,
+      claim: config.CODEC_OIDC_CLAIM,
+    });
+    app.addHook('preHandler', async (req) => {
+      const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (req.url.startsWith('/codec/') && token && looksLikeJwt(token)) req.verifiedCaller = await verify(token);
+    });
+  }
 
   for (const operation of ['encode', 'decode'] as const) {
     define<CodecBody, undefined, undefined>({
