@@ -1,12 +1,14 @@
 // The Web UI's codec path (decision 077): Temporal's Web UI forwards its own user's access token to
 // /codec, never an API key. With CODEC_OIDC_* set, a token signed by that issuer for that audience and
 // carrying the configured claim decodes; anything else is refused. The issuer here is a real HTTP
-// server publishing its discovery document and keys.
+// server publishing its discovery document and keys. Locally, without sign-in, scripts/codec-relay.ts.
 import { createServer, type Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { startCodecRelay } from '../../scripts/codec-relay';
 import { KEYS, useStack, type StackOptions } from '../helpers/stack';
 import { expectOk, expectProblem, send } from './api-helpers';
 
+const UI = 'http://temporal-ui.test:8233';
 const opts: StackOptions = { worker: false };
 let issuer: string;
 let signingKey: CryptoKey;
@@ -22,7 +24,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  opts.env = { CODEC_OIDC_ISSUER: issuer, CODEC_OIDC_AUDIENCE: 'temporal-ui', CODEC_OIDC_CLAIM: 'groups=support' };
+  opts.env = {
+    TEMPORAL_UI_URL: UI,
+    CODEC_OIDC_ISSUER: issuer,
+    CODEC_OIDC_AUDIENCE: 'temporal-ui',
+    CODEC_OIDC_CLAIM: 'groups=support',
+  };
 });
 const stack = useStack(opts);
 afterAll(() => new Promise((resolve) => server.close(resolve)));
@@ -78,4 +85,30 @@ test('the token opens /codec only: other routes still want an API key', async ()
     headers: { authorization: `Bearer ${uiToken}` },
   });
   expectProblem(res, 401, '/problems/unauthorized');
+});
+
+test('locally, the codec relay lets the sign-in-less Web UI decode: it adds the support key, CORS unchanged', async () => {
+  const api = await stack.app.listen({ host: '127.0.0.1', port: 0 });
+  const relay = await startCodecRelay({ target: api, key: KEYS.support, port: 0 });
+  try {
+    const sealed = expectOk(await send(stack.app, 'POST', '/codec/encode', KEYS.support, { payloads: [payload] }));
+    const call = (base: string) =>
+      fetch(`${base}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: UI },
+        body: JSON.stringify({ payloads: sealed.payloads }),
+      });
+    expect((await call(`${api}/codec`)).status).toBe(401); // the UI alone sends no key
+    const relayed = await call(relay.url);
+    expect(relayed.status).toBe(200);
+    expect(relayed.headers.get('access-control-allow-origin')).toBe(UI);
+    expect(((await relayed.json()) as { payloads: unknown[] }).payloads).toEqual([payload]);
+    const preflight = await fetch(`${relay.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+  } finally {
+    await relay.close();
+  }
 });
