@@ -8,6 +8,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
+import { tracingFromConfig } from '../platform/telemetry';
 import { runWorker } from '../workers/main';
 import { childPids, reapWhenThisProcessDies } from './reaper';
 import { Client as PgClient } from 'pg';
@@ -92,7 +93,13 @@ async function main() {
 
   // Exactly the process `npm run worker` runs (workflows, outbox dispatchers, analytics refresh,
   // housekeeping, the reconciliation schedule, metrics), here in this one process.
-  const worker = await runWorker({ ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress });
+  // One tracer for the whole process (OTEL_EXPORTER_OTLP_ENDPOINT; off by default), API and worker alike.
+  const tracing = await tracingFromConfig(config, 'orders-engine');
+  if (tracing) stops.push(() => tracing.shutdown());
+  const worker = await runWorker(
+    { ...process.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress },
+    { tracing },
+  );
   stops.push(() => worker.shutdown());
 
   const connection = await Connection.connect({ address: temporalAddress });
@@ -101,10 +108,11 @@ async function main() {
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: encryptedDataConverter(config.payloadKeys),
+    interceptors: tracing?.clientInterceptors,
   });
   const app = await buildApp(
     { config: { ...config, TEMPORAL_UI_URL: temporalUi }, db, temporal: client },
-    { logger: createLogger(config.LOG_LEVEL, 'api') },
+    { logger: createLogger(config.LOG_LEVEL, 'api'), tracer: tracing?.tracer },
   );
   const url = await app.listen({ host: config.HOST, port: config.PORT });
   stops.push(() => app.close());

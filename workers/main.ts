@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { createDb } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
-import { tracingFromConfig } from '../platform/telemetry';
+import { tracingFromConfig, type Tracing } from '../platform/telemetry';
 import { startAnalyticsRefresher } from './analytics';
 import { startHousekeeping } from './housekeeping';
 import { businessRegistry, freeLoopbackPort, prometheusTelemetry, sdkLoggerFrom, startMetricsServer } from './metrics';
@@ -15,7 +15,11 @@ import { startWebhookDispatcher, webhookDispatcherOptions } from './webhooks';
 import { createWorker, startPolling, type Polling } from './worker';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
-export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{ shutdown(): Promise<void> }> {
+export async function runWorker(
+  env: NodeJS.ProcessEnv = process.env,
+  /** `npm start` shares its process's tracing with the API; by default the worker starts its own. */
+  shared: { tracing?: Tracing } = {},
+): Promise<{ shutdown(): Promise<void> }> {
   const config = loadConfig(env);
   if (!config.DATABASE_URL) throw new Error('DATABASE_URL is required for a worker process');
   const log = createLogger(config.LOG_LEVEL, 'worker');
@@ -36,7 +40,8 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
     // already installed in this process
   }
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
-  const tracing = await tracingFromConfig(config, 'orders-worker');
+  const ownTracing = shared.tracing ? undefined : await tracingFromConfig(config, 'orders-worker');
+  const tracing = shared.tracing ?? ownTracing;
   // Ready while polling: not before (metrics and /healthz come up first, while it connects), and not
   // from the moment a stop begins, so no probe counts on a draining worker.
   const probe: { polling?: Polling } = {};
@@ -123,7 +128,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<{
       await clientConnection.close();
       await connection.close();
       await db.$disconnect();
-      await tracing?.shutdown();
+      await ownTracing?.shutdown();
       log.info('worker stopped');
     },
   };
