@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for the API and the workers (docker-compose.yml chooses the command), on Node 22 LTS.
+# One image for the API and the workers (docker-compose.yml chooses the command), on Node 24 LTS: the
+# version CI tests (decision 084, scripts/node-runtime.sh); raise both together.
 # Not built on the development machines (no Docker engine there); see docs/operations.md.
-ARG NODE_IMAGE=node:22.20.0-bookworm-slim
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # 1. Every dependency, and the Prisma client generated from the schema (npm ci's postinstall).
 FROM ${NODE_IMAGE} AS deps

@@ -76,14 +76,13 @@ test('the schema job sets up both Temporal databases; the server runs 4 history 
   expect(read('deploy/temporal/create-namespace.sh')).toContain('temporal operator cluster health');
 });
 
-test('the image: multi-stage on Node 22 LTS, a non-root user, a health check; engines keep Node 20', () => {
+test('the image: multi-stage on the Node LTS CI tests, a non-root user, a health check', () => {
   const dockerfile = read('Dockerfile');
   expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
-  expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22\.\d+\.\d+-bookworm-slim$/m);
+  // Node 24 LTS, the version CI tests (decision 084): raise it with CI's.
+  expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
   expect(dockerfile).toMatch(/npm ci\b/);
   expect(dockerfile).toMatch(/npm prune --omit=dev/);
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
-  const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
-  for (const major of ['20', '22', '24']) expect(engines).toContain(major);
 });
