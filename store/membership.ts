@@ -8,7 +8,7 @@ import {
   type MembershipTerms,
   type OrderState,
 } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
+import { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
 import type { Db } from './db';
 
@@ -16,19 +16,20 @@ type Reader = Db | Prisma.TransactionClient;
 type Tx = Prisma.TransactionClient;
 
 /**
- * Growth value at `at` (docs/pricing.md "Membership", decision 072): one indexed sum over the
- * customer's orders completed in the 12 months before it, each at what was paid less refunds.
+ * Growth value at `at` (docs/pricing.md "Membership", decision 072) as one scalar SQL expression: an
+ * indexed sum over the customer's orders completed in the 12 months before it, each at what was paid
+ * less refunds. growthOf runs it alone; a quote runs it inside its one statement (store/pricing.ts).
  */
+export function growthSql(customerId: string, at: Date, exceptOrderId?: string): Prisma.Sql {
+  const from = new Date(growthWindowStart(at.toISOString()));
+  return Prisma.sql`(SELECT coalesce(sum(paid), 0)::float8 FROM membership_orders
+    WHERE customer_id = ${customerId} AND completed_at > ${from} AND completed_at <= ${at}
+      AND order_id IS DISTINCT FROM ${exceptOrderId ?? null}::text)`;
+}
+
 export async function growthOf(db: Reader, customerId: string, at: Date, exceptOrderId?: string): Promise<number> {
-  const { _sum } = await db.membershipOrder.aggregate({
-    _sum: { paid: true },
-    where: {
-      customerId,
-      completedAt: { gt: new Date(growthWindowStart(at.toISOString())), lte: at },
-      ...(exceptOrderId ? { orderId: { not: exceptOrderId } } : {}),
-    },
-  });
-  return _sum.paid ?? 0;
+  const [row] = await db.$queryRaw<[{ growth: number }]>`SELECT ${growthSql(customerId, at, exceptOrderId)} AS growth`;
+  return row.growth;
 }
 
 /** The customer's tier at `at`, computed from the data every time (never stored, so never stale). */

@@ -1,11 +1,12 @@
 import {
+  membershipStanding,
   pointsBalance,
   quote,
-  ruleSchema,
   skusNamed,
   type CatalogEntry,
   type CouponTerms,
   type MembershipTerms,
+  type PointsLedgerEntry,
   type PointsTerms,
   type Promotion,
   type PromotionUsage,
@@ -13,9 +14,13 @@ import {
   type QuoteInput,
   type ShippingRate,
 } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
-import type { Db } from './db';
-import { standingOf } from './membership';
+import { Prisma } from '../prisma/generated/client';
+import { PREPARED, type Db } from './db';
+import { growthSql } from './membership';
+import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './promotions';
+
+// promotionOf's home is store/promotions.ts; the routes and tests have always found it here.
+export { promotionOf } from './promotions';
 
 type Reader = Db | Prisma.TransactionClient;
 
@@ -37,9 +42,27 @@ export interface PriceRequest {
 
 type Problem = { path: string; message: string };
 
-/** The customer's unused coupon by its code, as the engine sees it, or why it cannot be used (422 couponCode). */
-async function couponOf(db: Reader, code: string, customerId: string): Promise<CouponTerms | Problem> {
-  const c = await db.coupon.findUnique({ where: { code }, include: { template: true } });
+interface CouponRow {
+  customerId: string;
+  status: string;
+  amount: number;
+  currency: string;
+  template: {
+    kind: string;
+    amount: number | null;
+    percent: number | null;
+    maxOff: number | null;
+    minSpend: number;
+    merchantId: string | null;
+    skus: string[] | null;
+    currency: string;
+    startsAt: string;
+    endsAt: string;
+  } | null;
+}
+
+/** The customer's unused coupon as the engine sees it, or why it cannot be used (422 couponCode). */
+function couponOf(c: CouponRow | null, code: string, customerId: string): CouponTerms | Problem {
   if (!c) return { path: 'couponCode', message: `unknown coupon ${code}` };
   if (c.customerId !== customerId) return { path: 'couponCode', message: `coupon ${code} belongs to another customer` };
   if (c.status !== 'issued') return { path: 'couponCode', message: `coupon ${code} has been used` };
@@ -54,44 +77,26 @@ async function couponOf(db: Reader, code: string, customerId: string): Promise<C
     maxOff: t.maxOff,
     minSpend: t.minSpend,
     merchantId: t.merchantId,
-    skus: (t.skus as string[] | null) ?? null,
+    skus: t.skus ?? null,
     currency: t.currency,
-    validFrom: t.startsAt.toISOString(),
-    validUntil: t.endsAt.toISOString(),
+    validFrom: new Date(t.startsAt).toISOString(),
+    validUntil: new Date(t.endsAt).toISOString(),
   };
 }
+
+/** The balance at `at` of ledger entries (expired lots left out). */
+const balanceOf = (
+  entries: ReadonlyArray<Omit<PointsLedgerEntry, 'createdAt'> & { createdAt: Date | string }>,
+  at: Date,
+) =>
+  pointsBalance(
+    entries.map((e) => ({ ...e, createdAt: new Date(e.createdAt).toISOString() })),
+    at.toISOString(),
+  ).balance;
 
 /** The customer's points balance at `at` (expired lots left out), computed from the ledger. */
 export async function pointsBalanceOf(db: Reader, customerId: string, at: Date): Promise<number> {
-  const entries = await db.pointsEntry.findMany({ where: { customerId } });
-  return pointsBalance(
-    entries.map((e) => ({ ...e, createdAt: e.createdAt.toISOString() })),
-    at.toISOString(),
-  ).balance;
-}
-
-type PromotionRow = Prisma.PromotionGetPayload<object>;
-
-/** A stored promotion as the engine sees it; a row whose rule no longer parses is left out. */
-export function promotionOf(row: PromotionRow): Promotion | null {
-  const rule = ruleSchema.safeParse(row.rule);
-  if (!rule.success) return null;
-  return {
-    id: row.id,
-    code: row.code,
-    name: row.name,
-    merchantId: row.merchantId,
-    startsAt: row.startsAt.toISOString(),
-    endsAt: row.endsAt.toISOString(),
-    priority: row.priority,
-    exclusive: row.exclusive,
-    channels: (row.channels as string[] | null) ?? null,
-    customerTiers: (row.customerTiers as string[] | null) ?? null,
-    budgetUses: row.budgetUses,
-    budgetAmount: row.budgetAmount,
-    active: row.active,
-    rule: rule.data,
-  };
+  return balanceOf(await db.pointsEntry.findMany({ where: { customerId } }), at);
 }
 
 /**
@@ -99,8 +104,8 @@ export function promotionOf(row: PromotionRow): Promotion | null {
  * and of the gifts the promotions may give, the promotions in force at `at` for the cart's merchant
  * and the platform, what each has given so far, and the merchant's shipping rate. Then the engine.
  */
-export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
-  const input = await quoteInputOf(db, req);
+export async function priceCart(db: Reader, req: PriceRequest, cache = promotionCacheOf(db)): Promise<Quote> {
+  const input = await quoteInputOf(db, req, cache);
   return 'errors' in input ? { ok: false, errors: input.errors } : quote(input);
 }
 
@@ -108,86 +113,133 @@ export async function priceCart(db: Reader, req: PriceRequest): Promise<Quote> {
  * The promotions in force for a cart (by `opensBy`, for early access) that could touch it: the
  * merchant's and the platform's, leaving out those scoped to SKUs the cart does not have and flash
  * sales of other SKUs — they can give it nothing, so the engine's answer is the same without them
- * (test/integration/pricing-candidates.test.ts), and most of a shop's promotions are such.
+ * (test/api/pricing-candidates.test.ts), and most of a shop's promotions are such. From the
+ * process's cache, brought up to the database's version first.
  */
 export async function candidatePromotions(
   db: Reader,
-  c: { merchantId: string; skus: string[]; at: Date; opensBy: Date },
+  c: CandidateQuery,
+  cache = promotionCacheOf(db),
 ): Promise<Promotion[]> {
-  const rows = await db.$queryRaw<PromotionRow[]>`
-    SELECT id, code, merchant_id AS "merchantId", name, rule, starts_at AS "startsAt", ends_at AS "endsAt",
-      priority, exclusive, channels, customer_tiers AS "customerTiers", budget_uses AS "budgetUses",
-      budget_amount AS "budgetAmount", active, created_at AS "createdAt", updated_at AS "updatedAt"
-    FROM promotions
-    WHERE active AND starts_at <= ${c.opensBy} AND ends_at > ${c.at}
-      AND (merchant_id = ${c.merchantId} OR merchant_id IS NULL)
-      AND (rule->'scope'->'skus' IS NULL OR jsonb_exists_any(rule->'scope'->'skus', ${c.skus}::text[]))
-      AND (rule->>'kind' IS DISTINCT FROM 'flash_sale' OR rule->>'sku' = ANY(${c.skus}::text[]))`;
-  return rows.map(promotionOf).filter((p): p is Promotion => p !== null);
+  const [{ version }] = await db.$queryRaw<[{ version: bigint }]>`SELECT version FROM promotions_version`;
+  await cache.refresh(db, version);
+  return cache.candidates(c);
+}
+
+/** What one statement reads for a cart (cartReads). */
+interface CartRows {
+  version: bigint;
+  products: CatalogEntry[];
+  rate: ShippingRate | null;
+  growth: number | null;
+  coupon: CouponRow | null;
+  points: Array<PointsLedgerEntry> | null;
+  counters: Array<{ promotionId: string; uses: number; amount: number; units: number }>;
+  mine: Array<{ promotionId: string; units: number }>;
+}
+
+/**
+ * Every database read of a quote in one statement, so one snapshot and one round trip: the products
+ * of the lines and of the possible gifts, the merchant's shipping rate, the customer's growth, coupon
+ * and points ledger, the candidates' counters, and the version of the promotion definitions.
+ */
+async function cartReads(
+  db: Reader,
+  req: PriceRequest,
+  c: { skus: string[]; gifts: string[]; promotionIds: string[] },
+): Promise<CartRows> {
+  const growth = req.promotions && req.membership ? growthSql(req.customerId, req.at) : Prisma.sql`NULL::float8`;
+  const points = !!(req.pointsToRedeem && req.points);
+  const [row] = await db.$queryRaw<[CartRows]>`${Prisma.raw(PREPARED)} SELECT
+    (SELECT version FROM promotions_version) AS version,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'merchantId', merchant_id, 'name', name,
+        'priceAmount', price_amount, 'currency', currency, 'active', active)), '[]')
+      FROM products WHERE sku = ANY(${[...c.skus, ...c.gifts]}::text[])) AS products,
+    (SELECT jsonb_build_object('defaultFee', default_fee, 'byProvince', by_province, 'freeAbove', free_above)
+      FROM shipping_rates WHERE ${req.promotions} AND merchant_id = (SELECT merchant_id FROM products WHERE sku = ${c.skus[0]})) AS rate,
+    ${growth} AS growth,
+    (SELECT jsonb_build_object('customerId', c.customer_id, 'status', c.status, 'amount', c.amount, 'currency', c.currency,
+        'template', CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('kind', t.kind, 'amount', t.amount, 'percent', t.percent,
+          'maxOff', t.max_off, 'minSpend', t.min_spend, 'merchantId', t.merchant_id, 'skus', t.skus, 'currency', t.currency,
+          'startsAt', t.starts_at, 'endsAt', t.ends_at) END)
+      FROM coupons c LEFT JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = ${req.couponCode ?? null}::text) AS coupon,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'orderId', order_id, 'delta', delta, 'reason', reason,
+        'createdAt', created_at)), '[]')
+      FROM points_entries WHERE ${points} AND customer_id = ${req.customerId}) AS points,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'uses', uses, 'amount', amount, 'units', units)), '[]')
+      FROM promotion_counters WHERE promotion_id = ANY(${c.promotionIds}::text[])) AS counters,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'units', units)), '[]')
+      FROM promotion_customer_units WHERE promotion_id = ANY(${c.promotionIds}::text[]) AND customer_id = ${req.customerId}) AS mine`;
+  return { ...row, points: points ? row.points : null };
+}
+
+/** A cart's candidates from the cache (none while the merchant is unknown or promotions are off) and what they may give away. */
+function candidatesOf(req: PriceRequest, cache: PromotionCache, merchantId: string | undefined) {
+  const skus = req.lines.map((l) => l.sku);
+  if (!req.promotions || !merchantId) return { skus, merchantId, promotions: [], gifts: [], promotionIds: [] };
+  // Flash sales some tier may enter early are read that far ahead; the engine checks which ones this customer's tier may.
+  const earliest = Math.max(0, ...(req.membership?.tiers ?? []).map((t) => t.flashSaleEarlyMinutes ?? 0));
+  const promotions = cache.candidates({
+    merchantId,
+    skus,
+    at: req.at,
+    opensBy: new Date(req.at.getTime() + earliest * 60_000),
+  });
+  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
+    (s) => !skus.includes(s),
+  );
+  return { skus, merchantId, promotions, gifts, promotionIds: promotions.map((p) => p.id) };
+}
+
+/**
+ * The reads of a cart with the candidates it needs: one round trip when the process's promotion
+ * definitions are current and it has seen the cart's first SKU before. Otherwise the definitions are
+ * brought up to the version read and the statement runs again with the merchant now known — its
+ * definitions are then at least as new as the first statement's snapshot (decision 082).
+ */
+async function readCart(db: Reader, req: PriceRequest, cache: PromotionCache) {
+  const first = req.lines[0]?.sku ?? '';
+  let c = candidatesOf(req, cache, cache.merchantOf(first));
+  let rows = await cartReads(db, req, c);
+  cache.learnMerchants(rows.products);
+  const merchantId = req.promotions ? rows.products.find((p) => p.sku === first)?.merchantId : undefined;
+  if (req.promotions && (!cache.isCurrent(rows.version) || merchantId !== c.merchantId)) {
+    await cache.refresh(db, rows.version);
+    c = candidatesOf(req, cache, merchantId);
+    rows = await cartReads(db, req, c);
+  }
+  return { ...rows, promotions: c.promotions };
 }
 
 /** The engine's input for one cart as priceCart reads it (apart so the benchmark can time the engine alone). */
-export async function quoteInputOf(db: Reader, req: PriceRequest): Promise<QuoteInput | { errors: Problem[] }> {
-  const skus = req.lines.map((l) => l.sku);
-  const products = await db.product.findMany({ where: { sku: { in: skus } } });
-  const catalog = new Map<string, CatalogEntry>(products.map((p) => [p.sku, p]));
-  const merchantId = req.promotions ? catalog.get(req.lines[0]?.sku ?? '')?.merchantId : undefined;
-  // Independent reads go together (one round trip's wait instead of five). Flash sales some tier
-  // may enter early are read that far ahead; the engine checks which ones this customer's tier may.
-  const earliest = Math.max(0, ...(req.membership?.tiers ?? []).map((t) => t.flashSaleEarlyMinutes ?? 0));
-  const [standing, promotions, rate, coupon, balance] = await Promise.all([
-    req.promotions && req.membership ? standingOf(db, req.customerId, req.at, req.membership) : null,
-    merchantId
-      ? candidatePromotions(db, {
-          merchantId,
-          skus,
-          at: req.at,
-          opensBy: new Date(req.at.getTime() + earliest * 60_000),
-        })
-      : [],
-    merchantId ? db.shippingRate.findUnique({ where: { merchantId } }) : null,
-    req.couponCode ? couponOf(db, req.couponCode, req.customerId) : null,
-    req.pointsToRedeem && req.points ? pointsBalanceOf(db, req.customerId, req.at) : null,
-  ]);
+export async function quoteInputOf(
+  db: Reader,
+  req: PriceRequest,
+  cache = promotionCacheOf(db),
+): Promise<QuoteInput | { errors: Problem[] }> {
+  const rows = await readCart(db, req, cache);
+  const coupon = req.couponCode ? couponOf(rows.coupon, req.couponCode, req.customerId) : null;
   if (coupon && 'path' in coupon) return { errors: [coupon] };
-  const tier = standing?.tier ?? null;
-  const [usage] = await Promise.all([usageOf(db, promotions, req.customerId), addGifts(db, promotions, catalog)]);
-  const shipping: ShippingRate | null = rate
-    ? { defaultFee: rate.defaultFee, byProvince: rate.byProvince as Record<string, number>, freeAbove: rate.freeAbove }
-    : null;
+  const tier =
+    rows.growth !== null && req.membership ? membershipStanding(req.membership.tiers, rows.growth).tier : null;
+  const balance = rows.points ? balanceOf(rows.points, req.at) : null;
   return {
     at: req.at.toISOString(),
     channel: req.channel,
     customer: { id: req.customerId, tier: tier?.name ?? null, benefits: tier },
     lines: req.lines,
-    catalog,
-    promotions,
-    usage,
-    shipping,
+    catalog: new Map(rows.products.map((p) => [p.sku, p])),
+    promotions: rows.promotions,
+    usage: usageOf(rows.counters, rows.mine),
+    shipping: rows.rate,
     province: req.province,
     coupon,
     points: balance !== null ? { requested: req.pointsToRedeem!, balance, terms: req.points! } : null,
   };
 }
 
-/** Adds to the catalog the SKUs the promotions may give away that the cart does not have. */
-async function addGifts(db: Reader, promotions: readonly Promotion[], catalog: Map<string, CatalogEntry>) {
-  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
-    (s) => !catalog.has(s),
-  );
-  if (gifts.length) for (const p of await db.product.findMany({ where: { sku: { in: gifts } } })) catalog.set(p.sku, p);
-}
-
 /** What each promotion has given so far, and this customer's flash-sale units: the counters acceptance keeps. */
-async function usageOf(
-  db: Reader,
-  promotions: readonly Promotion[],
-  customerId: string,
-): Promise<Map<string, PromotionUsage>> {
-  const ids = promotions.map((p) => p.id);
-  if (ids.length === 0) return new Map();
-  const counters = await db.promotionCounter.findMany({ where: { promotionId: { in: ids } } });
-  const mine = await db.promotionCustomerUnits.findMany({ where: { promotionId: { in: ids }, customerId } });
+function usageOf(counters: CartRows['counters'], mine: CartRows['mine']): Map<string, PromotionUsage> {
   const usage = new Map<string, PromotionUsage>(
     counters.map((c) => [c.promotionId, { uses: c.uses, amount: c.amount, units: c.units, customerUnits: 0 }]),
   );
