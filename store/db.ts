@@ -1,22 +1,28 @@
-import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { PrismaClient } from '../prisma/generated/client';
 
 export type Db = PrismaClient;
 
-/** Marks a hot statement to be prepared once per connection and its plan reused (store/pricing.ts cartReads). */
-export const PREPARED = '/* prepared */';
-
-/** A name for a marked statement's text (each distinct text its own), so pg prepares it once per connection. */
-const preparedName = (q: { sql: string }) =>
-  q.sql.startsWith(PREPARED) ? `p_${createHash('sha1').update(q.sql).digest('hex').slice(0, 20)}` : undefined;
+const pools = new WeakMap<Db, pg.Pool>();
 
 /** One home for database connections: a pool of at most `maxConnections` per process. */
 export function createDb(databaseUrl: string, maxConnections = 10): Db {
-  const adapter = new PrismaPg(
-    { connectionString: databaseUrl, max: maxConnections },
-    { statementNameGenerator: preparedName as (q: { sql: string }) => string },
-  );
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // Bursts (a flash sale) queue for pooled connections longer than Prisma's 2 s default allows.
-  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
+  const db = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
+  pools.set(db, pool);
+  return db;
+}
+
+/**
+ * The same pool, for a hot read that is worth more than Prisma's own cost per query (~0.3 ms here,
+ * docs/benchmark.md "Pricing"): a quote's one statement (store/pricing.ts), named so that pg prepares
+ * it once per connection and PostgreSQL reuses its plan.
+ */
+export function poolOf(db: Db): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error('not a client of createDb()');
+  return pool;
 }

@@ -8,7 +8,7 @@ import {
   type MembershipTerms,
   type OrderState,
 } from '../domain';
-import { Prisma } from '../prisma/generated/client';
+import type { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
 import type { Db } from './db';
 
@@ -16,19 +16,24 @@ type Reader = Db | Prisma.TransactionClient;
 type Tx = Prisma.TransactionClient;
 
 /**
- * Growth value at `at` (docs/pricing.md "Membership", decision 072) as one scalar SQL expression: an
- * indexed sum over the customer's orders completed in the 12 months before it, each at what was paid
- * less refunds. growthOf runs it alone; a quote runs it inside its one statement (store/pricing.ts).
+ * Growth value (docs/pricing.md "Membership", decision 072) as one scalar SQL expression over four
+ * parameters — the customer, the window's start, `at`, an order to leave out (or null) — so growthOf
+ * and a quote's one statement (store/pricing.ts) sum the same rows: an indexed sum over the
+ * customer's orders completed in the 12 months before `at`, each at what was paid less refunds.
  */
-export function growthSql(customerId: string, at: Date, exceptOrderId?: string): Prisma.Sql {
-  const from = new Date(growthWindowStart(at.toISOString()));
-  return Prisma.sql`(SELECT coalesce(sum(paid), 0)::float8 FROM membership_orders
-    WHERE customer_id = ${customerId} AND completed_at > ${from} AND completed_at <= ${at}
-      AND order_id IS DISTINCT FROM ${exceptOrderId ?? null}::text)`;
-}
+export const growthSql = (customer: string, from: string, at: string, except: string) =>
+  `(SELECT coalesce(sum(paid), 0)::float8 FROM membership_orders
+    WHERE customer_id = ${customer} AND completed_at > ${from} AND completed_at <= ${at}
+      AND order_id IS DISTINCT FROM ${except})`;
 
 export async function growthOf(db: Reader, customerId: string, at: Date, exceptOrderId?: string): Promise<number> {
-  const [row] = await db.$queryRaw<[{ growth: number }]>`SELECT ${growthSql(customerId, at, exceptOrderId)} AS growth`;
+  const [row] = await db.$queryRawUnsafe<[{ growth: number }]>(
+    `SELECT ${growthSql('$1::text', '$2::timestamptz', '$3::timestamptz', '$4::text')} AS growth`,
+    customerId,
+    new Date(growthWindowStart(at.toISOString())),
+    at,
+    exceptOrderId ?? null,
+  );
   return row.growth;
 }
 

@@ -1,4 +1,5 @@
 import {
+  growthWindowStart,
   membershipStanding,
   pointsBalance,
   quote,
@@ -15,7 +16,7 @@ import {
   type ShippingRate,
 } from '../domain';
 import { Prisma } from '../prisma/generated/client';
-import { PREPARED, type Db } from './db';
+import { poolOf, type Db } from './db';
 import { growthSql } from './membership';
 import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './promotions';
 
@@ -104,7 +105,7 @@ export async function pointsBalanceOf(db: Reader, customerId: string, at: Date):
  * and of the gifts the promotions may give, the promotions in force at `at` for the cart's merchant
  * and the platform, what each has given so far, and the merchant's shipping rate. Then the engine.
  */
-export async function priceCart(db: Reader, req: PriceRequest, cache = promotionCacheOf(db)): Promise<Quote> {
+export async function priceCart(db: Db, req: PriceRequest, cache = promotionCacheOf(db)): Promise<Quote> {
   const input = await quoteInputOf(db, req, cache);
   return 'errors' in input ? { ok: false, errors: input.errors } : quote(input);
 }
@@ -128,7 +129,7 @@ export async function candidatePromotions(
 
 /** What one statement reads for a cart (cartReads). */
 interface CartRows {
-  version: bigint;
+  version: string;
   products: CatalogEntry[];
   rate: ShippingRate | null;
   growth: number | null;
@@ -138,39 +139,55 @@ interface CartRows {
   mine: Array<{ promotionId: string; units: number }>;
 }
 
+/** One text, so pg prepares it once per connection; what a cart does not ask for is a false or null parameter. */
+const CART_READS = `SELECT
+  (SELECT version::text FROM promotions_version) AS version,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'merchantId', merchant_id, 'name', name,
+      'priceAmount', price_amount, 'currency', currency, 'active', active)), '[]')
+    FROM products WHERE sku = ANY($1::text[])) AS products,
+  (SELECT jsonb_build_object('defaultFee', default_fee, 'byProvince', by_province, 'freeAbove', free_above)
+    FROM shipping_rates WHERE $2::boolean AND merchant_id = (SELECT merchant_id FROM products WHERE sku = $3::text)) AS rate,
+  CASE WHEN $4::boolean THEN ${growthSql('$5::text', '$6::timestamptz', '$7::timestamptz', 'NULL::text')} END AS growth,
+  (SELECT jsonb_build_object('customerId', c.customer_id, 'status', c.status, 'amount', c.amount, 'currency', c.currency,
+      'template', CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('kind', t.kind, 'amount', t.amount, 'percent', t.percent,
+        'maxOff', t.max_off, 'minSpend', t.min_spend, 'merchantId', t.merchant_id, 'skus', t.skus, 'currency', t.currency,
+        'startsAt', t.starts_at, 'endsAt', t.ends_at) END)
+    FROM coupons c LEFT JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = $8::text) AS coupon,
+  CASE WHEN $9::boolean THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'orderId', order_id,
+      'delta', delta, 'reason', reason, 'createdAt', created_at)), '[]')
+    FROM points_entries WHERE customer_id = $5::text) END AS points,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'uses', uses, 'amount', amount, 'units', units)), '[]')
+    FROM promotion_counters WHERE promotion_id = ANY($10::text[])) AS counters,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'units', units)), '[]')
+    FROM promotion_customer_units WHERE promotion_id = ANY($10::text[]) AND customer_id = $5::text) AS mine`;
+
 /**
  * Every database read of a quote in one statement, so one snapshot and one round trip: the products
  * of the lines and of the possible gifts, the merchant's shipping rate, the customer's growth, coupon
  * and points ledger, the candidates' counters, and the version of the promotion definitions.
  */
 async function cartReads(
-  db: Reader,
+  db: Db,
   req: PriceRequest,
   c: { skus: string[]; gifts: string[]; promotionIds: string[] },
 ): Promise<CartRows> {
-  const growth = req.promotions && req.membership ? growthSql(req.customerId, req.at) : Prisma.sql`NULL::float8`;
-  const points = !!(req.pointsToRedeem && req.points);
-  const [row] = await db.$queryRaw<[CartRows]>`${Prisma.raw(PREPARED)} SELECT
-    (SELECT version FROM promotions_version) AS version,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', sku, 'merchantId', merchant_id, 'name', name,
-        'priceAmount', price_amount, 'currency', currency, 'active', active)), '[]')
-      FROM products WHERE sku = ANY(${[...c.skus, ...c.gifts]}::text[])) AS products,
-    (SELECT jsonb_build_object('defaultFee', default_fee, 'byProvince', by_province, 'freeAbove', free_above)
-      FROM shipping_rates WHERE ${req.promotions} AND merchant_id = (SELECT merchant_id FROM products WHERE sku = ${c.skus[0]})) AS rate,
-    ${growth} AS growth,
-    (SELECT jsonb_build_object('customerId', c.customer_id, 'status', c.status, 'amount', c.amount, 'currency', c.currency,
-        'template', CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('kind', t.kind, 'amount', t.amount, 'percent', t.percent,
-          'maxOff', t.max_off, 'minSpend', t.min_spend, 'merchantId', t.merchant_id, 'skus', t.skus, 'currency', t.currency,
-          'startsAt', t.starts_at, 'endsAt', t.ends_at) END)
-      FROM coupons c LEFT JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = ${req.couponCode ?? null}::text) AS coupon,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'orderId', order_id, 'delta', delta, 'reason', reason,
-        'createdAt', created_at)), '[]')
-      FROM points_entries WHERE ${points} AND customer_id = ${req.customerId}) AS points,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'uses', uses, 'amount', amount, 'units', units)), '[]')
-      FROM promotion_counters WHERE promotion_id = ANY(${c.promotionIds}::text[])) AS counters,
-    (SELECT coalesce(jsonb_agg(jsonb_build_object('promotionId', promotion_id, 'units', units)), '[]')
-      FROM promotion_customer_units WHERE promotion_id = ANY(${c.promotionIds}::text[]) AND customer_id = ${req.customerId}) AS mine`;
-  return { ...row, points: points ? row.points : null };
+  const { rows } = await poolOf(db).query<CartRows>({
+    name: 'cart-reads',
+    text: CART_READS,
+    values: [
+      [...c.skus, ...c.gifts],
+      req.promotions,
+      c.skus[0],
+      !!(req.promotions && req.membership),
+      req.customerId,
+      growthWindowStart(req.at.toISOString()),
+      req.at,
+      req.couponCode ?? null,
+      !!(req.pointsToRedeem && req.points),
+      c.promotionIds,
+    ],
+  });
+  return rows[0];
 }
 
 /** A cart's candidates from the cache (none while the merchant is unknown or promotions are off) and what they may give away. */
@@ -197,14 +214,15 @@ function candidatesOf(req: PriceRequest, cache: PromotionCache, merchantId: stri
  * brought up to the version read and the statement runs again with the merchant now known — its
  * definitions are then at least as new as the first statement's snapshot (decision 082).
  */
-async function readCart(db: Reader, req: PriceRequest, cache: PromotionCache) {
+async function readCart(db: Db, req: PriceRequest, cache: PromotionCache) {
   const first = req.lines[0]?.sku ?? '';
   let c = candidatesOf(req, cache, cache.merchantOf(first));
   let rows = await cartReads(db, req, c);
   cache.learnMerchants(rows.products);
   const merchantId = req.promotions ? rows.products.find((p) => p.sku === first)?.merchantId : undefined;
-  if (req.promotions && (!cache.isCurrent(rows.version) || merchantId !== c.merchantId)) {
-    await cache.refresh(db, rows.version);
+  const version = BigInt(rows.version);
+  if (req.promotions && (!cache.isCurrent(version) || merchantId !== c.merchantId)) {
+    await cache.refresh(db, version);
     c = candidatesOf(req, cache, merchantId);
     rows = await cartReads(db, req, c);
   }
@@ -213,7 +231,7 @@ async function readCart(db: Reader, req: PriceRequest, cache: PromotionCache) {
 
 /** The engine's input for one cart as priceCart reads it (apart so the benchmark can time the engine alone). */
 export async function quoteInputOf(
-  db: Reader,
+  db: Db,
   req: PriceRequest,
   cache = promotionCacheOf(db),
 ): Promise<QuoteInput | { errors: Problem[] }> {
