@@ -22,6 +22,8 @@
  *                              e.g. history.shardIOConcurrency=4
  *   BENCH_SQLITE_PRAGMAS       dev-server SQLite pragmas, comma separated PRAGMA=VALUE pairs (default: WAL, as npm start)
  *   WORKER_MAX_CONCURRENT_*    passed through to the worker (config/index.ts)
+ *   BENCH_PRICING              the pricing section (issue 12, item 7; bench/pricing/section.ts): `also` (default)
+ *                              runs bench/pricing/bench.ts after the lifecycles, `only` instead of them, `off` not
  *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
  *                              node flags for the worker / API (then run as `node <flags> --import tsx <script>`),
  *                              e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where their CPU goes
@@ -51,6 +53,11 @@ function num(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+function pricingMode(raw: string): 'also' | 'only' | 'off' {
+  if (raw === 'also' || raw === 'only' || raw === 'off') return raw;
+  throw new Error(`BENCH_PRICING must be also, only or off, got ${JSON.stringify(raw)}`);
+}
+
 const list = (raw: string) =>
   raw
     .split(',')
@@ -74,6 +81,7 @@ export const opts = {
   temporalLimit: num('BENCH_TEMPORAL_LIMIT', 5000, 1),
   dynamicConfig: list(env.BENCH_DYNAMIC_CONFIG ?? ''),
   sqlitePragmas: list(env.BENCH_SQLITE_PRAGMAS ?? 'journal_mode=WAL,synchronous=NORMAL'),
+  pricing: pricingMode(env.BENCH_PRICING ?? 'also'),
 };
 
 opts.concurrency = Math.floor(num('BENCH_CONCURRENCY', Math.max(50, Math.ceil(opts.rate * 10)), 1));

@@ -9,6 +9,9 @@
  *
  * Exit code 1 when an order was lost or the API answered 5xx; 2 when the stack could not be brought
  * up. The stack is always torn down (children killed, database dropped), also on failure and Ctrl-C.
+ *
+ * Then the pricing section (bench/pricing/section.ts: per-quote cost with 1,000 promotions and 100,000
+ * coupons); `--pricing=only` runs just that, `--pricing=off` skips it.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { drain, Driver, runWindow, warmUp } from './load';
 import { Sampler, scrapeTemporalMetrics } from './metrics';
 import { opts } from './options';
+import { runPricingSection } from './pricing/section';
 import { addGracefulStops, buildReport, writeReport } from './report';
 import { bringUp, Stack } from './stack';
 import { log, ROOT, sleep } from './util';
@@ -136,7 +140,15 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
+/** The lifecycles, then the pricing section; the first failure's exit code. */
+async function all(): Promise<number> {
+  const code = opts.pricing === 'only' ? 0 : await main();
+  if (opts.pricing === 'off' || code === 130) return code;
+  const pricing = await runPricingSection();
+  return code || pricing;
+}
+
+all().then(
   (code) => process.exit(code),
   (err) => {
     console.error(err);

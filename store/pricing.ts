@@ -15,7 +15,7 @@ import {
   type QuoteInput,
   type ShippingRate,
 } from '../domain';
-import { Prisma } from '../prisma/generated/client';
+import type { Prisma } from '../prisma/generated/client';
 import { poolOf, type Db } from './db';
 import { growthSql } from './membership';
 import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './promotions';
@@ -23,7 +23,6 @@ import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './pr
 // promotionOf's home is store/promotions.ts; the routes and tests have always found it here.
 export { promotionOf } from './promotions';
 
-type Reader = Db | Prisma.TransactionClient;
 
 export interface PriceRequest {
   at: Date;
@@ -95,11 +94,6 @@ const balanceOf = (
     at.toISOString(),
   ).balance;
 
-/** The customer's points balance at `at` (expired lots left out), computed from the ledger. */
-export async function pointsBalanceOf(db: Reader, customerId: string, at: Date): Promise<number> {
-  return balanceOf(await db.pointsEntry.findMany({ where: { customerId } }), at);
-}
-
 /**
  * Everything the engine needs for one cart, read from the database: the catalog entries of the lines
  * and of the gifts the promotions may give, the promotions in force at `at` for the cart's merchant
@@ -118,7 +112,7 @@ export async function priceCart(db: Db, req: PriceRequest, cache = promotionCach
  * process's cache, brought up to the database's version first.
  */
 export async function candidatePromotions(
-  db: Reader,
+  db: Db,
   c: CandidateQuery,
   cache = promotionCacheOf(db),
 ): Promise<Promotion[]> {

@@ -3,9 +3,8 @@
 // given (its counters) is read with every quote and taken atomically at acceptance (decision 069).
 import { ruleSchema, type Promotion } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
-import type { Db } from './db';
+import { poolOf, type Db } from './db';
 
-type Reader = Db | Prisma.TransactionClient;
 export type PromotionRow = Prisma.PromotionGetPayload<object>;
 
 /** A stored promotion as the engine sees it; a row whose rule no longer parses is left out. */
@@ -66,7 +65,7 @@ export class PromotionCache {
   }
 
   /** Reloads until the definitions are at least as new as `version`; concurrent callers share a load. */
-  async refresh(db: Reader, version: bigint): Promise<void> {
+  async refresh(db: Db, version: bigint): Promise<void> {
     while (this.version === null || this.version < version) {
       // A load already under way may have read an older snapshot; the loop then loads again.
       this.loading ??= this.load(db).finally(() => (this.loading = null));
@@ -100,17 +99,19 @@ export class PromotionCache {
     for (const p of products) this.merchants.set(p.sku, p.merchantId);
   }
 
-  /** One statement: the version and the rows in the same snapshot. */
-  private async load(db: Reader): Promise<void> {
+  /** One statement: the version and the rows in the same snapshot (straight from the pool: ~1,000 rows). */
+  private async load(db: Db): Promise<void> {
     // Ended ones stay a day (until a later reload), so a quote priced a moment before the load still finds them.
-    const rows = await db.$queryRaw<Array<PromotionRow & { version: bigint; rowVersion: string | null }>>`
-      SELECT v.version, p.xmin::text AS "rowVersion", p.id, p.code, p.merchant_id AS "merchantId", p.name, p.rule,
-        p.starts_at AS "startsAt", p.ends_at AS "endsAt", p.priority, p.exclusive, p.channels,
-        p.customer_tiers AS "customerTiers", p.budget_uses AS "budgetUses", p.budget_amount AS "budgetAmount",
-        p.active, p.created_at AS "createdAt", p.updated_at AS "updatedAt"
-      FROM promotions_version v
-      LEFT JOIN promotions p ON p.active AND p.ends_at > now() - interval '1 day'
-      ORDER BY p.id`;
+    const { rows } = await poolOf(db).query<PromotionRow & { version: string; rowVersion: string | null }>({
+      name: 'promotions-in-force',
+      text: `SELECT v.version::text, p.xmin::text AS "rowVersion", p.id, p.code, p.merchant_id AS "merchantId", p.name,
+          p.rule, p.starts_at AS "startsAt", p.ends_at AS "endsAt", p.priority, p.exclusive, p.channels,
+          p.customer_tiers AS "customerTiers", p.budget_uses AS "budgetUses", p.budget_amount AS "budgetAmount",
+          p.active, p.created_at AS "createdAt", p.updated_at AS "updatedAt"
+        FROM promotions_version v
+        LEFT JOIN promotions p ON p.active AND p.ends_at > now() - interval '1 day'
+        ORDER BY p.id`,
+    });
     const entries = new Map<string, Entry>();
     for (const row of rows) {
       if (row.rowVersion === null) continue; // no promotion: the version row alone
@@ -149,10 +150,10 @@ export class PromotionCache {
   }
 }
 
-const caches = new WeakMap<Reader, PromotionCache>();
+const caches = new WeakMap<Db, PromotionCache>();
 
 /** The process's cache for a database client: one per connection pool, shared by quotes and submissions. */
-export function promotionCacheOf(db: Reader): PromotionCache {
+export function promotionCacheOf(db: Db): PromotionCache {
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new PromotionCache()));
   return cache;

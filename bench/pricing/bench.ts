@@ -2,11 +2,15 @@
 // "Pricing") with 1,000 promotions in force and 100,000 issued coupons on a real PostgreSQL.
 // Seeds a fresh database (bench/pricing/seed-sql.ts), then times per quote over realistic carts:
 //   engine  the pure quote() on inputs read beforehand;
-//   store   priceCart(): the reads of candidate promotions, usage, tier, coupon, points, then quote();
-//   http    POST /v1/quotes through the real API in process (app.inject: auth, zod, the route, JSON).
+//   store   priceCart(): candidates from the process's promotion cache, one statement for the rest
+//           (products, rate, tier, coupon, points, counters, the cache's version), then quote();
+//   http    POST /v1/quotes through the real API in process (app.inject: auth, zod, the route, JSON);
+//   reload  what a promotion write costs each process once: the cache reading every promotion in force.
 // Database: DATABASE_URL (a scratch one, seeded if it is not yet), else a fresh database on
 // BENCH_ADMIN_DATABASE_URL / the local server / an embedded PostgreSQL, dropped at the end.
 // PRICING_BENCH_QUOTES: quotes per measure (default 3,000, after 200 warm-up quotes).
+// PRICING_BENCH_RESULT: a file to write the figures to as JSON (npm run bench does, bench/pricing/section.ts).
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Client as TemporalClient } from '@temporalio/client';
 import { Client } from 'pg';
@@ -18,6 +22,7 @@ import { applyMigrations } from '../../scripts/migrations';
 import { adminDatabase } from '../../scripts/local-postgres';
 import { createDb, type Db } from '../../store/db';
 import { priceCart, quoteInputOf, type PriceRequest } from '../../store/pricing';
+import { PromotionCache } from '../../store/promotions';
 import * as seed from './seed-sql';
 
 const QUOTES = Number(process.env.PRICING_BENCH_QUOTES ?? 3000);
@@ -92,20 +97,21 @@ async function seedDatabase(url: string): Promise<void> {
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
+const measures: Array<{ label: string; quotes: number; p50: number; p95: number; p99: number; max: number }> = [];
 
-/** Runs `once` for every cart (the warm-up first, untimed) and prints its latency distribution. */
-async function measure(label: string, carts: Cart[], once: (cart: Cart) => Promise<void> | void): Promise<void> {
+/** Runs `once` for every item (the first `warmUp` untimed) and prints its latency distribution. */
+async function measure<T>(label: string, items: T[], once: (item: T) => Promise<void> | void, warmUp = WARM_UP) {
   const times: number[] = [];
-  for (let i = 0; i < carts.length; i++) {
+  for (let i = 0; i < items.length; i++) {
     const started = process.hrtime.bigint();
-    await once(carts[i]);
-    if (i >= WARM_UP) times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    await once(items[i]);
+    if (i >= warmUp) times.push(Number(process.hrtime.bigint() - started) / 1e6);
   }
   times.sort((a, b) => a - b);
-  const f = (x: number) => x.toFixed(3);
-  console.log(
-    `| ${label} | ${times.length} | ${f(quantile(times, 0.5))} | ${f(quantile(times, 0.95))} | ${f(quantile(times, 0.99))} | ${f(times[times.length - 1])} |`,
-  );
+  const [p50, p95, p99, max] = [0.5, 0.95, 0.99, 1].map((q) => Number(quantile(times, q).toFixed(3)));
+  measures.push({ label, quotes: times.length, p50, p95, p99, max });
+  console.log(`| ${label} | ${times.length} | ${p50} | ${p95} | ${p99} | ${max} |`);
 }
 
 async function run(url: string): Promise<void> {
@@ -140,6 +146,7 @@ async function run(url: string): Promise<void> {
   );
 
   const app = await buildApp({ config, db, temporal: {} as TemporalClient });
+  const loadBefore = loadAverage();
   const statuses = new Map<number, number>();
   const rejected: string[] = [];
   console.log('| measure | quotes | p50 ms | p95 ms | p99 ms | max ms |');
@@ -161,12 +168,17 @@ async function run(url: string): Promise<void> {
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     if (res.statusCode !== 200 && rejected.length < 3) rejected.push(res.body);
   });
+  const [{ version }] = await db.$queryRaw<[{ version: bigint }]>`SELECT version FROM promotions_version`;
+  const reloads = Array.from({ length: 60 }, () => new PromotionCache());
+  await measure('reload: a new cache reads every promotion', reloads, (cache) => cache.refresh(db, version), 10);
   console.log(
-    `\nHTTP statuses: ${JSON.stringify(Object.fromEntries(statuses))}; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
+    `\nHTTP statuses: ${JSON.stringify(Object.fromEntries(statuses))}; load average ${loadAverage().join(' ')}`,
   );
+  if (process.env.PRICING_BENCH_RESULT)
+    writeFileSync(
+      process.env.PRICING_BENCH_RESULT,
+      JSON.stringify({ counts: c, loadAverage: { before: loadBefore, after: loadAverage() }, measures }, null, 2),
+    );
   for (const body of rejected) console.log(`  e.g. ${body}`);
   await app.close();
   await db.$disconnect();
