@@ -100,10 +100,17 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 const loadAverage = () => os.loadavg().map((l) => Number(l.toFixed(2)));
 const measures: Array<{ label: string; quotes: number; p50: number; p95: number; p99: number; max: number }> = [];
 
-/** Runs `once` for every item (the first `warmUp` untimed) and prints its latency distribution. */
-async function measure<T>(label: string, items: T[], once: (item: T) => Promise<void> | void, warmUp = WARM_UP) {
+/** Runs `once` for every item (the first `warmUp` untimed, `before` never) and prints its latency distribution. */
+async function measure<T>(
+  label: string,
+  items: T[],
+  once: (item: T) => Promise<void> | void,
+  warmUp = WARM_UP,
+  before?: (item: T) => Promise<unknown>,
+) {
   const times: number[] = [];
   for (let i = 0; i < items.length; i++) {
+    await before?.(items[i]);
     const started = process.hrtime.bigint();
     await once(items[i]);
     if (i >= warmUp) times.push(Number(process.hrtime.bigint() - started) / 1e6);
@@ -168,9 +175,19 @@ async function run(url: string): Promise<void> {
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     if (res.statusCode !== 200 && rejected.length < 3) rejected.push(res.body);
   });
-  const [{ version }] = await db.$queryRaw<[{ version: bigint }]>`SELECT version FROM promotions_version`;
-  const reloads = Array.from({ length: 60 }, () => new PromotionCache());
-  await measure('reload: a new cache reads every promotion', reloads, (cache) => cache.refresh(db, version), 10);
+  // What a promotion write costs each process once, outside the quotes above: its next quote reloads.
+  const fresh = Array.from({ length: 30 }, () => new PromotionCache());
+  await measure('reload: a new process reads every promotion', fresh, (cache) => cache.refresh(db, 0n), 5);
+  const edits = Array.from({ length: 30 }, (_, i) => `pb-promo-${i * 31}`);
+  await measure(
+    'store: the first quote after one promotion changed',
+    edits,
+    async () => {
+      await priceCart(db, request(carts[0]));
+    },
+    5,
+    (id) => db.$executeRaw`UPDATE promotions SET priority = priority WHERE id = ${id}`,
+  );
   console.log(
     `\nHTTP statuses: ${JSON.stringify(Object.fromEntries(statuses))}; load average ${loadAverage().join(' ')}`,
   );
