@@ -23,7 +23,6 @@ import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './pr
 // promotionOf's home is store/promotions.ts; the routes and tests have always found it here.
 export { promotionOf } from './promotions';
 
-
 export interface PriceRequest {
   at: Date;
   channel: string;
