@@ -66,7 +66,11 @@ export class PromotionCache {
 
   /** Reloads until the definitions are at least as new as `version`; concurrent callers share a load. */
   async refresh(db: Db, version: bigint): Promise<void> {
-    while (this.version === null || this.version < version) {
+    // Ahead of the database (restored from a backup; or a quote whose snapshot predates a load just
+    // made): load once what it has now, or a restored database would never be reloaded.
+    let ahead = this.version !== null && this.version > version;
+    while (ahead || this.version === null || this.version < version) {
+      ahead = false;
       // A load already under way may have read an older snapshot; the loop then loads again.
       this.loading ??= this.load(db).finally(() => (this.loading = null));
       await this.loading;

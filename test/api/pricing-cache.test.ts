@@ -104,6 +104,17 @@ describe('promotion cache', () => {
     expect(await discounts(sku)).toEqual([3000, 3000]);
   });
 
+  test('a database whose version went back (restored from a backup) is read again, not trusted', async () => {
+    const sku = await createProduct(stack.app, { key: KEYS.manualMerchant, priceAmount: 10000 });
+    const p = await promotion({ rule: { kind: 'percent_off', scope: { skus: [sku] }, percent: 10 } });
+    expect(await discounts(sku)).toEqual([1000, 1000]);
+    await other.$transaction([
+      other.$executeRaw`UPDATE promotions SET rule = jsonb_set(rule, '{percent}', '40') WHERE id = ${p.id}`,
+      other.$executeRaw`UPDATE promotions_version SET version = version - 1000000`,
+    ]);
+    expect(await discounts(sku)).toEqual([4000, 4000]);
+  });
+
   test('a quote priced before the flash sale sold out is refused at acceptance; the cap holds', async () => {
     const sku = await createProduct(stack.app, { key: KEYS.manualMerchant, priceAmount: 10000 });
     const flash = await promotion({
