@@ -1,8 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSimulatedProviders } from '../adapters/simulators';
-import { loadConfig } from '../config';
-import { createDb } from '../store/db';
+import type { Logger } from 'pino';
+import type { Providers } from '../adapters/types';
+import { loadConfig, type Config } from '../config';
+import { createDb, type Db } from '../store/db';
 import { encryptedDataConverter } from '../platform/codec';
 import { createLogger } from '../platform/logging';
 import { tracingFromConfig, type Tracing } from '../platform/telemetry';
@@ -26,42 +28,14 @@ export async function runWorker(
   // The SDK's metrics go to Core's Prometheus exporter on a private loopback port, served through
   // our /metrics with the business gauges (workers/metrics.ts); its logs go through pino.
   const coreAddress = config.WORKER_METRICS_PORT ? `127.0.0.1:${await freeLoopbackPort()}` : undefined;
-  try {
-    // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
-    Runtime.install({
-      shutdownSignals: [],
-      logger: sdkLoggerFrom(log.child({ component: 'temporal-sdk' })),
-      telemetryOptions: {
-        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-        ...(coreAddress ? { metrics: prometheusTelemetry(coreAddress) } : {}),
-      },
-    });
-  } catch {
-    // already installed in this process
-  }
+  installRuntime(log, coreAddress);
   const db = createDb(config.DATABASE_URL, config.DB_POOL_SIZE);
   const ownTracing = shared.tracing ? undefined : await tracingFromConfig(config, 'orders-worker');
   const tracing = shared.tracing ?? ownTracing;
   // Ready while polling: not before (metrics and /healthz come up first, while it connects), and not
   // from the moment a stop begins, so no probe counts on a draining worker.
   const probe: { polling?: Polling } = {};
-  const ready = () => probe.polling?.ready() ?? false;
-  // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
-  const metrics = config.WORKER_METRICS_PORT
-    ? await startMetricsServer({
-        host: config.WORKER_METRICS_HOST,
-        port: config.WORKER_METRICS_PORT,
-        coreAddress,
-        registry: businessRegistry(db, config),
-        ready,
-      }).catch((err) => {
-        log.error(
-          { err, port: config.WORKER_METRICS_PORT },
-          'worker metrics endpoint not started (set WORKER_METRICS_PORT to a free port, or 0)',
-        );
-        return undefined;
-      })
-    : undefined;
+  const metrics = await startWorkerMetrics(config, db, log, coreAddress, () => probe.polling?.ready() ?? false);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: config.publicBaseUrl,
@@ -81,8 +55,7 @@ export async function runWorker(
     shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     tracing,
   });
-  const polling = startPolling(worker);
-  probe.polling = polling;
+  const polling = (probe.polling = startPolling(worker));
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({
     connection: clientConnection,
@@ -95,20 +68,7 @@ export async function runWorker(
     intervalSeconds: config.RECONCILIATION_INTERVAL_SECONDS,
     settleSeconds: config.RECONCILIATION_SETTLE_SECONDS,
   });
-  const dispatcher = startNotificationDispatcher({
-    db,
-    notifiers: providers.notifiers,
-    log,
-    sendTimeoutMs: config.NOTICE_SEND_TIMEOUT_MS,
-    scans: {
-      intervalMs: config.NOTICE_SCAN_INTERVAL_SECONDS * 1000,
-      slaLeadMs: config.NOTICE_SLA_WARNING_LEAD_SECONDS * 1000,
-      lowStockThreshold: config.NOTICE_LOW_STOCK_THRESHOLD,
-    },
-  });
-  const analytics = startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS });
-  const webhooks = startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) });
-  const housekeeping = startHousekeeping({ db, log, config });
+  const jobs = startBackgroundJobs(config, db, providers, log);
   log.info(
     { taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS, metrics: metrics?.url },
     'worker polling',
@@ -119,10 +79,7 @@ export async function runWorker(
       log.info({ graceSeconds: config.WORKER_SHUTDOWN_GRACE_SECONDS }, 'worker draining');
       const drained = polling.drain();
       drained.catch(() => undefined); // handled below; not "unhandled" while the rest stops
-      await dispatcher.stop();
-      await analytics.stop();
-      await webhooks.stop();
-      await housekeeping.stop();
+      await jobs.stop();
       await drained;
       await metrics?.close();
       await clientConnection.close();
@@ -130,6 +87,71 @@ export async function runWorker(
       await db.$disconnect();
       await ownTracing?.shutdown();
       log.info('worker stopped');
+    },
+  };
+}
+
+/** The SDK's runtime: its logs through pino, its metrics to Core's exporter on `coreAddress`. */
+function installRuntime(log: Logger, coreAddress: string | undefined) {
+  try {
+    // Our own ordered stop owns SIGINT/SIGTERM, so the runtime must not drain the worker behind its back.
+    Runtime.install({
+      shutdownSignals: [],
+      logger: sdkLoggerFrom(log.child({ component: 'temporal-sdk' })),
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        ...(coreAddress ? { metrics: prometheusTelemetry(coreAddress) } : {}),
+      },
+    });
+  } catch {
+    // already installed in this process
+  }
+}
+
+/** /metrics, /healthz and /readyz, when WORKER_METRICS_PORT is set. */
+function startWorkerMetrics(
+  config: Config,
+  db: Db,
+  log: Logger,
+  coreAddress: string | undefined,
+  ready: () => boolean,
+) {
+  if (!config.WORKER_METRICS_PORT) return Promise.resolve(undefined);
+  const port = config.WORKER_METRICS_PORT;
+  return startMetricsServer({
+    host: config.WORKER_METRICS_HOST,
+    port,
+    coreAddress,
+    registry: businessRegistry(db, config),
+    ready,
+  }).catch((err) => {
+    // Metrics are not worth a worker that does not poll: a taken port is logged, and the worker runs on.
+    log.error({ err, port }, 'worker metrics endpoint not started (set WORKER_METRICS_PORT to a free port, or 0)');
+    return undefined;
+  });
+}
+
+/** What a worker runs beside its task queue: both outbox dispatchers, the analytics refresher, housekeeping. */
+function startBackgroundJobs(config: Config, db: Db, providers: Providers, log: Logger) {
+  const jobs = [
+    startNotificationDispatcher({
+      db,
+      notifiers: providers.notifiers,
+      log,
+      sendTimeoutMs: config.NOTICE_SEND_TIMEOUT_MS,
+      scans: {
+        intervalMs: config.NOTICE_SCAN_INTERVAL_SECONDS * 1000,
+        slaLeadMs: config.NOTICE_SLA_WARNING_LEAD_SECONDS * 1000,
+        lowStockThreshold: config.NOTICE_LOW_STOCK_THRESHOLD,
+      },
+    }),
+    startAnalyticsRefresher({ db, log, intervalMs: config.ANALYTICS_REFRESH_MS }),
+    startWebhookDispatcher({ db, log, ...webhookDispatcherOptions(config) }),
+    startHousekeeping({ db, log, config }),
+  ];
+  return {
+    async stop() {
+      for (const job of jobs) await job.stop();
     },
   };
 }
