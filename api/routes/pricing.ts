@@ -14,6 +14,7 @@ import { problems } from '../problem';
 import type { Define } from '../route';
 import { promotionListSchema, promotionSchema, quoteSchema } from '../schemas';
 import { Prisma } from '../../prisma/generated/client';
+import type { Db } from '../../store/db';
 import { priceCart, promotionOf, type PriceRequest } from '../../store/pricing';
 
 /** POST /v1/quotes body: the cart page's question, priced exactly as a submission would be. */
@@ -168,6 +169,15 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     active: body.active,
   });
 
+  /**
+   * A code names one promotion. Checked before the write: a failed statement would abort the
+   * idempotency record's transaction (and a unique violation would be a 500).
+   */
+  async function refuseTakenCode(conn: Pick<Db, 'promotion'>, code: string | undefined, exceptId?: string) {
+    if (code && (await conn.promotion.findFirst({ where: { code, id: exceptId ? { not: exceptId } : undefined } })))
+      throw problems.conflict('promotion-code-taken', `a promotion with code ${code} exists`);
+  }
+
   define<PromotionBody, undefined, undefined>({
     method: 'POST',
     url: '/v1/promotions',
@@ -181,9 +191,7 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     async handler({ body, caller, reply, tx }) {
       const merchantId = await checkOwnership(body, caller);
       const conn = tx ?? db;
-      // Checked before the insert: a failed statement would abort the idempotency record's transaction.
-      if (body.code && (await conn.promotion.findFirst({ where: { code: body.code } })))
-        throw problems.conflict('promotion-code-taken', `a promotion with code ${body.code} exists`);
+      await refuseTakenCode(conn, body.code);
       const row = await conn.promotion.create({
         data: { id: `promo_${randomBytes(8).toString('hex')}`, merchantId, ...data(body) },
       });
@@ -238,7 +246,9 @@ export function pricingRoutes({ db, config }: AppDeps, define: Define) {
     async handler({ params, body, caller, tx }) {
       await own(params.id, caller);
       await checkOwnership(body, caller);
-      return view(await (tx ?? db).promotion.update({ where: { id: params.id }, data: data(body) }));
+      const conn = tx ?? db;
+      await refuseTakenCode(conn, body.code, params.id);
+      return view(await conn.promotion.update({ where: { id: params.id }, data: data(body) }));
     },
   });
 

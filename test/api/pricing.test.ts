@@ -244,5 +244,21 @@ describe('promotions CRUD', () => {
       409,
       '/problems/promotion-code-taken',
     );
+    // Replacing one with another's code is the same conflict (it was a unique violation, 500), and
+    // changes nothing; its own code stays its own.
+    const renamed = { code: mine.code, name: 'renamed', ...window, active: false, rule: platform.rule };
+    expectProblem(
+      await send(stack.app, 'PUT', `/v1/promotions/${platform.id}`, KEYS.support, renamed),
+      409,
+      '/problems/promotion-code-taken',
+    );
+    expect(expectOk(await send(stack.app, 'GET', `/v1/promotions/${platform.id}`, KEYS.support))).toMatchObject({
+      code: platform.code,
+      name: 'platform',
+    });
+    const kept = { ...renamed, code: platform.code };
+    expect(expectOk(await send(stack.app, 'PUT', `/v1/promotions/${platform.id}`, KEYS.support, kept)).name).toBe(
+      'renamed',
+    );
   });
 });
