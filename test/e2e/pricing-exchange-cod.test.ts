@@ -10,6 +10,7 @@
 // Every promotion is scoped to SKUs this file creates, so no other file's order is priced by them.
 import { createHash, randomUUID } from 'node:crypto';
 import { DEV_API_KEYS } from '../../config';
+import { PROMOTION_WINDOW as window, unitsPaid } from '../helpers/pricing';
 import { afterSalesHelpers, WINDOWS } from '../helpers/after-sales';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import {
@@ -43,17 +44,6 @@ const stack = useStack({
 });
 const { request, waitForRequestStatus, inspect, shipBack, deliverOutbound } = afterSalesHelpers(stack);
 jest.setTimeout(120_000);
-
-const window = { startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z' };
-
-/** What `count` units of a line paying `paid` for `quantity` give back, starting after `from` (decision 055). */
-function unitsPaid(paid: number, quantity: number, from: number, count: number): number {
-  const unit = Math.floor(paid / quantity);
-  const dearer = paid - unit * quantity; // the last `dearer` units pay one fen more
-  let sum = 0;
-  for (let i = from; i < from + count; i++) sum += unit + (i >= quantity - dearer ? 1 : 0);
-  return sum;
-}
 
 /** 满X减10.01 on the given SKUs only: 1001 off once the goods reach `threshold` (an odd amount, so units differ by a fen). */
 async function spendSave(skus: string[], threshold: number, key: string = KEYS.merchant) {

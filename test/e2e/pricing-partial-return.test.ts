@@ -9,6 +9,7 @@
 //      the promotion's counters are given back, once.
 import type { OrderState } from '../../domain';
 import { giveBackCheckout } from '../../store/checkout';
+import { issueCoupon, PROMOTION_WINDOW as window, unitsPaid } from '../helpers/pricing';
 import { afterSalesHelpers, WINDOWS } from '../helpers/after-sales';
 import { createSku, providerBooks } from '../helpers/catalog';
 import { deliverAll, KEYS, orderBody, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
@@ -16,16 +17,6 @@ import { eventually, expectOk, expectProblem, send, uid } from '../api/api-helpe
 
 const stack = useStack({ env: { PRICING_PROMOTIONS: 'on' } });
 const { request, shipBack, inspect, waitForRequestStatus } = afterSalesHelpers(stack);
-const window = { startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z' };
-
-/** What `count` units of a line paying `paid` for `quantity` give back, starting after `from` (decision 055). */
-function unitsPaid(paid: number, quantity: number, from: number, count: number): number {
-  const unit = Math.floor(paid / quantity);
-  const dearer = paid - unit * quantity; // the last `dearer` units pay one fen more
-  let sum = 0;
-  for (let i = from; i < from + count; i++) sum += unit + (i >= quantity - dearer ? 1 : 0);
-  return sum;
-}
 
 const membershipOf = async (customerId: string) =>
   expectOk(await send(stack.app, 'GET', `/v1/customers/${customerId}/membership`, KEYS.platform));
@@ -51,22 +42,7 @@ async function pricedCart() {
   await stack.db.pointsEntry.create({
     data: { id: `${customer.id}:seed`, customerId: customer.id, delta: 2000, reason: 'earned' },
   });
-  const template = expectOk(
-    await send(stack.app, 'POST', '/v1/coupon-templates', KEYS.merchant, {
-      name: '¥20 off ¥100',
-      kind: 'amount',
-      amount: 2000,
-      minSpend: 10000,
-      ...window,
-    }),
-    201,
-  );
-  const issued = expectOk(
-    await send(stack.app, 'POST', `/v1/coupon-templates/${template.id}/issue`, KEYS.merchant, {
-      customerIds: [customer.id],
-    }),
-  );
-  const couponCode = issued.coupons[0].code as string;
+  const { code: couponCode } = await issueCoupon(stack.app, customer.id);
   const cart = {
     lines: [
       { sku: a, quantity: 2 },

@@ -9,6 +9,7 @@
 // Promotions are scoped to SKUs this file creates.
 import type { OrderState } from '../../domain';
 import { giveBackOnReturns } from '../../store/checkout';
+import { issueCoupon, PROMOTION_WINDOW as window } from '../helpers/pricing';
 import { afterSalesHelpers, WINDOWS } from '../helpers/after-sales';
 import { createSku } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
@@ -18,8 +19,6 @@ import { eventually, expectOk, send, uid } from '../api/api-helpers';
 const stack = useStack({ env: { PRICING_PROMOTIONS: 'on' } });
 const { request, shipBack, inspect, waitForRequestStatus, timelineOf } = afterSalesHelpers(stack);
 jest.setTimeout(180_000);
-
-const window = { startsAt: '2026-01-01T00:00:00Z', endsAt: '2035-01-01T00:00:00Z' };
 
 const membershipOf = async (customerId: string) =>
   expectOk(await send(stack.app, 'GET', `/v1/customers/${customerId}/membership`, KEYS.platform));
@@ -53,24 +52,7 @@ async function discountedSku(stock = 3) {
   return sku;
 }
 
-async function couponFor(customerId: string) {
-  const template = expectOk(
-    await send(stack.app, 'POST', '/v1/coupon-templates', KEYS.merchant, {
-      name: '¥20 off ¥100',
-      kind: 'amount',
-      amount: 2000,
-      minSpend: 10000,
-      ...window,
-    }),
-    201,
-  );
-  const issued = expectOk(
-    await send(stack.app, 'POST', `/v1/coupon-templates/${template.id}/issue`, KEYS.merchant, {
-      customerIds: [customerId],
-    }),
-  );
-  return { templateId: template.id as string, code: issued.coupons[0].code as string };
-}
+const couponFor = (customerId: string) => issueCoupon(stack.app, customerId);
 
 /** Returns `quantity` units (no reason, inspected fine) and waits until the order shows the refund. */
 async function giveBack(orderId: string, sku: string, quantity: number, refundedBefore: number) {
