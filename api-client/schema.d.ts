@@ -1036,7 +1036,7 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Stop delivering to this endpoint (pending deliveries wait until it is enabled again) */
+    /** Stop delivering to this endpoint (its pending deliveries are parked until it is enabled again) */
     post: operations['disableWebhookSubscription'];
     delete?: never;
     options?: never;
@@ -1950,7 +1950,7 @@ export interface components {
       orderId: string;
       sequence: number;
       /** @enum {string} */
-      status: 'pending' | 'delivered' | 'failed';
+      status: 'pending' | 'parked' | 'delivered' | 'failed';
       attempts: number;
       nextAttemptAt: string | null;
       deliveredAt: string | null;
@@ -1978,7 +1978,7 @@ export interface components {
       subscriptionId: string;
       eventIds: string[];
       /** @enum {string} */
-      status: 'pending';
+      status: 'pending' | 'parked';
     };
     AnalyticsPeriod: {
       from: string;
@@ -10029,7 +10029,7 @@ export interface operations {
       query?: {
         limit?: number;
         cursor?: string;
-        status?: 'pending' | 'delivered' | 'failed';
+        status?: 'pending' | 'parked' | 'delivered' | 'failed';
       };
       header?: never;
       path: {
@@ -10122,7 +10122,7 @@ export interface operations {
       query?: {
         limit?: number;
         cursor?: string;
-        status?: 'pending' | 'delivered' | 'failed';
+        status?: 'pending' | 'parked' | 'delivered' | 'failed';
       };
       header?: never;
       path?: never;

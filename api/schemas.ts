@@ -642,7 +642,8 @@ const webhookDelivery = component(
     occurredAt: at,
     orderId: z.string(),
     sequence: z.number().int(),
-    status: z.enum(['pending', 'delivered', 'failed']),
+    /** parked: waiting for its disabled subscription to be enabled again. */
+    status: z.enum(['pending', 'parked', 'delivered', 'failed']),
     attempts: z.number().int(),
     nextAttemptAt: at.nullable(),
     deliveredAt: at.nullable(),
@@ -657,7 +658,7 @@ export const webhookDeliveryPageSchema = component('WebhookDeliveryPage', pageOf
 
 export const redeliverySchema = component(
   'Redelivery',
-  z.object({ subscriptionId: z.string(), eventIds: z.array(z.string()), status: z.literal('pending') }),
+  z.object({ subscriptionId: z.string(), eventIds: z.array(z.string()), status: z.enum(['pending', 'parked']) }),
 );
 
 // Analytics (api/routes/analytics.ts): each report as JSON, or its rows as CSV.

@@ -51,3 +51,23 @@ export async function recordOutboundEvent(
     skipDuplicates: true,
   });
 }
+
+/**
+ * Brings a subscription's waiting deliveries in line with its `enabled` flag (all subscriptions without
+ * an id): a disabled one's `pending` deliveries become `parked`, outside the dispatcher's claim, which
+ * would otherwise scan past them on every pass for as long as it stays off; an enabled one's `parked`
+ * deliveries are due again at once, in their order. One statement reading the flag itself, so calling
+ * it again after any change of `enabled` (or after a crash between the two) converges.
+ */
+export async function alignDeliveries(
+  conn: Pick<Prisma.TransactionClient, '$executeRaw'>,
+  subscriptionId?: string,
+): Promise<number> {
+  return conn.$executeRaw`
+    UPDATE webhook_deliveries d
+    SET status = CASE WHEN s.enabled THEN 'pending' ELSE 'parked' END,
+        next_attempt_at = CASE WHEN s.enabled THEN now() ELSE d.next_attempt_at END, updated_at = now()
+    FROM webhook_subscriptions s
+    WHERE s.id = d.subscription_id AND (${subscriptionId ?? null}::text IS NULL OR s.id = ${subscriptionId ?? null})
+      AND d.status = CASE WHEN s.enabled THEN 'parked' ELSE 'pending' END`;
+}

@@ -3,7 +3,9 @@ import { sendSigned, type SendResult } from '../adapters/outbound-webhooks';
 import type { UrlPolicy } from '../adapters/url-guard';
 import type { Config } from '../config';
 import { matchesEventType, retryDelayMs, signingSecrets } from '../domain';
+import type { WebhookSubscription as Subscription } from '../prisma/generated/client';
 import type { Db } from '../store/db';
+import { alignDeliveries } from '../store/outbound-events';
 
 /**
  * Delivers outbound events to subscribers (docs/notifications.md, "Outbound events"), in two steps:
@@ -76,7 +78,10 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
         ORDER BY e.created_at LIMIT ${batch} FOR UPDATE OF e SKIP LOCKED`;
       if (events.length === 0) return 0;
       // Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
-      const subs = await tx.webhookSubscription.findMany({ where: { enabled: true } });
+      // FOR SHARE: a subscription disabled meanwhile waits for these rows, then parks them (alignDeliveries).
+      const subs = await tx.$queryRaw<Array<Pick<Subscription, 'id' | 'merchantId' | 'eventTypes' | 'createdAt'>>>`
+        SELECT id, merchant_id AS "merchantId", event_types AS "eventTypes", created_at AS "createdAt"
+        FROM webhook_subscriptions WHERE enabled FOR SHARE`;
       const rows = events.flatMap((e) =>
         subs
           .filter((s) => s.createdAt <= e.createdAt && (!s.merchantId || s.merchantId === e.merchantId))
@@ -171,6 +176,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       data: { enabled: false, disabledReason: 'failing' },
     });
     if (!sub) return;
+    await alignDeliveries(tx, sub.id);
     await tx.notification.createMany({
       data: [
         {

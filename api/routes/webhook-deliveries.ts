@@ -15,7 +15,7 @@ import { idParams, listQuery, ownSubscription, ROLES, visibleTo, type Conn } fro
  * and redelivery"): a redelivery sends the same event id (`webhook-id`) again.
  */
 const eventParams = idParams.extend({ eventId: z.string().min(1).max(200) });
-const deliveriesQuery = listQuery.extend({ status: z.enum(['pending', 'delivered', 'failed']).optional() });
+const deliveriesQuery = listQuery.extend({ status: z.enum(['pending', 'parked', 'delivered', 'failed']).optional() });
 const rangeBody = z
   .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
   .strict()
@@ -101,9 +101,9 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
       const event = await conn.outboundEvent.findUnique({ where: { id: params.eventId } });
       if (!event || (sub.merchantId && event.merchantId !== sub.merchantId))
         throw problems.notFound(`event ${params.eventId}`);
-      await requeue(conn, sub.id, [event]);
+      await requeue(conn, sub, [event]);
       reply.status(202);
-      return { subscriptionId: sub.id, eventIds: [event.id], status: 'pending' };
+      return { subscriptionId: sub.id, eventIds: [event.id], status: queuedAs(sub) };
     },
   });
 
@@ -135,24 +135,28 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
           { field: 'to', message: `the range holds more than ${MAX_RANGE_EVENTS} events` },
         ]);
       const wanted = events.filter((e) => matchesEventType(sub.eventTypes, e.type));
-      await requeue(conn, sub.id, wanted);
+      await requeue(conn, sub, wanted);
       reply.status(202);
-      return { subscriptionId: sub.id, eventIds: wanted.map((e) => e.id), status: 'pending' };
+      return { subscriptionId: sub.id, eventIds: wanted.map((e) => e.id), status: queuedAs(sub) };
     },
   });
 }
 
-/** Each event's delivery back to pending for a new round of attempts (created where it never existed). */
+/** A redelivery to a disabled endpoint waits, parked, until it is enabled again. */
+const queuedAs = (sub: { enabled: boolean }) => (sub.enabled ? 'pending' : 'parked');
+
+/** Each event's delivery queued again for a new round of attempts (created where it never existed). */
 async function requeue(
   conn: Conn,
-  subscriptionId: string,
+  sub: { id: string; enabled: boolean },
   events: Array<{ id: string; orderId: string; seq: number }>,
 ) {
+  const status = queuedAs(sub);
   for (const e of events)
     await conn.webhookDelivery.upsert({
-      where: { subscriptionId_eventId: { subscriptionId, eventId: e.id } },
-      create: { subscriptionId, eventId: e.id, orderId: e.orderId, seq: e.seq },
-      update: { status: 'pending', attempts: 0, nextAttemptAt: new Date(), deliveredAt: null },
+      where: { subscriptionId_eventId: { subscriptionId: sub.id, eventId: e.id } },
+      create: { subscriptionId: sub.id, eventId: e.id, orderId: e.orderId, seq: e.seq, status },
+      update: { status, attempts: 0, nextAttemptAt: new Date(), deliveredAt: null },
     });
 }
 

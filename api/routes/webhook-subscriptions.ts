@@ -11,6 +11,7 @@ import {
 } from '../../domain';
 import type { Prisma } from '../../prisma/generated/client';
 import type { Db } from '../../store/db';
+import { alignDeliveries } from '../../store/outbound-events';
 import type { Caller } from '../auth';
 import { decodeCursor, encodeCursor } from '../cursor';
 import type { AppDeps } from '../deps';
@@ -192,6 +193,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
         where: { id: params.id },
         data: { ...body, ...enabling, ...disabling },
       });
+      if (body.enabled !== undefined) await alignDeliveries(conn, sub.id);
       return subscriptionView(sub);
     },
   });
@@ -200,7 +202,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     method: 'POST',
     url: '/v1/webhook-subscriptions/:id/disable',
     operationId: 'disableWebhookSubscription',
-    summary: 'Stop delivering to this endpoint (pending deliveries wait until it is enabled again)',
+    summary: 'Stop delivering to this endpoint (its pending deliveries are parked until it is enabled again)',
     response: { schema: webhookSubscriptionSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
@@ -209,6 +211,7 @@ export function webhookSubscriptionRoutes({ db, config }: AppDeps, define: Defin
     async handler({ params, caller, tx }) {
       const conn = tx ?? db;
       const sub = await updateOwn(caller, params.id, conn, { enabled: false, disabledReason: 'by_owner' });
+      await alignDeliveries(conn, sub.id);
       return subscriptionView(sub);
     },
   });

@@ -5,6 +5,7 @@
 // schedule is fast (test/helpers/stack.ts), nothing is mocked.
 import { Webhook } from 'standardwebhooks';
 import { MANUAL_STORE_SKUS } from '../../scripts/seed';
+import { alignDeliveries } from '../../store/outbound-events';
 import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
 import { KEYS, orderBody, submitOrder, useStack, waitForOrder } from '../helpers/stack';
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
@@ -21,6 +22,7 @@ beforeAll(async () => {
 // database); in afterEach, as the stack's own afterAll may already have closed its connections.
 afterEach(async () => {
   await stack.db.webhookSubscription.updateMany({ where: { id: { in: created } }, data: { enabled: false } });
+  await alignDeliveries(stack.db);
 });
 afterAll(() => receiver.stop());
 
@@ -337,6 +339,7 @@ test('a delivery failing through its whole schedule is failed, the next event of
     'disabled',
   );
   expect(disabled.disabledReason).toBe('failing');
+  expect(await stack.db.webhookDelivery.count({ where: { subscriptionId: sub.id, status: 'pending' } })).toBe(0);
   const notices = await stack.db.notification.findMany({
     where: { id: { startsWith: `webhook-disabled:${sub.id}:` } },
   });
@@ -351,6 +354,49 @@ test('a delivery failing through its whole schedule is failed, the next event of
     await send(stack.app, 'PATCH', `/v1/webhook-subscriptions/${sub.id}`, KEYS.platform, { enabled: false }),
   );
   expect(again.enabled).toBe(false);
+}, 90_000);
+
+test('a disabled endpoint’s deliveries are parked, redeliveries too, and sent in order once it is enabled again', async () => {
+  const path = '/parked';
+  receiver.rule(path, () => 500); // nothing gets through while the endpoint is broken
+  const sub = await subscribe(path, KEYS.platform, { eventTypes: ['*'] });
+  const { body } = await submitOrder(stack.app);
+  await eventually(
+    () => stack.db.webhookDelivery.findFirst({ where: { subscriptionId: sub.id, orderId: body.id, seq: 1 } }),
+    (d) => (d?.attempts ?? 0) > 0,
+    'the first event tried',
+  );
+  expectOk(await send(stack.app, 'POST', `/v1/webhook-subscriptions/${sub.id}/disable`, KEYS.platform));
+  const waiting = await stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId: body.id } });
+  expect(waiting.length).toBeGreaterThan(0);
+  expect(waiting.map((d) => d.status)).toEqual(waiting.map(() => 'parked'));
+  const log = expectOk(
+    await send(stack.app, 'GET', `/v1/webhook-subscriptions/${sub.id}/deliveries?status=parked`, KEYS.platform),
+  );
+  expect(log.items.map((d: any) => d.eventId).sort()).toEqual(waiting.map((d) => d.eventId).sort());
+
+  const redelivered = expectOk(
+    await send(
+      stack.app,
+      'POST',
+      `/v1/webhook-subscriptions/${sub.id}/deliveries/evt_${body.id}_1/redeliver`,
+      KEYS.platform,
+    ),
+    202,
+  );
+  expect(redelivered.status).toBe('parked');
+
+  receiver.rule(path, () => 200);
+  expectOk(await send(stack.app, 'PATCH', `/v1/webhook-subscriptions/${sub.id}`, KEYS.platform, { enabled: true }));
+  // Events written while it was off were never fanned out to it (a range redelivery gets them); the parked ones all go.
+  const delivered = (seq: number) =>
+    receiver.received.some((r) => r.path === path && r.orderId === body.id && r.sequence === seq && r.okAt);
+  await eventually(
+    async () => waiting.filter((d) => !delivered(d.seq)).map((d) => d.seq),
+    (missing) => missing.length === 0,
+    'every parked delivery sent',
+  );
+  expectInOrder(path, body.id);
 }, 90_000);
 
 describe('the subscription API', () => {

@@ -4,6 +4,7 @@
 // receiver, verified with the `standardwebhooks` library receivers use.
 import { Webhook } from 'standardwebhooks';
 import { generateSecret } from '../../adapters/outbound-webhooks';
+import { alignDeliveries } from '../../store/outbound-events';
 import { KEYS, submitOrder, useStack } from '../helpers/stack';
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
 import { eventually, expectOk, expectProblem, send } from './api-helpers';
@@ -17,6 +18,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   await stack.db.webhookSubscription.updateMany({ where: { id: { in: created } }, data: { enabled: false } });
+  await alignDeliveries(stack.db);
 });
 afterAll(() => receiver.stop());
 

@@ -9,6 +9,7 @@ import { buildApp } from '../../api/app';
 import { loadConfig, type Config, type PayloadKeys } from '../../config';
 import type { OrderStatus, TrackingEventType } from '../../domain';
 import { createDb, type Db } from '../../store/db';
+import { alignDeliveries } from '../../store/outbound-events';
 import { encryptedDataConverter } from '../../platform/codec';
 import type { Tracing } from '../../platform/telemetry';
 import { startNotificationDispatcher, type DispatcherOptions } from '../../workers/notifications';
@@ -208,16 +209,13 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
 /**
  * A webhook dispatcher that has first fanned out every event written while no file ran one (other
  * files' orders, possibly thousands), so this file's events are not queued behind them. Deliveries
- * still pending for subscriptions earlier files disabled (each got every order's events while it
- * lived) are closed too: no dispatcher sends them, yet every claim would scan past them.
+ * of subscriptions earlier files disabled by hand (each got every order's events while it lived) are
+ * parked, as disabling through the API parks them: every claim would scan past them.
  */
 async function caughtUpWebhookDispatcher(db: Db, config: Config) {
   const dispatcher = createWebhookDispatcher({ db, ...webhookDispatcherOptions(config) });
   while ((await dispatcher.fanOut(1000)) > 0);
-  await db.$executeRaw`
-    UPDATE webhook_deliveries d SET status = 'failed', updated_at = now()
-    FROM webhook_subscriptions s
-    WHERE s.id = d.subscription_id AND NOT s.enabled AND d.status = 'pending'`;
+  await alignDeliveries(db);
   dispatcher.start();
   return dispatcher;
 }
