@@ -9,13 +9,26 @@ export function allocateLargestRemainder(amount: number, weights: readonly numbe
   const total = weights.reduce((t, w) => t + w, 0);
   if (amount === 0 || weights.length === 0) return weights.map(() => 0);
   if (total <= 0) throw new Error('cannot allocate over zero weight');
-  // BigInt keeps amount × weight exact beyond 2^53.
-  const big = weights.map((w) => BigInt(amount) * BigInt(w));
-  const parts = big.map((b) => Number(b / BigInt(total)));
-  const remainders = big.map((b, i) => ({ i, r: Number(b % BigInt(total)) }));
-  let left = amount - parts.reduce((t, p) => t + p, 0);
-  remainders.sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of remainders) {
+  // A quote splits dozens of times: plain numbers are exact while every amount × weight is a safe integer.
+  const safe = Number.isSafeInteger(amount * total) && weights.every((w) => Number.isSafeInteger(amount * w));
+  const parts: number[] = new Array<number>(weights.length);
+  const remainders: number[] = new Array<number>(weights.length);
+  let left = amount;
+  for (let i = 0; i < weights.length; i++) {
+    if (safe) {
+      remainders[i] = (amount * weights[i]) % total;
+      parts[i] = (amount * weights[i] - remainders[i]) / total;
+    } else {
+      // BigInt keeps amount × weight exact beyond 2^53.
+      const b = BigInt(amount) * BigInt(weights[i]);
+      parts[i] = Number(b / BigInt(total));
+      remainders[i] = Number(b % BigInt(total));
+    }
+    left -= parts[i];
+  }
+  if (left === 0) return parts;
+  const order = weights.map((_, i) => i).sort((a, b) => remainders[b] - remainders[a] || a - b);
+  for (const i of order) {
     if (left === 0) break;
     parts[i] += 1;
     left -= 1;
