@@ -3,7 +3,6 @@ import {
   membershipStanding,
   pointsBalance,
   quote,
-  skusNamed,
   type CatalogEntry,
   type CouponTerms,
   type MembershipTerms,
@@ -142,10 +141,10 @@ const CART_READS = `SELECT
     FROM shipping_rates WHERE $2::boolean AND merchant_id = (SELECT merchant_id FROM products WHERE sku = $3::text)) AS rate,
   CASE WHEN $4::boolean THEN ${growthSql('$5::text', '$6::timestamptz', '$7::timestamptz', 'NULL::text')} END AS growth,
   (SELECT jsonb_build_object('customerId', c.customer_id, 'status', c.status, 'amount', c.amount, 'currency', c.currency,
-      'template', CASE WHEN t.id IS NOT NULL THEN jsonb_build_object('kind', t.kind, 'amount', t.amount, 'percent', t.percent,
+      'template', (SELECT jsonb_build_object('kind', t.kind, 'amount', t.amount, 'percent', t.percent,
         'maxOff', t.max_off, 'minSpend', t.min_spend, 'merchantId', t.merchant_id, 'skus', t.skus, 'currency', t.currency,
-        'startsAt', t.starts_at, 'endsAt', t.ends_at) END)
-    FROM coupons c LEFT JOIN coupon_templates t ON t.id = c.template_id WHERE c.code = $8::text) AS coupon,
+        'startsAt', t.starts_at, 'endsAt', t.ends_at) FROM coupon_templates t WHERE t.id = c.template_id))
+    FROM coupons c WHERE c.code = $8::text) AS coupon,
   CASE WHEN $9::boolean THEN (SELECT coalesce(jsonb_agg(jsonb_build_object('id', id, 'orderId', order_id,
       'delta', delta, 'reason', reason, 'createdAt', created_at)), '[]')
     FROM points_entries WHERE customer_id = $5::text) END AS points,
@@ -183,22 +182,24 @@ async function cartReads(
   return rows[0];
 }
 
-/** A cart's candidates from the cache (none while the merchant is unknown or promotions are off) and what they may give away. */
+/**
+ * A cart's candidates from the cache (none while the merchant is unknown or promotions are off), what
+ * they may give away, and those whose counters the engine reads: only a budget, a cap or a limit
+ * looks at them (decision 088), so the others' are not read.
+ */
 function candidatesOf(req: PriceRequest, cache: PromotionCache, merchantId: string | undefined) {
   const skus = req.lines.map((l) => l.sku);
   if (!req.promotions || !merchantId) return { skus, merchantId, promotions: [], gifts: [], promotionIds: [] };
   // Flash sales some tier may enter early are read that far ahead; the engine checks which ones this customer's tier may.
   const earliest = Math.max(0, ...(req.membership?.tiers ?? []).map((t) => t.flashSaleEarlyMinutes ?? 0));
-  const promotions = cache.candidates({
+  const found = cache.candidatesOf({
     merchantId,
     skus,
     at: req.at,
     opensBy: new Date(req.at.getTime() + earliest * 60_000),
   });
-  const gifts = [...new Set(promotions.flatMap((p) => skusNamed(p.rule).map((n) => n.sku)))].filter(
-    (s) => !skus.includes(s),
-  );
-  return { skus, merchantId, promotions, gifts, promotionIds: promotions.map((p) => p.id) };
+  const gifts = [...new Set(found.skusNamed)].filter((s) => !skus.includes(s));
+  return { skus, merchantId, promotions: found.promotions, gifts, promotionIds: found.limitedIds };
 }
 
 /**

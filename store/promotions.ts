@@ -1,7 +1,7 @@
 // Promotion definitions as the engine sees them, and each process's cache of those in force
 // (docs/pricing.md "Performance", decision 082). Only definitions are cached: what a promotion has
 // given (its counters) is read with every quote and taken atomically at acceptance (decision 069).
-import { ruleSchema, type Promotion } from '../domain';
+import { ruleSchema, skusNamed, type Promotion } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { poolOf, type Db } from './db';
 
@@ -35,7 +35,21 @@ interface Entry {
   ends: number;
   /** The row's xmin: unchanged means the parsed definition can be kept across reloads. */
   rowVersion: string;
+  /** The SKUs its rule names (possible gifts among them), worked out once rather than per quote. */
+  skus: string[];
+  /** It has a cap, a budget or a limit, so a quote must read its counters (decision 088). */
+  limited: boolean;
 }
+
+/** A cart's candidates, the SKUs they name and those whose counters the engine reads. */
+export interface Candidates {
+  promotions: Promotion[];
+  skusNamed: string[];
+  limitedIds: string[];
+}
+
+/** The engine reads what a promotion has given only for its budgets and a flash sale's caps (domain/pricing/engine.ts). */
+const isLimited = (p: Promotion) => p.budgetUses != null || p.budgetAmount != null || p.rule.kind === 'flash_sale';
 
 /** What a cart can be given by: the merchant's and the platform's, at `at` (or by `opensBy`, for early access). */
 export interface CandidateQuery {
@@ -79,19 +93,29 @@ export class PromotionCache {
 
   /** The promotions that could touch a cart; the engine checks the rest (channel, tier, budgets). */
   candidates(c: CandidateQuery): Promotion[] {
+    return this.candidatesOf(c).promotions;
+  }
+
+  /** The candidates with what a quote reads for them: the SKUs they name and the ids with counters that matter. */
+  candidatesOf(c: CandidateQuery): Candidates {
     const at = c.at.getTime();
     const opensBy = c.opensBy.getTime();
     const found = new Set<Entry>();
-    const lists = [
-      this.wholeCatalog.get(c.merchantId),
-      this.wholeCatalog.get(''),
-      ...c.skus.map((s) => this.bySku.get(s)),
-    ];
-    for (const list of lists)
+    const visit = (list: Entry[] | undefined) => {
       for (const e of list ?? [])
         if ((e.promotion.merchantId ?? c.merchantId) === c.merchantId && e.starts <= opensBy && e.ends > at)
           found.add(e);
-    return [...found].map((e) => e.promotion);
+    };
+    visit(this.wholeCatalog.get(c.merchantId));
+    visit(this.wholeCatalog.get(''));
+    for (const sku of c.skus) visit(this.bySku.get(sku));
+    const out: Candidates = { promotions: [], skusNamed: [], limitedIds: [] };
+    for (const e of found) {
+      out.promotions.push(e.promotion);
+      for (const sku of e.skus) out.skusNamed.push(sku);
+      if (e.limited) out.limitedIds.push(e.promotion.id);
+    }
+    return out;
   }
 
   merchantOf(sku: string): string | undefined {
@@ -127,6 +151,8 @@ export class PromotionCache {
           starts: row.startsAt.getTime(),
           ends: row.endsAt.getTime(),
           rowVersion: row.rowVersion,
+          skus: skusNamed(promotion.rule).map((n) => n.sku),
+          limited: isLimited(promotion),
         });
     }
     this.index(entries);
