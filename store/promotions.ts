@@ -100,21 +100,24 @@ export class PromotionCache {
   candidatesOf(c: CandidateQuery): Candidates {
     const at = c.at.getTime();
     const opensBy = c.opensBy.getTime();
-    const found = new Set<Entry>();
-    const visit = (list: Entry[] | undefined) => {
-      for (const e of list ?? [])
-        if ((e.promotion.merchantId ?? c.merchantId) === c.merchantId && e.starts <= opensBy && e.ends > at)
-          found.add(e);
-    };
-    visit(this.wholeCatalog.get(c.merchantId));
-    visit(this.wholeCatalog.get(''));
-    for (const sku of c.skus) visit(this.bySku.get(sku));
     const out: Candidates = { promotions: [], skusNamed: [], limitedIds: [] };
-    for (const e of found) {
+    const add = (e: Entry) => {
       out.promotions.push(e.promotion);
       for (const sku of e.skus) out.skusNamed.push(sku);
       if (e.limited) out.limitedIds.push(e.promotion.id);
-    }
+    };
+    const inForce = (e: Entry) =>
+      (e.promotion.merchantId ?? c.merchantId) === c.merchantId && e.starts <= opensBy && e.ends > at;
+    // An entry is under one owner or under SKUs, never both: only a rule naming two of the cart's SKUs comes twice.
+    for (const e of this.wholeCatalog.get(c.merchantId) ?? []) if (inForce(e)) add(e);
+    for (const e of this.wholeCatalog.get('') ?? []) if (inForce(e)) add(e);
+    const seen = new Set<Entry>();
+    for (const sku of c.skus)
+      for (const e of this.bySku.get(sku) ?? [])
+        if (!seen.has(e) && inForce(e)) {
+          seen.add(e);
+          add(e);
+        }
     return out;
   }
 
