@@ -192,7 +192,7 @@ function candidatesOf(req: PriceRequest, cache: PromotionCache, merchantId: stri
   if (!req.promotions || !merchantId) return { skus, merchantId, promotions: [], gifts: [], promotionIds: [] };
   // Flash sales some tier may enter early are read that far ahead; the engine checks which ones this customer's tier may.
   const earliest = Math.max(0, ...(req.membership?.tiers ?? []).map((t) => t.flashSaleEarlyMinutes ?? 0));
-  const found = cache.candidatesOf({
+  const found = cache.cartCandidates({
     merchantId,
     skus,
     at: req.at,

@@ -93,11 +93,11 @@ export class PromotionCache {
 
   /** The promotions that could touch a cart; the engine checks the rest (channel, tier, budgets). */
   candidates(c: CandidateQuery): Promotion[] {
-    return this.candidatesOf(c).promotions;
+    return this.cartCandidates(c).promotions;
   }
 
   /** The candidates with what a quote reads for them: the SKUs they name and the ids with counters that matter. */
-  candidatesOf(c: CandidateQuery): Candidates {
+  cartCandidates(c: CandidateQuery): Candidates {
     const at = c.at.getTime();
     const opensBy = c.opensBy.getTime();
     const out: Candidates = { promotions: [], skusNamed: [], limitedIds: [] };
@@ -109,8 +109,8 @@ export class PromotionCache {
     const inForce = (e: Entry) =>
       (e.promotion.merchantId ?? c.merchantId) === c.merchantId && e.starts <= opensBy && e.ends > at;
     // An entry is under one owner or under SKUs, never both: only a rule naming two of the cart's SKUs comes twice.
-    for (const e of this.wholeCatalog.get(c.merchantId) ?? []) if (inForce(e)) add(e);
-    for (const e of this.wholeCatalog.get('') ?? []) if (inForce(e)) add(e);
+    for (const owner of c.merchantId === '' ? [''] : [c.merchantId, ''])
+      for (const e of this.wholeCatalog.get(owner) ?? []) if (inForce(e)) add(e);
     const seen = new Set<Entry>();
     for (const sku of c.skus)
       for (const e of this.bySku.get(sku) ?? [])
