@@ -88,6 +88,27 @@ export function splitPeriod(from: number, to: number): { days?: [number, number]
   return { days: [dayFrom, dayTo], hours };
 }
 
+/** The first instant of the UTC month that `at` falls in, plus `add` months. */
+const monthStart = (at: number, add = 0) => {
+  const d = new Date(at);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1);
+};
+
+/**
+ * Whole UTC days split again for the monthly grain (decision 085): the whole UTC months inside them,
+ * and the days at either edge. UTC months nest in the UTC days and hours a period is already cut
+ * into, so the pieces cover the period exactly in any whole-hour zone.
+ */
+export function splitDays(from: number, to: number): { months?: [number, number]; days: Array<[number, number]> } {
+  const first = monthStart(from) === from ? from : monthStart(from, 1);
+  const last = monthStart(to);
+  if (first >= last) return { days: [[from, to]] };
+  const days: Array<[number, number]> = [];
+  if (from < first) days.push([from, first]);
+  if (last < to) days.push([last, to]);
+  return { months: [first, last], days };
+}
+
 /** A ratio rounded to 4 decimals; null when the denominator is 0 (no sale is not a 0 % rate). */
 export function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? Math.round((numerator / denominator) * 10_000) / 10_000 : null;

@@ -15,21 +15,32 @@ function customerFilters(sql: Sql, f: Filters): string {
 
 /**
  * Customers whose first order was submitted in [from, to), per local day or hour of that order: how
- * many, how many ordered a second time before `to`, and how many have by now.
+ * many, how many ordered a second time before `to`, and how many have by now (decision 086). The
+ * counts come from the cohort cells (one per first-purchase hour); "before `to`" is "by now" less the
+ * cohort's customers whose second order came at or after `to`, read from their rows by second order:
+ * none when the period ends now or later, and only those customers when it ended in the past.
  */
 export async function repeatCohorts(db: Db, scope: Scope, bucket: 'day' | 'hour'): Promise<Row[]> {
   const sql = new Sql();
   const tz = sql.add(scope.timeZone);
   const format = bucket === 'day' ? `'YYYY-MM-DD'` : `'YYYY-MM-DD"T"HH24:00'`;
-  const to = sql.add(new Date(scope.to));
+  const [from, to] = [sql.add(new Date(scope.from)), sql.add(new Date(scope.to))];
+  const label = (col: string) => `to_char(${col} AT TIME ZONE ${tz}, ${format})`;
+  const cells = customerFilters(sql, { ...scope, merchantId: scope.merchantId ?? '*' });
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT to_char(first_order_at AT TIME ZONE ${tz}, ${format}) AS bucket,
-        count(*)::float8 AS new_customers,
-        count(*) FILTER (WHERE second_order_at < ${to})::float8 AS repeated_in_period,
-        count(*) FILTER (WHERE orders >= 2)::float8 AS repeated_to_date
-     FROM analytics_customers
-     WHERE ${customerFilters(sql, scope)} AND first_order_at >= ${sql.add(new Date(scope.from))} AND first_order_at < ${to}
-     GROUP BY 1 ORDER BY 1`,
+    `WITH cohort AS (
+       SELECT ${label('first_hour')} AS bucket, SUM(customers) AS customers, SUM(repeaters) AS repeaters
+       FROM analytics_cohort_cells WHERE ${cells} AND first_hour >= ${from} AND first_hour < ${to}
+       GROUP BY 1 HAVING SUM(customers) > 0),
+     late AS (
+       SELECT ${label('first_order_at')} AS bucket, count(*) AS customers
+       FROM analytics_customers WHERE ${customerFilters(sql, scope)} AND second_order_at >= ${to}
+         AND first_order_at >= ${from} AND first_order_at < ${to}
+       GROUP BY 1)
+     SELECT c.bucket, c.customers::float8 AS new_customers,
+       (c.repeaters - COALESCE(l.customers, 0))::float8 AS repeated_in_period, c.repeaters::float8 AS repeated_to_date
+     FROM cohort c LEFT JOIN late l USING (bucket)
+     ORDER BY 1`,
     ...sql.params,
   );
 }

@@ -43,26 +43,59 @@ const cols = CUSTOMER_COLUMNS.join(', ');
 /** `1 + Σ (x >= bound)`: a score 1–5 from ascending bounds (constants of the domain, not input). */
 const score = (x: string, bounds: readonly number[]) => `1 + ${bounds.map((b) => `(${x} >= ${b})::int`).join(' + ')}`;
 
-export const CELL_KEY = ['merchant_id', 'channel', 'payment_method', 'last_day', 'f', 'm'];
-const CELL_SUMS = ['customers', 'orders', 'monetary'];
-
-/**
- * The RFM cells of some customer rows `c`, counted with `sign` (+1 added, -1 removed): per merchant
- * and '*' (all merchants), filters, UTC day of the last purchase, F and M scores. Recency is left to
- * the read, as it changes with the day the question is asked.
- */
-export function cellsSql(rows: string, sign: 1 | -1 = 1): string {
-  return `SELECT m.merchant_id, c.channel, c.payment_method, (c.last_order_at AT TIME ZONE 'UTC')::date AS last_day,
-      ${score('c.orders', RFM_THRESHOLDS.orders)} AS f, ${score('c.monetary', RFM_THRESHOLDS.monetary)} AS m,
-      ${sign} * count(*) AS customers, ${sign} * SUM(c.orders) AS orders, ${sign} * SUM(c.monetary) AS monetary
-    FROM ${rows} c CROSS JOIN LATERAL (VALUES (c.merchant_id), ('*')) m(merchant_id)
-    GROUP BY 1, 2, 3, 4, 5, 6`;
+/** A table of customer counts kept from the customer rows: a customer's old row out, its new one in. */
+export interface Cells {
+  table: string;
+  key: string[];
+  sums: string[];
+  /** The cells of some customer rows `c`, counted with `sign` (+1 added, -1 removed). */
+  sql(rows: string, sign?: 1 | -1): string;
 }
 
-const addCells = (from: string, sign: 1 | -1) =>
-  `INSERT INTO analytics_customer_cells (${[...CELL_KEY, ...CELL_SUMS].join(', ')}) ${cellsSql(from, sign)}
-   ON CONFLICT (${CELL_KEY.join(', ')}) DO UPDATE SET
-     ${CELL_SUMS.map((s) => `${s} = analytics_customer_cells.${s} + EXCLUDED.${s}`).join(', ')}`;
+/** Per merchant and '*' (all merchants): a cell counts the customers of every merchant in it. */
+const MERCHANTS = `CROSS JOIN LATERAL (VALUES (c.merchant_id), ('*')) m(merchant_id)`;
+
+/**
+ * RFM cells: per merchant, filters, UTC day of the last purchase, F and M scores. Recency is left to
+ * the read, as it changes with the day the question is asked.
+ */
+export const RFM_CELLS: Cells = {
+  table: 'analytics_customer_cells',
+  key: ['merchant_id', 'channel', 'payment_method', 'last_day', 'f', 'm'],
+  sums: ['customers', 'orders', 'monetary'],
+  sql: (rows, sign = 1) => `SELECT m.merchant_id, c.channel, c.payment_method,
+      (c.last_order_at AT TIME ZONE 'UTC')::date AS last_day,
+      ${score('c.orders', RFM_THRESHOLDS.orders)} AS f, ${score('c.monetary', RFM_THRESHOLDS.monetary)} AS m,
+      ${sign} * count(*) AS customers, ${sign} * SUM(c.orders) AS orders, ${sign} * SUM(c.monetary) AS monetary
+    FROM ${rows} c ${MERCHANTS}
+    GROUP BY 1, 2, 3, 4, 5, 6`,
+};
+
+/**
+ * Repeat-purchase cohort cells (decision 086): customers per merchant, filters and UTC hour of the
+ * first purchase, and how many of them have bought twice; hours re-bucket exactly in whole-hour zones.
+ */
+export const COHORT_CELLS: Cells = {
+  table: 'analytics_cohort_cells',
+  key: ['merchant_id', 'channel', 'payment_method', 'first_hour'],
+  sums: ['customers', 'repeaters'],
+  sql: (rows, sign = 1) => `SELECT m.merchant_id, c.channel, c.payment_method,
+      date_trunc('hour', c.first_order_at, 'UTC') AS first_hour,
+      ${sign} * count(*) AS customers, ${sign} * count(*) FILTER (WHERE c.orders >= 2) AS repeaters
+    FROM ${rows} c ${MERCHANTS}
+    GROUP BY 1, 2, 3, 4`,
+};
+
+export const CELLS: readonly Cells[] = [RFM_CELLS, COHORT_CELLS];
+
+const addCells = (c: Cells, from: string, sign: 1 | -1) =>
+  `INSERT INTO ${c.table} (${[...c.key, ...c.sums].join(', ')}) ${c.sql(from, sign)}
+   ON CONFLICT (${c.key.join(', ')}) DO UPDATE SET
+     ${c.sums.map((s) => `${s} = ${c.table}.${s} + EXCLUDED.${s}`).join(', ')}`;
+
+/** Every cell table's move for the rows of CTE `from`, as further CTEs of one statement. */
+const moveCells = (from: string, sign: 1 | -1) =>
+  CELLS.map((c, i) => `, cells${i} AS (${addCells(c, from, sign)})`).join('');
 
 /**
  * Recomputes the rows of the customers of these orders (in every merchant they bought from), and
@@ -71,19 +104,22 @@ const addCells = (from: string, sign: 1 | -1) =>
 export async function refreshCustomers(tx: Prisma.TransactionClient, orderIds: string[]): Promise<void> {
   const theirs = `customer_id IN (SELECT customer_id FROM orders WHERE id = ANY($1::text[]))`;
   await tx.$executeRawUnsafe(
-    `WITH gone AS (DELETE FROM analytics_customers WHERE ${theirs} RETURNING *) ${addCells('gone', -1)}`,
+    `WITH gone AS (DELETE FROM analytics_customers WHERE ${theirs} RETURNING *) ${moveCells('gone', -1)} SELECT 1`,
     orderIds,
   );
   await tx.$executeRawUnsafe(
     `WITH added AS (INSERT INTO analytics_customers (${cols}) ${customersSql(`o.${theirs}`)} RETURNING *)
-     ${addCells('added', 1)}`,
+     ${moveCells('added', 1)} SELECT 1`,
     orderIds,
   );
 }
 
-/** Recomputes every customer row and cell (the full rebuild). */
+/** Recomputes every customer row and cell table (the full rebuild). */
 export async function rebuildCustomers(tx: Prisma.TransactionClient): Promise<void> {
-  await tx.$executeRawUnsafe(`TRUNCATE analytics_customers, analytics_customer_cells`);
+  await tx.$executeRawUnsafe(`TRUNCATE analytics_customers, ${CELLS.map((c) => c.table).join(', ')}`);
   await tx.$executeRawUnsafe(`INSERT INTO analytics_customers (${cols}) ${customersSql('true')}`);
-  await tx.$executeRawUnsafe(`INSERT INTO analytics_customer_cells ${cellsSql('analytics_customers')}`);
+  for (const c of CELLS)
+    await tx.$executeRawUnsafe(
+      `INSERT INTO ${c.table} (${[...c.key, ...c.sums].join(', ')}) ${c.sql('analytics_customers')}`,
+    );
 }

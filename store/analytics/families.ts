@@ -8,6 +8,9 @@
  * return changes the numbers of the hour the order was placed, so rates (refunded units / sold units)
  * always divide a subset by its own cohort.
  */
+/** The rollups' time grains, all in UTC; months only for families that keep them. */
+export type Grain = 'hour' | 'day' | 'month';
+
 export interface Family {
   name: string;
   facts: string;
@@ -23,6 +26,11 @@ export interface Family {
    * as time series (sales) need them; the others read hourly rows only at a period's edges.
    */
   hourCube?: boolean;
+  /**
+   * Monthly rows too (UTC months, filter cube as daily): families keyed by SKU sum a row per SKU and
+   * bucket, so a year reads 12 months and the edge days instead of 365 days (decision 085).
+   */
+  monthGrain?: boolean;
   /** No '*' merchant rows where a dimension (the SKU) already belongs to one merchant: they would repeat the merchant's. */
   merchantCube: boolean;
   /** One row per merchant and dims over all time: no hours, days or filter cube (products bought together). */
@@ -107,6 +115,7 @@ const products: Family = {
   dims: ['sku'],
   measures: ['n', 'units', 'revenue', 'refunded_units', 'returned_units'],
   merchantCube: false,
+  monthGrain: true,
   source: (where) => `
     SELECT o.id AS order_id, ol.line_no, ${ORDER_COLUMNS}, ol.sku,
       1 AS n, ol.quantity AS units, ol.unit_price::bigint * ol.quantity - ol.discount AS revenue,
@@ -124,6 +133,7 @@ const afterSales: Family = {
   dims: ['sku', 'type', 'reason', 'warehouse_id', 'courier'],
   measures: ['n', 'units'],
   merchantCube: false,
+  monthGrain: true,
   source: (where) => `
     SELECT o.id AS order_id, a.id AS request_id, e.item::int AS item, ${ORDER_COLUMNS},
       li->>'sku' AS sku, a.type, COALESCE(a.snapshot->>'reason', 'unknown') AS reason,

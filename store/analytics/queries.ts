@@ -1,6 +1,6 @@
-import { splitPeriod, type Bucket } from '../../domain';
+import { splitDays, splitPeriod, type Bucket } from '../../domain';
 import type { Db } from '../db';
-import { FAMILIES, type Family } from './families';
+import { FAMILIES, type Family, type Grain } from './families';
 
 /** What every analytics read is about: a half-open UTC period [from, to) on whole hours, and the filters. */
 export interface Scope {
@@ -28,8 +28,8 @@ export class Sql {
  * picks the '*' rows where the grain keeps them, else every row (each counts a fact once);
  * `split` picks every real value instead.
  */
-function filters(sql: Sql, f: Family, grain: 'hour' | 'day', scope: Scope, split?: string): string {
-  const cubed = grain === 'day' || f.hourCube === true;
+function filters(sql: Sql, f: Family, grain: Grain, scope: Scope, split?: string): string {
+  const cubed = grain !== 'hour' || f.hourCube === true;
   const given: Array<[string, string | undefined, boolean]> = [
     ['merchant_id', scope.merchantId, cubed && f.merchantCube],
     ['channel', scope.channel, cubed],
@@ -41,13 +41,20 @@ function filters(sql: Sql, f: Family, grain: 'hour' | 'day', scope: Scope, split
   return [`grain = '${grain}'`, ...conds].join(' AND ');
 }
 
-/** The rows of the period [from, to): whole UTC days from the daily rows, the edges from the hourly ones. */
+/**
+ * The rows of the period [from, to): whole UTC months from the monthly rows where the family keeps
+ * them, the other whole UTC days from the daily rows, the edges from the hourly ones.
+ */
 function where(sql: Sql, f: Family, scope: Scope, split?: string): string {
   const { days, hours } = splitPeriod(scope.from, scope.to);
+  const cut: Array<[Grain, number, number]> = hours.map(([a, b]) => ['hour', a, b]);
+  if (days && f.monthGrain) {
+    const { months, days: edges } = splitDays(days[0], days[1]);
+    if (months) cut.push(['month', ...months]);
+    cut.push(...edges.map(([a, b]): [Grain, number, number] => ['day', a, b]));
+  } else if (days) cut.push(['day', ...days]);
   const range = (a: number, b: number) => `bucket >= ${sql.add(new Date(a))} AND bucket < ${sql.add(new Date(b))}`;
-  const pieces = hours.map(([a, b]) => `(${filters(sql, f, 'hour', scope, split)} AND ${range(a, b)})`);
-  if (days) pieces.push(`(${filters(sql, f, 'day', scope, split)} AND ${range(days[0], days[1])})`);
-  return `(${pieces.join(' OR ')})`;
+  return `(${cut.map(([grain, a, b]) => `(${filters(sql, f, grain, scope, split)} AND ${range(a, b)})`).join(' OR ')})`;
 }
 
 const sums = (f: Family) => f.measures.map((m) => `SUM(${m})::float8 AS ${m}`).join(', ');

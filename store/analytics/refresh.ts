@@ -1,12 +1,12 @@
 import { Prisma } from '../../prisma/generated/client';
 import type { Db } from '../db';
 import { rebuildCustomers, refreshCustomers } from './customers';
-import { ALL_FAMILIES, type Family } from './families';
+import { ALL_FAMILIES, type Family, type Grain } from './families';
 
 const FILTERS = ['merchant_id', 'channel', 'payment_method'];
 
 /** The (merchant, channel, payment method) rows a fact counts in: its own values, or '*' for any of them. */
-export function combos(f: Family, grain: 'hour' | 'day'): Array<[boolean, boolean, boolean]> {
+export function combos(f: Family, grain: Grain): Array<[boolean, boolean, boolean]> {
   const all: Array<[boolean, boolean, boolean]> = [];
   for (const m of [false, true]) for (const c of [false, true]) for (const p of [false, true]) all.push([m, c, p]);
   if (grain === 'hour' && !f.hourCube) return [[false, false, false]];
@@ -14,14 +14,15 @@ export function combos(f: Family, grain: 'hour' | 'day'): Array<[boolean, boolea
 }
 
 /**
- * Every fact counts once per grain (its UTC hour, its UTC day) and filter combination, so "all
+ * Every fact counts once per grain (its UTC hour, day and, if kept, month) and filter combination, so "all
  * channels of merchant m per day" is one row per day instead of a sum at query time.
  */
 function expand(f: Family): string {
-  const grains = [
+  const grains: Array<[Grain, string]> = [
     ['hour', 'd.hour'],
     ['day', `date_trunc('day', d.hour, 'UTC')`],
-  ] as const;
+    ...(f.monthGrain ? [['month', `date_trunc('month', d.hour, 'UTC')`] as [Grain, string]] : []),
+  ];
   const rows = grains.flatMap(([grain, bucket]) =>
     combos(f, grain).map(
       ([m, c, p]) =>

@@ -1,5 +1,6 @@
 // The pure parts of analytics (domain/analytics.ts): reorder suggestions computed by hand, local
-// time in whole-hour zones, the split of a period into daily and hourly rollup rows, and RFM segments.
+// time in whole-hour zones, the split of a period into monthly, daily and hourly rollup rows, and RFM
+// segments.
 import fc from 'fast-check';
 import {
   localDate,
@@ -8,6 +9,7 @@ import {
   reorderSuggestion,
   rfmSegment,
   rfmSegments,
+  splitDays,
   splitPeriod,
   wholeHourOffsets,
 } from '../../domain/analytics';
@@ -110,6 +112,43 @@ describe('splitPeriod', () => {
         expect(pieces[pieces.length - 1][1]).toBe(to);
         for (let i = 1; i < pieces.length; i++) expect(pieces[i][0]).toBe(pieces[i - 1][1]);
         if (days) expect((days[0] % (24 * H)) + (days[1] % (24 * H))).toBe(0);
+      }),
+    );
+  });
+});
+
+describe('splitDays (the monthly grain)', () => {
+  const D = 86_400_000;
+  const at = (s: string) => Date.parse(`${s}T00:00:00Z`);
+  test('a Shanghai year: whole UTC months between the edge days', () => {
+    expect(splitDays(at('2025-11-26'), at('2026-11-26'))).toEqual({
+      months: [at('2025-12-01'), at('2026-11-01')],
+      days: [
+        [at('2025-11-26'), at('2025-12-01')],
+        [at('2026-11-01'), at('2026-11-26')],
+      ],
+    });
+  });
+  test('a period on month boundaries is months only; one inside a month is days only', () => {
+    expect(splitDays(at('2026-01-01'), at('2026-03-01'))).toEqual({
+      months: [at('2026-01-01'), at('2026-03-01')],
+      days: [],
+    });
+    expect(splitDays(at('2026-01-05'), at('2026-02-01'))).toEqual({ days: [[at('2026-01-05'), at('2026-02-01')]] });
+  });
+  test('the pieces cover the days exactly once, months on UTC month starts (property)', () => {
+    const monthStart = (t: number) => new Date(t).getUTCDate() === 1;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 1, max: 800 }), (a, len) => {
+        const from = Date.UTC(2025, 0, 1) + a * D;
+        const to = from + len * D;
+        const { months, days } = splitDays(from, to);
+        const pieces = [...days, ...(months ? [months] : [])].sort((x, y) => x[0] - y[0]);
+        expect(pieces[0][0]).toBe(from);
+        expect(pieces[pieces.length - 1][1]).toBe(to);
+        for (let i = 1; i < pieces.length; i++) expect(pieces[i][0]).toBe(pieces[i - 1][1]);
+        if (months) expect([monthStart(months[0]), monthStart(months[1])]).toEqual([true, true]);
+        for (const [x, y] of days) expect(y - x).toBeLessThan(62 * D);
       }),
     );
   });
