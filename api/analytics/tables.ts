@@ -12,7 +12,8 @@ import {
   merchantPolicies,
   productNames,
   series,
-  stockWithDemand,
+  shippedUnits,
+  stockLevels,
   totals,
   type Scope,
 } from '../../store/analytics/queries';
@@ -196,20 +197,20 @@ const URGENCY_ORDER = { stockout: 0, critical: 1, reorder: 2, ok: 3, no_demand: 
 
 /**
  * Stock cover and reorder suggestions per SKU and warehouse. Each merchant's velocity window is its
- * own policy value, so demand is read once per distinct window length (usually one).
+ * own policy value, so demand is read once per distinct window length (usually one), after the stock.
  */
 export async function stockCoverTable(
   db: Db,
   filter: { merchantId?: string; sku?: string; warehouseId?: string },
   now = Date.now(),
 ): Promise<Table> {
-  const stock = await stockWithDemand(db, { ...filter, ...windowOf(1, now) });
+  const stock = await stockLevels(db, filter);
   const policies = await merchantPolicies(db, [...new Set(stock.map((s) => s.merchant_id))]);
   const policyOf = (m: string) => replenishmentOf(policies.get(m));
   const demand = new Map<string, number>();
   for (const days of new Set(stock.map((s) => policyOf(s.merchant_id).velocityWindowDays)))
-    for (const d of await stockWithDemand(db, { ...filter, ...windowOf(days, now) }))
-      demand.set(`${days}|${d.sku}|${d.warehouse_id}`, Number(d.shipped_units));
+    for (const d of await shippedUnits(db, { ...filter, ...windowOf(days, now) }))
+      demand.set(`${days}|${d.sku}|${d.warehouse_id}`, Number(d.units));
   const rows = stock.map((s) => {
     const policy = policyOf(s.merchant_id);
     const units = demand.get(`${policy.velocityWindowDays}|${s.sku}|${s.warehouse_id}`) ?? 0;

@@ -97,30 +97,46 @@ export interface StockRow {
   warehouse_id: string;
   on_hand: number;
   available: number;
-  shipped_units: number;
 }
 
-/** Stock per SKU and warehouse with the units shipped from it over [from, to) (the velocity window). */
-export async function stockWithDemand(
-  db: Db,
-  scope: { from: number; to: number; merchantId?: string; sku?: string; warehouseId?: string },
-): Promise<StockRow[]> {
+interface StockFilter {
+  merchantId?: string;
+  sku?: string;
+  warehouseId?: string;
+}
+
+/** Stock per SKU and warehouse of the filters. */
+export async function stockLevels(db: Db, filter: StockFilter): Promise<StockRow[]> {
   const sql = new Sql();
-  const f = FAMILIES.shipped;
-  const demand = `SELECT sku, warehouse_id, SUM(units) AS units FROM ${f.rollup}
-    WHERE ${where(sql, f, { ...scope, timeZone: 'UTC' })} GROUP BY sku, warehouse_id`;
   const conds = [
-    ...(scope.merchantId !== undefined ? [`p.merchant_id = ${sql.add(scope.merchantId)}`] : []),
-    ...(scope.sku !== undefined ? [`i.sku = ${sql.add(scope.sku)}`] : []),
-    ...(scope.warehouseId !== undefined ? [`i.warehouse_id = ${sql.add(scope.warehouseId)}`] : []),
+    ...(filter.merchantId !== undefined ? [`p.merchant_id = ${sql.add(filter.merchantId)}`] : []),
+    ...(filter.sku !== undefined ? [`i.sku = ${sql.add(filter.sku)}`] : []),
+    ...(filter.warehouseId !== undefined ? [`i.warehouse_id = ${sql.add(filter.warehouseId)}`] : []),
   ];
   return db.$queryRawUnsafe<StockRow[]>(
-    `SELECT p.merchant_id, i.sku, p.name, i.warehouse_id, i.on_hand,
-        (i.on_hand - i.reserved - i.allocated) AS available, COALESCE(d.units, 0)::float8 AS shipped_units
+    `SELECT p.merchant_id, i.sku, p.name, i.warehouse_id, i.on_hand, (i.on_hand - i.reserved - i.allocated) AS available
      FROM inventory i JOIN products p ON p.sku = i.sku
-     LEFT JOIN (${demand}) d ON d.sku = i.sku AND d.warehouse_id = i.warehouse_id
      ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
      ORDER BY p.merchant_id, i.sku, i.warehouse_id`,
+    ...sql.params,
+  );
+}
+
+/** Units shipped per SKU and warehouse of orders submitted in [from, to) (a velocity window). */
+export async function shippedUnits(
+  db: Db,
+  scope: StockFilter & { from: number; to: number },
+): Promise<Array<{ sku: string; warehouse_id: string; units: number }>> {
+  const sql = new Sql();
+  const f = FAMILIES.shipped;
+  const conds = [
+    where(sql, f, { ...scope, timeZone: 'UTC' }),
+    ...(scope.sku !== undefined ? [`sku = ${sql.add(scope.sku)}`] : []),
+    ...(scope.warehouseId !== undefined ? [`warehouse_id = ${sql.add(scope.warehouseId)}`] : []),
+  ];
+  return db.$queryRawUnsafe(
+    `SELECT sku, warehouse_id, SUM(units)::float8 AS units FROM ${f.rollup}
+     WHERE ${conds.join(' AND ')} GROUP BY sku, warehouse_id`,
     ...sql.params,
   );
 }
