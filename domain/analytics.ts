@@ -109,6 +109,15 @@ export function splitDays(from: number, to: number): { months?: [number, number]
   return { months: [first, last], days };
 }
 
+/** The whole local days of a zone inside [from, to), as UTC instants of their midnights; none if no whole day fits. */
+export function localDaySpan(from: number, to: number, tz: string): [number, number] | undefined {
+  const midnight = (date: string) => localToUtc(date, tz);
+  const next = (date: string) => new Date(Date.parse(date) + DAY).toISOString().slice(0, 10);
+  const start = midnight(localDate(from, tz)) === from ? from : midnight(next(localDate(from, tz)));
+  const end = midnight(localDate(to, tz));
+  return start < end ? [start, end] : undefined;
+}
+
 /** A ratio rounded to 4 decimals; null when the denominator is 0 (no sale is not a 0 % rate). */
 export function ratio(numerator: number, denominator: number): number | null {
   return denominator > 0 ? Math.round((numerator / denominator) * 10_000) / 10_000 : null;

@@ -8,8 +8,10 @@
  * return changes the numbers of the hour the order was placed, so rates (refunded units / sold units)
  * always divide a subset by its own cohort.
  */
-/** The rollups' time grains, all in UTC; months only for families that keep them. */
-export type Grain = 'hour' | 'day' | 'month';
+import { DEFAULT_TIME_ZONE } from '../../domain';
+
+/** The rollups' time grains: UTC hours, days and months; local days of a zone (`day:<zone>`) where kept. */
+export type Grain = 'hour' | 'day' | 'month' | `day:${string}`;
 
 export interface Family {
   name: string;
@@ -31,6 +33,11 @@ export interface Family {
    * bucket, so a year reads 12 months and the edge days instead of 365 days (decision 085).
    */
   monthGrain?: boolean;
+  /**
+   * Local days of these zones too (filter cube as daily): a series by day in such a zone reads one row
+   * per day instead of 24 hourly ones (decision 087). Zone names are constants, never input.
+   */
+  localDayZones?: readonly string[];
   /** No '*' merchant rows where a dimension (the SKU) already belongs to one merchant: they would repeat the merchant's. */
   merchantCube: boolean;
   /** One row per merchant and dims over all time: no hours, days or filter cube (products bought together). */
@@ -63,6 +70,7 @@ const sales: Family = {
   ],
   hourCube: true,
   merchantCube: true,
+  localDayZones: [DEFAULT_TIME_ZONE],
   source: (where) => `
     SELECT o.id AS order_id, ${ORDER_COLUMNS},
       1 AS n,

@@ -1,4 +1,4 @@
-import { splitDays, splitPeriod, type Bucket } from '../../domain';
+import { localDaySpan, splitDays, splitPeriod, type Bucket } from '../../domain';
 import type { Db } from '../db';
 import { FAMILIES, type Family, type Grain } from './families';
 
@@ -70,7 +70,8 @@ export async function totals(db: Db, f: Family, scope: Scope, groupBy: string[] 
 
 /**
  * A family's sums per local day or hour in the scope's zone: hourly rows re-bucketed, which is exact
- * because the zone's offset is a whole number of hours (checked by the API).
+ * because the zone's offset is a whole number of hours (checked by the API); by day in a zone the
+ * family keeps local days of, its whole local days from those rows and only the edges from hours.
  */
 export async function series(db: Db, f: Family, scope: Scope, bucket: Bucket, split?: string): Promise<Row[]> {
   const sql = new Sql();
@@ -80,12 +81,23 @@ export async function series(db: Db, f: Family, scope: Scope, bucket: Bucket, sp
       ? `to_char(bucket AT TIME ZONE ${tz}, 'YYYY-MM-DD')`
       : `to_char(bucket AT TIME ZONE ${tz}, 'YYYY-MM-DD"T"HH24:00')`;
   if (!f.hourCube) throw new Error(`${f.name} keeps no hourly series`);
-  const cond = `${filters(sql, f, 'hour', scope, split)}
-    AND bucket >= ${sql.add(new Date(scope.from))} AND bucket < ${sql.add(new Date(scope.to))}`;
+  const span = (a: number, b: number) => `bucket >= ${sql.add(new Date(a))} AND bucket < ${sql.add(new Date(b))}`;
+  const zone = bucket === 'day' ? f.localDayZones?.find((z) => z === scope.timeZone) : undefined;
+  const days = zone ? localDaySpan(scope.from, scope.to, zone) : undefined;
+  const hours: Array<[number, number]> = days
+    ? [
+        [scope.from, days[0]],
+        [days[1], scope.to],
+      ]
+    : [[scope.from, scope.to]];
+  const pieces = hours
+    .filter(([a, b]) => a < b)
+    .map(([a, b]) => `(${filters(sql, f, 'hour', scope, split)} AND ${span(a, b)})`);
+  if (days) pieces.push(`(${filters(sql, f, `day:${zone}`, scope, split)} AND ${span(...days)})`);
   const cols = [label, ...(split ? [split] : [])];
   return db.$queryRawUnsafe<Row[]>(
     `SELECT ${label} AS bucket, ${split ? `${split}, ` : ''}${sums(f)} FROM ${f.rollup}
-     WHERE ${cond} GROUP BY ${cols.join(', ')} ORDER BY ${cols.join(', ')}`,
+     WHERE (${pieces.join(' OR ')}) GROUP BY ${cols.join(', ')} ORDER BY ${cols.join(', ')}`,
     ...sql.params,
   );
 }

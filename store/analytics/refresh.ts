@@ -22,6 +22,7 @@ function expand(f: Family): string {
     ['hour', 'd.hour'],
     ['day', `date_trunc('day', d.hour, 'UTC')`],
     ...(f.monthGrain ? [['month', `date_trunc('month', d.hour, 'UTC')`] as [Grain, string]] : []),
+    ...(f.localDayZones ?? []).map((z): [Grain, string] => [`day:${z}`, `date_trunc('day', d.hour, '${z}')`]),
   ];
   const rows = grains.flatMap(([grain, bucket]) =>
     combos(f, grain).map(

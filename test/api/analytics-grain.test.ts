@@ -1,11 +1,12 @@
 // The monthly grain of the SKU families (decision 085): a period crossing UTC month boundaries, in
 // Asia/Shanghai and in UTC, reads whole months from the monthly rows and gives the same numbers as the
-// daily and hourly rows alone; and the endpoints agree with sums counted by hand.
+// daily and hourly rows alone; sales by Shanghai day read from local-day rows equal the hourly rows
+// re-bucketed; and the endpoints agree with sums counted by hand.
 import { expectOk, send } from './api-helpers';
 import { KEYS, useStack } from '../helpers/stack';
 import { localToUtc } from '../../domain';
 import { FAMILIES, type Family } from '../../store/analytics/families';
-import { totals, type Scope } from '../../store/analytics/queries';
+import { series, totals, type Scope } from '../../store/analytics/queries';
 import { refreshAnalytics } from '../../store/analytics/refresh';
 import { plantAfterSales, plantMerchant, plantOrder, rid } from '../helpers/analytics-rows';
 
@@ -77,6 +78,29 @@ test('a period across month ends: monthly rows give the daily grain numbers, in 
       expect(monthly.length).toBeGreaterThan(0);
     }
   }
+
+  // Sales by Shanghai day: whole local days from the local-day rows, a partial first day from hours.
+  const salesScope: Scope = {
+    from: localToUtc('2022-01-20T05', 'Asia/Shanghai'),
+    to: localToUtc('2022-04-10', 'Asia/Shanghai'),
+    timeZone: 'Asia/Shanghai',
+    merchantId: m,
+  };
+  const hourly = { ...FAMILIES.sales, localDayZones: [] };
+  for (const by of [undefined, 'channel'])
+    expect(await series(stack.db, FAMILIES.sales, salesScope, 'day', by)).toEqual(
+      await series(stack.db, hourly, salesScope, 'day', by),
+    );
+  // 20 Jan from 05:00 holds order 1 only (order 0 was at 01:00); order 8 is on 10 Apr, past the end.
+  const days = await series(stack.db, FAMILIES.sales, salesScope, 'day');
+  expect(days.map((r) => [r.bucket, r.n])).toEqual([
+    ['2022-01-20', 1],
+    ['2022-01-31', 1],
+    ['2022-02-01', 1],
+    ['2022-02-15', 1],
+    ['2022-03-01', 2],
+    ['2022-04-01', 1],
+  ]);
 
   // By hand: Shanghai counts orders 0–7 (units 1…8), UTC orders 1–8 (units 2…9).
   const top = async (tz: string) =>

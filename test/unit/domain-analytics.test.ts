@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import {
   localDate,
+  localDaySpan,
   localToUtc,
   offsetMinutes,
   reorderSuggestion,
@@ -151,6 +152,20 @@ describe('splitDays (the monthly grain)', () => {
         for (const [x, y] of days) expect(y - x).toBeLessThan(62 * D);
       }),
     );
+  });
+});
+
+describe('localDaySpan', () => {
+  test('whole Shanghai days inside a period that starts and ends mid-day', () => {
+    const from = Date.parse('2022-01-19T21:00:00Z'); // 20 Jan 05:00 in Shanghai
+    const to = Date.parse('2022-04-09T16:00:00Z'); // 10 Apr 00:00
+    expect(localDaySpan(from, to, 'Asia/Shanghai')).toEqual([Date.parse('2022-01-20T16:00:00Z'), to]);
+    expect(localDaySpan(from, from + 3_600_000, 'Asia/Shanghai')).toBeUndefined();
+  });
+  test('across a DST change in New York (a 23-hour day)', () => {
+    const from = Date.parse('2026-03-07T05:00:00Z'); // 7 Mar 00:00 EST
+    const to = Date.parse('2026-03-09T04:00:00Z'); // 9 Mar 00:00 EDT
+    expect(localDaySpan(from, to, 'America/New_York')).toEqual([from, to]);
   });
 });
 

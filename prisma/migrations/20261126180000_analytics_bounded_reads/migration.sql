@@ -1,4 +1,4 @@
--- Bounded analytics reads on a million orders (issue 14, docs/analytics.md, decisions 085 and 086).
+-- Bounded analytics reads on a million orders (issue 14, docs/analytics.md, decisions 085, 086 and 087).
 
 -- Monthly grain for the SKU families (grain = 'month', bucket = the UTC month): a year per SKU is 12
 -- rows and the edge days, not 365. UTC days nest in UTC months, so the monthly rows are the sums of
@@ -39,3 +39,14 @@ GROUP BY 1, 2, 3, 4;
 -- A past period's cohort customers who came back only after it ended are read by second order.
 CREATE INDEX "analytics_customers_merchant_id_channel_payment_method_seco_idx" ON "analytics_customers"("merchant_id", "channel", "payment_method", "second_order_at");
 CREATE INDEX "analytics_customers_channel_payment_method_second_order_at_idx" ON "analytics_customers"("channel", "payment_method", "second_order_at");
+
+-- Local days of the default zone for the sales series (grain 'day:Asia/Shanghai', bucket = the
+-- local midnight, decision 087): a year by day there is 365 rows, not 8,760 hourly ones. The hourly
+-- rows of sales hold every filter combination, so their sums are these rows exactly.
+INSERT INTO "analytics_sales" ("merchant_id", "channel", "payment_method", "grain", "bucket",
+    "n", "units", "gmv", "refunded", "net_sales", "paid", "shipped", "delivered", "completed", "cancelled", "rejected")
+SELECT "merchant_id", "channel", "payment_method", 'day:Asia/Shanghai', date_trunc('day', "bucket", 'Asia/Shanghai'),
+    SUM("n"), SUM("units"), SUM("gmv"), SUM("refunded"), SUM("net_sales"), SUM("paid"), SUM("shipped"),
+    SUM("delivered"), SUM("completed"), SUM("cancelled"), SUM("rejected")
+FROM "analytics_sales" WHERE "grain" = 'hour'
+GROUP BY 1, 2, 3, 5;
