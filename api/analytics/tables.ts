@@ -89,7 +89,7 @@ export async function topProductsTable(
   metric: 'revenue' | 'units',
   limit: number,
 ): Promise<Table> {
-  const rows = (await totals(db, FAMILIES.products, scope, ['sku']))
+  const rows = (await totals(db, FAMILIES.products, scope, ['sku'], undefined, { by: [metric], limit }))
     .filter((r) => num(r.n) > 0)
     .sort((a, b) => num(b[metric]) - num(a[metric]) || String(a.sku).localeCompare(String(b.sku)))
     .slice(0, limit);
@@ -142,7 +142,8 @@ export async function afterSalesTable(db: Db, scope: Scope, limit: number): Prom
 
 /** After-sales requests by SKU, reason, warehouse and courier: where a product's problem comes from. */
 export async function reasonsTable(db: Db, scope: Scope, limit: number): Promise<Table> {
-  const rows = await totals(db, FAMILIES.afterSales, scope, ['sku', 'type', 'reason', 'warehouse_id', 'courier']);
+  const dims = ['sku', 'type', 'reason', 'warehouse_id', 'courier'];
+  const rows = await totals(db, FAMILIES.afterSales, scope, dims, undefined, { by: ['units', 'n'], limit });
   return rows
     .filter((r) => num(r.n) > 0)
     .map((r) => ({

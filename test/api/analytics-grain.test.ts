@@ -115,3 +115,27 @@ test('a period across month ends: monthly rows give the daily grain numbers, in 
   // Requests on orders 0, 3, 6 and 9: in UTC only 3 and 6 fall in the period.
   expect(asked.reduce((s, r) => s + r.afterSalesRequests, 0)).toBe(2);
 });
+
+test('top products and root causes ranked in SQL keep every tie at the limit for the final order', async () => {
+  const m = rid('m-ties');
+  await plantMerchant(stack.db, m);
+  for (const sku of ['SKU-T3', 'SKU-T1', 'SKU-T2']) {
+    const orderId = await plantOrder(stack.db, {
+      merchantId: m,
+      createdAt: new Date('2022-06-01T03:00:00Z'),
+      lines: [{ sku, quantity: 2, unitPrice: 500 }],
+    });
+    await plantAfterSales(stack.db, {
+      orderId,
+      merchantId: m,
+      type: 'return',
+      reason: 'defective',
+      lines: [{ lineNo: 1, sku, quantity: 1 }],
+    });
+  }
+  const q = `from=2022-06-01&to=2022-06-02&merchantId=${m}`;
+  const top = expectOk(await get(`/v1/analytics/products/top?${q}&limit=1`)).rows as Array<{ sku: string }>;
+  expect(top.map((r) => r.sku)).toEqual(['SKU-T1']);
+  const reasons = expectOk(await get(`/v1/analytics/after-sales/reasons?${q}&limit=2`)).rows as Array<{ sku: string }>;
+  expect(reasons.map((r) => r.sku)).toEqual(['SKU-T1', 'SKU-T2']);
+});
