@@ -24,6 +24,8 @@
  *   WORKER_MAX_CONCURRENT_*    passed through to the worker (config/index.ts)
  *   BENCH_PRICING              the pricing section (issue 12, item 7; bench/pricing/section.ts): `also` (default)
  *                              runs bench/pricing/bench.ts after the lifecycles, `only` instead of them, `off` not
+ *   BENCH_CEILING              1: after the lifecycles, the ceiling (bench/ceiling/run.ts) with the engine/ceiling
+ *                              ratios against this run's report (default off; `npm run bench:ceiling` runs it alone)
  *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
  *                              node flags for the worker / API (then run as `node <flags> --import tsx <script>`),
  *                              e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where their CPU goes
@@ -82,6 +84,7 @@ export const opts = {
   dynamicConfig: list(env.BENCH_DYNAMIC_CONFIG ?? ''),
   sqlitePragmas: list(env.BENCH_SQLITE_PRAGMAS ?? 'journal_mode=WAL,synchronous=NORMAL'),
   pricing: pricingMode(env.BENCH_PRICING ?? 'also'),
+  ceiling: ['1', 'true', 'yes'].includes((env.BENCH_CEILING ?? '').toLowerCase()),
 };
 
 opts.concurrency = Math.floor(num('BENCH_CONCURRENCY', Math.max(50, Math.ceil(opts.rate * 10)), 1));

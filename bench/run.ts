@@ -12,7 +12,12 @@
  *
  * Then the pricing section (bench/pricing/section.ts: per-quote cost with 1,000 promotions and 100,000
  * coupons); `--pricing=only` runs just that, `--pricing=off` skips it.
+ *
+ * With BENCH_CEILING=1 (or --ceiling), right after the lifecycles the ceiling (bench/ceiling/run.ts:
+ * null lifecycles of the same shape on a fresh dev server with the same flags) runs in a process of
+ * its own and prints the engine/ceiling ratios against this run's report: one sitting.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +28,9 @@ import { runPricingSection } from './pricing/section';
 import { addGracefulStops, buildReport, writeReport } from './report';
 import { bringUp, Stack } from './stack';
 import { log, ROOT, sleep } from './util';
+
+/** The report the lifecycles wrote, for the ceiling's ratios. */
+let engineReport: string | undefined;
 
 async function main(): Promise<number> {
   const resultsDir = path.join(ROOT, 'bench', 'results');
@@ -120,7 +128,7 @@ async function main(): Promise<number> {
       { setupStarted, windowStart, windowEnd, windowSeconds, drainSeconds },
       { before, after, drained },
     );
-    reportFile = path.join(resultsDir, `${id}.json`);
+    reportFile = engineReport = path.join(resultsDir, `${id}.json`);
     return writeReport(report, reportFile) ? 0 : 1;
   } catch (err) {
     log(`bench failed: ${(err as Error).stack ?? String(err)}`);
@@ -140,9 +148,21 @@ async function main(): Promise<number> {
   }
 }
 
-/** The lifecycles, then the pricing section; the first failure's exit code. */
+/** The ceiling in its own process (`node --import tsx`), compared with the lifecycles' report. */
+function runCeiling(): number {
+  log(
+    `ceiling: null lifecycles of the same shape${engineReport ? `, compared with ${path.relative(ROOT, engineReport)}` : ''}`,
+  );
+  const args = ['--import', 'tsx', 'bench/ceiling/run.ts', ...process.argv.slice(2)];
+  const childEnv = { ...process.env, ...(engineReport ? { BENCH_COMPARE: engineReport } : {}) };
+  const res = spawnSync(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: 'inherit' });
+  return res.status ?? 1;
+}
+
+/** The lifecycles, the ceiling when asked, then the pricing section; the first failure's exit code. */
 async function all(): Promise<number> {
-  const code = opts.pricing === 'only' ? 0 : await main();
+  let code = opts.pricing === 'only' ? 0 : await main();
+  if (opts.ceiling && opts.pricing !== 'only' && code !== 130 && code !== 2) code = runCeiling() || code;
   if (opts.pricing === 'off' || code === 130) return code;
   const pricing = await runPricingSection();
   return code || pricing;

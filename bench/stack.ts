@@ -19,7 +19,7 @@ import { findTemporalCli } from '../scripts/temporal-cli';
 import { env, opts } from './options';
 import { log, ROOT, round, sleep } from './util';
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
@@ -124,7 +124,8 @@ async function stopGroup(child: Child, graceMs = 10_000): Promise<void> {
   }
 }
 
-async function startTemporal(stack: Stack): Promise<void> {
+/** The dev server with the bench's flags (raised limits, SQLite pragmas); the ceiling (bench/ceiling/) uses it too. */
+export async function startTemporal(stack: Stack): Promise<void> {
   const cli = findTemporalCli();
   if (!cli)
     throw new Error(

@@ -42,7 +42,7 @@ export interface LifecycleShape {
   workflows: Record<string, WorkflowShape>;
 }
 
-/** What the interpreter's query answers: where the main flow waits. */
+/** What the interpreter's `ceilingProgress` query answers (to see where a stuck null lifecycle waits). */
 export interface Progress {
   group: number;
   after: Inputs;

@@ -43,7 +43,8 @@ function commandOf(e: Event, kind: string, a: Record<string, any>, updates: stri
     case 'markerRecorded':
       if (a.markerName === 'core_local_activity')
         return { c: 'la', name: payloadJson(a.details?.data?.payloads?.[0])?.activity_type ?? 'unknown' };
-      if (a.markerName === 'core_patch') return { c: 'patch', id: payloadJson(a.details?.['patch-data']?.payloads?.[0])?.id };
+      if (a.markerName === 'core_patch')
+        return { c: 'patch', id: payloadJson(a.details?.['patch-data']?.payloads?.[0])?.id };
       return undefined;
     case 'activityTaskScheduled':
       return { c: 'activity', name: a.activityType?.name ?? 'unknown' };

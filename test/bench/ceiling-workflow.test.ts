@@ -1,0 +1,141 @@
+// The ceiling's null interpreter (bench/ceiling/workflow.ts) on the run's dev server, as the fast
+// workflow tests use it (test/helpers/flows.ts): a worker on a task queue of its own with the
+// ceiling's own bundle and no-op activities, driven by the ceiling's driver (bench/ceiling/driver.ts).
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { NullDriver } from '../../bench/ceiling/driver';
+import { eventCounts, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
+import type { LifecycleShape } from '../../bench/ceiling/shape-types';
+import { nullActivities } from '../../bench/ceiling/worker';
+
+try {
+  const quiet = () => undefined;
+  Runtime.install({
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+  });
+} catch {
+  // already installed in this jest worker
+}
+
+/** A parent with a local activity, an activity, a timer raced by an update, and a child fed a signal. */
+const TINY: LifecycleShape = {
+  source: {},
+  root: 'parent',
+  workflows: {
+    parent: {
+      name: 'parent',
+      external: [{ kind: 'update', name: 'confirm' }],
+      groups: [
+        {
+          after: {},
+          commands: [
+            { c: 'la', name: 'record' },
+            { c: 'patch', id: 'tiny-patch' },
+            { c: 'activity', name: 'pay' },
+          ],
+        },
+        { after: { 'activity:pay': 1 }, commands: [{ c: 'child', shape: 'child' }] },
+        { after: { childCompleted: 1, 'signal:progress': 1 }, commands: [{ c: 'timer', ms: 60_000 }] },
+        {
+          after: { 'update:confirm': 1 },
+          commands: [
+            { c: 'cancelTimer' },
+            { c: 'la', name: 'record' },
+            { c: 'completeUpdate', name: 'confirm' },
+            { c: 'complete' },
+          ],
+        },
+      ],
+    },
+    child: {
+      name: 'child',
+      external: [{ kind: 'signal', name: 'tracking' }],
+      groups: [
+        { after: { 'signal:tracking': 1 }, commands: [{ c: 'signalParent', name: 'progress' }] },
+        { after: { signaled: 1 }, commands: [{ c: 'complete' }] },
+      ],
+    },
+  },
+};
+
+const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((n) =>
+  path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
+);
+
+describe('ceiling interpreter', () => {
+  let env: TestWorkflowEnvironment;
+  let worker: Worker;
+  let running: Promise<void>;
+  const taskQueue = `ceiling-${randomUUID()}`;
+  const fixtureShape = lifecycleShape(FIXTURES);
+
+  beforeAll(async () => {
+    const address = process.env.TEST_TEMPORAL_ADDRESS;
+    if (!address) throw new Error('TEST_TEMPORAL_ADDRESS unset: run through jest (test/setup/global-setup.ts)');
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address });
+    worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: require.resolve('../../bench/ceiling/workflows'),
+      activities: { ...nullActivities(TINY), ...nullActivities(fixtureShape) },
+    });
+    running = worker.run();
+  }, 120_000);
+
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  const drive = async (shape: LifecycleShape) => {
+    const d = new NullDriver(shape, { address: process.env.TEST_TEMPORAL_ADDRESS!, taskQueue, pollMs: 20 });
+    await d.connect();
+    try {
+      const run = d.launch();
+      while (!run.completedAt && !run.failure) await new Promise((r) => setTimeout(r, 20));
+      expect(run.failure).toBeUndefined();
+      return d.lastWorkflowId!;
+    } finally {
+      await d.close();
+    }
+  };
+
+  it('completes a tiny shape: the child fed its signal, the update answered, the timer cancelled', async () => {
+    const id = await drive(TINY);
+    const handle = env.client.workflow.getHandle(id);
+    expect(await handle.result()).toBe('done');
+    const counts = eventCounts((await handle.fetchHistory()).events ?? []);
+    expect(counts).toMatchObject({
+      localActivities: 2,
+      patchMarkers: 1,
+      activities: 1,
+      childrenStarted: 1,
+      timersStarted: 1,
+      timersCancelled: 1,
+      signalsReceived: 1,
+      updates: 1,
+    });
+    const child = eventCounts((await env.client.workflow.getHandle(`${id}.child-1`).fetchHistory()).events ?? []);
+    expect(child).toMatchObject({ signalsReceived: 1, signalsSent: 1 });
+  });
+
+  it('replays the card order and its shipment with the commands they recorded', async () => {
+    const id = await drive(fixtureShape);
+    const order = env.client.workflow.getHandle(id);
+    const shipment = env.client.workflow.getHandle(`${id}.shipmentWorkflow-1`);
+    await shipment.result();
+    const same = (c: EventCounts) => {
+      const { events: _e, workflowTasks: _w, ...commands } = c;
+      return commands;
+    };
+    const orderCounts = eventCounts((await order.fetchHistory()).events ?? []);
+    const shipmentCounts = eventCounts((await shipment.fetchHistory()).events ?? []);
+    expect(same(orderCounts)).toEqual(same(eventCounts(readHistory(FIXTURES[0]))));
+    expect(same(shipmentCounts)).toEqual(same(eventCounts(readHistory(FIXTURES[1]))));
+    await order.terminate('test finished'); // it stays open in its after-sales window, as the order does
+  });
+});
