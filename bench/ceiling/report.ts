@@ -86,6 +86,8 @@ export function compare(file: string, c: CeilingFigures) {
       cpuPerLifecycle: {
         /** The whole engine (dev server, worker, API, PostgreSQL) over the null lifecycle (dev server, worker). */
         engineOverCeiling: ratio(e.cpuPerLifecycleMs.engine, cc?.temporalPlusWorker),
+        /** Dev server and worker alone on both sides (PostgreSQL is every postgres process of the machine). */
+        temporalPlusWorker: ratio(e.cpuPerLifecycleMs.temporalPlusWorker, cc?.temporalPlusWorker),
         temporal: ratio(e.cpuPerLifecycleMs.temporal, cc?.temporal),
         worker: ratio(e.cpuPerLifecycleMs.worker, cc?.worker),
       },
@@ -141,6 +143,7 @@ export function printCeiling(
       `── engine / ceiling (engine report ${e.report}, ${e.startedAt})`,
       `  ${pad('', 34)}${pad('engine', 12)}${pad('ceiling', 12)}ratio`,
       `  ${pad('CPU ms/lifecycle, whole stack', 34)}${pad(e.cpuPerLifecycleMs.engine, 12)}${pad(c.cpuPerLifecycleMs?.temporalPlusWorker, 12)}${r.cpuPerLifecycle.engineOverCeiling}`,
+      `  ${pad('CPU ms/lifecycle, server + worker', 34)}${pad(e.cpuPerLifecycleMs.temporalPlusWorker, 12)}${pad(c.cpuPerLifecycleMs?.temporalPlusWorker, 12)}${r.cpuPerLifecycle.temporalPlusWorker}`,
       `  ${pad('CPU ms/lifecycle, dev server', 34)}${pad(e.cpuPerLifecycleMs.temporal, 12)}${pad(c.cpuPerLifecycleMs?.temporal, 12)}${r.cpuPerLifecycle.temporal}`,
       `  ${pad('CPU ms/lifecycle, worker', 34)}${pad(e.cpuPerLifecycleMs.worker, 12)}${pad(c.cpuPerLifecycleMs?.worker, 12)}${r.cpuPerLifecycle.worker}`,
       `  ${pad('lifecycles/s in the window', 34)}${pad(e.completedInWindowPerSecond, 12)}${pad(t.completedInWindowPerSecond, 12)}${r.throughput.inWindow}`,

@@ -11,7 +11,8 @@
  *   BENCH_COMPARE              an engine report (bench/results/<time>.json) to print the ratios against
  *   BENCH_CEILING_HISTORIES    the recorded histories the shape comes from, comma separated, root first
  *                              (default the card order and its shipment under test/fixtures/)
- *   BENCH_CEILING_POLL_MS      first retry of a signal to a child not started yet, then ×1.5 up to 1 s (50)
+ *   BENCH_CEILING_POLL_MS      the wait before a workflow's first input, and before sending again an input that
+ *                              came too early (a child not started yet, an update refused), then ×1.5 up to 1 s (250)
  *   BENCH_CEILING_TIMER_CAP_MS timers that fired in the recording wait at most this long (1000)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((
 const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
 const ceiling = {
   rate: num(env.BENCH_CEILING_RATE, opts.rate),
-  pollMs: num(env.BENCH_CEILING_POLL_MS, 50),
+  pollMs: num(env.BENCH_CEILING_POLL_MS, 250),
   timerCapMs: num(env.BENCH_CEILING_TIMER_CAP_MS, 1000),
   histories: env.BENCH_CEILING_HISTORIES ? env.BENCH_CEILING_HISTORIES.split(',').map((f) => f.trim()) : FIXTURES,
   compare: env.BENCH_COMPARE ?? env.BENCH_CEILING_COMPARE,
