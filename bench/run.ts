@@ -15,7 +15,9 @@
  *
  * With BENCH_CEILING=1 (or --ceiling), right after the lifecycles the ceiling (bench/ceiling/run.ts:
  * null lifecycles of the same shape on a fresh dev server with the same flags) runs in a process of
- * its own and prints the engine/ceiling ratios against this run's report: one sitting.
+ * its own and prints the engine/ceiling ratios against this run's report: one sitting. The shape is
+ * that of one completed card order of this run and its shipment, their histories written beside the
+ * report as <time>.order.history.json and <time>.shipment.history.json.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -25,12 +27,24 @@ import { drain, Driver, runWindow, warmUp } from './load';
 import { Sampler, scrapeTemporalMetrics } from './metrics';
 import { opts } from './options';
 import { runPricingSection } from './pricing/section';
+import { recordLifecycleHistories } from './ceiling/record';
 import { addGracefulStops, buildReport, writeReport } from './report';
 import { bringUp, Stack } from './stack';
 import { log, ROOT, sleep } from './util';
 
-/** The report the lifecycles wrote, for the ceiling's ratios. */
+/** The report the lifecycles wrote, for the ceiling's ratios; the histories of one of their lifecycles, its shape. */
 let engineReport: string | undefined;
+let ceilingHistories: string[] | undefined;
+
+/** One completed card order with one shipment of this run, its histories written for the ceiling's shape. */
+async function recordShape(d: Driver, address: string, prefix: string): Promise<string[] | undefined> {
+  const run = d.runs.find((r) => r.completedAt && r.method === 'card' && r.shipments === 1);
+  if (!run) return undefined;
+  return recordLifecycleHistories(address, run.orderId!, prefix).catch((err: Error) => {
+    log(`could not record a lifecycle's histories for the ceiling: ${err.message}`);
+    return undefined;
+  });
+}
 
 async function main(): Promise<number> {
   const resultsDir = path.join(ROOT, 'bench', 'results');
@@ -128,6 +142,7 @@ async function main(): Promise<number> {
       { setupStarted, windowStart, windowEnd, windowSeconds, drainSeconds },
       { before, after, drained },
     );
+    if (opts.ceiling) ceilingHistories = await recordShape(d, stack.temporalAddress, path.join(resultsDir, id));
     reportFile = engineReport = path.join(resultsDir, `${id}.json`);
     return writeReport(report, reportFile) ? 0 : 1;
   } catch (err) {
@@ -154,7 +169,10 @@ function runCeiling(): number {
     `ceiling: null lifecycles of the same shape${engineReport ? `, compared with ${path.relative(ROOT, engineReport)}` : ''}`,
   );
   const args = ['--import', 'tsx', 'bench/ceiling/run.ts', ...process.argv.slice(2)];
-  const childEnv = { ...process.env, ...(engineReport ? { BENCH_COMPARE: engineReport } : {}) };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...(engineReport ? { BENCH_COMPARE: engineReport } : {}) };
+  // The shape of this sitting's engine, unless one is given.
+  if (ceilingHistories && !childEnv.BENCH_CEILING_HISTORIES)
+    childEnv.BENCH_CEILING_HISTORIES = ceilingHistories.join(',');
   const res = spawnSync(process.execPath, args, { cwd: ROOT, env: childEnv, stdio: 'inherit' });
   return res.status ?? 1;
 }

@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { NullDriver } from '../../bench/ceiling/driver';
-import { eventCounts, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
-import type { LifecycleShape } from '../../bench/ceiling/shape-types';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { eventCounts, extractShape, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
+import type { LifecycleShape, Progress, WorkflowShape } from '../../bench/ceiling/shape-types';
 import { nullActivities } from '../../bench/ceiling/worker';
 
 try {
@@ -80,7 +81,17 @@ describe('ceiling interpreter', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowsPath: require.resolve('../../bench/ceiling/workflows'),
-      activities: { ...nullActivities(TINY), ...nullActivities(fixtureShape) },
+      activities: {
+        ...nullActivities(TINY),
+        ...nullActivities(fixtureShape),
+        ...nullActivities(
+          lifecycleShape(
+            ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) =>
+              path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
+            ),
+          ),
+        ),
+      },
     });
     running = worker.run();
   }, 120_000);
@@ -136,6 +147,29 @@ describe('ceiling interpreter', () => {
     const shipmentCounts = eventCounts((await shipment.fetchHistory()).events ?? []);
     expect(same(orderCounts)).toEqual(same(eventCounts(readHistory(FIXTURES[0]))));
     expect(same(shipmentCounts)).toEqual(same(eventCounts(readHistory(FIXTURES[1]))));
+    // Recorded as the engine's bench records its sitting's shape (bench/ceiling/record.ts): the same commands.
+    const recorded = extractShape(JSON.parse(historyToJSON(await order.fetchHistory())).events);
+    const flat = (w: WorkflowShape) =>
+      w.groups.flatMap((g) => g.commands).map((c) => (c.c === 'child' ? { ...c, shape: 'a child' } : c)); // ceilingWorkflow here
+    expect(flat(recorded)).toEqual(flat(fixtureShape.workflows.orderWorkflow));
     await order.terminate('test finished'); // it stays open in its after-sales window, as the order does
+  });
+
+  it('replays the shape of the newest order (every patch at start, a stock decision timer that fires)', async () => {
+    const files = ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) =>
+      path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
+    );
+    const shape = lifecycleShape(files, { timerCapMs: 100 });
+    const id = await drive(shape);
+    const order = env.client.workflow.getHandle(id);
+    for (let i = 0; i < 200; i++) {
+      const p = await order.query<Progress>('ceilingProgress');
+      if (p.group >= shape.workflows.orderWorkflow.groups.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const counts = eventCounts((await order.fetchHistory()).events ?? []);
+    const { events: _e, workflowTasks: _w, ...commands } = eventCounts(readHistory(files[0]));
+    expect(counts).toMatchObject({ ...commands, patchMarkers: 8, timersFired: 1 });
+    await order.terminate('test finished');
   });
 });

@@ -1,0 +1,28 @@
+/**
+ * The engine's shape of this sitting: one completed card order's history and its shipment's, as the
+ * engine's bench just ran them, written beside its report (the CLI's JSON, as the replay fixtures) for
+ * the ceiling to replay (BENCH_CEILING=1 passes them as BENCH_CEILING_HISTORIES).
+ */
+import { writeFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+
+/** Writes `<prefix>.order.history.json` and `<prefix>.shipment.history.json`; returns their paths. */
+export async function recordLifecycleHistories(address: string, orderId: string, prefix: string): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection, namespace: 'default' });
+    const files: string[] = [];
+    for (const [name, workflowId] of [
+      ['order', `order-${orderId}`],
+      ['shipment', `shipment-${orderId}-1`],
+    ]) {
+      const file = `${prefix}.${name}.history.json`;
+      writeFileSync(file, historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()));
+      files.push(file);
+    }
+    return files;
+  } finally {
+    await connection.close();
+  }
+}
