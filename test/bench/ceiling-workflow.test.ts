@@ -1,11 +1,14 @@
 // The ceiling's null interpreter (bench/ceiling/workflow.ts) on the run's dev server, as the fast
 // workflow tests use it (test/helpers/flows.ts): a worker on a task queue of its own with the
 // ceiling's own bundle and no-op activities, driven by the ceiling's driver (bench/ceiling/driver.ts).
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { NullDriver } from '../../bench/ceiling/driver';
+import { recordLifecycleHistories } from '../../bench/ceiling/record';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { eventCounts, extractShape, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
 import type { LifecycleShape, Progress, WorkflowShape } from '../../bench/ceiling/shape-types';
@@ -153,6 +156,29 @@ describe('ceiling interpreter', () => {
       w.groups.flatMap((g) => g.commands).map((c) => (c.c === 'child' ? { ...c, shape: 'a child' } : c)); // ceilingWorkflow here
     expect(flat(recorded)).toEqual(flat(fixtureShape.workflows.orderWorkflow));
     await order.terminate('test finished'); // it stays open in its after-sales window, as the order does
+  });
+
+  it("records a lifecycle's histories as the engine's bench does for the ceiling, in the fixtures' format", async () => {
+    // Two null workflows under the engine's ids, order-<id> and shipment-<id>-1.
+    const orderId = `rec-${randomUUID()}`;
+    const copy: WorkflowShape = {
+      name: 'copy',
+      external: [],
+      groups: [{ after: {}, commands: [{ c: 'la', name: 'record' }, { c: 'complete' }] }],
+    };
+    for (const workflowId of [`order-${orderId}`, `shipment-${orderId}-1`])
+      await env.client.workflow.start('ceilingWorkflow', { taskQueue, workflowId, args: [copy, {}] });
+    await env.client.workflow.getHandle(`shipment-${orderId}-1`).result();
+    await env.client.workflow.getHandle(`order-${orderId}`).result();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ceiling-record-'));
+    const files = await recordLifecycleHistories(process.env.TEST_TEMPORAL_ADDRESS!, orderId, path.join(dir, 'run'));
+    expect(files.map((f) => path.basename(f))).toEqual(['run.order.history.json', 'run.shipment.history.json']);
+    const shape = lifecycleShape(files);
+    expect(shape.workflows.ceilingWorkflow.groups.flatMap((g) => g.commands)).toEqual([
+      { c: 'la', name: 'record' },
+      { c: 'complete' },
+    ]);
+    expect(eventCounts(readHistory(files[1]))).toMatchObject({ localActivities: 1, activities: 0 });
   });
 
   it('replays the shape of the newest order (every patch at start, a stock decision timer that fires)', async () => {
