@@ -1,7 +1,7 @@
 // The ceiling's null interpreter (bench/ceiling/workflow.ts) on the run's dev server, as the fast
 // workflow tests use it (test/helpers/flows.ts): a worker on a task queue of its own with the
 // ceiling's own bundle and no-op activities, driven by the ceiling's driver (bench/ceiling/driver.ts).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -179,6 +179,7 @@ describe('ceiling interpreter', () => {
       { c: 'complete' },
     ]);
     expect(eventCounts(readHistory(files[1]))).toMatchObject({ localActivities: 1, activities: 0 });
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('replays the shape of the newest order (every patch at start, a stock decision timer that fires)', async () => {
