@@ -311,6 +311,8 @@ export const configSchema = z.object({
     .min(1)
     .max(24 * 365)
     .default(72),
+  /** Outbound events (with their deliveries and attempts) are kept this long once no endpoint waits for them (docs/notifications.md). */
+  WEBHOOK_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** How often a worker deletes what has outlived its retention (workers/housekeeping.ts). */
   HOUSEKEEPING_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /**

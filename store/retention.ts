@@ -24,3 +24,26 @@ export async function expireIdempotencyRecords(db: Db, retentionHours: number): 
     if (deleted < BATCH) return total;
   }
 }
+
+/**
+ * Forgets outbound events older than `retentionDays` (by when they occurred) that no endpoint still
+ * waits for, with their deliveries and attempts (docs/notifications.md, "Retention"): a range
+ * redelivery reaches back that far. An event not yet fanned out, or with a delivery still `pending`
+ * or `parked`, is kept until it ends. Returns how many events were deleted.
+ */
+export async function expireOutboundEvents(db: Db, retentionDays: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await db.$executeRaw`
+      DELETE FROM outbound_events
+      WHERE ctid IN (
+        SELECT e.ctid FROM outbound_events e
+        WHERE e.occurred_at < now() - make_interval(days => ${retentionDays}::int) AND e.fanned_out_at IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                          WHERE d.event_id = e.id AND d.status IN ('pending', 'parked'))
+        LIMIT ${BATCH}
+      )`;
+    total += deleted;
+    if (deleted < BATCH) return total;
+  }
+}

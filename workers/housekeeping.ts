@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { Db } from '../store/db';
-import { expireIdempotencyRecords } from '../store/retention';
+import { expireIdempotencyRecords, expireOutboundEvents } from '../store/retention';
 import { startPeriodic } from './periodic';
 
 /**
- * Deletes what has outlived its retention: idempotency records after IDEMPOTENCY_RETENTION_HOURS.
- * Every worker may run it; the deletes are idempotent, so two at once only repeat a cheap scan.
+ * Deletes what has outlived its retention: idempotency records after IDEMPOTENCY_RETENTION_HOURS,
+ * outbound events no endpoint waits for after WEBHOOK_EVENT_RETENTION_DAYS. Every worker may run it;
+ * the deletes are idempotent, so two at once only repeat a cheap scan.
  */
 export function startHousekeeping({
   db,
@@ -15,11 +16,16 @@ export function startHousekeeping({
 }: {
   db: Db;
   log?: Logger;
-  config: Pick<Config, 'IDEMPOTENCY_RETENTION_HOURS' | 'HOUSEKEEPING_INTERVAL_SECONDS'>;
+  config: Pick<
+    Config,
+    'IDEMPOTENCY_RETENTION_HOURS' | 'WEBHOOK_EVENT_RETENTION_DAYS' | 'HOUSEKEEPING_INTERVAL_SECONDS'
+  >;
 }) {
   return startPeriodic({
     what: 'housekeeping',
-    work: () => expireIdempotencyRecords(db, config.IDEMPOTENCY_RETENTION_HOURS),
+    work: async () =>
+      (await expireIdempotencyRecords(db, config.IDEMPOTENCY_RETENTION_HOURS)) +
+      (await expireOutboundEvents(db, config.WEBHOOK_EVENT_RETENTION_DAYS)),
     intervalMs: config.HOUSEKEEPING_INTERVAL_SECONDS * 1000,
     log,
   });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { buildApp } from '../../api/app';
 import { loadConfig } from '../../config';
-import { expireIdempotencyRecords } from '../../store/retention';
+import { expireIdempotencyRecords, expireOutboundEvents } from '../../store/retention';
 import { startHousekeeping } from '../../workers/housekeeping';
 import { eventually, expectOk, send } from '../api/api-helpers';
 import { createSku, stockOf } from '../helpers/catalog';
@@ -72,6 +72,58 @@ test('the key of an order accepted but never started outlives the retention, and
   expect(await stack.db.idempotencyRecord.count({ where: { key } })).toBe(0);
 });
 
+test('outbound events past their retention go with their deliveries and attempts, unless an endpoint still waits for them', async () => {
+  const orderId = `ret-${randomUUID()}`;
+  const sub = await stack.db.webhookSubscription.create({
+    data: {
+      id: `whsub_${randomUUID()}`,
+      ownerRole: 'platform',
+      ownerName: 'dev platform',
+      url: 'http://127.0.0.1:9/retention',
+      eventTypes: ['*'],
+      secret: 'whsec_dGVzdA==',
+      enabled: false,
+    },
+  });
+  const daysAgo = (d: number) => new Date(Date.now() - d * 86_400_000);
+  // seq: [days since it occurred, fanned out, its delivery's status (none: no delivery)]
+  const events: Array<[number, boolean, string | null]> = [
+    [40, true, 'delivered'],
+    [40, true, 'failed'],
+    [40, true, 'parked'],
+    [40, true, 'pending'],
+    [40, false, null],
+    [10, true, 'delivered'],
+  ];
+  for (const [i, [days, fannedOut, status]] of events.entries()) {
+    const event = await stack.db.outboundEvent.create({
+      data: {
+        id: `evt_${orderId}_${i + 1}`,
+        orderId,
+        merchantId: 'm-demo',
+        seq: i + 1,
+        type: 'order.submitted',
+        occurredAt: daysAgo(days),
+        payload: {},
+        fannedOutAt: fannedOut ? daysAgo(days) : null,
+      },
+    });
+    if (!status) continue;
+    const delivery = await stack.db.webhookDelivery.create({
+      data: { subscriptionId: sub.id, eventId: event.id, orderId, seq: i + 1, status },
+    });
+    await stack.db.webhookAttempt.create({ data: { deliveryId: delivery.id, attempt: 1, durationMs: 5 } });
+  }
+
+  expect(await expireOutboundEvents(stack.db, 30)).toBeGreaterThanOrEqual(2);
+  const kept = await stack.db.outboundEvent.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
+  expect(kept.map((e) => e.seq)).toEqual([3, 4, 5, 6]);
+  const deliveries = await stack.db.webhookDelivery.findMany({ where: { orderId }, orderBy: { seq: 'asc' } });
+  expect(deliveries.map((d) => d.seq)).toEqual([3, 4, 6]);
+  expect(await stack.db.webhookAttempt.count({ where: { delivery: { orderId } } })).toBe(3);
+  await stack.db.webhookSubscription.delete({ where: { id: sub.id } });
+});
+
 test("a worker's housekeeping deletes expired keys on its own", async () => {
   const sku = await createSku(stack.db, { stock: { 'wh-shanghai': 0 } });
   const key = randomUUID();
@@ -79,7 +131,11 @@ test("a worker's housekeeping deletes expired keys on its own", async () => {
   await age(key, RETENTION_HOURS + 1);
   const housekeeping = startHousekeeping({
     db: stack.db,
-    config: { IDEMPOTENCY_RETENTION_HOURS: RETENTION_HOURS, HOUSEKEEPING_INTERVAL_SECONDS: 1 },
+    config: {
+      IDEMPOTENCY_RETENTION_HOURS: RETENTION_HOURS,
+      WEBHOOK_EVENT_RETENTION_DAYS: 30,
+      HOUSEKEEPING_INTERVAL_SECONDS: 1,
+    },
   });
   try {
     await eventually(
