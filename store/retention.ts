@@ -3,6 +3,16 @@ import type { Db } from './db';
 /** Rows deleted per statement, so a large backlog never holds one long transaction. */
 const BATCH = 5_000;
 
+/** Runs a delete of at most BATCH rows until one deletes fewer; returns how many rows went in all. */
+async function inBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteBatch();
+    total += deleted;
+    if (deleted < BATCH) return total;
+  }
+}
+
 /**
  * Forgets idempotency records older than `retentionHours` (docs/api.md, "Idempotency"): a request
  * retried after that is a new request. A record whose order was accepted but never started (status
@@ -10,19 +20,16 @@ const BATCH = 5_000;
  * Returns how many were deleted.
  */
 export async function expireIdempotencyRecords(db: Db, retentionHours: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const deleted = await db.$executeRaw`
+  return inBatches(
+    () => db.$executeRaw`
       DELETE FROM idempotency_records
       WHERE ctid IN (
         SELECT r.ctid FROM idempotency_records r
         WHERE r.created_at < now() - make_interval(hours => ${retentionHours}::int)
           AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.id = r.resource_id AND o.status = 'submitted')
         LIMIT ${BATCH}
-      )`;
-    total += deleted;
-    if (deleted < BATCH) return total;
-  }
+      )`,
+  );
 }
 
 /**
@@ -32,9 +39,8 @@ export async function expireIdempotencyRecords(db: Db, retentionHours: number): 
  * or `parked`, is kept until it ends. Returns how many events were deleted.
  */
 export async function expireOutboundEvents(db: Db, retentionDays: number): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const deleted = await db.$executeRaw`
+  return inBatches(
+    () => db.$executeRaw`
       DELETE FROM outbound_events
       WHERE ctid IN (
         SELECT e.ctid FROM outbound_events e
@@ -42,8 +48,6 @@ export async function expireOutboundEvents(db: Db, retentionDays: number): Promi
           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
                           WHERE d.event_id = e.id AND d.status IN ('pending', 'parked'))
         LIMIT ${BATCH}
-      )`;
-    total += deleted;
-    if (deleted < BATCH) return total;
-  }
+      )`,
+  );
 }

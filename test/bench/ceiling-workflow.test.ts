@@ -6,23 +6,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { NullDriver } from '../../bench/ceiling/driver';
 import { recordLifecycleHistories } from '../../bench/ceiling/record';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { eventCounts, extractShape, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
 import type { LifecycleShape, Progress, WorkflowShape } from '../../bench/ceiling/shape-types';
 import { nullActivities } from '../../bench/ceiling/worker';
+import { installQuietRuntime } from '../helpers/quiet-runtime';
 
-try {
-  const quiet = () => undefined;
-  Runtime.install({
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
-} catch {
-  // already installed in this jest worker
-}
+installQuietRuntime();
 
 /** A parent with a local activity, an activity, a timer raced by an update, and a child fed a signal. */
 const TINY: LifecycleShape = {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import {
   DEFAULT_POLICY,
   newLedgerLine,
@@ -27,16 +27,9 @@ import {
 } from '../../contract';
 import type { orderWorkflow } from '../../workflows/order';
 import { createStubActivities, type Behaviour, type StubActivities } from './stub-activities';
+import { installQuietRuntime } from './quiet-runtime';
 
-try {
-  const quiet = () => undefined;
-  Runtime.install({
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
-  });
-} catch {
-  // already installed in this jest worker
-}
+installQuietRuntime();
 
 export interface FlowEnv {
   client: Client;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
@@ -18,24 +18,11 @@ import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers
 import { createWorker } from '../../workers/worker';
 import { Client as PgClient } from 'pg';
 import { orderBody } from './order-body';
+import { installQuietRuntime } from './quiet-runtime';
 
 export { orderBody };
 
-try {
-  Runtime.install({
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    },
-  });
-} catch {
-  // already installed in this jest worker
-}
+installQuietRuntime();
 
 export const KEYS = {
   platform: 'dev-platform-key',
