@@ -5,3 +5,4 @@ export * from './order';
 export * from './shipment';
 export * from './after-sales';
 export * from './refund';
+export * from './versions';

@@ -2,11 +2,13 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { OrderInput, OrderState, PaymentSignal, ShipmentStatus, StockDecision, TrackingSignal } from '../domain';
 
 import { orderWorkflowId } from './ids';
+import { CURRENT_LIFECYCLE, LIFECYCLE_TYPES } from './versions';
 
 /** The order workflow's signals, updates and queries, shared by the workflows and the API. */
 
 export type OrderWorkflow = (input: OrderInput) => Promise<OrderState>;
-export const ORDER_WORKFLOW = 'orderWorkflow';
+/** The order workflow type new orders start (the current lifecycle version; contract/versions.ts). */
+export const ORDER_WORKFLOW = LIFECYCLE_TYPES[CURRENT_LIFECYCLE].order;
 /** How the API starts an order: once per order id, never again after it ended. */
 export function orderWorkflowStart(input: OrderInput, taskQueue: string) {
   return {

@@ -1,4 +1,4 @@
-import { ActivityFailure, condition, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { BookShipmentRequest } from '../activities/shipping';
 import {
   advances,
@@ -10,6 +10,7 @@ import {
   type TrackingSignal,
 } from '../domain';
 import { bookingAttempts, db, providers } from './activities';
+import { Lifecycle } from './shared/lifecycle';
 import {
   cancelShipment,
   recallShipment,
@@ -24,6 +25,11 @@ const COURIER_FALLBACK = 'shipment-courier-fallback';
 const RETURNS_AFTER_FAILED_ATTEMPTS = 'shipment-returns-after-failed-attempts';
 /** The patches above are decided in the first workflow task, before any activity (as the order's: workflows/order/patches.ts). */
 const PATCHES_AT_START = 'shipment-patches-decided-at-start';
+/** Version 1 (`shipmentWorkflow`) asks `patched()`; version 2 (`shipmentWorkflowV2`) took the four above from its start. */
+const SHIPMENT_LIFECYCLE = {
+  1: Lifecycle.v1(),
+  2: Lifecycle.v2([MILESTONES_ONLY, COURIER_FALLBACK, RETURNS_AFTER_FAILED_ATTEMPTS, PATCHES_AT_START]),
+} as const;
 const isMilestone = (type: TrackingEventType) => type !== 'in_transit' && type !== 'out_for_delivery';
 
 /** What a shipment needs: its booking request (less the key, derived here) and its order. */
@@ -50,8 +56,20 @@ interface Inbox {
  * the order. Events are deduplicated by id and never move the shipment backwards. A courier whose
  * booking keeps failing gives way to the next one; after the last failed delivery attempt the parcel
  * is sent back to the warehouse.
+ *
+ * The shipment workflow of lifecycle version 2 (contract/versions.ts), started by version 2 orders and
+ * after-sales requests: no patch marker (docs/decisions/092).
  */
+export async function shipmentWorkflowV2(input: ShipmentInput): Promise<ShipmentView> {
+  return followParcel(input, SHIPMENT_LIFECYCLE[2]);
+}
+
+/** The shipment workflow of lifecycle version 1, for the shipments of version 1 orders and requests. */
 export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentView> {
+  return followParcel(input, SHIPMENT_LIFECYCLE[1]);
+}
+
+async function followParcel(input: ShipmentInput, lifecycle: Lifecycle): Promise<ShipmentView> {
   const view: ShipmentView = {
     shipmentId: input.shipmentId,
     seq: input.seq,
@@ -62,8 +80,7 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   const inbox = listen(view);
   let lastEventAt: string | undefined;
   // MILESTONES_ONLY follows the recordTracking local activity: decided now, it cannot split from it.
-  if (patched(PATCHES_AT_START))
-    for (const id of [COURIER_FALLBACK, MILESTONES_ONLY, RETURNS_AFTER_FAILED_ATTEMPTS]) patched(id);
+  lifecycle.decideAtStart(PATCHES_AT_START, [COURIER_FALLBACK, MILESTONES_ONLY, RETURNS_AFTER_FAILED_ATTEMPTS]);
 
   const order = getExternalWorkflowHandle(input.orderWorkflowId);
   const report = (extra: Partial<ShipmentProgress> = {}) =>
@@ -76,7 +93,7 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
     });
   const { maxDeliveryAttempts = 3 } = input;
 
-  Object.assign(view, await book(input), { status: 'booked' });
+  Object.assign(view, await book(input, lifecycle), { status: 'booked' });
   await report();
 
   while (!isFinalShipmentStatus(view.status)) {
@@ -112,12 +129,12 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
       deliveryAttempts: view.deliveryAttempts,
     });
     // The order acts only on milestones; in-transit scans live in the shipment's tracking history.
-    if (!patched(MILESTONES_ONLY) || isMilestone(event.type))
+    if (!lifecycle.takes(MILESTONES_ONLY) || isMilestone(event.type))
       await report({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
     if (
       event.type === 'delivery_failed' &&
       view.deliveryAttempts === maxDeliveryAttempts &&
-      patched(RETURNS_AFTER_FAILED_ATTEMPTS)
+      lifecycle.takes(RETURNS_AFTER_FAILED_ATTEMPTS)
     )
       await returnToSender(input, view);
   }
@@ -149,10 +166,10 @@ function listen(view: ShipmentView): Inbox {
 }
 
 /** Books the first courier; one whose booking keeps failing gives way to the next (courier fallback). */
-async function book(input: ShipmentInput) {
+async function book(input: ShipmentInput, lifecycle: Lifecycle) {
   const { orderWorkflowId: _order, fallbackCouriers = [], maxDeliveryAttempts: _attempts, ...request } = input;
   const couriers = [input.courier, ...fallbackCouriers.filter((c) => c !== input.courier)];
-  if (couriers.length === 1 || !patched(COURIER_FALLBACK))
+  if (couriers.length === 1 || !lifecycle.takes(COURIER_FALLBACK))
     return providers.bookShipment({ ...request, idempotencyKey: businessKey(input.orderId, `book-${input.seq}`) });
   for (const [i, courier] of couriers.entries()) {
     const last = i === couriers.length - 1;

@@ -10,7 +10,8 @@
  *   BENCH_CEILING_RATE         null lifecycles started per second (default BENCH_RATE, else 25)
  *   BENCH_COMPARE              an engine report (bench/results/<time>.json) to print the ratios against
  *   BENCH_CEILING_HISTORIES    the recorded histories the shape comes from, comma separated, root first
- *                              (default the card order and its shipment under test/fixtures/)
+ *                              (default the card order and its shipment of the current lifecycle
+ *                              version, under test/fixtures/v<n>/)
  *   BENCH_CEILING_POLL_MS      the wait before a workflow's first input, and before sending again an input that
  *                              came too early (a child not started yet, an update refused), then ×1.5 up to 1 s (250)
  *   BENCH_CEILING_TIMER_CAP_MS timers that fired in the recording wait at most this long (1000)
@@ -19,6 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
+import { CURRENT_LIFECYCLE } from '../../contract';
 import { Sampler } from '../metrics';
 import { env, opts } from '../options';
 import { Stack, startTemporal } from '../stack';
@@ -29,7 +31,7 @@ import { eventCounts, lifecycleShape, readHistory, sumCounts, type EventCounts }
 import type { LifecycleShape } from './shape-types';
 
 const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((n) =>
-  path.join(ROOT, 'test', 'fixtures', `${n}.history.json`),
+  path.join(ROOT, 'test', 'fixtures', `v${CURRENT_LIFECYCLE}`, `${n}.history.json`),
 );
 const num = (v: string | undefined, fallback: number) => (v === undefined || v === '' ? fallback : Number(v));
 const ceiling = {

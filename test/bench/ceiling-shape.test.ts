@@ -1,12 +1,15 @@
 // The ceiling's shape (bench/ceiling/shape.ts) from the recorded card order and its shipment: the
-// counts and the grouping asserted here are read off the fixtures' events by hand.
-import path from 'node:path';
+// counts and the grouping asserted here are read off the fixtures' events by hand. Version 1's
+// (orderWorkflow, recorded before it had every patch at start) and version 2's (orderWorkflowV2, what
+// new orders start and the ceiling's default shape: the same path with no patch marker; decision 092).
 import { eventCounts, extractShape, lifecycleShape, readHistory, sumCounts } from '../../bench/ceiling/shape';
 import type { Command } from '../../bench/ceiling/shape-types';
+import { fixture } from '../helpers/fixtures';
 
-const fixture = (name: string) => path.resolve(__dirname, '..', 'fixtures', `${name}.history.json`);
-const ORDER = fixture('order-card-authorized-completed');
-const SHIPMENT = fixture('shipment-delivered');
+const ORDER = fixture(1, 'order-card-authorized-completed');
+const SHIPMENT = fixture(1, 'shipment-delivered');
+const ORDER_V2 = fixture(2, 'order-card-authorized-completed');
+const SHIPMENT_V2 = fixture(2, 'shipment-delivered');
 const commands = (cs: Command[]) => cs.map((c) => (c.c === 'la' || c.c === 'activity' ? `${c.c}:${c.name}` : c.c));
 
 describe('ceiling shape', () => {
@@ -81,6 +84,58 @@ describe('ceiling shape', () => {
       ['complete'],
     ]);
     expect(shipment[3].after).toEqual({ 'activity:bookShipment': 1, signaled: 2, 'signal:trackingReceived': 4 });
+  });
+
+  it('version 2: the same card order and shipment with no patch marker and no search-attribute upsert', () => {
+    const order = eventCounts(readHistory(ORDER_V2));
+    const shipment = eventCounts(readHistory(SHIPMENT_V2));
+    expect(order).toEqual({
+      events: 60,
+      workflowTasks: 9,
+      localActivities: 15,
+      patchMarkers: 0,
+      searchAttributeUpserts: 0,
+      activities: 2,
+      timersStarted: 2,
+      timersFired: 0,
+      timersCancelled: 1,
+      signalsReceived: 3,
+      signalsSent: 0,
+      childrenStarted: 1,
+      updates: 1,
+    });
+    expect(shipment).toMatchObject({
+      events: 40,
+      workflowTasks: 7,
+      localActivities: 4,
+      patchMarkers: 0,
+      searchAttributeUpserts: 0,
+      activities: 1,
+      signalsReceived: 4,
+      signalsSent: 3,
+    });
+    expect(sumCounts([order, shipment])).toMatchObject({ events: 100, workflowTasks: 16, patchMarkers: 0 });
+
+    const shape = lifecycleShape([ORDER_V2, SHIPMENT_V2]);
+    expect(shape.root).toBe('orderWorkflowV2');
+    expect(Object.keys(shape.workflows)).toEqual(['orderWorkflowV2', 'shipmentWorkflowV2']);
+    const groups = shape.workflows.orderWorkflowV2.groups.map((g) => commands(g.commands));
+    expect(groups[0]).toEqual([
+      'la:recordSubmission',
+      'la:reserveStock',
+      'la:assessOrderRisk',
+      'activity:authorizeCard',
+    ]);
+    expect(groups[1]).toEqual(['la:projectOrder', 'la:allocateStock', 'la:notify', 'la:projectOrder', 'child']);
+    expect(shape.workflows.orderWorkflowV2.groups[1].commands[4]).toEqual({ c: 'child', shape: 'shipmentWorkflowV2' });
+    expect(groups.flat()).not.toContain('patch');
+    expect(shape.workflows.shipmentWorkflowV2.groups.map((g) => commands(g.commands))).toEqual([
+      ['activity:bookShipment'],
+      ['signalParent'],
+      ['la:recordTracking', 'signalParent'],
+      ['la:recordTracking', 'la:recordTracking', 'la:recordTracking', 'signalParent'],
+      ['complete'],
+    ]);
   });
 
   it('shortens only the timers that fired in the recording', () => {

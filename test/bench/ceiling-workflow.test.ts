@@ -13,6 +13,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { eventCounts, extractShape, lifecycleShape, readHistory, type EventCounts } from '../../bench/ceiling/shape';
 import type { LifecycleShape, Progress, WorkflowShape } from '../../bench/ceiling/shape-types';
 import { nullActivities } from '../../bench/ceiling/worker';
+import { fixture } from '../helpers/fixtures';
 import { installQuietRuntime } from '../helpers/quiet-runtime';
 
 installQuietRuntime();
@@ -58,9 +59,7 @@ const TINY: LifecycleShape = {
   },
 };
 
-const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((n) =>
-  path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
-);
+const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((n) => fixture(1, n));
 
 describe('ceiling interpreter', () => {
   let env: TestWorkflowEnvironment;
@@ -82,9 +81,7 @@ describe('ceiling interpreter', () => {
         ...nullActivities(fixtureShape),
         ...nullActivities(
           lifecycleShape(
-            ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) =>
-              path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
-            ),
+            ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) => fixture(1, n)),
           ),
         ),
       },
@@ -175,10 +172,8 @@ describe('ceiling interpreter', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('replays the shape of the newest order (every patch at start, a stock decision timer that fires)', async () => {
-    const files = ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) =>
-      path.resolve(__dirname, '..', 'fixtures', `${n}.history.json`),
-    );
+  it('replays the shape of the newest version 1 order (every patch at start, a stock decision timer that fires)', async () => {
+    const files = ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) => fixture(1, n));
     const shape = lifecycleShape(files, { timerCapMs: 100 });
     const id = await drive(shape);
     const order = env.client.workflow.getHandle(id);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { ORDER_WORKFLOW } from '../../contract';
 import { startTracing } from '../../platform/tracing';
 import { submitOrder, useStack, type StackOptions } from '../helpers/stack';
 
@@ -58,7 +59,7 @@ test('an order submission is one trace: API request → StartWorkflow → workfl
   const both = (all: ReadableSpan[]) =>
     ['StartActivity:', 'RunActivity:'].every((prefix) => inTrace(all).some((s) => s.name.startsWith(prefix)));
   const spans = inTrace(await spansUntil(both, 'activity spans'));
-  const start = spans.find((s) => s.name === 'StartWorkflow:orderWorkflow');
+  const start = spans.find((s) => s.name === `StartWorkflow:${ORDER_WORKFLOW}`);
   expect(start?.parentSpanId).toBe(request!.spanContext().spanId);
   expect(request!.attributes['http.response.status_code']).toBe(201);
 });

@@ -1,14 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { temporal } from '@temporalio/proto';
+import { CURRENT_LIFECYCLE, lifecycleVersionOf, type LifecycleVersion } from '../../contract';
 import { findTemporalCli } from '../../scripts/temporal-cli';
 
 export const FIXTURES_DIR = path.resolve(__dirname, '..', 'fixtures');
 
 /**
+ * Where the histories of one lifecycle version live (contract/versions.ts): `test/fixtures/v<n>/`.
+ * A version's folder goes with its workflow types once their runs have all closed (decision 092).
+ */
+export const fixturesOf = (version: LifecycleVersion) => path.join(FIXTURES_DIR, `v${version}`);
+
+/** The path of a recorded history, e.g. fixture(2, 'order-card-authorized-completed'). */
+export const fixture = (version: LifecycleVersion, name: string) =>
+  path.join(fixturesOf(version), `${name}.history.json`);
+
+/**
  * With RECORD_FIXTURES=1, saves a workflow's history (the CLI's JSON, as `temporal workflow show
- * -o json` prints it) for the replay test, test/e2e/replay.test.ts.
+ * -o json` prints it) for the replay test, test/e2e/replay.test.ts, in the folder of the current
+ * lifecycle version. A run of an older version's type (a test that starts one on purpose) is not
+ * saved: that version's histories stay as its own code recorded them, the proof it still replays.
  */
 export function recordHistory(workflowId: string, name: string): void {
   if (!process.env.RECORD_FIXTURES) return;
@@ -17,16 +30,31 @@ export function recordHistory(workflowId: string, name: string): void {
     ['workflow', 'show', '--address', process.env.TEST_TEMPORAL_ADDRESS!, '-w', workflowId, '-o', 'json'],
     { encoding: 'utf8' },
   );
-  writeFileSync(path.join(FIXTURES_DIR, `${name}.history.json`), json);
+  const type = workflowTypeOf(JSON.parse(json));
+  const version = lifecycleVersionOf(type ?? '');
+  if (version === undefined) throw new Error(`${workflowId}: ${type} is not a workflow type of contract/versions.ts`);
+  if (version !== CURRENT_LIFECYCLE) return;
+  mkdirSync(fixturesOf(version), { recursive: true });
+  writeFileSync(fixture(version, name), json);
 }
 
+/** The workflow type a recorded history was started as. */
+export const workflowTypeOf = (history: unknown): string | undefined =>
+  (history as { events?: Event[] }).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ??
+  undefined;
+
+/** Every recorded history, named `v<n>/<name>`: each version's shapes that can still be running. */
 export function recordedHistories(): Array<{ name: string; history: unknown }> {
   return readdirSync(FIXTURES_DIR)
-    .filter((f) => f.endsWith('.history.json'))
-    .map((f) => ({
-      name: f.replace('.history.json', ''),
-      history: JSON.parse(readFileSync(path.join(FIXTURES_DIR, f), 'utf8')),
-    }));
+    .filter((d) => /^v\d+$/.test(d))
+    .flatMap((d) =>
+      readdirSync(path.join(FIXTURES_DIR, d))
+        .filter((f) => f.endsWith('.history.json'))
+        .map((f) => ({
+          name: `${d}/${f.replace('.history.json', '')}`,
+          history: JSON.parse(readFileSync(path.join(FIXTURES_DIR, d, f), 'utf8')),
+        })),
+    );
 }
 
 type Event = temporal.api.history.v1.IHistoryEvent;

@@ -18,6 +18,7 @@ import {
 } from '../../domain';
 import {
   FAILURE,
+  ORDER_WORKFLOW,
   orderState,
   orderWorkflowId,
   paymentNotified,
@@ -48,6 +49,8 @@ export interface OrderOptions {
   policy?: Partial<Policy>;
   /** How the stubbed outside world answers this order (set before it starts). */
   behaviour?: Behaviour;
+  /** The order workflow type (default the one new orders start, ORDER_WORKFLOW; contract/versions.ts). */
+  workflowType?: string;
 }
 
 export interface Order {
@@ -186,7 +189,7 @@ async function startOrder(
     policy: basePolicy(opts.policy),
     submittedAt: new Date().toISOString(),
   };
-  const handle = await client.workflow.start<typeof orderWorkflow>('orderWorkflow', {
+  const handle = await client.workflow.start<typeof orderWorkflow>(opts.workflowType ?? ORDER_WORKFLOW, {
     workflowId: orderWorkflowId(id),
     taskQueue,
     args: [input],

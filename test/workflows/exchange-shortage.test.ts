@@ -6,7 +6,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DEV_API_KEYS } from '../../config';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { afterSalesHelpers } from '../helpers/after-sales';
-import { PATCH as AFTER_SALES_PATCH } from '../../workflows/after-sales/patches';
 import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
 import { KEYS, orderBody, submitOrder, useStack, waitForOrder, waitForStatus } from '../helpers/stack';
 import { eventually, expectOk, expectProblem, send } from '../api/api-helpers';
@@ -213,15 +212,20 @@ test('wait_for_restock: the request joins the SKU queue behind an order backorde
     ['after_sales.replacement_allocated', 'system'],
     ['after_sales.exchanged', 'system'],
   ]);
-  // Its patch markers all precede its first activity, so the shortage's `patched()` cannot follow the
-  // replacement's allocation into a later workflow task (workflows/after-sales/patches.ts).
+  // A version 2 order's request is a version 2 request (contract/versions.ts): it took every patch of
+  // version 1, the shortage's included, and records no patch marker, so no `patched()` can follow the
+  // replacement's allocation into a later workflow task (workflows/after-sales/patches.ts). Its
+  // shipments are version 2's too.
   const history = await stack.client.workflow.getHandle(`after-sales-${id}`).fetchHistory();
-  const patches = patchesAroundFirstActivity(history.events ?? []);
-  expect(patches.after).toEqual([]);
-  expect([...patches.before].sort()).toEqual([...Object.values(AFTER_SALES_PATCH)].sort());
-  // RECORD_FIXTURES=1: for test/e2e/replay.test.ts (after-sales-exchange-backordered-restocked is the
-  // same path recorded before the markers moved to the start).
-  recordHistory(`after-sales-${id}`, 'after-sales-patches-decided-at-start');
+  const events = history.events ?? [];
+  expect(events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('afterSalesWorkflowV2');
+  expect(patchesAroundFirstActivity(events)).toEqual({ before: [], after: [] });
+  expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
+  expect(
+    events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []),
+  ).toEqual(['shipmentWorkflowV2', 'shipmentWorkflowV2']);
+  // RECORD_FIXTURES=1: for test/e2e/replay.test.ts (test/fixtures/v2/; v1/ has the same path as version 1 ran it).
+  recordHistory(`after-sales-${id}`, 'after-sales-exchange-backordered-restocked');
 }, 90_000);
 
 test('partial: what is in stock is replaced, exactly the rest is refunded at once', async () => {

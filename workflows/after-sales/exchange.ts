@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import type { ShipmentLine } from '../../domain';
 import { exchangeShortage } from './exchange-shortage';
 import { PATCH } from './patches';
@@ -18,7 +17,7 @@ export async function exchange(run: AfterSalesRun) {
   const replacement = new Replacement(run);
   let allocation = await allocateStock(replacement.ledger);
   // Requests recorded before the customer decided a shortage refund the short units at once, and replay that way.
-  if (allocation.short.length > 0 && patched(PATCH.negotiatesShortage)) {
+  if (allocation.short.length > 0 && run.lifecycle.takes(PATCH.negotiatesShortage)) {
     const negotiated = await exchangeShortage(run, replacement, allocation);
     if (!negotiated) return;
     allocation = negotiated;

@@ -1,10 +1,11 @@
 import type { AfterSalesInput, AfterSalesState } from '../../domain';
+import type { Lifecycle } from '../shared/lifecycle';
 import { compensate } from './compensation';
 import { autoApprove, decide } from './decision';
 import { exchange } from './exchange';
 import { registerHandlers } from './handlers';
 import { inspect } from './inspection';
-import { decidePatchesAtStart } from './patches';
+import { AFTER_SALES_LIFECYCLE, decidePatchesAtStart } from './patches';
 import { refundReturn } from './refund';
 import { repair } from './repair';
 import { goodsComeBack } from './return-shipment';
@@ -16,10 +17,22 @@ import { AfterSalesRun } from './run';
  * shipment child, tracked by the logistics webhooks) → merchant inspection → resolution by type:
  * refund, replacement, repaired goods back, or compensation. The order applies the money and ledger
  * effects it reports.
+ *
+ * The after-sales workflow of lifecycle version 2 (contract/versions.ts), started by version 2 orders:
+ * no patch marker (docs/decisions/092).
  */
+export async function afterSalesWorkflowV2(input: AfterSalesInput): Promise<AfterSalesState> {
+  return runRequest(input, AFTER_SALES_LIFECYCLE[2]);
+}
+
+/** The after-sales workflow of lifecycle version 1, for the requests of version 1 orders. */
 export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterSalesState> {
-  decidePatchesAtStart();
-  const run = new AfterSalesRun(input);
+  return runRequest(input, AFTER_SALES_LIFECYCLE[1]);
+}
+
+async function runRequest(input: AfterSalesInput, lifecycle: Lifecycle): Promise<AfterSalesState> {
+  decidePatchesAtStart(lifecycle);
+  const run = new AfterSalesRun(input, lifecycle);
   autoApprove(run);
   registerHandlers(run);
 

@@ -1,8 +1,9 @@
-import { patched } from '@temporalio/workflow';
+import { Lifecycle } from '../shared/lifecycle';
 
 /**
  * Changes to the command sequence of existing paths, one named patch each, so that requests already
- * running replay unchanged (docs/architecture.md, "Changing a running workflow").
+ * running replay unchanged (docs/architecture.md, "Changing a running workflow"). These are version
+ * 1's (`afterSalesWorkflow`); version 2 (`afterSalesWorkflowV2`) took both from its start (decision 092).
  */
 export const PATCH = {
   /** An exchange's short replacement is negotiated with the customer (before: the short units were refunded at once). */
@@ -15,8 +16,9 @@ export const PATCH = {
   decidedAtStart: 'after-sales-patches-decided-at-start',
 } as const;
 
-/** New requests record every patch marker before their first activity; older ones replay as they ran. */
-export function decidePatchesAtStart(): void {
-  if (!patched(PATCH.decidedAtStart)) return;
-  for (const id of Object.values(PATCH)) patched(id);
-}
+/** The request's lifecycle by the type that started it: version 1 asks `patched()`, version 2 took every patch above. */
+export const AFTER_SALES_LIFECYCLE = { 1: Lifecycle.v1(), 2: Lifecycle.v2(Object.values(PATCH)) } as const;
+
+/** Version 1 requests record every patch marker before their first activity; older ones replay as they ran; version 2 records none. */
+export const decidePatchesAtStart = (lifecycle: Lifecycle) =>
+  lifecycle.decideAtStart(PATCH.decidedAtStart, Object.values(PATCH));

@@ -17,6 +17,7 @@ import {
   type StockDecision,
 } from '../../domain';
 import { db } from '../activities';
+import type { Lifecycle } from '../shared/lifecycle';
 
 export const seconds = (s: number) => s * 1000;
 export const nowIso = () => new Date().toISOString();
@@ -52,7 +53,11 @@ export class AfterSalesRun {
   stockDecisionApplied?: StockDecision;
   private readonly order: ReturnType<typeof getExternalWorkflowHandle>;
 
-  constructor(readonly input: AfterSalesInput) {
+  /** `lifecycle`: the version the request's workflow type belongs to (workflows/after-sales/patches.ts). */
+  constructor(
+    readonly input: AfterSalesInput,
+    readonly lifecycle: Lifecycle,
+  ) {
     this.requestId = input.requestId;
     this.orderId = input.orderId;
     this.policy = afterSalesPolicy(input.policy);

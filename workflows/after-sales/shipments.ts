@@ -11,7 +11,7 @@ import {
 } from '../../domain';
 import { db } from '../activities';
 import { followShipments } from '../shared/shipments';
-import { shipmentWorkflow } from '../shipment';
+import type { shipmentWorkflow } from '../shipment';
 import type { AfterSalesRun } from './run';
 
 /** The request's shipments are children reporting here, as they report to an order (docs/fulfilment.md). */
@@ -49,7 +49,8 @@ export async function startShipment(
   };
   run.state.shipments.push(view);
   // The address is the customer's: where a return is picked up, where an outbound parcel goes.
-  await startChild(shipmentWorkflow, {
+  // A child of the request's own lifecycle version (contract/versions.ts).
+  await startChild<typeof shipmentWorkflow>(run.lifecycle.types.shipment, {
     workflowId: view.shipmentId,
     args: [
       {

@@ -1,4 +1,4 @@
-import { allHandlersFinished, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import {
   afterSalesPolicy,
   claimableUnits,
@@ -17,7 +17,8 @@ import {
 import type { TimelineEntry } from '../../activities';
 import { db } from '../activities';
 import { PATCH } from './patches';
-import { afterSalesWorkflow } from '../after-sales';
+import type { afterSalesWorkflow } from '../after-sales';
+import type { Lifecycle } from '../shared/lifecycle';
 import {
   afterSalesProgressed,
   afterSalesWorkflowId,
@@ -39,6 +40,8 @@ export interface HostPorts {
   until(done: () => boolean, timeoutMs?: number): Promise<boolean>;
   /** Has the main flow carry out a handler's work. */
   act<T>(work: () => Promise<T>): Promise<T>;
+  /** The order's lifecycle version: its patches, and the type of its after-sales children. */
+  lifecycle: Lifecycle;
 }
 
 /**
@@ -153,7 +156,7 @@ export class AfterSalesHost {
         detail: { type: cmd.type, reason: cmd.reason, lines: summary.lines, compensation: cmd.compensation },
       },
     });
-    await startChild(afterSalesWorkflow, {
+    await startChild<typeof afterSalesWorkflow>(this.ports.lifecycle.types.afterSales, {
       workflowId: afterSalesWorkflowId(cmd.requestId),
       args: [this.childInput(cmd, lines, summary, requestNo)],
     });
@@ -235,7 +238,7 @@ export class AfterSalesHost {
     if (reverse <= 0) return;
     // Orders started before the patch counted what they asked (their histories replay unchanged).
     // Decided before the local activity, never right after one (workflows/order/patches.ts).
-    const reportsTaken = patched(PATCH.reportsPointsTaken);
+    const reportsTaken = this.ports.lifecycle.takes(PATCH.reportsPointsTaken);
     const taken = -(await db.recordPoints({
       id: `${orderId}:points-reversal:${requestId}`,
       customerId: state.customerId,

@@ -61,6 +61,7 @@ export function registerHandlers(run: OrderRun): AfterSalesHost {
     publish: (entry) => run.publish(entry),
     until: (done, timeoutMs) => run.until(done, timeoutMs),
     act: (work) => run.act(work),
+    lifecycle: run.lifecycle,
   });
   registerCancellations(run);
   registerReceiptUpdates(run);

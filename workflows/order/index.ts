@@ -1,8 +1,8 @@
-import { patched } from '@temporalio/workflow';
 import type { OrderInput, OrderState } from '../../domain';
+import type { Lifecycle } from '../shared/lifecycle';
 import { registerHandlers } from './handlers';
 import { merchantAccepts } from './merchant';
-import { PATCH } from './patches';
+import { ORDER_LIFECYCLE, PATCH } from './patches';
 import { pay } from './payment';
 import { assessRisk } from './risk';
 import { OrderRun, OrderStop } from './run';
@@ -15,9 +15,24 @@ import { allocate, submit } from './stock';
  * payment → stock check → merchant → shipments (child workflows) → delivery → sign-off → the
  * after-sales window. Every step registers its undo before it runs; a cancellation, a decline or an
  * expired window stops the order, and the saga unwinds the steps taken, in reverse.
+ *
+ * The order workflow of lifecycle version 2 (contract/versions.ts), which new orders start: every
+ * patch of version 1 taken from the start, so no patch marker (docs/decisions/092).
+ */
+export async function orderWorkflowV2(input: OrderInput): Promise<OrderState> {
+  return runOrder(input, ORDER_LIFECYCLE[2]);
+}
+
+/**
+ * The order workflow of lifecycle version 1, for the orders started before version 2 until they have
+ * all closed: the same code, every change behind `patched()`; nothing starts it any more.
  */
 export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
-  const run = new OrderRun(input);
+  return runOrder(input, ORDER_LIFECYCLE[1]);
+}
+
+async function runOrder(input: OrderInput, lifecycle: Lifecycle): Promise<OrderState> {
+  const run = new OrderRun(input, lifecycle);
   const afterSales = registerHandlers(run);
   try {
     const reservedUntil = await submit(run);
@@ -27,7 +42,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderState> {
     await merchantAccepts(run);
     await ship(run, allocated);
     await signOff(run, afterSales);
-    if (patched(PATCH.afterSalesWindow)) await afterSales.afterCompletion();
+    if (run.takes(PATCH.afterSalesWindow)) await afterSales.afterCompletion();
   } catch (err) {
     if (!(err instanceof OrderStop)) throw err;
     await run.stop(err);

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { db } from '../activities';
 import { PATCH } from './patches';
 import { OrderStop, seconds, type OrderRun } from './run';
@@ -9,7 +8,7 @@ import { OrderStop, seconds, type OrderRun } from './run';
  */
 export async function merchantAccepts(run: OrderRun) {
   const { state, policy, inbox } = run;
-  if (patched(PATCH.notifiesMerchant)) {
+  if (run.takes(PATCH.notifiesMerchant)) {
     const lines = state.lines.filter((l) => l.allocated > 0).map((l) => ({ sku: l.sku, quantity: l.allocated }));
     const payload = { lines, total: state.totals.total, autoAccepted: policy.autoAccept };
     await db.notify({
@@ -30,7 +29,7 @@ export async function merchantAccepts(run: OrderRun) {
   state.pendingDecision = { awaiting: 'merchant_decision', actor: 'merchant', until };
   await run.moveTo('awaiting_merchant', { type: 'merchant.notified', actor: 'system', detail: { until } });
   if (!(await run.waitForWindow(() => inbox.merchantDecision !== undefined, policy.merchantSlaSeconds))) {
-    if (!patched(PATCH.flagsMerchantSla))
+    if (!run.takes(PATCH.flagsMerchantSla))
       throw new OrderStop('cancelled', 'merchant did not answer within the SLA', 'system');
     await run.raiseFlag('merchant_sla_expired', { until, action: policy.merchantSlaAction });
     if (policy.merchantSlaAction === 'cancel')

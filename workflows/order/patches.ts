@@ -1,8 +1,10 @@
-import { patched } from '@temporalio/workflow';
+import { Lifecycle } from '../shared/lifecycle';
 
 /**
  * Changes to the command sequence of existing paths, one named patch each, so that orders already
- * running replay unchanged (docs/architecture.md, "Changing a running workflow").
+ * running replay unchanged (docs/architecture.md, "Changing a running workflow"). These are version
+ * 1's (`orderWorkflow`); version 2 (`orderWorkflowV2`) took all of them from its start, with no marker,
+ * so the list is closed: a later change to version 2 gets a patch of its own outside it (decision 092).
  */
 export const PATCH = {
   /** A short allocation is negotiated with the customer (before: cancelled at once). */
@@ -28,12 +30,14 @@ export const PATCH = {
   decidedAtStart: 'order-patches-decided-at-start',
 } as const;
 
+/** The order's lifecycle by the type that started it: version 1 asks `patched()`, version 2 took every patch above. */
+export const ORDER_LIFECYCLE = { 1: Lifecycle.v1(), 2: Lifecycle.v2(Object.values(PATCH)) } as const;
+
 /**
- * New orders record every patch marker before their first activity, so no `patched()` can follow a
- * local activity into another workflow task; the calls where the code runs then answer true without a
- * command. Orders started before this keep their markers where they were (replay).
+ * Version 1 orders started since `decidedAtStart` record every patch marker before their first
+ * activity, so no `patched()` can follow a local activity into another workflow task; the calls where
+ * the code runs then answer true without a command. Orders started before it keep their markers where
+ * they were (replay). Version 2 records none.
  */
-export function decidePatchesAtStart(): void {
-  if (!patched(PATCH.decidedAtStart)) return;
-  for (const id of Object.values(PATCH)) patched(id);
-}
+export const decidePatchesAtStart = (lifecycle: Lifecycle) =>
+  lifecycle.decideAtStart(PATCH.decidedAtStart, Object.values(PATCH));

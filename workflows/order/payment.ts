@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import type { RefundOutcome } from '../../activities';
 import { FAILURE } from '../../contract';
 import { applyCapture, applyGiveBack, businessKey, payerFor, refundableOf, type PaymentView } from '../../domain';
@@ -82,7 +82,7 @@ export async function pay(run: OrderRun, paymentDeadline: string) {
 
 /** A card payment: authorized (captured at the first hand-over), or charged at once by orders older than that. */
 async function payByCard(run: OrderRun, base: PaymentBase, declined: string): Promise<PaymentView> {
-  const authorizes = patched(PATCH.cardAuthorizes);
+  const authorizes = run.takes(PATCH.cardAuthorizes);
   try {
     await (authorizes ? providers.authorizeCard : providers.chargeCard)({ ...base, token: run.input.cardToken! });
   } catch (err) {

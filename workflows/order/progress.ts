@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import { businessKey, handedOver, payerFor, refundValueOf, trackShipment, type ShipmentView } from '../../domain';
 import { db } from '../activities';
 import { returnStock } from '../shared/shipments';
@@ -60,7 +59,7 @@ async function settleUndelivered(run: OrderRun, shipment: ShipmentView) {
       `refund-shipment-${shipment.seq}`,
       `shipment ${shipment.seq} ${shipment.status}`,
       'system',
-      patched(PATCH.announcesShipmentRefunds),
+      run.takes(PATCH.announcesShipmentRefunds),
     );
 }
 

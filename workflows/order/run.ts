@@ -1,4 +1,4 @@
-import { CancellationScope, condition, patched } from '@temporalio/workflow';
+import { CancellationScope, condition } from '@temporalio/workflow';
 import type { TimelineEntry } from '../../activities';
 import type { CancelRequest, MerchantDecision, ShipmentProgress, ShipRequest } from '../../contract';
 import {
@@ -18,6 +18,7 @@ import {
   type SupportFlag,
 } from '../../domain';
 import { db } from '../activities';
+import type { Lifecycle } from '../shared/lifecycle';
 import { decidePatchesAtStart, PATCH } from './patches';
 
 export const seconds = (s: number) => s * 1000;
@@ -78,13 +79,22 @@ export class OrderRun {
   private readonly mailbox: Array<() => Promise<void>> = [];
   private readonly compensations: Array<() => Promise<void>> = [];
 
-  constructor(readonly input: OrderInput) {
+  /** `lifecycle`: the version the order's workflow type belongs to (workflows/order/patches.ts, ORDER_LIFECYCLE). */
+  constructor(
+    readonly input: OrderInput,
+    readonly lifecycle: Lifecycle,
+  ) {
     this.orderId = input.orderId;
     this.policy = { ...DEFAULT_POLICY, ...input.policy };
     this.paymentId = `pay-${input.orderId}`;
     this.state = initialOrderState(input);
-    this.mailboxed = patched(PATCH.handlersPostToMailbox);
-    decidePatchesAtStart();
+    this.mailboxed = this.takes(PATCH.handlersPostToMailbox);
+    decidePatchesAtStart(lifecycle);
+  }
+
+  /** Whether this order takes the change behind a patch of workflows/order/patches.ts (version 2: all of them). */
+  takes(patchId: string): boolean {
+    return this.lifecycle.takes(patchId);
   }
 
   /** A handler's work: carried out by the main flow (mailboxed orders) or at once (older orders); answers its result. */

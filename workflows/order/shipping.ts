@@ -1,7 +1,7 @@
 import { startChild, workflowInfo } from '@temporalio/workflow';
 import { shipmentWorkflowId } from '../../contract';
 import { isFinalShipmentStatus, type ShipmentLine, type ShipmentView, type StockPiece } from '../../domain';
-import { shipmentWorkflow } from '../shipment';
+import type { shipmentWorkflow } from '../shipment';
 import { cancelBeforeHandOver, cancelUnshipped, recallAndCancel } from './cancel';
 import { applyProgress } from './progress';
 import { OrderStop, seconds, type OrderRun } from './run';
@@ -54,7 +54,11 @@ async function startShipment(
     lines,
     codAmount,
   };
-  await startChild(shipmentWorkflow, { workflowId: view.shipmentId, args: [args] });
+  // A child of the order's own lifecycle version (contract/versions.ts).
+  await startChild<typeof shipmentWorkflow>(run.lifecycle.types.shipment, {
+    workflowId: view.shipmentId,
+    args: [args],
+  });
 }
 
 /** Merchants that ship by hand: the allocations wait for POST /v1/orders/{id}/shipments. */

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import type { AfterSalesHost } from './after-sales';
 import { PATCH } from './patches';
 import { nowIso, type OrderRun } from './run';
@@ -32,7 +31,7 @@ export async function signOff(run: OrderRun, afterSales: AfterSalesHost) {
   windows.open = false;
   state.pendingDecision = undefined;
   state.completedAt = nowIso();
-  const points = patched(PATCH.afterSalesWindow) ? { points: await afterSales.creditPoints() } : undefined;
+  const points = run.takes(PATCH.afterSalesWindow) ? { points: await afterSales.creditPoints() } : undefined;
   const receipt = inbox.receipt;
   await run.moveTo('completed', {
     type: receipt ? 'receipt.confirmed' : 'receipt.auto_confirmed',

@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
 import { recordAllocation, submittedEntry, type ShortLine, type StockDecision, type StockPiece } from '../../domain';
 import { db } from '../activities';
@@ -38,7 +37,7 @@ export async function submit(run: OrderRun): Promise<string> {
 export async function allocate(run: OrderRun): Promise<StockPiece[]> {
   let outcome = await allocateStock(ledger(run));
   while (outcome.short.length > 0) {
-    if (!patched(PATCH.negotiatesShortage))
+    if (!run.takes(PATCH.negotiatesShortage))
       throw new OrderStop('cancelled', `out of stock: ${describeShort(outcome.short)}`, 'system');
     outcome = await resolveShortage(run, outcome);
   }
