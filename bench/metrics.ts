@@ -85,6 +85,14 @@ function readProcs(): Map<number, ProcInfo> {
   return procs;
 }
 
+/** The parent of a PostgreSQL backend: its server's postmaster (undefined when the server is not on this machine). */
+export function postmasterOf(backendPid: number): number | undefined {
+  const procs = readProcs();
+  const isPostgres = (p?: ProcInfo) => Boolean(p?.comm.startsWith('postgres'));
+  const backend = procs.get(backendPid);
+  return backend && isPostgres(backend) && isPostgres(procs.get(backend.ppid)) ? backend.ppid : undefined;
+}
+
 function treeOf(root: number | undefined, procs: Map<number, ProcInfo>): number[] {
   if (!root || !procs.has(root)) return [];
   const out = [root];
@@ -109,7 +117,9 @@ function systemTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-type Group = 'temporal' | 'worker' | 'api' | 'bench' | 'postgres';
+/** postgres: the engine's PostgreSQL; temporalPostgres: the production Temporal server's own. */
+type Group = 'temporal' | 'temporalPostgres' | 'worker' | 'api' | 'bench' | 'postgres';
+type Roots = Partial<Record<'temporal' | 'temporalPostgres' | 'worker' | 'api' | 'postgres', number>>;
 export interface Sample {
   t: number; // seconds since the window started
   phase: 'setup' | 'idle' | 'warmup' | 'window' | 'drain' | 'after';
@@ -143,7 +153,7 @@ export class Sampler {
   windowStart = 0;
 
   constructor(
-    private readonly roots: () => Partial<Record<'temporal' | 'worker' | 'api', number>>,
+    private readonly roots: () => Roots,
     private readonly load: () => Record<string, number> | undefined,
   ) {}
 
@@ -169,9 +179,14 @@ export class Sampler {
       worker: treeOf(roots.worker, procs),
       api: treeOf(roots.api, procs),
     };
-    const postgres = [...procs.values()]
-      .filter((p) => p.comm === 'postgres' || p.comm.startsWith('postgres:'))
-      .map((p) => p.pid);
+    const temporalPostgres = treeOf(roots.temporalPostgres, procs);
+    // The engine's server when its postmaster is known; else every other PostgreSQL of the machine.
+    const postgres = roots.postgres
+      ? treeOf(roots.postgres, procs)
+      : [...procs.values()]
+          .filter((p) => p.comm === 'postgres' || p.comm.startsWith('postgres:'))
+          .map((p) => p.pid)
+          .filter((pid) => !temporalPostgres.includes(pid));
     const sys = systemTicks();
     const rssMb: Sample['rssMb'] = {};
     for (const name of ['worker', 'api'] as const) {
@@ -193,7 +208,7 @@ export class Sampler {
       mem.treePeakMb = Math.max(mem.treePeakMb, mem.treeEndMb);
       rssMb[name] = mem.endMb;
     }
-    const mine = new Set([...trees.temporal, ...trees.worker, ...trees.api, ...postgres, process.pid, process.ppid]);
+    const mine = new Set([...Object.values(trees).flat(), ...temporalPostgres, ...postgres, process.pid, process.ppid]);
     const others = new Map<number, { comm: string; ticks: number }>();
     for (const p of procs.values())
       if (!mine.has(p.pid) && since(p.pid) > 0) others.set(p.pid, { comm: p.comm, ticks: since(p.pid) });
@@ -204,6 +219,7 @@ export class Sampler {
       load: this.load(),
       delta: {
         temporal: sum(trees.temporal),
+        temporalPostgres: sum(temporalPostgres),
         worker: sum(trees.worker),
         api: sum(trees.api),
         bench: since(process.pid),
@@ -228,6 +244,7 @@ export class Sampler {
     const use = (g: keyof Sample['delta']) => round(total(g) / CLK_TCK / seconds, 2);
     const groups = {
       temporal: use('temporal'),
+      temporalPostgres: use('temporalPostgres'),
       worker: use('worker'),
       api: use('api'),
       bench: use('bench'),
@@ -256,7 +273,7 @@ export class Sampler {
 export function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number, idle?: ReturnType<Sampler['cpu']>) {
   if (!cpu || completed === 0) return undefined;
   const base = (k: string) => (idle ? ((idle.coresUsed as Record<string, number>)[k] ?? 0) : 0);
-  const stack = ['temporal', 'worker', 'api', 'postgres', 'bench'];
+  const stack = ['temporal', 'temporalPostgres', 'worker', 'api', 'postgres', 'bench'];
   const out: Record<string, number> = Object.fromEntries(
     Object.entries(cpu.coresUsed)
       .filter(([k]) => !idle || stack.includes(k)) // the machine's other users are not the stack's cost

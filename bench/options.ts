@@ -14,11 +14,15 @@
  *   BENCH_IDLE_SECONDS         CPU of the idle stack is measured this long before the warm-up (default 5)
  *   BENCH_WARMUP               lifecycles run one by one before the window, not counted (default 3)
  *   BENCH_HISTORY_SAMPLE       completed orders whose Temporal histories are counted (default 20)
- *   BENCH_ADMIN_DATABASE_URL   PostgreSQL server to create the database on
- *                              (default postgresql://postgres:postgres@127.0.0.1:5432/postgres)
+ *   BENCH_ADMIN_DATABASE_URL   PostgreSQL server to create the database on (default: the server at
+ *                              127.0.0.1:5432 or PGHOST/PGPORT, else a throw-away embedded PostgreSQL;
+ *                              scripts/local-postgres.ts, adminDatabase)
  *   BENCH_DB_POOL_SIZE         DB_POOL_SIZE of the worker and the API (default 10)
- *   BENCH_TEMPORAL_LIMIT       value of the raised dev-server rate limits (default 5000)
- *   BENCH_DYNAMIC_CONFIG       extra dev-server dynamic config, comma separated KEY=JSON pairs (scalars),
+ *   BENCH_TEMPORAL             the Temporal server the stack runs: `dev` (default: the CLI's dev server on SQLite)
+ *                              or `production` (the Temporal server 1.29.1 on a PostgreSQL of its own, 4 history
+ *                              shards; bench/production-server.ts). The ceiling runs on the same kind.
+ *   BENCH_TEMPORAL_LIMIT       value of the raised rate limits of either server (default 5000)
+ *   BENCH_DYNAMIC_CONFIG       extra dynamic config of either server, comma separated KEY=JSON pairs (scalars),
  *                              e.g. history.shardIOConcurrency=4
  *   BENCH_SQLITE_PRAGMAS       dev-server SQLite pragmas, comma separated PRAGMA=VALUE pairs (default: WAL, as npm start)
  *   WORKER_MAX_CONCURRENT_*    passed through to the worker (config/index.ts)
@@ -55,6 +59,11 @@ function num(name: string, fallback: number, min = 0): number {
   return n;
 }
 
+function temporalServer(raw: string): 'dev' | 'production' {
+  if (raw === 'dev' || raw === 'production') return raw;
+  throw new Error(`BENCH_TEMPORAL must be dev or production, got ${JSON.stringify(raw)}`);
+}
+
 function pricingMode(raw: string): 'also' | 'only' | 'off' {
   if (raw === 'also' || raw === 'only' || raw === 'off') return raw;
   throw new Error(`BENCH_PRICING must be also, only or off, got ${JSON.stringify(raw)}`);
@@ -78,8 +87,9 @@ export const opts = {
   warmup: Math.floor(num('BENCH_WARMUP', 3, 0)),
   idleSeconds: num('BENCH_IDLE_SECONDS', 5, 0),
   historySample: Math.floor(num('BENCH_HISTORY_SAMPLE', 20, 0)),
-  adminDatabaseUrl: env.BENCH_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres',
+  adminDatabaseUrl: env.BENCH_ADMIN_DATABASE_URL || undefined,
   dbPoolSize: Math.floor(num('BENCH_DB_POOL_SIZE', 10, 1)),
+  temporal: temporalServer(env.BENCH_TEMPORAL ?? 'dev'),
   temporalLimit: num('BENCH_TEMPORAL_LIMIT', 5000, 1),
   dynamicConfig: list(env.BENCH_DYNAMIC_CONFIG ?? ''),
   sqlitePragmas: list(env.BENCH_SQLITE_PRAGMAS ?? 'journal_mode=WAL,synchronous=NORMAL'),

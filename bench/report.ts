@@ -136,6 +136,8 @@ export async function buildReport(
     },
     options: opts,
     stack: {
+      /** Which Temporal server ran: the dev server or the production one on PostgreSQL (BENCH_TEMPORAL). */
+      temporalServer: stack.temporalServer,
       temporal: stack.temporalAddress,
       api: stack.apiUrl,
       taskQueue: stack.taskQueue,
@@ -343,6 +345,7 @@ function printReport(r: any, file: string) {
   const lines = [
     '',
     '══════════════════════════ order lifecycle benchmark ══════════════════════════',
+    `Temporal server   ${r.stack.temporalServer}`,
     `target            ${r.throughput.targetPerSecond} lifecycles/s for ${r.throughput.windowSeconds}s (drain ${r.throughput.drainSeconds}s)`,
     `achieved          ${r.throughput.completedInWindowPerSecond} completed/s within the window (${r.throughput.completedInWindow}); ` +
       `${r.throughput.completedTotalPerWindowSecond}/s counting the drain (${r.throughput.completed} of ${r.throughput.submitted} submitted, ${r.throughput.started} started, ${r.throughput.skippedAtConcurrencyCap} skipped at the cap)`,
@@ -361,7 +364,7 @@ function printReport(r: any, file: string) {
     `stages (ms p50/p99) to tracking ${r.stagesMs.toTrackingNumbers.p50}/${r.stagesMs.toTrackingNumbers.p99}, courier webhooks ${r.stagesMs.courierWebhooks.p50}/${r.stagesMs.courierWebhooks.p99}, ` +
       `to delivered ${r.stagesMs.webhooksToDelivered.p50}/${r.stagesMs.webhooksToDelivered.p99}, confirm→completed ${r.stagesMs.confirmToCompleted.p50}/${r.stagesMs.confirmToCompleted.p99}, wechat paid ${r.stagesMs.wechatSubmittedToPaid.p50}/${r.stagesMs.wechatSubmittedToPaid.p99}`,
     cpu
-      ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})`
+      ? `CPU (cores)       temporal ${cpu.temporal}  temporalPostgres ${cpu.temporalPostgres}  worker ${cpu.worker}  api ${cpu.api}  postgres ${cpu.postgres}  bench ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${r.cpu.window.cores})`
       : 'CPU               n/a',
     ...(r.cpu.idle
       ? [

@@ -54,11 +54,7 @@ async function main(): Promise<number> {
   let driver: Driver | undefined;
   let reportFile: string | undefined;
   const sampler = new Sampler(
-    () => ({
-      temporal: stack.child('temporal')?.proc.pid,
-      worker: stack.child('worker')?.proc.pid,
-      api: stack.child('api')?.proc.pid,
-    }),
+    () => stack.samplerRoots(),
     () =>
       driver && {
         started: driver.runs.length,

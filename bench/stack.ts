@@ -1,6 +1,7 @@
 /**
- * The bench's own local stack: a Temporal dev server (free port, temporary SQLite file, raised rate
- * limits), a fresh PostgreSQL database (migrated, seeded, stock raised so it never runs out), then the
+ * The bench's own local stack: a Temporal server — the dev server (free port, temporary SQLite file)
+ * or, with BENCH_TEMPORAL=production, the production server on its own PostgreSQL
+ * (production-server.ts), either with raised rate limits — a fresh PostgreSQL database (migrated, seeded, stock raised so it never runs out), then the
  * worker and the API as two separate child processes. Teardown runs the cleanups in reverse order.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,10 +14,13 @@ import { performance } from 'node:perf_hooks';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../store/db';
+import { adminDatabase } from '../scripts/local-postgres';
 import { applyMigrations } from '../scripts/migrations';
 import { DEMO_STORE_SKUS, seedDemoCatalog } from '../scripts/seed';
 import { findTemporalCli } from '../scripts/temporal-cli';
+import { postmasterOf } from './metrics';
 import { env, opts } from './options';
+import { dynamicConfigValues, startProductionTemporal } from './production-server';
 import { log, ROOT, round, sleep } from './util';
 
 export function freePort(): Promise<number> {
@@ -45,6 +49,12 @@ export class Stack {
   readonly cleanups: Array<{ name: string; run: () => Promise<void> }> = [];
   temporalAddress = '';
   temporalMetricsPort = 0;
+  /** Which Temporal server runs, for the report. */
+  temporalServer = '';
+  /** The postmaster of the production server's own PostgreSQL (production-server.ts). */
+  temporalPostgresPid?: () => number | undefined;
+  /** The postmaster of the engine's PostgreSQL, when it runs on this machine. */
+  enginePostgresPid?: number;
   databaseUrl = '';
   apiUrl = '';
   taskQueue = `bench-${randomUUID().slice(0, 8)}`;
@@ -58,11 +68,22 @@ export class Stack {
     return this.children.find((c) => c.name === name);
   }
 
+  /** The roots of the process trees the sampler (metrics.ts) attributes CPU to. */
+  samplerRoots() {
+    return {
+      temporal: this.child('temporal')?.proc.pid,
+      temporalPostgres: this.temporalPostgresPid?.(),
+      worker: this.child('worker')?.proc.pid,
+      api: this.child('api')?.proc.pid,
+      postgres: this.enginePostgresPid,
+    };
+  }
+
   /** A child in its own process group (so Ctrl-C reaches only the bench, which stops it in order). */
-  spawnChild(name: string, command: string, args: string[], childEnv: NodeJS.ProcessEnv): Child {
+  spawnChild(name: string, command: string, args: string[], childEnv: NodeJS.ProcessEnv, cwd = ROOT): Child {
     const logFile = `${this.logPrefix}.${name}.log`;
     const fd = openSync(logFile, 'a');
-    const proc = spawn(command, args, { cwd: ROOT, env: childEnv, stdio: ['ignore', fd, fd], detached: true });
+    const proc = spawn(command, args, { cwd, env: childEnv, stdio: ['ignore', fd, fd], detached: true });
     closeSync(fd);
     const child: Child = { name, proc, logFile };
     proc.once('exit', (code, signal) => {
@@ -124,14 +145,8 @@ async function stopGroup(child: Child, graceMs = 10_000): Promise<void> {
   }
 }
 
-/** The dev server with the bench's flags (raised limits, SQLite pragmas); the ceiling (bench/ceiling/) uses it too. */
-export async function startTemporal(stack: Stack): Promise<void> {
-  const cli = findTemporalCli();
-  if (!cli)
-    throw new Error(
-      'Temporal CLI not found (set TEMPORAL_CLI_PATH or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`)',
-    );
-  const port = await freePort();
+/** The rate limits either server gets raised to BENCH_TEMPORAL_LIMIT, so that they never throttle the bench. */
+function raisedLimits(): Record<string, number> {
   const raised = [
     ...['frontend.rps', 'frontend.namespaceRPS', 'history.rps', 'matching.rps'],
     ...[
@@ -147,9 +162,27 @@ export async function startTemporal(stack: Stack): Promise<void> {
       'matching.persistenceNamespaceMaxQPS',
     ],
   ];
+  return Object.fromEntries(raised.map((k) => [k, opts.temporalLimit]));
+}
+
+/** The server BENCH_TEMPORAL names, with the bench's flags; the ceiling (bench/ceiling/) uses it too. */
+export function startTemporal(stack: Stack): Promise<void> {
+  if (opts.temporal === 'production')
+    return startProductionTemporal(stack, { ...raisedLimits(), ...dynamicConfigValues(opts.dynamicConfig) });
+  return startDevServer(stack);
+}
+
+/** The dev server with raised limits and SQLite pragmas. */
+async function startDevServer(stack: Stack): Promise<void> {
+  const cli = findTemporalCli();
+  if (!cli)
+    throw new Error(
+      'Temporal CLI not found (set TEMPORAL_CLI_PATH or `go install github.com/temporalio/cli/cmd/temporal@v1.5.1`)',
+    );
+  const port = await freePort();
   const dynamic = [
     'frontend.enableUpdateWorkflowExecution=true',
-    ...raised.map((k) => `${k}=${opts.temporalLimit}`),
+    ...Object.entries(raisedLimits()).map(([k, v]) => `${k}=${v}`),
     ...opts.dynamicConfig,
   ];
   stack.temporalMetricsPort = await freePort();
@@ -172,6 +205,7 @@ export async function startTemporal(stack: Stack): Promise<void> {
   for (const p of opts.sqlitePragmas) args.push('--sqlite-pragma', p);
   const temporal = stack.spawnChild('temporal', cli, args, process.env);
   stack.temporalAddress = `127.0.0.1:${port}`;
+  stack.temporalServer = 'dev (Temporal CLI, SQLite)';
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (temporal.exited)
@@ -197,28 +231,31 @@ export async function startTemporal(stack: Stack): Promise<void> {
 }
 
 async function createDatabase(stack: Stack): Promise<void> {
+  const server = await adminDatabase(opts.adminDatabaseUrl, log);
+  stack.cleanups.push({ name: "the engine's PostgreSQL", run: () => server.release() });
   const dbName = `orders_bench_${Date.now()}_${process.pid}`;
-  const admin = new PgClient({ connectionString: opts.adminDatabaseUrl });
+  const admin = new PgClient({ connectionString: server.url });
   try {
     await admin.connect();
   } catch (err) {
     throw new Error(
-      `PostgreSQL is not reachable at ${opts.adminDatabaseUrl} (set BENCH_ADMIN_DATABASE_URL): ${(err as Error).message}`,
+      `PostgreSQL is not reachable at ${server.url} (set BENCH_ADMIN_DATABASE_URL): ${(err as Error).message}`,
     );
   }
   try {
     await admin.query(`CREATE DATABASE "${dbName}"`);
+    // Its backend's parent is the server's postmaster: the sampler counts that process tree as the engine's PostgreSQL.
+    const { rows } = await admin.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    stack.enginePostgresPid = postmasterOf(rows[0].pid);
   } finally {
     await admin.end();
   }
   stack.cleanups.push({
     name: `database ${dbName}`,
     run: () =>
-      withPg(opts.adminDatabaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+      withPg(server.url, (c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)).then(() => undefined),
   });
-  const url = new URL(opts.adminDatabaseUrl);
+  const url = new URL(server.url);
   url.pathname = `/${dbName}`;
   stack.databaseUrl = url.toString();
 
@@ -327,7 +364,7 @@ function tail(file: string, lines = 30): string {
 /** Brings the whole stack up, in order; on failure the caller tears down what was started. */
 export async function bringUp(stack: Stack, setupStarted: number): Promise<void> {
   await startTemporal(stack);
-  log(`Temporal dev server at ${stack.temporalAddress} (pid ${stack.child('temporal')!.proc.pid})`);
+  log(`Temporal ${stack.temporalServer} at ${stack.temporalAddress} (pid ${stack.child('temporal')!.proc.pid})`);
   await createDatabase(stack);
   await startEngine(stack);
   log(

@@ -39,9 +39,11 @@ export function ceilingFigures(d: NullDriver, sampler: Sampler, t: CeilingTimes)
     /** CPU ms per completed lifecycle, net of what the idle stack burns: temporal, worker, bench (the driver). */
     cpuPerLifecycleMs: perLc && {
       temporal: perLc.temporal,
+      temporalPostgres: perLc.temporalPostgres,
       worker: perLc.worker,
       driver: perLc.bench,
-      temporalPlusWorker: round(perLc.temporal + perLc.worker, 1),
+      /** The server with its own PostgreSQL (the production server's; 0 on the dev server) and the worker. */
+      temporalPlusWorker: round(perLc.temporal + perLc.temporalPostgres + perLc.worker, 1),
     },
     memoryMb: { worker: sampler.memory.worker },
   };
@@ -61,16 +63,18 @@ function engineFigures(file: string) {
   return {
     report: file,
     startedAt: r.startedAt,
+    temporalServer: r.stack?.temporalServer ?? 'dev',
     targetPerSecond: r.throughput?.targetPerSecond,
     completedInWindowPerSecond: r.throughput?.completedInWindowPerSecond,
     completedPerSecondOverall: r.throughput?.completedPerSecondOverall,
     cpuPerLifecycleMs: {
       temporal: cpu.temporal,
+      temporalPostgres: cpu.temporalPostgres,
       worker: cpu.worker,
       api: cpu.api,
       postgres: cpu.postgres,
-      temporalPlusWorker: sum(['temporal', 'worker']),
-      engine: sum(['temporal', 'worker', 'api', 'postgres']),
+      temporalPlusWorker: sum(['temporal', 'temporalPostgres', 'worker']),
+      engine: sum(['temporal', 'temporalPostgres', 'worker', 'api', 'postgres']),
     },
   };
 }
@@ -84,7 +88,7 @@ export function compare(file: string, c: CeilingFigures) {
     engine: e,
     ratios: {
       cpuPerLifecycle: {
-        /** The whole engine (dev server, worker, API, PostgreSQL) over the null lifecycle (dev server, worker). */
+        /** The whole engine (Temporal server and its PostgreSQL, worker, API, PostgreSQL) over the null lifecycle (server, its PostgreSQL, worker). */
         engineOverCeiling: ratio(e.cpuPerLifecycleMs.engine, cc?.temporalPlusWorker),
         /** Dev server and worker alone on both sides (PostgreSQL is every postgres process of the machine). */
         temporalPlusWorker: ratio(e.cpuPerLifecycleMs.temporalPlusWorker, cc?.temporalPlusWorker),
@@ -140,11 +144,11 @@ export function printCeiling(
     const r = cmp.ratios;
     const e = cmp.engine;
     lines.push(
-      `── engine / ceiling (engine report ${e.report}, ${e.startedAt})`,
+      `── engine / ceiling (engine report ${e.report}, ${e.startedAt}; Temporal server ${e.temporalServer})`,
       `  ${pad('', 34)}${pad('engine', 12)}${pad('ceiling', 12)}ratio`,
       `  ${pad('CPU ms/lifecycle, whole stack', 34)}${pad(e.cpuPerLifecycleMs.engine, 12)}${pad(c.cpuPerLifecycleMs?.temporalPlusWorker, 12)}${r.cpuPerLifecycle.engineOverCeiling}`,
       `  ${pad('CPU ms/lifecycle, server + worker', 34)}${pad(e.cpuPerLifecycleMs.temporalPlusWorker, 12)}${pad(c.cpuPerLifecycleMs?.temporalPlusWorker, 12)}${r.cpuPerLifecycle.temporalPlusWorker}`,
-      `  ${pad('CPU ms/lifecycle, dev server', 34)}${pad(e.cpuPerLifecycleMs.temporal, 12)}${pad(c.cpuPerLifecycleMs?.temporal, 12)}${r.cpuPerLifecycle.temporal}`,
+      `  ${pad('CPU ms/lifecycle, Temporal server', 34)}${pad(e.cpuPerLifecycleMs.temporal, 12)}${pad(c.cpuPerLifecycleMs?.temporal, 12)}${r.cpuPerLifecycle.temporal}`,
       `  ${pad('CPU ms/lifecycle, worker', 34)}${pad(e.cpuPerLifecycleMs.worker, 12)}${pad(c.cpuPerLifecycleMs?.worker, 12)}${r.cpuPerLifecycle.worker}`,
       `  ${pad('lifecycles/s in the window', 34)}${pad(e.completedInWindowPerSecond, 12)}${pad(t.completedInWindowPerSecond, 12)}${r.throughput.inWindow}`,
       `  ${pad('lifecycles/s, window + drain', 34)}${pad(e.completedPerSecondOverall, 12)}${pad(t.completedPerSecondOverall, 12)}${r.throughput.overall}`,

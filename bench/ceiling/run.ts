@@ -1,6 +1,6 @@
 /**
  * The ceiling (`npm run bench:ceiling`; issue 16, item 1): null lifecycles of the engine's current
- * shape on the dev server the engine's bench uses (same flags: bench/stack.ts, startTemporal), with
+ * shape on the Temporal server the engine's bench uses (BENCH_TEMPORAL, same flags: bench/stack.ts, startTemporal), with
  * the engine/ceiling ratios when the engine's report of the same sitting is given. See
  * docs/benchmark.md, "Ceiling".
  *
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
   writeFileSync(shapeFile, JSON.stringify(shape));
   let d: NullDriver | undefined;
   const sampler = new Sampler(
-    () => ({ temporal: stack.child('temporal')?.proc.pid, worker: stack.child('worker')?.proc.pid }),
+    () => stack.samplerRoots(),
     () => d && { started: d.runs.length, completed: d.runs.filter((r) => r.completedAt).length, inFlight: d.inFlight },
   );
   const stop = () => void stack.teardown().finally(() => process.exit(130));
@@ -145,6 +145,7 @@ async function main(): Promise<number> {
   try {
     sampler.start();
     await startTemporal(stack);
+    log(`Temporal ${stack.temporalServer} at ${stack.temporalAddress}`);
     await startWorker(stack, shapeFile);
     d = new NullDriver(shape, { address: stack.temporalAddress, taskQueue: stack.taskQueue, pollMs: ceiling.pollMs });
     await d.connect();
@@ -159,7 +160,16 @@ async function main(): Promise<number> {
     const cmp = ceiling.compare ? compare(ceiling.compare, figures) : undefined;
     const file = path.join(resultsDir, `${id}.json`);
     const options = { ...ceiling, durationSeconds: opts.durationSeconds, concurrency: opts.concurrency };
-    const report = { id, options, shape, counts, measuredCounts: measured, ...figures, comparison: cmp };
+    const report = {
+      id,
+      temporalServer: stack.temporalServer,
+      options,
+      shape,
+      counts,
+      measuredCounts: measured,
+      ...figures,
+      comparison: cmp,
+    };
     writeFileSync(file, JSON.stringify(report, null, 2));
     printCeiling(figures, counts, measured, cmp);
     log(`report ${path.relative(ROOT, file)}`);
