@@ -133,7 +133,7 @@ export function printCeiling(
     `achieved          ${t.completedInWindowPerSecond}/s in the window; ${t.completedPerSecondOverall}/s over window + drain (${t.completed} of ${t.started} started, ${t.skippedAtConcurrencyCap} skipped, ${t.failed} failed)`,
     `lifecycle (ms)    p50 ${l.p50}  p95 ${l.p95}  p99 ${l.p99}  max ${l.max}   (inputs sent again, too early: ${c.retriesPerLifecycle} per lifecycle)`,
     cpu
-      ? `CPU (cores)       temporal ${cpu.temporal}  worker ${cpu.worker}  driver ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${c.cpu.window!.cores})`
+      ? `CPU (cores)       temporal ${cpu.temporal}  temporalPostgres ${cpu.temporalPostgres}  worker ${cpu.worker}  driver ${cpu.bench}  other ${cpu.other}  (busy ${cpu.systemBusy} of ${c.cpu.window!.cores})`
       : 'CPU               n/a',
     `CPU ms/lifecycle  ${Object.entries(c.cpuPerLifecycleMs ?? {})
       .map(([k, v]) => `${k} ${v}`)
