@@ -1,6 +1,6 @@
 /**
  * What the bench measures besides the order lifecycles themselves: the API latency recorder and
- * percentiles, memory and CPU of the stack's processes sampled from /proc, the Temporal dev server's
+ * percentiles, memory and CPU of the stack's processes sampled from /proc, the Temporal server's
  * own metrics, and workflow histories read with the Temporal client.
  */
 import { execFileSync } from 'node:child_process';
@@ -286,9 +286,9 @@ export function perLifecycle(cpu: ReturnType<Sampler['cpu']>, completed: number,
   return out;
 }
 
-// ── The dev server's own metrics ───────────────────────────────────────────────────────────────────
+// ── The Temporal server's own metrics ─────────────────────────────────────────────────────────────
 
-/** Sums and counts of the dev server's latency histograms, by metric and operation (seconds). */
+/** Sums and counts of the Temporal server's latency histograms, by metric and operation (seconds). */
 export type TemporalMetrics = Map<string, { sum: number; count: number }>;
 
 export async function scrapeTemporalMetrics(port: number): Promise<TemporalMetrics | undefined> {
@@ -310,7 +310,7 @@ export async function scrapeTemporalMetrics(port: number): Promise<TemporalMetri
   }
 }
 
-/** Where the dev server spent its time between two scrapes: the histograms with the largest total. */
+/** Where the Temporal server spent its time between two scrapes: the histograms with the largest total. */
 export function temporalHotspots(
   a: TemporalMetrics | undefined,
   b: TemporalMetrics | undefined,
@@ -343,7 +343,7 @@ export function temporalHotspots(
   );
 }
 
-/** Frontend calls and persistence operations of the dev server per completed lifecycle (window + drain). */
+/** Frontend calls and persistence operations of the Temporal server per completed lifecycle (window + drain). */
 export function temporalCalls(a: TemporalMetrics | undefined, b: TemporalMetrics | undefined, completed: number) {
   if (!a || !b || completed === 0) return undefined;
   const per = (prefix: string) =>

@@ -1,5 +1,5 @@
 /**
- * The benchmark report: the figures computed from the runs, the samples and the dev server's metrics,
+ * The benchmark report: the figures computed from the runs, the samples and the Temporal server's metrics,
  * printed as a summary and written as JSON to bench/results/<timestamp>.json.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ export interface RunTimes {
   drainSeconds: number;
 }
 
-/** Scrapes of the dev server's metrics at the start of the window, its end and the end of the drain. */
+/** Scrapes of the Temporal server's metrics at the start of the window, its end and the end of the drain. */
 export interface TemporalScrapes {
   before?: TemporalMetrics;
   after?: TemporalMetrics;

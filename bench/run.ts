@@ -4,7 +4,7 @@
  * Brings up its own local stack (stack.ts), drives whole order lifecycles through the HTTP API only at
  * an open-loop target rate with bounded in-flight work (load.ts), learning each order's progress from
  * the outbound events its subscribed receiver gets (receiver.ts), samples the stack's CPU and memory
- * and the dev server's metrics meanwhile (metrics.ts), then prints a report and writes it as JSON to
+ * and the Temporal server's metrics meanwhile (metrics.ts), then prints a report and writes it as JSON to
  * bench/results/<timestamp>.json, the children's logs next to it (report.ts). Options: options.ts.
  *
  * Exit code 1 when an order was lost or the API answered 5xx; 2 when the stack could not be brought
@@ -14,7 +14,7 @@
  * coupons); `--pricing=only` runs just that, `--pricing=off` skips it.
  *
  * With BENCH_CEILING=1 (or --ceiling), right after the lifecycles the ceiling (bench/ceiling/run.ts:
- * null lifecycles of the same shape on a fresh dev server with the same flags) runs in a process of
+ * null lifecycles of the same shape on a fresh server of the same kind and flags) runs in a process of
  * its own and prints the engine/ceiling ratios against this run's report: one sitting. The shape is
  * that of one completed card order of this run and its shipment, their histories written beside the
  * report as <time>.order.history.json and <time>.shipment.history.json.
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
     const d = (driver = new Driver(stack.apiUrl));
     await d.subscribe();
 
-    // Idle: what the stack burns doing nothing (pollers, timers, the dev server's own housekeeping).
+    // Idle: what the stack burns doing nothing (pollers, timers, the Temporal server's own housekeeping).
     sampler.phase = 'idle';
     sampler.sample();
     await sleep(opts.idleSeconds * 1000);

@@ -5,7 +5,7 @@
  * docs/benchmark.md, "Ceiling".
  *
  * Options (environment, or argv as bench/options.ts reads them; the engine bench's own apply too:
- * BENCH_DURATION_SECONDS, BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_IDLE_SECONDS, BENCH_DRAIN_SECONDS,
+ * BENCH_TEMPORAL, BENCH_DURATION_SECONDS, BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_IDLE_SECONDS, BENCH_DRAIN_SECONDS,
  * BENCH_TEMPORAL_LIMIT, BENCH_DYNAMIC_CONFIG, BENCH_SQLITE_PRAGMAS):
  *   BENCH_CEILING_RATE         null lifecycles started per second (default BENCH_RATE, else 25)
  *   BENCH_COMPARE              an engine report (bench/results/<time>.json) to print the ratios against
@@ -95,7 +95,7 @@ async function measure(stack: Stack, d: NullDriver, sampler: Sampler) {
   return { windowStart, windowEnd, windowSeconds: (windowEnd - windowStart) / 1000, drainSeconds };
 }
 
-/** Event counts of a few null lifecycles as the dev server recorded them (the mean per workflow): the shape as run. */
+/** Event counts of a few null lifecycles as the server recorded them (the mean per workflow): the shape as run. */
 async function measuredCounts(address: string, shape: LifecycleShape, ids: string[]) {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
