@@ -1,3 +1,6 @@
+// Everything domain/ offers, for the API, activities and processes. Workflow code imports the pure
+// modules it runs directly instead: this index also brings the validation schemas (*.schema.ts) and
+// with them zod into whatever imports it (docs/decisions/098-lean-workflow-bundle.md).
 export * from './money';
 export * from './policy';
 export * from './order';
@@ -17,3 +20,9 @@ export * from './analytics';
 export * from './points';
 export * from './membership';
 export * from './outbound-events';
+export * from './order.schema';
+export * from './policy.schema';
+export * from './after-sales.schema';
+export * from './tracking.schema';
+export * from './payments.schema';
+export * from './shortage.schema';

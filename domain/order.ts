@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { orderPolicyOverridesSchema, type Policy } from './policy';
+import type { Policy } from './policy';
 
 export const MAX_LINE_QUANTITY = 99;
 export const MAX_LINES = 50;
@@ -7,61 +6,24 @@ export const MAX_LINES = 50;
 export const paymentMethods = ['card', 'wechat_pay', 'alipay', 'cod'] as const;
 export type PaymentMethod = (typeof paymentMethods)[number];
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/** Who ordered (validated by order.schema.ts). */
+export interface Customer {
+  id: string;
+  name: string;
+  phone: string;
+  email?: string;
+}
 
-export const customerSchema = z.object({
-  id: text(64),
-  name: text(100),
-  phone: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'),
-  email: z.email().optional(),
-});
-
-export const addressSchema = z.object({
-  recipient: text(100),
-  phone: z.string().regex(/^\+?[0-9][0-9 -]{5,19}$/, 'expected a phone number'),
-  province: text(50),
-  city: text(50),
-  district: text(50),
-  line1: text(200),
-  postalCode: z.string().regex(/^[0-9]{6}$/, 'expected a 6-digit postal code'),
-});
-
-export const orderLineRequestSchema = z.object({
-  sku: text(64),
-  quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY),
-});
-
-/** POST /v1/orders body. Client prices are not part of it: every line is priced from the catalog. */
-export const submitOrderSchema = z
-  .object({
-    channel: text(40),
-    customer: customerSchema,
-    shippingAddress: addressSchema,
-    lines: z.array(orderLineRequestSchema).min(1).max(MAX_LINES),
-    paymentMethod: z.enum(paymentMethods),
-    card: z.object({ token: text(100) }).optional(),
-    couponCode: text(40).optional(),
-    pointsToRedeem: z.number().int().min(0).max(100_000_000).optional(),
-    /** The total a quote showed (POST /v1/quotes): a different price now is 409 price-changed. */
-    expectedTotal: z.number().int().min(0).optional(),
-    note: z.string().max(500).optional(),
-    policy: orderPolicyOverridesSchema.optional(),
-  })
-  .superRefine((order, ctx) => {
-    if (order.paymentMethod === 'card' && !order.card) {
-      ctx.addIssue({ code: 'custom', path: ['card'], message: 'card.token is required for card payments' });
-    }
-    const seen = new Set<string>();
-    order.lines.forEach((line, i) => {
-      if (seen.has(line.sku))
-        ctx.addIssue({ code: 'custom', path: ['lines', i, 'sku'], message: 'duplicate sku; merge the quantities' });
-      seen.add(line.sku);
-    });
-  });
-
-export type SubmitOrderRequest = z.infer<typeof submitOrderSchema>;
-export type Customer = z.infer<typeof customerSchema>;
-export type Address = z.infer<typeof addressSchema>;
+/** Where the goods go (validated by order.schema.ts). */
+export interface Address {
+  recipient: string;
+  phone: string;
+  province: string;
+  city: string;
+  district: string;
+  line1: string;
+  postalCode: string;
+}
 
 export const orderStatuses = [
   'submitted',

@@ -1,149 +1,90 @@
-import { z } from 'zod';
-
 /**
  * Every window and SLA of the lifecycle, in seconds. Defaults are docs/product.md's; a merchant's policy
- * overrides them, and an order's `policy` overrides the merchant's (tests use seconds).
+ * overrides them, and an order's `policy` overrides the merchant's (tests use seconds). A plain type:
+ * workflows carry it in their state; its validation (limits per field) is policy.schema.ts.
  */
-export const policySchema = z.object({
-  paymentWindowSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(7 * 86400),
-  merchantSlaSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
-  autoConfirmSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(60 * 86400),
-  receiptExtensionSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(60 * 86400),
-  returnWindowSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(60 * 86400),
+export interface Policy {
+  paymentWindowSeconds: number;
+  merchantSlaSeconds: number;
+  autoConfirmSeconds: number;
+  receiptExtensionSeconds: number;
+  returnWindowSeconds: number;
   /** After-sales (docs/after-sales.md): merchant decision SLA, the customer's time to ship goods back, inspection SLA. */
-  afterSalesDecisionSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
-  returnShipSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
-  inspectionSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
+  afterSalesDecisionSeconds: number;
+  returnShipSeconds: number;
+  inspectionSeconds: number;
   /** Auto-approval: no-reason returns (七天无理由), and requests worth at most this amount (minor units). */
-  afterSalesAutoApproveNoReason: z.boolean(),
-  afterSalesAutoApproveAmount: z.number().int().min(0),
-  autoAccept: z.boolean(),
+  afterSalesAutoApproveNoReason: boolean;
+  afterSalesAutoApproveAmount: number;
+  autoAccept: boolean;
   /** Orders above this total (minor units) are rejected by risk control. */
-  riskAmountLimit: z.number().int().positive(),
+  riskAmountLimit: number;
   /** At most this many orders per customer within riskVelocityWindowSeconds. */
-  riskVelocityLimit: z.number().int().positive(),
-  riskVelocityWindowSeconds: z.number().int().positive(),
+  riskVelocityLimit: number;
+  riskVelocityWindowSeconds: number;
   /** How long the customer has to answer a stock shortage, and what happens when they don't. */
-  stockDecisionSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
-  stockDecisionDefault: z.enum(['cancel', 'partial', 'wait_for_restock']),
+  stockDecisionSeconds: number;
+  stockDecisionDefault: 'cancel' | 'partial' | 'wait_for_restock';
   /** A backordered order re-checks the queue this often even if no restock signal reached it. */
-  backorderRecheckSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(7 * 86400),
+  backorderRecheckSeconds: number;
   /** When the merchant lets the SLA pass: the order is flagged for support and then cancelled, or left waiting. */
-  merchantSlaAction: z.enum(['cancel', 'flag']),
+  merchantSlaAction: 'cancel' | 'flag';
   /** Book couriers as soon as the merchant accepts; otherwise the merchant ships (POST /v1/orders/{id}/shipments). */
-  autoShip: z.boolean(),
+  autoShip: boolean;
   /** Couriers in order of preference: a booking that keeps failing falls back to the next one. */
-  couriers: z.array(z.string().min(1)).min(1),
+  couriers: string[];
   /** Failed delivery attempts before the parcel goes back to the sender. */
-  deliveryAttempts: z.number().int().min(1).max(10),
+  deliveryAttempts: number;
   /** Per-phone and per-address velocity within riskVelocityWindowSeconds (absent: rule off). */
-  riskPhoneVelocityLimit: z.number().int().positive().optional(),
-  riskAddressVelocityLimit: z.number().int().positive().optional(),
+  riskPhoneVelocityLimit?: number;
+  riskAddressVelocityLimit?: number;
   /** Orders above this total wait for a support review. */
-  riskReviewAmount: z.number().int().positive(),
+  riskReviewAmount: number;
   /** An account younger than riskNewAccountSeconds ordering above riskNewAccountAmount must verify (step-up). */
-  riskNewAccountAmount: z.number().int().positive(),
-  riskNewAccountSeconds: z.number().int().positive(),
+  riskNewAccountAmount: number;
+  riskNewAccountSeconds: number;
   /** How long support has to review, and what happens when nobody does. */
-  riskReviewSlaSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(30 * 86400),
-  riskReviewExpiryAction: z.enum(['approve', 'reject']),
+  riskReviewSlaSeconds: number;
+  riskReviewExpiryAction: 'approve' | 'reject';
   /** How long the customer has to pass step-up verification; an unverified order is rejected. */
-  riskVerificationWindowSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(7 * 86400),
+  riskVerificationWindowSeconds: number;
   /**
    * A wallet refund (WeChat Pay, Alipay) waits this long for the provider's refund.succeeded /
    * refund.failed notification before it is requested again under the same idempotency key (which
    * makes the provider send it again). A merchant's, like its provider contracts.
    */
-  refundConfirmSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(7 * 86400),
+  refundConfirmSeconds: number;
   /**
    * Replenishment (docs/analytics.md, stock cover): the supplier's lead time, the safety stock and the
    * review period in days of sales, and the window over which sales velocity is measured.
    */
-  replenishLeadTimeDays: z.number().int().min(0).max(365),
-  replenishSafetyStockDays: z.number().int().min(0).max(365),
-  replenishReviewDays: z.number().int().min(0).max(365),
-  replenishVelocityWindowDays: z.number().int().min(1).max(365),
-});
+  replenishLeadTimeDays: number;
+  replenishSafetyStockDays: number;
+  replenishReviewDays: number;
+  replenishVelocityWindowDays: number;
+}
 
-export type Policy = z.infer<typeof policySchema>;
 /** A merchant may override any policy value. */
-export const policyOverridesSchema = policySchema.partial().strict();
-export type PolicyOverrides = z.infer<typeof policyOverridesSchema>;
+export type PolicyOverrides = Partial<Policy>;
 
 /**
  * An order may override its windows and SLAs only (docs/decisions/015-policy-overrides.md): risk limits and auto-acceptance are the
  * merchant's, never something a caller can lift for its own order.
  */
-export const orderPolicyOverridesSchema = policySchema
-  .pick({
-    paymentWindowSeconds: true,
-    merchantSlaSeconds: true,
-    autoConfirmSeconds: true,
-    receiptExtensionSeconds: true,
-    returnWindowSeconds: true,
-    stockDecisionSeconds: true,
-    riskReviewSlaSeconds: true,
-    riskVerificationWindowSeconds: true,
-    afterSalesDecisionSeconds: true,
-    returnShipSeconds: true,
-    inspectionSeconds: true,
-  })
-  .partial()
-  .strict();
-
-export type OrderPolicyOverrides = z.infer<typeof orderPolicyOverridesSchema>;
+export const orderPolicyKeys = [
+  'paymentWindowSeconds',
+  'merchantSlaSeconds',
+  'autoConfirmSeconds',
+  'receiptExtensionSeconds',
+  'returnWindowSeconds',
+  'stockDecisionSeconds',
+  'riskReviewSlaSeconds',
+  'riskVerificationWindowSeconds',
+  'afterSalesDecisionSeconds',
+  'returnShipSeconds',
+  'inspectionSeconds',
+] as const satisfies readonly (keyof Policy)[];
+export type OrderPolicyOverrides = Partial<Pick<Policy, (typeof orderPolicyKeys)[number]>>;
 
 const DAY = 86400;
 export const DEFAULT_POLICY: Policy = {

@@ -1,30 +1,11 @@
-import { z } from 'zod';
 import type { StockNeed, StockPiece } from './allocation';
 import { newLedgerLine, nextUnitsPaid } from './ledger';
-import { MAX_LINES, type OrderLine, type ShortLine } from './order';
+import type { OrderLine, ShortLine } from './order';
 import type { Policy } from './policy';
 
 /** What the customer may do when stock falls short (docs/fulfilment.md). */
 export const stockDecisions = ['wait_for_restock', 'substitute', 'partial', 'cancel'] as const;
 export type StockDecisionKind = (typeof stockDecisions)[number];
-
-/** POST /v1/orders/{id}/stock-decision and POST /v1/after-sales/{id}/stock-decision body. */
-export const stockDecisionSchema = z
-  .object({
-    decision: z.enum(stockDecisions),
-    substitutions: z
-      .array(z.object({ lineNo: z.number().int().min(1), sku: z.string().trim().min(1).max(64) }))
-      .min(1)
-      .max(MAX_LINES)
-      .optional(),
-  })
-  .superRefine((d, ctx) => {
-    if (d.decision === 'substitute' && !d.substitutions)
-      ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'name a substitute SKU for every short line' });
-    if (d.decision !== 'substitute' && d.substitutions)
-      ctx.addIssue({ code: 'custom', path: ['substitutions'], message: 'only with decision "substitute"' });
-  });
-export type StockDecisionRequest = z.infer<typeof stockDecisionSchema>;
 
 /** A substitute priced from the catalog by the API (client prices are never trusted). */
 export interface PricedSubstitution {

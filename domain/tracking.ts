@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { ShipmentStatus, ShipmentView } from './order';
 
 export const trackingEventTypes = [
@@ -65,17 +64,6 @@ export function trackShipment(
 export function handedOver(status: ShipmentStatus): boolean {
   return RANK[status] >= RANK.picked_up && status !== 'cancelled';
 }
-
-export const logisticsWebhookSchema = z.object({
-  eventId: z.string().min(1).max(100),
-  trackingNumber: z.string().min(1).max(64),
-  type: z.enum(trackingEventTypes),
-  location: z.string().max(200).optional(),
-  signedBy: z.string().max(100).optional(),
-  codCollected: z.object({ amount: z.number().int().min(0), currency: z.string().length(3) }).optional(),
-  occurredAt: z.iso.datetime({ offset: true }),
-});
-export type LogisticsWebhook = z.infer<typeof logisticsWebhookSchema>;
 
 /** What the shipment workflow receives for one accepted tracking event. */
 export interface TrackingSignal {

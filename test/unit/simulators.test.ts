@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { paymentWebhookSchema } from '../../domain';
-import { logisticsWebhookSchema } from '../../domain/tracking';
+import { logisticsWebhookSchema } from '../../domain/tracking.schema';
 import { createDb, type Db } from '../../store/db';
 import { webhookSecret } from '../../adapters/secrets';
 import { verifyWebhookSignature } from '../../adapters/signing';
