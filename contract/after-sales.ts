@@ -7,8 +7,8 @@ import type {
   AfterSalesType,
   CompensationKind,
   InspectionBody,
-  StockDecision,
-} from '../domain';
+} from '../domain/after-sales';
+import type { StockDecision } from '../domain/shortage';
 
 // After-sales (docs/after-sales.md): the order hosts the request Update and hears its children's progress;
 // each request is a child workflow `after-sales-<requestId>` with the merchant's Updates.

@@ -1,5 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { OrderInput, OrderState, PaymentSignal, ShipmentStatus, StockDecision, TrackingSignal } from '../domain';
+import type { OrderInput, ShipmentStatus } from '../domain/order';
+import type { OrderState } from '../domain/order-state';
+import type { PaymentSignal } from '../domain/payments';
+import type { StockDecision } from '../domain/shortage';
+import type { TrackingSignal } from '../domain/tracking';
 
 import { orderWorkflowId } from './ids';
 import { CURRENT_LIFECYCLE, LIFECYCLE_TYPES } from './versions';

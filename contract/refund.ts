@@ -1,5 +1,5 @@
 import { defineSignal } from '@temporalio/workflow';
-import type { RefundNotice } from '../domain';
+import type { RefundNotice } from '../domain/payments';
 import { refundWorkflowId } from './ids';
 
 // Refund confirmation (issue 4): one workflow per wallet refund, `refund-<refundId>`, waiting for the

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ShipmentView, TrackingSignal } from '../domain';
+import type { ShipmentView } from '../domain/order';
+import type { TrackingSignal } from '../domain/tracking';
 
 /** The shipment workflow's signals and query. */
 

@@ -1,5 +1,5 @@
 import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { RefundNotice } from '../domain';
+import type { RefundNotice } from '../domain/payments';
 import { db, providers } from './activities';
 import { refundNotified, type RefundConfirmation, type RefundConfirmationInput } from '../contract';
 

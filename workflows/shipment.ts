@@ -1,14 +1,14 @@
 import { ActivityFailure, condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { BookShipmentRequest } from '../activities/shipping';
+import type { ShipmentView } from '../domain/order';
+import { businessKey } from '../domain/payments';
 import {
   advances,
-  businessKey,
   handedOver,
   isFinalShipmentStatus,
-  type ShipmentView,
   type TrackingEventType,
   type TrackingSignal,
-} from '../domain';
+} from '../domain/tracking';
 import { bookingAttempts, db, providers } from './activities';
 import { Lifecycle } from './shared/lifecycle';
 import {

@@ -1,4 +1,4 @@
-import type { AfterSalesResolution } from '../../domain';
+import type { AfterSalesResolution } from '../../domain/after-sales';
 import { db } from '../activities';
 import { refund } from './refund';
 import { total, type AfterSalesRun } from './run';

@@ -1,5 +1,5 @@
 import { condition } from '@temporalio/workflow';
-import { autoApproval } from '../../domain';
+import { autoApproval } from '../../domain/after-sales';
 import { db } from '../activities';
 import { nowIso, seconds, type AfterSalesRun } from './run';
 

@@ -1,6 +1,6 @@
 import { condition } from '@temporalio/workflow';
 import type { StockOutcome } from '../../activities/stock';
-import { giveUpShortUnits, type StockDecision } from '../../domain';
+import { giveUpShortUnits, type StockDecision } from '../../domain/shortage';
 import { db } from '../activities';
 import { waitForRestock, type BackorderPort } from '../shared/backorder';
 import { negotiateShortage, type ShortagePort } from '../shared/shortage';

@@ -1,4 +1,4 @@
-import type { ShipmentLine } from '../../domain';
+import type { ShipmentLine } from '../../domain/order';
 import { exchangeShortage } from './exchange-shortage';
 import { PATCH } from './patches';
 import { refund } from './refund';

@@ -10,14 +10,9 @@ import {
   stockReplenished,
   type AfterSalesDecision,
 } from '../../contract';
-import {
-  allowedAfterSalesActions,
-  decisionProblems,
-  type AfterSalesAction,
-  type AfterSalesState,
-  type InspectionBody,
-  type StockDecision,
-} from '../../domain';
+import { allowedAfterSalesActions, type AfterSalesAction } from '../../domain/actions';
+import type { AfterSalesState, InspectionBody } from '../../domain/after-sales';
+import { decisionProblems, type StockDecision } from '../../domain/shortage';
 import { checkInspection } from './inspection';
 import type { AfterSalesRun } from './run';
 

@@ -1,4 +1,4 @@
-import type { AfterSalesInput, AfterSalesState } from '../../domain';
+import type { AfterSalesInput, AfterSalesState } from '../../domain/after-sales';
 import type { Lifecycle } from '../shared/lifecycle';
 import { compensate } from './compensation';
 import { autoApprove, decide } from './decision';

@@ -1,6 +1,6 @@
 import { condition } from '@temporalio/workflow';
 import { invalidField } from '../../contract';
-import { paidOf, type InspectionBody } from '../../domain';
+import { paidOf, type InspectionBody } from '../../domain/after-sales';
 import { db } from '../activities';
 import { nowIso, seconds, type AfterSalesRun } from './run';
 

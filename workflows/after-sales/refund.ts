@@ -1,4 +1,5 @@
-import { businessKey, defaultRefund } from '../../domain';
+import { defaultRefund } from '../../domain/after-sales';
+import { businessKey } from '../../domain/payments';
 import { db, providers } from '../activities';
 import { total, unitsOf, type AfterSalesRun, type Refunds } from './run';
 

@@ -1,13 +1,9 @@
-import {
-  linePaid,
-  newLedgerLine,
-  paidOf,
-  paidOfUnits,
-  recordAllocation,
-  wantedNeeds,
-  type OrderLine,
-  type StockPiece,
-} from '../../domain';
+import { paidOf } from '../../domain/after-sales';
+import type { StockPiece } from '../../domain/allocation';
+import { linePaid, newLedgerLine } from '../../domain/ledger';
+import type { OrderLine } from '../../domain/order';
+import { paidOfUnits } from '../../domain/pricing/allocate';
+import { recordAllocation, wantedNeeds } from '../../domain/shortage';
 import { stockRequest, type StockLedger } from '../shared/stock';
 import type { AfterSalesRun, Refunds, Units } from './run';
 

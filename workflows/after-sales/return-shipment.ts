@@ -1,6 +1,7 @@
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { cancelShipment } from '../../contract';
-import { handedOver, isFinalShipmentStatus, type ShipmentView } from '../../domain';
+import type { ShipmentView } from '../../domain/order';
+import { handedOver, isFinalShipmentStatus } from '../../domain/tracking';
 import { seconds, type AfterSalesRun } from './run';
 import { follow, shipmentLines, startShipment } from './shipments';
 

@@ -14,8 +14,8 @@ import {
   type AfterSalesStatus,
   type InspectionBody,
   type AfterSalesPolicy,
-  type StockDecision,
-} from '../../domain';
+} from '../../domain/after-sales';
+import type { StockDecision } from '../../domain/shortage';
 import { db } from '../activities';
 import type { Lifecycle } from '../shared/lifecycle';
 

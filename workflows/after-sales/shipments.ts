@@ -1,14 +1,8 @@
 import { startChild } from '@temporalio/workflow';
 import { afterSalesWorkflowId } from '../../contract';
-import {
-  handedOver,
-  isFinalShipmentStatus,
-  trackShipment,
-  type AfterSalesLine,
-  type AfterSalesState,
-  type ShipmentLine,
-  type ShipmentView,
-} from '../../domain';
+import type { AfterSalesLine, AfterSalesState } from '../../domain/after-sales';
+import type { ShipmentLine, ShipmentView } from '../../domain/order';
+import { handedOver, isFinalShipmentStatus, trackShipment } from '../../domain/tracking';
 import { db } from '../activities';
 import { followShipments } from '../shared/shipments';
 import type { shipmentWorkflow } from '../shipment';

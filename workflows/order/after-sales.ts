@@ -2,8 +2,6 @@ import { allHandlersFinished, setHandler, startChild, workflowInfo } from '@temp
 import {
   afterSalesPolicy,
   claimableUnits,
-  linePaid,
-  paidOfUnits,
   FINAL_AFTER_SALES,
   pointsFor,
   requestValue,
@@ -11,9 +9,11 @@ import {
   type AfterSalesLine,
   type AfterSalesPolicy,
   type AfterSalesSummary,
-  type OrderInput,
-  type OrderState,
-} from '../../domain';
+} from '../../domain/after-sales';
+import { linePaid } from '../../domain/ledger';
+import type { OrderInput } from '../../domain/order';
+import type { OrderState } from '../../domain/order-state';
+import { paidOfUnits } from '../../domain/pricing/allocate';
 import type { TimelineEntry } from '../../activities';
 import { db } from '../activities';
 import { PATCH } from './patches';

@@ -1,6 +1,6 @@
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
 import { cancelShipment, recallShipment } from '../../contract';
-import { handedOver, isFinalShipmentStatus } from '../../domain';
+import { handedOver, isFinalShipmentStatus } from '../../domain/tracking';
 import { followShipments, type ShipmentReports } from '../shared/shipments';
 import { applyProgress } from './progress';
 import { OrderStop, type OrderRun } from './run';

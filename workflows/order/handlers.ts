@@ -27,16 +27,11 @@ import {
   type SupportRefund,
   type VerificationResult,
 } from '../../contract';
-import {
-  actionRefusal,
-  decisionProblems,
-  freeToRefund,
-  refundableOf,
-  type OrderAction,
-  type OrderState,
-  type PaymentView,
-  type StockDecision,
-} from '../../domain';
+import { actionRefusal, freeToRefund, type OrderAction } from '../../domain/actions';
+import { refundableOf } from '../../domain/money';
+import type { PaymentView } from '../../domain/order';
+import type { OrderState } from '../../domain/order-state';
+import { decisionProblems, type StockDecision } from '../../domain/shortage';
 import { hostAfterSales, type AfterSalesHost } from './after-sales';
 import { announceGiveBack, giveBack } from './payment';
 import { seconds, type OrderRun } from './run';

@@ -1,4 +1,5 @@
-import type { OrderInput, OrderState } from '../../domain';
+import type { OrderInput } from '../../domain/order';
+import type { OrderState } from '../../domain/order-state';
 import type { Lifecycle } from '../shared/lifecycle';
 import { registerHandlers } from './handlers';
 import { merchantAccepts } from './merchant';

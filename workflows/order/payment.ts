@@ -1,7 +1,9 @@
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import type { RefundOutcome } from '../../activities';
 import { FAILURE } from '../../contract';
-import { applyCapture, applyGiveBack, businessKey, payerFor, refundableOf, type PaymentView } from '../../domain';
+import { applyCapture, applyGiveBack, payerFor, refundableOf } from '../../domain/money';
+import type { PaymentView } from '../../domain/order';
+import { businessKey } from '../../domain/payments';
 import { db, providers } from '../activities';
 import { PATCH } from './patches';
 import { OrderStop, seconds, type OrderRun } from './run';

@@ -1,4 +1,8 @@
-import { businessKey, handedOver, payerFor, refundValueOf, trackShipment, type ShipmentView } from '../../domain';
+import { refundValueOf } from '../../domain/ledger';
+import { payerFor } from '../../domain/money';
+import type { ShipmentView } from '../../domain/order';
+import { businessKey } from '../../domain/payments';
+import { handedOver, trackShipment } from '../../domain/tracking';
 import { db } from '../activities';
 import { returnStock } from '../shared/shipments';
 import { captureAuthorized, giveBack } from './payment';

@@ -1,22 +1,13 @@
 import { CancellationScope, condition } from '@temporalio/workflow';
 import type { TimelineEntry } from '../../activities';
 import type { CancelRequest, MerchantDecision, ShipmentProgress, ShipRequest } from '../../contract';
-import {
-  canTransition,
-  DEFAULT_POLICY,
-  deriveStatus,
-  handedOver,
-  initialOrderState,
-  parcelValue,
-  TERMINAL_STATUSES,
-  type OrderInput,
-  type OrderState,
-  type PaymentView,
-  type Policy,
-  type StepStatus,
-  type StockDecision,
-  type SupportFlag,
-} from '../../domain';
+import { deriveStatus, parcelValue, type StepStatus } from '../../domain/ledger';
+import type { OrderInput, PaymentView } from '../../domain/order';
+import { initialOrderState, type OrderState, type SupportFlag } from '../../domain/order-state';
+import { DEFAULT_POLICY, type Policy } from '../../domain/policy';
+import type { StockDecision } from '../../domain/shortage';
+import { handedOver } from '../../domain/tracking';
+import { canTransition, TERMINAL_STATUSES } from '../../domain/transitions';
 import { db } from '../activities';
 import type { Lifecycle } from '../shared/lifecycle';
 import { decidePatchesAtStart, PATCH } from './patches';

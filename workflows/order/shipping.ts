@@ -1,6 +1,8 @@
 import { startChild, workflowInfo } from '@temporalio/workflow';
 import { shipmentWorkflowId } from '../../contract';
-import { isFinalShipmentStatus, type ShipmentLine, type ShipmentView, type StockPiece } from '../../domain';
+import type { StockPiece } from '../../domain/allocation';
+import type { ShipmentLine, ShipmentView } from '../../domain/order';
+import { isFinalShipmentStatus } from '../../domain/tracking';
 import type { shipmentWorkflow } from '../shipment';
 import { cancelBeforeHandOver, cancelUnshipped, recallAndCancel } from './cancel';
 import { applyProgress } from './progress';

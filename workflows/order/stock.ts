@@ -1,5 +1,8 @@
 import type { StockOutcome } from '../../activities/stock';
-import { recordAllocation, submittedEntry, type ShortLine, type StockDecision, type StockPiece } from '../../domain';
+import type { StockPiece } from '../../domain/allocation';
+import type { ShortLine } from '../../domain/order';
+import { submittedEntry } from '../../domain/order-state';
+import { recordAllocation, type StockDecision } from '../../domain/shortage';
 import { db } from '../activities';
 import { waitForRestock, type BackorderPort } from '../shared/backorder';
 import { negotiateShortage, type ShortagePort } from '../shared/shortage';

@@ -1,5 +1,5 @@
 import type { StockOutcome } from '../../activities/stock';
-import type { StockDecision } from '../../domain';
+import type { StockDecision } from '../../domain/shortage';
 import { db } from '../activities';
 import { stockRequest, type StockLedger } from './stock';
 

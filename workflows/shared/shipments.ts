@@ -1,6 +1,6 @@
 import { condition } from '@temporalio/workflow';
 import type { ShipmentProgress } from '../../contract';
-import type { ShipmentView } from '../../domain';
+import type { ShipmentView } from '../../domain/order';
 import { db } from '../activities';
 
 /** A holder's shipment reports: where they arrive, how they are applied, and how the holder waits. */

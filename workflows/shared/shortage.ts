@@ -1,13 +1,7 @@
 import type { StockOutcome } from '../../activities/stock';
-import {
-  defaultStockDecision,
-  giveUpShortUnits,
-  substitute,
-  type PendingDecision,
-  type Policy,
-  type ShortLine,
-  type StockDecision,
-} from '../../domain';
+import type { PendingDecision, ShortLine } from '../../domain/order';
+import type { Policy } from '../../domain/policy';
+import { defaultStockDecision, giveUpShortUnits, substitute, type StockDecision } from '../../domain/shortage';
 import { allocateStock, type StockLedger } from './stock';
 
 const seconds = (s: number) => s * 1000;

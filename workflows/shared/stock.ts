@@ -1,5 +1,6 @@
 import type { StockOutcome } from '../../activities/stock';
-import { recordAllocation, wantedNeeds, type OrderLine } from '../../domain';
+import type { OrderLine } from '../../domain/order';
+import { recordAllocation, wantedNeeds } from '../../domain/shortage';
 import { db } from '../activities';
 
 /**
