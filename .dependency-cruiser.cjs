@@ -34,6 +34,35 @@ module.exports = {
       to: { path: '^(store|adapters|api|workers|prisma|scripts|config|platform|bench)/' },
     },
     {
+      name: 'workflows-import-pure-domain-modules',
+      severity: 'error',
+      comment:
+        'Every cached workflow loads each module of the workflow bundle into its own context (docs/operations.md, "Worker cache"): workflow code and the contract it shares import the pure domain modules they run, never the domain index (it re-exports the validation schemas), a *.schema.ts module, zod, or the pricing engine, analytics and notice templates (docs/decisions/098-lean-workflow-bundle.md; test/workers/workflow-bundle.test.ts checks the built bundle).',
+      from: { path: '^(workflows|contract)/' },
+      to: {
+        path: [
+          '^domain/index\\.ts$',
+          '\\.schema\\.ts$',
+          '^node_modules/zod/',
+          '^domain/(pricing/(engine|rules|coupons|catalog|index)|analytics|notices/)',
+        ],
+      },
+    },
+    {
+      name: 'zod-only-in-schema-modules',
+      severity: 'error',
+      comment:
+        'Validation schemas live in domain/<x>.schema.ts beside the pure module whose plain types they check, so a pure module never brings zod into the workflow bundle (docs/decisions/098-lean-workflow-bundle.md). The modules listed in pathNot are not imported by workflows and still hold their schemas.',
+      from: {
+        path: '^domain/',
+        pathNot: [
+          '\\.schema\\.ts$',
+          '^domain/(membership|outbound-events|notices/preferences|pricing/(coupons|rules))\\.ts$',
+        ],
+      },
+      to: { path: '^node_modules/zod/' },
+    },
+    {
       name: 'workflows-only-activity-types',
       severity: 'error',
       comment: 'Workflows need the activity signatures (type-only imports), never the activity code.',
