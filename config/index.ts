@@ -7,6 +7,12 @@ export const rateLimitSchema = z.object({
   burst: z.number().int().min(1).max(100_000),
 });
 export type RateLimit = z.infer<typeof rateLimitSchema>;
+/**
+ * Workflows a worker keeps in memory between their tasks (WORKER_MAX_CACHED_WORKFLOWS): sized for a
+ * worker RSS of 400 MB, since orders stay open through their return window (docs/operations.md, "Worker
+ * cache"; docs/decisions/099-worker-cache-sized-for-the-return-window.md).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
 /** For keys configured without their own `rateLimit`. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
 /** The development keys serve the test suite and the benchmark, which poll hard. */
@@ -265,6 +271,8 @@ export const configSchema = z.object({
   ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+  /** Cached workflows per worker: each costs memory; an evicted one replays its history on its next task. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(DEFAULT_MAX_CACHED_WORKFLOWS),
   /** On SIGTERM, in-flight activities get this long to finish before they are cancelled (docs/operations.md). */
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).

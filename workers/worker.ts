@@ -2,7 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Providers } from '../adapters/types';
-import type { PayloadKeys } from '../config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, type PayloadKeys } from '../config';
 import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
 import type { Tracing } from '../platform/telemetry';
@@ -22,6 +22,7 @@ export interface WorkerDeps {
   workflowBundle?: { codePath: string };
   maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Default: DEFAULT_MAX_CACHED_WORKFLOWS, sized for the worker's memory budget (docs/operations.md, "Worker cache"). */
   maxCachedWorkflows?: number;
   /**
    * On shutdown, in-flight activities may finish for this long before they are asked to cancel; the
@@ -68,8 +69,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
     maxConcurrentLocalActivityExecutions: 100,
-    // Each cached order costs a few MB of worker memory; evicted ones replay from history when needed.
-    maxCachedWorkflows: deps.maxCachedWorkflows ?? 500,
+    // A cached workflow costs memory for as long as it is open (an order: through its return window);
+    // an evicted one replays its history on its next task (docs/operations.md, "Worker cache").
+    maxCachedWorkflows: deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   };
   return Worker.create(options);
 }

@@ -5,10 +5,12 @@
  * (workers/worker.ts): the same concurrency limits and workflow cache; the default data converter.
  *
  * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, CEILING_SHAPE_FILE (the lifecycle shape as JSON),
- * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / WORKER_MAX_CONCURRENT_ACTIVITIES (default 100 each).
+ * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / WORKER_MAX_CONCURRENT_ACTIVITIES (default 100 each),
+ * WORKER_MAX_CACHED_WORKFLOWS (default: the engine worker's).
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../config';
 import type { LifecycleShape } from './shape-types';
 
 const need = (name: string) => {
@@ -43,7 +45,7 @@ async function main() {
     maxConcurrentWorkflowTaskExecutions: Number(process.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 100),
     maxConcurrentActivityTaskExecutions: Number(process.env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100),
     maxConcurrentLocalActivityExecutions: 100,
-    maxCachedWorkflows: 500,
+    maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     shutdownGraceTime: 1000,
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => worker.shutdown());

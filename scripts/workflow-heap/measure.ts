@@ -53,7 +53,7 @@ async function main() {
       const per = (bytes: number) => `${(bytes / count / MB).toFixed(2)} MB`;
       console.log(
         `${count} cached workflows: heap +${((after.heap - before.heap) / MB).toFixed(0)} MB (${per(after.heap - before.heap)} each), ` +
-          `RSS +${((after.rss - before.rss) / MB).toFixed(0)} MB (${per(after.rss - before.rss)} each); RSS now ${(after.rss / MB).toFixed(0)} MB`,
+          `RSS +${((after.rss - before.rss) / MB).toFixed(0)} MB (${per(after.rss - before.rss)} each); RSS ${(before.rss / MB).toFixed(0)} -> ${(after.rss / MB).toFixed(0)} MB (this process also ran webpack)`,
       );
     });
   } finally {

@@ -152,6 +152,9 @@ async function startEngine(opts: StackOptions): Promise<Stack> {
       membership: config.membership,
       workflowBundle: { codePath: opts.workflowBundle ?? process.env.TEST_WORKFLOW_BUNDLE! },
       tracing: opts.tracing,
+      // Memory is not what the suite measures: a file's hundreds of open orders (flash sale) stay cached
+      // as before the production default was sized for 400 MB (docs/operations.md, "Worker cache").
+      maxCachedWorkflows: 500,
     });
     const running = worker.run();
     const wanted = opts.dispatchers ?? [];
