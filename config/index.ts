@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { tierLadderSchema, type MembershipTerms, type Tier } from '../domain/membership';
+import type { MembershipTerms, Tier } from '../domain/membership';
+import { tierLadderSchema } from '../domain/membership.schema';
 
 /** Requests a key may make: a token bucket refilled at `perSecond`, holding at most `burst`. */
 export const rateLimitSchema = z.object({

@@ -26,3 +26,7 @@ export * from './after-sales.schema';
 export * from './tracking.schema';
 export * from './payments.schema';
 export * from './shortage.schema';
+export * from './membership.schema';
+export * from './outbound-events.schema';
+export * from './notices/preferences.schema';
+export * from './pricing/coupons.schema';

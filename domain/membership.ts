@@ -1,39 +1,21 @@
-import { z } from 'zod';
-
 /**
  * Membership tiers (docs/pricing.md "Membership", decision 072). Growth value is the money paid for
  * orders completed in the last 12 months, less what was refunded on them; the tier is the highest
- * whose threshold the growth reaches. Each tier carries its benefits.
+ * whose threshold the growth reaches. Each tier carries its benefits (validated by membership.schema.ts).
  */
-const twoDecimals = (n: number) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-9;
-
-export const tierSchema = z.object({
-  name: z.string().min(1).max(40),
+export interface Tier {
+  name: string;
   /** Growth value (minor units) from which the tier applies. */
-  minGrowth: z.number().int().min(0),
+  minGrowth: number;
   /** What a `member_discount` promotion gives this tier when its `percentByTier` does not name it. */
-  memberDiscountPercent: z.number().min(0).max(100).refine(twoDecimals, 'at most two decimals'),
+  memberDiscountPercent: number;
   /** Points earned at completion are multiplied by this (never below 1: the base is already credited). */
-  pointsMultiplier: z.number().min(1).max(10).refine(twoDecimals, 'at most two decimals'),
-  freeShipping: z.boolean(),
+  pointsMultiplier: number;
+  freeShipping: boolean;
   /** A flash sale that lists the tier in `earlyAccessTiers` opens this many minutes earlier for it. */
-  flashSaleEarlyMinutes: z
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 24 * 60),
-});
-export type Tier = z.infer<typeof tierSchema>;
+  flashSaleEarlyMinutes: number;
+}
 export type TierBenefits = Omit<Tier, 'name' | 'minGrowth'>;
-
-/** Tiers from the lowest (threshold 0, so every customer has one) up, thresholds strictly rising. */
-export const tierLadderSchema = z
-  .array(tierSchema)
-  .min(1)
-  .max(20)
-  .refine((ts) => ts[0].minGrowth === 0, 'the first tier starts at 0')
-  .refine((ts) => ts.every((t, i) => i === 0 || t.minGrowth > ts[i - 1].minGrowth), 'thresholds must rise')
-  .refine((ts) => new Set(ts.map((t) => t.name)).size === ts.length, 'tier names must differ');
 
 /** The ladder and the earning rate (config MEMBERSHIP_TIERS, POINTS_EARN_RATE). */
 export interface MembershipTerms {

@@ -1,19 +1,3 @@
-import { z } from 'zod';
-
-/**
- * What a webhook subscription asks for (docs/notifications.md, "Outbound events"): `*` (every event),
- * a family such as `payment.*`, or one type such as `shipment.delivered`. Types are the order
- * timeline's (`order.*`, `payment.*`, `shipment.*`, `after_sales.*`, ...), an open set as the
- * engine grows, so patterns are checked for shape, not against a list.
- */
-export const eventTypePattern = z
-  .string()
-  .max(100)
-  .regex(
-    /^(\*|[a-z][a-z_]*\.\*|[a-z][a-z_]*(\.[a-z][a-z_]*)+)$/,
-    'must be *, <family>.* or a type like payment.captured',
-  );
-
 export function matchesEventType(patterns: readonly string[], type: string): boolean {
   return patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
 }
@@ -42,7 +26,6 @@ export const retrySpanMs = (schedule: readonly number[]) => schedule.reduce((t, 
  */
 export const SECRET_OVERLAP_DEFAULT_SECONDS = 24 * 3600;
 export const SECRET_OVERLAP_MAX_SECONDS = 7 * 24 * 3600;
-export const secretOverlapSeconds = z.number().int().min(0).max(SECRET_OVERLAP_MAX_SECONDS);
 
 export interface SubscriptionSecrets {
   secret: string;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { NoticeCategory } from './catalogue';
 
 /** The channels a notice can go out on (the simulated gateways in adapters/simulators/notifier.ts). */
@@ -7,48 +6,16 @@ export type NoticeChannel = (typeof noticeChannels)[number];
 export const locales = ['zh-CN', 'en'] as const;
 export type Locale = (typeof locales)[number];
 
-const channelList = z
-  .array(z.enum(noticeChannels))
-  .max(noticeChannels.length)
-  .refine((cs) => new Set(cs).size === cs.length, { message: 'must not name a channel twice' });
-
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be HH:MM (24-hour clock)' });
-
-const timeZone = z
-  .string()
-  .max(64)
-  .refine(
-    (tz) => {
-      try {
-        new Intl.DateTimeFormat('en', { timeZone: tz });
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'must be an IANA time zone, e.g. Asia/Shanghai' },
-  );
-
 /**
- * What a customer wants to hear and how (PUT /v1/customers/{id}/notification-preferences). Order
- * notices are service messages, so at least one channel stays on for them (decision 064).
+ * What a customer wants to hear and how (PUT /v1/customers/{id}/notification-preferences; validated by
+ * preferences.schema.ts). Order notices are service messages, so at least one channel stays on for
+ * them (decision 064).
  */
-export const preferencesSchema = z
-  .object({
-    channels: z
-      .object({
-        transactional: channelList.min(1, { message: 'needs at least one channel: order notices cannot be muted' }),
-        marketing: channelList,
-      })
-      .strict(),
-    locale: z.enum(locales),
-    quietHours: z
-      .object({ start: clock, end: clock, timeZone: timeZone.default('Asia/Shanghai') })
-      .strict()
-      .optional(),
-  })
-  .strict();
-export type NotificationPreferences = z.output<typeof preferencesSchema>;
+export interface NotificationPreferences {
+  channels: { transactional: NoticeChannel[]; marketing: NoticeChannel[] };
+  locale: Locale;
+  quietHours?: { start: string; end: string; timeZone: string };
+}
 
 /** A customer who never said: SMS and in-app in Chinese, no marketing (docs/notifications.md). */
 export const DEFAULT_PREFERENCES: NotificationPreferences = {

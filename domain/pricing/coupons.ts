@@ -1,25 +1,23 @@
-import { z } from 'zod';
-
 /**
  * Coupons (docs/pricing.md, decision 070). A template says what a coupon takes off (an amount, or a
  * percentage capped by `maxOff`), from which spend, on whose goods (a merchant's, optionally chosen
- * SKUs; or any merchant's when platform-wide) and when; each issued coupon is single use.
+ * SKUs; or any merchant's when platform-wide) and when; each issued coupon is single use. This is a
+ * template as POST /v1/coupon-templates accepts it (validated by coupons.schema.ts).
  */
-export const couponTemplateBodySchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  kind: z.enum(['amount', 'percent']),
+export interface CouponTemplateBody {
+  name: string;
+  kind: 'amount' | 'percent';
   /** kind amount: minor units off. */
-  amount: z.number().int().min(1).optional(),
+  amount?: number;
   /** kind percent: 0 < p ≤ 100, two decimals at most (422 otherwise). */
-  percent: z.number().gt(0).optional(),
-  maxOff: z.number().int().min(1).optional(),
-  minSpend: z.number().int().min(0).default(0),
-  skus: z.array(z.string().trim().min(1).max(64)).min(1).max(500).optional(),
-  currency: z.string().length(3).default('CNY'),
-  startsAt: z.iso.datetime({ offset: true }),
-  endsAt: z.iso.datetime({ offset: true }),
-});
-export type CouponTemplateBody = z.infer<typeof couponTemplateBodySchema>;
+  percent?: number;
+  maxOff?: number;
+  minSpend: number;
+  skus?: string[];
+  currency: string;
+  startsAt: string;
+  endsAt: string;
+}
 
 /** What is wrong with a well-formed template (422 naming the field). */
 export function couponTemplateProblems(t: CouponTemplateBody): Array<{ path: string; message: string }> {
