@@ -16,6 +16,9 @@ export function createDb(databaseUrl: string, maxConnections = 10): Db {
   return db;
 }
 
+/** How many connections the pool opens at most: what bounds the database steps one process runs at once. */
+export const connectionsOf = (db: Db): number => poolOf(db).options.max ?? 10;
+
 /**
  * The same pool, for a hot read that is worth more than Prisma's own cost per query (~0.3 ms here,
  * docs/benchmark.md "Pricing"): a quote's one statement (store/pricing.ts), named so that pg prepares

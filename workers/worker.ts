@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -6,7 +7,7 @@ import { DEFAULT_MAX_CACHED_WORKFLOWS, type PayloadKeys } from '../config';
 import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
 import type { Tracing } from '../platform/telemetry';
-import type { Db } from '../store/db';
+import { connectionsOf, type Db } from '../store/db';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -20,6 +21,7 @@ export interface WorkerDeps {
   membership?: MembershipTerms;
   /** A prebuilt bundle (tests build it once per run); otherwise the workflows are bundled at start. */
   workflowBundle?: { codePath: string };
+  /** Default: one per connection of the worker's pool (decision 096). */
   maxConcurrentWorkflowTaskExecutions?: number;
   maxConcurrentActivityTaskExecutions?: number;
   /** Default: DEFAULT_MAX_CACHED_WORKFLOWS, sized for the worker's memory budget (docs/operations.md, "Worker cache"). */
@@ -49,6 +51,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     interceptors: deps.tracing?.clientInterceptors,
   });
   const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  // A workflow task's 10 s clock runs from the moment the worker takes it, and its database steps
+  // (local activities) need a connection: tasks or steps taken beyond the pool only queue inside the
+  // worker with their clocks running, and a task that times out is thrown away and redone from the
+  // server's non-sticky queue, behind every new workflow (decision 096).
+  const connections = connectionsOf(deps.db);
   const options: WorkerOptions = {
     connection: deps.connection,
     namespace,
@@ -66,15 +73,23 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...tracingOptions(deps),
     shutdownGraceTime: graceMs,
     shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
-    maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? 100,
+    maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? connections,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
-    maxConcurrentLocalActivityExecutions: 100,
+    maxConcurrentLocalActivityExecutions: connections,
     // A cached workflow costs memory for as long as it is open (an order: through its return window);
     // an evicted one replays its history on its next task (docs/operations.md, "Worker cache").
     maxCachedWorkflows: deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    workflowThreadPoolSize: workflowThreads(),
   };
   return Worker.create(options);
 }
+
+/**
+ * Workflow code runs on a pool of threads (the main thread runs activities): the SDK's one thread
+ * holds every order's workflow code to one core, where a new order's sandbox costs ~130 ms. One per
+ * core, at most 4 (each keeps a V8 context of its own), decision 096.
+ */
+const workflowThreads = () => Math.min(4, availableParallelism());
 
 /**
  * The tracing interceptors and span sink; the workflow interceptors module only where the worker
