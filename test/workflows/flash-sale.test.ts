@@ -8,13 +8,16 @@ test('200 simultaneous orders for 50 units: exactly 50 allocated, the rest cance
   // Losers are asked what to do about the shortage; nobody answers, so the default action (cancel) applies.
   const { app, db } = stack;
   const sku = await createSku(db, { stock: { 'wh-shanghai': 20, 'wh-beijing': 30 } });
-  // Like a platform under a flash sale, a submission answered 503 (overloaded) is sent again with its key.
+  // Like a platform under a flash sale, a submission answered 503 (overloaded) is sent again with its key
+  // after the Retry-After the API asks for: resending at once only adds load where there is too much.
   const submit = async (
     body: Record<string, unknown>,
     key = randomUUID(),
   ): Promise<Awaited<ReturnType<typeof submitOrder>>> => {
     const sent = await submitOrder(app, body, key);
-    return sent.res.statusCode === 503 ? submit(body, key) : sent;
+    if (sent.res.statusCode !== 503) return sent;
+    await new Promise((r) => setTimeout(r, Number(sent.res.headers['retry-after']) * 1000));
+    return submit(body, key);
   };
   const submissions = await Promise.all(
     Array.from({ length: 200 }, () =>
