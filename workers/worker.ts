@@ -80,10 +80,6 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     // an evicted one replays its history on its next task (docs/operations.md, "Worker cache").
     maxCachedWorkflows: deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     workflowThreadPoolSize: workflowThreads(),
-    // A busy worker's backlog waits on its own (sticky) queue, where its cached orders are: after 10 s
-    // (the default) a task moved to the shared queue, behind every new order's first task. A worker
-    // that stops tells the server at once; only a crashed one's orders wait this long (decision 096).
-    stickyQueueScheduleToStartTimeout: '60s',
   };
   return Worker.create(options);
 }
