@@ -14,6 +14,8 @@ export type RateLimit = z.infer<typeof rateLimitSchema>;
  * cache"; docs/decisions/099-worker-cache-sized-for-the-return-window.md).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+/** Connections of each process's database pool; a worker takes as many workflow tasks at once (decision 096). */
+export const DEFAULT_DB_POOL_SIZE = 10;
 /** For keys configured without their own `rateLimit`. */
 export const DEFAULT_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 200 };
 /** The development keys serve the test suite and the benchmark, which poll hard. */
@@ -239,7 +241,7 @@ export const configSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .optional(),
-  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(DEFAULT_DB_POOL_SIZE),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -8,6 +7,7 @@ import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
 import type { Tracing } from '../platform/telemetry';
 import { connectionsOf, type Db } from '../store/db';
+import { workerLimits } from './limits';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -51,11 +51,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     interceptors: deps.tracing?.clientInterceptors,
   });
   const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-  // A workflow task's 10 s clock runs from the moment the worker takes it, and its database steps
-  // (local activities) need a connection: tasks or steps taken beyond the pool only queue inside the
-  // worker with their clocks running, and a task that times out is thrown away and redone from the
-  // server's non-sticky queue, behind every new workflow (decision 096).
-  const connections = connectionsOf(deps.db);
+  const limits = workerLimits(connectionsOf(deps.db));
   const options: WorkerOptions = {
     connection: deps.connection,
     namespace,
@@ -73,23 +69,16 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...tracingOptions(deps),
     shutdownGraceTime: graceMs,
     shutdownForceTime: graceMs + SHUTDOWN_FORCE_AFTER_GRACE_MS,
-    maxConcurrentWorkflowTaskExecutions: deps.maxConcurrentWorkflowTaskExecutions ?? connections,
+    ...limits,
+    maxConcurrentWorkflowTaskExecutions:
+      deps.maxConcurrentWorkflowTaskExecutions ?? limits.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
-    maxConcurrentLocalActivityExecutions: connections,
     // A cached workflow costs memory for as long as it is open (an order: through its return window);
     // an evicted one replays its history on its next task (docs/operations.md, "Worker cache").
     maxCachedWorkflows: deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
-    workflowThreadPoolSize: workflowThreads(),
   };
   return Worker.create(options);
 }
-
-/**
- * Workflow code runs on a pool of threads (the main thread runs activities): the SDK's one thread
- * holds every order's workflow code to one core, where a new order's sandbox costs ~130 ms. One per
- * core, at most 4 (each keeps a V8 context of its own), decision 096.
- */
-const workflowThreads = () => Math.min(4, availableParallelism());
 
 /**
  * The tracing interceptors and span sink; the workflow interceptors module only where the worker

@@ -47,6 +47,7 @@ async function startWorker(stack: Stack, shapeFile: string) {
     ...process.env,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     TASK_QUEUE: stack.taskQueue,
+    DB_POOL_SIZE: String(opts.dbPoolSize), // the engine worker's, which bounds its tasks (workers/limits.ts)
   };
   delete childEnv.NODE_OPTIONS;
   const worker = stack.spawnChild('worker', process.execPath, ['--import', 'tsx', 'bench/ceiling/worker.ts'], {

@@ -5,12 +5,14 @@
  * (workers/worker.ts): the same concurrency limits and workflow cache; the default data converter.
  *
  * Environment: TEMPORAL_ADDRESS, TASK_QUEUE, CEILING_SHAPE_FILE (the lifecycle shape as JSON),
- * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / WORKER_MAX_CONCURRENT_ACTIVITIES (default 100 each),
- * WORKER_MAX_CACHED_WORKFLOWS (default: the engine worker's).
+ * DB_POOL_SIZE (the engine worker's pool, which bounds its workflow tasks and local activities:
+ * workers/limits.ts), WORKER_MAX_CONCURRENT_WORKFLOW_TASKS / WORKER_MAX_CONCURRENT_ACTIVITIES,
+ * WORKER_MAX_CACHED_WORKFLOWS (each default: the engine worker's).
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
-import { DEFAULT_MAX_CACHED_WORKFLOWS } from '../../config';
+import { DEFAULT_DB_POOL_SIZE, DEFAULT_MAX_CACHED_WORKFLOWS } from '../../config';
+import { workerLimits } from '../../workers/limits';
 import type { LifecycleShape } from './shape-types';
 
 const need = (name: string) => {
@@ -36,15 +38,18 @@ async function main() {
   });
   const shape = JSON.parse(readFileSync(need('CEILING_SHAPE_FILE'), 'utf8')) as LifecycleShape;
   const connection = await NativeConnection.connect({ address: need('TEMPORAL_ADDRESS') });
+  const limits = workerLimits(Number(process.env.DB_POOL_SIZE ?? DEFAULT_DB_POOL_SIZE));
   const worker = await Worker.create({
     connection,
     namespace: 'default',
     taskQueue: need('TASK_QUEUE'),
     workflowsPath: require.resolve('./workflows'),
     activities: nullActivities(shape),
-    maxConcurrentWorkflowTaskExecutions: Number(process.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 100),
+    ...limits,
+    maxConcurrentWorkflowTaskExecutions: Number(
+      process.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? limits.maxConcurrentWorkflowTaskExecutions,
+    ),
     maxConcurrentActivityTaskExecutions: Number(process.env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100),
-    maxConcurrentLocalActivityExecutions: 100,
     maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
     shutdownGraceTime: 1000,
   });

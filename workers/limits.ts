@@ -1,0 +1,18 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * What one worker takes on at once (decision 096), apart from the worker so the benchmark's null
+ * worker (bench/ceiling/worker.ts) runs under the same limits. A workflow task's 10 s clock runs from
+ * the moment the worker takes it, and its database steps (local activities) need a connection: tasks
+ * or steps taken beyond the pool only queue inside the worker with their clocks running, and a task
+ * that times out is redone from the server's shared queue, behind every new workflow. Workflow code
+ * runs on one thread per core, at most 4 (each keeps a V8 context of its own): the SDK's one thread
+ * held every order's workflow code to one core.
+ */
+export function workerLimits(connections: number) {
+  return {
+    maxConcurrentWorkflowTaskExecutions: connections,
+    maxConcurrentLocalActivityExecutions: connections,
+    workflowThreadPoolSize: Math.min(4, availableParallelism()),
+  };
+}
