@@ -23,6 +23,9 @@ WORKDIR /app
 COPY --from=production-deps /app/node_modules node_modules
 COPY . .
 COPY --from=deps /app/prisma/generated prisma/generated
+# Workers load the workflow code built here rather than running webpack at start (~200 MB less RSS each).
+RUN node --import tsx scripts/build-workflows.ts .build/workflows
+ENV WORKFLOW_BUNDLE_DIR=/app/.build/workflows
 # Files stay root-owned and read-only to the process; `node` (uid 1000) is the image's unprivileged user.
 USER node
 EXPOSE 3000 9464

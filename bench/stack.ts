@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../store/db';
+import { buildWorkflows } from '../scripts/build-workflows';
 import { adminDatabase } from '../scripts/local-postgres';
 import { applyMigrations } from '../scripts/migrations';
 import { DEMO_STORE_SKUS, seedDemoCatalog } from '../scripts/seed';
@@ -285,6 +286,14 @@ async function withPg<T>(connectionString: string, use: (pg: PgClient) => Promis
   }
 }
 
+/** The workflow bundles the worker loads, built into `dir` before it starts (npm run build:workflows). */
+async function prebuiltWorkflows(dir: string): Promise<string> {
+  const started = Date.now();
+  await buildWorkflows(dir);
+  log(`workflow bundles built in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  return dir;
+}
+
 async function startEngine(stack: Stack): Promise<void> {
   const apiPort = await freePort();
   stack.apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -303,6 +312,8 @@ async function startEngine(stack: Stack): Promise<void> {
     DB_POOL_SIZE: String(opts.dbPoolSize),
     // The bench's own event receiver listens on 127.0.0.1, which subscriptions refuse unless allowed.
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    // Built before the worker starts, as the image does (workers/workflow-bundle.ts).
+    WORKFLOW_BUNDLE_DIR: await prebuiltWorkflows(path.join(stack.tmp, 'workflows')),
   });
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   // With node flags (profiling), node runs tsx's loader itself: `node <flags> --import tsx <script>`.

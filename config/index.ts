@@ -278,6 +278,8 @@ export const configSchema = z.object({
   /** Cached workflows per worker: each costs memory; an evicted one replays its history on its next task. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(DEFAULT_MAX_CACHED_WORKFLOWS),
   /** On SIGTERM, in-flight activities get this long to finish before they are cancelled (docs/operations.md). */
+  /** A prebuilt workflow bundle's folder (npm run build:workflows); unset: the worker bundles at start. */
+  WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).
   /** A step is stuck once its activity has made this many attempts. */

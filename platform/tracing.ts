@@ -18,6 +18,10 @@ import type { WorkerOptions } from '@temporalio/worker';
  * it loads no SDK. Temporal's interceptors carry the W3C trace context in workflow and activity
  * headers; workflow code cannot export spans itself, so its spans leave the sandbox through a sink.
  */
+/** The workflow-side tracing interceptors, bundled into the workflow code when tracing is on. */
+export const WORKFLOW_TRACING_MODULE =
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
 export interface Tracing {
   tracer: Tracer;
   /** For every Temporal client of the process: starts, signals and updates carry the caller's trace. */
@@ -61,7 +65,7 @@ export function startTracing(opts: TracingOptions): Tracing {
       },
       sinks: { exporter: makeWorkflowExporter(processor, resource) },
     },
-    workflowInterceptorModule: require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+    workflowInterceptorModule: WORKFLOW_TRACING_MODULE,
     shutdown: () => provider.shutdown(),
   };
 }

@@ -3,6 +3,7 @@
  * and what is in it, by package or layer and by module, largest first. Every cached workflow runs in
  * a sandbox context holding this code, so its size is memory per cached workflow (docs/operations.md).
  */
+import { WORKFLOW_TRACING_MODULE } from '../platform/tracing';
 import { buildWorkflowBundle, type BundledModule } from './workflow-bundle';
 
 const kB = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
@@ -28,9 +29,7 @@ function totals(modules: BundledModule[]): [string, number, number][] {
 async function main() {
   const args = process.argv.slice(2);
   const top = Number(args[args.indexOf('--top') + 1]) || 25;
-  const tracing = args.includes('--tracing')
-    ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
-    : undefined;
+  const tracing = args.includes('--tracing') ? [WORKFLOW_TRACING_MODULE] : undefined;
   const { code, modules } = await buildWorkflowBundle({ workflowInterceptorModules: tracing });
   const sourceMap = code.length - code.indexOf('//# sourceMappingURL=');
   const moduleBytes = modules.reduce((sum, m) => sum + m.bytes, 0);

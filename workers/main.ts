@@ -15,6 +15,7 @@ import { startNotificationDispatcher } from './notifications';
 import { ensureReconciliationSchedule } from './schedules';
 import { startWebhookDispatcher, webhookDispatcherOptions } from './webhooks';
 import { createWorker, startPolling, type Polling } from './worker';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 /** A worker process (`npm run worker`): scale out by running more of them. */
 export async function runWorker(
@@ -53,6 +54,7 @@ export async function runWorker(
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    workflowBundle: prebuiltWorkflowBundle(config.WORKFLOW_BUNDLE_DIR, tracing !== undefined),
     shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
     tracing,
   });

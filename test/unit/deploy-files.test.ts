@@ -76,7 +76,7 @@ test('the schema job sets up both Temporal databases; the server runs 4 history 
   expect(read('deploy/temporal/create-namespace.sh')).toContain('temporal operator cluster health');
 });
 
-test('the image: multi-stage on the Node LTS CI tests, a non-root user, a health check', () => {
+test('the image: multi-stage on the Node LTS CI tests, a prebuilt workflow bundle, a non-root user, a health check', () => {
   const dockerfile = read('Dockerfile');
   expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(3);
   // Node 24 LTS, the version CI tests (decision 084): raise it with CI's.
@@ -84,5 +84,8 @@ test('the image: multi-stage on the Node LTS CI tests, a non-root user, a health
   expect(dockerfile).toMatch(/npm ci\b/);
   expect(dockerfile).toMatch(/npm prune --omit=dev/);
   expect(dockerfile).toMatch(/^USER node$/m);
+  // Workers load the workflow bundle built into the image (workers/workflow-bundle.ts).
+  expect(dockerfile).toMatch(/^RUN node --import tsx scripts\/build-workflows\.ts \.build\/workflows$/m);
+  expect(dockerfile).toMatch(/^ENV WORKFLOW_BUNDLE_DIR=\/app\/\.build\/workflows$/m);
   expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
 });
