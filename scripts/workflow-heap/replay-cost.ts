@@ -1,21 +1,24 @@
 /**
  * `npm run bundle:replay-cost [-- N] [-- history-name]`: what an eviction costs. A cached workflow
  * evicted from the worker's cache replays its whole history on its next task; this replays a recorded
- * order history (test/fixtures) N times in one worker and prints the CPU per replay.
+ * order history of the current lifecycle version (test/fixtures/v<n>) N times in one worker and prints the CPU per replay.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '../../config';
+import { CURRENT_LIFECYCLE } from '../../contract';
 import { encryptedDataConverter } from '../../platform/codec';
+import { buildWorkflowBundle } from '../workflow-bundle';
 
 async function main() {
   const count = Number(process.argv[2]) || 50;
   const name = process.argv[3] ?? 'order-card-authorized-completed';
-  const file = path.resolve(__dirname, '..', '..', 'test', 'fixtures', `${name}.history.json`);
+  const fixtures = path.resolve(__dirname, '..', '..', 'test', 'fixtures', `v${CURRENT_LIFECYCLE}`);
+  const file = path.join(fixtures, `${name}.history.json`);
   const history = JSON.parse(readFileSync(file, 'utf8')) as { events: unknown[] };
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') });
+  const workflowBundle = { code: (await buildWorkflowBundle()).code };
   const dataConverter = encryptedDataConverter(loadConfig({}).payloadKeys);
   const runs = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ workflowId: `${name}-${i}`, history: history as never }));

@@ -1,14 +1,15 @@
 // OpenTelemetry traces (decision 075): one order's submission is one trace, from the API's request
 // span through the workflow's start to its activities, on the real stack with an in-memory exporter.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { ORDER_WORKFLOW } from '../../contract';
 import { startTracing } from '../../platform/tracing';
+import { buildWorkflows } from '../../scripts/build-workflows';
+import { prebuiltWorkflowBundle } from '../../workers/workflow-bundle';
 import { submitOrder, useStack, type StackOptions } from '../helpers/stack';
 
 const exporter = new InMemorySpanExporter();
@@ -16,22 +17,11 @@ const tracing = startTracing({ serviceName: 'orders-test', exporter });
 const opts: StackOptions = { tracing };
 
 beforeAll(async () => {
-  // The run's bundle has no tracing module (tracing is off by default): this file bundles its own.
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    workflowInterceptorModules: [tracing.workflowInterceptorModule],
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    },
-  });
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'orders-tracing-')), 'workflow-bundle.js');
-  writeFileSync(file, code);
-  opts.workflowBundle = file;
+  // The run's bundle has no tracing module (tracing is off by default): this file builds the bundles a
+  // production worker loads (npm run build:workflows) and takes the traced one, as a traced worker does.
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orders-tracing-'));
+  await buildWorkflows(dir);
+  opts.workflowBundle = prebuiltWorkflowBundle(dir, true)!.codePath;
 }, 120_000);
 const stack = useStack(opts);
 afterAll(() => tracing.shutdown());

@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../../store/db';
 import { applyMigrations } from '../../scripts/migrations';
+import { buildWorkflowBundle } from '../../scripts/workflow-bundle';
 import { adminDatabase, freePort } from '../../scripts/local-postgres';
 import { seedDemoCatalog } from '../../scripts/seed';
 import { DEV_SERVER_SQLITE_PRAGMAS, TEMPORAL_CLI_MISSING, ensureTemporalCli } from '../../scripts/temporal-cli';
@@ -101,7 +101,7 @@ async function setUp(admin: string): Promise<void> {
   }
   await waitForTemporal(address);
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const { code } = await buildWorkflowBundle();
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, code);
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
@@ -122,13 +122,3 @@ async function waitForTemporal(address: string) {
     }
   }
 }
-
-const noop = () => undefined;
-const quietLogger = {
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: (m: string) => console.error(m),
-  log: noop,
-};
