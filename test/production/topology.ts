@@ -25,7 +25,6 @@ import { seedDemoCatalog, seedDemoPromotions } from '../../scripts/seed';
  * (fault injection). Everything listens on 127.0.0.1.
  */
 
-export { startRunPostgres, TEMPORAL_SERVER_VERSION, until };
 const ROOT = path.resolve(__dirname, '..', '..');
 /** `node --import tsx <script>`: one process per part, so its pid is the one a SIGKILL must hit. */
 const NODE = process.execPath;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres';
 import { freePort } from '../../scripts/local-postgres';
-import { startRunPostgres } from '../production/topology';
+import { startRunPostgres } from '../../scripts/temporal-server';
 
 type Start = (dataDir: string, port: number) => Promise<EmbeddedPostgres>;
 
