@@ -472,6 +472,22 @@ describe('quote: properties', () => {
     );
   });
 
+  it('leaving out singles that cannot beat the best found changes no answer', () => {
+    const many = fc.record({
+      cart: cartArb,
+      promos: fc.array(promoArb, { maxLength: 12 }),
+      shipping: shippingArb,
+      gold: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(many, (s) => {
+        const i = build(s);
+        expect(quote(i)).toEqual(quote(i, { exhaustive: true }));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('the chosen combination is never worse for the customer than any single allowed promotion', () => {
     fc.assert(
       fc.property(scenario, (s) => {
