@@ -113,14 +113,23 @@ export async function claimCheckout(
   if (q.pointsSpent > 0) await spendPoints(tx, customerId, orderId, q.pointsSpent, at);
 }
 
+/** Cancelled or rejected before anything shipped: checkout's give-back is due (giveBackCheckout). */
+export const givesBackCheckout = (state: OrderState) =>
+  (state.status === 'cancelled' || state.status === 'rejected') && state.lines.every((l) => l.shipped === 0);
+
+/** Money refunded for returned or exchanged units of a delivered order: what giveBackOnReturns gives points back for. */
+export const refundedForReturns = (state: OrderState) =>
+  state.deliveredAt
+    ? state.afterSales.filter((r) => r.type === 'return' || r.type === 'exchange').reduce((t, r) => t + r.refunded, 0)
+    : 0;
+
 /**
  * An order cancelled or rejected before anything shipped gives back what it took: its promotion
- * counts, its coupon, its points. Called in every projection transaction; each give-back is keyed to
+ * counts, its coupon, its points. Called in the projections where it is due; each give-back is keyed to
  * happen once (the redemption's released_at, the coupon still naming this order, the entry's id).
  */
 export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void> {
-  if (state.status !== 'cancelled' && state.status !== 'rejected') return;
-  if (state.lines.some((l) => l.shipped > 0)) return;
+  if (!givesBackCheckout(state)) return;
   const released = await tx.$queryRaw<
     Array<{ promotion_id: string; customer_id: string; units: number; amount: number }>
   >`
@@ -146,14 +155,11 @@ export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void>
  * After delivery, returns give back what checkout took, as JD does (decisions 078, 079): redeemed
  * points in proportion to the money refunded for returned or exchanged-and-refunded units, and the
  * coupon only when every unit came back and its template is still valid. Called in every projection
- * transaction; an older snapshot asks less, and each give-back happens once (the entry's id carries
+ * transaction of such an order; an older snapshot asks less, and each give-back happens once (the entry's id carries
  * the cumulative amount; the coupon must still name this order).
  */
 export async function giveBackOnReturns(tx: Tx, state: OrderState): Promise<void> {
-  if (!state.deliveredAt) return;
-  const forUnits = state.afterSales
-    .filter((r) => r.type === 'return' || r.type === 'exchange')
-    .reduce((t, r) => t + r.refunded, 0);
+  const forUnits = refundedForReturns(state);
   if (forUnits <= 0) return;
   await returnRedeemedPoints(tx, state, forUnits);
   if (everyUnitGivenBack(state.lines))

@@ -54,7 +54,7 @@ const paidNet = (state: OrderState) =>
   );
 
 /**
- * Part of every projection transaction (activities/projection.ts): a completed order's growth row,
+ * Part of every projection transaction of a completed order (activities/projection.ts): its growth row,
  * kept at what was paid less refunds by the newest version projected; at the first projection, the
  * tier bonus on the points its completion credited (once: the row and the entry's id); after a
  * refund, the bonus taken back in the same proportion as the base points.

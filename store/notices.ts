@@ -43,7 +43,7 @@ export async function writePreferences(client: Client, customerId: string, prefs
 }
 
 /** One outbox row per channel: a customer's from their preferences, a merchant's as named. */
-async function rowsOf(client: Client, n: Notice, now: Date): Promise<Prisma.NotificationCreateManyInput[]> {
+async function rowsOf(client: Client, n: Notice, now: Date): Promise<NoticeRow[]> {
   const prefs = n.recipientType === 'customer' ? await readPreferences(client, n.recipientId) : undefined;
   const channels: NoticeChannel[] = prefs ? prefs.channels[kindSpec(n.kind).category] : [n.channel ?? 'in_app'];
   // Only email carries HTML; SMS and in-app get the plain text.
@@ -66,17 +66,24 @@ async function rowsOf(client: Client, n: Notice, now: Date): Promise<Prisma.Noti
  * locale. Ids are business keys, so a retry or a replayed step queues nothing twice.
  */
 export async function queueNotices(client: Client, notices: Notice[], now = new Date()): Promise<void> {
-  if (notices.length === 0) return;
-  const rows: Prisma.NotificationCreateManyInput[] = [];
-  // One after another: a transaction's client runs one statement at a time anyway.
-  for (const n of notices) rows.push(...(await rowsOf(client, n, now)));
+  const rows = await noticeRows(client, notices, now);
   if (rows.length === 0) return;
   await client.notification.createMany({ data: rows, skipDuplicates: true });
 }
 
-/** The customer milestones one projected timeline entry causes, queued in the projection's transaction. */
-export const queueMilestoneNotices = (tx: Prisma.TransactionClient, state: OrderState, entry: TimelineEntry) =>
-  queueNotices(tx, milestoneNotices(state, entry));
+/** The outbox rows of `notices`, rendered for their recipients (what queueNotices writes). */
+export async function noticeRows(client: Client, notices: Notice[], now = new Date()): Promise<NoticeRow[]> {
+  const rows: NoticeRow[] = [];
+  // One after another: a transaction's client runs one statement at a time anyway.
+  for (const n of notices) rows.push(...(await rowsOf(client, n, now)));
+  return rows;
+}
+
+export type NoticeRow = Prisma.NotificationCreateManyInput;
+
+/** The outbox rows of the customer milestones one projected timeline entry causes (written with the entry). */
+export const milestoneNoticeRows = (client: Client, state: OrderState, entry: TimelineEntry) =>
+  noticeRows(client, milestoneNotices(state, entry));
 
 /**
  * Out for delivery never reaches the order's timeline (a shipment reports milestones only), so its

@@ -1,0 +1,82 @@
+import type { OrderState, TimelineEntry } from '../domain';
+import type { Prisma } from '../prisma/generated/client';
+import { poolOf, type Db } from './db';
+import type { NoticeRow } from './notices';
+import { outboundEventId, outboundPayload } from './outbound-events';
+
+/**
+ * The order's read model as of one timeline entry, in one statement (decision 105): the order row
+ * (only if this state is newer than the row's), the timeline entry and its outbound event (the
+ * outbox: they exist together), the notices it causes, and the lines' ledger (only with a newer
+ * row). Every insert is keyed by the order and the state's version, so a retry writes nothing twice,
+ * and a projection that lost the race to a newer one still leaves its entry on the timeline.
+ */
+const PROJECT_ORDER = `WITH moved AS (
+    UPDATE orders SET status = $2, snapshot = $3::jsonb, version = $4, subtotal = $5, total = $6, flags = $7::jsonb,
+      updated_at = $8::timestamptz
+    WHERE id = $1 AND version < $4 RETURNING id),
+  event AS (
+    INSERT INTO order_events (order_id, seq, type, actor, detail, occurred_at)
+    VALUES ($1, $4, $9, $10, $11::jsonb, $8::timestamptz) ON CONFLICT DO NOTHING),
+  outbound AS (
+    INSERT INTO outbound_events (id, order_id, merchant_id, seq, type, occurred_at, payload)
+    VALUES ($12, $1, $13, $4, $9, $8::timestamptz, $14::jsonb) ON CONFLICT DO NOTHING),
+  notices AS (
+    INSERT INTO notifications (id, order_id, recipient_type, recipient_id, channel, kind, payload, next_attempt_at)
+    SELECT n.id, n."orderId", n."recipientType", n."recipientId", n.channel, n.kind, n.payload, n."nextAttemptAt"
+    FROM jsonb_to_recordset($15::jsonb) AS n(id text, "orderId" text, "recipientType" text, "recipientId" text,
+      channel text, kind text, payload jsonb, "nextAttemptAt" timestamptz)
+    ON CONFLICT DO NOTHING),
+  lines AS (
+    INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity, discount, gift,
+      allocated, shipped, delivered, returned, refunded)
+    SELECT $1, l."lineNo", l.sku, l.name, l."unitPrice", l.quantity, coalesce(l.discount, 0), coalesce(l.gift, false),
+      l.allocated, l.shipped, l.delivered, l.returned, l.refunded
+    FROM jsonb_to_recordset($16::jsonb) AS l("lineNo" int, sku text, name text, "unitPrice" int, quantity int,
+      discount int, gift boolean, allocated int, shipped int, delivered int, returned int, refunded int)
+    WHERE EXISTS (SELECT 1 FROM moved)
+    ON CONFLICT (order_id, line_no) DO UPDATE SET allocated = excluded.allocated, shipped = excluded.shipped,
+      delivered = excluded.delivered, returned = excluded.returned, refunded = excluded.refunded)
+  SELECT count(*)::int AS moved FROM moved`;
+
+function projectionValues(state: OrderState, entry: TimelineEntry, notices: NoticeRow[]): unknown[] {
+  const json = JSON.stringify;
+  return [
+    state.orderId,
+    state.status,
+    json(state),
+    state.version,
+    state.totals.subtotal,
+    state.totals.total,
+    json(state.flags ?? []),
+    entry.at,
+    entry.type,
+    entry.actor,
+    json(entry.detail ?? {}),
+    outboundEventId(state.orderId, state.version),
+    state.merchantId,
+    json(outboundPayload(state, entry)),
+    json(notices),
+    // Substitute lines appear after submission: the upsert creates them.
+    json(state.lines),
+  ];
+}
+
+/** Writes the projection on its own: one prepared statement on the pool, no transaction around it. */
+export async function writeProjection(db: Db, state: OrderState, entry: TimelineEntry, notices: NoticeRow[]) {
+  await poolOf(db).query({
+    name: 'project-order',
+    text: PROJECT_ORDER,
+    values: projectionValues(state, entry, notices),
+  });
+}
+
+/** Writes the projection in `tx`, for the projections whose other writes must commit with it. */
+export async function writeProjectionIn(
+  tx: Prisma.TransactionClient,
+  state: OrderState,
+  entry: TimelineEntry,
+  notices: NoticeRow[],
+) {
+  await tx.$queryRawUnsafe(PROJECT_ORDER, ...projectionValues(state, entry, notices));
+}
