@@ -57,25 +57,16 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
       deliveryAttempts?: number;
     }): Promise<void> {
       const e = req.event;
-      await db.$transaction([
-        db.trackingEvent.createMany({
-          data: [
-            {
-              shipmentId: req.shipmentId,
-              eventId: e.eventId,
-              type: e.type,
-              location: e.location,
-              signedBy: e.signedBy,
-              occurredAt: new Date(e.occurredAt),
-            },
-          ],
-          skipDuplicates: true,
-        }),
-        db.shipment.update({
-          where: { id: req.shipmentId },
-          data: { status: req.status, deliveryAttempts: req.deliveryAttempts },
-        }),
-      ]);
+      // One statement: the event (once, by its id) and the shipment's status. The shipment was booked first.
+      const updated = await db.$executeRaw`
+        WITH event AS (
+          INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
+          VALUES (${req.shipmentId}, ${e.eventId}, ${e.type}, ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
+          ON CONFLICT DO NOTHING)
+        UPDATE shipments SET status = ${req.status},
+          delivery_attempts = coalesce(${req.deliveryAttempts ?? null}::int, delivery_attempts), updated_at = now()
+        WHERE id = ${req.shipmentId}`;
+      if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
       // A retry after a failure here finds the tracking written and queues the notice once (its key).
       await queueTrackingNotice(db, req.shipmentId, e);
     },

@@ -143,4 +143,9 @@ test('a failed attempt, a stale failure and a re-attempt: only newer events adva
   );
   expect(order.shipments[0].tracking.map((t: { eventId: string }) => t.eventId)).toEqual([p, o1, f1, o2, dl]);
   expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
+  // The shipment's row counts the one accepted failure; later events keep the count.
+  expect(await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).toMatchObject({
+    status: 'delivered',
+    deliveryAttempts: 1,
+  });
 });
