@@ -21,6 +21,8 @@ const givesBackOrEarns = (state: OrderState) =>
 export function createProjectionActivities({ db, membership = DEFAULT_MEMBERSHIP }: ActivityDeps) {
   return {
     async recordSubmission(input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
+      // The API wrote the row with the order's acceptance, the usual case: one read instead of a transaction.
+      if (await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } })) return;
       await db.$transaction((tx) => insertSubmittedOrder(tx, input, state, entry));
     },
 
