@@ -24,11 +24,23 @@ type HoldState = 'reserved' | 'allocated';
  * which makes every activity here safe to retry.
  */
 export function createStockActivities({ db, allocationStrategy = fewestShipmentsThenNearest }: ActivityDeps) {
-  async function holdsOf(orderId: string, state?: HoldState): Promise<StockPiece[]> {
-    const rows = await db.stockHold.findMany({
-      where: { orderId, ...(state ? { state } : { state: { in: ['reserved', 'allocated'] } }) },
-    });
-    return rows.map((h) => ({ lineNo: 0, sku: h.sku, warehouseId: h.warehouseId, quantity: h.quantity }));
+  /** The order's reserved and allocated units (not those shipped or returned), each with its state. */
+  async function holdsOf(orderId: string): Promise<Array<StockPiece & { state: string }>> {
+    const rows = await db.stockHold.findMany({ where: { orderId, state: { in: ['reserved', 'allocated'] } } });
+    return rows.map((h) => ({
+      lineNo: 0,
+      sku: h.sku,
+      warehouseId: h.warehouseId,
+      quantity: h.quantity,
+      state: h.state,
+    }));
+  }
+
+  /** Where the order stands: what it holds in `state`, by line, and what it still lacks (one read). */
+  async function outcomeOf(req: StockRequest, state: HoldState): Promise<StockOutcome> {
+    const holds = await holdsOf(req.orderId);
+    const held = holds.filter((h) => h.state === state).map(({ state: _s, ...piece }) => piece);
+    return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, holds) };
   }
 
   /** What is still missing for each need, given what the order already holds. */
@@ -52,21 +64,26 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
       WHERE i.sku = ANY(${skus}) AND i.on_hand - i.reserved - i.allocated > 0`;
   }
 
-  /** Takes one piece of stock if it is still there; the guard and the hold commit together. */
+  /**
+   * Takes one piece of stock if it is still there: one statement, so the guarded update and the hold
+   * commit together, and the hold is written only if the guard let the units through.
+   */
   async function take(orderId: string, piece: StockPiece, state: HoldState, expiresAt: Date | null): Promise<boolean> {
-    return db.$transaction(async (tx) => {
-      const taken =
-        state === 'reserved'
-          ? await tx.$executeRaw`UPDATE inventory SET reserved = reserved + ${piece.quantity}, updated_at = now()
-              WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`
-          : await tx.$executeRaw`UPDATE inventory SET allocated = allocated + ${piece.quantity}, updated_at = now()
-              WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}`;
-      if (taken !== 1) return false;
-      await tx.$executeRaw`INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state, expires_at)
-        VALUES (${orderId}, ${piece.sku}, ${piece.warehouseId}, ${piece.quantity}, ${state}, ${expiresAt})
-        ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity`;
-      return true;
-    });
+    const [{ taken }] = await db.$queryRaw<[{ taken: number }]>`
+      WITH taken AS (
+        UPDATE inventory SET
+          reserved = reserved + CASE WHEN ${state} = 'reserved' THEN ${piece.quantity}::int ELSE 0 END,
+          allocated = allocated + CASE WHEN ${state} = 'allocated' THEN ${piece.quantity}::int ELSE 0 END,
+          updated_at = now()
+        WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}
+        RETURNING 1),
+      held AS (
+        INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state, expires_at)
+        SELECT ${orderId}, ${piece.sku}, ${piece.warehouseId}, ${piece.quantity}, ${state}, ${expiresAt}::timestamptz
+        FROM taken
+        ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity)
+      SELECT count(*)::int AS taken FROM taken`;
+    return taken === 1;
   }
 
   /**
@@ -113,8 +130,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
       for (const piece of plan.pieces) if (!(await take(req.orderId, piece, state, expiresAt))) lostRace = true;
       if (!lostRace) break;
     }
-    const held = await holdsOf(req.orderId, state);
-    return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, await holdsOf(req.orderId)) };
+    return outcomeOf(req, state);
   }
 
   return {
@@ -162,8 +178,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
         skipDuplicates: true,
       });
       for (const sku of [...new Set(missing.map((m) => m.sku))].sort()) await serveBackorders(sku);
-      const held = await holdsOf(req.orderId, 'allocated');
-      return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, await holdsOf(req.orderId)) };
+      return outcomeOf(req, 'allocated');
     },
 
     /** Compensation: gives back every unit the order (or request) reserved or allocated and has not shipped. */
