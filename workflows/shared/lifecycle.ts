@@ -10,6 +10,7 @@ import { LIFECYCLE_TYPES, type LifecycleTypes, type LifecycleVersion } from '../
  * Version 2 (`orderWorkflowV2`, …) took every patch of version 1 when it was created: it answers true
  * for those without a command, so it records no patch marker and no `TemporalChangeVersion` upsert. A
  * change made to version 2 later goes behind a patch of its own, not in that list, and asks `patched()`.
+ * Version 3 (`orderWorkflowV3`, …: the lean shape, docs/decisions/100) took the same patches.
  */
 export class Lifecycle {
   private constructor(
@@ -24,7 +25,12 @@ export class Lifecycle {
 
   /** Version 2: `taken` are the patches it took from its start (every patch of version 1). */
   static v2(taken: readonly string[]): Lifecycle {
-    return new Lifecycle(2, new Set(taken));
+    return Lifecycle.taking(2, taken);
+  }
+
+  /** A version after 1: `taken` are the patches it took from its start, answered true without a command. */
+  static taking(version: Exclude<LifecycleVersion, 1>, taken: readonly string[]): Lifecycle {
+    return new Lifecycle(version, new Set(taken));
   }
 
   /** The workflow types of this version: a run starts its children of its own version. */
