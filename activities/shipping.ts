@@ -12,6 +12,11 @@ export interface BookShipmentRequest {
   lines: ShipmentLine[];
   codAmount?: number;
   idempotencyKey: string;
+  /**
+   * The workflow that follows this parcel when it is not a workflow of its own: the order of lifecycle
+   * version 3 (docs/decisions/100). Recorded on the shipment row for the logistics webhook to signal.
+   */
+  holderWorkflowId?: string;
 }
 
 export function createShippingActivities({ db, providers }: ActivityDeps) {
@@ -20,7 +25,13 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
     async bookShipment(req: BookShipmentRequest): Promise<{ courier: string; trackingNumber: string }> {
       const courier = providers.couriers[req.courier] ?? providers.couriers[providers.defaultCourier];
       const { trackingNumber } = await courier.book(req);
-      const data = { courier: courier.name, trackingNumber, status: 'booked', lines: req.lines as unknown as object };
+      const data = {
+        courier: courier.name,
+        trackingNumber,
+        status: 'booked',
+        lines: req.lines as unknown as object,
+        holderWorkflowId: req.holderWorkflowId ?? null,
+      };
       await db.shipment.upsert({
         where: { id: req.shipmentId },
         create: { id: req.shipmentId, orderId: req.orderId, seq: req.seq, warehouseId: req.warehouseId, ...data },

@@ -26,6 +26,12 @@ export function orderWorkflowStart(input: OrderInput, taskQueue: string) {
 // Order workflow — fire-and-forget events are signals.
 export const paymentNotified = defineSignal<[PaymentSignal]>('paymentNotified');
 export const shipmentProgressed = defineSignal<[ShipmentProgress]>('shipmentProgressed');
+/**
+ * A courier's tracking event for a parcel the order follows itself (lifecycle version 3,
+ * docs/decisions/100): the logistics webhook signals the workflow the shipment row names as its
+ * holder. Deduplicated by `eventId` per parcel; a parcel never moves backwards.
+ */
+export const parcelTracking = defineSignal<[ParcelTracking]>('parcelTracking');
 /** Stock of a SKU this backordered order (or exchange, below) waits for has arrived (restock): look at the queue now. */
 export const stockReplenished = defineSignal<[{ sku: string }]>('stockReplenished');
 
@@ -84,6 +90,9 @@ export type SupportExtension = SupportRequest & { seconds: number };
 export const extendWindow = defineUpdate<OrderState, [SupportExtension]>('supportExtendWindow');
 /** Cancel even after hand-over: handed-over shipments are recalled, then the saga compensates. */
 export const cancelAsSupport = defineUpdate<OrderState, [SupportRequest]>('supportCancel');
+
+/** A tracking event for one of the order's parcels, named by its shipment id (`shipment-<orderId>-<n>`). */
+export type ParcelTracking = TrackingSignal & { shipmentId: string };
 
 /** What a shipment reports to its order at every change. */
 export interface ShipmentProgress {

@@ -10,6 +10,11 @@ export const LIFECYCLE_TYPES = {
   1: { order: 'orderWorkflow', shipment: 'shipmentWorkflow', afterSales: 'afterSalesWorkflow' },
   /** Version 1's code with every one of its patches taken from the start: no patch markers. */
   2: { order: 'orderWorkflowV2', shipment: 'shipmentWorkflowV2', afterSales: 'afterSalesWorkflowV2' },
+  /**
+   * The lean shape (docs/decisions/100): an order follows its own parcels inside its workflow (no
+   * shipment child); its after-sales requests keep their parcels as `shipmentWorkflowV3` children.
+   */
+  3: { order: 'orderWorkflowV3', shipment: 'shipmentWorkflowV3', afterSales: 'afterSalesWorkflowV3' },
 } as const;
 
 export type LifecycleVersion = keyof typeof LIFECYCLE_TYPES;
@@ -17,7 +22,13 @@ export type LifecycleTypes = (typeof LIFECYCLE_TYPES)[LifecycleVersion];
 export type LifecycleRole = keyof LifecycleTypes;
 
 /** The version new orders start. */
-export const CURRENT_LIFECYCLE = 2 satisfies LifecycleVersion;
+export const CURRENT_LIFECYCLE = 3 satisfies LifecycleVersion;
+
+/**
+ * Whether orders of a version follow their parcels themselves (version 3 on, docs/decisions/100): no
+ * shipment child; the logistics webhook signals the order (`parcelTracking`) the shipment row names.
+ */
+export const holdsParcels = (version: LifecycleVersion): boolean => version >= 3;
 
 export const LIFECYCLE_VERSIONS = Object.keys(LIFECYCLE_TYPES).map(Number) as LifecycleVersion[];
 

@@ -1,15 +1,7 @@
 import { getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
 import type { ShipmentView } from '../domain/order';
 import { Lifecycle } from './shared/lifecycle';
-import {
-  followParcel,
-  hear,
-  PARCEL_PATCHES,
-  parcelInbox,
-  parcelView,
-  type ParcelInbox,
-  type ParcelInput,
-} from './shared/parcel';
+import { followParcel, hear, Parcel, PARCEL_PATCHES, parcelInbox, type ParcelInput } from './shared/parcel';
 import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trackingReceived } from '../contract';
 
 /**
@@ -21,11 +13,24 @@ import { cancelShipment, recallShipment, shipmentProgressed, shipmentState, trac
 const SHIPMENT_LIFECYCLE = {
   1: Lifecycle.v1(),
   2: Lifecycle.v2(PARCEL_PATCHES),
+  3: Lifecycle.taking(3, PARCEL_PATCHES),
 } as const;
 
 /** What a shipment child needs: its parcel and the workflow it reports to (its order or after-sales request). */
 export interface ShipmentInput extends ParcelInput {
   orderWorkflowId: string;
+}
+
+/**
+ * One parcel from one warehouse as a child workflow (`shipment-<orderId>-<n>`, or an after-sales
+ * request's `after-sales-<id>-<direction>-<n>`): the parcel's logic (workflows/shared/parcel.ts),
+ * hearing tracking events, cancel and recall requests by its own signals and reporting to its holder by
+ * the `shipmentProgressed` signal.
+ *
+ * Version 3 (contract/versions.ts): started by version 3 after-sales requests; no patch marker.
+ */
+export async function shipmentWorkflowV3(input: ShipmentInput): Promise<ShipmentView> {
+  return runShipment(input, SHIPMENT_LIFECYCLE[3]);
 }
 
 /** Version 2: started by version 2 orders and after-sales requests; no patch marker (docs/decisions/092). */
@@ -39,16 +44,17 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
 }
 
 async function runShipment(input: ShipmentInput, lifecycle: Lifecycle): Promise<ShipmentView> {
-  const { orderWorkflowId, ...parcel } = input;
-  const view = parcelView(parcel);
-  const inbox = listen(view);
+  const { orderWorkflowId, ...parcelInput } = input;
   const holder = getExternalWorkflowHandle(orderWorkflowId);
-  return followParcel(parcel, view, inbox, lifecycle, (progress) => holder.signal(shipmentProgressed, progress));
+  const parcel = new Parcel(parcelInput, parcelInbox(), lifecycle, (progress) =>
+    holder.signal(shipmentProgressed, progress),
+  );
+  listen(parcel);
+  return followParcel(parcel);
 }
 
 /** The shipment's handlers: its state as a query; tracking events, cancel and recall requests into its inbox. */
-function listen(view: ShipmentView): ParcelInbox {
-  const inbox = parcelInbox();
+function listen({ view, inbox }: Parcel): void {
   setHandler(shipmentState, () => view);
   setHandler(trackingReceived, (event) => hear(inbox, event));
   setHandler(cancelShipment, () => {
@@ -57,5 +63,4 @@ function listen(view: ShipmentView): ParcelInbox {
   setHandler(recallShipment, () => {
     inbox.recallRequested = true;
   });
-  return inbox;
 }

@@ -6,6 +6,7 @@ import { SIMULATED_COURIERS } from '../../adapters/simulators';
 import { logisticsWebhookSchema, paymentWebhookSchema, type LogisticsWebhook, type PaymentWebhook } from '../../domain';
 import {
   orderWorkflowId,
+  parcelTracking,
   paymentNotified,
   REFUND_CONFIRMATION_WORKFLOW,
   refundConfirmationStart,
@@ -232,13 +233,18 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
       const shipment = await db.shipment.findUnique({
         where: { trackingNumber: event.trackingNumber },
-        select: { id: true, courier: true },
+        select: { id: true, courier: true, holderWorkflowId: true },
       });
       if (!shipment || shipment.courier !== params.courier)
         throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
       const { trackingNumber: _t, ...signal } = event;
+      // A parcel an order follows itself (lifecycle version 3) is heard by that order, which the row
+      // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
+      const holder = shipment.holderWorkflowId;
       return deliver(params.courier, event.eventId, () =>
-        temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal),
+        holder
+          ? temporal.workflow.getHandle(holder).signal(parcelTracking, { ...signal, shipmentId: shipment.id })
+          : temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal),
       );
     },
   });

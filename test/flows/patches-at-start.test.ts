@@ -4,10 +4,10 @@
 // was stuck on a nondeterminism error (seen in `npm run chaos`: an order awaiting a stock decision,
 // `order-negotiates-shortage`). Version 1 orders and shipments (`orderWorkflow`, still registered for
 // the orders started on it) record every patch marker before their first activity, so none can follow
-// one; version 2 (`orderWorkflowV2`, what new orders start) took every patch and records no marker at
-// all (docs/decisions/092).
+// one; versions 2 and 3 took every patch and record no marker at all (docs/decisions/092); version 3
+// (`orderWorkflowV3`, what new orders start) follows its parcels itself (docs/decisions/100).
 import { Worker } from '@temporalio/worker';
-import { LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
+import { holdsParcels, LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
 import { eventCounts } from '../../bench/ceiling/shape';
 import { PATCH } from '../../workflows/order/patches';
 import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
@@ -33,7 +33,8 @@ async function shortOrderDelivered(version: LifecycleVersion) {
     o,
     shipment,
     order: (await o.handle.fetchHistory()).events ?? [],
-    shipmentEvents: (await shipment.fetchHistory()).events ?? [],
+    // Version 3 orders follow their parcels themselves: no shipment workflow (docs/decisions/100).
+    shipmentEvents: holdsParcels(version) ? [] : ((await shipment.fetchHistory()).events ?? []),
   };
 }
 
@@ -74,13 +75,22 @@ describe('patches decided at start', () => {
     }
     // The shortage was negotiated, the window's default taken (without the patch it would have been cancelled).
     expect((await o.state()).lines[0]).toMatchObject({ delivered: 1, refunded: 1 });
-    // RECORD_FIXTURES=1: kept for test/e2e/replay.test.ts (test/fixtures/v2/).
-    recordHistory(o.handle.workflowId, 'order-shortage-partial-delivered');
-    recordHistory(shipment.workflowId, 'shipment-delivered-after-shortage');
     for (const [workflowId, handle] of [
       [o.id, o.handle],
       [shipment.workflowId, shipment],
     ] as const)
       await expect(replays(workflowId, await handle.fetchHistory())).resolves.toBeUndefined();
+  });
+
+  it('a version 3 order on the same path follows its parcel itself: no shipment workflow, no patch marker, no upsert; it replays', async () => {
+    const { o, shipment, order } = await shortOrderDelivered(3);
+    expect(order[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('orderWorkflowV3');
+    await expect(shipment.describe()).rejects.toThrow();
+    expect(patchesAroundFirstActivity(order)).toEqual({ before: [], after: [] });
+    expect(eventCounts(order)).toMatchObject({ patchMarkers: 0, searchAttributeUpserts: 0, childrenStarted: 0 });
+    expect((await o.state()).lines[0]).toMatchObject({ delivered: 1, refunded: 1 });
+    // RECORD_FIXTURES=1: kept for test/e2e/replay.test.ts (test/fixtures/v3/).
+    recordHistory(o.handle.workflowId, 'order-shortage-partial-delivered');
+    await expect(replays(o.id, await o.handle.fetchHistory())).resolves.toBeUndefined();
   });
 });

@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { temporal } from '@temporalio/proto';
-import { CURRENT_LIFECYCLE, lifecycleVersionOf, type LifecycleVersion } from '../../contract';
+import {
+  CURRENT_LIFECYCLE,
+  holdsParcels,
+  lifecycleVersionOf,
+  orderWorkflowId,
+  shipmentWorkflowId,
+  type LifecycleVersion,
+} from '../../contract';
 import { findTemporalCli } from '../../scripts/temporal-cli';
 
 export const FIXTURES_DIR = path.resolve(__dirname, '..', 'fixtures');
@@ -36,6 +43,16 @@ export function recordHistory(workflowId: string, name: string): void {
   if (version !== CURRENT_LIFECYCLE) return;
   mkdirSync(fixturesOf(version), { recursive: true });
   writeFileSync(fixture(version, name), json);
+}
+
+/**
+ * With RECORD_FIXTURES=1, saves the history that holds parcel `seq` of an order of the current
+ * version: its shipment child's as `shipment-<name>` (versions 1 and 2), or its order's as
+ * `order-<name>`, which follows its parcels itself (version 3 on, docs/decisions/100).
+ */
+export function recordParcelHistory(orderId: string, seq: number, name: string): void {
+  if (holdsParcels(CURRENT_LIFECYCLE)) recordHistory(orderWorkflowId(orderId), `order-${name}`);
+  else recordHistory(shipmentWorkflowId(orderId, seq), `shipment-${name}`);
 }
 
 /** The workflow type a recorded history was started as. */

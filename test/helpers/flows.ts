@@ -14,13 +14,17 @@ import {
   type OrderState,
   type PaymentMethod,
   type Policy,
+  type ShipmentView,
   type TrackingEventType,
 } from '../../domain';
 import {
   FAILURE,
+  holdsParcels as ordersHoldParcels,
   ORDER_WORKFLOW,
   orderState,
+  lifecycleVersionOf,
   orderWorkflowId,
+  parcelTracking,
   paymentNotified,
   shipmentState,
   shipmentWorkflowId,
@@ -216,22 +220,39 @@ async function startOrder(
         amount,
         currency: 'CNY',
       }),
-    track: (seq, type, extra = {}) =>
-      client.workflow.getHandle(shipmentWorkflowId(id, seq)).signal(trackingReceived, {
+    track: (seq, type, extra = {}) => {
+      const event = {
         eventId: `trk-${id}-${seq}-${++eventNo}`,
         type,
         occurredAt: new Date(Date.now() + eventNo).toISOString(),
         location: 'Shanghai hub',
         ...extra,
-      }),
+      };
+      // Where the logistics webhook sends it: the order for a parcel it follows itself (version 3), else the shipment child.
+      const shipmentId = shipmentWorkflowId(id, seq);
+      return holdsParcels(opts.workflowType ?? ORDER_WORKFLOW)
+        ? handle.signal(parcelTracking, { ...event, shipmentId })
+        : client.workflow.getHandle(shipmentId).signal(trackingReceived, event);
+    },
     booked: (seq = 1) =>
       until((s) => s.shipments.some((x) => x.seq === seq && x.trackingNumber !== undefined), `shipment ${seq} booked`),
   };
 }
 
-/** The shipment child's own view. */
-export const shipmentView = (client: Client, orderId: string, seq = 1) =>
-  client.workflow.getHandle(shipmentWorkflowId(orderId, seq)).query(shipmentState);
+/** Whether orders of this workflow type follow their parcels themselves (lifecycle version 3 on, docs/decisions/100). */
+export const holdsParcels = (orderWorkflowType: string) => ordersHoldParcels(lifecycleVersionOf(orderWorkflowType)!);
+
+/**
+ * Shipment `seq` of an order as its holder knows it: the shipment child's own view (versions 1 and
+ * 2), or the order's view of a parcel it follows itself (version 3; its state, as the read model has it).
+ */
+export async function shipmentView(client: Client, orderId: string, seq = 1): Promise<ShipmentView> {
+  const order = client.workflow.getHandle(orderWorkflowId(orderId));
+  const { type, status } = await order.describe();
+  if (!holdsParcels(type)) return client.workflow.getHandle(shipmentWorkflowId(orderId, seq)).query(shipmentState);
+  const state: OrderState = status.name === 'RUNNING' ? await order.query(orderState) : await order.result();
+  return state.shipments.find((s) => s.seq === seq)!;
+}
 
 /**
  * Reads until `done` holds, polling every 50 ms, failing with the last value after `timeoutMs`

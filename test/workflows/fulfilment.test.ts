@@ -2,7 +2,7 @@
 // couriers fail and fall back; failed deliveries end with the parcel returned and refunded.
 import { randomUUID } from 'node:crypto';
 import { createMerchant, createSku, stockOf } from '../helpers/catalog';
-import { recordHistory } from '../helpers/fixtures';
+import { recordHistory, recordParcelHistory } from '../helpers/fixtures';
 import {
   auth,
   keyed,
@@ -163,7 +163,7 @@ describe('couriers', () => {
       });
       const bookings = await db.simulatorRecord.findMany({ where: { orderId: body.id, kind: 'booking' } });
       expect(bookings.map((b) => b.provider)).toEqual(['yto']);
-      recordHistory(order.shipments[0].shipmentId, 'shipment-courier-fallback');
+      recordParcelHistory(body.id, 1, 'courier-fallback');
     } finally {
       providers.couriers['sf-express'].outage = false;
     }
@@ -198,7 +198,7 @@ describe('couriers', () => {
     expect(done.payments[0]).toMatchObject({ captured: 6000, refunded: 6000 });
     expect(await stockOf(db, sku)).toEqual({ onHand: 2, reserved: 0, allocated: 0 });
     expect(await db.simulatorRecord.count({ where: { orderId: body.id, kind: 'return_request' } })).toBe(1);
-    recordHistory(done.shipments[0].shipmentId, 'shipment-returned-after-failed-attempts');
+    recordParcelHistory(body.id, 1, 'returned-after-failed-attempts');
   });
 
   test('a split order: one parcel delivered, the other returned — only the returned lines are refunded', async () => {

@@ -12,6 +12,15 @@ import { goodsComeBack } from './return-shipment';
 import { AfterSalesRun } from './run';
 
 /**
+ * The after-sales workflow of lifecycle version 3, started by version 3 orders: version 2's steps, with
+ * its parcels as `shipmentWorkflowV3` children. An order of version 3 follows its own parcels; a
+ * request keeps a child per parcel, which earns its cost here (docs/decisions/100).
+ */
+export async function afterSalesWorkflowV3(input: AfterSalesInput): Promise<AfterSalesState> {
+  return runRequest(input, AFTER_SALES_LIFECYCLE[3]);
+}
+
+/**
  * One after-sales request (`after-sales-<requestId>`, child of its order, docs/after-sales.md):
  * merchant decision (or auto-approval by policy) → the customer ships the goods back (a return
  * shipment child, tracked by the logistics webhooks) → merchant inspection → resolution by type:

@@ -16,8 +16,13 @@ export const PATCH = {
   decidedAtStart: 'after-sales-patches-decided-at-start',
 } as const;
 
-/** The request's lifecycle by the type that started it: version 1 asks `patched()`, version 2 took every patch above. */
-export const AFTER_SALES_LIFECYCLE = { 1: Lifecycle.v1(), 2: Lifecycle.v2(Object.values(PATCH)) } as const;
+/** The request's lifecycle by the type that started it: version 1 asks `patched()`, versions 2 and 3 took every patch above. */
+export const AFTER_SALES_LIFECYCLE = {
+  1: Lifecycle.v1(),
+  2: Lifecycle.v2(Object.values(PATCH)),
+  /** Version 2's code; its parcels are `shipmentWorkflowV3` children (docs/decisions/100). */
+  3: Lifecycle.taking(3, Object.values(PATCH)),
+} as const;
 
 /** Version 1 requests record every patch marker before their first activity; older ones replay as they ran; version 2 records none. */
 export const decidePatchesAtStart = (lifecycle: Lifecycle) =>

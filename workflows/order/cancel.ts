@@ -1,14 +1,20 @@
-import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { cancelShipment, recallShipment } from '../../contract';
 import { handedOver, isFinalShipmentStatus } from '../../domain/tracking';
 import { followShipments, type ShipmentReports } from '../shared/shipments';
+import { parcelsReady, stepParcels, stopParcel } from './parcels';
 import { applyProgress } from './progress';
 import { OrderStop, type OrderRun } from './run';
 
-/** The order's shipment reports, applied with their effects (progress.ts), waited for with the order's wait. */
+/**
+ * The order's shipment reports, applied with their effects (progress.ts), and its own parcels stepped
+ * (version 3, parcels.ts), waited for with the order's wait.
+ */
 const reports = (run: OrderRun): ShipmentReports => ({
   progress: run.inbox.progress,
-  apply: () => applyProgress(run),
+  apply: async () => {
+    await applyProgress(run);
+    await stepParcels(run);
+  },
+  ready: () => parcelsReady(run),
   wait: (woken, ms) => run.until(woken, ms),
 });
 
@@ -33,10 +39,7 @@ export async function cancelBeforeHandOver(run: OrderRun) {
 export async function recallAndCancel(run: OrderRun) {
   const { state, inbox } = run;
   const { reason, actor } = inbox.cancelRequest!;
-  for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status)))
-    await getExternalWorkflowHandle(s.shipmentId).signal(handedOver(s.status) ? recallShipment : cancelShipment, {
-      reason,
-    });
+  for (const s of state.shipments.filter((x) => !isFinalShipmentStatus(x.status))) await stopParcel(run, s, reason);
   await followShipments(reports(run), () => state.shipments.every((s) => isFinalShipmentStatus(s.status)));
   if (state.lines.every((l) => l.delivered === 0)) throw new OrderStop('cancelled', reason, actor);
   inbox.cancelRefusal = 'a shipment was delivered meanwhile; the others were recalled';
@@ -47,10 +50,7 @@ export async function recallAndCancel(run: OrderRun) {
 export async function cancelUnshipped(run: OrderRun) {
   const { state, inbox } = run;
   const open = state.shipments.filter((s) => !isFinalShipmentStatus(s.status) && !handedOver(s.status));
-  for (const s of open)
-    await getExternalWorkflowHandle(s.shipmentId).signal(cancelShipment, {
-      reason: inbox.cancelRequest?.reason ?? 'order cancelled',
-    });
+  for (const s of open) await stopParcel(run, s, inbox.cancelRequest?.reason ?? 'order cancelled');
   await followShipments(reports(run), () =>
     open.every((s) => s.status === 'cancelled' || handedOver(s.status) || isFinalShipmentStatus(s.status)),
   );

@@ -33,6 +33,7 @@ import type { PaymentView } from '../../domain/order';
 import type { OrderState } from '../../domain/order-state';
 import { decisionProblems, type StockDecision } from '../../domain/shortage';
 import { hostAfterSales, type AfterSalesHost } from './after-sales';
+import { listenForParcels } from './parcels';
 import { announceGiveBack, giveBack } from './payment';
 import { seconds, type OrderRun } from './run';
 
@@ -50,6 +51,7 @@ export function registerHandlers(run: OrderRun): AfterSalesHost {
     if (extra && n.type === 'payment.succeeded' && n.amount === extra.amount) extra.eventId ??= n.eventId;
   });
   setHandler(shipmentProgressed, (p) => void inbox.progress.push(p));
+  listenForParcels(run);
   setHandler(stockReplenished, () => void (inbox.restocks += 1));
   registerFulfilmentUpdates(run);
   const afterSales = hostAfterSales(run.input, state, {

@@ -12,13 +12,23 @@ import { signOff } from './sign-off';
 import { allocate, submit } from './stock';
 
 /**
+ * The order workflow of lifecycle version 3 (contract/versions.ts), which new orders start: version
+ * 2's steps, with each parcel followed inside the order (a coroutine of workflows/shared/parcel.ts
+ * hearing the order's `parcelTracking` signal) instead of a shipment child (docs/decisions/100).
+ */
+export async function orderWorkflowV3(input: OrderInput): Promise<OrderState> {
+  return runOrder(input, ORDER_LIFECYCLE[3]);
+}
+
+/**
  * One order's whole life (`order-<orderId>`, docs/product.md): submit and reserve stock → risk →
- * payment → stock check → merchant → shipments (child workflows) → delivery → sign-off → the
+ * payment → stock check → merchant → shipments (parcels: child workflows before version 3) → delivery → sign-off → the
  * after-sales window. Every step registers its undo before it runs; a cancellation, a decline or an
  * expired window stops the order, and the saga unwinds the steps taken, in reverse.
  *
- * The order workflow of lifecycle version 2 (contract/versions.ts), which new orders start: every
- * patch of version 1 taken from the start, so no patch marker (docs/decisions/092).
+ * The order workflow of lifecycle version 2 (contract/versions.ts), for the orders started before
+ * version 3 until they have all closed: every patch of version 1 taken from the start, so no patch
+ * marker (docs/decisions/092); its parcels are shipment children.
  */
 export async function orderWorkflowV2(input: OrderInput): Promise<OrderState> {
   return runOrder(input, ORDER_LIFECYCLE[2]);

@@ -1,4 +1,6 @@
+import { holdsParcels as ordersHoldParcels } from '../../contract';
 import { Lifecycle } from '../shared/lifecycle';
+import { PARCEL_PATCHES } from '../shared/parcel';
 
 /**
  * Changes to the command sequence of existing paths, one named patch each, so that orders already
@@ -31,7 +33,18 @@ export const PATCH = {
 } as const;
 
 /** The order's lifecycle by the type that started it: version 1 asks `patched()`, version 2 took every patch above. */
-export const ORDER_LIFECYCLE = { 1: Lifecycle.v1(), 2: Lifecycle.v2(Object.values(PATCH)) } as const;
+export const ORDER_LIFECYCLE = {
+  1: Lifecycle.v1(),
+  2: Lifecycle.v2(Object.values(PATCH)),
+  /**
+   * The lean shape: parcels followed inside the order (docs/decisions/100), so it took every patch
+   * above and every patch of the parcel's logic (workflows/shared/parcel.ts).
+   */
+  3: Lifecycle.taking(3, [...Object.values(PATCH), ...PARCEL_PATCHES]),
+} as const;
+
+/** Whether the order follows its parcels itself (version 3 on) rather than as shipment children. */
+export const holdsParcels = (lifecycle: Lifecycle) => ordersHoldParcels(lifecycle.version);
 
 /**
  * Version 1 orders started since `decidedAtStart` record every patch marker before their first

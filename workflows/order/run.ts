@@ -10,6 +10,7 @@ import { handedOver } from '../../domain/tracking';
 import { canTransition, TERMINAL_STATUSES } from '../../domain/transitions';
 import { db } from '../activities';
 import type { Lifecycle } from '../shared/lifecycle';
+import type { Parcel } from '../shared/parcel';
 import { decidePatchesAtStart, PATCH } from './patches';
 
 export const seconds = (s: number) => s * 1000;
@@ -57,6 +58,8 @@ export class OrderRun {
   readonly state: OrderState;
   step: StepStatus = 'submitted';
   readonly inbox: Inbox = { riskSettled: false, restocks: 0, shipRequests: [], extraPayments: new Map(), progress: [] };
+  /** Version 3: the parcels the order follows itself, by shipment id, in the order they were booked (parcels.ts). */
+  readonly parcels = new Map<string, Parcel>();
   /** Support's window extensions: `open` while an extendable wait runs; each extension bumps `extensions`. */
   readonly windows = { open: false, extensions: 0, receiptExtraMs: 0 };
   supportRefunds = 0;

@@ -5,11 +5,14 @@ import type { ShipmentLine, ShipmentView } from '../../domain/order';
 import { isFinalShipmentStatus } from '../../domain/tracking';
 import type { shipmentWorkflow } from '../shipment';
 import { cancelBeforeHandOver, cancelUnshipped, recallAndCancel } from './cancel';
+import { bookInOrder, parcelsReady, stepParcels } from './parcels';
+import { holdsParcels } from './patches';
 import { applyProgress } from './progress';
 import { OrderStop, seconds, type OrderRun } from './run';
 
 /**
- * Shipping (docs/fulfilment.md): one shipment child per warehouse (split shipments), booked at once
+ * Shipping (docs/fulfilment.md): one parcel per warehouse (split shipments; followed inside the order
+ * from version 3, a shipment child before), booked at once
  * or when the merchant ships by hand, followed until every parcel is delivered, returned or cancelled.
  * Its undo cancels the shipments not yet handed over.
  */
@@ -43,9 +46,8 @@ async function startShipment(
   };
   state.shipments.push(view);
   const codAmount = input.paymentMethod === 'cod' ? run.codValueOf(seq, lines) : undefined;
-  const args = {
+  const parcel = {
     orderId,
-    orderWorkflowId: workflowInfo().workflowId,
     shipmentId: view.shipmentId,
     seq,
     warehouseId,
@@ -56,12 +58,17 @@ async function startShipment(
     lines,
     codAmount,
   };
-  // A child of the order's own lifecycle version (contract/versions.ts).
+  const self = workflowInfo().workflowId;
+  // Version 3 follows the parcel itself; the row names the order for the webhook (parcels.ts).
+  if (holdsParcels(run.lifecycle)) return bookInOrder(run, { ...parcel, holderWorkflowId: self });
+  // Before: a child of the order's own lifecycle version (contract/versions.ts).
   await startChild<typeof shipmentWorkflow>(run.lifecycle.types.shipment, {
     workflowId: view.shipmentId,
-    args: [args],
+    args: [{ orderId, orderWorkflowId: self, ...withoutOrderId(parcel) }],
   });
 }
+
+const withoutOrderId = <T extends { orderId: string }>({ orderId: _o, ...rest }: T) => rest;
 
 /** Merchants that ship by hand: the allocations wait for POST /v1/orders/{id}/shipments. */
 async function awaitMerchantShipping(run: OrderRun, byWarehouse: Map<string, ShipmentLine[]>) {
@@ -76,20 +83,28 @@ async function awaitMerchantShipping(run: OrderRun, byWarehouse: Map<string, Shi
   });
 }
 
-/** Applies the shipments' progress, the merchant's ship requests and a cancellation, until every shipment is final. */
+/**
+ * Applies the shipments' progress, steps the parcels the order follows itself (version 3), serves the
+ * merchant's ship requests and a cancellation, until every shipment is final.
+ */
 async function followShipments(run: OrderRun) {
   const { state, inbox } = run;
   let shipSlaFlagged = false;
   while ((state.unshipped?.length ?? 0) > 0 || !state.shipments.every((s) => isFinalShipmentStatus(s.status))) {
     const shipBy =
       state.unshipped?.length && !shipSlaFlagged ? Date.parse(state.pendingDecision!.until) - Date.now() : undefined;
-    const wake = () => inbox.progress.length > 0 || inbox.cancelRequest !== undefined || inbox.shipRequests.length > 0;
+    const wake = () =>
+      inbox.progress.length > 0 ||
+      inbox.cancelRequest !== undefined ||
+      inbox.shipRequests.length > 0 ||
+      parcelsReady(run);
     const woke = await run.until(wake, shipBy === undefined ? undefined : Math.max(shipBy, 1));
     if (shipBy !== undefined && !woke) {
       shipSlaFlagged = true;
       await run.raiseFlag('shipment_sla_expired', { until: state.pendingDecision!.until });
     }
     await applyProgress(run);
+    await stepParcels(run);
     await serveShipRequests(run);
     if (inbox.cancelRequest) await (inbox.cancelRequest.recall ? recallAndCancel(run) : cancelBeforeHandOver(run));
   }

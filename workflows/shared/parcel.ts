@@ -17,9 +17,9 @@ import type { Lifecycle } from './lifecycle';
  * One parcel's life, in one home (docs/fulfilment.md): book the courier, then follow tracking events
  * until delivered, returned or cancelled, reporting every change to whoever holds the parcel. It runs
  * as its own child workflow (`shipmentWorkflow*`: lifecycle versions 1 and 2, and after-sales
- * parcels) or as a coroutine inside the order (`orderWorkflowV3`, docs/decisions/100); the two differ
- * only in how the parcel hears (its `ParcelInbox`, filled by a signal handler of the one or the
- * other) and in how it reports (`report`: a signal to the order, or a push to the order's inbox).
+ * parcels) or inside the order (`orderWorkflowV3`, docs/decisions/100); the two differ only in how the
+ * parcel hears (its `ParcelInbox`, filled by a signal handler of the one or the other), in how it
+ * reports (`report`: a signal to the order, or a push to the order's inbox) and in who steps it.
  */
 
 export const MILESTONES_ONLY = 'shipment-reports-milestones-only';
@@ -65,7 +65,7 @@ export function hear(inbox: ParcelInbox, event: TrackingSignal): void {
 }
 
 /** How a parcel tells its holder about a change. */
-export type ParcelReport = (progress: ShipmentProgress) => unknown;
+export type ParcelReport = (progress: ShipmentProgress) => Promise<unknown> | void;
 
 /** The parcel's own view before booking. */
 export const parcelView = (input: ParcelInput): ShipmentView => ({
@@ -77,46 +77,57 @@ export const parcelView = (input: ParcelInput): ShipmentView => ({
 });
 
 /**
- * Books the courier, then follows the inbox's events until the parcel is final. Events are
- * deduplicated by id (`hear`) and never move the parcel backwards; a courier whose booking keeps
- * failing gives way to the next one; after the last failed delivery attempt the parcel is sent back;
- * a cancellation before hand-over cancels the booking, a recall after it brings the parcel back.
+ * One parcel: its booking, then one step at a time for what it heard. Events are deduplicated by id
+ * (`hear`) and never move the parcel backwards; a courier whose booking keeps failing gives way to the
+ * next one; after the last failed delivery attempt the parcel is sent back; a cancellation before
+ * hand-over cancels the booking, a recall after it brings the parcel back.
+ *
+ * Its holder decides when a step runs: the shipment child waits for `ready()` and steps
+ * (`followParcel`); an order of version 3 steps its parcels from its main flow, between its own steps,
+ * so that one flow issues the order's commands (a second one acting beside it would let a workflow
+ * task split by a query reorder their commands on replay: docs/testing.md, "Known issues").
  */
-export async function followParcel(
-  input: ParcelInput,
-  view: ShipmentView,
-  inbox: ParcelInbox,
-  lifecycle: Lifecycle,
-  report: ParcelReport,
-): Promise<ShipmentView> {
-  let lastEventAt: string | undefined;
-  // MILESTONES_ONLY follows the recordTracking local activity: decided now, it cannot split from it.
-  lifecycle.decideAtStart(PATCHES_AT_START, [COURIER_FALLBACK, MILESTONES_ONLY, RETURNS_AFTER_FAILED_ATTEMPTS]);
-  const progress = (extra: Partial<ShipmentProgress> = {}) =>
-    report({
-      seq: view.seq,
-      status: view.status,
-      courier: view.courier,
-      trackingNumber: view.trackingNumber,
-      ...extra,
-    });
-  const { maxDeliveryAttempts = 3 } = input;
+export class Parcel {
+  private lastEventAt: string | undefined;
+  readonly view: ShipmentView;
 
-  Object.assign(view, await book(input, lifecycle), { status: 'booked' });
-  await progress();
+  constructor(
+    readonly input: ParcelInput,
+    readonly inbox: ParcelInbox,
+    private readonly lifecycle: Lifecycle,
+    private readonly report: ParcelReport,
+  ) {
+    this.view = parcelView(input);
+  }
 
-  while (!isFinalShipmentStatus(view.status)) {
-    const recallDue = () => inbox.recallRequested && !inbox.returnRequested && handedOver(view.status);
-    await condition(
-      () => inbox.events.length > 0 || (inbox.cancelRequested && !handedOver(view.status)) || recallDue(),
-    );
+  get final(): boolean {
+    return isFinalShipmentStatus(this.view.status);
+  }
+
+  /** Books the courier (with fallback) and reports the booking. The parcel's first commands. */
+  async book(): Promise<void> {
+    // MILESTONES_ONLY follows the recordTracking local activity: decided now, it cannot split from it.
+    this.lifecycle.decideAtStart(PATCHES_AT_START, [COURIER_FALLBACK, MILESTONES_ONLY, RETURNS_AFTER_FAILED_ATTEMPTS]);
+    Object.assign(this.view, await book(this.input, this.lifecycle), { status: 'booked' });
+    await this.progress();
+  }
+
+  /** Whether the parcel has something to do: an event, a cancellation before hand-over, a recall after it. */
+  ready(): boolean {
+    const { inbox, view } = this;
+    if (this.final) return false;
+    return inbox.events.length > 0 || (inbox.cancelRequested && !handedOver(view.status)) || this.recallDue();
+  }
+
+  /** One step, when `ready()`: the next event, else the recall, else the cancellation. */
+  async step(): Promise<void> {
+    const { input, inbox, view } = this;
     // Events that arrived before the cancellation are applied first: a pick-up wins over a late cancel.
     const event = inbox.events.shift();
-    if (!event && recallDue()) {
+    if (!event && this.recallDue()) {
       // Support cancelled after hand-over: the courier brings the parcel back and reports returned_to_sender.
       inbox.returnRequested = true;
-      await returnToSender(input, view);
-      continue;
+      return returnToSender(input, view);
     }
     if (!event) {
       await providers.cancelBooking({
@@ -124,12 +135,11 @@ export async function followParcel(
         idempotencyKey: businessKey(input.orderId, `cancel-booking-${input.seq}`),
       });
       view.status = 'cancelled';
-      await progress();
-      break;
+      return this.progress();
     }
-    if (!advances(view.status, event.type, event.occurredAt, lastEventAt)) continue;
+    if (!advances(view.status, event.type, event.occurredAt, this.lastEventAt)) return;
     view.status = event.type;
-    lastEventAt = event.occurredAt;
+    this.lastEventAt = event.occurredAt;
     if (event.type === 'delivery_failed') view.deliveryAttempts = (view.deliveryAttempts ?? 0) + 1;
     await db.recordTracking({
       shipmentId: input.shipmentId,
@@ -138,16 +148,35 @@ export async function followParcel(
       deliveryAttempts: view.deliveryAttempts,
     });
     // The holder acts only on milestones; in-transit scans live in the shipment's tracking history.
-    if (!lifecycle.takes(MILESTONES_ONLY) || isMilestone(event.type))
-      await progress({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
+    if (!this.lifecycle.takes(MILESTONES_ONLY) || isMilestone(event.type))
+      await this.progress({ event, codCollected: event.codCollected, deliveryAttempts: view.deliveryAttempts });
     if (
       event.type === 'delivery_failed' &&
-      view.deliveryAttempts === maxDeliveryAttempts &&
-      lifecycle.takes(RETURNS_AFTER_FAILED_ATTEMPTS)
+      view.deliveryAttempts === (input.maxDeliveryAttempts ?? 3) &&
+      this.lifecycle.takes(RETURNS_AFTER_FAILED_ATTEMPTS)
     )
       await returnToSender(input, view);
   }
-  return view;
+
+  private recallDue(): boolean {
+    const { inbox, view } = this;
+    return inbox.recallRequested && !inbox.returnRequested && handedOver(view.status);
+  }
+
+  private async progress(extra: Partial<ShipmentProgress> = {}): Promise<void> {
+    const { seq, status, courier, trackingNumber } = this.view;
+    await this.report({ seq, status, courier, trackingNumber, ...extra });
+  }
+}
+
+/** A parcel followed on its own (the shipment child): booked, then each step as soon as it is ready, until final. */
+export async function followParcel(parcel: Parcel): Promise<ShipmentView> {
+  await parcel.book();
+  while (!parcel.final) {
+    await condition(() => parcel.ready());
+    await parcel.step();
+  }
+  return parcel.view;
 }
 
 /** Books the first courier; one whose booking keeps failing gives way to the next (courier fallback). */

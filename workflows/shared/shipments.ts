@@ -7,6 +7,8 @@ import { db } from '../activities';
 export interface ShipmentReports {
   progress: ShipmentProgress[];
   apply(): unknown;
+  /** Something besides a report to act on in `apply` (an order's own parcels, version 3); none by default. */
+  ready?(): boolean;
   /** The holder's wait (an order's also carries out its handlers' work); `condition` by default. */
   wait?(woken: () => boolean, timeoutMs?: number): Promise<unknown>;
 }
@@ -16,7 +18,7 @@ export interface ShipmentReports {
  * applying each batch of reports; with `timeoutMs`, gives up when it passes. True if `done` holds.
  */
 export async function followShipments(
-  { progress, apply, wait = condition }: ShipmentReports,
+  { progress, apply, ready = () => false, wait = condition }: ShipmentReports,
   done: () => boolean,
   timeoutMs?: number,
 ): Promise<boolean> {
@@ -24,8 +26,9 @@ export async function followShipments(
   while (!done()) {
     const left = deadline === undefined ? undefined : deadline - Date.now();
     if (left !== undefined && left <= 0) return false;
-    if (left === undefined) await wait(() => progress.length > 0);
-    else if (!(await wait(() => progress.length > 0, left))) continue;
+    const woken = () => progress.length > 0 || ready();
+    if (left === undefined) await wait(woken);
+    else if (!(await wait(woken, left))) continue;
     await apply();
   }
   return true;
