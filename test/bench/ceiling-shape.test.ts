@@ -1,7 +1,8 @@
 // The ceiling's shape (bench/ceiling/shape.ts) from the recorded card order and its shipment: the
 // counts and the grouping asserted here are read off the fixtures' events by hand. Version 1's
-// (orderWorkflow, recorded before it had every patch at start) and version 2's (orderWorkflowV2, what
-// new orders start and the ceiling's default shape: the same path with no patch marker; decision 092).
+// (orderWorkflow, recorded before it had every patch at start), version 2's (orderWorkflowV2: the
+// same path with no patch marker; decision 092) and version 3's (orderWorkflowV3, what new orders
+// start and the ceiling's default shape: the order follows its parcel itself, decision 100).
 import { eventCounts, extractShape, lifecycleShape, readHistory, sumCounts } from '../../bench/ceiling/shape';
 import type { Command } from '../../bench/ceiling/shape-types';
 import { fixture } from '../helpers/fixtures';
@@ -10,6 +11,7 @@ const ORDER = fixture(1, 'order-card-authorized-completed');
 const SHIPMENT = fixture(1, 'shipment-delivered');
 const ORDER_V2 = fixture(2, 'order-card-authorized-completed');
 const SHIPMENT_V2 = fixture(2, 'shipment-delivered');
+const ORDER_V3 = fixture(3, 'order-card-authorized-completed');
 const commands = (cs: Command[]) => cs.map((c) => (c.c === 'la' || c.c === 'activity' ? `${c.c}:${c.name}` : c.c));
 
 describe('ceiling shape', () => {
@@ -136,6 +138,34 @@ describe('ceiling shape', () => {
       ['la:recordTracking', 'la:recordTracking', 'la:recordTracking', 'signalParent'],
       ['complete'],
     ]);
+  });
+
+  it('version 3, the current shape: the same card order is one workflow, its parcel heard by the order', () => {
+    const order = eventCounts(readHistory(ORDER_V3));
+    // Version 2's order and shipment: 100 events, 16 workflow tasks (above).
+    expect(order).toMatchObject({
+      events: 59,
+      workflowTasks: 7,
+      localActivities: 19,
+      patchMarkers: 0,
+      searchAttributeUpserts: 0,
+      activities: 3,
+      signalsReceived: 4,
+      signalsSent: 0,
+      childrenStarted: 0,
+      updates: 1,
+    });
+    const shape = lifecycleShape([ORDER_V3]);
+    expect(shape.root).toBe('orderWorkflowV3');
+    expect(Object.keys(shape.workflows)).toEqual(['orderWorkflowV3']);
+    const w = shape.workflows.orderWorkflowV3;
+    // The driver sends the courier's four events to the order itself, then the confirmation.
+    expect(w.external).toEqual([
+      ...Array(4).fill({ kind: 'signal', name: 'parcelTracking' }),
+      { kind: 'update', name: 'confirmReceipt' },
+    ]);
+    expect(w.groups.flatMap((g) => commands(g.commands))).not.toContain('child');
+    expect(w.groups.flatMap((g) => commands(g.commands))).toContain('activity:bookShipment');
   });
 
   it('shortens only the timers that fired in the recording', () => {

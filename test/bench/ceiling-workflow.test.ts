@@ -60,6 +60,8 @@ const TINY: LifecycleShape = {
 };
 
 const FIXTURES = ['order-card-authorized-completed', 'shipment-delivered'].map((n) => fixture(1, n));
+/** The current shape (version 3, docs/decisions/100): the card order alone, its parcel heard by the order. */
+const V3 = fixture(3, 'order-card-authorized-completed');
 
 describe('ceiling interpreter', () => {
   let env: TestWorkflowEnvironment;
@@ -67,6 +69,7 @@ describe('ceiling interpreter', () => {
   let running: Promise<void>;
   const taskQueue = `ceiling-${randomUUID()}`;
   const fixtureShape = lifecycleShape(FIXTURES);
+  const v3Shape = lifecycleShape([V3]);
 
   beforeAll(async () => {
     const address = process.env.TEST_TEMPORAL_ADDRESS;
@@ -79,6 +82,7 @@ describe('ceiling interpreter', () => {
       activities: {
         ...nullActivities(TINY),
         ...nullActivities(fixtureShape),
+        ...nullActivities(v3Shape),
         ...nullActivities(
           lifecycleShape(
             ['order-patches-decided-at-start', 'shipment-patches-decided-at-start'].map((n) => fixture(1, n)),
@@ -145,6 +149,16 @@ describe('ceiling interpreter', () => {
     const flat = (w: WorkflowShape) =>
       w.groups.flatMap((g) => g.commands).map((c) => (c.c === 'child' ? { ...c, shape: 'a child' } : c)); // ceilingWorkflow here
     expect(flat(recorded)).toEqual(flat(fixtureShape.workflows.orderWorkflow));
+    await order.terminate('test finished'); // it stays open in its after-sales window, as the order does
+  });
+
+  it('replays the version 3 card order, which hears its parcel itself, with the commands it recorded', async () => {
+    const id = await drive(v3Shape);
+    const order = env.client.workflow.getHandle(id);
+    const { events: _e, workflowTasks: _w, ...commands } = eventCounts((await order.fetchHistory()).events ?? []);
+    const { events: _re, workflowTasks: _rw, ...recorded } = eventCounts(readHistory(V3));
+    expect(commands).toEqual(recorded);
+    expect(commands).toMatchObject({ childrenStarted: 0, signalsReceived: 4 });
     await order.terminate('test finished'); // it stays open in its after-sales window, as the order does
   });
 

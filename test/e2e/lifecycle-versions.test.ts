@@ -1,12 +1,14 @@
 // The order lifecycle's versions (docs/decisions/092, contract/versions.ts) on the real stack: a new
-// order is a version 2 order whose history, and its shipment's, hold no patch marker and no
-// `TemporalChangeVersion` search-attribute upsert; the worker still registers version 1; an operator
-// counts each version's open runs by a visibility query (npm run workflow-versions).
+// order is a version 3 order that follows its parcel itself (docs/decisions/100): no shipment child,
+// no patch marker, no `TemporalChangeVersion` search-attribute upsert; the worker still registers
+// versions 1 and 2; an operator counts each version's open runs by a visibility query
+// (npm run workflow-versions).
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { eventCounts } from '../../bench/ceiling/shape';
 import {
   CURRENT_LIFECYCLE,
+  holdsParcels,
   LIFECYCLE_TYPES,
   LIFECYCLE_VERSIONS,
   ORDER_WORKFLOW,
@@ -16,6 +18,7 @@ import {
 import { openRunsByVersion } from '../../scripts/workflow-versions';
 import * as workflows from '../../workflows';
 import { AFTER_SALES_LIFECYCLE, PATCH as AFTER_SALES_PATCH } from '../../workflows/after-sales/patches';
+import { PARCEL_PATCHES } from '../../workflows/shared/parcel';
 import { ORDER_LIFECYCLE, PATCH as ORDER_PATCH } from '../../workflows/order/patches';
 import { eventually, send } from '../api/api-helpers';
 import { deliverAll, KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
@@ -42,9 +45,10 @@ async function settledHistory(workflowId: string): Promise<Event[]> {
 const typeOf = (events: Event[]) => events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 
 test('new orders start the current version; the worker registers every version', () => {
-  expect(CURRENT_LIFECYCLE).toBe(2);
-  expect(ORDER_WORKFLOW).toBe('orderWorkflowV2');
-  expect(workflowTypesOf('order')).toEqual(['orderWorkflow', 'orderWorkflowV2']);
+  expect(CURRENT_LIFECYCLE).toBe(3);
+  expect(ORDER_WORKFLOW).toBe('orderWorkflowV3');
+  expect(workflowTypesOf('order')).toEqual(['orderWorkflow', 'orderWorkflowV2', 'orderWorkflowV3']);
+  expect(LIFECYCLE_VERSIONS.map(holdsParcels)).toEqual([false, false, true]);
   for (const version of LIFECYCLE_VERSIONS)
     for (const type of Object.values(LIFECYCLE_TYPES[version]))
       expect(typeof (workflows as Record<string, unknown>)[type]).toBe('function');
@@ -71,10 +75,22 @@ test('version 2 took exactly the patches version 1 had when it was made: a later
   // Answered without patched() (which would throw here, outside a workflow).
   expect(order.map((id) => ORDER_LIFECYCLE[2].takes(id))).toEqual(order.map(() => true));
   expect(afterSales.map((id) => AFTER_SALES_LIFECYCLE[2].takes(id))).toEqual(afterSales.map(() => true));
+  // Version 3 took the same, and the order, which follows its parcels, the parcel's too (workflows/shared/parcel.ts).
+  const parcel = [
+    'shipment-reports-milestones-only',
+    'shipment-courier-fallback',
+    'shipment-returns-after-failed-attempts',
+    'shipment-patches-decided-at-start',
+  ];
+  expect(PARCEL_PATCHES).toEqual(parcel);
+  expect([...order, ...parcel].map((id) => ORDER_LIFECYCLE[3].takes(id))).toEqual(
+    [...order, ...parcel].map(() => true),
+  );
+  expect(afterSales.map((id) => AFTER_SALES_LIFECYCLE[3].takes(id))).toEqual(afterSales.map(() => true));
   expect(() => ORDER_LIFECYCLE[1].takes(order[0])).toThrow();
 });
 
-test('a card order to completed records no patch marker and no search-attribute upsert, nor does its shipment', async () => {
+test('a card order to completed is one workflow, the order: no shipment child, no patch marker, no search-attribute upsert', async () => {
   const { app } = stack;
   const submitted = await submitOrder(app, orderBody({ lines: [{ sku: 'SKU-TEA-001', quantity: 2 }] }), randomUUID());
   expect(submitted.res.statusCode).toBe(201);
@@ -85,29 +101,40 @@ test('a card order to completed records no patch marker and no search-attribute 
   await waitForStatus(app, id, 'completed');
 
   const order = await settledHistory(`order-${id}`);
-  const shipment = await settledHistory(`shipment-${id}-1`);
-  expect([typeOf(order), typeOf(shipment)]).toEqual(['orderWorkflowV2', 'shipmentWorkflowV2']);
-  const counts = { order: eventCounts(order), shipment: eventCounts(shipment) };
-  // Figures for docs/decisions/092 and issue 16 (version 1, same path: order 78 events, 9 markers,
-  // 9 upserts; shipment 48, 4, 4).
-  process.stderr.write(`[lifecycle-versions] ${JSON.stringify(counts)}\n`);
-  for (const events of [order, shipment]) {
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
-    expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
-  }
-  expect(counts.order).toMatchObject({ patchMarkers: 0, searchAttributeUpserts: 0, childrenStarted: 1 });
-  expect(counts.shipment).toMatchObject({ patchMarkers: 0, searchAttributeUpserts: 0 });
-  // The same path's histories are recorded for replay by test/e2e/card-lifecycle.test.ts (test/fixtures/v2/).
+  expect(typeOf(order)).toBe('orderWorkflowV3');
+  // The parcel is followed inside the order: no shipment workflow exists (docs/decisions/100).
+  await expect(stack.client.workflow.getHandle(`shipment-${id}-1`).describe()).rejects.toThrow();
+  const counts = eventCounts(order);
+  // Figures for docs/decisions/100 and issue 16. Version 2 on the same path: order 60 events and 9
+  // workflow tasks + shipment 40 and 7 = 100 events, 16 tasks (test/fixtures/v2/order-card-authorized-completed,
+  // shipment-delivered); version 1: 126 events.
+  process.stderr.write(`[lifecycle-versions] ${JSON.stringify({ order: counts })}\n`);
+  expect(order.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+  expect(order.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
+  expect(counts).toMatchObject({
+    patchMarkers: 0,
+    searchAttributeUpserts: 0,
+    childrenStarted: 0,
+    signalsSent: 0,
+    // The courier's four events (picked_up, in_transit, out_for_delivery, delivered), heard by the order.
+    signalsReceived: 4,
+  });
+  // A whole lifecycle in fewer events and workflow tasks than version 2's order and shipment together
+  // (the exact figures vary with how the events land in tasks: see the fixture for one recording).
+  expect(counts.events).toBeLessThan(100);
+  expect(counts.workflowTasks).toBeLessThan(16);
+  // The same path's history is recorded for replay by test/e2e/card-lifecycle.test.ts (test/fixtures/v3/).
 
-  // The order stays open in its after-sales window: an operator's count of version 2 runs sees it,
+  // The order stays open in its after-sales window: an operator's count of version 3 runs sees it,
   // and every version is counted (npm run workflow-versions).
   const runs = await eventually(
     () => openRunsByVersion(stack.client),
-    (r) => (r.find((v) => v.version === 2)?.open.orderWorkflowV2 ?? 0) >= 1,
-    'the open version 2 order counted',
+    (r) => (r.find((v) => v.version === 3)?.open.orderWorkflowV3 ?? 0) >= 1,
+    'the open version 3 order counted',
   );
   expect(runs.map((r) => [r.version, r.current, Object.keys(r.open)])).toEqual([
     [1, false, ['orderWorkflow', 'shipmentWorkflow', 'afterSalesWorkflow']],
-    [2, true, ['orderWorkflowV2', 'shipmentWorkflowV2', 'afterSalesWorkflowV2']],
+    [2, false, ['orderWorkflowV2', 'shipmentWorkflowV2', 'afterSalesWorkflowV2']],
+    [3, true, ['orderWorkflowV3', 'shipmentWorkflowV3', 'afterSalesWorkflowV3']],
   ]);
 }, 90_000);
