@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { isFinalShipmentStatus, type OrderState, type ShipmentView } from '../../domain';
 import { auth, KEYS } from '../helpers/stack';
 
 type InjectResponse = Awaited<ReturnType<FastifyInstance['inject']>>;
@@ -147,4 +148,51 @@ export async function signalsHandled(client: Client, workflowId: string): Promis
     ({ lastSignal, lastDone }) => lastSignal >= 0 && lastDone > lastSignal,
     `workflow ${workflowId} handling its signals`,
   );
+}
+
+/**
+ * A parcel that has taken its last event, as its holder sees it: its shipment workflow's result
+ * (versions 1 and 2), or, for a parcel its order follows itself (version 3, docs/decisions/100: the
+ * row names the order), the order's view of it once every tracking signal sent so far is handled and
+ * the parcel is final.
+ */
+export async function parcelFinished(
+  client: Client,
+  db: {
+    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
+  },
+  shipmentId: string,
+): Promise<ShipmentView> {
+  const { holderWorkflowId } = await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+  if (!holderWorkflowId) return client.workflow.getHandle(shipmentId).result();
+  await signalsHandled(client, holderWorkflowId);
+  const holder = client.workflow.getHandle(holderWorkflowId);
+  const view = await eventually(
+    async () => (await holder.query<OrderState>('state')).shipments.find((s) => s.shipmentId === shipmentId),
+    (s) => s !== undefined && isFinalShipmentStatus(s.status),
+    `parcel ${shipmentId} final in ${holderWorkflowId}`,
+  );
+  return view!;
+}
+
+/** The workflow that hears a shipment's tracking: the order the row names (version 3), else the shipment's own. */
+export const parcelHolder = async (
+  db: {
+    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
+  },
+  shipmentId: string,
+) => (await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).holderWorkflowId ?? shipmentId;
+
+/** A parcel as its holder sees it now: its shipment workflow's query (versions 1 and 2), or its order's (version 3). */
+export async function parcelNow(
+  client: Client,
+  db: {
+    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
+  },
+  shipmentId: string,
+): Promise<ShipmentView> {
+  const { holderWorkflowId } = await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+  if (!holderWorkflowId) return client.workflow.getHandle(shipmentId).query<ShipmentView>('state');
+  const state = await client.workflow.getHandle(holderWorkflowId).query<OrderState>('state');
+  return state.shipments.find((s) => s.shipmentId === shipmentId)!;
 }

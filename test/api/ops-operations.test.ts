@@ -145,16 +145,11 @@ describe('support cancels after hand-over', () => {
 
     // The timeline tells the whole story, business and workflow side, with links into Temporal's UI.
     const timeline = expectOk(await send(stack.app, 'GET', `/v1/ops/orders/${id}/timeline`, KEYS.support));
-    const shipmentWf = `shipment-${id}-1`;
-    expect(timeline.links.temporalUi).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/order-${id}`);
-    expect(timeline.links.workflows).toEqual([
-      expect.objectContaining({ workflowId: `order-${id}`, status: 'completed' }),
-      expect.objectContaining({
-        workflowId: shipmentWf,
-        status: 'completed',
-        url: expect.stringContaining(shipmentWf),
-      }),
-    ]);
+    // A version 3 order follows its parcel itself (docs/decisions/100): one workflow, the order, whose
+    // history holds the booking, the recall (a flag on its parcel, no signal) and the courier's events.
+    const orderWf = `order-${id}`;
+    expect(timeline.links.temporalUi).toBe(`http://127.0.0.1:8233/namespaces/default/workflows/${orderWf}`);
+    expect(timeline.links.workflows).toEqual([expect.objectContaining({ workflowId: orderWf, status: 'completed' })]);
     const line = (source: string, kind: string, extra: Record<string, unknown> = {}) =>
       expect.objectContaining({ source, kind, ...extra });
     expect(timeline.entries).toEqual(
@@ -163,14 +158,14 @@ describe('support cancels after hand-over', () => {
         line('business', 'order.cancelled', { actor: 'support:dev support' }),
         line('courier', 'tracking.picked_up'),
         line('support', 'order.cancel', { summary: expect.stringContaining('fraud confirmed by the bank') }),
-        line('workflow', 'activity.completed', { workflowId: `order-${id}`, summary: 'authorizeCard completed' }),
+        line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'authorizeCard completed' }),
         line('workflow', 'update.completed', { summary: 'update supportCancel completed' }),
-        line('workflow', 'signal.sent', { summary: `signal recallShipment sent to ${shipmentWf}` }),
-        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'bookShipment completed' }),
-        line('workflow', 'activity.completed', { workflowId: shipmentWf, summary: 'requestReturnToSender completed' }),
-        line('workflow', 'signal.received', { workflowId: shipmentWf, summary: 'signal trackingReceived received' }),
+        line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'bookShipment completed' }),
+        line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'requestReturnToSender completed' }),
+        line('workflow', 'signal.received', { workflowId: orderWf, summary: 'signal parcelTracking received' }),
       ]),
     );
+    expect(timeline.entries.some((e: any) => e.kind === 'signal.sent')).toBe(false);
     const times = timeline.entries.map((e: any) => Date.parse(e.at));
     expect(times).toEqual([...times].sort((a, b) => a - b));
     // projectOrder markers repeat the business lines, so they are left out.

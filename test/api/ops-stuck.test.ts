@@ -66,7 +66,8 @@ describe('stuck orders', () => {
       const reason = entry.reasons.find((r: any) => r.kind === 'activity_retrying');
       expect(entry).toMatchObject({ orderId: id, status: 'fulfilling' });
       expect(reason).toMatchObject({
-        workflowId: `shipment-${id}-1`,
+        // A version 3 order books its parcel itself (docs/decisions/100): the retrying step is the order's.
+        workflowId: `order-${id}`,
         activity: 'bookShipment',
         lastFailure: expect.stringContaining('unavailable'),
       });
@@ -92,7 +93,7 @@ describe('stuck orders', () => {
         expect.arrayContaining([
           expect.objectContaining({
             source: 'workflow',
-            workflowId: `shipment-${id}-1`,
+            workflowId: `order-${id}`,
             kind: 'activity.retrying',
             error: expect.stringContaining('unavailable'),
           }),
@@ -105,14 +106,17 @@ describe('stuck orders', () => {
         await send(stack.app, 'POST', `/v1/ops/orders/${id}/retry`, KEYS.support, { reason: 'courier recovered' }),
       );
       expect(retried.retried).toEqual([
-        expect.objectContaining({ workflowId: `shipment-${id}-1`, activity: 'bookShipment' }),
+        expect.objectContaining({ workflowId: `order-${id}`, activity: 'bookShipment' }),
       ]);
       await waitForOrder(stack.app, id, (o) => o.shipments[0]?.trackingNumber);
       expect(await stuckEntry(customerId)).toBeUndefined();
       // Temporal reset the attempt count: the booking that succeeded was attempt 1 again.
-      const { events } = await stack.client.workflow.getHandle(`shipment-${id}-1`).fetchHistory();
-      const completed = (events ?? []).find(
-        (e) => e.activityTaskCompletedEventAttributes,
+      const { events } = await stack.client.workflow.getHandle(`order-${id}`).fetchHistory();
+      const booking = (events ?? []).filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'bookShipment',
+      );
+      const completed = (events ?? []).find((e) =>
+        booking.some((b) => String(b.eventId) === String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
       )!.activityTaskCompletedEventAttributes!;
       const started = (events ?? []).find((e) => String(e.eventId) === String(completed.startedEventId))!;
       expect(started.activityTaskStartedEventAttributes!.attempt).toBe(1);

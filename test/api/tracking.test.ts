@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TrackingEventType } from '../../domain';
 import { orderBody, postTracking, submitOrder, waitForOrder, useStack } from '../helpers/stack';
-import { createProduct, expectOk } from './api-helpers';
+import { createProduct, expectOk, parcelFinished } from './api-helpers';
 
 const stack = useStack();
 let sku: string;
@@ -42,10 +42,8 @@ async function bookedShipment() {
   return { orderId: body.id as string, shipmentId: s.shipmentId as string, send };
 }
 
-/** The shipment's child workflow has ended: every event it accepted has been applied. */
-async function shipmentFinished(shipmentId: string) {
-  return stack.client.workflow.getHandle(shipmentId).result();
-}
+/** The parcel has taken its last event (its shipment workflow ended, or its order shows it final): every event it accepted has been applied. */
+const shipmentFinished = (shipmentId: string) => parcelFinished(stack.client, stack.db, shipmentId);
 
 async function trackingRows(shipmentId: string) {
   return stack.db.trackingEvent.findMany({
@@ -116,7 +114,7 @@ test('delivered first, then a late in_transit and picked_up: the shipment stays 
   expect(order.pendingDecision).toMatchObject({ awaiting: 'receipt_confirmation' });
   expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).status).toBe('delivered');
 
-  // A straggler after the shipment's workflow has ended is acknowledged and changes nothing.
+  // A straggler after the parcel is final is acknowledged and changes nothing.
   expect(await send('returned_to_sender', randomUUID(), 30)).toEqual({ received: true, duplicate: false });
   const later = await waitForOrder(stack.app, orderId, () => true);
   expect(later).toMatchObject({ status: 'delivered', shipments: [expect.objectContaining({ status: 'delivered' })] });

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Client as PgClient } from 'pg';
 import { paymentNotified } from '../../contract';
 import { KEYS, orderBody, postTracking, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
-import { createProduct, eventually, expectOk, send } from './api-helpers';
+import { createProduct, eventually, expectOk, parcelFinished, send } from './api-helpers';
 
 const stack = useStack();
 let sku: string;
@@ -83,7 +83,7 @@ test('confirm-receipt racing a webhook signal → 200 and the order completes', 
   expectOk(
     await postTracking(stack.app, s.courier, { trackingNumber: s.trackingNumber, type: 'delivered', signedBy: '张三' }),
   );
-  await stack.client.workflow.getHandle(s.shipmentId).result();
+  await parcelFinished(stack.client, stack.db, s.shipmentId);
   await waitForOrder(stack.app, body.id, (o) => o.pendingDecision?.awaiting === 'receipt_confirmation');
 
   // The last task of the order (receipt → completed) projects the order row.

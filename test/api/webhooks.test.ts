@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { webhookSecret } from '../../adapters/secrets';
 import { signWebhook } from '../../adapters/signing';
 import { KEYS, orderBody, submitOrder, waitForOrder, waitForStatus, useStack } from '../helpers/stack';
-import { createProduct, expectOk, expectProblem, signalsHandled } from './api-helpers';
+import { createProduct, expectOk, expectProblem, parcelHolder, parcelNow, signalsHandled } from './api-helpers';
 
 const stack = useStack();
 let sku: string;
@@ -229,8 +229,8 @@ describe('logistics webhooks: who may report on a shipment', () => {
     const answer = await post('/v1/webhooks/logistics/yto', rawBody, signWebhook(webhookSecret('yto'), rawBody));
     // Refused (4xx: not yto's parcel) or acknowledged and ignored; never applied.
     expect(answer.statusCode).toBeLessThan(500);
-    if (answer.statusCode === 200) await signalsHandled(stack.client, s.shipmentId);
-    const view = await stack.client.workflow.getHandle(s.shipmentId).query<{ status: string }>('state');
+    if (answer.statusCode === 200) await signalsHandled(stack.client, await parcelHolder(stack.db, s.shipmentId));
+    const view = await parcelNow(stack.client, stack.db, s.shipmentId);
     expect(view.status).toBe('booked');
     expect(await stack.db.trackingEvent.count({ where: { shipmentId: s.shipmentId } })).toBe(0);
   });
