@@ -109,11 +109,20 @@ browserTest('support finds a planted stuck order, retries it and sees it move on
   const booked = await waitForOrder(stack.app, id, (o) => Boolean(o.shipments[0]?.trackingNumber));
   await page.click('#refresh-stuck');
   await page.waitForFunction(`${STUCK_LOADED} && !document.querySelector('#stuck-list li[data-order="${id}"]')`);
-  // Once the shipment's history records the booking, reopen the order (search by id).
+  // Once the order's history records the booking (a version 3 order books its parcel itself,
+  // docs/decisions/100), reopen the order (search by id).
   await eventually(
-    () => stack.client.workflow.getHandle(`shipment-${id}-1`).fetchHistory(),
-    (h) => (h.events ?? []).some((e) => e.activityTaskCompletedEventAttributes),
-    'booking recorded in the shipment history',
+    () => stack.client.workflow.getHandle(`order-${id}`).fetchHistory(),
+    (h) => {
+      const events = h.events ?? [];
+      const booking = events.filter(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'bookShipment',
+      );
+      return events.some((e) =>
+        booking.some((b) => String(b.eventId) === String(e.activityTaskCompletedEventAttributes?.scheduledEventId)),
+      );
+    },
+    'booking recorded in the order history',
   );
   await page.locator('#search-form input[name=id]').fill(id);
   await page.click('#search-form button[type=submit]');
