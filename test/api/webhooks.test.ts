@@ -267,6 +267,10 @@ describe('logistics webhooks: who may report on a shipment', () => {
     expect(moved.shipments[0].tracking).toHaveLength(1);
     expect(await stack.db.trackingEvent.count({ where: { shipmentId: s.shipmentId } })).toBe(1);
     expect(moved.lines[0].ledger).toMatchObject({ shipped: 1 });
+    // The parcel is the order's own (lifecycle version 3): its row names the order the webhook signalled.
+    expect(await stack.db.shipment.findUniqueOrThrow({ where: { id: s.shipmentId } })).toMatchObject({
+      holderWorkflowId: `order-${body.id}`,
+    });
   });
 });
 

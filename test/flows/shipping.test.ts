@@ -1,7 +1,8 @@
 // Shipments (parcels the order follows itself, docs/decisions/100; booked through stubbed activities,
 // driven by the order's parcelTracking signal as the logistics webhook sends it),
 // the hand-over that ends the customer's right to cancel, and the receipt window.
-import { cancelOrder, confirmReceipt, extendReceipt } from '../../contract';
+import { Worker } from '@temporalio/worker';
+import { cancelOrder, confirmReceipt, extendReceipt, LIFECYCLE_TYPES, parcelTracking } from '../../contract';
 import { refusal, shipmentView, useFlowEnv, type Order } from '../helpers/flows';
 
 const env = useFlowEnv();
@@ -184,5 +185,67 @@ describe('receipt', () => {
       ['receipt.extended', 'customer'],
       ['receipt.auto_confirmed', 'system'],
     ]);
+  });
+});
+
+describe('parcels by lifecycle version (docs/decisions/100)', () => {
+  const replays = async (o: Order) =>
+    Worker.runReplayHistory(
+      { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+      await o.handle.fetchHistory(),
+      o.id,
+    );
+
+  it('version 3: the order follows its parcel itself; repeated, late and unknown tracking changes nothing; the history replays', async () => {
+    const o = await env.startOrder();
+    await o.booked();
+    await expect(env.client.workflow.getHandle(`shipment-${o.id}-1`).describe()).rejects.toThrow();
+    const at = (s: number) => new Date(Date.now() + s * 1000).toISOString();
+    const event = (eventId: string, type: 'picked_up' | 'in_transit' | 'delivered', s: number) => ({
+      shipmentId: `shipment-${o.id}-1`,
+      eventId: `${o.id}-${eventId}`,
+      type,
+      occurredAt: at(s),
+    });
+    const signal = (e: ReturnType<typeof event>) => o.handle.signal(parcelTracking, e);
+    // Each twice (the courier retries), a stale scan under a new id, and one for a parcel the order does not have.
+    for (const e of [event('a', 'picked_up', 1), event('a', 'picked_up', 1), event('b', 'in_transit', 3)])
+      await signal(e);
+    await signal(event('c', 'picked_up', 2));
+    await signal({ ...event('x', 'delivered', 4), shipmentId: `shipment-${o.id}-9` });
+    await signal(event('d', 'delivered', 5));
+    await signal(event('d', 'delivered', 5));
+    await o.until((s) => s.status === 'delivered' && s.pendingDecision !== undefined, 'delivered');
+    // After delivery: a straggler, then nothing moves.
+    await signal(event('e', 'in_transit', 6));
+    const s = await o.state();
+    expect(s.shipments).toEqual([expect.objectContaining({ seq: 1, status: 'delivered' })]);
+    expect(s.lines[0]).toMatchObject({ shipped: 1, delivered: 1 });
+    // Accepted once each: picked_up, in_transit, delivered.
+    expect(env.stubs.callsFor(o.id, 'recordTracking').map((c) => c.args[0].event.type)).toEqual([
+      'picked_up',
+      'in_transit',
+      'delivered',
+    ]);
+    expect(env.stubs.callsFor(o.id, 'shipStock')).toHaveLength(1);
+    expect(env.stubs.callsFor(o.id, 'bookShipment')[0].args[0]).toMatchObject({
+      holderWorkflowId: `order-${o.id}`,
+    });
+    expect(types(o.id).filter((t) => t.startsWith('shipment.'))).toEqual([
+      'shipment.booked',
+      'shipment.picked_up',
+      'shipment.delivered',
+    ]);
+    await expect(replays(o)).resolves.toBeUndefined();
+  });
+
+  it('version 2 orders, still running, keep their shipment child, signalled as before', async () => {
+    const o = await env.startOrder({ workflowType: LIFECYCLE_TYPES[2].order });
+    await deliver(o);
+    const child = env.client.workflow.getHandle(`shipment-${o.id}-1`);
+    expect((await child.describe()).type).toBe('shipmentWorkflowV2');
+    expect(await child.result()).toMatchObject({ status: 'delivered' });
+    expect(env.stubs.callsFor(o.id, 'bookShipment')[0].args[0].holderWorkflowId).toBeUndefined();
+    await expect(replays(o)).resolves.toBeUndefined();
   });
 });
