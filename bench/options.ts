@@ -31,7 +31,8 @@
  *   BENCH_CEILING              1: after the lifecycles, the ceiling (bench/ceiling/run.ts) with the engine/ceiling
  *                              ratios against this run's report (default off; `npm run bench:ceiling` runs it alone)
  *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
- *                              node flags for the worker / API (then run as `node <flags> --import tsx <script>`),
+ *                              node flags for the worker (after WORKER_NODE_FLAGS, which it always has) / API
+ *                              (then run as `node <flags> --import tsx <script>`),
  *                              e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where their CPU goes
  */
 /** `--rate=10` or `--rate 10` → BENCH_RATE; `--duration` is short for BENCH_DURATION_SECONDS. */

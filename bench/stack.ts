@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../store/db';
+import { WORKER_NODE_FLAGS } from '../workers/limits';
 import { buildWorkflows } from '../scripts/build-workflows';
 import { adminDatabase } from '../scripts/local-postgres';
 import { applyMigrations } from '../scripts/migrations';
@@ -327,7 +328,8 @@ async function startEngine(stack: Stack): Promise<void> {
         )
       : stack.spawnChild(name, tsx, [script], base);
   const children = [
-    launch('worker', 'workers/main.ts', env.BENCH_WORKER_NODE_ARGS),
+    // The worker starts as it does in production (WORKER_NODE_FLAGS); BENCH_WORKER_NODE_ARGS come after and win.
+    launch('worker', 'workers/main.ts', [...WORKER_NODE_FLAGS, env.BENCH_WORKER_NODE_ARGS ?? ''].join(' ')),
     launch('api', 'api/main.ts', env.BENCH_API_NODE_ARGS),
   ];
 

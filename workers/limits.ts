@@ -16,3 +16,12 @@ export function workerLimits(connections: number) {
     workflowThreadPoolSize: Math.min(4, availableParallelism()),
   };
 }
+
+/**
+ * Node flags every worker process starts with (decision 106): V8's young generation held to 2 MB
+ * semi-spaces in every isolate (the main thread and each workflow thread). With the default, a busy
+ * worker's RSS grew ~300 MB more for no less CPU. The launchers repeat them (docker-compose.yml,
+ * `npm run worker`, the benchmark; test/unit/deploy-files.test.ts keeps them the same): V8 sizes an
+ * isolate's heap when it starts, so a worker cannot set them on itself.
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2'] as const;

@@ -25,6 +25,7 @@ import { Sampler } from '../metrics';
 import { env, opts } from '../options';
 import { Stack, startTemporal } from '../stack';
 import { log, ROOT, round, sleep } from '../util';
+import { WORKER_NODE_FLAGS } from '../../workers/limits';
 import { childrenOf, NullDriver, openLoop } from './driver';
 import { ceilingFigures, compare, printCeiling } from './report';
 import { eventCounts, lifecycleShape, readHistory, sumCounts, type EventCounts } from './shape';
@@ -52,7 +53,9 @@ async function startWorker(stack: Stack, shapeFile: string) {
     DB_POOL_SIZE: String(opts.dbPoolSize), // the engine worker's, which bounds its tasks (workers/limits.ts)
   };
   delete childEnv.NODE_OPTIONS;
-  const worker = stack.spawnChild('worker', process.execPath, ['--import', 'tsx', 'bench/ceiling/worker.ts'], {
+  // With the engine worker's node flags, as with its limits: like for like.
+  const args = [...WORKER_NODE_FLAGS, '--import', 'tsx', 'bench/ceiling/worker.ts'];
+  const worker = stack.spawnChild('worker', process.execPath, args, {
     ...childEnv,
     CEILING_SHAPE_FILE: shapeFile,
   });

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { WORKER_NODE_FLAGS } from '../../workers/limits';
 
 const root = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -88,4 +89,12 @@ test('the image: multi-stage on the Node LTS CI tests, a prebuilt workflow bundl
   expect(dockerfile).toMatch(/^RUN node --import tsx scripts\/build-workflows\.ts \.build\/workflows$/m);
   expect(dockerfile).toMatch(/^ENV WORKFLOW_BUNDLE_DIR=\/app\/\.build\/workflows$/m);
   expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
+});
+
+test("every worker launcher starts node with the worker's flags (decision 106)", () => {
+  const worker = (parse(read('docker-compose.yml'), { merge: true }) as { services: { worker: { command: string[] } } })
+    .services.worker.command;
+  expect(worker).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts']);
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  expect(scripts.worker).toBe(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts'].join(' '));
 });
