@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { DataConverter } from '@temporalio/common';
 import type { PayloadKeys } from '../config';
@@ -37,16 +37,21 @@ function deserialize(b: Buffer): Payload {
 }
 
 export class EncryptionCodec implements PayloadCodec {
+  /** The keys as key objects, made once: a raw key given to every cipher is copied into a new one each time. */
+  private readonly keys = new Map<string, KeyObject>();
+
   constructor(private readonly config: PayloadKeys) {
     if (!config.keys.has(config.activeKeyId))
       throw new Error(`the active payload key "${config.activeKeyId}" is not among the configured keys`);
-    for (const [id, key] of config.keys)
+    for (const [id, key] of config.keys) {
       if (key.length !== 32) throw new Error(`payload key "${id}" must be 32 bytes (AES-256), got ${key.length}`);
+      this.keys.set(id, createSecretKey(key));
+    }
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const keyId = this.config.activeKeyId;
-    const key = this.config.keys.get(keyId)!;
+    const key = this.keys.get(keyId)!;
     return payloads.map((p) => {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
@@ -64,7 +69,7 @@ export class EncryptionCodec implements PayloadCodec {
       // Payloads written before encryption was enabled (or by other tools) pass through as they are.
       if (text(p.metadata?.encoding) !== ENCRYPTED_ENCODING) return p;
       const keyId = text(p.metadata?.[KEY_ID_METADATA]) ?? '';
-      const key = this.config.keys.get(keyId);
+      const key = this.keys.get(keyId);
       if (!key) throw new Error(`payload sealed with unknown key id "${keyId}": add it to PAYLOAD_KEYS`);
       const sealed = Buffer.from(p.data ?? new Uint8Array());
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
