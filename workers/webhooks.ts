@@ -132,19 +132,23 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     lastError: r.error ?? null,
   });
 
+  /**
+   * One statement (the most frequent write of the dispatcher): the attempt, the delivery delivered,
+   * and its subscription's failing mark cleared only if it was failing (no row lock on every success).
+   */
   async function recordSuccess(row: Claimed, r: SendResult) {
-    await db.$transaction([
-      db.webhookAttempt.create({ data: attemptRow(row, r) }),
-      db.webhookDelivery.updateMany({
-        where: { id: row.id, status: 'pending' },
-        data: { status: 'delivered', deliveredAt: new Date(), ...lastAnswer(r) },
-      }),
-      // Only a subscription that was failing is written: no row lock taken on every success.
-      db.webhookSubscription.updateMany({
-        where: { id: row.subscriptionId, failingSince: { not: null } },
-        data: { failingSince: null },
-      }),
-    ]);
+    const a = attemptRow(row, r);
+    await db.$executeRaw`
+      WITH attempt AS (
+        INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response_body, error, duration_ms)
+        VALUES (${a.deliveryId}, ${a.attempt}, ${a.statusCode}, ${a.responseBody}, ${a.error}, ${a.durationMs})),
+      delivered AS (
+        UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_attempt_at = now(),
+          last_status_code = ${a.statusCode}, last_response_body = ${a.responseBody}, last_error = ${a.error},
+          updated_at = now()
+        WHERE id = ${row.id} AND status = 'pending')
+      UPDATE webhook_subscriptions SET failing_since = NULL, updated_at = now()
+      WHERE id = ${row.subscriptionId} AND failing_since IS NOT NULL`;
   }
 
   async function recordFailure(row: Claimed, r: SendResult) {

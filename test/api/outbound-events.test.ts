@@ -131,6 +131,15 @@ test('a receiver answering 500, timing out, closing the connection and then down
   expect(attempts).toEqual(expect.arrayContaining([expect.objectContaining({ statusCode: 500, body: 'answer 500' })]));
   expect(attempts.some((a: any) => /timed out/.test(a.error ?? ''))).toBe(true);
   expect(attempts.some((a: any) => /ECONNREFUSED/.test(a.error ?? ''))).toBe(true);
+  // A success records its attempt and answer, and clears the endpoint's failing mark.
+  expect(attempts.some((a: any) => a.statusCode === 200)).toBe(true);
+  const delivered = log.items.find((d: any) => ids.includes(d.orderId));
+  expect(await stack.db.webhookDelivery.findUniqueOrThrow({ where: { id: BigInt(delivered.id) } })).toMatchObject({
+    lastStatusCode: 200,
+    lastError: null,
+    deliveredAt: expect.any(Date),
+  });
+  expect((await stack.db.webhookSubscription.findUniqueOrThrow({ where: { id: sub.id } })).failingSince).toBeNull();
 }, 120_000);
 
 test('a dispatcher that dies mid-delivery loses nothing: its lease runs out and another one sends the same event id', async () => {
