@@ -150,20 +150,21 @@ export async function signalsHandled(client: Client, workflowId: string): Promis
   );
 }
 
+/** What the parcel helpers read of a shipment's row: the workflow that holds it (version 3's order), if any. */
+type ShipmentRows = {
+  shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
+};
+const holderOf = async (db: ShipmentRows, shipmentId: string) =>
+  (await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).holderWorkflowId;
+
 /**
  * A parcel that has taken its last event, as its holder sees it: its shipment workflow's result
  * (versions 1 and 2), or, for a parcel its order follows itself (version 3, docs/decisions/100: the
  * row names the order), the order's view of it once every tracking signal sent so far is handled and
  * the parcel is final.
  */
-export async function parcelFinished(
-  client: Client,
-  db: {
-    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
-  },
-  shipmentId: string,
-): Promise<ShipmentView> {
-  const { holderWorkflowId } = await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+export async function parcelFinished(client: Client, db: ShipmentRows, shipmentId: string): Promise<ShipmentView> {
+  const holderWorkflowId = await holderOf(db, shipmentId);
   if (!holderWorkflowId) return client.workflow.getHandle(shipmentId).result();
   await signalsHandled(client, holderWorkflowId);
   const holder = client.workflow.getHandle(holderWorkflowId);
@@ -176,22 +177,12 @@ export async function parcelFinished(
 }
 
 /** The workflow that hears a shipment's tracking: the order the row names (version 3), else the shipment's own. */
-export const parcelHolder = async (
-  db: {
-    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
-  },
-  shipmentId: string,
-) => (await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).holderWorkflowId ?? shipmentId;
+export const parcelHolder = async (db: ShipmentRows, shipmentId: string) =>
+  (await holderOf(db, shipmentId)) ?? shipmentId;
 
 /** A parcel as its holder sees it now: its shipment workflow's query (versions 1 and 2), or its order's (version 3). */
-export async function parcelNow(
-  client: Client,
-  db: {
-    shipment: { findUniqueOrThrow(args: { where: { id: string } }): Promise<{ holderWorkflowId: string | null }> };
-  },
-  shipmentId: string,
-): Promise<ShipmentView> {
-  const { holderWorkflowId } = await db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+export async function parcelNow(client: Client, db: ShipmentRows, shipmentId: string): Promise<ShipmentView> {
+  const holderWorkflowId = await holderOf(db, shipmentId);
   if (!holderWorkflowId) return client.workflow.getHandle(shipmentId).query<ShipmentView>('state');
   const state = await client.workflow.getHandle(holderWorkflowId).query<OrderState>('state');
   return state.shipments.find((s) => s.shipmentId === shipmentId)!;

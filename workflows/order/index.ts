@@ -13,8 +13,9 @@ import { allocate, submit } from './stock';
 
 /**
  * The order workflow of lifecycle version 3 (contract/versions.ts), which new orders start: version
- * 2's steps, with each parcel followed inside the order (a coroutine of workflows/shared/parcel.ts
- * hearing the order's `parcelTracking` signal) instead of a shipment child (docs/decisions/100).
+ * 2's steps, with each parcel followed inside the order (a Parcel of workflows/shared/parcel.ts,
+ * hearing the order's `parcelTracking` signal and stepped by the main flow) instead of a shipment
+ * child (docs/decisions/100).
  */
 export async function orderWorkflowV3(input: OrderInput): Promise<OrderState> {
   return runOrder(input, ORDER_LIFECYCLE[3]);
