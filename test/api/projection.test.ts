@@ -1,14 +1,15 @@
 // The read model: a late projection never overwrites newer state, yet its timeline entry is kept.
 import { createProjectionActivities } from '../../activities/projection';
 import type { OrderState } from '../../domain';
-import { auth, KEYS, orderBody, submitOrder, waitForStatus, useStack } from '../helpers/stack';
+import { auth, KEYS, orderBody, submitOrder, waitForBooked, useStack } from '../helpers/stack';
 
 const stack = useStack();
 
 test('two projections racing: the newer state wins, both timeline entries stay, a retry adds nothing', async () => {
   const { app, db, providers } = stack;
   const { body } = await submitOrder(app, orderBody());
-  await waitForStatus(app, body.id, 'fulfilling');
+  // Booked and quiet: no projection of the order's own races the test's (the booking's did once).
+  await waitForBooked(app, body.id);
   const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
   const state = row.snapshot as unknown as OrderState;
   const { projectOrder } = createProjectionActivities({ db, providers });
@@ -42,7 +43,7 @@ test('two projections racing: the newer state wins, both timeline entries stay, 
 test('GET answers from the read model; support may ask the running workflow with ?live=true (decision 068)', async () => {
   const { app, db, providers } = stack;
   const { body } = await submitOrder(app, orderBody());
-  await waitForStatus(app, body.id, 'fulfilling');
+  await waitForBooked(app, body.id);
   const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
   const state = row.snapshot as unknown as OrderState;
   // A state only the read model holds tells which one answered.

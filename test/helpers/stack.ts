@@ -360,17 +360,20 @@ export async function postTracking(
   });
 }
 
+/**
+ * Awaits every parcel of an auto-shipped order booked: from then on the order is quiet (it publishes
+ * nothing more) until a courier's event, a decision or a timer moves it.
+ */
+export const waitForBooked = (app: FastifyInstance, id: string) =>
+  waitForOrder(app, id, (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber));
+
 /** Drives every shipment of an order from pick-up to delivery. */
 export async function deliverAll(
   app: FastifyInstance,
   id: string,
   extra: (shipment: any) => Record<string, unknown> = () => ({}),
 ) {
-  const order = await waitForOrder(
-    app,
-    id,
-    (o) => o.shipments.length > 0 && o.shipments.every((s: any) => s.trackingNumber),
-  );
+  const order = await waitForBooked(app, id);
   for (const s of order.shipments) {
     for (const type of ['picked_up', 'in_transit', 'out_for_delivery'] as const)
       expect((await postTracking(app, s.courier, { trackingNumber: s.trackingNumber, type })).statusCode).toBe(200);
