@@ -53,9 +53,10 @@ export function newReference(prefix: string): string {
 
 /**
  * Records the outcome of a call once per (provider, key) and returns the record that won.
- * Insert first and read back: of concurrent identical calls exactly one insert succeeds (primary key),
- * the others skip and see it; so money never moves twice. `inserted` tells the caller it was first.
- * `make` is called again if the generated reference happens to collide with another record's.
+ * Insert first (returning the row) and read back only if it was skipped: of concurrent identical calls
+ * exactly one insert succeeds (primary key), the others skip and see it; so money never moves twice.
+ * `inserted` tells the caller it was first. `make` is called again if the generated reference happens
+ * to collide with another record's.
  */
 export async function recordOnce(
   db: Client,
@@ -65,10 +66,11 @@ export async function recordOnce(
 ): Promise<{ record: SimulatorRecord; inserted: boolean }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const rec = make();
-    const { count } = await db.simulatorRecord.createMany({
+    const [created] = await db.simulatorRecord.createManyAndReturn({
       data: [{ provider, idempotencyKey, ...rec, amount: rec.amount ?? null }],
       skipDuplicates: true, // ON CONFLICT DO NOTHING
     });
+    if (created) return { record: created, inserted: true };
     const record = await db.simulatorRecord.findUnique({
       where: { provider_idempotencyKey: { provider, idempotencyKey } },
     });
@@ -84,7 +86,7 @@ export async function recordOnce(
           `idempotency key ${idempotencyKey} was used for another request`,
         );
       }
-      return { record, inserted: count === 1 };
+      return { record, inserted: false };
     }
     // No row under our key: the insert lost on the unique reference instead; draw a new one.
   }
