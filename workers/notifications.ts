@@ -31,7 +31,7 @@ const LEASE_MS = 60_000;
 /**
  * Delivers the notification outbox. Rows are claimed with SKIP LOCKED and a lease, so several
  * dispatchers never send one row at once; each send carries the row id as idempotency key, so a
- * crash between sending and marking `sent` cannot send it twice.
+ * crash between sending and marking `sent` (a batch is marked at its end) cannot send it twice.
  */
 export function startNotificationDispatcher({
   db,
@@ -69,8 +69,10 @@ export function startNotificationDispatcher({
       RETURNING id, order_id AS "orderId", recipient_type AS "recipientType", recipient_id AS "recipientId", channel, kind, payload, attempts`;
   }
 
+  /** Sends a claimed batch one by one; the sent ones are marked together, in one statement, at its end. */
   async function deliverDue(): Promise<number> {
     const rows = await claim();
+    const sent: string[] = [];
     for (const row of rows) {
       try {
         const notifier = notifiers[row.channel as NotificationChannel];
@@ -87,10 +89,7 @@ export function startNotificationDispatcher({
           sendTimeoutMs,
           `${row.channel} gateway did not answer within ${sendTimeoutMs} ms`,
         );
-        await db.notification.update({
-          where: { id: row.id },
-          data: { status: 'sent', sentAt: new Date(), lastError: null },
-        });
+        sent.push(row.id);
       } catch (err) {
         const failed = row.attempts >= maxAttempts;
         const backoffMs = Math.min(300_000, 500 * 2 ** row.attempts);
@@ -108,6 +107,11 @@ export function startNotificationDispatcher({
         );
       }
     }
+    if (sent.length > 0)
+      await db.notification.updateMany({
+        where: { id: { in: sent } },
+        data: { status: 'sent', sentAt: new Date(), lastError: null },
+      });
     return rows.length;
   }
 
