@@ -53,6 +53,14 @@ export async function recordOutboundEvent(
 }
 
 /**
+ * domain's matchesEventType in SQL, over a text[] of patterns and a type (fan-out matches in its one
+ * statement); test/api/outbound-events.test.ts keeps the two equal.
+ */
+export const eventTypeMatchesSql = (patterns: string, type: string) =>
+  `EXISTS (SELECT 1 FROM unnest(${patterns}) p
+           WHERE p = '*' OR p = ${type} OR (p LIKE '%.*' AND starts_with(${type}, left(p, -1))))`;
+
+/**
  * Brings a subscription's waiting deliveries in line with its `enabled` flag (all subscriptions without
  * an id): a disabled one's `pending` deliveries become `parked`, outside the dispatcher's claim, which
  * would otherwise scan past them on every pass for as long as it stays off; an enabled one's `parked`

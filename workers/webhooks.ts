@@ -2,10 +2,9 @@ import type { Logger } from 'pino';
 import { sendSigned, type SendResult } from '../adapters/outbound-webhooks';
 import type { UrlPolicy } from '../adapters/url-guard';
 import type { Config } from '../config';
-import { matchesEventType, retryDelayMs, signingSecrets } from '../domain';
-import type { WebhookSubscription as Subscription } from '../prisma/generated/client';
-import type { Db } from '../store/db';
-import { alignDeliveries } from '../store/outbound-events';
+import { retryDelayMs, signingSecrets } from '../domain';
+import { poolOf, type Db } from '../store/db';
+import { alignDeliveries, eventTypeMatchesSql } from '../store/outbound-events';
 
 /**
  * Delivers outbound events to subscribers (docs/notifications.md, "Outbound events"), in two steps:
@@ -41,6 +40,33 @@ export const webhookDispatcherOptions = (config: Config) => ({
 /** An event is fanned out once every earlier event of its order is, and its predecessor's entry is committed. */
 const GAP_GIVEN_UP_MS = 60_000;
 
+/**
+ * Fan-out in one statement: the ready events (locked past other dispatchers), one delivery per
+ * enabled subscription that wants each, and the events marked fanned out; answers one row per event.
+ * Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
+ * FOR SHARE (only when there are events): a subscription disabled meanwhile waits for this
+ * statement, then parks what it wrote (alignDeliveries).
+ */
+const FAN_OUT = `WITH ready AS (
+    SELECT e.id, e.order_id, e.merchant_id, e.seq, e.type, e.created_at
+    FROM outbound_events e
+    WHERE e.fanned_out_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM outbound_events p
+                      WHERE p.order_id = e.order_id AND p.seq < e.seq AND p.fanned_out_at IS NULL)
+      AND (e.seq = 1 OR e.created_at < now() - $1 * interval '1 millisecond'
+           OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = e.order_id AND o.seq = e.seq - 1))
+    ORDER BY e.created_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED),
+  subscribers AS (
+    SELECT id, merchant_id, event_types, created_at FROM webhook_subscriptions
+    WHERE enabled AND EXISTS (SELECT 1 FROM ready) FOR SHARE),
+  deliveries AS (
+    INSERT INTO webhook_deliveries (subscription_id, event_id, order_id, seq)
+    SELECT s.id, e.id, e.order_id, e.seq FROM ready e JOIN subscribers s
+      ON s.created_at <= e.created_at AND (s.merchant_id IS NULL OR s.merchant_id = e.merchant_id)
+         AND ${eventTypeMatchesSql('s.event_types', 'e.type')}
+    ON CONFLICT DO NOTHING)
+  UPDATE outbound_events o SET fanned_out_at = now() FROM ready e WHERE o.id = e.id`;
+
 interface Claimed {
   id: bigint;
   subscriptionId: string;
@@ -64,37 +90,12 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
    * events have entries without events, which do not hold anything up.
    */
   async function fanOut(batch = 100): Promise<number> {
-    return db.$transaction(async (tx) => {
-      const events = await tx.$queryRaw<
-        Array<{ id: string; orderId: string; merchantId: string; seq: number; type: string; createdAt: Date }>
-      >`
-        SELECT e.id, e.order_id AS "orderId", e.merchant_id AS "merchantId", e.seq, e.type, e.created_at AS "createdAt"
-        FROM outbound_events e
-        WHERE e.fanned_out_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM outbound_events p
-                          WHERE p.order_id = e.order_id AND p.seq < e.seq AND p.fanned_out_at IS NULL)
-          AND (e.seq = 1 OR e.created_at < now() - ${GAP_GIVEN_UP_MS} * interval '1 millisecond'
-               OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = e.order_id AND o.seq = e.seq - 1))
-        ORDER BY e.created_at LIMIT ${batch} FOR UPDATE OF e SKIP LOCKED`;
-      if (events.length === 0) return 0;
-      // Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
-      // FOR SHARE: a subscription disabled meanwhile waits for these rows, then parks them (alignDeliveries).
-      const subs = await tx.$queryRaw<Array<Pick<Subscription, 'id' | 'merchantId' | 'eventTypes' | 'createdAt'>>>`
-        SELECT id, merchant_id AS "merchantId", event_types AS "eventTypes", created_at AS "createdAt"
-        FROM webhook_subscriptions WHERE enabled FOR SHARE`;
-      const rows = events.flatMap((e) =>
-        subs
-          .filter((s) => s.createdAt <= e.createdAt && (!s.merchantId || s.merchantId === e.merchantId))
-          .filter((s) => matchesEventType(s.eventTypes, e.type))
-          .map((s) => ({ subscriptionId: s.id, eventId: e.id, orderId: e.orderId, seq: e.seq })),
-      );
-      if (rows.length > 0) await tx.webhookDelivery.createMany({ data: rows, skipDuplicates: true });
-      await tx.outboundEvent.updateMany({
-        where: { id: { in: events.map((e) => e.id) } },
-        data: { fannedOutAt: new Date() },
-      });
-      return events.length;
+    const { rowCount } = await poolOf(db).query({
+      name: 'webhook-fan-out',
+      text: FAN_OUT,
+      values: [GAP_GIVEN_UP_MS, batch],
     });
+    return rowCount ?? 0;
   }
 
   /**

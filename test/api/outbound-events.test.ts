@@ -5,7 +5,9 @@
 // schedule is fast (test/helpers/stack.ts), nothing is mocked.
 import { Webhook } from 'standardwebhooks';
 import { MANUAL_STORE_SKUS } from '../../scripts/seed';
-import { alignDeliveries } from '../../store/outbound-events';
+import { matchesEventType } from '../../domain';
+import { poolOf } from '../../store/db';
+import { alignDeliveries, eventTypeMatchesSql } from '../../store/outbound-events';
 import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
 import { KEYS, orderBody, submitOrder, useStack, waitForBooked, waitForOrder } from '../helpers/stack';
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
@@ -413,6 +415,28 @@ test('a disabled endpoint’s deliveries are parked, redeliveries too, and sent 
   );
   expectInOrder(path, body.id);
 }, 90_000);
+
+test('fan-out matches event types in SQL exactly as matchesEventType does', async () => {
+  const cases: Array<[string[], string]> = [
+    [['*'], 'payment.captured'],
+    [['payment.*'], 'payment.captured'],
+    [['payment.*'], 'payments.captured'],
+    [['shipment.delivered', 'order.*'], 'order.submitted'],
+    [['shipment.delivered'], 'shipment.booked'],
+    [[], 'order.submitted'],
+    [['order.*'], 'order'],
+    [['order.'], 'order.x'],
+    [['order_*'], 'order_x'],
+    [['%.*'], 'a.b'],
+    [['.*'], '.x'],
+  ];
+  const sql = `SELECT ${eventTypeMatchesSql('$1::text[]', '$2::text')} AS matches`;
+  const inSql = [];
+  for (const [patterns, type] of cases)
+    inSql.push((await poolOf(stack.db).query(sql, [patterns, type])).rows[0].matches);
+  expect(inSql).toEqual(cases.map(([patterns, type]) => matchesEventType(patterns, type)));
+  expect(inSql.filter(Boolean)).toHaveLength(4);
+});
 
 describe('the subscription API', () => {
   test('the secret is shown once (create, rotate); the same Idempotency-Key replays the creation', async () => {
