@@ -5,8 +5,12 @@
  * the ceiling to replay (BENCH_CEILING=1 passes them as BENCH_CEILING_HISTORIES).
  */
 import { writeFileSync } from 'node:fs';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+
+/** fetchHistory reports an unknown workflow as the service's NOT_FOUND (gRPC code 5), not as WorkflowNotFoundError. */
+const isNotFound = (err: unknown) =>
+  err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && Number(err.code) === 5);
 
 /** Writes `<prefix>.order.history.json` and, if the order has a shipment child, `<prefix>.shipment.history.json`; returns their paths. */
 export async function recordLifecycleHistories(address: string, orderId: string, prefix: string): Promise<string[]> {
@@ -24,7 +28,7 @@ export async function recordLifecycleHistories(address: string, orderId: string,
         .fetchHistory()
         .catch((err: unknown) => {
           // An order of version 3 follows its parcel itself: it has no shipment workflow (docs/decisions/100).
-          if (name === 'shipment' && err instanceof WorkflowNotFoundError) return undefined;
+          if (name === 'shipment' && isNotFound(err)) return undefined;
           throw err;
         });
       if (!history) continue;
