@@ -416,12 +416,14 @@ const shippingArb = fc.option(
 );
 
 describe('quote: properties', () => {
-  const scenario = fc.record({
-    cart: cartArb,
-    promos: fc.array(promoArb, { maxLength: 6 }),
-    shipping: shippingArb,
-    gold: fc.boolean(),
-  });
+  const scenarioOf = (maxPromotions: number) =>
+    fc.record({
+      cart: cartArb,
+      promos: fc.array(promoArb, { maxLength: maxPromotions }),
+      shipping: shippingArb,
+      gold: fc.boolean(),
+    });
+  const scenario = scenarioOf(6);
   type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
   const build = ({ cart, promos, shipping, gold }: Scenario) => {
     const promotions = promos.map((p, i) =>
@@ -473,12 +475,7 @@ describe('quote: properties', () => {
   });
 
   it('leaving out singles that cannot beat the best found changes no answer', () => {
-    const many = fc.record({
-      cart: cartArb,
-      promos: fc.array(promoArb, { maxLength: 12 }),
-      shipping: shippingArb,
-      gold: fc.boolean(),
-    });
+    const many = scenarioOf(12);
     fc.assert(
       fc.property(many, (s) => {
         const i = build(s);
