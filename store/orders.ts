@@ -1,6 +1,6 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
-import { recordOutboundEvent } from './outbound-events';
+import { writeProjectionIn } from './projection';
 
 /**
  * The first read-model row of an order: written by the API together with the Idempotency-Key record
@@ -42,16 +42,8 @@ export async function insertSubmittedOrder(
           gift: gift ?? false,
         })),
       },
-      events: {
-        create: {
-          seq: state.version,
-          type: entry.type,
-          actor: entry.actor,
-          detail: (entry.detail ?? {}) as object,
-          occurredAt: new Date(entry.at),
-        },
-      },
     },
   });
-  await recordOutboundEvent(tx, state, entry);
+  // The first entry and its outbound event as every later one is written (the row is as new already).
+  await writeProjectionIn(tx, state, entry, []);
 }

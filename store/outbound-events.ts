@@ -28,31 +28,6 @@ export function outboundPayload(state: OrderState, entry: TimelineEntry) {
 }
 
 /**
- * Records the event of one timeline entry in the transaction that writes the entry, so an event
- * exists exactly when its entry does (the outbox); a retried projection adds nothing.
- */
-export async function recordOutboundEvent(
-  tx: Prisma.TransactionClient,
-  state: OrderState,
-  entry: TimelineEntry,
-): Promise<void> {
-  await tx.outboundEvent.createMany({
-    data: [
-      {
-        id: outboundEventId(state.orderId, state.version),
-        orderId: state.orderId,
-        merchantId: state.merchantId,
-        seq: state.version,
-        type: entry.type,
-        occurredAt: new Date(entry.at),
-        payload: outboundPayload(state, entry) as unknown as Prisma.InputJsonValue,
-      },
-    ],
-    skipDuplicates: true,
-  });
-}
-
-/**
  * domain's matchesEventType in SQL, over a text[] of patterns and a type (fan-out matches in its one
  * statement); test/api/outbound-events.test.ts keeps the two equal.
  */
