@@ -15,6 +15,11 @@ export const LIFECYCLE_TYPES = {
    * shipment child); its after-sales requests keep their parcels as `shipmentWorkflowV3` children.
    */
   3: { order: 'orderWorkflowV3', shipment: 'shipmentWorkflowV3', afterSales: 'afterSalesWorkflowV3' },
+  /**
+   * Version 3's shape with its database steps batched (docs/decisions/107): the steps a run takes
+   * between two waits are one local activity (`runSteps`), not one each.
+   */
+  4: { order: 'orderWorkflowV4', shipment: 'shipmentWorkflowV4', afterSales: 'afterSalesWorkflowV4' },
 } as const;
 
 export type LifecycleVersion = keyof typeof LIFECYCLE_TYPES;
@@ -22,13 +27,16 @@ export type LifecycleTypes = (typeof LIFECYCLE_TYPES)[LifecycleVersion];
 export type LifecycleRole = keyof LifecycleTypes;
 
 /** The version new orders start. */
-export const CURRENT_LIFECYCLE = 3 satisfies LifecycleVersion;
+export const CURRENT_LIFECYCLE = 4 satisfies LifecycleVersion;
 
 /**
  * Whether orders of a version follow their parcels themselves (version 3 on, docs/decisions/100): no
  * shipment child; the logistics webhook signals the order (`parcelTracking`) the shipment row names.
  */
 export const holdsParcels = (version: LifecycleVersion): boolean => version >= 3;
+
+/** Whether a version's runs batch their database steps (version 4 on, docs/decisions/107). */
+export const batchesSteps = (version: LifecycleVersion): boolean => version >= 4;
 
 export const LIFECYCLE_VERSIONS = Object.keys(LIFECYCLE_TYPES).map(Number) as LifecycleVersion[];
 

@@ -14,6 +14,7 @@ const SHIPMENT_LIFECYCLE = {
   1: Lifecycle.v1(),
   2: Lifecycle.v2(PARCEL_PATCHES),
   3: Lifecycle.taking(3, PARCEL_PATCHES),
+  4: Lifecycle.taking(4, PARCEL_PATCHES),
 } as const;
 
 /** What a shipment child needs: its parcel and the workflow it reports to (its order or after-sales request). */
@@ -27,8 +28,14 @@ export interface ShipmentInput extends ParcelInput {
  * hearing tracking events, cancel and recall requests by its own signals and reporting to its holder by
  * the `shipmentProgressed` signal.
  *
- * Version 3 (contract/versions.ts): started by version 3 after-sales requests; no patch marker.
+ * Version 4 (contract/versions.ts): started by version 4 after-sales requests; its database steps
+ * batched (docs/decisions/107).
  */
+export async function shipmentWorkflowV4(input: ShipmentInput): Promise<ShipmentView> {
+  return runShipment(input, SHIPMENT_LIFECYCLE[4]);
+}
+
+/** Version 3: started by version 3 after-sales requests; no patch marker. */
 export async function shipmentWorkflowV3(input: ShipmentInput): Promise<ShipmentView> {
   return runShipment(input, SHIPMENT_LIFECYCLE[3]);
 }
@@ -43,14 +50,16 @@ export async function shipmentWorkflow(input: ShipmentInput): Promise<ShipmentVi
   return runShipment(input, SHIPMENT_LIFECYCLE[1]);
 }
 
-async function runShipment(input: ShipmentInput, lifecycle: Lifecycle): Promise<ShipmentView> {
+function runShipment(input: ShipmentInput, lifecycle: Lifecycle): Promise<ShipmentView> {
   const { orderWorkflowId, ...parcelInput } = input;
-  const holder = getExternalWorkflowHandle(orderWorkflowId);
-  const parcel = new Parcel(parcelInput, parcelInbox(), lifecycle, (progress) =>
-    holder.signal(shipmentProgressed, progress),
-  );
-  listen(parcel);
-  return followParcel(parcel);
+  return lifecycle.runWorkflow(() => {
+    const holder = getExternalWorkflowHandle(orderWorkflowId);
+    const parcel = new Parcel(parcelInput, parcelInbox(), lifecycle, (progress) =>
+      holder.signal(shipmentProgressed, progress),
+    );
+    listen(parcel);
+    return followParcel(parcel);
+  });
 }
 
 /** The shipment's handlers: its state as a query; tracking events, cancel and recall requests into its inbox. */

@@ -1,12 +1,13 @@
 // The order lifecycle's versions (docs/decisions/092, contract/versions.ts) on the real stack: a new
-// order is a version 3 order that follows its parcel itself (docs/decisions/100): no shipment child,
-// no patch marker, no `TemporalChangeVersion` search-attribute upsert; the worker still registers
-// versions 1 and 2; an operator counts each version's open runs by a visibility query
+// order is a version 4 order that follows its parcel itself (docs/decisions/100) and batches its
+// database steps (docs/decisions/107): no shipment child, no patch marker, no `TemporalChangeVersion`
+// search-attribute upsert, one local activity per batch; the worker still registers versions 1 to 3; an operator counts each version's open runs by a visibility query
 // (npm run workflow-versions).
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { eventCounts } from '../../bench/ceiling/shape';
 import {
+  batchesSteps,
   CURRENT_LIFECYCLE,
   holdsParcels,
   LIFECYCLE_TYPES,
@@ -42,13 +43,23 @@ async function settledHistory(workflowId: string): Promise<Event[]> {
   ) as Promise<Event[]>;
 }
 
+/** The activity type of each local activity marker, in order. */
+const localActivityTypes = (events: Event[]) =>
+  events
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .map((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+      return JSON.parse(Buffer.from(data ?? []).toString('utf8')).activity_type as string;
+    });
+
 const typeOf = (events: Event[]) => events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 
 test('new orders start the current version; the worker registers every version', () => {
-  expect(CURRENT_LIFECYCLE).toBe(3);
-  expect(ORDER_WORKFLOW).toBe('orderWorkflowV3');
-  expect(workflowTypesOf('order')).toEqual(['orderWorkflow', 'orderWorkflowV2', 'orderWorkflowV3']);
-  expect(LIFECYCLE_VERSIONS.map(holdsParcels)).toEqual([false, false, true]);
+  expect(CURRENT_LIFECYCLE).toBe(4);
+  expect(ORDER_WORKFLOW).toBe('orderWorkflowV4');
+  expect(workflowTypesOf('order')).toEqual(['orderWorkflow', 'orderWorkflowV2', 'orderWorkflowV3', 'orderWorkflowV4']);
+  expect(LIFECYCLE_VERSIONS.map(holdsParcels)).toEqual([false, false, true, true]);
+  expect(LIFECYCLE_VERSIONS.map(batchesSteps)).toEqual([false, false, false, true]);
   for (const version of LIFECYCLE_VERSIONS)
     for (const type of Object.values(LIFECYCLE_TYPES[version]))
       expect(typeof (workflows as Record<string, unknown>)[type]).toBe('function');
@@ -75,7 +86,7 @@ test('version 2 took exactly the patches version 1 had when it was made: a later
   // Answered without patched() (which would throw here, outside a workflow).
   expect(order.map((id) => ORDER_LIFECYCLE[2].takes(id))).toEqual(order.map(() => true));
   expect(afterSales.map((id) => AFTER_SALES_LIFECYCLE[2].takes(id))).toEqual(afterSales.map(() => true));
-  // Version 3 took the same, and the order, which follows its parcels, the parcel's too (workflows/shared/parcel.ts).
+  // Versions 3 and 4 took the same, and the order, which follows its parcels, the parcel's too (workflows/shared/parcel.ts).
   const parcel = [
     'shipment-reports-milestones-only',
     'shipment-courier-fallback',
@@ -83,10 +94,12 @@ test('version 2 took exactly the patches version 1 had when it was made: a later
     'shipment-patches-decided-at-start',
   ];
   expect(PARCEL_PATCHES).toEqual(parcel);
-  expect([...order, ...parcel].map((id) => ORDER_LIFECYCLE[3].takes(id))).toEqual(
-    [...order, ...parcel].map(() => true),
-  );
-  expect(afterSales.map((id) => AFTER_SALES_LIFECYCLE[3].takes(id))).toEqual(afterSales.map(() => true));
+  for (const version of [3, 4] as const) {
+    expect([...order, ...parcel].map((id) => ORDER_LIFECYCLE[version].takes(id))).toEqual(
+      [...order, ...parcel].map(() => true),
+    );
+    expect(afterSales.map((id) => AFTER_SALES_LIFECYCLE[version].takes(id))).toEqual(afterSales.map(() => true));
+  }
   expect(() => ORDER_LIFECYCLE[1].takes(order[0])).toThrow();
 });
 
@@ -101,7 +114,7 @@ test('a card order to completed is one workflow, the order: no shipment child, n
   await waitForStatus(app, id, 'completed');
 
   const order = await settledHistory(`order-${id}`);
-  expect(typeOf(order)).toBe('orderWorkflowV3');
+  expect(typeOf(order)).toBe('orderWorkflowV4');
   // The parcel is followed inside the order: no shipment workflow exists (docs/decisions/100).
   await expect(stack.client.workflow.getHandle(`shipment-${id}-1`).describe()).rejects.toThrow();
   const counts = eventCounts(order);
@@ -119,22 +132,27 @@ test('a card order to completed is one workflow, the order: no shipment child, n
     // The courier's four events (picked_up, in_transit, out_for_delivery, delivered), heard by the order.
     signalsReceived: 4,
   });
+  // Its database steps are batched (docs/decisions/107): every local activity is a `runSteps`, and
+  // fewer than version 3's 19 on this path (test/fixtures/v3/order-card-authorized-completed).
+  expect(localActivityTypes(order)).toEqual(localActivityTypes(order).map(() => 'runSteps'));
+  expect(counts.localActivities).toBeLessThan(12);
   // A whole lifecycle in fewer events and workflow tasks than version 2's order and shipment together
   // (the exact figures vary with how the events land in tasks: see the fixture for one recording).
   expect(counts.events).toBeLessThan(100);
   expect(counts.workflowTasks).toBeLessThan(16);
-  // The same path's history is recorded for replay by test/e2e/card-lifecycle.test.ts (test/fixtures/v3/).
+  // The same path's history is recorded for replay by test/e2e/card-lifecycle.test.ts (test/fixtures/v4/).
 
-  // The order stays open in its after-sales window: an operator's count of version 3 runs sees it,
+  // The order stays open in its after-sales window: an operator's count of version 4 runs sees it,
   // and every version is counted (npm run workflow-versions).
   const runs = await eventually(
     () => openRunsByVersion(stack.client),
-    (r) => (r.find((v) => v.version === 3)?.open.orderWorkflowV3 ?? 0) >= 1,
-    'the open version 3 order counted',
+    (r) => (r.find((v) => v.version === 4)?.open.orderWorkflowV4 ?? 0) >= 1,
+    'the open version 4 order counted',
   );
   expect(runs.map((r) => [r.version, r.current, Object.keys(r.open)])).toEqual([
     [1, false, ['orderWorkflow', 'shipmentWorkflow', 'afterSalesWorkflow']],
     [2, false, ['orderWorkflowV2', 'shipmentWorkflowV2', 'afterSalesWorkflowV2']],
-    [3, true, ['orderWorkflowV3', 'shipmentWorkflowV3', 'afterSalesWorkflowV3']],
+    [3, false, ['orderWorkflowV3', 'shipmentWorkflowV3', 'afterSalesWorkflowV3']],
+    [4, true, ['orderWorkflowV4', 'shipmentWorkflowV4', 'afterSalesWorkflowV4']],
   ]);
 }, 90_000);

@@ -196,7 +196,7 @@ describe('parcels by lifecycle version (docs/decisions/100)', () => {
       o.id,
     );
 
-  it('version 3: the order follows its parcel itself; repeated, late and unknown tracking changes nothing; the history replays', async () => {
+  it('version 3 on: the order follows its parcel itself; repeated, late and unknown tracking changes nothing; the history replays', async () => {
     const o = await env.startOrder();
     await o.booked();
     await expect(env.client.workflow.getHandle(`shipment-${o.id}-1`).describe()).rejects.toThrow();

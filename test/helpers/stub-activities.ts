@@ -4,6 +4,7 @@
 // asserts on the calls recorded, in order.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities, RefundOutcome, TimelineEntry } from '../../activities';
+import { stepRunner } from '../../activities/steps';
 import type { StockOutcome, StockRequest } from '../../activities/stock';
 import type {
   AfterSalesState,
@@ -34,6 +35,8 @@ export interface Behaviour {
   walletPaidBeforeClose?: boolean;
   /** Couriers whose booking keeps failing (a retryable error, like a timeout). */
   bookingFails?: string[];
+  /** A database step that refuses this order with a failure that must not be retried (a broken invariant). */
+  refusedStep?: ActivityName;
 }
 
 interface Hold {
@@ -112,6 +115,8 @@ export function createStubActivities(): StubActivities {
     const orderId = orderOf(args);
     // Local activities are retried on failure: a retry of the same call is recorded again, as it ran again.
     calls.push({ name, orderId, args: JSON.parse(JSON.stringify(args)) });
+    if (behaviour(orderId).refusedStep === name)
+      throw ApplicationFailure.create({ type: 'Refused', message: `${name} refused`, nonRetryable: true });
     const key = `${orderId}:${name}`;
     const g = gates.get(key);
     if (g) {
@@ -197,7 +202,7 @@ export function createStubActivities(): StubActivities {
     if (message) throw ApplicationFailure.nonRetryable(message, 'PaymentDeclined', { code: 'card_declined' });
   }
 
-  const activities: Activities = {
+  const steps: Omit<Activities, 'runSteps'> = {
     // ── Projection ─────────────────────────────────────────────────────────────────────────────
     async recordSubmission(input, state, entry) {
       await enter('recordSubmission', [input, state, entry]);
@@ -401,6 +406,8 @@ export function createStubActivities(): StubActivities {
       return { code: `COUPON-${req.requestId}` };
     },
   };
+  // Version 4 runs batch their database steps (docs/decisions/107): each step still records its call.
+  const activities: Activities = { ...steps, runSteps: stepRunner(steps) };
 
   return {
     activities,

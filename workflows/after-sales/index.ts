@@ -12,6 +12,14 @@ import { goodsComeBack } from './return-shipment';
 import { AfterSalesRun } from './run';
 
 /**
+ * The after-sales workflow of lifecycle version 4, started by version 4 orders: version 3's steps,
+ * batched (docs/decisions/107); its parcels are `shipmentWorkflowV4` children.
+ */
+export async function afterSalesWorkflowV4(input: AfterSalesInput): Promise<AfterSalesState> {
+  return runRequest(input, AFTER_SALES_LIFECYCLE[4]);
+}
+
+/**
  * The after-sales workflow of lifecycle version 3, started by version 3 orders: version 2's steps, with
  * its parcels as `shipmentWorkflowV3` children. An order of version 3 follows its own parcels; a
  * request keeps a child per parcel, which earns its cost here (docs/decisions/100).
@@ -39,7 +47,11 @@ export async function afterSalesWorkflow(input: AfterSalesInput): Promise<AfterS
   return runRequest(input, AFTER_SALES_LIFECYCLE[1]);
 }
 
-async function runRequest(input: AfterSalesInput, lifecycle: Lifecycle): Promise<AfterSalesState> {
+function runRequest(input: AfterSalesInput, lifecycle: Lifecycle): Promise<AfterSalesState> {
+  return lifecycle.runWorkflow(() => request(input, lifecycle));
+}
+
+async function request(input: AfterSalesInput, lifecycle: Lifecycle): Promise<AfterSalesState> {
   decidePatchesAtStart(lifecycle);
   const run = new AfterSalesRun(input, lifecycle);
   autoApprove(run);

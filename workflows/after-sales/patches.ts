@@ -22,6 +22,8 @@ export const AFTER_SALES_LIFECYCLE = {
   2: Lifecycle.v2(Object.values(PATCH)),
   /** Version 2's code; its parcels are `shipmentWorkflowV3` children (docs/decisions/100). */
   3: Lifecycle.taking(3, Object.values(PATCH)),
+  /** Version 3's code with its database steps batched (docs/decisions/107); its parcels are `shipmentWorkflowV4` children. */
+  4: Lifecycle.taking(4, Object.values(PATCH)),
 } as const;
 
 /** Version 1 requests record every patch marker before their first activity; older ones replay as they ran; version 2 records none. */

@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
-import { LIFECYCLE_TYPES, type LifecycleTypes, type LifecycleVersion } from '../../contract';
+import { batchesSteps, LIFECYCLE_TYPES, type LifecycleTypes, type LifecycleVersion } from '../../contract';
+import { batchDatabaseSteps, databaseStepsWritten } from '../activities';
 
 /**
  * Which version of the order lifecycle a run belongs to, known from the workflow type that started it
@@ -10,7 +11,8 @@ import { LIFECYCLE_TYPES, type LifecycleTypes, type LifecycleVersion } from '../
  * Version 2 (`orderWorkflowV2`, …) took every patch of version 1 when it was created: it answers true
  * for those without a command, so it records no patch marker and no `TemporalChangeVersion` upsert. A
  * change made to version 2 later goes behind a patch of its own, not in that list, and asks `patched()`.
- * Version 3 (`orderWorkflowV3`, …: the lean shape, docs/decisions/100) took the same patches.
+ * Version 3 (`orderWorkflowV3`, …: the lean shape, docs/decisions/100) took the same patches, and so did
+ * version 4 (`orderWorkflowV4`, …), which batches its database steps (docs/decisions/107).
  */
 export class Lifecycle {
   private constructor(
@@ -36,6 +38,18 @@ export class Lifecycle {
   /** The workflow types of this version: a run starts its children of its own version. */
   get types(): LifecycleTypes {
     return LIFECYCLE_TYPES[this.version];
+  }
+
+  /**
+   * Runs one workflow of this version: from version 4 on, its database steps are batched, and it
+   * returns once the last of them is written.
+   */
+  async runWorkflow<T>(body: () => Promise<T>): Promise<T> {
+    if (!batchesSteps(this.version)) return body();
+    batchDatabaseSteps();
+    const result = await body();
+    await databaseStepsWritten();
+    return result;
   }
 
   /** Whether this run takes the change behind `patchId`. */
