@@ -27,8 +27,11 @@ export interface WorkflowLink {
   url: string;
 }
 
-/** Read-model writes are the business lines themselves; listing their markers would only repeat them. */
-const QUIET_LOCAL_ACTIVITIES = new Set(['projectOrder']);
+/**
+ * Read-model writes are the business lines themselves; listing their markers would only repeat them. A
+ * version 4 run's batch of database steps (`runSteps`, decision 107) carries them too, and names no step.
+ */
+const QUIET_LOCAL_ACTIVITIES = new Set(['projectOrder', 'runSteps']);
 
 const iso = (ts: Parameters<typeof optionalTsToDate>[0]) => (optionalTsToDate(ts) ?? new Date(0)).toISOString();
 const failureText = (f: Failure): string | undefined =>
