@@ -22,6 +22,7 @@ import { AFTER_SALES_LIFECYCLE, PATCH as AFTER_SALES_PATCH } from '../../workflo
 import { PARCEL_PATCHES } from '../../workflows/shared/parcel';
 import { ORDER_LIFECYCLE, PATCH as ORDER_PATCH } from '../../workflows/order/patches';
 import { eventually, send } from '../api/api-helpers';
+import { localActivityTypes } from '../helpers/fixtures';
 import { deliverAll, KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 
 const stack = useStack();
@@ -42,15 +43,6 @@ async function settledHistory(workflowId: string): Promise<Event[]> {
     `${workflowId}: history settled`,
   ) as Promise<Event[]>;
 }
-
-/** The activity type of each local activity marker, in order. */
-const localActivityTypes = (events: Event[]) =>
-  events
-    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-    .map((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      return JSON.parse(Buffer.from(data ?? []).toString('utf8')).activity_type as string;
-    });
 
 const typeOf = (events: Event[]) => events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 

@@ -3,15 +3,13 @@
 // run as version 3 and as version 4 takes the same steps in the same order and publishes the same
 // timeline; version 4 only records fewer local activities, and its history replays.
 import { Worker } from '@temporalio/worker';
-import type { temporal } from '@temporalio/proto';
 import { eventCounts } from '../../bench/ceiling/shape';
 import { LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
-import { recordHistory } from '../helpers/fixtures';
-import { eventually, useFlowEnv } from '../helpers/flows';
+import { localActivityTypes, recordHistory } from '../helpers/fixtures';
+import { eventually, shortOrderOptions, useFlowEnv } from '../helpers/flows';
 import type { ActivityName } from '../helpers/stub-activities';
 
 const env = useFlowEnv();
-type Event = temporal.api.history.v1.IHistoryEvent;
 
 /** Provider calls: regular activities, never batched; their place among the database steps may differ. */
 const PROVIDER_CALLS = new Set<ActivityName>([
@@ -28,12 +26,7 @@ const PROVIDER_CALLS = new Set<ActivityName>([
 
 /** An order of `version` with a shortage, its default taken, shipped and delivered; once its history is settled. */
 async function shortOrderDelivered(version: LifecycleVersion) {
-  const o = await env.startOrder({
-    lines: [{ quantity: 2 }],
-    stock: [1],
-    policy: { stockDecisionSeconds: 1, stockDecisionDefault: 'partial' },
-    workflowType: LIFECYCLE_TYPES[version].order,
-  });
+  const o = await env.startOrder(shortOrderOptions(LIFECYCLE_TYPES[version].order));
   await o.booked();
   await o.track(1, 'picked_up');
   await o.track(1, 'delivered', { signedBy: '张三' });
@@ -55,14 +48,6 @@ async function shortOrderDelivered(version: LifecycleVersion) {
   );
   return { o, events };
 }
-
-const localActivityTypes = (events: Event[]) =>
-  events
-    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-    .map((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      return JSON.parse(Buffer.from(data ?? []).toString('utf8')).activity_type as string;
-    });
 
 const databaseSteps = (orderId: string) => env.stubs.namesFor(orderId).filter((n) => !PROVIDER_CALLS.has(n));
 const published = (orderId: string) => env.stubs.timelineOf(orderId).map((e) => [e.type, e.status, e.version]);

@@ -11,18 +11,13 @@ import { holdsParcels, LIFECYCLE_TYPES, type LifecycleVersion } from '../../cont
 import { eventCounts } from '../../bench/ceiling/shape';
 import { PATCH } from '../../workflows/order/patches';
 import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
-import { useFlowEnv } from '../helpers/flows';
+import { shortOrderOptions, useFlowEnv } from '../helpers/flows';
 
 const env = useFlowEnv();
 
 /** An order of `version` with a shortage, shipped and delivered: its history and its shipment's. */
 async function shortOrderDelivered(version: LifecycleVersion) {
-  const o = await env.startOrder({
-    lines: [{ quantity: 2 }],
-    stock: [1],
-    policy: { stockDecisionSeconds: 1, stockDecisionDefault: 'partial' },
-    workflowType: LIFECYCLE_TYPES[version].order,
-  });
+  const o = await env.startOrder(shortOrderOptions(LIFECYCLE_TYPES[version].order));
   await o.booked();
   await o.track(1, 'picked_up');
   await o.track(1, 'in_transit');

@@ -74,6 +74,14 @@ export interface Order {
   booked(seq?: number): Promise<OrderState>;
 }
 
+/** An order of two units with one on the shelf, whose 1 s stock decision defaults to `partial`. */
+export const shortOrderOptions = (workflowType: string): OrderOptions => ({
+  lines: [{ quantity: 2 }],
+  stock: [1],
+  policy: { stockDecisionSeconds: 1, stockDecisionDefault: 'partial' },
+  workflowType,
+});
+
 /** Windows long enough never to end inside a test unless a test shortens one. */
 export const LONG = 600;
 
