@@ -29,14 +29,12 @@ export const fixture = (version: LifecycleVersion, name: string) =>
  * -o json` prints it) for the replay test, test/e2e/replay.test.ts, in the folder of the current
  * lifecycle version. A run of an older version's type (a test that starts one on purpose) is not
  * saved: that version's histories stay as its own code recorded them, the proof it still replays.
+ * The history is taken once no workflow task is in flight: one cut in the middle of a task ends with
+ * commands its replay issues but cannot find, and never replays.
  */
 export function recordHistory(workflowId: string, name: string): void {
   if (!process.env.RECORD_FIXTURES) return;
-  const json = execFileSync(
-    findTemporalCli()!,
-    ['workflow', 'show', '--address', process.env.TEST_TEMPORAL_ADDRESS!, '-w', workflowId, '-o', 'json'],
-    { encoding: 'utf8' },
-  );
+  const json = settledHistoryJson(workflowId);
   const type = workflowTypeOf(JSON.parse(json));
   const version = lifecycleVersionOf(type ?? '');
   if (version === undefined) throw new Error(`${workflowId}: ${type} is not a workflow type of contract/versions.ts`);
@@ -59,6 +57,20 @@ export function recordParcelHistory(orderId: string, seq: number, name: string):
 export const workflowTypeOf = (history: unknown): string | undefined =>
   (history as { events?: Event[] }).events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ??
   undefined;
+
+const TASK_IN_FLIGHT = new Set(['EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED']);
+
+/** The CLI's JSON of a workflow's history, read again (up to 10 s) while its last event is a task in flight. */
+function settledHistoryJson(workflowId: string): string {
+  const cli = findTemporalCli()!;
+  const args = ['workflow', 'show', '--address', process.env.TEST_TEMPORAL_ADDRESS!, '-w', workflowId, '-o', 'json'];
+  for (let tries = 0; ; tries++) {
+    const json = execFileSync(cli, args, { encoding: 'utf8' });
+    const last = (JSON.parse(json) as { events?: Array<{ eventType?: string }> }).events?.at(-1)?.eventType;
+    if (!TASK_IN_FLIGHT.has(last ?? '') || tries === 100) return json;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); // a sync pause: callers record synchronously
+  }
+}
 
 /** Every recorded history, named `v<n>/<name>`: each version's shapes that can still be running. */
 export function recordedHistories(): Array<{ name: string; history: unknown }> {
