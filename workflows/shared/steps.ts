@@ -6,10 +6,16 @@ type VoidStep = {
 }[keyof Activities];
 
 /**
- * Database steps whose answer no workflow reads: the read model, tracking, notices. They are queued
+ * Database steps whose answer no workflow reads: the read models, tracking, notices. They are queued
  * and the run goes on at once; they are written, in order, with the next batch.
  */
-const WRITES: ReadonlySet<string> = new Set<VoidStep>(['projectOrder', 'recordTracking', 'notify', 'recordSubmission']);
+const WRITES: ReadonlySet<string> = new Set<VoidStep>([
+  'recordSubmission',
+  'projectOrder',
+  'projectAfterSales',
+  'recordTracking',
+  'notify',
+]);
 
 interface Queued {
   step: DatabaseStep;
