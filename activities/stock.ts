@@ -36,9 +36,8 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
     }));
   }
 
-  /** Where the order stands: what it holds in `state`, by line, and what it still lacks (one read). */
-  async function outcomeOf(req: StockRequest, state: HoldState): Promise<StockOutcome> {
-    const holds = await holdsOf(req.orderId);
+  /** Where the order stands, from its holds: what it holds in `state`, by line, and what it still lacks. */
+  function outcomeOf(req: StockRequest, holds: Array<StockPiece & { state: string }>, state: HoldState): StockOutcome {
     const held = holds.filter((h) => h.state === state).map(({ state: _s, ...piece }) => piece);
     return { held: withLineNumbers(req.needs, held), short: stillNeeded(req.needs, holds) };
   }
@@ -119,18 +118,23 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
     });
   }
 
-  /** Plans from fresh stock levels and takes what it can; re-plans when another order was faster. */
+  /**
+   * Plans from fresh stock levels and takes what it can; re-plans when another order was faster. The
+   * holds are read again only after a take, so an order that already holds everything reads them once.
+   */
   async function acquire(req: StockRequest, state: HoldState, expiresAt: Date | null): Promise<StockOutcome> {
+    let holds = await holdsOf(req.orderId);
     for (let round = 0; round < 5; round++) {
-      const missing = stillNeeded(req.needs, await holdsOf(req.orderId));
+      const missing = stillNeeded(req.needs, holds);
       if (missing.length === 0) break;
       const plan = allocationStrategy(missing, await stockLevels(missing.map((n) => n.sku)), req.shippingProvince);
       if (plan.pieces.length === 0) break;
       let lostRace = false;
       for (const piece of plan.pieces) if (!(await take(req.orderId, piece, state, expiresAt))) lostRace = true;
+      holds = await holdsOf(req.orderId);
       if (!lostRace) break;
     }
-    return outcomeOf(req, state);
+    return outcomeOf(req, holds, state);
   }
 
   return {
@@ -178,7 +182,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
         skipDuplicates: true,
       });
       for (const sku of [...new Set(missing.map((m) => m.sku))].sort()) await serveBackorders(sku);
-      return outcomeOf(req, 'allocated');
+      return outcomeOf(req, await holdsOf(req.orderId), 'allocated');
     },
 
     /** Compensation: gives back every unit the order (or request) reserved or allocated and has not shipped. */
