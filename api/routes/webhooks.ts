@@ -56,8 +56,13 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     return Boolean(await db.webhookEvent.findUnique({ where: { source_eventId: { source, eventId } } }));
   }
 
-  async function deliver(source: string, eventId: string, send: () => Promise<void>) {
-    if (await seen(source, eventId)) return { received: true, duplicate: true };
+  /**
+   * Passes an event on once: a duplicate (already accepted) is acknowledged and ignored; the event is
+   * marked accepted only once `send` succeeded, so a failed send is retried by the provider.
+   * `duplicate`: whether it was already accepted, when the caller read that along with something else.
+   */
+  async function deliver(source: string, eventId: string, send: () => Promise<void>, duplicate?: boolean) {
+    if (duplicate ?? (await seen(source, eventId))) return { received: true, duplicate: true };
     try {
       await send();
     } catch (err) {
@@ -231,21 +236,40 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     idempotency: { via: 'event-id' },
     async handler({ params, req }) {
       const event: LogisticsWebhook = verified(params.courier, req, logisticsWebhookSchema);
-      const shipment = await db.shipment.findUnique({
-        where: { trackingNumber: event.trackingNumber },
-        select: { id: true, courier: true, holderWorkflowId: true },
-      });
+      const shipment = await parcelAndSeen(params.courier, event);
       if (!shipment || shipment.courier !== params.courier)
         throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
       const { trackingNumber: _t, ...signal } = event;
       // A parcel an order follows itself (lifecycle version 3) is heard by that order, which the row
       // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
       const holder = shipment.holderWorkflowId;
-      return deliver(params.courier, event.eventId, () =>
-        holder
-          ? temporal.workflow.getHandle(holder).signal(parcelTracking, { ...signal, shipmentId: shipment.id })
-          : temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal),
+      return deliver(
+        params.courier,
+        event.eventId,
+        () =>
+          holder
+            ? temporal.workflow.getHandle(holder).signal(parcelTracking, { ...signal, shipmentId: shipment.id })
+            : temporal.workflow.getHandle(shipment.id).signal(trackingReceived, signal),
+        shipment.seen,
       );
     },
   });
+
+  /** The shipment a tracking event names and whether the event was already accepted: one statement, not two. */
+  async function parcelAndSeen(courier: string, event: LogisticsWebhook): Promise<TrackedParcel | undefined> {
+    const [row] = await db.$queryRaw<
+      TrackedParcel[]
+    >`SELECT s.id, s.courier, s.holder_workflow_id AS "holderWorkflowId",
+        EXISTS (SELECT 1 FROM webhook_events w WHERE w.source = ${courier} AND w.event_id = ${event.eventId}) AS seen
+      FROM shipments s WHERE s.tracking_number = ${event.trackingNumber}`;
+    return row;
+  }
+}
+
+interface TrackedParcel {
+  id: string;
+  courier: string | null;
+  holderWorkflowId: string | null;
+  /** The tracking event was already accepted (webhook_events). */
+  seen: boolean;
 }
