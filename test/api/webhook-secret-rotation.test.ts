@@ -34,17 +34,22 @@ async function subscribe(path: string) {
 const rotate = (id: string, body?: object) =>
   send(stack.app, 'POST', `/v1/webhook-subscriptions/${id}/rotate-secret`, KEYS.platform, body);
 
-/** The next 2xx-answered arrival on `path` of the event, after those already received. */
-function nextArrival(path: string, eventId: string) {
+/**
+ * What arrives on `path` from now on: the first 2xx-answered arrival of an event after those already
+ * received. Taken before the action that sends it, which can arrive before the action has returned.
+ */
+function arrivalsFromNow(path: string) {
   const earlier = new Set(receiver.received);
-  return receiver.waitFor((r) => !earlier.has(r) && r.path === path && r.id === eventId, `${eventId} on ${path}`);
+  return (eventId: string) =>
+    receiver.waitFor((r) => !earlier.has(r) && r.path === path && r.id === eventId, `${eventId} on ${path}`);
 }
 
 /** A new order's first event (order.submitted), as received on `path`. */
 async function deliveredOrderSubmitted(path: string) {
+  const arrival = arrivalsFromNow(path);
   const { body } = await submitOrder(stack.app);
   const eventId = `evt_${body.id}_1`;
-  return { eventId, received: await nextArrival(path, eventId) };
+  return { eventId, received: await arrival(eventId) };
 }
 
 const verifies = (secret: string, r: Received) => {
@@ -90,7 +95,7 @@ test('after a rotation a delivery verifies with the previous secret and with the
     'the first delivery recorded',
   );
   const redeliver = `/v1/webhook-subscriptions/${sub.id}/deliveries/${eventId}/redeliver`;
-  const arrival = nextArrival(path, eventId);
+  const arrival = arrivalsFromNow(path)(eventId);
   expectOk(await send(stack.app, 'POST', redeliver, KEYS.platform), 202);
   const again = await arrival;
   expect(signatureCount(again)).toBe(1);
