@@ -240,7 +240,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       if (!shipment || shipment.courier !== params.courier)
         throw problems.notFound(`tracking number ${event.trackingNumber} at ${params.courier}`);
       const { trackingNumber: _t, ...signal } = event;
-      // A parcel an order follows itself (lifecycle version 3) is heard by that order, which the row
+      // A parcel an order follows itself (lifecycle version 3 on) is heard by that order, which the row
       // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
       const holder = shipment.holderWorkflowId;
       return deliver(

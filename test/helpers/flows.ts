@@ -236,7 +236,7 @@ async function startOrder(
         location: 'Shanghai hub',
         ...extra,
       };
-      // Where the logistics webhook sends it: the order for a parcel it follows itself (version 3), else the shipment child.
+      // Where the logistics webhook sends it: the order for a parcel it follows itself (version 3 on), else the shipment child.
       const shipmentId = shipmentWorkflowId(id, seq);
       return holdsParcels(opts.workflowType ?? ORDER_WORKFLOW)
         ? handle.signal(parcelTracking, { ...event, shipmentId })

@@ -84,7 +84,7 @@ async function awaitMerchantShipping(run: OrderRun, byWarehouse: Map<string, Shi
 }
 
 /**
- * Applies the shipments' progress, steps the parcels the order follows itself (version 3), serves the
+ * Applies the shipments' progress, steps the parcels the order follows itself (version 3 on), serves the
  * merchant's ship requests and a cancellation, until every shipment is final.
  */
 async function followShipments(run: OrderRun) {

@@ -7,7 +7,7 @@ import { db } from '../activities';
 export interface ShipmentReports {
   progress: ShipmentProgress[];
   apply(): unknown;
-  /** Something besides a report to act on in `apply` (an order's own parcels, version 3); none by default. */
+  /** Something besides a report to act on in `apply` (an order's own parcels, version 3 on); none by default. */
   ready?(): boolean;
   /** The holder's wait (an order's also carries out its handlers' work); `condition` by default. */
   wait?(woken: () => boolean, timeoutMs?: number): Promise<unknown>;
