@@ -193,6 +193,13 @@ export function eventCounts(events: Event[]): EventCounts {
   };
 }
 
+/** The activity type of each local activity a history recorded, in order (`runSteps` for a batch, decision 107). */
+export const localActivityNames = (events: Event[]): string[] =>
+  events.flatMap((e) => {
+    const command = kindOf(e) === 'markerRecorded' ? commandOf(e, 'markerRecorded', attrs(e), []) : undefined;
+    return command?.c === 'la' ? [command.name] : [];
+  });
+
 /** The counts of each workflow and their sum. */
 export function sumCounts(all: EventCounts[]): EventCounts {
   const total = { ...all[0] };

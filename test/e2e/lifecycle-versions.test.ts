@@ -1,11 +1,11 @@
 // The order lifecycle's versions (docs/decisions/092, contract/versions.ts) on the real stack: a new
 // order is a version 4 order that follows its parcel itself (docs/decisions/100) and batches its
 // database steps (docs/decisions/107): no shipment child, no patch marker, no `TemporalChangeVersion`
-// search-attribute upsert, one local activity per batch; the worker still registers versions 1 to 3; an operator counts each version's open runs by a visibility query
-// (npm run workflow-versions).
+// search-attribute upsert, one local activity per batch; the worker still registers versions 1 to 3;
+// an operator counts each version's open runs by a visibility query (npm run workflow-versions).
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
-import { eventCounts } from '../../bench/ceiling/shape';
+import { eventCounts, localActivityNames } from '../../bench/ceiling/shape';
 import {
   batchesSteps,
   CURRENT_LIFECYCLE,
@@ -22,27 +22,11 @@ import { AFTER_SALES_LIFECYCLE, PATCH as AFTER_SALES_PATCH } from '../../workflo
 import { PARCEL_PATCHES } from '../../workflows/shared/parcel';
 import { ORDER_LIFECYCLE, PATCH as ORDER_PATCH } from '../../workflows/order/patches';
 import { eventually, send } from '../api/api-helpers';
-import { localActivityTypes } from '../helpers/fixtures';
+import { settledHistory } from '../helpers/flows';
 import { deliverAll, KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 
 const stack = useStack();
 type Event = temporal.api.history.v1.IHistoryEvent;
-
-/** The workflow's history once its last workflow task has completed and nothing more is coming. */
-async function settledHistory(workflowId: string): Promise<Event[]> {
-  const handle = stack.client.workflow.getHandle(workflowId);
-  let previous = -1;
-  return eventually(
-    async () => {
-      const events = (await handle.fetchHistory()).events ?? [];
-      const settled = events.length === previous && !(await handle.describe()).raw.pendingWorkflowTask;
-      previous = events.length;
-      return settled ? events : undefined;
-    },
-    (events) => events !== undefined,
-    `${workflowId}: history settled`,
-  ) as Promise<Event[]>;
-}
 
 const typeOf = (events: Event[]) => events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 
@@ -105,7 +89,7 @@ test('a card order to completed is one workflow, the order: no shipment child, n
   expect((await send(app, 'POST', `/v1/orders/${id}/confirm-receipt`, KEYS.platform)).statusCode).toBe(200);
   await waitForStatus(app, id, 'completed');
 
-  const order = await settledHistory(`order-${id}`);
+  const order = await settledHistory(stack.client.workflow.getHandle(`order-${id}`));
   expect(typeOf(order)).toBe('orderWorkflowV4');
   // The parcel is followed inside the order: no shipment workflow exists (docs/decisions/100).
   await expect(stack.client.workflow.getHandle(`shipment-${id}-1`).describe()).rejects.toThrow();
@@ -126,7 +110,7 @@ test('a card order to completed is one workflow, the order: no shipment child, n
   });
   // Its database steps are batched (docs/decisions/107): every local activity is a `runSteps`, and
   // fewer than version 3's 19 on this path (test/fixtures/v3/order-card-authorized-completed).
-  expect(localActivityTypes(order)).toEqual(localActivityTypes(order).map(() => 'runSteps'));
+  expect(localActivityNames(order)).toEqual(localActivityNames(order).map(() => 'runSteps'));
   expect(counts.localActivities).toBeLessThan(12);
   // A whole lifecycle in fewer events and workflow tasks than version 2's order and shipment together
   // (the exact figures vary with how the events land in tasks: see the fixture for one recording).

@@ -3,10 +3,10 @@
 // run as version 3 and as version 4 takes the same steps in the same order and publishes the same
 // timeline; version 4 only records fewer local activities, and its history replays.
 import { Worker } from '@temporalio/worker';
-import { eventCounts } from '../../bench/ceiling/shape';
+import { eventCounts, localActivityNames } from '../../bench/ceiling/shape';
 import { LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
-import { localActivityTypes, recordHistory } from '../helpers/fixtures';
-import { eventually, shortOrderOptions, useFlowEnv } from '../helpers/flows';
+import { recordHistory } from '../helpers/fixtures';
+import { eventually, settledHistory, shortOrderOptions, useFlowEnv } from '../helpers/flows';
 import type { ActivityName } from '../helpers/stub-activities';
 
 const env = useFlowEnv();
@@ -35,18 +35,7 @@ async function shortOrderDelivered(version: LifecycleVersion) {
     (status) => status === 'delivered',
     `${o.id}: delivered on the timeline`,
   );
-  let seen = -1;
-  const events = await eventually(
-    async () => {
-      const history = (await o.handle.fetchHistory()).events ?? [];
-      const settled = history.length === seen && !(await o.handle.describe()).raw.pendingWorkflowTask;
-      seen = history.length;
-      return settled ? history : [];
-    },
-    (history) => history.length > 0,
-    `${o.id}: history settled`,
-  );
-  return { o, events };
+  return { o, events: await settledHistory(o.handle) };
 }
 
 const databaseSteps = (orderId: string) => env.stubs.namesFor(orderId).filter((n) => !PROVIDER_CALLS.has(n));
@@ -62,8 +51,8 @@ describe('batched database steps (version 4)', () => {
     expect(published(v4.o.id)).toEqual(published(v3.o.id));
     expect((await v4.o.state()).lines[0]).toMatchObject({ delivered: 1, refunded: 1 });
 
-    const before = localActivityTypes(v3.events);
-    const after = localActivityTypes(v4.events);
+    const before = localActivityNames(v3.events);
+    const after = localActivityNames(v4.events);
     expect(before).toContain('projectOrder');
     expect(after).toEqual(after.map(() => 'runSteps'));
     // Version 3 takes one local activity per step; version 4 one per run of steps between two waits.

@@ -96,15 +96,6 @@ function patchOf(e: Event): string | undefined {
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id : undefined;
 }
 
-/** The activity type of each local activity a history recorded, in order (`runSteps` for a batch, decision 107). */
-export const localActivityTypes = (events: Event[]): string[] =>
-  events
-    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-    .map((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
-      return (JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { activity_type: string }).activity_type;
-    });
-
 const isActivity = (e: Event) =>
   e.markerRecordedEventAttributes?.markerName === 'core_local_activity' || !!e.activityTaskScheduledEventAttributes;
 

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import {
   DEFAULT_POLICY,
@@ -261,6 +262,24 @@ export async function shipmentView(client: Client, orderId: string, seq = 1): Pr
   const state: OrderState = status.name === 'RUNNING' ? await order.query(orderState) : await order.result();
   return state.shipments.find((s) => s.seq === seq)!;
 }
+
+/** A workflow's history once its last workflow task has completed and nothing more is coming. */
+export async function settledHistory(handle: WorkflowHandle): Promise<HistoryEvent[]> {
+  let seen = -1;
+  const settled = await eventually(
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const done = events.length === seen && !(await handle.describe()).raw.pendingWorkflowTask;
+      seen = events.length;
+      return done ? events : undefined;
+    },
+    (events) => events !== undefined,
+    `${handle.workflowId}: history settled`,
+  );
+  return settled!;
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /**
  * Reads until `done` holds, polling every 50 ms, failing with the last value after `timeoutMs`
