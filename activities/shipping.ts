@@ -1,5 +1,6 @@
-import type { Address, ShipmentLine, ShipmentStatus, TrackingSignal } from '../domain';
+import type { Address, ShipmentLine } from '../domain';
 import { queueTrackingNotice } from '../store/notices';
+import { recordTracking, type AcceptedTracking } from '../store/tracking';
 import type { ActivityDeps } from './deps';
 
 export interface BookShipmentRequest {
@@ -61,25 +62,10 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
     },
 
     /** Stores an accepted tracking event and the shipment's resulting status. */
-    async recordTracking(req: {
-      shipmentId: string;
-      event: TrackingSignal;
-      status: ShipmentStatus;
-      deliveryAttempts?: number;
-    }): Promise<void> {
-      const e = req.event;
-      // One statement: the event (once, by its id) and the shipment's status. The shipment was booked first.
-      const updated = await db.$executeRaw`
-        WITH event AS (
-          INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
-          VALUES (${req.shipmentId}, ${e.eventId}, ${e.type}, ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
-          ON CONFLICT DO NOTHING)
-        UPDATE shipments SET status = ${req.status},
-          delivery_attempts = coalesce(${req.deliveryAttempts ?? null}::int, delivery_attempts), updated_at = now()
-        WHERE id = ${req.shipmentId}`;
-      if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
+    async recordTracking(req: AcceptedTracking): Promise<void> {
+      await recordTracking(db, req);
       // A retry after a failure here finds the tracking written and queues the notice once (its key).
-      await queueTrackingNotice(db, req.shipmentId, e);
+      await queueTrackingNotice(db, req.shipmentId, req.event);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   type RefundConfirmationWorkflow,
 } from '../../contract';
 import type { AppDeps } from '../deps';
+import { recordInTransitScan } from '../../store/tracking';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
 import { webhookAckSchema } from '../schemas';
@@ -243,6 +244,11 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       // A parcel an order follows itself (lifecycle version 3 on) is heard by that order, which the row
       // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
       const holder = shipment.holderWorkflowId;
+      // No order acts on an in-transit scan: its parcel's row records it, without waking the order (108).
+      if (holder && signal.type === 'in_transit' && !shipment.seen) {
+        await recordInTransitScan(db, params.courier, shipment.id, signal);
+        return { received: true, duplicate: false };
+      }
       return deliver(
         params.courier,
         event.eventId,

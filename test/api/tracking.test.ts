@@ -1,9 +1,12 @@
 // docs/api.md: tracking events may arrive late, twice or out of order; a shipment never moves backwards
-// (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once.
+// (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once, in the
+// order they happened. Milestones are accepted when they move the parcel on; every in-transit scan is
+// (docs/decisions/108).
 import { randomUUID } from 'node:crypto';
+import { orderWorkflowId } from '../../contract';
 import type { TrackingEventType } from '../../domain';
 import { orderBody, postTracking, submitOrder, waitForOrder, useStack } from '../helpers/stack';
-import { createProduct, expectOk, parcelFinished } from './api-helpers';
+import { createProduct, eventually, expectOk, parcelFinished } from './api-helpers';
 
 const stack = useStack();
 let sku: string;
@@ -66,7 +69,7 @@ test('duplicated and late events: each accepted event is applied and listed once
   expect(await send('out_for_delivery', d, 3)).toEqual({ received: true, duplicate: false });
   expect(await send('delivered', e, 4, { signedBy: '张三' })).toEqual({ received: true, duplicate: false });
   expect(await send('delivered', e, 4, { signedBy: '张三' })).toEqual({ received: true, duplicate: true });
-  // Stragglers after delivery, with new ids.
+  // Stragglers after delivery, with new ids: the scan is listed where it happened, the milestone is not.
   expect(await send('in_transit', f, 2.5)).toMatchObject({ received: true });
   expect(await send('delivered', g, 5, { signedBy: '李四' })).toMatchObject({ received: true });
 
@@ -74,30 +77,32 @@ test('duplicated and late events: each accepted event is applied and listed once
   const order = await waitForOrder(
     stack.app,
     orderId,
-    (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 4,
+    (o) => o.status === 'delivered' && o.shipments[0].tracking.length === 5,
   );
   expect(order.shipments[0].status).toBe('delivered');
   expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([
     [a, 'picked_up'],
     [b, 'in_transit'],
+    [f, 'in_transit'],
     [d, 'out_for_delivery'],
     [e, 'delivered'],
   ]);
-  expect(order.shipments[0].tracking[3].signedBy).toBe('张三');
+  expect(order.shipments[0].tracking[4].signedBy).toBe('张三');
   // Delivered once, not once per delivered event.
   expect(order.lines[0].ledger).toMatchObject({ ordered: 2, allocated: 2, shipped: 2, delivered: 2 });
-  expect(await trackingRows(shipmentId)).toHaveLength(4);
+  expect(await trackingRows(shipmentId)).toHaveLength(5);
   expect((await stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } })).status).toBe('delivered');
   // Each event id was recorded once.
   const ids = [a, b, c, d, e, f, g];
   expect(await stack.db.webhookEvent.count({ where: { eventId: { in: ids } } })).toBe(ids.length);
 });
 
-test('delivered first, then a late in_transit and picked_up: the shipment stays delivered and the order reaches delivered', async () => {
+test('delivered first, then a late in_transit and picked_up: the shipment stays delivered, the scan is listed before its delivery', async () => {
   const { orderId, shipmentId, send } = await bookedShipment();
   const delivered = randomUUID();
   expect(await send('delivered', delivered, 10, { signedBy: '张三' })).toEqual({ received: true, duplicate: false });
-  expect(await send('in_transit', randomUUID(), 5)).toEqual({ received: true, duplicate: false });
+  const scan = randomUUID();
+  expect(await send('in_transit', scan, 5)).toEqual({ received: true, duplicate: false });
   expect(await send('picked_up', randomUUID(), 2)).toEqual({ received: true, duplicate: false });
   // Even a late event carrying a *newer* timestamp does not move a delivered shipment.
   expect(await send('out_for_delivery', randomUUID(), 20)).toEqual({ received: true, duplicate: false });
@@ -108,6 +113,7 @@ test('delivered first, then a late in_transit and picked_up: the shipment stays 
   expect(order.status).toBe('delivered');
   expect(order.shipments[0].status).toBe('delivered');
   expect(order.shipments[0].tracking.map((t: { eventId: string; type: string }) => [t.eventId, t.type])).toEqual([
+    [scan, 'in_transit'],
     [delivered, 'delivered'],
   ]);
   expect(order.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2 });
@@ -119,7 +125,10 @@ test('delivered first, then a late in_transit and picked_up: the shipment stays 
   const later = await waitForOrder(stack.app, orderId, () => true);
   expect(later).toMatchObject({ status: 'delivered', shipments: [expect.objectContaining({ status: 'delivered' })] });
   expect(later.lines[0].ledger).toMatchObject({ shipped: 2, delivered: 2, refunded: 0 });
-  expect(await trackingRows(shipmentId)).toEqual([{ eventId: delivered, type: 'delivered' }]);
+  expect(await trackingRows(shipmentId)).toEqual([
+    { eventId: scan, type: 'in_transit' },
+    { eventId: delivered, type: 'delivered' },
+  ]);
 });
 
 test('a failed attempt, a stale failure and a re-attempt: only newer events advance', async () => {
@@ -146,4 +155,32 @@ test('a failed attempt, a stale failure and a re-attempt: only newer events adva
     status: 'delivered',
     deliveryAttempts: 1,
   });
+});
+
+test('in-transit scans are listed without waking the order; a pick-up heard after one leaves the shipment in transit', async () => {
+  const { orderId, shipmentId, send } = await bookedShipment();
+  const [early, p, s2, s3, o, d] = Array.from({ length: 6 }, () => randomUUID());
+  const row = () => stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+  // The first hub scans the parcel before the courier's pick-up event arrives.
+  await send('in_transit', early, 2);
+  expect((await row()).status).toBe('in_transit');
+  await send('picked_up', p, 1);
+  await eventually(() => trackingRows(shipmentId), (rows) => rows.some((r) => r.eventId === p), 'the pick-up');
+  expect((await row()).status).toBe('in_transit');
+  await send('in_transit', s2, 3);
+  await send('in_transit', s3, 4);
+  await send('out_for_delivery', o, 5);
+  await send('delivered', d, 6, { signedBy: '张三' });
+
+  expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
+  expect((await trackingRows(shipmentId)).map((r) => r.eventId)).toEqual([p, early, s2, s3, o, d]);
+  expect((await row()).status).toBe('delivered');
+  // The order heard the three milestones, none of the scans, and was captured on the pick-up.
+  const history = await stack.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+  const heard = (history.events ?? []).filter(
+    (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'parcelTracking',
+  );
+  expect(heard).toHaveLength(3);
+  const order = await waitForOrder(stack.app, orderId, (x) => x.status === 'delivered');
+  expect(order.payments[0]).toMatchObject({ captured: order.totals.total });
 });

@@ -1,0 +1,65 @@
+import type { ShipmentStatus, TrackingSignal } from '../domain';
+import type { Db } from './db';
+
+/**
+ * A shipment's tracking in the read model: its accepted courier events (`tracking_events`, once per
+ * event id) and its status on the `shipments` row. The parcel's workflow records what it accepted
+ * (`recordTracking`); an in-transit scan of a parcel an order follows is recorded by the courier's
+ * webhook alone (`recordInTransitScan`, docs/decisions/108).
+ */
+
+/** A tracking event the parcel's workflow accepted, and the shipment's status after it. */
+export interface AcceptedTracking {
+  shipmentId: string;
+  event: TrackingSignal;
+  status: ShipmentStatus;
+  deliveryAttempts?: number;
+}
+
+/**
+ * Stores an event the parcel's workflow accepted and the shipment's resulting status, in one statement
+ * (the shipment was booked first). A pick-up the workflow accepts after an in-transit scan the webhook
+ * already recorded leaves the row in transit: the row never moves back.
+ */
+export async function recordTracking(db: Db, req: AcceptedTracking): Promise<void> {
+  const e = req.event;
+  const updated = await db.$executeRaw`
+    WITH event AS (
+      INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
+      VALUES (${req.shipmentId}, ${e.eventId}, ${e.type}, ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
+      ON CONFLICT DO NOTHING)
+    UPDATE shipments SET
+      status = CASE WHEN status = 'in_transit' AND ${req.status} = 'picked_up' THEN status ELSE ${req.status} END,
+      delivery_attempts = coalesce(${req.deliveryAttempts ?? null}::int, delivery_attempts), updated_at = now()
+    WHERE id = ${req.shipmentId}`;
+  if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
+}
+
+/** The statuses an in-transit scan moves a shipment on from. */
+const BEFORE_IN_TRANSIT: ShipmentStatus[] = ['booked', 'picked_up'];
+
+/**
+ * An in-transit scan of a parcel an order follows, recorded by the courier's webhook (no order acts on
+ * one): the event, the shipment moved to `in_transit` unless it is further on already, and the event
+ * id marked accepted, in one statement. Every scan is listed, a late one too: a parcel passes many
+ * hubs, and its history is ordered by when each scan happened (docs/decisions/108).
+ */
+export async function recordInTransitScan(
+  db: Db,
+  courier: string,
+  shipmentId: string,
+  e: Omit<TrackingSignal, 'type'>,
+): Promise<void> {
+  await db.$executeRaw`
+    WITH moved AS (
+      UPDATE shipments SET status = 'in_transit', updated_at = now()
+      WHERE id = ${shipmentId} AND status = ANY(${BEFORE_IN_TRANSIT}::text[])),
+    event AS (
+      INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
+      VALUES (${shipmentId}, ${e.eventId}, 'in_transit', ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
+      ON CONFLICT DO NOTHING),
+    accepted AS (
+      INSERT INTO webhook_events (source, event_id) VALUES (${courier}, ${e.eventId})
+      ON CONFLICT DO NOTHING)
+    SELECT 1`;
+}
