@@ -4,10 +4,11 @@
 # Not built on the development machines (no Docker engine there); see docs/operations.md.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
-# 1. Every dependency, and the Prisma client generated from the schema (npm ci's postinstall).
+# 1. Every dependency, patched (patches/), and the Prisma client generated from the schema (npm ci's postinstall).
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
+COPY patches/ patches/
 COPY scripts/prisma-generate.js scripts/
 COPY prisma/schema.prisma prisma/
 RUN npm ci --no-audit --no-fund

@@ -280,6 +280,12 @@ export const configSchema = z.object({
   /** On SIGTERM, in-flight activities get this long to finish before they are cancelled (docs/operations.md). */
   /** A prebuilt workflow bundle's folder (npm run build:workflows); unset: the worker bundles at start. */
   WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
+  /**
+   * `on`: workflow code records where each of its promises was created, for Temporal's stack trace
+   * query (the Web UI's "Stack Trace"); off by default, a fifth of the worker's CPU (decision 109).
+   * The SDK reads it from the environment (patches/); it is here to be validated and documented.
+   */
+  WORKFLOW_STACK_TRACES: z.enum(['on', 'off']).default('off'),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   // Stuck-order detection (GET /v1/ops/orders?stuck=true, api/stuck.ts).
   /** A step is stuck once its activity has made this many attempts. */

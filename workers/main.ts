@@ -38,6 +38,8 @@ export async function runWorker(
   const probe: { polling?: Polling } = {};
   const metrics = await startWorkerMetrics(config, db, log, coreAddress, () => probe.polling?.ready() ?? false);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // The SDK's workflow threads read it from the environment they start with (patches/, decision 109).
+  process.env.WORKFLOW_STACK_TRACES = config.WORKFLOW_STACK_TRACES;
   const providers = createSimulatedProviders(db, {
     webhookBaseUrl: config.publicBaseUrl,
     courierFailureRate: config.SIMULATOR_COURIER_FAILURE_RATE,

@@ -83,6 +83,8 @@ test('the image: multi-stage on the Node LTS CI tests, a prebuilt workflow bundl
   // Node 24 LTS, the version CI tests (decision 084): raise it with CI's.
   expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+\.\d+-bookworm-slim$/m);
   expect(dockerfile).toMatch(/npm ci\b/);
+  // npm ci's postinstall patches dependencies (patches/, decision 109): the patches are there before it runs.
+  expect(dockerfile.slice(0, dockerfile.search(/^RUN npm ci\b/m))).toMatch(/^COPY patches\/ patches\/$/m);
   expect(dockerfile).toMatch(/npm prune --omit=dev/);
   expect(dockerfile).toMatch(/^USER node$/m);
   // Workers load the workflow bundle built into the image (workers/workflow-bundle.ts).
