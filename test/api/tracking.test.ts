@@ -165,7 +165,11 @@ test('in-transit scans are listed without waking the order; a pick-up heard afte
   await send('in_transit', early, 2);
   expect((await row()).status).toBe('in_transit');
   await send('picked_up', p, 1);
-  await eventually(() => trackingRows(shipmentId), (rows) => rows.some((r) => r.eventId === p), 'the pick-up');
+  await eventually(
+    () => trackingRows(shipmentId),
+    (rows) => rows.some((r) => r.eventId === p),
+    'the pick-up',
+  );
   expect((await row()).status).toBe('in_transit');
   await send('in_transit', s2, 3);
   await send('in_transit', s3, 4);
