@@ -22,6 +22,13 @@ export interface PaymentRequest {
 export function createPaymentActivities(deps: ActivityDeps) {
   const { db, providers } = deps;
   const requestWalletRefund = walletRefunds(deps);
+  /** What a payment past capturing (captured, or never authorized) has captured. */
+  async function capturedBefore(paymentId: string): Promise<number> {
+    const p = await db.payment.findUnique({ where: { id: paymentId }, select: { capturedAmount: true } });
+    if (!p) throw ApplicationFailure.nonRetryable(`no payment ${paymentId}`, FAILURE.notAllowed);
+    return p.capturedAmount;
+  }
+
   async function openPayment(req: PaymentRequest, method: PaymentMethod, action?: PaymentAction) {
     await db.payment.upsert({
       where: { id: req.paymentId },
@@ -93,24 +100,20 @@ export function createPaymentActivities(deps: ActivityDeps) {
       paymentId: string;
       idempotencyKey: string;
     }): Promise<{ captured: number }> {
-      const target = await db.$transaction(async (tx) => {
-        const [p] = await tx.$queryRaw<Array<{ status: string; amount: number; voided: number; captured: number }>>`
-          SELECT status, amount, voided_amount AS voided, captured_amount AS captured FROM payments WHERE id = ${req.paymentId} FOR UPDATE`;
-        if (!p) throw ApplicationFailure.nonRetryable(`no payment ${req.paymentId}`, FAILURE.notAllowed);
-        if (p.status === 'authorized')
-          await tx.payment.update({ where: { id: req.paymentId }, data: { status: 'capturing' } });
-        else if (p.status !== 'capturing') return { already: p.captured };
-        return { capture: p.amount - p.voided };
-      });
-      if (target.capture === undefined) return { captured: target.already ?? 0 };
-      const payment = await db.payment.findUniqueOrThrow({ where: { id: req.paymentId } });
+      // One statement takes the row lock, fixes the amount and reads what the gateway needs; a retry
+      // finds the payment `capturing` and captures the same amount under the same key.
+      const [target] = await db.$queryRaw<Array<{ capture: number; providerRef: string; currency: string }>>`
+        UPDATE payments SET status = 'capturing', updated_at = now()
+        WHERE id = ${req.paymentId} AND status IN ('authorized', 'capturing')
+        RETURNING amount - voided_amount AS capture, provider_ref AS "providerRef", currency`;
+      if (!target) return { captured: await capturedBefore(req.paymentId) };
       await providers.card.capture({
         idempotencyKey: req.idempotencyKey,
         orderId: req.orderId,
         paymentId: req.paymentId,
-        providerRef: payment.providerRef!,
+        providerRef: target.providerRef,
         amount: target.capture,
-        currency: payment.currency,
+        currency: target.currency,
       });
       await db.payment.updateMany({
         where: { id: req.paymentId, status: 'capturing' },

@@ -166,6 +166,60 @@ test('releases, refunds and the capture racing on a card authorization: released
   );
 }, 120_000);
 
+test('a capture retried while in flight and after it landed takes the money once, at the amount fixed when it began', async () => {
+  const { activities, orderId } = await paymentsHost();
+  const paymentId = `pay-${orderId}-capture-retries`;
+  await activities.authorizeCard({
+    orderId,
+    paymentId,
+    idempotencyKey: `${orderId}:capture-retries-payment`,
+    amount: 10_000,
+    currency: 'CNY',
+    token: 'tok_visa',
+  });
+  await activities.refundPayment({
+    orderId,
+    paymentId,
+    idempotencyKey: `${orderId}:capture-retries-release`,
+    amount: 2_000,
+    reason: 'line cancelled',
+  });
+  const capture = () =>
+    activities.captureCard({ orderId, paymentId, idempotencyKey: `${orderId}:capture-retries-capture` });
+  // Two attempts at once (a retry after a lost answer), then one more once the capture landed.
+  expect(await Promise.all([capture(), capture()])).toEqual([{ captured: 8_000 }, { captured: 8_000 }]);
+  expect(await capture()).toEqual({ captured: 8_000 });
+
+  expect(await stack.db.payment.findUniqueOrThrow({ where: { id: paymentId } })).toMatchObject({
+    status: 'captured',
+    capturedAmount: 8_000,
+    voidedAmount: 2_000,
+  });
+  const gateway = (await providerBooks(stack.db, orderId)).rows.filter(
+    (r) => r.kind === 'authorization' && (r.response as { paymentId: string }).paymentId === paymentId,
+  );
+  expect(gateway).toHaveLength(1);
+  expect(gateway[0]).toMatchObject({
+    status: 'captured',
+    response: expect.objectContaining({ capturedAmount: 8_000 }),
+  });
+  // A refund after it draws on the capture.
+  expect(
+    await activities.refundPayment({
+      orderId,
+      paymentId,
+      idempotencyKey: `${orderId}:capture-retries-refund`,
+      amount: 1_000,
+      reason: 'damaged',
+    }),
+  ).toMatchObject({ status: 'succeeded' });
+  expect(await stack.db.refund.findUniqueOrThrow({ where: { id: `${orderId}:capture-retries-refund` } })).toMatchObject(
+    {
+      kind: 'refund',
+    },
+  );
+});
+
 async function retried<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
