@@ -43,19 +43,25 @@ const GAP_GIVEN_UP_MS = 60_000;
 /**
  * Fan-out in one statement: the ready events (locked past other dispatchers), one delivery per
  * enabled subscription that wants each, and the events marked fanned out; answers one row per event.
+ * An event is ready when its timeline entry's predecessor is committed (see fanOut) and every earlier
+ * event of its order not yet fanned out is one this statement locked: an order's whole run of new
+ * events goes in one pass, and none behind an event another dispatcher holds.
  * Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
  * FOR SHARE (only when there are events): a subscription disabled meanwhile waits for this
  * statement, then parks what it wrote (alignDeliveries).
  */
-const FAN_OUT = `WITH ready AS (
+const FAN_OUT = `WITH locked AS (
     SELECT e.id, e.order_id, e.merchant_id, e.seq, e.type, e.created_at
     FROM outbound_events e
     WHERE e.fanned_out_at IS NULL
-      AND NOT EXISTS (SELECT 1 FROM outbound_events p
-                      WHERE p.order_id = e.order_id AND p.seq < e.seq AND p.fanned_out_at IS NULL)
       AND (e.seq = 1 OR e.created_at < now() - $1 * interval '1 millisecond'
            OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = e.order_id AND o.seq = e.seq - 1))
     ORDER BY e.created_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED),
+  ready AS (
+    SELECT l.* FROM locked l
+    WHERE NOT EXISTS (SELECT 1 FROM outbound_events p
+                      WHERE p.order_id = l.order_id AND p.seq < l.seq AND p.fanned_out_at IS NULL
+                        AND p.id NOT IN (SELECT id FROM locked))),
   subscribers AS (
     SELECT id, merchant_id, event_types, created_at FROM webhook_subscriptions
     WHERE enabled AND EXISTS (SELECT 1 FROM ready) FOR SHARE),
@@ -84,9 +90,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   const leaseMs = opts.leaseMs ?? opts.timeoutMs + 30_000;
 
   /**
-   * Events whose order's earlier events are all fanned out, and whose predecessor's timeline entry
-   * exists (two projections of one order may commit out of order; the entry and its event share a
-   * transaction, so a missing predecessor is one still being written). Orders from before outbound
+   * Events whose order's earlier events are all fanned out or taken in the same pass, and whose
+   * predecessor's timeline entry exists (two projections of one order may commit out of order; the
+   * entry and its event share a transaction, so a missing predecessor is one still being written). Orders from before outbound
    * events have entries without events, which do not hold anything up.
    */
   async function fanOut(batch = 100): Promise<number> {

@@ -192,6 +192,47 @@ test('a dispatcher that dies mid-delivery loses nothing: its lease runs out and 
   expectInOrder(path, body.id);
 }, 90_000);
 
+test("fan-out takes an order's new events in one pass, and none behind an event another dispatcher holds", async () => {
+  await stack.stopWorker(); // its dispatcher would fan them out first
+  const dispatcher = createWebhookDispatcher({ db: stack.db, ...webhookDispatcherOptions(stack.config) });
+  const orderId = `ord_fanout_${Date.now()}`;
+  // Older than the gap the fan-out waits for a timeline entry: ready without their entries.
+  const at = new Date(Date.now() - 120_000);
+  await stack.db.outboundEvent.createMany({
+    data: [1, 2, 3].map((seq) => ({
+      id: `evt_${orderId}_${seq}`,
+      orderId,
+      merchantId: 'm-demo',
+      seq,
+      type: 'order.submitted',
+      occurredAt: at,
+      createdAt: at,
+      payload: {},
+    })),
+  });
+  const fannedOut = async () =>
+    (
+      await stack.db.outboundEvent.findMany({
+        where: { orderId, fannedOutAt: { not: null } },
+        orderBy: { seq: 'asc' },
+        select: { seq: true },
+      })
+    ).map((e) => e.seq);
+  try {
+    // Another dispatcher's pass has locked event 1: neither it nor the two behind it are taken.
+    await stack.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM outbound_events WHERE id = ${`evt_${orderId}_1`} FOR UPDATE`;
+      await dispatcher.fanOut();
+      expect(await fannedOut()).toEqual([]);
+    });
+    // Once it let go, one statement takes all three.
+    await dispatcher.fanOut();
+    expect(await fannedOut()).toEqual([1, 2, 3]);
+  } finally {
+    await stack.startWorker();
+  }
+});
+
 test("a merchant's subscription receives its own orders' events only, and other merchants cannot see it", async () => {
   const path = '/merchant-a';
   const sub = await subscribe(path, KEYS.merchant, { eventTypes: ['order.*', 'payment.*'] });
