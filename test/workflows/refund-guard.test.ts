@@ -177,13 +177,15 @@ test('a capture retried while in flight and after it landed takes the money once
     currency: 'CNY',
     token: 'tok_visa',
   });
-  await activities.refundPayment({
-    orderId,
-    paymentId,
-    idempotencyKey: `${orderId}:capture-retries-release`,
-    amount: 2_000,
-    reason: 'line cancelled',
-  });
+  const giveBack = (key: string, amount: number) =>
+    activities.refundPayment({
+      orderId,
+      paymentId,
+      idempotencyKey: `${orderId}:capture-retries-${key}`,
+      amount,
+      reason: 'test',
+    });
+  await giveBack('release', 2_000);
   const capture = () =>
     activities.captureCard({ orderId, paymentId, idempotencyKey: `${orderId}:capture-retries-capture` });
   // Two attempts at once (a retry after a lost answer), then one more once the capture landed.
@@ -204,15 +206,7 @@ test('a capture retried while in flight and after it landed takes the money once
     response: expect.objectContaining({ capturedAmount: 8_000 }),
   });
   // A refund after it draws on the capture.
-  expect(
-    await activities.refundPayment({
-      orderId,
-      paymentId,
-      idempotencyKey: `${orderId}:capture-retries-refund`,
-      amount: 1_000,
-      reason: 'damaged',
-    }),
-  ).toMatchObject({ status: 'succeeded' });
+  expect(await giveBack('refund', 1_000)).toMatchObject({ status: 'succeeded' });
   expect(await stack.db.refund.findUniqueOrThrow({ where: { id: `${orderId}:capture-retries-refund` } })).toMatchObject(
     {
       kind: 'refund',
