@@ -37,15 +37,20 @@ export const webhookDispatcherOptions = (config: Config) => ({
   intervalMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
 });
 
-/** An event is fanned out once every earlier event of its order is, and its predecessor's entry is committed. */
+/** An event is fanned out with or after every earlier event of its order, once its predecessor's entry is committed. */
 const GAP_GIVEN_UP_MS = 60_000;
+
+/** SQL: the timeline entry before event `e`'s is committed (or given up on after GAP_GIVEN_UP_MS, $1). */
+const entryWritten = (e: string) => `(${e}.seq = 1 OR ${e}.created_at < now() - $1 * interval '1 millisecond'
+    OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = ${e}.order_id AND o.seq = ${e}.seq - 1))`;
 
 /**
  * Fan-out in one statement: the ready events (locked past other dispatchers), one delivery per
  * enabled subscription that wants each, and the events marked fanned out; answers one row per event.
  * An event is ready when its timeline entry's predecessor is committed (see fanOut) and every earlier
  * event of its order not yet fanned out is one this statement locked: an order's whole run of new
- * events goes in one pass, and none behind an event another dispatcher holds.
+ * events goes in one pass, and none behind an event another dispatcher holds. Events behind one whose
+ * entry's predecessor is still being written are not even locked, so they never fill the batch.
  * Subscribers get the events written after they subscribed; earlier ones by a range redelivery.
  * FOR SHARE (only when there are events): a subscription disabled meanwhile waits for this
  * statement, then parks what it wrote (alignDeliveries).
@@ -53,9 +58,10 @@ const GAP_GIVEN_UP_MS = 60_000;
 const FAN_OUT = `WITH locked AS (
     SELECT e.id, e.order_id, e.merchant_id, e.seq, e.type, e.created_at
     FROM outbound_events e
-    WHERE e.fanned_out_at IS NULL
-      AND (e.seq = 1 OR e.created_at < now() - $1 * interval '1 millisecond'
-           OR EXISTS (SELECT 1 FROM order_events o WHERE o.order_id = e.order_id AND o.seq = e.seq - 1))
+    WHERE e.fanned_out_at IS NULL AND ${entryWritten('e')}
+      AND NOT EXISTS (SELECT 1 FROM outbound_events p
+                      WHERE p.order_id = e.order_id AND p.seq < e.seq AND p.fanned_out_at IS NULL
+                        AND NOT ${entryWritten('p')})
     ORDER BY e.created_at LIMIT $2 FOR UPDATE OF e SKIP LOCKED),
   ready AS (
     SELECT l.* FROM locked l
