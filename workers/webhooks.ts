@@ -167,6 +167,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   async function recordFailure(row: Claimed, r: SendResult) {
     const wait = retryDelayMs(opts.schedule, row.attempts);
     await db.$transaction(async (tx) => {
+      // The subscription's row first: a disable locks it before it parks the deliveries, so taking the
+      // delivery first could deadlock with it (the disable then failed with a 500).
+      await tx.$queryRaw`SELECT 1 FROM webhook_subscriptions WHERE id = ${row.subscriptionId} FOR NO KEY UPDATE`;
       await tx.webhookAttempt.create({ data: attemptRow(row, r) });
       await tx.webhookDelivery.updateMany({
         where: { id: row.id, status: 'pending' },
