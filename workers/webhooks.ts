@@ -98,8 +98,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   /**
    * Events whose order's earlier events are all fanned out or taken in the same pass, and whose
    * predecessor's timeline entry exists (two projections of one order may commit out of order; the
-   * entry and its event share a transaction, so a missing predecessor is one still being written). Orders from before outbound
-   * events have entries without events, which do not hold anything up.
+   * entry and its event share a transaction, so a missing predecessor is one still being written).
+   * Orders from before outbound events have entries without events, which do not hold anything up.
    */
   async function fanOut(batch = 100): Promise<number> {
     const { rowCount } = await poolOf(db).query({
