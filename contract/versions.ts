@@ -20,6 +20,11 @@ export const LIFECYCLE_TYPES = {
    * between two waits are one local activity (`runSteps`), not one each.
    */
   4: { order: 'orderWorkflowV4', shipment: 'shipmentWorkflowV4', afterSales: 'afterSalesWorkflowV4' },
+  /**
+   * Version 4's with each provider call tried once as a local activity first (docs/decisions/110): a
+   * regular activity only for the attempts after a failed one.
+   */
+  5: { order: 'orderWorkflowV5', shipment: 'shipmentWorkflowV5', afterSales: 'afterSalesWorkflowV5' },
 } as const;
 
 export type LifecycleVersion = keyof typeof LIFECYCLE_TYPES;
@@ -27,7 +32,7 @@ export type LifecycleTypes = (typeof LIFECYCLE_TYPES)[LifecycleVersion];
 export type LifecycleRole = keyof LifecycleTypes;
 
 /** The version new orders start. */
-export const CURRENT_LIFECYCLE = 4 satisfies LifecycleVersion;
+export const CURRENT_LIFECYCLE = 5 satisfies LifecycleVersion;
 
 /**
  * Whether orders of a version follow their parcels themselves (version 3 on, docs/decisions/100): no
@@ -37,6 +42,9 @@ export const holdsParcels = (version: LifecycleVersion): boolean => version >= 3
 
 /** Whether a version's runs batch their database steps (version 4 on, docs/decisions/107). */
 export const batchesSteps = (version: LifecycleVersion): boolean => version >= 4;
+
+/** Whether a version's runs try each provider call once as a local activity first (version 5 on, docs/decisions/110). */
+export const callsProvidersLocallyFirst = (version: LifecycleVersion): boolean => version >= 5;
 
 export const LIFECYCLE_VERSIONS = Object.keys(LIFECYCLE_TYPES).map(Number) as LifecycleVersion[];
 

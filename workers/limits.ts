@@ -12,7 +12,9 @@ import { availableParallelism } from 'node:os';
 export function workerLimits(connections: number) {
   return {
     maxConcurrentWorkflowTaskExecutions: connections,
-    maxConcurrentLocalActivityExecutions: connections,
+    // A provider call's first attempt is a local activity too (decision 110): it holds a connection
+    // only for its own short writes and waits on the provider between them.
+    maxConcurrentLocalActivityExecutions: 2 * connections,
     workflowThreadPoolSize: Math.min(4, availableParallelism()),
   };
 }

@@ -1,11 +1,18 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancelledFailure,
+  proxyActivities,
+  proxyLocalActivities,
+  TemporalFailure,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE } from '../contract';
 import { StepQueue } from './shared/steps';
 
 /**
- * Short database steps run as local activities (one history marker each, no extra round trip);
- * provider calls run as regular activities, retried with backoff under their business idempotency key.
+ * Short database steps run as local activities (one history marker each, no extra round trip).
  */
 const localActivities = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -39,7 +46,12 @@ export async function databaseStepsWritten(): Promise<void> {
   await queue?.written();
 }
 
-export const providers = proxyActivities<Activities>({
+/**
+ * Provider calls (payment gateways, couriers): regular activities, retried with backoff under their
+ * business idempotency key, each attempt visible to support while it fails (pending activities: stuck
+ * orders, "retry now").
+ */
+const PROVIDER_CALL: ActivityOptions = {
   // Long enough for a slow provider; short enough that a call lost with a crashed worker is retried soon.
   startToCloseTimeout: '10s',
   retry: {
@@ -48,10 +60,85 @@ export const providers = proxyActivities<Activities>({
     maximumInterval: '30s',
     nonRetryableErrorTypes: [FAILURE.paymentDeclined],
   },
-});
+};
 
 /** One courier's booking, given up after a few attempts so the shipment can fall back to another courier. */
-export const bookingAttempts = proxyActivities<Activities>({
+const BOOKING_ATTEMPT: ActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
-});
+};
+
+/**
+ * The provider calls of an order's main path, tried once as a local activity first from version 5 on.
+ * A local activity holds its workflow task open, so an update sent meanwhile (support's cancellation)
+ * waits for the call; calls made while people act on the order (refunds, recalls, closing a wallet
+ * payment) stay regular activities, which let it be answered at once.
+ */
+const LOCAL_FIRST: ReadonlySet<string> = new Set<keyof Activities>([
+  'authorizeCard',
+  'chargeCard',
+  'captureCard',
+  'createWalletPayment',
+  'bookShipment',
+]);
+
+/** Whether this run tries its main path's provider calls once as a local activity first (lifecycle version 5 on). */
+let localFirst = false;
+
+/** Makes this run try its main path's provider calls once as a local activity first (docs/decisions/110). */
+export function callProvidersLocallyFirst(): void {
+  localFirst = true;
+}
+
+export const providers = providerCalls(PROVIDER_CALL);
+export const bookingAttempts = providerCalls(BOOKING_ATTEMPT);
+
+/**
+ * The provider calls under one policy. A run of version 5 on makes the first attempt of each call of
+ * its main path a local activity, once the database steps queued before it are written (as a regular activity starts only
+ * after them): no activity task, no extra workflow task. Only if that attempt fails and may be retried
+ * does the call go on as a regular activity with the attempts left, visible and retryable by support.
+ */
+function providerCalls(options: ActivityOptions) {
+  const calls = proxyActivities<Activities>(options);
+  const firstAttempt = proxyLocalActivities<Activities>({
+    startToCloseTimeout: options.startToCloseTimeout,
+    retry: { maximumAttempts: 1 },
+  });
+  const attempts = options.retry?.maximumAttempts;
+  const laterAttempts = proxyActivities<Activities>({
+    ...options,
+    retry: { ...options.retry, maximumAttempts: attempts ? attempts - 1 : undefined },
+  });
+  const call = async (name: keyof Activities, args: unknown[]) => {
+    const run = <T>(proxy: T) => (proxy[name as keyof T] as (...a: unknown[]) => Promise<unknown>)(...args);
+    await databaseStepsWritten();
+    try {
+      return await run(firstAttempt);
+    } catch (err) {
+      // A local activity fails with its cause itself; callers expect a regular activity's ActivityFailure.
+      const again = retryable(err, options) && attempts !== 1;
+      if (!again) throw err instanceof CancelledFailure ? err : asActivityFailure(name, err);
+      return run(laterAttempts);
+    }
+  };
+  return new Proxy(calls, {
+    get: (target, name, receiver) =>
+      localFirst && typeof name === 'string' && LOCAL_FIRST.has(name)
+        ? (...args: unknown[]) => call(name as keyof Activities, args)
+        : (Reflect.get(target, name, receiver) as unknown),
+  });
+}
+
+/** Whether a failed attempt may be tried again under `options` (not a decline, not cancelled). */
+function retryable(thrown: unknown, options: ActivityOptions): boolean {
+  const err = thrown instanceof ActivityFailure ? thrown.cause : thrown;
+  if (err instanceof CancelledFailure) return false;
+  if (!(err instanceof ApplicationFailure)) return err instanceof TemporalFailure; // a timeout
+  return !err.nonRetryable && !(options.retry?.nonRetryableErrorTypes ?? []).includes(err.type ?? '');
+}
+
+const asActivityFailure = (name: string, err: unknown): unknown =>
+  err instanceof TemporalFailure && !(err instanceof ActivityFailure)
+    ? new ActivityFailure(err.message, name, undefined, 'NON_RETRYABLE_FAILURE', undefined, err)
+    : err;

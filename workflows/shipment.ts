@@ -15,6 +15,7 @@ const SHIPMENT_LIFECYCLE = {
   2: Lifecycle.v2(PARCEL_PATCHES),
   3: Lifecycle.taking(3, PARCEL_PATCHES),
   4: Lifecycle.taking(4, PARCEL_PATCHES),
+  5: Lifecycle.taking(5, PARCEL_PATCHES),
 } as const;
 
 /** What a shipment child needs: its parcel and the workflow it reports to (its order or after-sales request). */
@@ -28,9 +29,14 @@ export interface ShipmentInput extends ParcelInput {
  * hearing tracking events, cancel and recall requests by its own signals and reporting to its holder by
  * the `shipmentProgressed` signal.
  *
- * Version 4 (contract/versions.ts): started by version 4 after-sales requests; its database steps
- * batched (docs/decisions/107).
+ * Version 5 (contract/versions.ts): started by version 5 after-sales requests; its database steps
+ * batched (docs/decisions/107), its courier calls tried locally first (docs/decisions/110).
  */
+export async function shipmentWorkflowV5(input: ShipmentInput): Promise<ShipmentView> {
+  return runShipment(input, SHIPMENT_LIFECYCLE[5]);
+}
+
+/** Version 4: started by version 4 after-sales requests; its database steps batched (docs/decisions/107). */
 export async function shipmentWorkflowV4(input: ShipmentInput): Promise<ShipmentView> {
   return runShipment(input, SHIPMENT_LIFECYCLE[4]);
 }

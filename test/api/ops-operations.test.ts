@@ -158,9 +158,10 @@ describe('support cancels after hand-over', () => {
         line('business', 'order.cancelled', { actor: 'support:dev support' }),
         line('courier', 'tracking.picked_up'),
         line('support', 'order.cancel', { summary: expect.stringContaining('fraud confirmed by the bank') }),
-        line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'authorizeCard completed' }),
+        // The main path's provider calls are local activities first (docs/decisions/110); a recall is not.
+        line('workflow', 'local_activity.completed', { workflowId: orderWf, summary: 'authorizeCard done' }),
         line('workflow', 'update.completed', { summary: 'update supportCancel completed' }),
-        line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'bookShipment completed' }),
+        line('workflow', 'local_activity.completed', { workflowId: orderWf, summary: 'bookShipment done' }),
         line('workflow', 'activity.completed', { workflowId: orderWf, summary: 'requestReturnToSender completed' }),
         line('workflow', 'signal.received', { workflowId: orderWf, summary: 'signal parcelTracking received' }),
       ]),

@@ -4,6 +4,7 @@
 // Real Temporal and PostgreSQL, driven through the HTTP API and signed courier webhooks.
 import { createHash, randomUUID } from 'node:crypto';
 import { DEV_API_KEYS } from '../../config';
+import { CURRENT_LIFECYCLE, LIFECYCLE_TYPES } from '../../contract';
 import { createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { afterSalesHelpers } from '../helpers/after-sales';
 import { patchesAroundFirstActivity, recordHistory } from '../helpers/fixtures';
@@ -212,19 +213,19 @@ test('wait_for_restock: the request joins the SKU queue behind an order backorde
     ['after_sales.replacement_allocated', 'system'],
     ['after_sales.exchanged', 'system'],
   ]);
-  // A new order's request is of the order's version (contract/versions.ts, version 4): it took every
+  // A new order's request is of the order's version (contract/versions.ts, the current one): it took every
   // patch of version 1, the shortage's included, and records no patch marker, so no `patched()` can
   // follow the replacement's allocation into a later workflow task (workflows/after-sales/patches.ts).
   // Its parcels stay shipment children, of its own version (docs/decisions/100).
   const history = await stack.client.workflow.getHandle(`after-sales-${id}`).fetchHistory();
   const events = history.events ?? [];
-  expect(events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('afterSalesWorkflowV4');
+  expect(events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(LIFECYCLE_TYPES[CURRENT_LIFECYCLE].afterSales);
   expect(patchesAroundFirstActivity(events)).toEqual({ before: [], after: [] });
   expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
   expect(
     events.flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name ?? []),
-  ).toEqual(['shipmentWorkflowV4', 'shipmentWorkflowV4']);
-  // RECORD_FIXTURES=1: for test/e2e/replay.test.ts (test/fixtures/v4/; v1/ to v3/ have the same path
+  ).toEqual([1, 2].map(() => LIFECYCLE_TYPES[CURRENT_LIFECYCLE].shipment));
+  // RECORD_FIXTURES=1: for test/e2e/replay.test.ts (test/fixtures/v5/; v1/ to v4/ have the same path
   // as those versions ran it), with the request's return parcel and its replacement parcel.
   recordHistory(`after-sales-${id}`, 'after-sales-exchange-backordered-restocked');
   recordHistory(`after-sales-${id}-return-1`, 'shipment-after-sales-return-delivered');

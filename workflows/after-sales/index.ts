@@ -12,6 +12,15 @@ import { goodsComeBack } from './return-shipment';
 import { AfterSalesRun } from './run';
 
 /**
+ * The after-sales workflow of lifecycle version 5, started by version 5 orders: version 4's steps, with
+ * each provider call tried once as a local activity first (docs/decisions/110); its parcels are
+ * `shipmentWorkflowV5` children.
+ */
+export async function afterSalesWorkflowV5(input: AfterSalesInput): Promise<AfterSalesState> {
+  return runRequest(input, AFTER_SALES_LIFECYCLE[5]);
+}
+
+/**
  * The after-sales workflow of lifecycle version 4, started by version 4 orders: version 3's steps,
  * batched (docs/decisions/107); its parcels are `shipmentWorkflowV4` children.
  */

@@ -24,6 +24,8 @@ export const AFTER_SALES_LIFECYCLE = {
   3: Lifecycle.taking(3, Object.values(PATCH)),
   /** Version 3's code with its database steps batched (docs/decisions/107); its parcels are `shipmentWorkflowV4` children. */
   4: Lifecycle.taking(4, Object.values(PATCH)),
+  /** Version 4's code with its provider calls tried locally first (docs/decisions/110); its parcels are `shipmentWorkflowV5` children. */
+  5: Lifecycle.taking(5, Object.values(PATCH)),
 } as const;
 
 /** Version 1 requests record every patch marker before their first activity; older ones replay as they ran; version 2 records none. */

@@ -12,9 +12,17 @@ import { signOff } from './sign-off';
 import { allocate, submit } from './stock';
 
 /**
- * The order workflow of lifecycle version 4 (contract/versions.ts), which new orders start: version
- * 3's steps, with the database steps it takes between two waits written by one local activity
- * (docs/decisions/107).
+ * The order workflow of lifecycle version 5 (contract/versions.ts), which new orders start: version
+ * 4's steps, with each provider call tried once as a local activity first (docs/decisions/110).
+ */
+export async function orderWorkflowV5(input: OrderInput): Promise<OrderState> {
+  return runOrder(input, ORDER_LIFECYCLE[5]);
+}
+
+/**
+ * The order workflow of lifecycle version 4, for the orders started before version 5 until they have
+ * all closed: version 3's steps, with the database steps it takes between two waits written by one
+ * local activity (docs/decisions/107).
  */
 export async function orderWorkflowV4(input: OrderInput): Promise<OrderState> {
   return runOrder(input, ORDER_LIFECYCLE[4]);

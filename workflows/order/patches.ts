@@ -43,6 +43,8 @@ export const ORDER_LIFECYCLE = {
   3: Lifecycle.taking(3, [...Object.values(PATCH), ...PARCEL_PATCHES]),
   /** Version 3's code with its database steps batched (docs/decisions/107). */
   4: Lifecycle.taking(4, [...Object.values(PATCH), ...PARCEL_PATCHES]),
+  /** Version 4's code with its provider calls tried locally first (docs/decisions/110). */
+  5: Lifecycle.taking(5, [...Object.values(PATCH), ...PARCEL_PATCHES]),
 } as const;
 
 /** Whether the order follows its parcels itself (version 3 on) rather than as shipment children. */

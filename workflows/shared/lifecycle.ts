@@ -1,6 +1,12 @@
 import { patched } from '@temporalio/workflow';
-import { batchesSteps, LIFECYCLE_TYPES, type LifecycleTypes, type LifecycleVersion } from '../../contract';
-import { batchDatabaseSteps, databaseStepsWritten } from '../activities';
+import {
+  batchesSteps,
+  callsProvidersLocallyFirst,
+  LIFECYCLE_TYPES,
+  type LifecycleTypes,
+  type LifecycleVersion,
+} from '../../contract';
+import { batchDatabaseSteps, callProvidersLocallyFirst, databaseStepsWritten } from '../activities';
 
 /**
  * Which version of the order lifecycle a run belongs to, known from the workflow type that started it
@@ -12,7 +18,8 @@ import { batchDatabaseSteps, databaseStepsWritten } from '../activities';
  * for those without a command, so it records no patch marker and no `TemporalChangeVersion` upsert. A
  * change made to version 2 later goes behind a patch of its own, not in that list, and asks `patched()`.
  * Version 3 (`orderWorkflowV3`, …: the lean shape, docs/decisions/100) took the same patches, and so did
- * version 4 (`orderWorkflowV4`, …), which batches its database steps (docs/decisions/107).
+ * version 4 (`orderWorkflowV4`, …), which batches its database steps (docs/decisions/107), and version 5
+ * (`orderWorkflowV5`, …), which also tries each provider call once as a local activity first (docs/decisions/110).
  */
 export class Lifecycle {
   private constructor(
@@ -42,11 +49,12 @@ export class Lifecycle {
 
   /**
    * Runs one workflow of this version: from version 4 on, its database steps are batched, and it
-   * returns once the last of them is written.
+   * returns once the last of them is written; from version 5 on, its provider calls are tried locally first.
    */
   async runWorkflow<T>(body: () => Promise<T>): Promise<T> {
     if (!batchesSteps(this.version)) return body();
     batchDatabaseSteps();
+    if (callsProvidersLocallyFirst(this.version)) callProvidersLocallyFirst();
     const result = await body();
     await databaseStepsWritten();
     return result;
