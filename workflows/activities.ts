@@ -95,9 +95,10 @@ export const bookingAttempts = providerCalls(BOOKING_ATTEMPT);
 
 /**
  * The provider calls under one policy. A run of version 5 on makes the first attempt of each call of
- * its main path a local activity, once the database steps queued before it are written (as a regular activity starts only
- * after them): no activity task, no extra workflow task. Only if that attempt fails and may be retried
- * does the call go on as a regular activity with the attempts left, visible and retryable by support.
+ * its main path a local activity, once the database steps queued before it are written (a regular
+ * activity too starts only after them): no activity task, no extra workflow task. Only if that attempt
+ * fails and may be retried does the call go on as a regular activity with the attempts left, visible
+ * and retryable by support.
  */
 function providerCalls(options: ActivityOptions) {
   const calls = proxyActivities<Activities>(options);
