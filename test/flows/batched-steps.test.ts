@@ -6,7 +6,7 @@ import { Worker } from '@temporalio/worker';
 import { eventCounts, localActivityNames } from '../../bench/ceiling/shape';
 import { LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
 import { recordHistory } from '../helpers/fixtures';
-import { eventually, settledHistory, shortOrderOptions, useFlowEnv } from '../helpers/flows';
+import { deliveredOrder, shortOrderOptions, useFlowEnv } from '../helpers/flows';
 import type { ActivityName } from '../helpers/stub-activities';
 
 const env = useFlowEnv();
@@ -25,18 +25,8 @@ const PROVIDER_CALLS = new Set<ActivityName>([
 ]);
 
 /** An order of `version` with a shortage, its default taken, shipped and delivered; once its history is settled. */
-async function shortOrderDelivered(version: LifecycleVersion) {
-  const o = await env.startOrder(shortOrderOptions(LIFECYCLE_TYPES[version].order));
-  await o.booked();
-  await o.track(1, 'picked_up');
-  await o.track(1, 'delivered', { signedBy: '张三' });
-  await eventually(
-    async () => env.stubs.timelineOf(o.id).at(-1)?.status,
-    (status) => status === 'delivered',
-    `${o.id}: delivered on the timeline`,
-  );
-  return { o, events: await settledHistory(o.handle) };
-}
+const shortOrderDelivered = (version: LifecycleVersion) =>
+  deliveredOrder(env, shortOrderOptions(LIFECYCLE_TYPES[version].order));
 
 const databaseSteps = (orderId: string) => env.stubs.namesFor(orderId).filter((n) => !PROVIDER_CALLS.has(n));
 const published = (orderId: string) => env.stubs.timelineOf(orderId).map((e) => [e.type, e.status, e.version]);

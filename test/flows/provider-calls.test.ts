@@ -6,7 +6,7 @@ import type { temporal } from '@temporalio/proto';
 import { eventCounts, localActivityNames } from '../../bench/ceiling/shape';
 import { LIFECYCLE_TYPES, type LifecycleVersion } from '../../contract';
 import { recordHistory } from '../helpers/fixtures';
-import { eventually, settledHistory, useFlowEnv } from '../helpers/flows';
+import { deliveredOrder, settledHistory, useFlowEnv } from '../helpers/flows';
 
 const env = useFlowEnv();
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -17,19 +17,9 @@ const scheduledActivities = (events: Event[]) =>
     return a ? [a.activityType?.name] : [];
   });
 
-/** A card order of `version` shipped, delivered and confirmed; once its history is settled. */
-async function cardOrderDelivered(version: LifecycleVersion) {
-  const o = await env.startOrder({ paymentMethod: 'card', workflowType: LIFECYCLE_TYPES[version].order });
-  await o.booked();
-  await o.track(1, 'picked_up');
-  await o.track(1, 'delivered', { signedBy: '张三' });
-  await eventually(
-    async () => env.stubs.timelineOf(o.id).at(-1)?.status,
-    (status) => status === 'delivered',
-    `${o.id}: delivered on the timeline`,
-  );
-  return { o, events: await settledHistory(o.handle) };
-}
+/** A card order of `version` shipped and delivered; once its history is settled. */
+const cardOrderDelivered = (version: LifecycleVersion) =>
+  deliveredOrder(env, { paymentMethod: 'card', workflowType: LIFECYCLE_TYPES[version].order });
 
 describe('provider calls tried locally first (version 5)', () => {
   it('the same calls in the same order and the same timeline as version 4, with no activity task', async () => {

@@ -263,6 +263,23 @@ export async function shipmentView(client: Client, orderId: string, seq = 1): Pr
   return state.shipments.find((s) => s.seq === seq)!;
 }
 
+/**
+ * An order started, its parcel picked up and delivered; returned with its history once the timeline
+ * says delivered and no workflow task is left.
+ */
+export async function deliveredOrder(env: FlowEnv, opts: OrderOptions) {
+  const o = await env.startOrder(opts);
+  await o.booked();
+  await o.track(1, 'picked_up');
+  await o.track(1, 'delivered', { signedBy: '张三' });
+  await eventually(
+    async () => env.stubs.timelineOf(o.id).at(-1)?.status,
+    (status) => status === 'delivered',
+    `${o.id}: delivered on the timeline`,
+  );
+  return { o, events: await settledHistory(o.handle) };
+}
+
 /** A workflow's history once its last workflow task has completed and nothing more is coming. */
 export async function settledHistory(handle: WorkflowHandle): Promise<HistoryEvent[]> {
   let seen = -1;

@@ -219,7 +219,9 @@ test('wait_for_restock: the request joins the SKU queue behind an order backorde
   // Its parcels stay shipment children, of its own version (docs/decisions/100).
   const history = await stack.client.workflow.getHandle(`after-sales-${id}`).fetchHistory();
   const events = history.events ?? [];
-  expect(events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(LIFECYCLE_TYPES[CURRENT_LIFECYCLE].afterSales);
+  expect(events[0].workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(
+    LIFECYCLE_TYPES[CURRENT_LIFECYCLE].afterSales,
+  );
   expect(patchesAroundFirstActivity(events)).toEqual({ before: [], after: [] });
   expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
   expect(
