@@ -88,30 +88,47 @@ const UNAVAILABLE_TEXT =
 
 /**
  * The database is not there (restarting, shutting down, unreachable, the connection dropped): not a
- * bug and not the request's fault — 503 with Retry-After, on every route. Looks through Prisma's
- * wrapping (meta.driverAdapterError.cause) and error causes.
+ * bug and not the request's fault — 503 with Retry-After, on every route.
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
+  return someCause(err, (o) => {
+    for (const code of [o.code, o.originalCode]) {
+      if (typeof code !== 'string') continue;
+      if (UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_ERRNO.has(code)) return true;
+    }
+    if (typeof o.kind === 'string' && UNAVAILABLE_KINDS.has(o.kind)) return true;
+    return typeof o.message === 'string' && UNAVAILABLE_TEXT.test(o.message);
+  });
+}
+
+/**
+ * PostgreSQL gave up this request's transaction for another's (a deadlock, 40P01, or a serialization
+ * failure, 40001; Prisma P2034): it was rolled back whole, so it is safe to send again — 503 with
+ * Retry-After, not 500.
+ */
+export function isWriteConflict(err: unknown): boolean {
+  return someCause(err, (o) => [o.code, o.originalCode].some((c) => c === 'P2034' || c === '40P01' || c === '40001'));
+}
+
+interface ErrorLike {
+  code?: unknown;
+  originalCode?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: { driverAdapterError?: unknown };
+}
+
+/** Whether `err` or any error it wraps (Prisma's meta.driverAdapterError, error causes) matches. */
+function someCause(err: unknown, matches: (e: ErrorLike) => boolean): boolean {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length) {
     const e = queue.shift();
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
-    const o = e as {
-      code?: unknown;
-      originalCode?: unknown;
-      kind?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      meta?: { driverAdapterError?: unknown };
-    };
-    for (const code of [o.code, o.originalCode]) {
-      if (typeof code !== 'string') continue;
-      if (UNAVAILABLE_PRISMA.has(code) || UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_ERRNO.has(code)) return true;
-    }
-    if (typeof o.kind === 'string' && UNAVAILABLE_KINDS.has(o.kind)) return true;
-    if (typeof o.message === 'string' && UNAVAILABLE_TEXT.test(o.message)) return true;
+    const o = e as ErrorLike;
+    if (matches(o)) return true;
     queue.push(o.cause, o.meta?.driverAdapterError);
   }
   return false;
@@ -172,6 +189,15 @@ export function registerProblemHandler(app: FastifyInstance): void {
         'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)',
         undefined,
         { 'retry-after': '2' },
+      );
+    } else if (isWriteConflict(err)) {
+      req.log.warn({ err }, 'transaction gave way to a concurrent one');
+      problem = new Problem(
+        503,
+        'unavailable',
+        'a concurrent change conflicted with this one and nothing was changed; retry (with the same Idempotency-Key where the request has one)',
+        undefined,
+        { 'retry-after': '1' },
       );
     } else if (isInvalidData(err)) {
       req.log.warn({ err }, 'the database refused a value');

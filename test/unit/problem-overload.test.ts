@@ -66,3 +66,36 @@ test.each([
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   await app.close();
 });
+
+test.each([
+  [
+    'Prisma P2034 (write conflict or deadlock)',
+    Object.assign(new Error('Transaction failed due to a write conflict or a deadlock'), { code: 'P2034' }),
+  ],
+  [
+    '40P01 deadlock (through the driver adapter)',
+    Object.assign(new Error('Invalid invocation'), {
+      code: 'P2010',
+      meta: {
+        driverAdapterError: {
+          cause: { kind: 'postgres', code: '40P01', originalCode: '40P01', message: 'deadlock detected' },
+        },
+      },
+    }),
+  ],
+  [
+    'a pg error 40001 (serialization failure)',
+    Object.assign(new Error('could not serialize access'), { code: '40001' }),
+  ],
+])('a transaction given up for a concurrent one: %s → 503 with Retry-After, not 500', async (_what, error) => {
+  const app = Fastify();
+  registerProblemHandler(app);
+  app.post('/write', async () => {
+    throw error;
+  });
+  const res = await app.inject({ method: 'POST', url: '/write' });
+  expect({ status: res.statusCode, type: res.json().type }).toEqual({ status: 503, type: '/problems/unavailable' });
+  expect(res.json().detail).toMatch(/nothing was changed; retry/);
+  expect(res.headers['retry-after']).toBe('1');
+  await app.close();
+});
