@@ -165,6 +165,16 @@ export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: F
     });
 }
 
+/** 503 with Retry-After: nothing was done, and the same request (with its Idempotency-Key) may be sent again. */
+const retryLater = (why: string, seconds: number) =>
+  new Problem(
+    503,
+    'unavailable',
+    `${why}; retry shortly (with the same Idempotency-Key where the request has one)`,
+    undefined,
+    { 'retry-after': String(seconds) },
+  );
+
 /** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | Problem, req, reply) => {
@@ -174,31 +184,13 @@ export function registerProblemHandler(app: FastifyInstance): void {
       problem = new Problem(415, 'unsupported-media-type', 'send application/json');
     else if (isDatabaseSaturated(err)) {
       req.log.warn({ err }, 'database saturated');
-      problem = new Problem(
-        503,
-        'unavailable',
-        'the engine is overloaded; retry shortly (with the same Idempotency-Key where the request has one)',
-        undefined,
-        { 'retry-after': '1' },
-      );
+      problem = retryLater('the engine is overloaded', 1);
     } else if (isDatabaseUnavailable(err)) {
       req.log.warn({ err }, 'database unavailable');
-      problem = new Problem(
-        503,
-        'unavailable',
-        'the database is unavailable; retry shortly (with the same Idempotency-Key where the request has one)',
-        undefined,
-        { 'retry-after': '2' },
-      );
+      problem = retryLater('the database is unavailable', 2);
     } else if (isWriteConflict(err)) {
       req.log.warn({ err }, 'transaction gave way to a concurrent one');
-      problem = new Problem(
-        503,
-        'unavailable',
-        'a concurrent change conflicted with this one and nothing was changed; retry (with the same Idempotency-Key where the request has one)',
-        undefined,
-        { 'retry-after': '1' },
-      );
+      problem = retryLater('a concurrent change conflicted with this one and nothing was changed', 1);
     } else if (isInvalidData(err)) {
       req.log.warn({ err }, 'the database refused a value');
       problem = new Problem(400, 'validation-error', 'a value of the request is out of range or not valid text');

@@ -1,6 +1,25 @@
 import Fastify from 'fastify';
 import { registerProblemHandler } from '../../api/problem';
 
+/** A PostgreSQL error as Prisma's driver adapter wraps it. */
+const throughDriverAdapter = (code: string, message: string) =>
+  Object.assign(new Error('Invalid invocation'), {
+    code: 'P2010',
+    meta: { driverAdapterError: { cause: { kind: 'postgres', code, originalCode: code, message } } },
+  });
+
+/** The answer of a route that throws `error`, through the engine's problem handler. */
+async function answerTo(error: Error) {
+  const app = Fastify();
+  registerProblemHandler(app);
+  app.post('/route', async () => {
+    throw error;
+  });
+  const res = await app.inject({ method: 'POST', url: '/route' });
+  await app.close();
+  return res;
+}
+
 test('a saturated database answers 503 with Retry-After, not 500', async () => {
   const app = Fastify();
   registerProblemHandler(app);
@@ -30,19 +49,7 @@ test.each([
   ],
   [
     '57P03 shutting down (through the driver adapter)',
-    Object.assign(new Error('Invalid invocation'), {
-      code: 'P2010',
-      meta: {
-        driverAdapterError: {
-          cause: {
-            kind: 'postgres',
-            code: '57P03',
-            originalCode: '57P03',
-            message: 'the database system is shutting down',
-          },
-        },
-      },
-    }),
+    throughDriverAdapter('57P03', 'the database system is shutting down'),
   ],
   [
     'a pg error 57P01 (terminating connection)',
@@ -56,15 +63,9 @@ test.each([
     new Error('outer', { cause: new Error('inner', { cause: Object.assign(new Error('x'), { code: '08006' }) }) }),
   ],
 ])('database unavailable: %s → 503 with Retry-After', async (_what, error) => {
-  const app = Fastify();
-  registerProblemHandler(app);
-  app.get('/down', async () => {
-    throw error;
-  });
-  const res = await app.inject({ method: 'GET', url: '/down' });
+  const res = await answerTo(error);
   expect({ status: res.statusCode, type: res.json().type }).toEqual({ status: 503, type: '/problems/unavailable' });
   expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
-  await app.close();
 });
 
 test.each([
@@ -72,30 +73,14 @@ test.each([
     'Prisma P2034 (write conflict or deadlock)',
     Object.assign(new Error('Transaction failed due to a write conflict or a deadlock'), { code: 'P2034' }),
   ],
-  [
-    '40P01 deadlock (through the driver adapter)',
-    Object.assign(new Error('Invalid invocation'), {
-      code: 'P2010',
-      meta: {
-        driverAdapterError: {
-          cause: { kind: 'postgres', code: '40P01', originalCode: '40P01', message: 'deadlock detected' },
-        },
-      },
-    }),
-  ],
+  ['40P01 deadlock (through the driver adapter)', throughDriverAdapter('40P01', 'deadlock detected')],
   [
     'a pg error 40001 (serialization failure)',
     Object.assign(new Error('could not serialize access'), { code: '40001' }),
   ],
 ])('a transaction given up for a concurrent one: %s → 503 with Retry-After, not 500', async (_what, error) => {
-  const app = Fastify();
-  registerProblemHandler(app);
-  app.post('/write', async () => {
-    throw error;
-  });
-  const res = await app.inject({ method: 'POST', url: '/write' });
+  const res = await answerTo(error);
   expect({ status: res.statusCode, type: res.json().type }).toEqual({ status: 503, type: '/problems/unavailable' });
   expect(res.json().detail).toMatch(/nothing was changed; retry/);
   expect(res.headers['retry-after']).toBe('1');
-  await app.close();
 });
