@@ -21,8 +21,8 @@ export const LIFECYCLE_TYPES = {
    */
   4: { order: 'orderWorkflowV4', shipment: 'shipmentWorkflowV4', afterSales: 'afterSalesWorkflowV4' },
   /**
-   * Version 4's with each provider call tried once as a local activity first (docs/decisions/110): a
-   * regular activity only for the attempts after a failed one.
+   * Version 4's with each provider call of the order's main path tried once as a local activity first
+   * (docs/decisions/110): a regular activity only for the attempts after a failed one.
    */
   5: { order: 'orderWorkflowV5', shipment: 'shipmentWorkflowV5', afterSales: 'afterSalesWorkflowV5' },
 } as const;
@@ -43,7 +43,10 @@ export const holdsParcels = (version: LifecycleVersion): boolean => version >= 3
 /** Whether a version's runs batch their database steps (version 4 on, docs/decisions/107). */
 export const batchesSteps = (version: LifecycleVersion): boolean => version >= 4;
 
-/** Whether a version's runs try each provider call once as a local activity first (version 5 on, docs/decisions/110). */
+/**
+ * Whether a version's runs try their main path's provider calls once as a local activity first
+ * (version 5 on, docs/decisions/110).
+ */
 export const callsProvidersLocallyFirst = (version: LifecycleVersion): boolean => version >= 5;
 
 export const LIFECYCLE_VERSIONS = Object.keys(LIFECYCLE_TYPES).map(Number) as LifecycleVersion[];

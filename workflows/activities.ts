@@ -29,12 +29,23 @@ let queue: StepQueue | undefined;
  * The database steps: one local activity each, or, for a run that batches them, queued and written
  * together at its next wait (docs/decisions/107).
  */
-export const db: typeof localActivities = new Proxy(localActivities, {
-  get: (target, name, receiver) =>
-    queue && typeof name === 'string'
-      ? (...args: unknown[]) => queue!.take(name, args)
-      : (Reflect.get(target, name, receiver) as unknown),
-});
+export const db = rerouted(localActivities, (name) => (queue ? (args) => queue!.take(name, args) : undefined));
+
+/**
+ * `target`'s activity calls, each taken over by what `route` answers for its name, while it answers
+ * one (the run's choice, made when it starts); the others as `target` makes them.
+ */
+function rerouted<T extends object>(
+  target: T,
+  route: (name: string) => ((args: unknown[]) => Promise<unknown>) | undefined,
+): T {
+  return new Proxy(target, {
+    get: (proxied, name, receiver) => {
+      const call = typeof name === 'string' ? route(name) : undefined;
+      return call ? (...args: unknown[]) => call(args) : (Reflect.get(proxied, name, receiver) as unknown);
+    },
+  });
+}
 
 /** Makes this run batch its database steps; called first thing by a run of lifecycle version 4 on. */
 export function batchDatabaseSteps(): void {
@@ -123,12 +134,9 @@ function providerCalls(options: ActivityOptions) {
       return run(laterAttempts);
     }
   };
-  return new Proxy(calls, {
-    get: (target, name, receiver) =>
-      localFirst && typeof name === 'string' && LOCAL_FIRST.has(name)
-        ? (...args: unknown[]) => call(name as keyof Activities, args)
-        : (Reflect.get(target, name, receiver) as unknown),
-  });
+  return rerouted(calls, (name) =>
+    localFirst && LOCAL_FIRST.has(name) ? (args) => call(name as keyof Activities, args) : undefined,
+  );
 }
 
 /** Whether a failed attempt may be tried again under `options` (not a decline, not cancelled). */

@@ -13,8 +13,8 @@ import { AfterSalesRun } from './run';
 
 /**
  * The after-sales workflow of lifecycle version 5, started by version 5 orders: version 4's steps, with
- * each provider call tried once as a local activity first (docs/decisions/110); its parcels are
- * `shipmentWorkflowV5` children.
+ * the main path's provider calls tried once as a local activity first (docs/decisions/110; refunds stay
+ * regular activities); its parcels are `shipmentWorkflowV5` children.
  */
 export async function afterSalesWorkflowV5(input: AfterSalesInput): Promise<AfterSalesState> {
   return runRequest(input, AFTER_SALES_LIFECYCLE[5]);

@@ -13,7 +13,7 @@ import { allocate, submit } from './stock';
 
 /**
  * The order workflow of lifecycle version 5 (contract/versions.ts), which new orders start: version
- * 4's steps, with each provider call tried once as a local activity first (docs/decisions/110).
+ * 4's steps, with its main path's provider calls tried once as a local activity first (docs/decisions/110).
  */
 export async function orderWorkflowV5(input: OrderInput): Promise<OrderState> {
   return runOrder(input, ORDER_LIFECYCLE[5]);

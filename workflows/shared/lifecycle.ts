@@ -19,7 +19,8 @@ import { batchDatabaseSteps, callProvidersLocallyFirst, databaseStepsWritten } f
  * change made to version 2 later goes behind a patch of its own, not in that list, and asks `patched()`.
  * Version 3 (`orderWorkflowV3`, …: the lean shape, docs/decisions/100) took the same patches, and so did
  * version 4 (`orderWorkflowV4`, …), which batches its database steps (docs/decisions/107), and version 5
- * (`orderWorkflowV5`, …), which also tries each provider call once as a local activity first (docs/decisions/110).
+ * (`orderWorkflowV5`, …), which also tries its main path's provider calls once as a local activity
+ * first (docs/decisions/110).
  */
 export class Lifecycle {
   private constructor(
@@ -49,7 +50,8 @@ export class Lifecycle {
 
   /**
    * Runs one workflow of this version: from version 4 on, its database steps are batched, and it
-   * returns once the last of them is written; from version 5 on, its provider calls are tried locally first.
+   * returns once the last of them is written; from version 5 on, its main path's provider calls are
+   * tried locally first.
    */
   async runWorkflow<T>(body: () => Promise<T>): Promise<T> {
     if (!batchesSteps(this.version)) return body();
