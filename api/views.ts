@@ -14,22 +14,19 @@ export async function loadOrderDetail(
   opts: { live?: boolean } = {},
 ) {
   const live = opts.live ? await queryOrder(temporal, orderId) : undefined;
-  // Prisma reads each relation with its own statement: one snapshot (repeatable read) keeps the
-  // timeline from showing an entry whose state is not in the row read a moment before.
-  const row = await db.$transaction(
-    (tx) =>
-      tx.order.findUnique({
-        where: { id: orderId },
-        include: {
-          events: { orderBy: { seq: 'asc' } },
-          payments: { orderBy: { createdAt: 'asc' } },
-          refunds: { orderBy: { createdAt: 'asc' } },
-          supportFlags: { orderBy: { id: 'asc' } },
-          shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
-        },
-      }),
-    { isolationLevel: 'RepeatableRead' },
-  );
+  // One statement (relations joined in PostgreSQL, decision 111): the timeline never shows an entry
+  // whose state is not in the row beside it, with no transaction around the read.
+  const row = await db.order.findUnique({
+    where: { id: orderId },
+    relationLoadStrategy: 'join',
+    include: {
+      events: { orderBy: { seq: 'asc' } },
+      payments: { orderBy: { createdAt: 'asc' } },
+      refunds: { orderBy: { createdAt: 'asc' } },
+      supportFlags: { orderBy: { id: 'asc' } },
+      shipments: { orderBy: { seq: 'asc' }, include: { events: { orderBy: { occurredAt: 'asc' } } } },
+    },
+  });
   const state = live ?? (row?.snapshot as unknown as OrderState | undefined);
   if (!state) return undefined;
   const view = orderView(state);
