@@ -84,6 +84,8 @@ interface Claimed {
   subscriptionId: string;
   eventId: string;
   attempts: number;
+  /** The lease this claim set: a delivery still carrying it is still this claim's (no redelivery since). */
+  leasedUntil: Date;
   url: string;
   secret: string;
   previousSecret: string | null;
@@ -126,7 +128,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
                           WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
                             AND p.seq < c.seq AND p.status = 'pending')
         ORDER BY c.next_attempt_at LIMIT ${limit} FOR UPDATE OF c SKIP LOCKED)
-      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts, s.url, s.secret,
+      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts,
+        d.next_attempt_at AS "leasedUntil", s.url, s.secret,
         s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.payload`;
   }
 
@@ -146,22 +149,45 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   });
 
   /**
-   * One statement (the most frequent write of the dispatcher): the attempt, the delivery delivered,
-   * and its subscription's failing mark cleared only if it was failing (no row lock on every success).
+   * Successes wait for the next pass (or stop()) and are recorded together, in one statement: the
+   * attempts, the deliveries delivered, and their subscriptions' failing marks cleared only where set
+   * (no row lock on every success). The next event of an order is claimed in that same pass, after
+   * the record, so it goes no later than before. A delivery redelivered meanwhile (a new round, a new
+   * lease) stays pending: only its attempt is logged. One gone (its subscription deleted) is skipped,
+   * never failing the others; a batch that does fail is kept for the next pass, and until
+   * it is recorded the lease keeps its deliveries from being claimed again.
    */
-  async function recordSuccess(row: Claimed, r: SendResult) {
-    const a = attemptRow(row, r);
-    await db.$executeRaw`
-      WITH attempt AS (
-        INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response_body, error, duration_ms)
-        VALUES (${a.deliveryId}, ${a.attempt}, ${a.statusCode}, ${a.responseBody}, ${a.error}, ${a.durationMs})),
-      delivered AS (
-        UPDATE webhook_deliveries SET status = 'delivered', delivered_at = now(), last_attempt_at = now(),
-          last_status_code = ${a.statusCode}, last_response_body = ${a.responseBody}, last_error = ${a.error},
-          updated_at = now()
-        WHERE id = ${row.id} AND status = 'pending')
-      UPDATE webhook_subscriptions SET failing_since = NULL, updated_at = now()
-      WHERE id = ${row.subscriptionId} AND failing_since IS NOT NULL`;
+  let succeeded: Array<{ row: Claimed; r: SendResult }> = [];
+
+  async function recordSuccesses() {
+    if (succeeded.length === 0) return;
+    const batch = succeeded.sort((a, b) => Number(a.row.id - b.row.id)); // one lock order for every batch
+    succeeded = [];
+    const attempts = batch.map(({ row, r }) => attemptRow(row, r));
+    const column = <K extends keyof (typeof attempts)[number]>(k: K) => attempts.map((a) => a[k]);
+    const leases = batch.map(({ row }) => row.leasedUntil);
+    try {
+      await db.$executeRaw`
+        WITH sent AS (
+          SELECT * FROM unnest(${column('deliveryId')}::bigint[], ${column('attempt')}::int[],
+            ${column('statusCode')}::int[], ${column('responseBody')}::text[], ${column('error')}::text[],
+            ${column('durationMs')}::int[], ${leases}::timestamptz[])
+            AS u(delivery_id, attempt, status_code, response_body, error, duration_ms, leased_until)
+          WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = u.delivery_id)),
+        attempt AS (
+          INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response_body, error, duration_ms)
+          SELECT delivery_id, attempt, status_code, response_body, error, duration_ms FROM sent),
+        delivered AS (
+          UPDATE webhook_deliveries d SET status = 'delivered', delivered_at = now(), last_attempt_at = now(),
+            last_status_code = s.status_code, last_response_body = s.response_body, last_error = s.error,
+            updated_at = now()
+          FROM sent s WHERE d.id = s.delivery_id AND d.status = 'pending' AND d.next_attempt_at = s.leased_until)
+        UPDATE webhook_subscriptions SET failing_since = NULL, updated_at = now()
+        WHERE id = ANY(${[...new Set(batch.map(({ row }) => row.subscriptionId))]}::text[]) AND failing_since IS NOT NULL`;
+    } catch (err) {
+      succeeded.push(...batch);
+      throw err;
+    }
   }
 
   async function recordFailure(row: Claimed, r: SendResult) {
@@ -226,7 +252,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     });
     if (dead) return; // a killed dispatcher records nothing: its lease runs out and another one sends again
     const ok = r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300 && !r.error;
-    await (ok ? recordSuccess(row, r) : recordFailure(row, r));
+    if (ok) succeeded.push({ row, r });
+    else await recordFailure(row, r);
   }
 
   let stopped = true;
@@ -237,6 +264,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
 
   /** One pass: fan out what is ready (several rounds while there is more), then fill the free send slots. */
   async function dispatch() {
+    await recordSuccesses().catch((err) =>
+      log?.error({ err }, 'webhook successes not recorded; kept for the next pass'),
+    );
     for (let round = 0; round < 5 && (await fanOut()) > 0; round++);
     const free = concurrency - inFlight.size;
     if (free <= 0) return;
@@ -269,6 +299,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       clearTimeout(timer);
       await pass;
       await Promise.all([...inFlight]);
+      // Not recorded (the database is gone): their leases run out and they are sent again.
+      await recordSuccesses().catch((err) => log?.error({ err }, 'webhook successes not recorded'));
     },
     /** As if the process died: nothing more is claimed or recorded (tests of the lease). */
     kill() {

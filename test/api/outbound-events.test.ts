@@ -192,6 +192,54 @@ test('a dispatcher that dies mid-delivery loses nothing: its lease runs out and 
   expectInOrder(path, body.id);
 }, 90_000);
 
+test('a success recorded after a redelivery of its event logs the attempt and leaves the new round to be sent', async () => {
+  const path = '/late-success';
+  await stack.stopWorker();
+  const sub = await subscribe(path, KEYS.platform, { eventTypes: ['order.submitted'] });
+  const { body } = await submitOrder(stack.app);
+  const eventId = `evt_${body.id}_1`;
+  const delivery = () => stack.db.webhookDelivery.findFirst({ where: { subscriptionId: sub.id, eventId } });
+  const okOnPath = () => receiver.received.filter((r) => r.path === path && r.id === eventId && r.okAt).length;
+  // One pass, then none for a minute: its success waits, unrecorded, for stop().
+  const dispatcher = createWebhookDispatcher({
+    db: stack.db,
+    ...webhookDispatcherOptions(stack.config),
+    intervalMs: 60_000,
+  });
+  try {
+    dispatcher.start();
+    await eventually(
+      async () => okOnPath(),
+      (n) => n === 1,
+      'the first send',
+    );
+    expect((await delivery())?.status).toBe('pending');
+    expectOk(
+      await send(
+        stack.app,
+        'POST',
+        `/v1/webhook-subscriptions/${sub.id}/deliveries/${eventId}/redeliver`,
+        KEYS.platform,
+      ),
+      202,
+    );
+  } finally {
+    await dispatcher.stop();
+  }
+  const d = await delivery();
+  expect(d).toMatchObject({ status: 'pending', attempts: 0 });
+  expect(await stack.db.webhookAttempt.findMany({ where: { deliveryId: d!.id } })).toEqual([
+    expect.objectContaining({ attempt: 1, statusCode: 200 }),
+  ]);
+  await stack.startWorker();
+  await eventually(
+    async () => okOnPath(),
+    (n) => n === 2,
+    'the redelivery',
+  );
+  await eventually(delivery, (x) => x?.status === 'delivered', 'the redelivery recorded');
+}, 60_000);
+
 test("fan-out takes an order's new events in one pass, and none behind an event another dispatcher holds", async () => {
   await stack.stopWorker(); // its dispatcher would fan them out first
   const dispatcher = createWebhookDispatcher({ db: stack.db, ...webhookDispatcherOptions(stack.config) });
