@@ -2,8 +2,23 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { ProviderRejectedError } from '../adapters/types';
 import { FAILURE } from '../contract';
 import type { PaymentAction, PaymentMethod } from '../domain';
+import { runStatement } from '../store/db';
 import type { ActivityDeps } from './deps';
 import { isWallet, walletRefunds, type RefundOutcome } from './refunds';
+
+/** Hot statements of every paid order (decision 111). */
+const OPEN_PAYMENT = {
+  name: 'open-payment',
+  text: `INSERT INTO payments (id, order_id, method, status, amount, currency, action)
+    VALUES ($1, $2, $3, 'pending', $4, $5, $6::jsonb)
+    ON CONFLICT (id) DO UPDATE SET action = excluded.action, updated_at = now() WHERE excluded.action IS NOT NULL`,
+};
+const SETTLE_PAYMENT = {
+  name: 'settle-payment',
+  text: `UPDATE payments SET status = $3, captured_amount = coalesce($4, captured_amount),
+      provider_ref = coalesce($5, provider_ref), updated_at = now()
+    WHERE id = $1 AND status = $2`,
+};
 
 export interface PaymentRequest {
   orderId: string;
@@ -29,28 +44,33 @@ export function createPaymentActivities(deps: ActivityDeps) {
     return p.capturedAmount;
   }
 
+  /** The payment's row, once: a retry changes nothing, except a wallet payment's action, given again. */
   async function openPayment(req: PaymentRequest, method: PaymentMethod, action?: PaymentAction) {
-    await db.payment.upsert({
-      where: { id: req.paymentId },
-      create: {
-        id: req.paymentId,
-        orderId: req.orderId,
-        method,
-        status: 'pending',
-        amount: req.amount,
-        currency: req.currency,
-        action: action as object | undefined,
-      },
-      update: action ? { action: action as object } : {},
-    });
+    const values = [
+      req.paymentId,
+      req.orderId,
+      method,
+      req.amount,
+      req.currency,
+      action ? JSON.stringify(action) : null,
+    ];
+    await runStatement(db, OPEN_PAYMENT, values);
+  }
+
+  /** Moves a `from` payment to `to`; a payment elsewhere (a duplicated notification, a retry) stays. */
+  async function settle(
+    paymentId: string,
+    from: string,
+    to: string,
+    change: { captured?: number; providerRef?: string },
+  ) {
+    const values = [paymentId, from, to, change.captured ?? null, change.providerRef ?? null];
+    await runStatement(db, SETTLE_PAYMENT, values);
   }
 
   async function markCaptured(paymentId: string, amount: number, providerRef?: string) {
     // Only a pending payment captures, so a duplicated notification never captures twice.
-    await db.payment.updateMany({
-      where: { id: paymentId, status: 'pending' },
-      data: { status: 'captured', capturedAmount: amount, ...(providerRef ? { providerRef } : {}) },
-    });
+    await settle(paymentId, 'pending', 'captured', { captured: amount, providerRef });
   }
 
   /** A decline is a business outcome (the payment fails, the order stops), not something to retry. */
@@ -80,10 +100,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       await openPayment(req, 'card');
       try {
         const { providerRef } = await providers.card.authorize({ ...req, token: req.token });
-        await db.payment.updateMany({
-          where: { id: req.paymentId, status: 'pending' },
-          data: { status: 'authorized', providerRef },
-        });
+        await settle(req.paymentId, 'pending', 'authorized', { providerRef });
         return { providerRef };
       } catch (err) {
         return declined(req.paymentId, err);
@@ -115,10 +132,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
         amount: target.capture,
         currency: target.currency,
       });
-      await db.payment.updateMany({
-        where: { id: req.paymentId, status: 'capturing' },
-        data: { status: 'captured', capturedAmount: target.capture },
-      });
+      await settle(req.paymentId, 'capturing', 'captured', { captured: target.capture });
       return { captured: target.capture };
     },
 

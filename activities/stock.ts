@@ -1,6 +1,7 @@
 import { fewestShipmentsThenNearest, type StockLevel, type StockNeed, type StockPiece } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { orderWorkflowId } from '../contract';
+import { runStatement } from '../store/db';
 import type { ActivityDeps } from './deps';
 
 export interface StockRequest {
@@ -17,6 +18,13 @@ export interface StockOutcome {
 
 type HoldState = 'reserved' | 'allocated';
 
+/** Read by every stock step of an order: a hot statement. */
+const HOLDS_OF = {
+  name: 'stock-holds-of',
+  text: `SELECT sku, warehouse_id AS "warehouseId", quantity, state FROM stock_holds
+    WHERE order_id = $1 AND state IN ('reserved', 'allocated')`,
+};
+
 /**
  * Stock moves only through single guarded SQL statements (`... WHERE on_hand - reserved - allocated
  * >= q`), never read-modify-write, so concurrent orders cannot promise more units than exist; the
@@ -26,14 +34,8 @@ type HoldState = 'reserved' | 'allocated';
 export function createStockActivities({ db, allocationStrategy = fewestShipmentsThenNearest }: ActivityDeps) {
   /** The order's reserved and allocated units (not those shipped or returned), each with its state. */
   async function holdsOf(orderId: string): Promise<Array<StockPiece & { state: string }>> {
-    const rows = await db.stockHold.findMany({ where: { orderId, state: { in: ['reserved', 'allocated'] } } });
-    return rows.map((h) => ({
-      lineNo: 0,
-      sku: h.sku,
-      warehouseId: h.warehouseId,
-      quantity: h.quantity,
-      state: h.state,
-    }));
+    const rows = await runStatement<Omit<StockPiece, 'lineNo'> & { state: string }>(db, HOLDS_OF, [orderId]);
+    return rows.map((h) => ({ lineNo: 0, ...h }));
   }
 
   /** Where the order stands, from its holds: what it holds in `state`, by line, and what it still lacks. */

@@ -13,16 +13,26 @@ import {
   type OrderState,
   type TimelineEntry,
 } from '../domain';
-import type { Db } from './db';
+import { runStatement, type Db } from './db';
 
 type Client = Db | Prisma.TransactionClient;
 
 /** Merchants read their notices in the console, in Chinese (docs/notifications.md). */
 const MERCHANT_LOCALE: Locale = 'zh-CN';
 
+/** Read once per customer notice (every milestone of an order): a hot statement. */
+const READ_PREFERENCES = {
+  name: 'notification-preferences',
+  text: `SELECT channels, locale, quiet_hours AS "quietHours" FROM notification_preferences WHERE customer_id = $1`,
+};
+
 /** A customer's stored preferences, or the defaults when they never set any. */
 export async function readPreferences(client: Client, customerId: string): Promise<NotificationPreferences> {
-  const row = await client.notificationPreference.findUnique({ where: { customerId } });
+  const [row] = await runStatement<{ channels: unknown; locale: string; quietHours: unknown }>(
+    client,
+    READ_PREFERENCES,
+    [customerId],
+  );
   if (!row) return DEFAULT_PREFERENCES;
   // Stored rows were validated on the way in; a row that no longer parses falls back to the defaults.
   const parsed = preferencesSchema.safeParse({

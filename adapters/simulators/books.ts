@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../store/db';
+import { runStatement, type Db } from '../../store/db';
 import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
 import { ProviderRejectedError } from '../types';
 
@@ -51,6 +51,15 @@ export function newReference(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
 }
 
+/** A new record, unless one exists under the key or the reference (the most frequent write of the simulators). */
+const INSERT_RECORD = {
+  name: 'simulator-record',
+  text: `INSERT INTO simulator_records (provider, idempotency_key, kind, reference, order_id, amount, status, response)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING
+    RETURNING provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount, status,
+      response, created_at AS "createdAt"`,
+};
+
 /**
  * Records the outcome of a call once per (provider, key) and returns the record that won.
  * Insert first (returning the row) and read back only if it was skipped: of concurrent identical calls
@@ -66,10 +75,16 @@ export async function recordOnce(
 ): Promise<{ record: SimulatorRecord; inserted: boolean }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const rec = make();
-    const [created] = await db.simulatorRecord.createManyAndReturn({
-      data: [{ provider, idempotencyKey, ...rec, amount: rec.amount ?? null }],
-      skipDuplicates: true, // ON CONFLICT DO NOTHING
-    });
+    const [created] = await runStatement<SimulatorRecord>(db, INSERT_RECORD, [
+      provider,
+      idempotencyKey,
+      rec.kind,
+      rec.reference,
+      rec.orderId,
+      rec.amount ?? null,
+      rec.status,
+      JSON.stringify(rec.response),
+    ]);
     if (created) return { record: created, inserted: true };
     const record = await db.simulatorRecord.findUnique({
       where: { provider_idempotencyKey: { provider, idempotencyKey } },
