@@ -1,5 +1,5 @@
 import type { ShipmentStatus, TrackingSignal } from '../domain';
-import type { Db } from './db';
+import { runStatement, type Db } from './db';
 
 /**
  * A shipment's tracking in the read model: its accepted courier events (`tracking_events`, once per
@@ -23,17 +23,31 @@ export interface AcceptedTracking {
  */
 export async function recordTracking(db: Db, req: AcceptedTracking): Promise<void> {
   const e = req.event;
-  const updated = await db.$executeRaw`
-    WITH event AS (
-      INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
-      VALUES (${req.shipmentId}, ${e.eventId}, ${e.type}, ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
-      ON CONFLICT DO NOTHING)
-    UPDATE shipments SET
-      status = CASE WHEN status = 'in_transit' AND ${req.status} = 'picked_up' THEN status ELSE ${req.status} END,
-      delivery_attempts = coalesce(${req.deliveryAttempts ?? null}::int, delivery_attempts), updated_at = now()
-    WHERE id = ${req.shipmentId}`;
+  const [{ updated }] = await runStatement<{ updated: number }>(db, RECORD_TRACKING, [
+    req.shipmentId,
+    e.eventId,
+    e.type,
+    e.location ?? null,
+    e.signedBy ?? null,
+    new Date(e.occurredAt),
+    req.status,
+    req.deliveryAttempts ?? null,
+  ]);
   if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
 }
+
+const RECORD_TRACKING = {
+  name: 'record-tracking',
+  text: `WITH event AS (
+      INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
+      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING),
+    moved AS (
+      UPDATE shipments SET
+        status = CASE WHEN status = 'in_transit' AND $7 = 'picked_up' THEN status ELSE $7 END,
+        delivery_attempts = coalesce($8::int, delivery_attempts), updated_at = now()
+      WHERE id = $1 RETURNING 1)
+    SELECT count(*)::int AS updated FROM moved`,
+};
 
 /** The statuses an in-transit scan moves a shipment on from. */
 const BEFORE_IN_TRANSIT: ShipmentStatus[] = ['booked', 'picked_up'];
@@ -50,16 +64,26 @@ export async function recordInTransitScan(
   shipmentId: string,
   e: Omit<TrackingSignal, 'type'>,
 ): Promise<void> {
-  await db.$executeRaw`
-    WITH moved AS (
+  await runStatement(db, RECORD_IN_TRANSIT_SCAN, [
+    shipmentId,
+    BEFORE_IN_TRANSIT,
+    e.eventId,
+    e.location ?? null,
+    e.signedBy ?? null,
+    new Date(e.occurredAt),
+    courier,
+  ]);
+}
+
+const RECORD_IN_TRANSIT_SCAN = {
+  name: 'record-in-transit-scan',
+  text: `WITH moved AS (
       UPDATE shipments SET status = 'in_transit', updated_at = now()
-      WHERE id = ${shipmentId} AND status = ANY(${BEFORE_IN_TRANSIT}::text[])),
+      WHERE id = $1 AND status = ANY($2::text[])),
     event AS (
       INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
-      VALUES (${shipmentId}, ${e.eventId}, 'in_transit', ${e.location ?? null}, ${e.signedBy ?? null}, ${new Date(e.occurredAt)})
-      ON CONFLICT DO NOTHING),
+      VALUES ($1, $3, 'in_transit', $4, $5, $6) ON CONFLICT DO NOTHING),
     accepted AS (
-      INSERT INTO webhook_events (source, event_id) VALUES (${courier}, ${e.eventId})
-      ON CONFLICT DO NOTHING)
-    SELECT 1`;
-}
+      INSERT INTO webhook_events (source, event_id) VALUES ($7, $3) ON CONFLICT DO NOTHING)
+    SELECT 1`,
+};

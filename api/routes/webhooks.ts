@@ -15,6 +15,8 @@ import {
   type RefundConfirmationWorkflow,
 } from '../../contract';
 import type { AppDeps } from '../deps';
+import { runStatement } from '../../store/db';
+import { markAccepted, wasAccepted } from '../../store/inbound-events';
 import { recordInTransitScan } from '../../store/tracking';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
@@ -54,7 +56,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
   }
 
   async function seen(source: string, eventId: string) {
-    return Boolean(await db.webhookEvent.findUnique({ where: { source_eventId: { source, eventId } } }));
+    return wasAccepted(db, source, eventId);
   }
 
   /**
@@ -76,7 +78,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       ))
         throw err;
     }
-    await db.webhookEvent.createMany({ data: [{ source, eventId }], skipDuplicates: true });
+    await markAccepted(db, source, eventId);
     return { received: true, duplicate: false };
   }
 
@@ -198,7 +200,7 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
     ];
     if (wrong.length) throw problems.unprocessable(`the notification does not match refund ${refund.id}`, wrong);
     if (refund.status !== 'pending') {
-      await db.webhookEvent.createMany({ data: [{ source: provider, eventId: event.eventId }], skipDuplicates: true });
+      await markAccepted(db, provider, event.eventId);
       return { received: true, duplicate: true };
     }
     const notice = {
@@ -263,14 +265,22 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
 
   /** The shipment a tracking event names and whether the event was already accepted: one statement, not two. */
   async function parcelAndSeen(courier: string, event: LogisticsWebhook): Promise<TrackedParcel | undefined> {
-    const [row] = await db.$queryRaw<
-      TrackedParcel[]
-    >`SELECT s.id, s.courier, s.holder_workflow_id AS "holderWorkflowId",
-        EXISTS (SELECT 1 FROM webhook_events w WHERE w.source = ${courier} AND w.event_id = ${event.eventId}) AS seen
-      FROM shipments s WHERE s.tracking_number = ${event.trackingNumber}`;
+    const [row] = await runStatement<TrackedParcel>(db, PARCEL_AND_SEEN, [
+      courier,
+      event.eventId,
+      event.trackingNumber,
+    ]);
     return row;
   }
 }
+
+/** Every courier event reads this (a hot statement, decision 111). */
+const PARCEL_AND_SEEN = {
+  name: 'parcel-and-seen',
+  text: `SELECT s.id, s.courier, s.holder_workflow_id AS "holderWorkflowId",
+      EXISTS (SELECT 1 FROM webhook_events w WHERE w.source = $1 AND w.event_id = $2) AS seen
+    FROM shipments s WHERE s.tracking_number = $3`,
+};
 
 interface TrackedParcel {
   id: string;
