@@ -3,7 +3,7 @@ import { milestoneNoticeRows } from '../store/notices';
 import { DEFAULT_MEMBERSHIP } from '../config';
 import { giveBackCheckout, giveBackOnReturns, givesBackCheckout, refundedForReturns } from '../store/checkout';
 import { recordMembership } from '../store/membership';
-import { insertSubmittedOrder } from '../store/orders';
+import { insertSubmittedOrder, orderRecorded } from '../store/orders';
 import { writeProjection, writeProjectionIn } from '../store/projection';
 import type { ActivityDeps } from './deps';
 
@@ -22,7 +22,7 @@ export function createProjectionActivities({ db, membership = DEFAULT_MEMBERSHIP
   return {
     async recordSubmission(input: OrderInput, state: OrderState, entry: TimelineEntry): Promise<void> {
       // The API wrote the row with the order's acceptance, the usual case: one read instead of a transaction.
-      if (await db.order.findUnique({ where: { id: input.orderId }, select: { id: true } })) return;
+      if (await orderRecorded(db, input.orderId)) return;
       await db.$transaction((tx) => insertSubmittedOrder(tx, input, state, entry));
     },
 

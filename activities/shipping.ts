@@ -1,6 +1,6 @@
 import type { Address, ShipmentLine } from '../domain';
 import { queueTrackingNotice } from '../store/notices';
-import { recordTracking, type AcceptedTracking } from '../store/tracking';
+import { recordBooking, recordTracking, type AcceptedTracking } from '../store/tracking';
 import type { ActivityDeps } from './deps';
 
 export interface BookShipmentRequest {
@@ -26,18 +26,7 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
     async bookShipment(req: BookShipmentRequest): Promise<{ courier: string; trackingNumber: string }> {
       const courier = providers.couriers[req.courier] ?? providers.couriers[providers.defaultCourier];
       const { trackingNumber } = await courier.book(req);
-      const data = {
-        courier: courier.name,
-        trackingNumber,
-        status: 'booked',
-        lines: req.lines as unknown as object,
-        holderWorkflowId: req.holderWorkflowId ?? null,
-      };
-      await db.shipment.upsert({
-        where: { id: req.shipmentId },
-        create: { id: req.shipmentId, orderId: req.orderId, seq: req.seq, warehouseId: req.warehouseId, ...data },
-        update: data,
-      });
+      await recordBooking(db, { ...req, courier: courier.name, trackingNumber });
       return { courier: courier.name, trackingNumber };
     },
 

@@ -71,6 +71,16 @@ async function rowsOf(client: Client, n: Notice, now: Date): Promise<NoticeRow[]
   }));
 }
 
+/** SQL: outbox rows given as one JSON array of NoticeRow (parameter `param`), each queued once by its id. */
+export const insertNoticeRows = (param: string) => `
+  INSERT INTO notifications (id, order_id, recipient_type, recipient_id, channel, kind, payload, next_attempt_at)
+  SELECT n.id, n."orderId", n."recipientType", n."recipientId", n.channel, n.kind, n.payload, n."nextAttemptAt"
+  FROM jsonb_to_recordset(${param}::jsonb) AS n(id text, "orderId" text, "recipientType" text, "recipientId" text,
+    channel text, kind text, payload jsonb, "nextAttemptAt" timestamptz)
+  ON CONFLICT DO NOTHING`;
+
+const QUEUE_NOTICES = { name: 'queue-notices', text: insertNoticeRows('$1') };
+
 /**
  * Queues notices in the outbox (workers/notifications.ts delivers them), rendered in the recipient's
  * locale. Ids are business keys, so a retry or a replayed step queues nothing twice.
@@ -78,7 +88,7 @@ async function rowsOf(client: Client, n: Notice, now: Date): Promise<NoticeRow[]
 export async function queueNotices(client: Client, notices: Notice[], now = new Date()): Promise<void> {
   const rows = await noticeRows(client, notices, now);
   if (rows.length === 0) return;
-  await client.notification.createMany({ data: rows, skipDuplicates: true });
+  await runStatement(client, QUEUE_NOTICES, [JSON.stringify(rows)]);
 }
 
 /** The outbox rows of `notices`, rendered for their recipients (what queueNotices writes). */
@@ -101,19 +111,28 @@ export const milestoneNoticeRows = (client: Client, state: OrderState, entry: Ti
  */
 export async function queueTrackingNotice(db: Db, shipmentId: string, event: { type: string; eventId: string }) {
   if (event.type !== 'out_for_delivery') return;
-  const s = await db.shipment.findUnique({
-    where: { id: shipmentId },
-    select: { orderId: true, seq: true, courier: true, trackingNumber: true, order: { select: { customerId: true } } },
-  });
+  const [s] = await runStatement<{
+    orderId: string;
+    seq: number;
+    courier: string | null;
+    trackingNumber: string | null;
+    customerId: string;
+  }>(db, PARCEL_OF_NOTICE, [shipmentId]);
   if (!s) return;
   await queueNotices(db, [
     {
       key: `${s.orderId}:out_for_delivery:${s.seq}:${event.eventId}`,
       orderId: s.orderId,
       recipientType: 'customer',
-      recipientId: s.order.customerId,
+      recipientId: s.customerId,
       kind: 'shipment.out_for_delivery',
       vars: { orderId: s.orderId, courier: s.courier, trackingNumber: s.trackingNumber },
     },
   ]);
 }
+
+const PARCEL_OF_NOTICE = {
+  name: 'parcel-of-notice',
+  text: `SELECT s.order_id AS "orderId", s.seq, s.courier, s.tracking_number AS "trackingNumber", o.customer_id AS "customerId"
+    FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.id = $1`,
+};

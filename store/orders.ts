@@ -1,5 +1,6 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
+import { runStatement, type Db } from './db';
 import { writeProjectionIn } from './projection';
 
 /**
@@ -13,37 +14,58 @@ export async function insertSubmittedOrder(
   entry: TimelineEntry,
 ): Promise<void> {
   const c = input.customer;
-  await tx.customer.upsert({
-    where: { id: c.id },
-    create: { id: c.id, name: c.name, phone: c.phone, email: c.email },
-    update: { name: c.name, phone: c.phone, email: c.email },
-  });
-  if (await tx.order.findUnique({ where: { id: input.orderId }, select: { id: true } })) return;
-  await tx.order.create({
-    data: {
-      id: input.orderId,
-      merchantId: input.merchantId,
-      customerId: c.id,
-      channel: input.channel,
-      status: state.status,
-      paymentMethod: input.paymentMethod,
-      ...input.totals,
-      snapshot: state as unknown as object,
-      version: state.version,
-      createdAt: new Date(input.submittedAt),
-      lines: {
-        create: input.lines.map(({ lineNo, sku, name, unitPrice, quantity, discount, gift }) => ({
-          lineNo,
-          sku,
-          name,
-          unitPrice,
-          quantity,
-          discount: discount ?? 0,
-          gift: gift ?? false,
-        })),
-      },
-    },
-  });
+  const t = input.totals;
+  const [{ inserted }] = await runStatement<{ inserted: number }>(tx, INSERT_SUBMITTED_ORDER, [
+    c.id,
+    c.name,
+    c.phone,
+    c.email ?? null,
+    input.orderId,
+    input.merchantId,
+    input.channel,
+    state.status,
+    input.paymentMethod,
+    t.currency,
+    t.subtotal,
+    t.discount,
+    t.shippingFee,
+    t.pointsRedeemed ?? 0,
+    t.total,
+    JSON.stringify(state),
+    state.version,
+    new Date(input.submittedAt),
+    JSON.stringify(input.lines),
+  ]);
   // The first entry and its outbound event as every later one is written (the row is as new already).
-  await writeProjectionIn(tx, state, entry, []);
+  if (inserted) await writeProjectionIn(tx, state, entry, []);
+}
+
+/** The customer (as last given), the order and its lines, in one statement; nothing if the order exists. */
+const INSERT_SUBMITTED_ORDER = {
+  name: 'insert-submitted-order',
+  text: `WITH customer AS (
+      INSERT INTO customers (id, name, phone, email) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, phone = excluded.phone, email = excluded.email),
+    inserted AS (
+      INSERT INTO orders (id, merchant_id, customer_id, channel, status, payment_method, currency, subtotal, discount,
+        shipping_fee, points_redeemed, total, snapshot, version, created_at)
+      VALUES ($5, $6, $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb, $17, $18)
+      ON CONFLICT (id) DO NOTHING RETURNING id),
+    lines AS (
+      INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity, discount, gift)
+      SELECT i.id, l."lineNo", l.sku, l.name, l."unitPrice", l.quantity, coalesce(l.discount, 0), coalesce(l.gift, false)
+      FROM inserted i, jsonb_to_recordset($19::jsonb) AS l("lineNo" int, sku text, name text, "unitPrice" int,
+        quantity int, discount int, gift boolean))
+    SELECT count(*)::int AS inserted FROM inserted`,
+};
+
+const ORDER_RECORDED = {
+  name: 'order-recorded',
+  text: `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1) AS recorded`,
+};
+
+/** Whether the order's first read-model row exists (the workflow's first step asks, for every order). */
+export async function orderRecorded(db: Db, orderId: string): Promise<boolean> {
+  const [{ recorded }] = await runStatement<{ recorded: boolean }>(db, ORDER_RECORDED, [orderId]);
+  return recorded;
 }

@@ -1,7 +1,7 @@
 import type { OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { poolOf, type Db } from './db';
-import type { NoticeRow } from './notices';
+import { insertNoticeRows, type NoticeRow } from './notices';
 import { outboundEventId, outboundPayload } from './outbound-events';
 
 /**
@@ -21,12 +21,7 @@ const PROJECT_ORDER = `WITH moved AS (
   outbound AS (
     INSERT INTO outbound_events (id, order_id, merchant_id, seq, type, occurred_at, payload)
     VALUES ($12, $1, $13, $4, $9, $8::timestamptz, $14::jsonb) ON CONFLICT DO NOTHING),
-  notices AS (
-    INSERT INTO notifications (id, order_id, recipient_type, recipient_id, channel, kind, payload, next_attempt_at)
-    SELECT n.id, n."orderId", n."recipientType", n."recipientId", n.channel, n.kind, n.payload, n."nextAttemptAt"
-    FROM jsonb_to_recordset($15::jsonb) AS n(id text, "orderId" text, "recipientType" text, "recipientId" text,
-      channel text, kind text, payload jsonb, "nextAttemptAt" timestamptz)
-    ON CONFLICT DO NOTHING),
+  notices AS (${insertNoticeRows('$15')}),
   lines AS (
     INSERT INTO order_lines (order_id, line_no, sku, name, unit_price, quantity, discount, gift,
       allocated, shipped, delivered, returned, refunded)

@@ -1,4 +1,4 @@
-import type { ShipmentStatus, TrackingSignal } from '../domain';
+import type { ShipmentLine, ShipmentStatus, TrackingSignal } from '../domain';
 import { runStatement, type Db } from './db';
 
 /**
@@ -7,6 +7,40 @@ import { runStatement, type Db } from './db';
  * (`recordTracking`); an in-transit scan of a parcel an order follows is recorded by the courier's
  * webhook alone (`recordInTransitScan`, docs/decisions/108).
  */
+
+/** A parcel the courier booked: its row, written again unchanged by a retried booking. */
+export async function recordBooking(
+  db: Db,
+  b: {
+    shipmentId: string;
+    orderId: string;
+    seq: number;
+    warehouseId: string;
+    courier: string;
+    trackingNumber: string;
+    lines: ShipmentLine[];
+    holderWorkflowId?: string;
+  },
+): Promise<void> {
+  await runStatement(db, RECORD_BOOKING, [
+    b.shipmentId,
+    b.orderId,
+    b.seq,
+    b.warehouseId,
+    b.courier,
+    b.trackingNumber,
+    JSON.stringify(b.lines),
+    b.holderWorkflowId ?? null,
+  ]);
+}
+
+const RECORD_BOOKING = {
+  name: 'record-booking',
+  text: `INSERT INTO shipments (id, order_id, seq, warehouse_id, courier, tracking_number, status, lines, holder_workflow_id)
+    VALUES ($1, $2, $3, $4, $5, $6, 'booked', $7::jsonb, $8)
+    ON CONFLICT (id) DO UPDATE SET courier = excluded.courier, tracking_number = excluded.tracking_number,
+      status = 'booked', lines = excluded.lines, holder_workflow_id = excluded.holder_workflow_id, updated_at = now()`,
+};
 
 /** A tracking event the parcel's workflow accepted, and the shipment's status after it. */
 export interface AcceptedTracking {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifier, NotificationChannel } from '../adapters/types';
-import type { Db } from '../store/db';
+import { runStatement, type Db } from '../store/db';
 import { queueLowStockNotices, queueSlaWarnings } from '../store/notice-scans';
 
 /** The periodic merchant scans (docs/notifications.md): SLA warnings and low stock. */
@@ -27,6 +27,12 @@ export interface DispatcherOptions {
 }
 
 const LEASE_MS = 60_000;
+
+/** A batch's sent messages, marked together (decision 111: a hot statement). */
+const MARK_SENT = {
+  name: 'notifications-mark-sent',
+  text: `UPDATE notifications SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = ANY($1::text[])`,
+};
 
 /**
  * Delivers the notification outbox. Rows are claimed with SKIP LOCKED and a lease, so several
@@ -107,11 +113,7 @@ export function startNotificationDispatcher({
         );
       }
     }
-    if (sent.length > 0)
-      await db.notification.updateMany({
-        where: { id: { in: sent } },
-        data: { status: 'sent', sentAt: new Date(), lastError: null },
-      });
+    if (sent.length > 0) await runStatement(db, MARK_SENT, [sent]);
     return rows.length;
   }
 
