@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Prisma } from '../prisma/generated/client';
-import type { Db } from '../store/db';
+import { runStatement, type Db } from '../store/db';
 import { Problem, problems } from './problem';
 
 /**
@@ -99,12 +99,28 @@ const asJson = (v: unknown) =>
     ? null
     : (JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as unknown);
 
+const RECORD_OF_KEY = {
+  name: 'idempotency-record',
+  text: `SELECT request_hash AS "requestHash", resource_id AS "resourceId", payload FROM idempotency_records
+    WHERE scope = $1 AND key = $2`,
+};
+
+/** What a key was used for, if it was: every write with an Idempotency-Key reads it first (decision 111). */
+export async function recordOfKey(db: Db | Prisma.TransactionClient, scope: string, key: string) {
+  const [record] = await runStatement<{ requestHash: string; resourceId: string; payload: unknown }>(
+    db,
+    RECORD_OF_KEY,
+    [scope, key],
+  );
+  return record;
+}
+
 /** The remembered answer of a key (replay), 409 for another request, undefined when none is known yet. */
 async function remembered(
   db: Db | Prisma.TransactionClient,
   idem: Idempotency,
 ): Promise<{ answer?: StoredAnswer } | undefined> {
-  const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope: idem.scope, key: idem.key } } });
+  const record = await recordOfKey(db, idem.scope, idem.key);
   if (!record) return undefined;
   if (record.requestHash !== idem.requestHash) throw reused();
   return { answer: (record.payload as unknown as StoredAnswer | null) ?? undefined };

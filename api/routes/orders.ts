@@ -30,6 +30,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
+import { runStatement } from '../../store/db';
 import { insertSubmittedOrder } from '../../store/orders';
 import { priceCart } from '../../store/pricing';
 import { CheckoutRefused, claimCheckout } from '../../store/checkout';
@@ -37,13 +38,16 @@ import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
-import { requestHash } from '../idempotency';
+import { recordOfKey, requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 import { checkoutOf } from './pricing';
 import { orderDetailSchema, orderPageSchema, orderSchema } from '../schemas';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
 /** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
+/** Every submission reads its merchant's policy overrides (a hot statement, decision 111). */
+const MERCHANT_POLICY = { name: 'merchant-policy', text: `SELECT policy FROM merchants WHERE id = $1` };
+
 const detailQuery = z.object({ live: z.enum(['true', 'false']).optional() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
@@ -102,7 +106,8 @@ export function orderRoutes(deps: AppDeps, define: Define) {
         'price-changed',
         `the order now costs ${quote.totals.total}, not the expected ${body.expectedTotal}; quote again`,
       );
-    const merchant = await db.merchant.findUniqueOrThrow({ where: { id: quote.merchantId } });
+    const [merchant] = await runStatement<{ policy: unknown }>(db, MERCHANT_POLICY, [quote.merchantId]);
+    if (!merchant) throw new Error(`merchant ${quote.merchantId} of a priced cart is not recorded`);
     const input: OrderInput = {
       orderId,
       merchantId: quote.merchantId,
@@ -168,7 +173,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       const hash = requestHash(body);
 
       const replay = async (): Promise<unknown> => {
-        const record = await db.idempotencyRecord.findUnique({ where: { scope_key: { scope, key } } });
+        const record = await recordOfKey(db, scope, key);
         if (!record) return undefined;
         if (record.requestHash !== hash)
           throw problems.conflict(
