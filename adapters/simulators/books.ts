@@ -108,6 +108,31 @@ export async function recordOnce(
   throw new Error(`${provider}: could not allocate a unique reference`);
 }
 
+const LOCK_RECORD = {
+  name: 'simulator-record-lock',
+  text: `SELECT provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount, status,
+      response, created_at AS "createdAt"
+    FROM simulator_records WHERE reference = $1 FOR UPDATE`,
+};
+const SET_RECORD = {
+  name: 'simulator-record-set',
+  text: `UPDATE simulator_records SET status = $2, response = coalesce($3::jsonb, response) WHERE reference = $1`,
+};
+
+/** The record of `reference`, locked until the transaction ends (a capture, a void, a refund against it). */
+export async function lockRecord(
+  tx: Prisma.TransactionClient,
+  reference: string,
+): Promise<SimulatorRecord | undefined> {
+  const [record] = await runStatement<SimulatorRecord>(tx, LOCK_RECORD, [reference]);
+  return record;
+}
+
+/** A locked record's new status, and its new response if given. */
+export async function setRecord(tx: Prisma.TransactionClient, reference: string, status: string, response?: object) {
+  await runStatement(tx, SET_RECORD, [reference, status, response ? JSON.stringify(response) : null]);
+}
+
 /** A recorded error is replayed as the same error, as providers answer a repeated key. */
 export function replay<T>(record: SimulatorRecord): T {
   const response = record.response as { error?: { code: string; message: string } };
@@ -151,7 +176,7 @@ export async function recordRefund(
   if (!Number.isInteger(req.amount) || req.amount <= 0)
     throw new ProviderRejectedError('invalid_amount', `refund amount must be a positive integer, got ${req.amount}`);
   return db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${req.providerRef} FOR UPDATE`;
+    const payment = await lockRecord(tx, req.providerRef);
     const existing = await tx.simulatorRecord.findUnique({
       where: { provider_idempotencyKey: { provider, idempotencyKey: req.idempotencyKey } },
     });
@@ -164,7 +189,6 @@ export async function recordRefund(
       }
       return { record: existing, inserted: false };
     }
-    const payment = await tx.simulatorRecord.findUnique({ where: { reference: req.providerRef } });
     if (!payment || payment.provider !== provider)
       throw new ProviderRejectedError('unknown_payment', `no payment ${req.providerRef} at ${provider}`);
     const captured = capturedOf(payment);

@@ -9,7 +9,17 @@ import {
   type RefundRequest,
   type RefundResult,
 } from '../types';
-import { asJson, latency, newReference, recordOnce, refundOnce, replay, type SimulatorOptions } from './books';
+import {
+  asJson,
+  latency,
+  lockRecord,
+  newReference,
+  recordOnce,
+  refundOnce,
+  replay,
+  setRecord,
+  type SimulatorOptions,
+} from './books';
 
 /**
  * Test tokens, as real gateways document them:
@@ -128,11 +138,8 @@ export class SimulatedCardGateway implements CardGateway {
           `capture of ${req.amount} outside 1..${auth.amount} authorized on ${req.providerRef}`,
         );
       const next: Authorization = { ...state, capturedAmount: req.amount, loseFirstCapture: false };
-      const updated = await tx.simulatorRecord.update({
-        where: { reference: auth.reference },
-        data: { status: 'captured', response: asJson(next) },
-      });
-      return { captured: updated, lostResponse: state.loseFirstCapture === true };
+      await setRecord(tx, auth.reference, 'captured', next);
+      return { captured: auth, lostResponse: state.loseFirstCapture === true };
     });
     if (lostResponse)
       throw new ProviderTimeoutError(
@@ -152,13 +159,12 @@ export class SimulatedCardGateway implements CardGateway {
           `authorization_${auth.status}`,
           `${req.providerRef} is ${auth.status}: it cannot be voided`,
         );
-      await tx.simulatorRecord.update({ where: { reference: auth.reference }, data: { status: 'voided' } });
+      await setRecord(tx, auth.reference, 'voided');
     });
   }
 
   private async lockAuthorization(tx: Prisma.TransactionClient, reference: string): Promise<SimulatorRecord> {
-    await tx.$queryRaw`SELECT reference FROM simulator_records WHERE reference = ${reference} FOR UPDATE`;
-    const auth = await tx.simulatorRecord.findUnique({ where: { reference } });
+    const auth = await lockRecord(tx, reference);
     if (!auth || auth.provider !== PROVIDER || auth.kind !== 'authorization')
       throw new ProviderRejectedError('unknown_authorization', `no card authorization ${reference}`);
     return auth;
