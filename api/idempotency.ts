@@ -115,6 +115,27 @@ export async function recordOfKey(db: Db | Prisma.TransactionClient, scope: stri
   return record;
 }
 
+const CLAIM_KEY = {
+  name: 'idempotency-claim',
+  text: `INSERT INTO idempotency_records (scope, key, request_hash, resource_id, payload)
+    VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true AS claimed`,
+};
+
+/** Another request holds the key (it committed, or this one waited for it to): roll back and replay. */
+export class KeyTaken extends Error {
+  override name = 'KeyTaken';
+}
+
+/** Takes a key for this request inside its transaction, or throws KeyTaken: one statement, no exception from PostgreSQL. */
+export async function claimKey(
+  tx: Prisma.TransactionClient,
+  r: { scope: string; key: string; requestHash: string; resourceId: string; payload: unknown },
+): Promise<void> {
+  const values = [r.scope, r.key, r.requestHash, r.resourceId, JSON.stringify(r.payload)];
+  const [claimed] = await runStatement(tx, CLAIM_KEY, values);
+  if (!claimed) throw new KeyTaken(`key ${r.key} is taken`);
+}
+
 /** The remembered answer of a key (replay), 409 for another request, undefined when none is known yet. */
 async function remembered(
   db: Db | Prisma.TransactionClient,

@@ -38,7 +38,7 @@ import { stuckPage } from '../stuck';
 import { decodeCursor, encodeCursor } from '../cursor';
 import { priceSubstitutes } from '../substitutes';
 import { updateOrder } from '../temporal';
-import { recordOfKey, requestHash } from '../idempotency';
+import { claimKey, KeyTaken, recordOfKey, requestHash } from '../idempotency';
 import { edgeFlags, loadOrderDetail, orderView, refundFlags } from '../views';
 import { checkoutOf } from './pricing';
 import { orderDetailSchema, orderPageSchema, orderSchema } from '../schemas';
@@ -192,16 +192,14 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       try {
         // Accepting an order is one transaction: its key and its first read-model row.
         await db.$transaction(async (tx) => {
-          await tx.idempotencyRecord.create({
-            data: { scope, key, requestHash: hash, resourceId: input.orderId, payload: input as unknown as object },
-          });
+          await claimKey(tx, { scope, key, requestHash: hash, resourceId: input.orderId, payload: input });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
           // What it was priced with is taken atomically, or nothing is recorded (decision 069).
           await claimCheckout(tx, input.orderId, input.customer.id, quote, new Date(input.submittedAt));
         });
       } catch (err) {
         if (err instanceof CheckoutRefused) throw problems.conflict(err.type, err.message);
-        if ((err as { code?: string }).code !== 'P2002') throw err;
+        if (!(err instanceof KeyTaken)) throw err;
         return replay(); // a concurrent request with the same key won the race
       }
       try {
