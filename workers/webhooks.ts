@@ -37,6 +37,9 @@ export const webhookDispatcherOptions = (config: Config) => ({
   intervalMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
 });
 
+/** Events one fan-out statement takes at most. */
+const FAN_OUT_BATCH = 100;
+
 /** An event is fanned out with or after every earlier event of its order, once its predecessor's entry is committed. */
 const GAP_GIVEN_UP_MS = 60_000;
 
@@ -103,7 +106,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
    * entry and its event share a transaction, so a missing predecessor is one still being written).
    * Orders from before outbound events have entries without events, which do not hold anything up.
    */
-  async function fanOut(batch = 100): Promise<number> {
+  async function fanOut(batch = FAN_OUT_BATCH): Promise<number> {
     const { rowCount } = await poolOf(db).query({
       name: 'webhook-fan-out',
       text: FAN_OUT,
@@ -262,12 +265,13 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   let pass: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
 
-  /** One pass: fan out what is ready (several rounds while there is more), then fill the free send slots. */
+  /** One pass: record the successes, fan out what is ready (more rounds while a batch is full), then fill the free send slots. */
   async function dispatch() {
     await recordSuccesses().catch((err) =>
       log?.error({ err }, 'webhook successes not recorded; kept for the next pass'),
     );
-    for (let round = 0; round < 5 && (await fanOut()) > 0; round++);
+    // A short batch took every ready event (an order's whole run at once): another round would find none.
+    for (let round = 0; round < 5 && (await fanOut()) === FAN_OUT_BATCH; round++);
     const free = concurrency - inFlight.size;
     if (free <= 0) return;
     for (const row of await claim(free)) {
