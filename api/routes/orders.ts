@@ -45,8 +45,9 @@ import { orderDetailSchema, orderPageSchema, orderSchema } from '../schemas';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
 /** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
-/** Every submission reads its merchant's policy overrides (a hot statement, decision 111). */
+/** Every submission reads its merchant's policy overrides, every action its order's owner (hot statements, decision 111). */
 const MERCHANT_POLICY = { name: 'merchant-policy', text: `SELECT policy FROM merchants WHERE id = $1` };
+const ORDER_OWNER = { name: 'order-owner', text: `SELECT merchant_id AS "merchantId" FROM orders WHERE id = $1` };
 
 const detailQuery = z.object({ live: z.enum(['true', 'false']).optional() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
@@ -80,6 +81,13 @@ export function orderRoutes(deps: AppDeps, define: Define) {
     if (!detail || (caller.role === 'merchant' && detail.merchantId !== caller.merchantId))
       throw problems.notFound(`order ${orderId}`);
     return detail;
+  }
+
+  /** The same check before acting on an order, from its row alone (every confirmation asks). */
+  async function ensureVisible(orderId: string, caller: Caller) {
+    const [order] = await runStatement<{ merchantId: string }>(db, ORDER_OWNER, [orderId]);
+    if (!order || (caller.role === 'merchant' && order.merchantId !== caller.merchantId))
+      throw problems.notFound(`order ${orderId}`);
   }
 
   /** Prices the order with the same engine as POST /v1/quotes, at this instant; never from the client. */
@@ -339,7 +347,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       // A cancellation refunds: it needs its key. Confirming and extending are safe to repeat.
       idempotency: { via: 'update', required: path === 'cancel' },
       async handler({ params, caller, body: b, updateId }) {
-        await visibleDetail(params.id, caller);
+        await ensureVisible(params.id, caller);
         return orderView(await run(params.id, caller, b ?? {}, updateId));
       },
     });
