@@ -1,5 +1,6 @@
 import { assessRisk, type Address, type BlocklistKind, type Policy, type RiskOutcome } from '../domain';
 import { riskFingerprint } from '../store/risk';
+import { runStatement } from '../store/db';
 import type { ActivityDeps } from './deps';
 
 export interface RiskRequest {
@@ -12,6 +13,33 @@ export interface RiskRequest {
   phone?: string;
   address?: Address;
 }
+
+/**
+ * The order's own signals recorded and what the rules count, in one statement (a hot statement,
+ * decision 111): $1 order, $2 submitted at, $3 phone and $4 address fingerprints, $5 customer,
+ * $6 start of the velocity window, $7 the customer's fingerprint.
+ */
+const RISK_FACTS = {
+  name: 'risk-facts',
+  text: `WITH recorded AS (
+      INSERT INTO risk_signals (order_id, kind, fingerprint, created_at)
+      SELECT $1, s.kind, s.fingerprint, $2::timestamptz FROM (VALUES ('phone', $3::text), ('address', $4::text)) AS s(kind, fingerprint)
+      WHERE s.fingerprint IS NOT NULL
+      ON CONFLICT DO NOTHING
+      RETURNING kind
+    )
+    SELECT
+      (SELECT count(*)::int FROM orders WHERE customer_id = $5::text AND created_at >= $6::timestamptz) AS by_customer,
+      (SELECT count(*)::int FROM risk_signals WHERE kind = 'phone' AND fingerprint = $3 AND created_at BETWEEN $6 AND $2)
+        + (SELECT count(*)::int FROM recorded WHERE kind = 'phone') AS by_phone,
+      (SELECT count(*)::int FROM risk_signals WHERE kind = 'address' AND fingerprint = $4 AND created_at BETWEEN $6 AND $2)
+        + (SELECT count(*)::int FROM recorded WHERE kind = 'address') AS by_address,
+      c.created_at, c.frozen_at, c.frozen_reason,
+      (SELECT json_agg(json_build_object('kind', b.kind, 'reason', b.reason) ORDER BY b.kind) FROM risk_blocklist b
+        WHERE (b.kind = 'customer' AND b.fingerprint = $7::text) OR (b.kind = 'phone' AND b.fingerprint = $3)
+          OR (b.kind = 'address' AND b.fingerprint = $4)) AS blocked
+    FROM (SELECT 1) one LEFT JOIN customers c ON c.id = $5`,
+};
 
 export function createRiskActivities({ db }: ActivityDeps) {
   return {
@@ -29,34 +57,15 @@ export function createRiskActivities({ db }: ActivityDeps) {
       // One statement, one pooled connection (a burst of orders must not crowd out submissions). It records
       // this order's own signals (idempotent under retries) and counts them like the customer count does:
       // on the first run from `recorded` (the statement's snapshot predates its insert), on a retry from the table.
-      const [facts] = await db.$queryRaw<
-        Array<{
-          by_customer: number;
-          by_phone: number;
-          by_address: number;
-          created_at: Date | null;
-          frozen_at: Date | null;
-          frozen_reason: string | null;
-          blocked: Array<{ kind: BlocklistKind; reason: string }> | null;
-        }>
-      >`
-        WITH recorded AS (
-          INSERT INTO risk_signals (order_id, kind, fingerprint, created_at)
-          SELECT ${req.orderId}, s.kind, s.fingerprint, ${submittedAt} FROM (VALUES ('phone', ${phone}::text), ('address', ${address}::text)) AS s(kind, fingerprint)
-          WHERE s.fingerprint IS NOT NULL
-          ON CONFLICT DO NOTHING
-          RETURNING kind
-        )
-        SELECT
-          (SELECT count(*)::int FROM orders WHERE customer_id = ${req.customerId} AND created_at >= ${since}) AS by_customer,
-          (SELECT count(*)::int FROM risk_signals WHERE kind = 'phone' AND fingerprint = ${phone} AND created_at BETWEEN ${since} AND ${submittedAt})
-            + (SELECT count(*)::int FROM recorded WHERE kind = 'phone') AS by_phone,
-          (SELECT count(*)::int FROM risk_signals WHERE kind = 'address' AND fingerprint = ${address} AND created_at BETWEEN ${since} AND ${submittedAt})
-            + (SELECT count(*)::int FROM recorded WHERE kind = 'address') AS by_address,
-          c.created_at, c.frozen_at, c.frozen_reason,
-          (SELECT json_agg(json_build_object('kind', b.kind, 'reason', b.reason) ORDER BY b.kind) FROM risk_blocklist b
-            WHERE (b.kind = 'customer' AND b.fingerprint = ${customerKey}) OR (b.kind = 'phone' AND b.fingerprint = ${phone}) OR (b.kind = 'address' AND b.fingerprint = ${address})) AS blocked
-        FROM (SELECT 1) one LEFT JOIN customers c ON c.id = ${req.customerId}`;
+      const [facts] = await runStatement<{
+        by_customer: number;
+        by_phone: number;
+        by_address: number;
+        created_at: Date | null;
+        frozen_at: Date | null;
+        frozen_reason: string | null;
+        blocked: Array<{ kind: BlocklistKind; reason: string }> | null;
+      }>(db, RISK_FACTS, [req.orderId, submittedAt, phone, address, req.customerId, since, customerKey]);
       return assessRisk(
         {
           total: req.total,

@@ -18,11 +18,51 @@ export interface StockOutcome {
 
 type HoldState = 'reserved' | 'allocated';
 
-/** Read by every stock step of an order: a hot statement. */
+/** The statements every order's stock steps run (hot statements, decision 111). */
 const HOLDS_OF = {
   name: 'stock-holds-of',
   text: `SELECT sku, warehouse_id AS "warehouseId", quantity, state FROM stock_holds
     WHERE order_id = $1 AND state IN ('reserved', 'allocated')`,
+};
+const STOCK_LEVELS = {
+  name: 'stock-levels',
+  text: `SELECT i.sku, i.warehouse_id AS "warehouseId", w.province, (i.on_hand - i.reserved - i.allocated)::int AS available
+    FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
+    WHERE i.sku = ANY($1::text[]) AND i.on_hand - i.reserved - i.allocated > 0`,
+};
+/** $1 order, $2 sku, $3 warehouse, $4 quantity, $5 state, $6 expiry. */
+const TAKE_STOCK = {
+  name: 'stock-take',
+  text: `WITH taken AS (
+      UPDATE inventory SET
+        reserved = reserved + CASE WHEN $5 = 'reserved' THEN $4::int ELSE 0 END,
+        allocated = allocated + CASE WHEN $5 = 'allocated' THEN $4::int ELSE 0 END,
+        updated_at = now()
+      WHERE sku = $2 AND warehouse_id = $3 AND on_hand - reserved - allocated >= $4::int
+      RETURNING 1),
+    held AS (
+      INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state, expires_at)
+      SELECT $1, $2, $3, $4::int, $5, $6::timestamptz FROM taken
+      ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity)
+    SELECT count(*)::int AS taken FROM taken`,
+};
+const ALLOCATE_RESERVED = {
+  name: 'stock-allocate-reserved',
+  text: `WITH moved AS (
+      UPDATE stock_holds SET state = 'allocated', expires_at = NULL
+      WHERE order_id = $1 AND state = 'reserved'
+      RETURNING sku, warehouse_id, quantity)
+    UPDATE inventory i SET reserved = i.reserved - m.quantity, allocated = i.allocated + m.quantity, updated_at = now()
+    FROM moved m WHERE i.sku = m.sku AND i.warehouse_id = m.warehouse_id`,
+};
+const SHIP_ALLOCATED = {
+  name: 'stock-ship-allocated',
+  text: `WITH shipped AS (
+      UPDATE stock_holds SET state = 'shipped'
+      WHERE order_id = $1 AND warehouse_id = $2 AND state = 'allocated'
+      RETURNING sku, warehouse_id, quantity)
+    UPDATE inventory i SET allocated = i.allocated - s.quantity, on_hand = i.on_hand - s.quantity, updated_at = now()
+    FROM shipped s WHERE i.sku = s.sku AND i.warehouse_id = s.warehouse_id`,
 };
 
 /**
@@ -59,10 +99,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
   }
 
   async function stockLevels(skus: string[], client: Prisma.TransactionClient = db): Promise<StockLevel[]> {
-    return client.$queryRaw<StockLevel[]>`
-      SELECT i.sku, i.warehouse_id AS "warehouseId", w.province, (i.on_hand - i.reserved - i.allocated)::int AS available
-      FROM inventory i JOIN warehouses w ON w.id = i.warehouse_id
-      WHERE i.sku = ANY(${skus}) AND i.on_hand - i.reserved - i.allocated > 0`;
+    return runStatement<StockLevel>(client, STOCK_LEVELS, [skus]);
   }
 
   /**
@@ -70,20 +107,8 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
    * commit together, and the hold is written only if the guard let the units through.
    */
   async function take(orderId: string, piece: StockPiece, state: HoldState, expiresAt: Date | null): Promise<boolean> {
-    const [{ taken }] = await db.$queryRaw<[{ taken: number }]>`
-      WITH taken AS (
-        UPDATE inventory SET
-          reserved = reserved + CASE WHEN ${state} = 'reserved' THEN ${piece.quantity}::int ELSE 0 END,
-          allocated = allocated + CASE WHEN ${state} = 'allocated' THEN ${piece.quantity}::int ELSE 0 END,
-          updated_at = now()
-        WHERE sku = ${piece.sku} AND warehouse_id = ${piece.warehouseId} AND on_hand - reserved - allocated >= ${piece.quantity}
-        RETURNING 1),
-      held AS (
-        INSERT INTO stock_holds (order_id, sku, warehouse_id, quantity, state, expires_at)
-        SELECT ${orderId}, ${piece.sku}, ${piece.warehouseId}, ${piece.quantity}, ${state}, ${expiresAt}::timestamptz
-        FROM taken
-        ON CONFLICT (order_id, sku, warehouse_id) DO UPDATE SET quantity = stock_holds.quantity + EXCLUDED.quantity)
-      SELECT count(*)::int AS taken FROM taken`;
+    const values = [orderId, piece.sku, piece.warehouseId, piece.quantity, state, expiresAt];
+    const [{ taken }] = await runStatement<{ taken: number }>(db, TAKE_STOCK, values);
     return taken === 1;
   }
 
@@ -147,13 +172,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
 
     /** Stock check: reservations become allocations; unreserved units are allocated if still free. */
     async allocateStock(req: StockRequest): Promise<StockOutcome> {
-      await db.$executeRaw`
-        WITH moved AS (
-          UPDATE stock_holds SET state = 'allocated', expires_at = NULL
-          WHERE order_id = ${req.orderId} AND state = 'reserved'
-          RETURNING sku, warehouse_id, quantity)
-        UPDATE inventory i SET reserved = i.reserved - m.quantity, allocated = i.allocated + m.quantity, updated_at = now()
-        FROM moved m WHERE i.sku = m.sku AND i.warehouse_id = m.warehouse_id`;
+      await runStatement(db, ALLOCATE_RESERVED, [req.orderId]);
       return acquire(req, 'allocated', null);
     },
 
@@ -208,13 +227,7 @@ export function createStockActivities({ db, allocationStrategy = fewestShipments
 
     /** Hand-over to the courier: allocated units leave the warehouse. */
     async shipStock({ orderId, warehouseId }: { orderId: string; warehouseId: string }): Promise<void> {
-      await db.$executeRaw`
-        WITH shipped AS (
-          UPDATE stock_holds SET state = 'shipped'
-          WHERE order_id = ${orderId} AND warehouse_id = ${warehouseId} AND state = 'allocated'
-          RETURNING sku, warehouse_id, quantity)
-        UPDATE inventory i SET allocated = i.allocated - s.quantity, on_hand = i.on_hand - s.quantity, updated_at = now()
-        FROM shipped s WHERE i.sku = s.sku AND i.warehouse_id = s.warehouse_id`;
+      await runStatement(db, SHIP_ALLOCATED, [orderId, warehouseId]);
     },
 
     /** Goods returned to the sender are back on the shelf. */
