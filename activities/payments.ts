@@ -20,6 +20,13 @@ const SETTLE_PAYMENT = {
     WHERE id = $1 AND status = $2`,
 };
 
+const START_CAPTURE = {
+  name: 'start-capture',
+  text: `UPDATE payments SET status = 'capturing', updated_at = now()
+    WHERE id = $1 AND status IN ('authorized', 'capturing')
+    RETURNING amount - voided_amount AS capture, provider_ref AS "providerRef", currency`,
+};
+
 export interface PaymentRequest {
   orderId: string;
   paymentId: string;
@@ -119,10 +126,11 @@ export function createPaymentActivities(deps: ActivityDeps) {
     }): Promise<{ captured: number }> {
       // One statement takes the row lock, fixes the amount and reads what the gateway needs; a retry
       // finds the payment `capturing` and captures the same amount under the same key.
-      const [target] = await db.$queryRaw<Array<{ capture: number; providerRef: string; currency: string }>>`
-        UPDATE payments SET status = 'capturing', updated_at = now()
-        WHERE id = ${req.paymentId} AND status IN ('authorized', 'capturing')
-        RETURNING amount - voided_amount AS capture, provider_ref AS "providerRef", currency`;
+      const [target] = await runStatement<{ capture: number; providerRef: string; currency: string }>(
+        db,
+        START_CAPTURE,
+        [req.paymentId],
+      );
       if (!target) return { captured: await capturedBefore(req.paymentId) };
       await providers.card.capture({
         idempotencyKey: req.idempotencyKey,
