@@ -3,7 +3,7 @@ import { log } from '@temporalio/activity';
 import { type AfterSalesState, type PaymentMethod } from '../domain';
 import type { ActivityDeps } from './deps';
 import { wakeBackorders } from '../store/backorders';
-import { takeBackPoints } from '../store/points';
+import { creditPoints, takeBackPoints } from '../store/points';
 
 /**
  * The database steps of after-sales (docs/after-sales.md): a request's read model, restocking of resellable
@@ -93,7 +93,7 @@ export function createAfterSalesActivities({ db, temporal }: ActivityDeps) {
     }): Promise<number> {
       if (req.delta === 0) return 0;
       if (req.delta > 0) {
-        await db.pointsEntry.createMany({ data: [req], skipDuplicates: true });
+        await creditPoints(db, req);
         return req.delta;
       }
       return -(await db.$transaction((tx) => takeBackPoints(tx, { ...req, points: -req.delta })));

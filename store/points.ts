@@ -1,6 +1,7 @@
 // Points ledger operations shared by checkout, after-sales and membership (docs/pricing.md "Points").
 import { pointsBalance } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
+import { runStatement, type Db } from './db';
 
 type Tx = Prisma.TransactionClient;
 
@@ -41,4 +42,18 @@ export async function takeBackPoints(
       },
     });
   return Math.max(0, points);
+}
+
+const CREDIT_POINTS = {
+  name: 'points-credit',
+  text: `INSERT INTO points_entries (id, customer_id, order_id, delta, reason) VALUES ($1, $2, $3, $4, $5)
+    ON CONFLICT DO NOTHING`,
+};
+
+/** Credits points once by the entry's id (every completed order earns some: a hot statement, decision 111). */
+export async function creditPoints(
+  db: Db,
+  req: { id: string; customerId: string; orderId: string; delta: number; reason: string },
+): Promise<void> {
+  await runStatement(db, CREDIT_POINTS, [req.id, req.customerId, req.orderId, req.delta, req.reason]);
 }
