@@ -44,11 +44,11 @@ import { checkoutOf } from './pricing';
 import { orderDetailSchema, orderPageSchema, orderSchema } from '../schemas';
 
 export const orderIdParams = z.object({ id: z.string().min(1).max(64) });
-/** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
 /** Every submission reads its merchant's policy overrides, every action its order's owner (hot statements, decision 111). */
 const MERCHANT_POLICY = { name: 'merchant-policy', text: `SELECT policy FROM merchants WHERE id = $1` };
 const ORDER_OWNER = { name: 'order-owner', text: `SELECT merchant_id AS "merchantId" FROM orders WHERE id = $1` };
 
+/** GET /v1/orders/{id}: the read model, or with `live=true` (support) the running workflow's own answer. */
 const detailQuery = z.object({ live: z.enum(['true', 'false']).optional() });
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(500) });
 
