@@ -4,7 +4,7 @@ import { DEFAULT_MEMBERSHIP } from '../config';
 import { giveBackCheckout, giveBackOnReturns, givesBackCheckout, refundedForReturns } from '../store/checkout';
 import { recordMembership } from '../store/membership';
 import { insertSubmittedOrder, orderRecorded } from '../store/orders';
-import { writeProjection, writeProjectionIn } from '../store/projection';
+import { writeProjection } from '../store/projection';
 import type { ActivityDeps } from './deps';
 
 /**
@@ -30,7 +30,7 @@ export function createProjectionActivities({ db, membership = DEFAULT_MEMBERSHIP
       const notices = await milestoneNoticeRows(db, state, entry);
       if (!givesBackOrEarns(state)) return writeProjection(db, state, entry, notices);
       await db.$transaction(async (tx) => {
-        await writeProjectionIn(tx, state, entry, notices);
+        await writeProjection(tx, state, entry, notices);
         await giveBackCheckout(tx, state); // cancelled before shipping: coupon, points, promotion counts, once
         await recordMembership(tx, state, membership); // completed: growth value, tier bonus points and their reversal
         // After recordMembership: both lock the membership row before the customer's, never the other way round.

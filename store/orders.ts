@@ -1,7 +1,7 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { runStatement, type Db } from './db';
-import { writeProjectionIn } from './projection';
+import { writeProjection } from './projection';
 
 /**
  * The first read-model row of an order: written by the API together with the Idempotency-Key record
@@ -37,7 +37,7 @@ export async function insertSubmittedOrder(
     JSON.stringify(input.lines),
   ]);
   // The first entry and its outbound event as every later one is written (the row is as new already).
-  if (inserted) await writeProjectionIn(tx, state, entry, []);
+  if (inserted) await writeProjection(tx, state, entry, []);
 }
 
 /** The customer (as last given), the order and its lines, in one statement; nothing if the order exists. */

@@ -1,6 +1,6 @@
 import type { OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
-import { poolOf, type Db } from './db';
+import { runStatement, type Db } from './db';
 import { insertNoticeRows, type NoticeRow } from './notices';
 import { outboundEventId, outboundPayload } from './outbound-events';
 
@@ -11,7 +11,9 @@ import { outboundEventId, outboundPayload } from './outbound-events';
  * row). Every insert is keyed by the order and the state's version, so a retry writes nothing twice,
  * and a projection that lost the race to a newer one still leaves its entry on the timeline.
  */
-const PROJECT_ORDER = `WITH moved AS (
+const PROJECT_ORDER = {
+  name: 'project-order',
+  text: `WITH moved AS (
     UPDATE orders SET status = $2, snapshot = $3::jsonb, version = $4, subtotal = $5, total = $6, flags = $7::jsonb,
       updated_at = $8::timestamptz
     WHERE id = $1 AND version < $4 RETURNING id),
@@ -32,7 +34,8 @@ const PROJECT_ORDER = `WITH moved AS (
     WHERE EXISTS (SELECT 1 FROM moved)
     ON CONFLICT (order_id, line_no) DO UPDATE SET allocated = excluded.allocated, shipped = excluded.shipped,
       delivered = excluded.delivered, returned = excluded.returned, refunded = excluded.refunded)
-  SELECT count(*)::int AS moved FROM moved`;
+  SELECT count(*)::int AS moved FROM moved`,
+};
 
 function projectionValues(state: OrderState, entry: TimelineEntry, notices: NoticeRow[]): unknown[] {
   const json = JSON.stringify;
@@ -57,21 +60,15 @@ function projectionValues(state: OrderState, entry: TimelineEntry, notices: Noti
   ];
 }
 
-/** Writes the projection on its own: one prepared statement on the pool, no transaction around it. */
-export async function writeProjection(db: Db, state: OrderState, entry: TimelineEntry, notices: NoticeRow[]) {
-  await poolOf(db).query({
-    name: 'project-order',
-    text: PROJECT_ORDER,
-    values: projectionValues(state, entry, notices),
-  });
-}
-
-/** Writes the projection in `tx`, for the projections whose other writes must commit with it. */
-export async function writeProjectionIn(
-  tx: Prisma.TransactionClient,
+/**
+ * Writes the projection where `client` is: on its own, one prepared statement on the pool; or in a
+ * transaction, for the projections whose other writes must commit with it.
+ */
+export async function writeProjection(
+  client: Db | Prisma.TransactionClient,
   state: OrderState,
   entry: TimelineEntry,
   notices: NoticeRow[],
 ) {
-  await tx.$queryRawUnsafe(PROJECT_ORDER, ...projectionValues(state, entry, notices));
+  await runStatement(client, PROJECT_ORDER, projectionValues(state, entry, notices));
 }

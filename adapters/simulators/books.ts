@@ -51,13 +51,16 @@ export function newReference(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('hex')}`;
 }
 
+/** A record's columns as the SimulatorRecord type names them. */
+const RECORD_COLUMNS = `provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount,
+  status, response, created_at AS "createdAt"`;
+
 /** A new record, unless one exists under the key or the reference (the most frequent write of the simulators). */
 const INSERT_RECORD = {
   name: 'simulator-record',
   text: `INSERT INTO simulator_records (provider, idempotency_key, kind, reference, order_id, amount, status, response)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING
-    RETURNING provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount, status,
-      response, created_at AS "createdAt"`,
+    RETURNING ${RECORD_COLUMNS}`,
 };
 
 /**
@@ -110,9 +113,7 @@ export async function recordOnce(
 
 const LOCK_RECORD = {
   name: 'simulator-record-lock',
-  text: `SELECT provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount, status,
-      response, created_at AS "createdAt"
-    FROM simulator_records WHERE reference = $1 FOR UPDATE`,
+  text: `SELECT ${RECORD_COLUMNS} FROM simulator_records WHERE reference = $1 FOR UPDATE`,
 };
 const SET_RECORD = {
   name: 'simulator-record-set',
