@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { round } from './util';
+import { round, sleep } from './util';
 
 // ── Latencies of the API calls ──────────────────────────────────────────────────────────────────
 
@@ -231,6 +231,19 @@ export class Sampler {
     });
     this.previous = new Map([...procs.values()].map((p) => [p.pid, p.ticks]));
     this.previousSystem = sys;
+  }
+
+  /**
+   * What the stack burns doing nothing (pollers, timers, the Temporal server's housekeeping), after it
+   * settles: a process just ready still compiles and collects what its start-up left, which read as
+   * 0.11 cores of an idle worker instead of 0.03 and so overstated what "net of idle" takes away.
+   */
+  async measureIdle({ settleSeconds, idleSeconds }: { settleSeconds: number; idleSeconds: number }) {
+    await sleep(settleSeconds * 1000); // still counted as setup
+    this.phase = 'idle';
+    this.sample();
+    await sleep(idleSeconds * 1000);
+    this.sample();
   }
 
   /** Average cores used by each group over the samples of the given phases. */

@@ -11,7 +11,8 @@
  *   WEBHOOK_DISPATCH_INTERVAL_MS  passed through to the worker: the outbound dispatcher's idle pass interval
  *   BENCH_DRAIN_SECONDS        how long to wait for in-flight orders after the window (default 60)
  *   BENCH_WECHAT_SHARE         share of orders paid by WeChat Pay (default 0.1)
- *   BENCH_IDLE_SECONDS         CPU of the idle stack is measured this long before the warm-up (default 5)
+ *   BENCH_SETTLE_SECONDS       the stack settles this long once ready, before the idle measure (default 10)
+ *   BENCH_IDLE_SECONDS         CPU of the idle stack is measured this long before the warm-up (default 10)
  *   BENCH_WARMUP               lifecycles run one by one before the window, not counted (default 3)
  *   BENCH_HISTORY_SAMPLE       completed orders whose Temporal histories are counted (default 20)
  *   BENCH_ADMIN_DATABASE_URL   PostgreSQL server to create the database on (default: the server at
@@ -86,7 +87,8 @@ export const opts = {
   drainSeconds: num('BENCH_DRAIN_SECONDS', 60, 0),
   wechatShare: Math.min(1, num('BENCH_WECHAT_SHARE', 0.1, 0)),
   warmup: Math.floor(num('BENCH_WARMUP', 3, 0)),
-  idleSeconds: num('BENCH_IDLE_SECONDS', 5, 0),
+  settleSeconds: num('BENCH_SETTLE_SECONDS', 10, 0),
+  idleSeconds: num('BENCH_IDLE_SECONDS', 10, 0),
   historySample: Math.floor(num('BENCH_HISTORY_SAMPLE', 20, 0)),
   adminDatabaseUrl: env.BENCH_ADMIN_DATABASE_URL || undefined,
   dbPoolSize: Math.floor(num('BENCH_DB_POOL_SIZE', 10, 1)),

@@ -30,7 +30,7 @@ import { runPricingSection } from './pricing/section';
 import { recordLifecycleHistories } from './ceiling/record';
 import { addGracefulStops, buildReport, writeReport } from './report';
 import { bringUp, Stack } from './stack';
-import { log, ROOT, sleep } from './util';
+import { log, ROOT } from './util';
 
 /** The report the lifecycles wrote, for the ceiling's ratios; the histories of one of their lifecycles, its shape. */
 let engineReport: string | undefined;
@@ -100,11 +100,7 @@ async function main(): Promise<number> {
     const d = (driver = new Driver(stack.apiUrl));
     await d.subscribe();
 
-    // Idle: what the stack burns doing nothing (pollers, timers, the Temporal server's own housekeeping).
-    sampler.phase = 'idle';
-    sampler.sample();
-    await sleep(opts.idleSeconds * 1000);
-    sampler.sample();
+    await sampler.measureIdle(opts);
 
     sampler.phase = 'warmup';
     await warmUp(d, stack.temporalAddress, isInterrupted);

@@ -5,8 +5,8 @@
  * docs/benchmark.md, "Ceiling".
  *
  * Options (environment, or argv as bench/options.ts reads them; the engine bench's own apply too:
- * BENCH_TEMPORAL, BENCH_DURATION_SECONDS, BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_IDLE_SECONDS, BENCH_DRAIN_SECONDS,
- * BENCH_TEMPORAL_LIMIT, BENCH_DYNAMIC_CONFIG, BENCH_SQLITE_PRAGMAS):
+ * BENCH_TEMPORAL, BENCH_DURATION_SECONDS, BENCH_CONCURRENCY, BENCH_WARMUP, BENCH_SETTLE_SECONDS, BENCH_IDLE_SECONDS,
+ * BENCH_DRAIN_SECONDS, BENCH_TEMPORAL_LIMIT, BENCH_DYNAMIC_CONFIG, BENCH_SQLITE_PRAGMAS):
  *   BENCH_CEILING_RATE         null lifecycles started per second (default BENCH_RATE, else 25)
  *   BENCH_COMPARE              an engine report (bench/results/<time>.json) to print the ratios against
  *   BENCH_CEILING_HISTORIES    the recorded histories the shape comes from, comma separated, root first
@@ -25,7 +25,7 @@ import { Sampler } from '../metrics';
 import { env, opts } from '../options';
 import { Stack, startTemporal } from '../stack';
 import { log, ROOT, round, sleep } from '../util';
-import { WORKER_NODE_FLAGS } from '../../workers/limits';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '../../workers/limits';
 import { childrenOf, NullDriver, openLoop } from './driver';
 import { ceilingFigures, compare, printCeiling } from './report';
 import { eventCounts, lifecycleShape, readHistory, sumCounts, type EventCounts } from './shape';
@@ -53,9 +53,10 @@ async function startWorker(stack: Stack, shapeFile: string) {
     DB_POOL_SIZE: String(opts.dbPoolSize), // the engine worker's, which bounds its tasks (workers/limits.ts)
   };
   delete childEnv.NODE_OPTIONS;
-  // With the engine worker's node flags, as with its limits: like for like.
+  // With the engine worker's node flags and environment, as with its limits: like for like.
   const args = [...WORKER_NODE_FLAGS, '--import', 'tsx', 'bench/ceiling/worker.ts'];
   const worker = stack.spawnChild('worker', process.execPath, args, {
+    ...WORKER_ENVIRONMENT,
     ...childEnv,
     CEILING_SHAPE_FILE: shapeFile,
   });
@@ -75,10 +76,7 @@ async function startWorker(stack: Stack, shapeFile: string) {
 }
 
 async function measure(stack: Stack, d: NullDriver, sampler: Sampler) {
-  sampler.phase = 'idle';
-  sampler.sample();
-  await sleep(opts.idleSeconds * 1000);
-  sampler.sample();
+  await sampler.measureIdle(opts);
   sampler.phase = 'warmup';
   for (let i = 0; i < Math.max(1, opts.warmup); i++) {
     const run = d.launch();
