@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../store/db';
-import { WORKER_NODE_FLAGS } from '../workers/limits';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '../workers/limits';
 import { buildWorkflows } from '../scripts/build-workflows';
 import { adminDatabase } from '../scripts/local-postgres';
 import { applyMigrations } from '../scripts/migrations';
@@ -318,18 +318,21 @@ async function startEngine(stack: Stack): Promise<void> {
   });
   const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   // With node flags (profiling), node runs tsx's loader itself: `node <flags> --import tsx <script>`.
-  const launch = (name: string, script: string, nodeArgs: string | undefined) =>
+  const launch = (name: string, script: string, nodeArgs: string | undefined, childEnv = base) =>
     nodeArgs
       ? stack.spawnChild(
           name,
           process.execPath,
           [...nodeArgs.split(/\s+/).filter(Boolean), '--import', 'tsx', script],
-          base,
+          childEnv,
         )
-      : stack.spawnChild(name, tsx, [script], base);
+      : stack.spawnChild(name, tsx, [script], childEnv);
   const children = [
-    // The worker starts as it does in production (WORKER_NODE_FLAGS); BENCH_WORKER_NODE_ARGS come after and win.
-    launch('worker', 'workers/main.ts', [...WORKER_NODE_FLAGS, env.BENCH_WORKER_NODE_ARGS ?? ''].join(' ')),
+    // The worker starts as it does in production (WORKER_NODE_FLAGS, WORKER_ENVIRONMENT); BENCH_WORKER_NODE_ARGS come after and win.
+    launch('worker', 'workers/main.ts', [...WORKER_NODE_FLAGS, env.BENCH_WORKER_NODE_ARGS ?? ''].join(' '), {
+      ...WORKER_ENVIRONMENT,
+      ...base,
+    }),
     launch('api', 'api/main.ts', env.BENCH_API_NODE_ARGS),
   ];
 

@@ -27,3 +27,12 @@ export function workerLimits(connections: number) {
  * isolate's heap when it starts, so a worker cannot set them on itself.
  */
 export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
+
+/**
+ * The environment every worker process starts with (decision 112). glibc gives each thread that
+ * allocates an arena of its own, up to 8 per core (the SDK core's runtime threads, each workflow
+ * thread), and an arena keeps what it freed: two arenas held a saturated worker at ~400 MB of RSS
+ * where it reached ~530, for the same CPU. glibc reads it when the process starts, so the launchers
+ * set it (test/unit/deploy-files.test.ts keeps them the same).
+ */
+export const WORKER_ENVIRONMENT = { MALLOC_ARENA_MAX: '2' } as const;

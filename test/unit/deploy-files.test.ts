@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { WORKER_NODE_FLAGS } from '../../workers/limits';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '../../workers/limits';
 
 const root = path.resolve(__dirname, '../..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -93,10 +93,17 @@ test('the image: multi-stage on the Node LTS CI tests, a prebuilt workflow bundl
   expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
 });
 
-test("every worker launcher starts node with the worker's flags (decision 106)", () => {
-  const worker = (parse(read('docker-compose.yml'), { merge: true }) as { services: { worker: { command: string[] } } })
-    .services.worker.command;
-  expect(worker).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts']);
+test("every worker launcher starts node with the worker's flags and environment (decisions 106, 112)", () => {
+  const worker = (
+    parse(read('docker-compose.yml'), { merge: true }) as {
+      services: { worker: { command: string[]; environment: Record<string, unknown> } };
+    }
+  ).services.worker;
+  expect(worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts']);
+  for (const [name, value] of Object.entries(WORKER_ENVIRONMENT)) expect(String(worker.environment[name])).toBe(value);
   const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
-  expect(scripts.worker).toBe(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts'].join(' '));
+  const environment = Object.entries(WORKER_ENVIRONMENT).map(([name, value]) => `${name}=${value}`);
+  expect(scripts.worker).toBe(
+    [...environment, 'node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'workers/main.ts'].join(' '),
+  );
 });
