@@ -28,6 +28,27 @@ export interface DispatcherOptions {
 
 const LEASE_MS = 60_000;
 
+interface ClaimedNotification {
+  id: string;
+  orderId: string | null;
+  recipientType: string;
+  recipientId: string;
+  channel: string;
+  kind: string;
+  payload: unknown;
+  attempts: number;
+}
+
+/** Claims due rows ($1 the lease in ms, $2 how many), past other dispatchers' locks (decision 111: a hot statement). */
+const CLAIM = {
+  name: 'notifications-claim',
+  text: `UPDATE notifications SET next_attempt_at = now() + $1::int * interval '1 millisecond', attempts = attempts + 1
+    WHERE id IN (
+      SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
+      ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+    RETURNING id, order_id AS "orderId", recipient_type AS "recipientType", recipient_id AS "recipientId", channel, kind, payload, attempts`,
+};
+
 /** A batch's sent messages, marked together (decision 111: a hot statement). */
 const MARK_SENT = {
   name: 'notifications-mark-sent',
@@ -55,25 +76,7 @@ export function startNotificationDispatcher({
   let lastScan = 0;
 
   /** One statement claims a batch: due rows, locked past other dispatchers, leased, counted. */
-  function claim() {
-    return db.$queryRaw<
-      Array<{
-        id: string;
-        orderId: string | null;
-        recipientType: string;
-        recipientId: string;
-        channel: string;
-        kind: string;
-        payload: unknown;
-        attempts: number;
-      }>
-    >`
-      UPDATE notifications SET next_attempt_at = now() + ${LEASE_MS} * interval '1 millisecond', attempts = attempts + 1
-      WHERE id IN (
-        SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)
-      RETURNING id, order_id AS "orderId", recipient_type AS "recipientType", recipient_id AS "recipientId", channel, kind, payload, attempts`;
-  }
+  const claim = () => runStatement<ClaimedNotification>(db, CLAIM, [LEASE_MS, batchSize]);
 
   /** Sends a claimed batch one by one; the sent ones are marked together, in one statement, at its end. */
   async function deliverDue(): Promise<number> {

@@ -3,7 +3,7 @@ import { sendSigned, type SendResult } from '../adapters/outbound-webhooks';
 import type { UrlPolicy } from '../adapters/url-guard';
 import type { Config } from '../config';
 import { retryDelayMs, signingSecrets } from '../domain';
-import { poolOf, type Db } from '../store/db';
+import { poolOf, runStatement, type Db } from '../store/db';
 import { alignDeliveries, eventTypeMatchesSql } from '../store/outbound-events';
 
 /**
@@ -82,6 +82,45 @@ const FAN_OUT = `WITH locked AS (
     ON CONFLICT DO NOTHING)
   UPDATE outbound_events o SET fanned_out_at = now() FROM ready e WHERE o.id = e.id`;
 
+/** Claims due deliveries ($1 the lease in ms, $2 how many); see claim(). */
+const CLAIM = {
+  name: 'webhook-claim',
+  text: `UPDATE webhook_deliveries d
+    SET next_attempt_at = now() + $1::int * interval '1 millisecond', attempts = d.attempts + 1, updated_at = now()
+    FROM webhook_subscriptions s, outbound_events e
+    WHERE s.id = d.subscription_id AND e.id = d.event_id AND d.id IN (
+      SELECT c.id FROM webhook_deliveries c JOIN webhook_subscriptions cs ON cs.id = c.subscription_id
+      WHERE c.status = 'pending' AND c.next_attempt_at <= now() AND cs.enabled
+        AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
+                        WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
+                          AND p.seq < c.seq AND p.status = 'pending')
+      ORDER BY c.next_attempt_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED)
+    RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts,
+      d.next_attempt_at AS "leasedUntil", s.url, s.secret,
+      s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.payload`,
+};
+
+/**
+ * Records a batch of successes ($1–$7 the attempts' columns, $8 their subscriptions); see recordSuccesses().
+ */
+const RECORD_SUCCESSES = {
+  name: 'webhook-record-successes',
+  text: `WITH sent AS (
+      SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::int[], $7::timestamptz[])
+        AS u(delivery_id, attempt, status_code, response_body, error, duration_ms, leased_until)
+      WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = u.delivery_id)),
+    attempt AS (
+      INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response_body, error, duration_ms)
+      SELECT delivery_id, attempt, status_code, response_body, error, duration_ms FROM sent),
+    delivered AS (
+      UPDATE webhook_deliveries d SET status = 'delivered', delivered_at = now(), last_attempt_at = now(),
+        last_status_code = s.status_code, last_response_body = s.response_body, last_error = s.error,
+        updated_at = now()
+      FROM sent s WHERE d.id = s.delivery_id AND d.status = 'pending' AND d.next_attempt_at = s.leased_until)
+    UPDATE webhook_subscriptions SET failing_since = NULL, updated_at = now()
+    WHERE id = ANY($8::text[]) AND failing_since IS NOT NULL`,
+};
+
 interface Claimed {
   id: bigint;
   subscriptionId: string;
@@ -119,21 +158,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
    * Due deliveries of enabled subscriptions that are the first pending one of their order for their
    * subscription (so seq n waits until n-1 is delivered or failed), leased and counted.
    */
-  function claim(limit: number) {
-    return db.$queryRaw<Claimed[]>`
-      UPDATE webhook_deliveries d
-      SET next_attempt_at = now() + ${leaseMs} * interval '1 millisecond', attempts = d.attempts + 1, updated_at = now()
-      FROM webhook_subscriptions s, outbound_events e
-      WHERE s.id = d.subscription_id AND e.id = d.event_id AND d.id IN (
-        SELECT c.id FROM webhook_deliveries c JOIN webhook_subscriptions cs ON cs.id = c.subscription_id
-        WHERE c.status = 'pending' AND c.next_attempt_at <= now() AND cs.enabled
-          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
-                          WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
-                            AND p.seq < c.seq AND p.status = 'pending')
-        ORDER BY c.next_attempt_at LIMIT ${limit} FOR UPDATE OF c SKIP LOCKED)
-      RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts,
-        d.next_attempt_at AS "leasedUntil", s.url, s.secret,
-        s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.payload`;
+  async function claim(limit: number): Promise<Claimed[]> {
+    const rows = await runStatement<Claimed>(db, CLAIM, [leaseMs, limit]);
+    return rows.map((row) => ({ ...row, id: BigInt(row.id) })); // a bigint arrives as text from the pool
   }
 
   const attemptRow = (row: Claimed, r: SendResult) => ({
@@ -170,23 +197,16 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const column = <K extends keyof (typeof attempts)[number]>(k: K) => attempts.map((a) => a[k]);
     const leases = batch.map(({ row }) => row.leasedUntil);
     try {
-      await db.$executeRaw`
-        WITH sent AS (
-          SELECT * FROM unnest(${column('deliveryId')}::bigint[], ${column('attempt')}::int[],
-            ${column('statusCode')}::int[], ${column('responseBody')}::text[], ${column('error')}::text[],
-            ${column('durationMs')}::int[], ${leases}::timestamptz[])
-            AS u(delivery_id, attempt, status_code, response_body, error, duration_ms, leased_until)
-          WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = u.delivery_id)),
-        attempt AS (
-          INSERT INTO webhook_attempts (delivery_id, attempt, status_code, response_body, error, duration_ms)
-          SELECT delivery_id, attempt, status_code, response_body, error, duration_ms FROM sent),
-        delivered AS (
-          UPDATE webhook_deliveries d SET status = 'delivered', delivered_at = now(), last_attempt_at = now(),
-            last_status_code = s.status_code, last_response_body = s.response_body, last_error = s.error,
-            updated_at = now()
-          FROM sent s WHERE d.id = s.delivery_id AND d.status = 'pending' AND d.next_attempt_at = s.leased_until)
-        UPDATE webhook_subscriptions SET failing_since = NULL, updated_at = now()
-        WHERE id = ANY(${[...new Set(batch.map(({ row }) => row.subscriptionId))]}::text[]) AND failing_since IS NOT NULL`;
+      await runStatement(db, RECORD_SUCCESSES, [
+        column('deliveryId').map(String), // pg sends bigint[] elements as text
+        column('attempt'),
+        column('statusCode'),
+        column('responseBody'),
+        column('error'),
+        column('durationMs'),
+        leases,
+        [...new Set(batch.map(({ row }) => row.subscriptionId))],
+      ]);
     } catch (err) {
       succeeded.push(...batch);
       throw err;
