@@ -13,7 +13,7 @@ export type RateLimit = z.infer<typeof rateLimitSchema>;
  * worker RSS of 400 MB, since orders stay open through their return window (docs/operations.md, "Worker
  * cache"; docs/decisions/099-worker-cache-sized-for-the-return-window.md).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 /** Connections of each process's database pool; a worker takes as many workflow tasks at once (decision 096). */
 export const DEFAULT_DB_POOL_SIZE = 10;
 /** For keys configured without their own `rateLimit`. */
