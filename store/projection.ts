@@ -8,7 +8,8 @@ import { outboundEventId, outboundPayload } from './outbound-events';
  * The order's read model as of one timeline entry, in one statement (decision 105): the order row
  * (only if this state is newer than the row's), the timeline entry and its outbound event (the
  * outbox: they exist together), the notices it causes, and the lines' ledger (only with a newer
- * row). Every insert is keyed by the order and the state's version, so a retry writes nothing twice,
+ * row, and only the lines whose counts changed: each line written marks the order for analytics
+ * again, and most entries change none). Every insert is keyed by the order and the state's version, so a retry writes nothing twice,
  * and a projection that lost the race to a newer one still leaves its entry on the timeline.
  */
 const PROJECT_ORDER = {
@@ -33,7 +34,9 @@ const PROJECT_ORDER = {
       discount int, gift boolean, allocated int, shipped int, delivered int, returned int, refunded int)
     WHERE EXISTS (SELECT 1 FROM moved)
     ON CONFLICT (order_id, line_no) DO UPDATE SET allocated = excluded.allocated, shipped = excluded.shipped,
-      delivered = excluded.delivered, returned = excluded.returned, refunded = excluded.refunded)
+      delivered = excluded.delivered, returned = excluded.returned, refunded = excluded.refunded
+    WHERE (order_lines.allocated, order_lines.shipped, order_lines.delivered, order_lines.returned, order_lines.refunded)
+      IS DISTINCT FROM (excluded.allocated, excluded.shipped, excluded.delivered, excluded.returned, excluded.refunded))
   SELECT count(*)::int AS moved FROM moved`,
 };
 

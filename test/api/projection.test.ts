@@ -61,3 +61,38 @@ test('GET answers from the read model; support may ask the running workflow with
   expect(refused.statusCode).toBe(403);
   expect((await get(`/v1/orders/${body.id}?live=maybe`, KEYS.support)).json()).toMatchObject({ status: 400 });
 });
+
+test('a projection writes only the lines whose counts changed: an unchanged line keeps its row version', async () => {
+  const { app, db, providers } = stack;
+  const { body } = await submitOrder(
+    app,
+    orderBody({
+      lines: [
+        { sku: 'SKU-TEA-001', quantity: 1 },
+        { sku: 'SKU-TEA-002', quantity: 1 },
+      ],
+    }),
+  );
+  await waitForBooked(app, body.id);
+  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
+  const state = row.snapshot as unknown as OrderState;
+  const { projectOrder } = createProjectionActivities({ db, providers });
+  const at = new Date().toISOString();
+  // xmin: the transaction that wrote the row's current version (each write also marks the order for analytics).
+  const lineVersions = () =>
+    db.$queryRaw<Array<{ lineNo: number; xmin: string; shipped: number }>>`
+      SELECT line_no AS "lineNo", xmin::text AS xmin, shipped FROM order_lines WHERE order_id = ${body.id} ORDER BY line_no`;
+  const before = await lineVersions();
+
+  await projectOrder({ ...state, version: row.version + 1 }, { type: 'test.nothing_shipped', actor: 'test', at });
+  expect(await lineVersions()).toEqual(before);
+
+  const [first, ...rest] = state.lines;
+  const shipped = { ...state, version: row.version + 2, lines: [{ ...first, shipped: first.quantity }, ...rest] };
+  await projectOrder(shipped, { type: 'test.first_line_shipped', actor: 'test', at });
+  const after = await lineVersions();
+  expect(after[0]).toMatchObject({ shipped: first.quantity });
+  expect(after[0].xmin).not.toBe(before[0].xmin);
+  expect(after.slice(1)).toEqual(before.slice(1));
+  expect(after).toHaveLength(2);
+});
