@@ -328,7 +328,8 @@ async function startEngine(stack: Stack): Promise<void> {
         )
       : stack.spawnChild(name, tsx, [script], childEnv);
   const children = [
-    // The worker starts as it does in production (WORKER_NODE_FLAGS, WORKER_ENVIRONMENT); BENCH_WORKER_NODE_ARGS come after and win.
+    // The worker starts as it does in production (WORKER_NODE_FLAGS, WORKER_ENVIRONMENT);
+    // BENCH_WORKER_NODE_ARGS come after the flags and win, as the caller's environment does.
     launch('worker', 'workers/main.ts', [...WORKER_NODE_FLAGS, env.BENCH_WORKER_NODE_ARGS ?? ''].join(' '), {
       ...WORKER_ENVIRONMENT,
       ...base,

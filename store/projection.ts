@@ -9,8 +9,9 @@ import { outboundEventId, outboundPayload } from './outbound-events';
  * (only if this state is newer than the row's), the timeline entry and its outbound event (the
  * outbox: they exist together), the notices it causes, and the lines' ledger (only with a newer
  * row, and only the lines whose counts changed: each line written marks the order for analytics
- * again, and most entries change none). Every insert is keyed by the order and the state's version, so a retry writes nothing twice,
- * and a projection that lost the race to a newer one still leaves its entry on the timeline.
+ * again, and most entries change none). Every insert is keyed by the order and the state's version,
+ * so a retry writes nothing twice, and a projection that lost the race to a newer one still leaves
+ * its entry on the timeline.
  */
 const PROJECT_ORDER = {
   name: 'project-order',
