@@ -130,7 +130,13 @@ export interface NotificationMessage {
 /** SMS, email and in-app messages (docs/fulfilment.md, notification outbox). */
 export interface Notifier {
   readonly channel: NotificationChannel;
-  send(msg: NotificationMessage): Promise<{ providerRef: string }>;
+  /**
+   * Sends a batch in one request, as gateways' batch APIs do (Aliyun's SendBatchSms, Tencent Cloud's
+   * SendSms to many numbers, SendGrid's personalizations): each message's reference, in order. Throws
+   * when the request failed as a whole (time-out, 5xx): nothing is known, and a retry sends the same
+   * keys, which the gateway sends once each.
+   */
+  sendBatch(msgs: NotificationMessage[]): Promise<Array<{ providerRef: string }>>;
 }
 
 export interface Providers {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Notifier, NotificationChannel } from '../adapters/types';
+import type { Notifier, NotificationChannel, NotificationMessage } from '../adapters/types';
 import { runStatement, type Db } from '../store/db';
 import { queueLowStockNotices, queueSlaWarnings } from '../store/notice-scans';
 
@@ -37,6 +37,23 @@ interface ClaimedNotification {
   kind: string;
   payload: unknown;
   attempts: number;
+}
+
+/** The gateway's message of an outbox row: the row id is its idempotency key. */
+const messageOf = (row: ClaimedNotification): NotificationMessage => ({
+  idempotencyKey: row.id,
+  recipientType: row.recipientType,
+  recipientId: row.recipientId,
+  kind: row.kind,
+  orderId: row.orderId ?? undefined,
+  payload: row.payload as Record<string, unknown>,
+});
+
+/** The claimed rows per channel, in their claimed order. */
+function byChannel(rows: ClaimedNotification[]): Map<string, ClaimedNotification[]> {
+  const batches = new Map<string, ClaimedNotification[]>();
+  for (const row of rows) batches.set(row.channel, [...(batches.get(row.channel) ?? []), row]);
+  return batches;
 }
 
 /** Claims due rows ($1 the lease in ms, $2 how many), past other dispatchers' locks (decision 111: a hot statement). */
@@ -78,44 +95,50 @@ export function startNotificationDispatcher({
   /** One statement claims a batch: due rows, locked past other dispatchers, leased, counted. */
   const claim = () => runStatement<ClaimedNotification>(db, CLAIM, [LEASE_MS, batchSize]);
 
-  /** Sends a claimed batch one by one; the sent ones are marked together, in one statement, at its end. */
+  /** A message whose request failed at `failedAt`: retried after its backoff, or failed for good. */
+  async function recordFailure(row: ClaimedNotification, err: Error, failedAt: number) {
+    const failed = row.attempts >= maxAttempts;
+    const backoffMs = Math.min(300_000, 500 * 2 ** row.attempts);
+    await db.notification.update({
+      where: { id: row.id },
+      data: {
+        status: failed ? 'failed' : 'pending',
+        lastError: err.message,
+        nextAttemptAt: new Date(failedAt + backoffMs),
+      },
+    });
+    log?.warn(
+      { notificationId: row.id, attempts: row.attempts, err: err.message },
+      failed ? 'notification failed for good' : 'notification will be retried',
+    );
+  }
+
+  /**
+   * Sends a claimed batch, one request per channel (the gateways' batch APIs), the channels at once;
+   * the sent ones are marked together, in one statement, at its end. A request that fails fails each
+   * of its messages, each retried after its own backoff.
+   */
   async function deliverDue(): Promise<number> {
     const rows = await claim();
     const sent: string[] = [];
-    for (const row of rows) {
-      try {
-        const notifier = notifiers[row.channel as NotificationChannel];
-        if (!notifier) throw new Error(`no notifier for channel ${row.channel}`);
-        await withTimeout(
-          notifier.send({
-            idempotencyKey: row.id,
-            recipientType: row.recipientType,
-            recipientId: row.recipientId,
-            kind: row.kind,
-            orderId: row.orderId ?? undefined,
-            payload: row.payload as Record<string, unknown>,
-          }),
-          sendTimeoutMs,
-          `${row.channel} gateway did not answer within ${sendTimeoutMs} ms`,
-        );
-        sent.push(row.id);
-      } catch (err) {
-        const failed = row.attempts >= maxAttempts;
-        const backoffMs = Math.min(300_000, 500 * 2 ** row.attempts);
-        await db.notification.update({
-          where: { id: row.id },
-          data: {
-            status: failed ? 'failed' : 'pending',
-            lastError: (err as Error).message,
-            nextAttemptAt: new Date(Date.now() + backoffMs),
-          },
-        });
-        log?.warn(
-          { notificationId: row.id, attempts: row.attempts, err: (err as Error).message },
-          failed ? 'notification failed for good' : 'notification will be retried',
-        );
-      }
-    }
+    await Promise.all(
+      [...byChannel(rows)].map(async ([channel, batch]) => {
+        try {
+          const notifier = notifiers[channel as NotificationChannel];
+          if (!notifier) throw new Error(`no notifier for channel ${channel}`);
+          await withTimeout(
+            notifier.sendBatch(batch.map(messageOf)),
+            sendTimeoutMs,
+            `${channel} gateway did not answer within ${sendTimeoutMs} ms`,
+          );
+          sent.push(...batch.map((row) => row.id));
+        } catch (err) {
+          // One time for the request: its messages come due again together, and go again in one request.
+          const failedAt = Date.now();
+          for (const row of batch) await recordFailure(row, err as Error, failedAt);
+        }
+      }),
+    );
     if (sent.length > 0) await runStatement(db, MARK_SENT, [sent]);
     return rows.length;
   }

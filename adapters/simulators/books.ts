@@ -92,23 +92,83 @@ export async function recordOnce(
     const record = await db.simulatorRecord.findUnique({
       where: { provider_idempotencyKey: { provider, idempotencyKey } },
     });
-    if (record) {
-      // A real provider refuses a key reused for a different request rather than guessing.
-      if (
-        record.kind !== rec.kind ||
-        record.orderId !== rec.orderId ||
-        (rec.amount != null && record.amount !== rec.amount)
-      ) {
-        throw new ProviderRejectedError(
-          'idempotency_key_reused',
-          `idempotency key ${idempotencyKey} was used for another request`,
-        );
-      }
-      return { record, inserted: false };
-    }
+    if (record) return { record: sameRequest(record, rec, idempotencyKey), inserted: false };
     // No row under our key: the insert lost on the unique reference instead; draw a new one.
   }
   throw new Error(`${provider}: could not allocate a unique reference`);
+}
+
+/** A real provider refuses a key reused for a different request rather than guessing. */
+function sameRequest(record: SimulatorRecord, rec: NewRecord, idempotencyKey: string): SimulatorRecord {
+  if (
+    record.kind !== rec.kind ||
+    record.orderId !== rec.orderId ||
+    (rec.amount != null && record.amount !== rec.amount)
+  )
+    throw new ProviderRejectedError(
+      'idempotency_key_reused',
+      `idempotency key ${idempotencyKey} was used for another request`,
+    );
+  return record;
+}
+
+/** New records of one batch call, each unless one exists under its key or its reference. */
+const INSERT_RECORDS = {
+  name: 'simulator-records',
+  text: `INSERT INTO simulator_records (provider, idempotency_key, kind, reference, order_id, amount, status, response)
+    SELECT $1, r.key, r.kind, r.reference, r."orderId", r.amount, r.status, r.response
+    FROM jsonb_to_recordset($2::jsonb) AS r(key text, kind text, reference text, "orderId" text, amount int,
+      status text, response jsonb)
+    ON CONFLICT DO NOTHING
+    RETURNING ${RECORD_COLUMNS}`,
+};
+
+const RECORDS_OF_KEYS = {
+  name: 'simulator-records-of-keys',
+  text: `SELECT ${RECORD_COLUMNS} FROM simulator_records WHERE provider = $1 AND idempotency_key = ANY($2::text[])`,
+};
+
+/**
+ * recordOnce for a batch call (a gateway's batch send): one statement records every call of the batch
+ * not yet recorded, one more reads the ones that were; answers each call's record, in order.
+ */
+export async function recordEach(
+  db: Client,
+  provider: string,
+  calls: Array<{ idempotencyKey: string; make: () => NewRecord }>,
+): Promise<SimulatorRecord[]> {
+  const found = new Map<string, SimulatorRecord>();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const made = calls.filter((c) => !found.has(c.idempotencyKey)).map((c) => ({ key: c.idempotencyKey, ...c.make() }));
+    if (made.length === 0) break;
+    const rows = made.map(({ key, kind, reference, orderId, amount, status, response }) => ({
+      key,
+      kind,
+      reference,
+      orderId,
+      amount: amount ?? null,
+      status,
+      response,
+    }));
+    for (const r of await runStatement<SimulatorRecord>(db, INSERT_RECORDS, [provider, JSON.stringify(rows)]))
+      found.set(r.idempotencyKey, r);
+    const skipped = made.filter((m) => !found.has(m.key));
+    if (skipped.length === 0) break;
+    const existing = await runStatement<SimulatorRecord>(db, RECORDS_OF_KEYS, [provider, skipped.map((m) => m.key)]);
+    for (const record of existing)
+      found.set(
+        record.idempotencyKey,
+        sameRequest(
+          record,
+          skipped.find((m) => m.key === record.idempotencyKey)!,
+          record.idempotencyKey,
+        ),
+      );
+    // A key still without a record lost on the unique reference instead: the next round draws a new one.
+  }
+  if (found.size < new Set(calls.map((c) => c.idempotencyKey)).size)
+    throw new Error(`${provider}: could not allocate a unique reference`);
+  return calls.map((c) => found.get(c.idempotencyKey)!);
 }
 
 const LOCK_RECORD = {

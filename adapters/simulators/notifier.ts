@@ -1,18 +1,18 @@
 import type { Db } from '../../store/db';
 import { ProviderTimeoutError, type NotificationChannel, type NotificationMessage, type Notifier } from '../types';
-import { asJson, latency, newReference, recordOnce, type SimulatorOptions } from './books';
+import { asJson, latency, newReference, recordEach, type SimulatorOptions } from './books';
 
 /**
- * How one send goes wrong, as real SMS / email gateways do:
+ * How one request goes wrong, as real SMS / email gateways do:
  * - `timeout`: no answer and nothing sent;
- * - `timeout_after_send`: the message went out but the answer was lost;
+ * - `timeout_after_send`: the batch went out but the answer was lost;
  * - `error`: the gateway answers 5xx (throttled, down) and sends nothing;
  * - `slow`: the gateway sends, but answers only after `slowMs` (past the dispatcher's send timeout).
  */
 export type NotifierFault = 'timeout' | 'timeout_after_send' | 'error' | 'slow';
 
 export interface NotifierOptions extends SimulatorOptions {
-  /** Probability in [0, 1] that a send times out (half of them after the message went out). */
+  /** Probability in [0, 1] that a request times out (half of them after the batch went out). */
   failureRate?: number;
   /** Probability in [0, 1] that the gateway refuses with a 5xx (nothing sent). */
   errorRate?: number;
@@ -26,7 +26,10 @@ export class GatewayError extends Error {
   override name = 'GatewayError';
 }
 
-/** An SMS / email / in-app gateway: one message per idempotency key, whatever the retries. */
+/**
+ * An SMS / email / in-app gateway: one message per idempotency key, whatever the retries. It takes a
+ * batch per request, and a fault strikes the request, so every message of the batch shares it.
+ */
 export class SimulatedNotifier implements Notifier {
   /** Faults planted by tests, per idempotency key prefix, used up in order. */
   private readonly planted: Array<{ prefix: string; faults: NotifierFault[] }> = [];
@@ -37,14 +40,17 @@ export class SimulatedNotifier implements Notifier {
     private readonly options: NotifierOptions = {},
   ) {}
 
-  /** The next sends of messages whose key starts with `keyPrefix` fail as listed, one fault per send. */
+  /** The next requests carrying a message whose key starts with `keyPrefix` fail as listed, one fault per request. */
   plant(keyPrefix: string, ...faults: NotifierFault[]): void {
     this.planted.push({ prefix: keyPrefix, faults: [...faults] });
   }
 
-  private faultFor(key: string): NotifierFault | undefined {
-    const plan = this.planted.find((p) => key.startsWith(p.prefix) && p.faults.length > 0);
-    if (plan) return plan.faults.shift();
+  /** A fault planted for one of the batch's messages (the first found is used up), else a random one. */
+  private faultFor(msgs: NotificationMessage[]): NotifierFault | undefined {
+    for (const { idempotencyKey } of msgs) {
+      const plan = this.planted.find((p) => idempotencyKey.startsWith(p.prefix) && p.faults.length > 0);
+      if (plan) return plan.faults.shift();
+    }
     const random = this.options.random ?? Math.random;
     const { failureRate = 0, errorRate = 0, slowRate = 0 } = this.options;
     const r = random();
@@ -54,16 +60,27 @@ export class SimulatedNotifier implements Notifier {
     return undefined;
   }
 
-  async send(msg: NotificationMessage): Promise<{ providerRef: string }> {
+  async sendBatch(msgs: NotificationMessage[]): Promise<Array<{ providerRef: string }>> {
     await latency(this.options);
-    const fault = this.faultFor(msg.idempotencyKey);
+    const fault = this.faultFor(msgs);
     if (fault === 'timeout')
-      throw new ProviderTimeoutError(`${this.channel} gateway timed out (not sent; retry with the same key)`);
+      throw new ProviderTimeoutError(`${this.channel} gateway timed out (not sent; retry with the same keys)`);
     if (fault === 'error') throw new GatewayError(`${this.channel} gateway answered 503 (not sent)`);
     if (fault === 'slow') await new Promise((r) => setTimeout(r, this.options.slowMs ?? 30_000));
+    const records = await recordEach(
+      this.db,
+      `notify-${this.channel}`,
+      msgs.map((msg) => ({ idempotencyKey: msg.idempotencyKey, make: () => this.recordOf(msg) })),
+    );
+    if (fault === 'timeout_after_send')
+      throw new ProviderTimeoutError(`${this.channel} gateway timed out (it may have sent; retry with the same keys)`);
+    return records.map((record) => ({ providerRef: record.reference }));
+  }
+
+  private recordOf(msg: NotificationMessage) {
     const message = (msg.payload.message ?? {}) as Record<string, unknown>;
-    const { record } = await recordOnce(this.db, `notify-${this.channel}`, msg.idempotencyKey, () => ({
-      kind: 'notification',
+    return {
+      kind: 'notification' as const,
       reference: newReference('msg'),
       orderId: msg.orderId ?? '',
       status: 'sent',
@@ -76,9 +93,6 @@ export class SimulatedNotifier implements Notifier {
           ? { locale: message.locale, subject: message.subject, text: message.text }
           : {}),
       }),
-    }));
-    if (fault === 'timeout_after_send')
-      throw new ProviderTimeoutError(`${this.channel} gateway timed out (it may have sent; retry with the same key)`);
-    return { providerRef: record.reference };
+    };
   }
 }

@@ -193,6 +193,14 @@ test('gateway faults: a 5xx, a lost answer and a late one are retried and the me
   const sku = await createSku(stack.db, { merchantId: 'm-manual', stock: { 'wh-shanghai': 10 } });
   const { body } = await submitOrder(stack.app, orderBody({ lines: [{ sku, quantity: 1 }] }));
   await waitForStatus(stack.app, body.id, 'awaiting_merchant');
+  // A fault strikes a whole gateway request: the order's earlier notices go first, so the faulted
+  // requests carry only the confirmation.
+  await eventually(
+    () => stack.db.notification.findMany({ where: { orderId: body.id } }),
+    (rows) => rows.length > 0 && rows.every((n) => n.status === 'sent'),
+    'the earlier notices sent',
+    30_000,
+  );
   const smsId = `${body.id}:confirmed:sms`;
   const appId = `${body.id}:confirmed:in_app`;
   sms.plant(smsId, 'error', 'timeout_after_send', 'slow');
@@ -243,6 +251,45 @@ test('gateway faults: a 5xx, a lost answer and a late one are retried and the me
     'the resent message sent',
   );
   expect(await gatewaySent([smsId, appId])).toEqual({ [smsId]: 1, [appId]: 1 });
+});
+
+test('the messages due on one channel go in one gateway request; a fault strikes the request, and each message is still sent once', async () => {
+  const { sms } = stack.providers.notifiers;
+  const batch = randomUUID();
+  const ids = [1, 2, 3].map((i) => `batch-${batch}:${i}`);
+  const requests: string[][] = [];
+  const send = sms.sendBatch.bind(sms);
+  const spy = jest.spyOn(sms, 'sendBatch').mockImplementation((msgs) => {
+    requests.push(msgs.map((m) => m.idempotencyKey).sort());
+    return send(msgs);
+  });
+  try {
+    // The answer to the first request is lost after the gateway sent all three.
+    sms.plant(ids[1], 'timeout_after_send');
+    await stack.db.notification.createMany({
+      data: ids.map((id) => ({
+        id,
+        recipientType: 'customer',
+        recipientId: 'cust-batch',
+        channel: 'sms',
+        kind: 'order.confirmed',
+        payload: { message: { text: '订单已确认' } },
+      })),
+    });
+    const rows = await eventually(
+      () => stack.db.notification.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } }),
+      (found) => found.every((n) => n.status === 'sent'),
+      'the three messages sent',
+      30_000,
+    );
+    expect(rows.map((n) => n.attempts)).toEqual([2, 2, 2]);
+    // Ours only (a request may carry other tests' messages too): all three in the first, all three again.
+    const ours = requests.map((keys) => keys.filter((k) => ids.includes(k))).filter((keys) => keys.length > 0);
+    expect(ours).toEqual([ids, ids]);
+    expect(await gatewaySent(ids)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
+  } finally {
+    spy.mockRestore();
+  }
 });
 
 test('a merchant is warned before its confirmation deadline and before its shipping deadline', async () => {
