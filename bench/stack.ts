@@ -198,6 +198,9 @@ async function startDevServer(stack: Stack): Promise<void> {
     String(port),
     '--metrics-port',
     String(stack.temporalMetricsPort),
+    // Left out, the HTTP API takes the gRPC port + 1000, which something else may hold: the server then exits at start.
+    '--http-port',
+    String(await freePort()),
     '--db-filename',
     path.join(stack.tmp, 'temporal.db'),
     '--log-level',

@@ -87,6 +87,9 @@ async function setUp(admin: string): Promise<void> {
         '127.0.0.1',
         '--port',
         String(port),
+        // Left out, the HTTP API takes the gRPC port + 1000, which something else may hold (bench/stack.ts).
+        '--http-port',
+        String(await freePort()),
         '--db-filename',
         path.join(dir, 'temporal.db'),
         '--log-level',
