@@ -141,29 +141,16 @@ export async function recordEach(
   for (let attempt = 0; attempt < 5; attempt++) {
     const made = calls.filter((c) => !found.has(c.idempotencyKey)).map((c) => ({ key: c.idempotencyKey, ...c.make() }));
     if (made.length === 0) break;
-    const rows = made.map(({ key, kind, reference, orderId, amount, status, response }) => ({
-      key,
-      kind,
-      reference,
-      orderId,
-      amount: amount ?? null,
-      status,
-      response,
-    }));
-    for (const r of await runStatement<SimulatorRecord>(db, INSERT_RECORDS, [provider, JSON.stringify(rows)]))
+    // A missing amount is left out of the JSON, which the statement reads as null.
+    for (const r of await runStatement<SimulatorRecord>(db, INSERT_RECORDS, [provider, JSON.stringify(made)]))
       found.set(r.idempotencyKey, r);
     const skipped = made.filter((m) => !found.has(m.key));
     if (skipped.length === 0) break;
     const existing = await runStatement<SimulatorRecord>(db, RECORDS_OF_KEYS, [provider, skipped.map((m) => m.key)]);
-    for (const record of existing)
-      found.set(
-        record.idempotencyKey,
-        sameRequest(
-          record,
-          skipped.find((m) => m.key === record.idempotencyKey)!,
-          record.idempotencyKey,
-        ),
-      );
+    for (const record of existing) {
+      const asked = skipped.find((m) => m.key === record.idempotencyKey)!;
+      found.set(record.idempotencyKey, sameRequest(record, asked, record.idempotencyKey));
+    }
     // A key still without a record lost on the unique reference instead: the next round draws a new one.
   }
   if (found.size < new Set(calls.map((c) => c.idempotencyKey)).size)
