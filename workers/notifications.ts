@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Notifier, NotificationChannel, NotificationMessage } from '../adapters/types';
+import type { Notification } from '../prisma/generated/client';
 import { runStatement, type Db } from '../store/db';
 import { queueLowStockNotices, queueSlaWarnings } from '../store/notice-scans';
 
@@ -28,16 +29,11 @@ export interface DispatcherOptions {
 
 const LEASE_MS = 60_000;
 
-interface ClaimedNotification {
-  id: string;
-  orderId: string | null;
-  recipientType: string;
-  recipientId: string;
-  channel: string;
-  kind: string;
-  payload: unknown;
-  attempts: number;
-}
+/** What a claim reads of each row. */
+type ClaimedNotification = Pick<
+  Notification,
+  'id' | 'orderId' | 'recipientType' | 'recipientId' | 'channel' | 'kind' | 'payload' | 'attempts'
+>;
 
 /** The gateway's message of an outbox row: the row id is its idempotency key. */
 const messageOf = (row: ClaimedNotification): NotificationMessage => ({

@@ -1,6 +1,6 @@
 import type { Db } from '../../store/db';
 import { ProviderTimeoutError, type NotificationChannel, type NotificationMessage, type Notifier } from '../types';
-import { asJson, latency, newReference, recordEach, type SimulatorOptions } from './books';
+import { asJson, latency, newReference, recordEach, type NewRecord, type SimulatorOptions } from './books';
 
 /**
  * How one request goes wrong, as real SMS / email gateways do:
@@ -77,10 +77,11 @@ export class SimulatedNotifier implements Notifier {
     return records.map((record) => ({ providerRef: record.reference }));
   }
 
-  private recordOf(msg: NotificationMessage) {
+  /** The gateway's log line of one message. */
+  private recordOf(msg: NotificationMessage): NewRecord {
     const message = (msg.payload.message ?? {}) as Record<string, unknown>;
     return {
-      kind: 'notification' as const,
+      kind: 'notification',
       reference: newReference('msg'),
       orderId: msg.orderId ?? '',
       status: 'sent',
