@@ -24,7 +24,7 @@ export interface WebhookDispatcherOptions {
   /** How long a claimed delivery is ours; past it another dispatcher may send it again. */
   leaseMs?: number;
   intervalMs?: number;
-  /** Sends in flight at once: a slow endpoint holds one slot, never the others. */
+  /** Chains in flight at once (an order's due deliveries to one subscription, sent in turn): a slow endpoint holds one slot, never the others. */
   concurrency?: number;
   log?: Pick<Logger, 'warn' | 'error' | 'info'>;
 }
@@ -82,22 +82,50 @@ const FAN_OUT = `WITH locked AS (
     ON CONFLICT DO NOTHING)
   UPDATE outbound_events o SET fanned_out_at = now() FROM ready e WHERE o.id = e.id`;
 
-/** Claims due deliveries ($1 the lease in ms, $2 how many); see claim(). */
+/** Due deliveries an order's chain to one subscription takes at most in one claim. */
+const CHAIN_LIMIT = 20;
+
+/**
+ * Claims due chains ($1 the lease in ms, $2 how many chains, $3 how long each may be); see claim().
+ * A chain's head is an order's first pending delivery to one subscription; it goes on with that
+ * order's later due deliveries to the same subscription, in sequence, up to the first one not due.
+ * Locking the heads is enough: no other dispatcher claims a delivery while an earlier one is pending.
+ */
 const CLAIM = {
-  name: 'webhook-claim',
-  text: `UPDATE webhook_deliveries d
-    SET next_attempt_at = now() + $1::int * interval '1 millisecond', attempts = d.attempts + 1, updated_at = now()
-    FROM webhook_subscriptions s, outbound_events e
-    WHERE s.id = d.subscription_id AND e.id = d.event_id AND d.id IN (
-      SELECT c.id FROM webhook_deliveries c JOIN webhook_subscriptions cs ON cs.id = c.subscription_id
+  name: 'webhook-claim-chains',
+  text: `WITH heads AS (
+      SELECT c.id, c.subscription_id, c.order_id, c.seq
+      FROM webhook_deliveries c JOIN webhook_subscriptions cs ON cs.id = c.subscription_id
       WHERE c.status = 'pending' AND c.next_attempt_at <= now() AND cs.enabled
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p
                         WHERE p.subscription_id = c.subscription_id AND p.order_id = c.order_id
                           AND p.seq < c.seq AND p.status = 'pending')
-      ORDER BY c.next_attempt_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED)
-    RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.attempts,
-      d.next_attempt_at AS "leasedUntil", s.url, s.secret,
+      ORDER BY c.next_attempt_at LIMIT $2 FOR UPDATE OF c SKIP LOCKED),
+    chained AS (
+      SELECT id FROM heads
+      UNION ALL
+      SELECT n.id FROM heads h CROSS JOIN LATERAL (
+        SELECT f.id FROM webhook_deliveries f
+        WHERE f.subscription_id = h.subscription_id AND f.order_id = h.order_id AND f.seq > h.seq
+          AND f.status = 'pending' AND f.next_attempt_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries g
+                          WHERE g.subscription_id = h.subscription_id AND g.order_id = h.order_id
+                            AND g.seq > h.seq AND g.seq < f.seq AND g.status = 'pending' AND g.next_attempt_at > now())
+        ORDER BY f.seq LIMIT $3 - 1) n)
+    UPDATE webhook_deliveries d
+    SET next_attempt_at = now() + $1::int * interval '1 millisecond', attempts = d.attempts + 1, updated_at = now()
+    FROM webhook_subscriptions s, outbound_events e
+    WHERE s.id = d.subscription_id AND e.id = d.event_id AND d.status = 'pending' AND d.id IN (SELECT id FROM chained)
+    RETURNING d.id, d.subscription_id AS "subscriptionId", d.event_id AS "eventId", d.order_id AS "orderId", d.seq,
+      d.attempts, d.next_attempt_at AS "leasedUntil", s.url, s.secret,
       s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.payload`,
+};
+
+/** Gives back the claimed deliveries a chain did not send ($1 their ids, $2 the claim's lease): due again, their attempt not counted. */
+const RELEASE = {
+  name: 'webhook-release',
+  text: `UPDATE webhook_deliveries SET next_attempt_at = now(), attempts = attempts - 1, updated_at = now()
+    WHERE id = ANY($1::bigint[]) AND status = 'pending' AND next_attempt_at = $2`,
 };
 
 /**
@@ -125,6 +153,8 @@ interface Claimed {
   id: bigint;
   subscriptionId: string;
   eventId: string;
+  orderId: string;
+  seq: number;
   attempts: number;
   /** The lease this claim set: a delivery still carrying it is still this claim's (no redelivery since). */
   leasedUntil: Date;
@@ -155,12 +185,23 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   }
 
   /**
-   * Due deliveries of enabled subscriptions that are the first pending one of their order for their
-   * subscription (so seq n waits until n-1 is delivered or failed), leased and counted.
+   * Up to `limit` chains, each an order's due deliveries to one subscription in sequence, from its
+   * first pending one (so seq n waits until n-1 is delivered or failed), leased and counted.
    */
-  async function claim(limit: number): Promise<Claimed[]> {
-    const rows = await runStatement<Claimed>(db, CLAIM, [leaseMs, limit]);
-    return rows.map((row) => ({ ...row, id: BigInt(row.id) })); // a bigint arrives as text from the pool
+  async function claim(limit: number): Promise<Claimed[][]> {
+    const rows = await runStatement<Claimed>(db, CLAIM, [leaseMs, limit, CHAIN_LIMIT]);
+    const chains = new Map<string, Claimed[]>();
+    for (const row of rows) {
+      const key = `${row.subscriptionId} ${row.orderId}`;
+      chains.set(key, [...(chains.get(key) ?? []), { ...row, id: BigInt(row.id) }]); // a bigint arrives as text
+    }
+    return [...chains.values()].map((chain) => chain.sort((a, b) => a.seq - b.seq));
+  }
+
+  /** Claimed deliveries a chain will not send now: due again for the next claim, their attempt not counted. */
+  async function release(rows: Claimed[]) {
+    if (rows.length === 0 || dead) return; // a killed dispatcher records nothing: the leases run out
+    await runStatement(db, RELEASE, [rows.map((r) => String(r.id)), rows[0].leasedUntil]);
   }
 
   const attemptRow = (row: Claimed, r: SendResult) => ({
@@ -263,7 +304,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     log?.warn({ subscriptionId: sub.id }, 'webhook endpoint disabled after failing too long');
   }
 
-  async function deliver(row: Claimed) {
+  /** Sends one delivery and records how it went; true if it was answered 2xx. */
+  async function deliver(row: Claimed): Promise<boolean> {
     const r = await sendSigned({
       url: row.url,
       // Signed when sent, so a rotation or an overlap's end applies to retries of older events too.
@@ -273,10 +315,20 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
       timeoutMs: opts.timeoutMs,
       policy: opts.policy,
     });
-    if (dead) return; // a killed dispatcher records nothing: its lease runs out and another one sends again
+    if (dead) return false; // a killed dispatcher records nothing: its lease runs out and another one sends again
     const ok = r.statusCode !== undefined && r.statusCode >= 200 && r.statusCode < 300 && !r.error;
     if (ok) succeeded.push({ row, r });
     else await recordFailure(row, r);
+    return ok;
+  }
+
+  /**
+   * A chain, one delivery after another: each is sent once the one before it was answered 2xx (its
+   * success is recorded with the others at the next pass). After a failure, or once stopping, the
+   * rest is released: they wait for the failed one, as they would have had they not been claimed.
+   */
+  async function deliverChain(chain: Claimed[]) {
+    for (const [i, row] of chain.entries()) if (!(await deliver(row)) || stopped) return release(chain.slice(i + 1));
   }
 
   let stopped = true;
@@ -285,7 +337,7 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
   let pass: Promise<void> = Promise.resolve();
   const inFlight = new Set<Promise<void>>();
 
-  /** One pass: record the successes, fan out what is ready (more rounds while a batch is full), then fill the free send slots. */
+  /** One pass: record the successes, fan out what is ready (more rounds while a batch is full), then fill the free send slots with chains. */
   async function dispatch() {
     await recordSuccesses().catch((err) =>
       log?.error({ err }, 'webhook successes not recorded; kept for the next pass'),
@@ -294,9 +346,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     for (let round = 0; round < 5 && (await fanOut()) === FAN_OUT_BATCH; round++);
     const free = concurrency - inFlight.size;
     if (free <= 0) return;
-    for (const row of await claim(free)) {
-      const sending: Promise<void> = deliver(row)
-        .catch((err) => log?.error({ err, deliveryId: String(row.id) }, 'webhook delivery not recorded'))
+    for (const chain of await claim(free)) {
+      const sending: Promise<void> = deliverChain(chain)
+        .catch((err) => log?.error({ err, deliveryId: String(chain[0].id) }, 'webhook delivery not recorded'))
         .finally(() => inFlight.delete(sending));
       inFlight.add(sending);
     }

@@ -281,6 +281,108 @@ test("fan-out takes an order's new events in one pass, and none behind an event 
   }
 });
 
+/**
+ * Three events of a new order, written directly for a subscription made before them: older than the
+ * fan-out's gap, so they are ready without their timeline entries.
+ */
+async function writeEvents(subscriptionId: string, orderId: string) {
+  const at = new Date(Date.now() - 120_000);
+  await stack.db.webhookSubscription.update({
+    where: { id: subscriptionId },
+    data: { createdAt: new Date(at.getTime() - 1000) },
+  });
+  await stack.db.outboundEvent.createMany({
+    data: [1, 2, 3].map((seq) => ({
+      id: `evt_${orderId}_${seq}`,
+      orderId,
+      merchantId: 'm-demo',
+      seq,
+      type: 'order.submitted',
+      occurredAt: at,
+      createdAt: at,
+      payload: { data: { orderId, sequence: seq } },
+    })),
+  });
+}
+
+test("an order's due events go to a subscriber in one pass, one after another, in order", async () => {
+  const path = '/chain';
+  await stack.stopWorker(); // this file's dispatcher stops: the one below makes a single pass
+  const sub = await subscribe(path);
+  const orderId = `ord_chain_${Date.now()}`;
+  await writeEvents(sub.id, orderId);
+  const dispatcher = createWebhookDispatcher({
+    db: stack.db,
+    ...webhookDispatcherOptions(stack.config),
+    intervalMs: 60_000,
+  });
+  try {
+    dispatcher.start();
+    await eventually(
+      async () => receiver.received.filter((r) => r.path === path && r.orderId === orderId && r.okAt).length,
+      (n) => n === 3,
+      'the three events, from the first pass',
+    );
+  } finally {
+    await dispatcher.stop();
+    await stack.startWorker();
+  }
+  expect(receiver.received.filter((r) => r.path === path && r.orderId === orderId).map((r) => r.sequence)).toEqual([
+    1, 2, 3,
+  ]);
+  expectInOrder(path, orderId);
+  const deliveries = await stack.db.webhookDelivery.findMany({
+    where: { subscriptionId: sub.id, orderId },
+    orderBy: { seq: 'asc' },
+  });
+  expect(deliveries.map((d) => [d.seq, d.status, d.attempts])).toEqual([
+    [1, 'delivered', 1],
+    [2, 'delivered', 1],
+    [3, 'delivered', 1],
+  ]);
+});
+
+test('a chain stops at a failed delivery: the events behind it are given back unsent, their attempts not counted', async () => {
+  const path = '/chain-fails';
+  await stack.stopWorker();
+  const sub = await subscribe(path);
+  const orderId = `ord_chain_fails_${Date.now()}`;
+  receiver.rule(path, (r) => (r.orderId === orderId && r.sequence === 2 ? 500 : undefined));
+  await writeEvents(sub.id, orderId);
+  // One pass; the failed event is tried again 2 s later (±20 %).
+  const dispatcher = createWebhookDispatcher({
+    db: stack.db,
+    ...webhookDispatcherOptions(stack.config),
+    schedule: [2_000],
+    intervalMs: 60_000,
+  });
+  const deliveries = () =>
+    stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId }, orderBy: { seq: 'asc' } });
+  const sent = () => receiver.received.filter((r) => r.path === path && r.orderId === orderId).map((r) => r.sequence);
+  let given: Awaited<ReturnType<typeof deliveries>>;
+  let sentByThen: number[];
+  try {
+    dispatcher.start();
+    await eventually(deliveries, (d) => d[1]?.lastStatusCode === 500, 'the second event failed');
+    await dispatcher.stop(); // awaits the chain, which gives the third back
+    [given, sentByThen] = [await deliveries(), sent()];
+  } finally {
+    await dispatcher.stop();
+    receiver.rule(path, () => undefined);
+    await stack.startWorker();
+  }
+  expect(sentByThen).toEqual([1, 2]);
+  const [first, second, third] = given;
+  expect(first).toMatchObject({ status: 'delivered', attempts: 1 });
+  expect(second).toMatchObject({ status: 'pending', attempts: 1 });
+  expect(second.nextAttemptAt.getTime() - second.lastAttemptAt!.getTime()).toBeGreaterThan(1_000);
+  expect(third).toMatchObject({ status: 'pending', attempts: 0, lastAttemptAt: null });
+  expect(third.nextAttemptAt.getTime()).toBeLessThanOrEqual(second.nextAttemptAt.getTime());
+  // Once the second event goes through, the third follows it.
+  await eventually(deliveries, (d) => d.every((x) => x.status === 'delivered'), 'every event delivered');
+  expectInOrder(path, orderId);
+});
+
 test("a merchant's subscription receives its own orders' events only, and other merchants cannot see it", async () => {
   const path = '/merchant-a';
   const sub = await subscribe(path, KEYS.merchant, { eventTypes: ['order.*', 'payment.*'] });
