@@ -195,7 +195,9 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
     const chains = new Map<string, Claimed[]>();
     for (const row of rows) {
       const key = `${row.subscriptionId} ${row.orderId}`;
-      chains.set(key, [...(chains.get(key) ?? []), { ...row, id: BigInt(row.id) }]); // a bigint arrives as text
+      const chain = chains.get(key) ?? [];
+      chain.push({ ...row, id: BigInt(row.id) }); // a bigint arrives as text from the pool
+      chains.set(key, chain);
     }
     return [...chains.values()].map((chain) => chain.sort((a, b) => a.seq - b.seq));
   }

@@ -8,7 +8,11 @@ import { MANUAL_STORE_SKUS } from '../../scripts/seed';
 import { matchesEventType } from '../../domain';
 import { poolOf } from '../../store/db';
 import { alignDeliveries, eventTypeMatchesSql } from '../../store/outbound-events';
-import { createWebhookDispatcher, webhookDispatcherOptions } from '../../workers/webhooks';
+import {
+  createWebhookDispatcher,
+  webhookDispatcherOptions,
+  type WebhookDispatcherOptions,
+} from '../../workers/webhooks';
 import { KEYS, orderBody, submitOrder, useStack, waitForBooked, waitForOrder } from '../helpers/stack';
 import { startReceiver, type Received } from '../helpers/webhook-receiver';
 import { eventually, expectOk, expectProblem, send } from './api-helpers';
@@ -65,6 +69,10 @@ function expectInOrder(path: string, orderId: string) {
     for (const [seq, okAt] of firstOk)
       if (seq < r.sequence) expect({ seq, before: r.sequence, ok: okAt <= r.arrivedAt }).toMatchObject({ ok: true });
 }
+
+/** A dispatcher that makes one pass, then none for a minute: what it sent waits, unrecorded, for stop(). */
+const onePassDispatcher = (extra: Partial<WebhookDispatcherOptions> = {}) =>
+  createWebhookDispatcher({ db: stack.db, ...webhookDispatcherOptions(stack.config), intervalMs: 60_000, ...extra });
 
 const headersOf = (r: Received) => ({
   'webhook-id': r.id,
@@ -200,12 +208,7 @@ test('a success recorded after a redelivery of its event logs the attempt and le
   const eventId = `evt_${body.id}_1`;
   const delivery = () => stack.db.webhookDelivery.findFirst({ where: { subscriptionId: sub.id, eventId } });
   const okOnPath = () => receiver.received.filter((r) => r.path === path && r.id === eventId && r.okAt).length;
-  // One pass, then none for a minute: its success waits, unrecorded, for stop().
-  const dispatcher = createWebhookDispatcher({
-    db: stack.db,
-    ...webhookDispatcherOptions(stack.config),
-    intervalMs: 60_000,
-  });
+  const dispatcher = onePassDispatcher();
   try {
     dispatcher.start();
     await eventually(
@@ -240,12 +243,12 @@ test('a success recorded after a redelivery of its event logs the attempt and le
   await eventually(delivery, (x) => x?.status === 'delivered', 'the redelivery recorded');
 }, 60_000);
 
-test("fan-out takes an order's new events in one pass, and none behind an event another dispatcher holds", async () => {
-  await stack.stopWorker(); // its dispatcher would fan them out first
-  const dispatcher = createWebhookDispatcher({ db: stack.db, ...webhookDispatcherOptions(stack.config) });
-  const orderId = `ord_fanout_${Date.now()}`;
-  // Older than the gap the fan-out waits for a timeline entry: ready without their entries.
-  const at = new Date(Date.now() - 120_000);
+/** How old events written directly are: older than the gap the fan-out waits for a timeline entry. */
+const READY_AGE_MS = 120_000;
+
+/** Three events of a new order, written directly and old enough to be ready without their timeline entries. */
+async function writeReadyEvents(orderId: string) {
+  const at = new Date(Date.now() - READY_AGE_MS);
   await stack.db.outboundEvent.createMany({
     data: [1, 2, 3].map((seq) => ({
       id: `evt_${orderId}_${seq}`,
@@ -255,9 +258,23 @@ test("fan-out takes an order's new events in one pass, and none behind an event 
       type: 'order.submitted',
       occurredAt: at,
       createdAt: at,
-      payload: {},
+      payload: { data: { orderId, sequence: seq } },
     })),
   });
+}
+
+/** A subscription as if made before writeReadyEvents' events, so they are fanned out to it. */
+const backdate = (subscriptionId: string) =>
+  stack.db.webhookSubscription.update({
+    where: { id: subscriptionId },
+    data: { createdAt: new Date(Date.now() - READY_AGE_MS - 60_000) },
+  });
+
+test("fan-out takes an order's new events in one pass, and none behind an event another dispatcher holds", async () => {
+  await stack.stopWorker(); // its dispatcher would fan them out first
+  const dispatcher = createWebhookDispatcher({ db: stack.db, ...webhookDispatcherOptions(stack.config) });
+  const orderId = `ord_fanout_${Date.now()}`;
+  await writeReadyEvents(orderId);
   const fannedOut = async () =>
     (
       await stack.db.outboundEvent.findMany({
@@ -281,41 +298,14 @@ test("fan-out takes an order's new events in one pass, and none behind an event 
   }
 });
 
-/**
- * Three events of a new order, written directly for a subscription made before them: older than the
- * fan-out's gap, so they are ready without their timeline entries.
- */
-async function writeEvents(subscriptionId: string, orderId: string) {
-  const at = new Date(Date.now() - 120_000);
-  await stack.db.webhookSubscription.update({
-    where: { id: subscriptionId },
-    data: { createdAt: new Date(at.getTime() - 1000) },
-  });
-  await stack.db.outboundEvent.createMany({
-    data: [1, 2, 3].map((seq) => ({
-      id: `evt_${orderId}_${seq}`,
-      orderId,
-      merchantId: 'm-demo',
-      seq,
-      type: 'order.submitted',
-      occurredAt: at,
-      createdAt: at,
-      payload: { data: { orderId, sequence: seq } },
-    })),
-  });
-}
-
 test("an order's due events go to a subscriber in one pass, one after another, in order", async () => {
   const path = '/chain';
   await stack.stopWorker(); // this file's dispatcher stops: the one below makes a single pass
   const sub = await subscribe(path);
   const orderId = `ord_chain_${Date.now()}`;
-  await writeEvents(sub.id, orderId);
-  const dispatcher = createWebhookDispatcher({
-    db: stack.db,
-    ...webhookDispatcherOptions(stack.config),
-    intervalMs: 60_000,
-  });
+  await backdate(sub.id);
+  await writeReadyEvents(orderId);
+  const dispatcher = onePassDispatcher();
   try {
     dispatcher.start();
     await eventually(
@@ -348,14 +338,10 @@ test('a chain stops at a failed delivery: the events behind it are given back un
   const sub = await subscribe(path);
   const orderId = `ord_chain_fails_${Date.now()}`;
   receiver.rule(path, (r) => (r.orderId === orderId && r.sequence === 2 ? 500 : undefined));
-  await writeEvents(sub.id, orderId);
-  // One pass; the failed event is tried again 2 s later (±20 %).
-  const dispatcher = createWebhookDispatcher({
-    db: stack.db,
-    ...webhookDispatcherOptions(stack.config),
-    schedule: [2_000],
-    intervalMs: 60_000,
-  });
+  await backdate(sub.id);
+  await writeReadyEvents(orderId);
+  // The failed event is tried again 2 s later (±20 %).
+  const dispatcher = onePassDispatcher({ schedule: [2_000] });
   const deliveries = () =>
     stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId }, orderBy: { seq: 'asc' } });
   const sent = () => receiver.received.filter((r) => r.path === path && r.orderId === orderId).map((r) => r.sequence);
