@@ -45,13 +45,6 @@ const messageOf = (row: ClaimedNotification): NotificationMessage => ({
   payload: row.payload as Record<string, unknown>,
 });
 
-/** The claimed rows per channel, in their claimed order. */
-function byChannel(rows: ClaimedNotification[]): Map<string, ClaimedNotification[]> {
-  const batches = new Map<string, ClaimedNotification[]>();
-  for (const row of rows) batches.set(row.channel, [...(batches.get(row.channel) ?? []), row]);
-  return batches;
-}
-
 /** Claims due rows ($1 the lease in ms, $2 how many), past other dispatchers' locks (decision 111: a hot statement). */
 const CLAIM = {
   name: 'notifications-claim',
@@ -118,7 +111,7 @@ export function startNotificationDispatcher({
     const rows = await claim();
     const sent: string[] = [];
     await Promise.all(
-      [...byChannel(rows)].map(async ([channel, batch]) => {
+      [...Map.groupBy(rows, (row) => row.channel)].map(async ([channel, batch]) => {
         try {
           const notifier = notifiers[channel as NotificationChannel];
           if (!notifier) throw new Error(`no notifier for channel ${channel}`);

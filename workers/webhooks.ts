@@ -192,13 +192,8 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
    */
   async function claim(limit: number): Promise<Claimed[][]> {
     const rows = await runStatement<Claimed>(db, CLAIM, [leaseMs, limit, CHAIN_LIMIT]);
-    const chains = new Map<string, Claimed[]>();
-    for (const row of rows) {
-      const key = `${row.subscriptionId} ${row.orderId}`;
-      const chain = chains.get(key) ?? [];
-      chain.push({ ...row, id: BigInt(row.id) }); // a bigint arrives as text from the pool
-      chains.set(key, chain);
-    }
+    const claimed = rows.map((row) => ({ ...row, id: BigInt(row.id) })); // a bigint arrives as text from the pool
+    const chains = Map.groupBy(claimed, (row) => `${row.subscriptionId} ${row.orderId}`);
     return [...chains.values()].map((chain) => chain.sort((a, b) => a.seq - b.seq));
   }
 
