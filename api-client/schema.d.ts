@@ -1068,7 +1068,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The subscription’s deliveries (newest first, cursor-paginated): status, attempts, last answer */
+    /** The subscription’s deliveries (newest first, cursor-paginated; by status or order): attempts, last answer */
     get: operations['listSubscriptionDeliveries'];
     put?: never;
     post?: never;
@@ -10030,6 +10030,7 @@ export interface operations {
         limit?: number;
         cursor?: string;
         status?: 'pending' | 'parked' | 'delivered' | 'failed';
+        orderId?: string;
       };
       header?: never;
       path: {
@@ -10123,6 +10124,7 @@ export interface operations {
         limit?: number;
         cursor?: string;
         status?: 'pending' | 'parked' | 'delivered' | 'failed';
+        orderId?: string;
       };
       header?: never;
       path?: never;

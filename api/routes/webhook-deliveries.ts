@@ -15,7 +15,11 @@ import { idParams, listQuery, ownSubscription, ROLES, visibleTo, type Conn } fro
  * and redelivery"): a redelivery sends the same event id (`webhook-id`) again.
  */
 const eventParams = idParams.extend({ eventId: z.string().min(1).max(200) });
-const deliveriesQuery = listQuery.extend({ status: z.enum(['pending', 'parked', 'delivered', 'failed']).optional() });
+const deliveriesQuery = listQuery.extend({
+  status: z.enum(['pending', 'parked', 'delivered', 'failed']).optional(),
+  /** One order's deliveries: what its platform was told, whatever else the subscription carries. */
+  orderId: z.string().min(1).max(200).optional(),
+});
 const rangeBody = z
   .object({ from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) })
   .strict()
@@ -37,6 +41,7 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
       where: {
         ...where,
         status: query.status,
+        orderId: query.orderId,
         ...(after
           ? { OR: [{ createdAt: { lt: after.at } }, { createdAt: after.at, id: { lt: BigInt(after.id) } }] }
           : {}),
@@ -61,7 +66,8 @@ export function webhookDeliveryRoutes({ db }: AppDeps, define: Define) {
     method: 'GET',
     url: '/v1/webhook-subscriptions/:id/deliveries',
     operationId: 'listSubscriptionDeliveries',
-    summary: 'The subscription’s deliveries (newest first, cursor-paginated): status, attempts, last answer',
+    summary:
+      'The subscription’s deliveries (newest first, cursor-paginated; by status or order): attempts, last answer',
     response: { schema: webhookDeliveryPageSchema },
     tags: ['webhook-subscriptions'],
     auth: ROLES,
