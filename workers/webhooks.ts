@@ -323,11 +323,17 @@ export function createWebhookDispatcher(opts: WebhookDispatcherOptions) {
 
   /**
    * A chain, one delivery after another: each is sent once the one before it was answered 2xx (its
-   * success is recorded with the others at the next pass). After a failure, or once stopping, the
-   * rest is released: they wait for the failed one, as they would have had they not been claimed.
+   * success is recorded with the others at the next pass). After a failure, once stopping, or when
+   * a failure could not be recorded, the rest is released: they wait for the one before them, as
+   * they would have had they not been claimed, rather than for the claim's lease to run out.
    */
   async function deliverChain(chain: Claimed[]) {
-    for (const [i, row] of chain.entries()) if (!(await deliver(row)) || stopped) return release(chain.slice(i + 1));
+    let next = 0;
+    try {
+      while (next < chain.length && (await deliver(chain[next++])) && !stopped);
+    } finally {
+      await release(chain.slice(next));
+    }
   }
 
   let stopped = true;

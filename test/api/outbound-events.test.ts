@@ -386,6 +386,44 @@ test('a chain stops at a failed delivery: the events behind it are given back un
   expectInOrder(path, orderId);
 });
 
+test('a chain whose failure cannot be recorded gives the events behind it back at once, not after its lease', async () => {
+  const path = '/chain-unrecorded';
+  await stack.stopWorker();
+  const sub = await subscribe(path);
+  const orderId = `ord_chain_unrecorded_${Date.now()}`;
+  receiver.rule(path, (r) => (r.orderId === orderId && r.sequence === 2 ? 500 : undefined));
+  await backdate(sub.id);
+  await writeReadyEvents(orderId);
+  // The database refuses the transaction that records the failure (a lost connection, say).
+  const refusal = jest.spyOn(stack.db, '$transaction').mockRejectedValueOnce(new Error('connection lost'));
+  const dispatcher = onePassDispatcher({ leaseMs: 600_000 });
+  const deliveries = () =>
+    stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId }, orderBy: { seq: 'asc' } });
+  let given: Awaited<ReturnType<typeof deliveries>>;
+  try {
+    dispatcher.start();
+    await eventually(
+      async () => refusal.mock.calls.length,
+      (n) => n > 0,
+      'the failure’s record refused',
+    );
+    await dispatcher.stop(); // awaits the chain, which gives the third back
+    given = await deliveries();
+  } finally {
+    refusal.mockRestore();
+    await dispatcher.stop();
+    receiver.rule(path, () => undefined);
+    await stack.startWorker();
+  }
+  const [first, second, third] = given;
+  expect(first).toMatchObject({ status: 'delivered', attempts: 1 });
+  // The failed one keeps its lease (its attempt was made); the one behind it is due again, uncounted.
+  expect(second).toMatchObject({ status: 'pending', attempts: 1, lastAttemptAt: null });
+  expect(second.nextAttemptAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
+  expect(third).toMatchObject({ status: 'pending', attempts: 0 });
+  expect(third.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now());
+});
+
 test("a merchant's subscription receives its own orders' events only, and other merchants cannot see it", async () => {
   const path = '/merchant-a';
   const sub = await subscribe(path, KEYS.merchant, { eventTypes: ['order.*', 'payment.*'] });
