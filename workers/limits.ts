@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 
 /**
  * What one worker takes on at once (decision 096), apart from the worker so the benchmark's null
@@ -19,14 +20,40 @@ export function workerLimits(connections: number) {
   };
 }
 
+/** The main thread's old generation (decision 115): twice the ~65 MB a saturated worker keeps live there. */
+export const WORKER_MAIN_HEAP_MB = 128;
+
 /**
- * Node flags every worker process starts with (decision 106): V8's young generation held to 2 MB
- * semi-spaces in every isolate (the main thread and each workflow thread). With the default, a busy
- * worker's RSS grew ~300 MB more for no less CPU. The launchers repeat them (docker-compose.yml,
- * `npm run worker`, the benchmark; test/unit/deploy-files.test.ts keeps them the same): V8 sizes an
- * isolate's heap when it starts, so a worker cannot set them on itself.
+ * Node flags every worker process starts with: V8's young generation held to 2 MB semi-spaces in
+ * every isolate (the main thread and each workflow thread; decision 106), and the main thread's old
+ * generation capped (decision 115). Without them a busy worker's heaps grew to several times what
+ * they keep live, for no less CPU. The launchers repeat them (docker-compose.yml, `npm run worker`,
+ * the benchmark; test/unit/deploy-files.test.ts keeps them the same): V8 sizes an isolate's heap
+ * when it starts, so a worker cannot set them on its own main thread.
  */
-export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=2', `--max-old-space-size=${WORKER_MAIN_HEAP_MB}`] as const;
+
+/** An empty workflow thread's ~30 MB live (the SDK and the workflow bundle), doubled for its garbage. */
+const EMPTY_WORKFLOW_THREAD_MB = 64;
+/** A cached workflow's at most ~0.5 MB live, doubled likewise. */
+const CACHED_WORKFLOW_MB = 1;
+
+/**
+ * A workflow thread's old generation, in MB (decision 115): an empty thread's and its share of the
+ * cache. Threads take new workflows where fewest are, so a share is the cache divided among them.
+ */
+export function workflowThreadHeapMb(maxCachedWorkflows: number, threads: number) {
+  return EMPTY_WORKFLOW_THREAD_MB + CACHED_WORKFLOW_MB * Math.ceil(maxCachedWorkflows / threads);
+}
+
+/**
+ * Sets the old-generation cap of the workflow threads the worker is about to create: a V8 flag, read
+ * by every isolate when it starts, so the threads take it while the main thread keeps the one it was
+ * launched with. Called before Worker.create, as the cap follows the cache the worker is given.
+ */
+export function capWorkflowThreadHeaps(maxCachedWorkflows: number, threads: number) {
+  setFlagsFromString(`--max-old-space-size=${workflowThreadHeapMb(maxCachedWorkflows, threads)}`);
+}
 
 /**
  * The environment every worker process starts with (decision 112). glibc gives each thread that

@@ -7,7 +7,7 @@ import type { MembershipTerms } from '../domain';
 import { encryptedDataConverter } from '../platform/codec';
 import type { Tracing } from '../platform/telemetry';
 import { connectionsOf, type Db } from '../store/db';
-import { workerLimits } from './limits';
+import { capWorkflowThreadHeaps, workerLimits } from './limits';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -52,6 +52,8 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
   const graceMs = deps.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   const limits = workerLimits(connectionsOf(deps.db));
+  const maxCachedWorkflows = deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS;
+  capWorkflowThreadHeaps(maxCachedWorkflows, limits.workflowThreadPoolSize);
   const options: WorkerOptions = {
     connection: deps.connection,
     namespace,
@@ -75,7 +77,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: deps.maxConcurrentActivityTaskExecutions ?? 100,
     // A cached workflow costs memory for as long as it is open (an order: through its return window);
     // an evicted one replays its history on its next task (docs/operations.md, "Worker cache").
-    maxCachedWorkflows: deps.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
+    maxCachedWorkflows,
   };
   return Worker.create(options);
 }

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
 import { DEFAULT_DB_POOL_SIZE, DEFAULT_MAX_CACHED_WORKFLOWS } from '../../config';
-import { workerLimits } from '../../workers/limits';
+import { capWorkflowThreadHeaps, workerLimits } from '../../workers/limits';
 import type { LifecycleShape } from './shape-types';
 
 const need = (name: string) => {
@@ -39,6 +39,8 @@ async function main() {
   const shape = JSON.parse(readFileSync(need('CEILING_SHAPE_FILE'), 'utf8')) as LifecycleShape;
   const connection = await NativeConnection.connect({ address: need('TEMPORAL_ADDRESS') });
   const limits = workerLimits(Number(process.env.DB_POOL_SIZE ?? DEFAULT_DB_POOL_SIZE));
+  const maxCachedWorkflows = Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS);
+  capWorkflowThreadHeaps(maxCachedWorkflows, limits.workflowThreadPoolSize);
   const worker = await Worker.create({
     connection,
     namespace: 'default',
@@ -50,7 +52,7 @@ async function main() {
       process.env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? limits.maxConcurrentWorkflowTaskExecutions,
     ),
     maxConcurrentActivityTaskExecutions: Number(process.env.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100),
-    maxCachedWorkflows: Number(process.env.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS),
+    maxCachedWorkflows,
     shutdownGraceTime: 1000,
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => worker.shutdown());

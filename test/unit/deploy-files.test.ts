@@ -93,7 +93,7 @@ test('the image: multi-stage on the Node LTS CI tests, a prebuilt workflow bundl
   expect(dockerfile).toMatch(/^HEALTHCHECK .*scripts\/healthcheck\.js/m);
 });
 
-test("every worker launcher starts node with the worker's flags and environment (decisions 106, 112)", () => {
+test("every worker launcher starts node with the worker's flags and environment (decisions 106, 112, 115)", () => {
   const worker = (
     parse(read('docker-compose.yml'), { merge: true }) as {
       services: { worker: { command: string[]; environment: Record<string, unknown> } };
