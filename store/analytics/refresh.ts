@@ -73,24 +73,32 @@ async function applyFamily(tx: Prisma.TransactionClient, f: Family, ids: string[
 const REFRESH_LOCK = 0x616e616c; // 'anal': one refresher at a time, so rollup rows are never updated in two orders at once
 
 /**
- * One batch of dirty orders. REPEATABLE READ: the fresh facts added to the rollups and the ones
- * stored are read from one snapshot. A mark re-touched by a write committed after that snapshot makes
- * the DELETE fail with a serialization error (the trigger updates the mark), and the batch is retried.
+ * Takes a batch of dirty orders ($1 how many marks to start from): every mark of the orders behind the
+ * oldest ones, as the snapshot sees them. Marks are appended, never updated (decision 116), so a write
+ * marking an order never waits for this DELETE; one committed after the snapshot is a row it cannot
+ * see, left for the next batch, and its change is refreshed then.
  */
-async function refreshBatch(db: Db, limit: number): Promise<number> {
+const TAKE_MARKS = `DELETE FROM analytics_dirty WHERE order_id IN (
+    SELECT order_id FROM analytics_dirty ORDER BY id LIMIT $1)
+  RETURNING order_id`;
+
+/**
+ * One batch of dirty orders. REPEATABLE READ: the marks taken, the fresh facts added to the rollups
+ * and the ones stored are read from one snapshot. The snapshot is taken before the lock is granted,
+ * so a refresher that waited for another finds marks that one deleted: its DELETE fails with a
+ * serialization error, and the batch is retried on a new snapshot.
+ */
+async function refreshBatch(db: Db, limit: number): Promise<{ marks: number; orders: number }> {
   return db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REFRESH_LOCK})`;
-      const taken = await tx.$queryRaw<Array<{ order_id: string }>>`
-        DELETE FROM analytics_dirty WHERE order_id IN (
-          SELECT order_id FROM analytics_dirty ORDER BY marked_at, order_id LIMIT ${limit})
-        RETURNING order_id`;
-      const ids = taken.map((r) => r.order_id);
+      const taken = await tx.$queryRawUnsafe<Array<{ order_id: string }>>(TAKE_MARKS, limit);
+      const ids = [...new Set(taken.map((r) => r.order_id))];
       if (ids.length) {
         for (const f of ALL_FAMILIES) await applyFamily(tx, f, ids);
         await refreshCustomers(tx, ids);
       }
-      return ids.length;
+      return { marks: taken.length, orders: ids.length };
     },
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 30_000 },
   );
@@ -111,9 +119,10 @@ export async function refreshAnalytics(db: Db, batch = 500): Promise<number> {
   let total = 0;
   for (let failures = 0; ;) {
     try {
-      const n = await refreshBatch(db, batch);
-      total += n;
-      if (n < batch) return total;
+      const { marks, orders } = await refreshBatch(db, batch);
+      total += orders;
+      // Fewer marks than the batch's start: every mark the snapshot saw was taken.
+      if (marks < batch) return total;
     } catch (err) {
       if (!isSerializationFailure(err) || ++failures > 20) throw err;
     }

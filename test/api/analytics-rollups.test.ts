@@ -228,3 +228,43 @@ test('rollups kept incrementally equal a full recompute from the raw rows', asyn
     { numRuns: 25 },
   );
 }, 240_000);
+
+test('a write marks its order at once while a refresher holds that order’s earlier marks; the new mark is left for the next batch', async () => {
+  const m = rid('m-wait');
+  await plantMerchant(db, m);
+  const orderId = await plantOrder(db, {
+    merchantId: m,
+    createdAt: new Date(BASE),
+    lines: [{ sku: 'SKU-A', quantity: 1, unitPrice: 100 }],
+  });
+  const touch = (conn: Pick<Db, '$executeRaw'>) =>
+    conn.$executeRaw`UPDATE orders SET updated_at = now() WHERE id = ${orderId}`;
+  let took!: () => void;
+  const taken = new Promise<void>((resolve) => (took = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  // A refresher's transaction, held open after it deleted the order's marks (as refreshBatch does,
+  // for its batch's orders only: other files' orders' marks are left to their own refreshes).
+  const refresher = db.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`DELETE FROM analytics_dirty WHERE order_id = ${orderId} RETURNING order_id`;
+      took();
+      await released;
+    },
+    { isolationLevel: 'RepeatableRead', timeout: 30_000 },
+  );
+  await taken;
+  try {
+    // The write fails rather than wait: its mark must not queue behind the refresher's DELETE.
+    await db.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '2s'`);
+      await touch(tx);
+    });
+  } finally {
+    release();
+    await refresher;
+  }
+  expect(await db.analyticsDirty.count({ where: { orderId } })).toBe(1);
+  await refreshAnalytics(db);
+  expect(await db.analyticsDirty.count({ where: { orderId } })).toBe(0);
+});
