@@ -349,18 +349,24 @@ test("an order's due events go to a subscriber in one pass, one after another, i
   ]);
 });
 
-test('a chain stops at a failed delivery: the events behind it are given back unsent, their attempts not counted', async () => {
-  const path = '/chain-fails';
+/** Three ready events of a new order for a new subscription on `path`, which answers the second 500; the stack's dispatcher stopped. */
+async function chainFailingAtTheSecond(path: string) {
   await stack.stopWorker();
   const sub = await subscribe(path);
-  const orderId = `ord_chain_fails_${Date.now()}`;
+  const orderId = `ord${path.replaceAll('/', '_')}_${Date.now()}`;
   receiver.rule(path, (r) => (r.orderId === orderId && r.sequence === 2 ? 500 : undefined));
   await backdate(sub.id);
   await writeReadyEvents(orderId);
-  // The failed event is tried again 2 s later (±20 %).
-  const dispatcher = onePassDispatcher({ schedule: [2_000] });
   const deliveries = () =>
     stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId }, orderBy: { seq: 'asc' } });
+  return { orderId, deliveries };
+}
+
+test('a chain stops at a failed delivery: the events behind it are given back unsent, their attempts not counted', async () => {
+  const path = '/chain-fails';
+  const { orderId, deliveries } = await chainFailingAtTheSecond(path);
+  // The failed event is tried again 2 s later (±20 %).
+  const dispatcher = onePassDispatcher({ schedule: [2_000] });
   const sent = () => receiver.received.filter((r) => r.path === path && r.orderId === orderId).map((r) => r.sequence);
   let given: Awaited<ReturnType<typeof deliveries>>;
   let sentByThen: number[];
@@ -388,17 +394,10 @@ test('a chain stops at a failed delivery: the events behind it are given back un
 
 test('a chain whose failure cannot be recorded gives the events behind it back at once, not after its lease', async () => {
   const path = '/chain-unrecorded';
-  await stack.stopWorker();
-  const sub = await subscribe(path);
-  const orderId = `ord_chain_unrecorded_${Date.now()}`;
-  receiver.rule(path, (r) => (r.orderId === orderId && r.sequence === 2 ? 500 : undefined));
-  await backdate(sub.id);
-  await writeReadyEvents(orderId);
+  const { deliveries } = await chainFailingAtTheSecond(path);
   // The database refuses the transaction that records the failure (a lost connection, say).
   const refusal = jest.spyOn(stack.db, '$transaction').mockRejectedValueOnce(new Error('connection lost'));
   const dispatcher = onePassDispatcher({ leaseMs: 600_000 });
-  const deliveries = () =>
-    stack.db.webhookDelivery.findMany({ where: { subscriptionId: sub.id, orderId }, orderBy: { seq: 'asc' } });
   let given: Awaited<ReturnType<typeof deliveries>>;
   try {
     dispatcher.start();
