@@ -73,13 +73,14 @@ async function applyFamily(tx: Prisma.TransactionClient, f: Family, ids: string[
 const REFRESH_LOCK = 0x616e616c; // 'anal': one refresher at a time, so rollup rows are never updated in two orders at once
 
 /**
- * Takes a batch of dirty orders ($1 how many marks to start from): every mark of the orders behind the
- * oldest ones, as the snapshot sees them. Marks are appended, never updated (decision 116), so a write
- * marking an order never waits for this DELETE; one committed after the snapshot is a row it cannot
- * see, left for the next batch, and its change is refreshed then.
+ * Takes a batch of dirty orders ($1 how many): the orders marked longest ago, with every mark of
+ * theirs the snapshot sees. An order has a mark per write (decision 116: appended, never updated, so
+ * a write marking an order never waits for this DELETE); a batch counts orders, not marks, or a queue
+ * of busy orders would take many small batches. A mark committed after the snapshot is a row this
+ * cannot see, left for the next batch, and its change is refreshed then.
  */
 const TAKE_MARKS = `DELETE FROM analytics_dirty WHERE order_id IN (
-    SELECT order_id FROM analytics_dirty ORDER BY id LIMIT $1)
+    SELECT order_id FROM analytics_dirty GROUP BY order_id ORDER BY min(id) LIMIT $1)
   RETURNING order_id`;
 
 /**
@@ -88,7 +89,7 @@ const TAKE_MARKS = `DELETE FROM analytics_dirty WHERE order_id IN (
  * so a refresher that waited for another finds marks that one deleted: its DELETE fails with a
  * serialization error, and the batch is retried on a new snapshot.
  */
-async function refreshBatch(db: Db, limit: number): Promise<{ marks: number; orders: number }> {
+async function refreshBatch(db: Db, limit: number): Promise<number> {
   return db.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${REFRESH_LOCK})`;
@@ -98,7 +99,7 @@ async function refreshBatch(db: Db, limit: number): Promise<{ marks: number; ord
         for (const f of ALL_FAMILIES) await applyFamily(tx, f, ids);
         await refreshCustomers(tx, ids);
       }
-      return { marks: taken.length, orders: ids.length };
+      return ids.length;
     },
     { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 30_000 },
   );
@@ -119,10 +120,9 @@ export async function refreshAnalytics(db: Db, batch = 500): Promise<number> {
   let total = 0;
   for (let failures = 0; ;) {
     try {
-      const { marks, orders } = await refreshBatch(db, batch);
-      total += orders;
-      // Fewer marks than the batch's start: every mark the snapshot saw was taken.
-      if (marks < batch) return total;
+      const n = await refreshBatch(db, batch);
+      total += n;
+      if (n < batch) return total;
     } catch (err) {
       if (!isSerializationFailure(err) || ++failures > 20) throw err;
     }
