@@ -237,8 +237,6 @@ test('a write marks its order at once while a refresher holds that order’s ear
     createdAt: new Date(BASE),
     lines: [{ sku: 'SKU-A', quantity: 1, unitPrice: 100 }],
   });
-  const touch = (conn: Pick<Db, '$executeRaw'>) =>
-    conn.$executeRaw`UPDATE orders SET updated_at = now() WHERE id = ${orderId}`;
   let took!: () => void;
   const taken = new Promise<void>((resolve) => (took = resolve));
   let release!: () => void;
@@ -258,7 +256,7 @@ test('a write marks its order at once while a refresher holds that order’s ear
     // The write fails rather than wait: its mark must not queue behind the refresher's DELETE.
     await db.$transaction(async (tx) => {
       await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '2s'`);
-      await touch(tx);
+      await tx.$executeRaw`UPDATE orders SET updated_at = now() WHERE id = ${orderId}`; // marks the order
     });
   } finally {
     release();
