@@ -66,10 +66,50 @@ export function businessRegistry(db: Db, thresholds: RecordThresholds): Registry
       for (const kind of STUCK_KINDS) this.set({ kind }, orders.get(kind)?.size ?? 0);
     },
   });
+  queueGauges(db, registry);
   return registry;
 }
 
 const STUCK_KINDS = ['wait_overdue', 'tracking_silent', 'refund_unconfirmed'] as const;
+const UNDELIVERED = ['pending', 'parked', 'failed'] as const;
+
+/** What waits in the engine's other queues: outbound webhooks, and orders the analytics rollups have not taken in yet. */
+function queueGauges(db: Db, registry: Registry) {
+  new Gauge({
+    name: 'webhook_deliveries',
+    help: 'Outbound webhook deliveries not delivered, by status (pending; parked: subscription disabled; failed: schedule used up)',
+    labelNames: ['status'],
+    registers: [registry],
+    async collect() {
+      const rows = await db.$queryRaw<Array<{ status: string; n: number }>>`
+        SELECT status, COUNT(*)::int AS n FROM webhook_deliveries
+        WHERE status IN ('pending', 'parked', 'failed') GROUP BY status`;
+      const counts = new Map(rows.map((r) => [r.status, r.n]));
+      for (const status of UNDELIVERED) this.set({ status }, counts.get(status) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'analytics_backlog_orders',
+    help: 'Orders queued for the analytics refresher',
+    registers: [registry],
+    async collect() {
+      const [r] = await db.$queryRaw<
+        Array<{ n: number }>
+      >`SELECT COUNT(DISTINCT order_id)::int AS n FROM analytics_dirty`;
+      this.set(r.n);
+    },
+  });
+  new Gauge({
+    name: 'analytics_lag_seconds',
+    help: 'Age of the oldest queued analytics mark, 0 when none: how far the rollups trail the orders between reads',
+    registers: [registry],
+    async collect() {
+      const [r] = await db.$queryRaw<Array<{ lag: number }>>`
+        SELECT COALESCE(EXTRACT(EPOCH FROM now() - MIN(marked_at)), 0)::float8 AS lag FROM analytics_dirty`;
+      this.set(Math.max(0, r.lag));
+    },
+  });
+}
 
 /** A free loopback port for Core's exporter (read only through our endpoint). */
 export function freeLoopbackPort(): Promise<number> {

@@ -375,6 +375,10 @@ main().catch((err) => {
  */
 function dashboardMetrics(): string[] {
   const dashboard = readFileSync(path.join(__dirname, '..', '..', 'docs', 'grafana', 'engine-dashboard.json'), 'utf8');
-  const names = [...dashboard.matchAll(/\b(temporal_[a-z_]+|orders_[a-z_]+|outbox_backlog|refunds_pending)\b/g)];
+  const names = [
+    ...dashboard.matchAll(
+      /\b(temporal_[a-z_]+|orders_[a-z_]+|outbox_backlog|refunds_pending|webhook_deliveries|analytics_[a-z_]+)\b/g,
+    ),
+  ];
   return [...new Set(names.map((m) => m[1]))].filter((n) => !n.endsWith('_failed_total'));
 }
