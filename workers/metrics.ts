@@ -82,8 +82,7 @@ function queueGauges(db: Db, registry: Registry) {
     registers: [registry],
     async collect() {
       const rows = await db.$queryRaw<Array<{ status: string; n: number }>>`
-        SELECT status, COUNT(*)::int AS n FROM webhook_deliveries
-        WHERE status IN ('pending', 'parked', 'failed') GROUP BY status`;
+        SELECT status, COUNT(*)::int AS n FROM webhook_deliveries WHERE status = ANY(${[...UNDELIVERED]}) GROUP BY status`;
       const counts = new Map(rows.map((r) => [r.status, r.n]));
       for (const status of UNDELIVERED) this.set({ status }, counts.get(status) ?? 0);
     },
