@@ -15,27 +15,12 @@ import {
   type SimulatedProviders,
 } from '../../adapters/simulators';
 import { ProviderRejectedError, ProviderTimeoutError, type BookingRequest } from '../../adapters/types';
+import { scratchDatabase } from '../helpers/scratch-database';
 
 /**
  * Against a real PostgreSQL: a scratch database holding only simulator_records (the migrations are
  * written elsewhere), dropped afterwards.
  */
-const ADMIN_URL =
-  process.env.SIM_TEST_ADMIN_URL ??
-  process.env.TEST_ADMIN_DATABASE_URL ??
-  'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
-const dbName = `sim_test_${randomBytes(6).toString('hex')}`;
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 let db: Db;
 let sim: SimulatedProviders;
 const calls: Array<{ url: string; body: string; headers: Record<string, string> }> = [];
@@ -44,11 +29,12 @@ const deliver: Deliver = async (url, body, headers) => {
   return { status: 200 };
 };
 
+let drop: () => Promise<void>;
+
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${dbName}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  const client = new Client({ connectionString: url.toString() });
+  const scratch = await scratchDatabase('sim_test');
+  drop = scratch.drop;
+  const client = new Client({ connectionString: scratch.url });
   await client.connect();
   await client.query(`
     CREATE TABLE simulator_records (
@@ -65,7 +51,7 @@ beforeAll(async () => {
     );
     CREATE INDEX ON simulator_records (order_id);`);
   await client.end();
-  db = createDb(url.toString(), 20);
+  db = createDb(scratch.url, 20);
   // No random courier timeouts here (YTO's profile has some); the failure-rate test sets its own.
   sim = createSimulatedProviders(db, {
     webhookBaseUrl: 'http://engine.test',
@@ -78,7 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.$disconnect();
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await drop?.();
 });
 
 beforeEach(() => {

@@ -1,39 +1,26 @@
 // The worker's queue gauges (outbound webhooks, analytics backlog and lag), on a scratch database of
 // their own: the run's shared one has other files' deliveries and marks coming and going.
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { applyMigrations } from '../../scripts/migrations';
 import { createDb, type Db } from '../../store/db';
 import { businessRegistry } from '../../workers/metrics';
+import { scratchDatabase } from '../helpers/scratch-database';
 
-const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
-const dbName = `gauges_test_${randomBytes(6).toString('hex')}`;
 const HOUR = 3600;
 const thresholds = { STUCK_WAIT_GRACE_SECONDS: HOUR, STUCK_TRACKING_SILENCE_SECONDS: HOUR, STUCK_REFUND_SECONDS: HOUR };
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 let db: Db;
+let drop: () => Promise<void>;
 
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${dbName}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  await applyMigrations(url.toString());
-  db = createDb(url.toString(), 2);
+  const scratch = await scratchDatabase('gauges_test');
+  drop = scratch.drop;
+  await applyMigrations(scratch.url);
+  db = createDb(scratch.url, 2);
 });
 
 afterAll(async () => {
   await db?.$disconnect();
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await drop?.();
 });
 
 /** `name{labels} value` lines of the gauges this file is about, as a map. */
