@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 /** The PostgreSQL server the run's tests use (set by test/setup/global-setup.ts). */
-export const ADMIN_URL =
-  process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
 
 async function onAdmin(sql: string): Promise<void> {
   const client = new Client({ connectionString: ADMIN_URL });

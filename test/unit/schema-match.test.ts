@@ -20,11 +20,11 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { get_dmmf } from '@prisma/prisma-schema-wasm';
 import { applyMigrations, readLocalMigrations } from '../../scripts/migrations';
+import { scratchDatabase } from '../helpers/scratch-database';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SCHEMA_PATH = process.env.PRISMA_SCHEMA_PATH ?? path.join(ROOT, 'prisma', 'schema.prisma');
 const MIGRATIONS_DIR = process.env.PRISMA_MIGRATIONS_DIR ?? path.join(ROOT, 'prisma', 'migrations');
-const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgresql://postgres:postgres@127.0.0.1:5432/postgres';
 
 // ---------------------------------------------------------------------------------------------
 // The common shape both sides are reduced to.
@@ -394,33 +394,14 @@ function sortTable(t: TableShape): void {
 // ---------------------------------------------------------------------------------------------
 // Scratch databases.
 
-const created: string[] = [];
-function urlFor(database: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
+const drops: Array<() => Promise<void>> = [];
 async function createScratchDatabase(label: string): Promise<string> {
-  const name = `schema_match_${label}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  created.push(name);
-  return urlFor(name);
+  const scratch = await scratchDatabase(`schema_match_${label}`);
+  drops.push(scratch.drop);
+  return scratch.url;
 }
 async function dropScratchDatabases(): Promise<void> {
-  if (created.length === 0) return;
-  const admin = new Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    for (const name of created.splice(0)) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  for (const drop of drops.splice(0)) await drop();
 }
 
 // ---------------------------------------------------------------------------------------------
