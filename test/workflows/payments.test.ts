@@ -1,3 +1,4 @@
+import { parcelTracking } from '../../contract';
 import { createMerchant, createSku, providerBooks, stockOf } from '../helpers/catalog';
 import { recordHistory } from '../helpers/fixtures';
 import {
@@ -62,6 +63,30 @@ test('an unpaid wallet order is cancelled when the payment window ends; its stoc
   // A late scan cannot pay a closed payment.
   await expect(providers.wallets.alipay.pay(await walletRef(body.id))).rejects.toThrow();
   expect((await providerBooks(db, body.id)).captured).toBe(0);
+});
+
+test('tracking heard before the order books its parcel is kept for it (a retried workflow task books after the courier reported)', async () => {
+  // As after a worker died past its booking: the courier's webhooks reach the order before its task books again.
+  const { app, providers, db, client } = stack;
+  const sku = await createSku(db, { stock: { 'wh-shanghai': 1 } });
+  const { body } = await submitOrder(
+    app,
+    orderBody({ paymentMethod: 'wechat_pay', card: undefined, lines: [{ sku, quantity: 1 }] }),
+  );
+  await waitForStatus(app, body.id, 'awaiting_payment');
+  const order = client.workflow.getHandle(`order-${body.id}`);
+  const shipmentId = `shipment-${body.id}-1`;
+  for (const type of ['picked_up', 'delivered'] as const)
+    await order.signal(parcelTracking, {
+      shipmentId,
+      eventId: `early-${type}`,
+      type,
+      occurredAt: new Date().toISOString(),
+    });
+
+  await providers.wallets.wechat_pay.pay(await walletRef(body.id));
+  const delivered = await waitForStatus(app, body.id, 'delivered');
+  expect(delivered.shipments[0]).toMatchObject({ shipmentId, status: 'delivered' });
 });
 
 test('a declined card cancels the order without capturing and releases its stock', async () => {

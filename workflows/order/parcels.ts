@@ -16,7 +16,9 @@ import type { OrderRun } from './run';
 
 /** Books a parcel the order then follows itself; its booking is applied with the next reports. */
 export async function bookInOrder(run: OrderRun, input: ParcelInput): Promise<void> {
-  const parcel = new Parcel(input, parcelInbox(), run.lifecycle, (p) => void run.inbox.progress.push(p));
+  const inbox = run.earlyTracking.get(input.shipmentId) ?? parcelInbox();
+  run.earlyTracking.delete(input.shipmentId);
+  const parcel = new Parcel(input, inbox, run.lifecycle, (p) => void run.inbox.progress.push(p));
   run.parcels.set(input.shipmentId, parcel);
   await parcel.book();
 }
@@ -38,12 +40,23 @@ export async function stepParcels(run: OrderRun): Promise<void> {
   }
 }
 
-/** Tracking events for the order's own parcels: into the parcel's inbox, once per event id; none after it is final. */
+/**
+ * Tracking events for the order's own parcels: into the parcel's inbox, once per event id; none after it
+ * is final. Events for a parcel not booked yet wait for it: a worker that died after booking, before its
+ * workflow task completed, left the courier booked and the shipment row written, so the courier's
+ * webhooks can reach the order before its retried task books again (decision 117).
+ */
 export function listenForParcels(run: OrderRun): void {
   if (!holdsParcels(run.lifecycle)) return;
   setHandler(parcelTracking, ({ shipmentId, ...event }) => {
     const parcel = run.parcels.get(shipmentId);
-    if (parcel && !parcel.final) hear(parcel.inbox, event);
+    if (parcel) {
+      if (!parcel.final) hear(parcel.inbox, event);
+    } else {
+      const early = run.earlyTracking.get(shipmentId) ?? parcelInbox();
+      run.earlyTracking.set(shipmentId, early);
+      hear(early, event);
+    }
   });
 }
 

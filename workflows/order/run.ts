@@ -10,7 +10,7 @@ import { handedOver } from '../../domain/tracking';
 import { canTransition, TERMINAL_STATUSES } from '../../domain/transitions';
 import { db } from '../activities';
 import type { Lifecycle } from '../shared/lifecycle';
-import type { Parcel } from '../shared/parcel';
+import type { Parcel, ParcelInbox } from '../shared/parcel';
 import { decidePatchesAtStart, PATCH } from './patches';
 
 export const seconds = (s: number) => s * 1000;
@@ -60,6 +60,8 @@ export class OrderRun {
   readonly inbox: Inbox = { riskSettled: false, restocks: 0, shipRequests: [], extraPayments: new Map(), progress: [] };
   /** Version 3: the parcels the order follows itself, by shipment id, in the order they were booked (parcels.ts). */
   readonly parcels = new Map<string, Parcel>();
+  /** Tracking heard for parcels not booked yet, by shipment id, handed to each parcel when it is (decision 117). */
+  readonly earlyTracking = new Map<string, ParcelInbox>();
   /** Support's window extensions: `open` while an extendable wait runs; each extension bumps `extensions`. */
   readonly windows = { open: false, extensions: 0, receiptExtraMs: 0 };
   supportRefunds = 0;
