@@ -31,6 +31,8 @@
  *                              runs bench/pricing/bench.ts after the lifecycles, `only` instead of them, `off` not
  *   BENCH_CEILING              1: after the lifecycles, the ceiling (bench/ceiling/run.ts) with the engine/ceiling
  *                              ratios against this run's report (default off; `npm run bench:ceiling` runs it alone)
+ *   BENCH_VCPU_POLL            1: idle CPUs poll instead of halting while the bench runs (bench/machine.ts; needs
+ *                              root), as on a host that polls halted vCPUs; every report says which held
  *   BENCH_WORKER_NODE_ARGS, BENCH_API_NODE_ARGS
  *                              node flags for the worker (after WORKER_NODE_FLAGS, which it always has) / API
  *                              (then run as `node <flags> --import tsx <script>`),
@@ -71,6 +73,8 @@ function pricingMode(raw: string): 'also' | 'only' | 'off' {
   throw new Error(`BENCH_PRICING must be also, only or off, got ${JSON.stringify(raw)}`);
 }
 
+const flag = (name: string) => ['1', 'true', 'yes'].includes((env[name] ?? '').toLowerCase());
+
 const list = (raw: string) =>
   raw
     .split(',')
@@ -97,7 +101,8 @@ export const opts = {
   dynamicConfig: list(env.BENCH_DYNAMIC_CONFIG ?? ''),
   sqlitePragmas: list(env.BENCH_SQLITE_PRAGMAS ?? 'journal_mode=WAL,synchronous=NORMAL'),
   pricing: pricingMode(env.BENCH_PRICING ?? 'also'),
-  ceiling: ['1', 'true', 'yes'].includes((env.BENCH_CEILING ?? '').toLowerCase()),
+  ceiling: flag('BENCH_CEILING'),
+  vcpuPoll: flag('BENCH_VCPU_POLL'),
 };
 
 opts.concurrency = Math.floor(num('BENCH_CONCURRENCY', Math.max(50, Math.ceil(opts.rate * 10)), 1));

@@ -19,6 +19,7 @@ import {
   type Sampler,
   type TemporalMetrics,
 } from './metrics';
+import { describeMachine, machineState } from './machine';
 import { opts } from './options';
 import type { Stack } from './stack';
 import { countBy, log, ROOT, round } from './util';
@@ -133,6 +134,7 @@ export async function buildReport(
       cpuModel: os.cpus()[0]?.model,
       memGb: round(os.totalmem() / 2 ** 30),
       node: process.version,
+      state: machineState(),
     },
     options: opts,
     stack: {
@@ -346,6 +348,7 @@ function printReport(r: any, file: string) {
     '',
     '══════════════════════════ order lifecycle benchmark ══════════════════════════',
     `Temporal server   ${r.stack.temporalServer}`,
+    `machine           ${r.machine.cpus} CPUs; ${describeMachine(r.machine.state)}`,
     `target            ${r.throughput.targetPerSecond} lifecycles/s for ${r.throughput.windowSeconds}s (drain ${r.throughput.drainSeconds}s)`,
     `achieved          ${r.throughput.completedInWindowPerSecond} completed/s within the window (${r.throughput.completedInWindow}); ` +
       `${r.throughput.completedTotalPerWindowSecond}/s counting the drain (${r.throughput.completed} of ${r.throughput.submitted} submitted, ${r.throughput.started} started, ${r.throughput.skippedAtConcurrencyCap} skipped at the cap)`,

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { CURRENT_LIFECYCLE, holdsParcels } from '../../contract';
+import { describeMachine, holdIdleCpusPolling, machineState } from '../machine';
 import { Sampler } from '../metrics';
 import { env, opts } from '../options';
 import { Stack, startTemporal } from '../stack';
@@ -123,6 +124,7 @@ async function measuredCounts(address: string, shape: LifecycleShape, ids: strin
 }
 
 async function main(): Promise<number> {
+  if (opts.vcpuPoll && !holdIdleCpusPolling()) return 2;
   const shape = lifecycleShape(ceiling.histories, { timerCapMs: ceiling.timerCapMs });
   const counts = Object.fromEntries(
     Object.entries(shape.source).map(([name, file]) => [name, eventCounts(readHistory(file))]),
@@ -164,9 +166,11 @@ async function main(): Promise<number> {
     const cmp = ceiling.compare ? compare(ceiling.compare, figures) : undefined;
     const file = path.join(resultsDir, `${id}.json`);
     const options = { ...ceiling, durationSeconds: opts.durationSeconds, concurrency: opts.concurrency };
+    const machine = machineState();
     const report = {
       id,
       temporalServer: stack.temporalServer,
+      machine,
       options,
       shape,
       counts,
@@ -175,6 +179,7 @@ async function main(): Promise<number> {
       comparison: cmp,
     };
     writeFileSync(file, JSON.stringify(report, null, 2));
+    log(`machine: ${describeMachine(machine)}`);
     printCeiling(figures, counts, measured, cmp);
     log(`report ${path.relative(ROOT, file)}`);
     return figures.throughput.failed || figures.throughput.completed < figures.throughput.started ? 1 : 0;

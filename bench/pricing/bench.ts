@@ -10,6 +10,7 @@
 // BENCH_ADMIN_DATABASE_URL / the local server / an embedded PostgreSQL, dropped at the end.
 // PRICING_BENCH_QUOTES: quotes per measure (default 3,000, after 200 warm-up quotes).
 // PRICING_BENCH_RESULT: a file to write the figures to as JSON (npm run bench does, bench/pricing/section.ts).
+// BENCH_VCPU_POLL=1: idle CPUs poll rather than halt meanwhile (bench/machine.ts); the table's first line says which.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Client as TemporalClient } from '@temporalio/client';
@@ -23,6 +24,7 @@ import { adminDatabase } from '../../scripts/local-postgres';
 import { createDb, type Db } from '../../store/db';
 import { priceCart, quoteInputOf, type PriceRequest } from '../../store/pricing';
 import { PromotionCache } from '../../store/promotions';
+import { describeMachine, holdIdleCpusPolling, machineState } from '../machine';
 import * as seed from './seed-sql';
 
 const QUOTES = Number(process.env.PRICING_BENCH_QUOTES ?? 3000);
@@ -175,6 +177,8 @@ async function run(url: string): Promise<void> {
 
   const app = await buildApp({ config, db, temporal: {} as TemporalClient });
   const loadBefore = loadAverage();
+  const machine = machineState();
+  console.log(`${os.cpus().length} CPUs; ${describeMachine(machine)}\n`);
   const statuses = new Map<number, number>();
   const rejected: string[] = [];
   console.log('| measure | quotes | p50 ms | p95 ms | p99 ms | max ms | main thread CPU, mean ms |');
@@ -215,7 +219,11 @@ async function run(url: string): Promise<void> {
   if (process.env.PRICING_BENCH_RESULT)
     writeFileSync(
       process.env.PRICING_BENCH_RESULT,
-      JSON.stringify({ counts: c, loadAverage: { before: loadBefore, after: loadAverage() }, measures }, null, 2),
+      JSON.stringify(
+        { counts: c, machine, loadAverage: { before: loadBefore, after: loadAverage() }, measures },
+        null,
+        2,
+      ),
     );
   for (const body of rejected) console.log(`  e.g. ${body}`);
   await app.close();
@@ -223,6 +231,7 @@ async function run(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (['1', 'true', 'yes'].includes(process.env.BENCH_VCPU_POLL ?? '') && !holdIdleCpusPolling()) process.exit(2);
   if (process.env.DATABASE_URL) return run(process.env.DATABASE_URL);
   const admin = await adminDatabase(process.env.BENCH_ADMIN_DATABASE_URL, console.log);
   const name = `pricing_bench_${Date.now()}_${process.pid}`;
