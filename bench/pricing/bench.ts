@@ -10,7 +10,7 @@
 // BENCH_ADMIN_DATABASE_URL / the local server / an embedded PostgreSQL, dropped at the end.
 // PRICING_BENCH_QUOTES: quotes per measure (default 3,000, after 200 warm-up quotes).
 // PRICING_BENCH_RESULT: a file to write the figures to as JSON (npm run bench does, bench/pricing/section.ts).
-// BENCH_VCPU_POLL=1: idle CPUs poll rather than halt meanwhile (bench/machine.ts); the table's first line says which.
+// BENCH_VCPU_POLL=1 or --vcpu-poll: idle CPUs poll rather than halt meanwhile (bench/machine.ts); the table's first line says which.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Client as TemporalClient } from '@temporalio/client';
@@ -25,6 +25,7 @@ import { createDb, type Db } from '../../store/db';
 import { priceCart, quoteInputOf, type PriceRequest } from '../../store/pricing';
 import { PromotionCache } from '../../store/promotions';
 import { describeMachine, holdIdleCpusPolling, machineState } from '../machine';
+import { opts } from '../options';
 import * as seed from './seed-sql';
 
 const QUOTES = Number(process.env.PRICING_BENCH_QUOTES ?? 3000);
@@ -231,7 +232,7 @@ async function run(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (['1', 'true', 'yes'].includes(process.env.BENCH_VCPU_POLL ?? '') && !holdIdleCpusPolling()) process.exit(2);
+  if (opts.vcpuPoll && !holdIdleCpusPolling()) process.exit(2);
   if (process.env.DATABASE_URL) return run(process.env.DATABASE_URL);
   const admin = await adminDatabase(process.env.BENCH_ADMIN_DATABASE_URL, console.log);
   const name = `pricing_bench_${Date.now()}_${process.pid}`;
