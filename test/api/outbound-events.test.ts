@@ -165,10 +165,10 @@ test('a receiver answering 500, timing out, closing the connection and then down
     lastError: null,
     deliveredAt: expect.any(Date),
   });
-  // The endpoint carries other files' orders too, sent by their own dispatchers: one of theirs may have
-  // failed, and been recorded, after this test's last success. So the mark is either cleared or newer
-  // than the endpoint's last success, read in one snapshot; a success that did not clear it leaves the
-  // mark of the failures above, older than that success.
+  // The endpoint also carries other files' orders, and a failure of one of those deliveries (one sent
+  // just before the receiver came back, recorded late) may land after this test's last success. So the
+  // mark is either cleared or newer than the endpoint's last success, read in one snapshot; a success
+  // that did not clear it leaves the mark of the failures above, older than that success.
   const [mark] = await stack.db.$queryRaw<[{ failingSince: Date | null; lastSuccess: Date }]>`
     SELECT s.failing_since AS "failingSince",
       (SELECT max(a.at) FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
