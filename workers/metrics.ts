@@ -31,28 +31,18 @@ export function businessRegistry(db: Db, thresholds: RecordThresholds): Registry
       for (const r of rows) this.set({ status: r.status }, r.n);
     },
   });
-  new Gauge({
-    name: 'outbox_backlog',
-    help: 'Notifications waiting in the outbox (status pending)',
-    registers: [registry],
-    async collect() {
-      const [r] = await db.$queryRaw<
-        Array<{ n: number }>
-      >`SELECT COUNT(*)::int AS n FROM notifications WHERE status = 'pending'`;
-      this.set(r.n);
-    },
-  });
-  new Gauge({
-    name: 'refunds_pending',
-    help: 'Refund decisions whose provider has not confirmed them yet',
-    registers: [registry],
-    async collect() {
-      const [r] = await db.$queryRaw<
-        Array<{ n: number }>
-      >`SELECT COUNT(*)::int AS n FROM refunds WHERE status = 'pending'`;
-      this.set(r.n);
-    },
-  });
+  valueGauge(
+    registry,
+    'outbox_backlog',
+    'Notifications waiting in the outbox (status pending)',
+    () => db.$queryRaw<Value>`SELECT COUNT(*)::int AS value FROM notifications WHERE status = 'pending'`,
+  );
+  valueGauge(
+    registry,
+    'refunds_pending',
+    'Refund decisions whose provider has not confirmed them yet',
+    () => db.$queryRaw<Value>`SELECT COUNT(*)::int AS value FROM refunds WHERE status = 'pending'`,
+  );
   new Gauge({
     name: 'orders_stuck',
     help: 'Orders the read model shows stuck, by kind (wait_overdue, tracking_silent, refund_unconfirmed; docs/support.md)',
@@ -87,25 +77,33 @@ function queueGauges(db: Db, registry: Registry) {
       for (const status of UNDELIVERED) this.set({ status }, counts.get(status) ?? 0);
     },
   });
+  valueGauge(
+    registry,
+    'analytics_backlog_orders',
+    'Orders queued for the analytics refresher',
+    () => db.$queryRaw<Value>`SELECT COUNT(DISTINCT order_id)::int AS value FROM analytics_dirty`,
+  );
+  valueGauge(
+    registry,
+    'analytics_lag_seconds',
+    'Age of the oldest queued analytics mark, 0 when none: how far the rollups trail the orders between reads',
+    () =>
+      db.$queryRaw<Value>`SELECT GREATEST(COALESCE(EXTRACT(EPOCH FROM now() - MIN(marked_at)), 0), 0)::float8 AS value
+        FROM analytics_dirty`,
+  );
+}
+
+type Value = [{ value: number }];
+
+/** A gauge without labels whose value one statement reads (a row with `value`) at scrape time. */
+function valueGauge(registry: Registry, name: string, help: string, read: () => Promise<Value>) {
   new Gauge({
-    name: 'analytics_backlog_orders',
-    help: 'Orders queued for the analytics refresher',
+    name,
+    help,
     registers: [registry],
     async collect() {
-      const [r] = await db.$queryRaw<
-        Array<{ n: number }>
-      >`SELECT COUNT(DISTINCT order_id)::int AS n FROM analytics_dirty`;
-      this.set(r.n);
-    },
-  });
-  new Gauge({
-    name: 'analytics_lag_seconds',
-    help: 'Age of the oldest queued analytics mark, 0 when none: how far the rollups trail the orders between reads',
-    registers: [registry],
-    async collect() {
-      const [r] = await db.$queryRaw<Array<{ lag: number }>>`
-        SELECT COALESCE(EXTRACT(EPOCH FROM now() - MIN(marked_at)), 0)::float8 AS lag FROM analytics_dirty`;
-      this.set(Math.max(0, r.lag));
+      const [row] = await read();
+      this.set(row.value);
     },
   });
 }
