@@ -12,11 +12,12 @@ export type Schemas = components['schemas'];
 
 export function createApiClient(
   baseUrl: string,
-  opts: { apiKey?: string; fetch?: ClientOptions['fetch'] } = {},
+  opts: { apiKey?: string; fetch?: ClientOptions['fetch']; Request?: ClientOptions['Request'] } = {},
 ): ApiClient {
   return createClient<paths>({
     baseUrl,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.Request ? { Request: opts.Request } : {}),
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
   });
 }

@@ -19,6 +19,7 @@ import { bearer, createApiClient, type ApiClient, type operations, type Schemas 
 import { webhookSecret } from '../adapters/secrets';
 import { signWebhook } from '../adapters/signing';
 import { DEMO_STORE_SKUS } from '../scripts/seed';
+import { lightTransport } from './http';
 import { diagnose, Metrics, type Kind } from './metrics';
 import { opts } from './options';
 import { EventReceiver, type Snapshot } from './receiver';
@@ -88,9 +89,9 @@ export class Driver {
   readonly fallbacks = new Map<string, number>();
 
   constructor(apiUrl: string) {
-    // Every fetch listens on this one signal; undici drops its listeners lazily, so no limit applies.
+    // Every request and waiter listens on this one signal, so no listener limit applies.
     setMaxListeners(0, this.abort.signal);
-    this.api = createApiClient(apiUrl);
+    this.api = createApiClient(apiUrl, lightTransport);
   }
 
   /** Starts the receiver and subscribes it to every event: before any order, so none is missed. */
