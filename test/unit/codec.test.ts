@@ -1,5 +1,5 @@
 // The payload codec (platform/codec.ts): AES-256-GCM with the key id in metadata; rotation; tampering.
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import { loadConfig } from '../../config';
 import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../platform/codec';
@@ -27,10 +27,30 @@ test('encodes to binary/encrypted with the key id; decodes back to the same payl
   expect(JSON.parse(text(opened.data))).toEqual({ phone: '+86 139 0000 0000', name: '张三' });
 });
 
-test('the same payload encrypts differently every time (random IV)', async () => {
+test('the same payload encrypts differently every time (a nonce is never used twice)', async () => {
   const codec = new EncryptionCodec(keys([['k1', k1]], 'k1'));
   const [a, b] = await codec.encode([json('same'), json('same')]);
   expect(Buffer.from(a.data!).equals(Buffer.from(b.data!))).toBe(false);
+  // Past several carries of the counter's low byte, every nonce (the first 12 bytes) is new.
+  const sealed = await codec.encode(Array.from({ length: 1000 }, () => json('same')));
+  const nonces = new Set(sealed.map((p) => Buffer.from(p.data!).subarray(0, 12).toString('hex')));
+  expect(nonces.size).toBe(1000);
+});
+
+test('payloads sealed in the earlier layout (JSON with base64 fields inside) still open', async () => {
+  const codec = new EncryptionCodec(keys([['k1', k1]], 'k1'));
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const inside = JSON.stringify({ metadata: { encoding: b64('json/plain') }, data: b64('{"name":"张三"}') });
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', k1, iv);
+  cipher.setAAD(Buffer.from('k1'));
+  const data = Buffer.concat([iv, cipher.update(inside), cipher.final(), cipher.getAuthTag()]);
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const [opened] = await codec.decode([
+    { metadata: { encoding: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8('k1') }, data: new Uint8Array(data) },
+  ]);
+  expect(text(opened.metadata!.encoding)).toBe('json/plain');
+  expect(JSON.parse(text(opened.data))).toEqual({ name: '张三' });
 });
 
 test('rotation: the active key encrypts; older keys still decrypt; an unknown key id fails clearly', async () => {
