@@ -41,8 +41,11 @@ export function advances(
   return RANK[event] > RANK[current];
 }
 
+/** Where a parcel's journey ends: no tracking event moves it on. */
+export const FINAL_SHIPMENT_STATUSES: readonly ShipmentStatus[] = ['delivered', 'returned_to_sender', 'cancelled'];
+
 export function isFinalShipmentStatus(status: ShipmentStatus): boolean {
-  return status === 'delivered' || status === 'returned_to_sender' || status === 'cancelled';
+  return FINAL_SHIPMENT_STATUSES.includes(status);
 }
 
 /**

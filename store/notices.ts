@@ -71,12 +71,16 @@ async function rowsOf(client: Client, n: Notice, now: Date): Promise<NoticeRow[]
   }));
 }
 
-/** SQL: outbox rows given as one JSON array of NoticeRow (parameter `param`), each queued once by its id. */
-export const insertNoticeRows = (param: string) => `
+/**
+ * SQL: outbox rows given as one JSON array of NoticeRow (parameter `param`), each queued once by its id;
+ * only when `condition` holds, if one is given (e.g. a row the same statement changed).
+ */
+export const insertNoticeRows = (param: string, condition = 'true') => `
   INSERT INTO notifications (id, order_id, recipient_type, recipient_id, channel, kind, payload, next_attempt_at)
   SELECT n.id, n."orderId", n."recipientType", n."recipientId", n.channel, n.kind, n.payload, n."nextAttemptAt"
   FROM jsonb_to_recordset(${param}::jsonb) AS n(id text, "orderId" text, "recipientType" text, "recipientId" text,
     channel text, kind text, payload jsonb, "nextAttemptAt" timestamptz)
+  WHERE ${condition}
   ON CONFLICT DO NOTHING`;
 
 const QUEUE_NOTICES = { name: 'queue-notices', text: insertNoticeRows('$1') };
@@ -105,30 +109,33 @@ export type NoticeRow = Prisma.NotificationCreateManyInput;
 export const milestoneNoticeRows = (client: Client, state: OrderState, entry: TimelineEntry) =>
   noticeRows(client, milestoneNotices(state, entry));
 
+/** A parcel as its customer notices name it. */
+export interface NoticeParcel {
+  orderId: string;
+  seq: number;
+  courier: string | null;
+  trackingNumber: string | null;
+  customerId: string;
+}
+
 /**
  * Out for delivery never reaches the order's timeline (a shipment reports milestones only), so its
- * notice is queued with the tracking event itself: one per courier event, so a second attempt is told too.
+ * notice goes with the tracking event itself: one per courier event, so a second attempt is told too.
  */
+export const outForDeliveryNotice = (s: NoticeParcel, eventId: string): Notice => ({
+  key: `${s.orderId}:out_for_delivery:${s.seq}:${eventId}`,
+  orderId: s.orderId,
+  recipientType: 'customer',
+  recipientId: s.customerId,
+  kind: 'shipment.out_for_delivery',
+  vars: { orderId: s.orderId, courier: s.courier, trackingNumber: s.trackingNumber },
+});
+
+/** The out-for-delivery notice of a tracking event a parcel's workflow recorded (any other event queues nothing). */
 export async function queueTrackingNotice(db: Db, shipmentId: string, event: { type: string; eventId: string }) {
   if (event.type !== 'out_for_delivery') return;
-  const [s] = await runStatement<{
-    orderId: string;
-    seq: number;
-    courier: string | null;
-    trackingNumber: string | null;
-    customerId: string;
-  }>(db, PARCEL_OF_NOTICE, [shipmentId]);
-  if (!s) return;
-  await queueNotices(db, [
-    {
-      key: `${s.orderId}:out_for_delivery:${s.seq}:${event.eventId}`,
-      orderId: s.orderId,
-      recipientType: 'customer',
-      recipientId: s.customerId,
-      kind: 'shipment.out_for_delivery',
-      vars: { orderId: s.orderId, courier: s.courier, trackingNumber: s.trackingNumber },
-    },
-  ]);
+  const [s] = await runStatement<NoticeParcel>(db, PARCEL_OF_NOTICE, [shipmentId]);
+  if (s) await queueNotices(db, [outForDeliveryNotice(s, event.eventId)]);
 }
 
 const PARCEL_OF_NOTICE = {

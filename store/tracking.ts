@@ -1,11 +1,13 @@
-import type { ShipmentLine, ShipmentStatus, TrackingSignal } from '../domain';
+import { FINAL_SHIPMENT_STATUSES, type ShipmentLine, type ShipmentStatus, type TrackingSignal } from '../domain';
 import { runStatement, type Db } from './db';
+import { insertNoticeRows, noticeRows, outForDeliveryNotice, queueTrackingNotice, type NoticeParcel } from './notices';
 
 /**
  * A shipment's tracking in the read model: its accepted courier events (`tracking_events`, once per
  * event id) and its status on the `shipments` row. The parcel's workflow records what it accepted
- * (`recordTracking`); an in-transit scan of a parcel an order follows is recorded by the courier's
- * webhook alone (`recordInTransitScan`, docs/decisions/108).
+ * (`recordTracking`); the scans no order acts on — in transit and out for delivery — of a parcel an
+ * order follows are recorded by the courier's webhook alone (`recordInTransitScan`,
+ * `recordOutForDeliveryScan`, docs/decisions/108 and 119).
  */
 
 /** A parcel the courier booked: its row, written again unchanged by a retried booking. */
@@ -52,22 +54,29 @@ export interface AcceptedTracking {
 
 /**
  * Stores an event the parcel's workflow accepted and the shipment's resulting status, in one statement
- * (the shipment was booked first). A pick-up the workflow accepts after an in-transit scan the webhook
- * already recorded leaves the row in transit: the row never moves back.
+ * (the shipment was booked first). The row never moves back: a pick-up the workflow accepts after a
+ * scan the webhook already recorded leaves it in transit or out for delivery, and a failed attempt
+ * the workflow accepts after the webhook recorded the next attempt's out-for-delivery scan leaves it
+ * out for delivery. That scan found the row not yet failed, so queued no notice: it is queued here.
  */
 export async function recordTracking(db: Db, req: AcceptedTracking): Promise<void> {
   const e = req.event;
-  const [{ updated }] = await runStatement<{ updated: number }>(db, RECORD_TRACKING, [
-    req.shipmentId,
-    e.eventId,
-    e.type,
-    e.location ?? null,
-    e.signedBy ?? null,
-    new Date(e.occurredAt),
-    req.status,
-    req.deliveryAttempts ?? null,
-  ]);
+  const [{ updated, nextAttempt }] = await runStatement<{ updated: number; nextAttempt: string | null }>(
+    db,
+    RECORD_TRACKING,
+    [
+      req.shipmentId,
+      e.eventId,
+      e.type,
+      e.location ?? null,
+      e.signedBy ?? null,
+      new Date(e.occurredAt),
+      req.status,
+      req.deliveryAttempts ?? null,
+    ],
+  );
   if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
+  if (nextAttempt) await queueTrackingNotice(db, req.shipmentId, { type: 'out_for_delivery', eventId: nextAttempt });
 }
 
 const RECORD_TRACKING = {
@@ -75,12 +84,20 @@ const RECORD_TRACKING = {
   text: `WITH event AS (
       INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING),
+    next_attempt AS (
+      SELECT t.event_id FROM tracking_events t
+      WHERE $7 = 'delivery_failed' AND t.shipment_id = $1 AND t.type = 'out_for_delivery' AND t.occurred_at > $6
+      ORDER BY t.occurred_at DESC LIMIT 1),
     moved AS (
       UPDATE shipments SET
-        status = CASE WHEN status = 'in_transit' AND $7 = 'picked_up' THEN status ELSE $7 END,
+        status = CASE
+          WHEN $7 = 'picked_up' AND status IN ('in_transit', 'out_for_delivery') THEN status
+          WHEN status = 'out_for_delivery' AND EXISTS (SELECT 1 FROM next_attempt) THEN status
+          ELSE $7 END,
         delivery_attempts = coalesce($8::int, delivery_attempts), updated_at = now()
-      WHERE id = $1 RETURNING 1)
-    SELECT count(*)::int AS updated FROM moved`,
+      WHERE id = $1 RETURNING status)
+    SELECT (SELECT count(*)::int FROM moved) AS updated,
+      (SELECT event_id FROM next_attempt WHERE (SELECT status FROM moved) = 'out_for_delivery') AS "nextAttempt"`,
 };
 
 /** The statuses an in-transit scan moves a shipment on from. */
@@ -117,6 +134,52 @@ const RECORD_IN_TRANSIT_SCAN = {
     event AS (
       INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
       VALUES ($1, $3, 'in_transit', $4, $5, $6) ON CONFLICT DO NOTHING),
+    accepted AS (
+      INSERT INTO webhook_events (source, event_id) VALUES ($7, $3) ON CONFLICT DO NOTHING)
+    SELECT 1`,
+};
+
+/** The statuses an out-for-delivery scan moves a shipment on from (and `delivery_failed`, when the scan is newer). */
+const BEFORE_OUT_FOR_DELIVERY: ShipmentStatus[] = ['booked', 'picked_up', 'in_transit'];
+
+/**
+ * An out-for-delivery scan of a parcel an order follows, recorded by the courier's webhook (no order
+ * acts on one, docs/decisions/119), in one statement: the event listed unless the parcel is final;
+ * the shipment moved to `out_for_delivery` from before it, or from a failed attempt older than the
+ * scan (a new attempt); when it moved, the customer's notice queued; the event id marked accepted.
+ */
+export async function recordOutForDeliveryScan(
+  db: Db,
+  courier: string,
+  parcel: NoticeParcel & { shipmentId: string },
+  e: Omit<TrackingSignal, 'type'>,
+): Promise<void> {
+  const notices = await noticeRows(db, [outForDeliveryNotice(parcel, e.eventId)]);
+  await runStatement(db, RECORD_OUT_FOR_DELIVERY_SCAN, [
+    parcel.shipmentId,
+    BEFORE_OUT_FOR_DELIVERY,
+    e.eventId,
+    e.location ?? null,
+    e.signedBy ?? null,
+    new Date(e.occurredAt),
+    courier,
+    JSON.stringify(notices),
+    FINAL_SHIPMENT_STATUSES,
+  ]);
+}
+
+const RECORD_OUT_FOR_DELIVERY_SCAN = {
+  name: 'record-out-for-delivery-scan',
+  text: `WITH moved AS (
+      UPDATE shipments s SET status = 'out_for_delivery', updated_at = now()
+      WHERE s.id = $1 AND (s.status = ANY($2::text[]) OR (s.status = 'delivery_failed' AND NOT EXISTS (
+        SELECT 1 FROM tracking_events t WHERE t.shipment_id = $1 AND t.type = 'delivery_failed' AND t.occurred_at >= $6)))
+      RETURNING 1),
+    event AS (
+      INSERT INTO tracking_events (shipment_id, event_id, type, location, signed_by, occurred_at)
+      SELECT $1, $3, 'out_for_delivery', $4, $5, $6 FROM shipments WHERE id = $1 AND status <> ALL($9::text[])
+      ON CONFLICT DO NOTHING),
+    notices AS (${insertNoticeRows('$8', 'EXISTS (SELECT 1 FROM moved)')}),
     accepted AS (
       INSERT INTO webhook_events (source, event_id) VALUES ($7, $3) ON CONFLICT DO NOTHING)
     SELECT 1`,

@@ -17,7 +17,8 @@ import {
 import type { AppDeps } from '../deps';
 import { runStatement } from '../../store/db';
 import { markAccepted, wasAccepted } from '../../store/inbound-events';
-import { recordInTransitScan } from '../../store/tracking';
+import type { NoticeParcel } from '../../store/notices';
+import { recordInTransitScan, recordOutForDeliveryScan } from '../../store/tracking';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
 import { webhookAckSchema } from '../schemas';
@@ -246,9 +247,13 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       // A parcel an order follows itself (lifecycle version 3 on) is heard by that order, which the row
       // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
       const holder = shipment.holderWorkflowId;
-      // No order acts on an in-transit scan: its parcel's row records it, without waking the order (108).
-      if (holder && signal.type === 'in_transit' && !shipment.seen) {
+      // No order acts on a scan in transit or out for delivery: its parcel's row records it, without waking the order (108, 119).
+      if (holder && !shipment.seen && signal.type === 'in_transit') {
         await recordInTransitScan(db, params.courier, shipment.id, signal);
+        return { received: true, duplicate: false };
+      }
+      if (holder && !shipment.seen && signal.type === 'out_for_delivery') {
+        await recordOutForDeliveryScan(db, params.courier, { ...shipment, shipmentId: shipment.id }, signal);
         return { received: true, duplicate: false };
       }
       return deliver(
@@ -278,13 +283,14 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
 const PARCEL_AND_SEEN = {
   name: 'parcel-and-seen',
   text: `SELECT s.id, s.courier, s.holder_workflow_id AS "holderWorkflowId",
+      s.order_id AS "orderId", s.seq, s.tracking_number AS "trackingNumber", o.customer_id AS "customerId",
       EXISTS (SELECT 1 FROM webhook_events w WHERE w.source = $1 AND w.event_id = $2) AS seen
-    FROM shipments s WHERE s.tracking_number = $3`,
+    FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.tracking_number = $3`,
 };
 
-interface TrackedParcel {
+/** The parcel a courier event names, as its notices name it too (an out-for-delivery scan queues one). */
+interface TrackedParcel extends NoticeParcel {
   id: string;
-  courier: string | null;
   holderWorkflowId: string | null;
   /** The tracking event was already accepted (webhook_events). */
   seen: boolean;

@@ -1,10 +1,11 @@
 // docs/api.md: tracking events may arrive late, twice or out of order; a shipment never moves backwards
 // (a `delivered` before `in_transit` stays delivered) and its history lists accepted events once, in the
 // order they happened. Milestones are accepted when they move the parcel on; every in-transit scan is
-// (docs/decisions/108).
+// (docs/decisions/108), and every out-for-delivery scan before the parcel is final (119).
 import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../contract';
 import type { TrackingEventType } from '../../domain';
+import { recordTracking, recordOutForDeliveryScan } from '../../store/tracking';
 import { orderBody, postTracking, submitOrder, waitForOrder, useStack } from '../helpers/stack';
 import { createProduct, eventually, expectOk, parcelFinished } from './api-helpers';
 
@@ -47,6 +48,16 @@ async function bookedShipment() {
 
 /** The parcel has taken its last event (its shipment workflow ended, or its order shows it final): every event it accepted has been applied. */
 const shipmentFinished = (shipmentId: string) => parcelFinished(stack.client, stack.db, shipmentId);
+
+/** The event ids of the out-for-delivery notices queued for the order's customer (one row per channel). */
+async function outForDeliveryNotices(orderId: string) {
+  const rows = await stack.db.notification.findMany({
+    where: { orderId, kind: 'shipment.out_for_delivery' },
+    select: { id: true },
+  });
+  // Ids are `<orderId>:out_for_delivery:<seq>:<eventId>:<channel>`.
+  return [...new Set(rows.map((r) => r.id.split(':')[3]))].sort();
+}
 
 async function trackingRows(shipmentId: string) {
   return stack.db.trackingEvent.findMany({
@@ -101,11 +112,19 @@ test('delivered first, then a late in_transit and picked_up: the shipment stays 
   const { orderId, shipmentId, send } = await bookedShipment();
   const delivered = randomUUID();
   expect(await send('delivered', delivered, 10, { signedBy: '张三' })).toEqual({ received: true, duplicate: false });
+  // The stragglers come once the order has recorded the delivery (a scan the webhook records itself
+  // cannot see a delivery still on its way to the order: docs/decisions/119).
+  await eventually(
+    () => stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } }),
+    (row) => row.status === 'delivered',
+    'the delivery recorded',
+  );
   const scan = randomUUID();
   expect(await send('in_transit', scan, 5)).toEqual({ received: true, duplicate: false });
   expect(await send('picked_up', randomUUID(), 2)).toEqual({ received: true, duplicate: false });
-  // Even a late event carrying a *newer* timestamp does not move a delivered shipment.
+  // Even a late event carrying a *newer* timestamp does not move a delivered shipment, nor tells the customer.
   expect(await send('out_for_delivery', randomUUID(), 20)).toEqual({ received: true, duplicate: false });
+  expect(await outForDeliveryNotices(orderId)).toEqual([]);
 
   expect(await shipmentFinished(shipmentId)).toMatchObject({ status: 'delivered' });
   // The lines' ledger makes the order `delivered` one publish before the receipt window opens.
@@ -155,6 +174,8 @@ test('a failed attempt, a stale failure and a re-attempt: only newer events adva
     status: 'delivered',
     deliveryAttempts: 1,
   });
+  // The customer heard of both attempts.
+  expect(await outForDeliveryNotices(orderId)).toEqual([o1, o2].sort());
 });
 
 test('in-transit scans are listed without waking the order; a pick-up heard after one leaves the shipment in transit', async () => {
@@ -184,11 +205,51 @@ test('in-transit scans are listed without waking the order; a pick-up heard afte
   );
   expect(order.shipments[0].tracking.map((t: { eventId: string }) => t.eventId)).toEqual([p, early, s2, s3, o, d]);
   expect((await row()).status).toBe('delivered');
-  // The order heard the three milestones, none of the scans, and was captured on the pick-up.
+  // The order heard its two milestones, neither the scans nor the parcel going out for delivery, and
+  // was captured on the pick-up; the customer was told the parcel is out for delivery.
   const history = await stack.client.workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
   const heard = (history.events ?? []).filter(
     (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'parcelTracking',
   );
-  expect(heard).toHaveLength(3);
+  expect(heard).toHaveLength(2);
+  expect(await outForDeliveryNotices(orderId)).toEqual([o]);
   expect(order.payments[0]).toMatchObject({ captured: order.totals.total });
+});
+
+test('a new attempt reported before the order recorded the failed one: the parcel stays out for delivery and the customer is told', async () => {
+  const { orderId, shipmentId } = await bookedShipment();
+  const row = () => stack.db.shipment.findUniqueOrThrow({ where: { id: shipmentId } });
+  const { seq, courier, trackingNumber } = await row();
+  const { customerId } = await stack.db.order.findUniqueOrThrow({ where: { id: orderId } });
+  const parcel = { shipmentId, orderId, seq, courier, trackingNumber, customerId };
+  const base = Date.now();
+  const scan = (eventId: string, second: number) =>
+    recordOutForDeliveryScan(stack.db, courier!, parcel, {
+      eventId,
+      occurredAt: new Date(base + second * 1000).toISOString(),
+    });
+  const [o1, again, o2, f1] = Array.from({ length: 4 }, () => randomUUID());
+
+  // The webhook's part, in the order the courier sent it: the first attempt, the same attempt scanned
+  // again, then the second attempt, whose failed predecessor is still on its way to the order.
+  await scan(o1, 2);
+  expect((await row()).status).toBe('out_for_delivery');
+  await scan(again, 2.5);
+  await scan(o2, 4);
+  expect(await outForDeliveryNotices(orderId)).toEqual([o1]);
+  // The order records the failed first attempt only now: the row stays out for delivery, and the
+  // second attempt's notice, which its scan could not know to queue, is queued.
+  await recordTracking(stack.db, {
+    shipmentId,
+    event: { eventId: f1, type: 'delivery_failed', occurredAt: new Date(base + 3000).toISOString() },
+    status: 'delivery_failed',
+    deliveryAttempts: 1,
+  });
+  expect(await row()).toMatchObject({ status: 'out_for_delivery', deliveryAttempts: 1 });
+  expect(await outForDeliveryNotices(orderId)).toEqual([o1, o2].sort());
+  expect((await trackingRows(shipmentId)).map((r) => r.eventId)).toEqual([o1, again, f1, o2]);
+  // Every scan was accepted once, and a redelivered one changes nothing.
+  await scan(o2, 4);
+  expect(await stack.db.webhookEvent.count({ where: { eventId: { in: [o1, again, o2] } } })).toBe(3);
+  expect(await trackingRows(shipmentId)).toHaveLength(4);
 });

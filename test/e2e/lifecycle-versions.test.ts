@@ -114,9 +114,9 @@ test('a card order to completed is one workflow, the order: no shipment child, n
     searchAttributeUpserts: 0,
     childrenStarted: 0,
     signalsSent: 0,
-    // Of the courier's four events, the order hears picked_up, out_for_delivery and delivered; the
-    // in-transit scan is recorded by the webhook alone (docs/decisions/108).
-    signalsReceived: 3,
+    // Of the courier's four events, the order hears picked_up and delivered; the in-transit and
+    // out-for-delivery scans are recorded by the webhook alone (docs/decisions/108, 119).
+    signalsReceived: 2,
     // The card's authorization and capture and the courier's booking are local activities (docs/decisions/110).
     activities: 0,
   });
