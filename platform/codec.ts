@@ -15,7 +15,7 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** The first byte of what the codec sealed before 28 Nov 2026: `{`, a JSON object (see opened()). */
+/** The first byte of what earlier builds sealed (until 27 Nov 2026): `{`, a JSON object (see opened()). */
 const LEGACY_JSON = 0x7b;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
