@@ -1,5 +1,4 @@
 import type { Address, ShipmentLine } from '../domain';
-import { queueTrackingNotice } from '../store/notices';
 import { recordBooking, recordTracking, type AcceptedTracking } from '../store/tracking';
 import type { ActivityDeps } from './deps';
 
@@ -50,11 +49,9 @@ export function createShippingActivities({ db, providers }: ActivityDeps) {
       await db.shipment.update({ where: { id: req.shipmentId }, data: { status: 'cancelled' } });
     },
 
-    /** Stores an accepted tracking event and the shipment's resulting status. */
+    /** Stores an accepted tracking event, the shipment's resulting status and the notices they cause. */
     async recordTracking(req: AcceptedTracking): Promise<void> {
       await recordTracking(db, req);
-      // A retry after a failure here finds the tracking written and queues the notice once (its key).
-      await queueTrackingNotice(db, req.shipmentId, req.event);
     },
   };
 }

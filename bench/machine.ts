@@ -7,6 +7,7 @@
  * kernel thread that samples memory access every 500 µs and pages out what it finds cold.
  */
 import { existsSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
+import { opts } from './options';
 
 const QOS = '/dev/cpu_dma_latency';
 const KDAMONDS = '/sys/kernel/mm/damon/admin/kdamonds';
@@ -77,7 +78,7 @@ export function describeMachine(m: MachineState): string {
  * 0 µs: the kernel withdraws it when the file closes, so also when the process dies. Needs write
  * access to /dev/cpu_dma_latency (root); says and returns whether the request is held.
  */
-export function holdIdleCpusPolling(): boolean {
+function holdIdleCpusPolling(): boolean {
   try {
     const fd = openSync(QOS, 'w');
     writeSync(fd, Buffer.alloc(4)); // left open on purpose: closing it withdraws the request
@@ -88,3 +89,6 @@ export function holdIdleCpusPolling(): boolean {
     return false;
   }
 }
+
+/** Every bench's first step: false (exit 2) when BENCH_VCPU_POLL asks for polling that cannot be held. */
+export const idleCpusAsAsked = (): boolean => !opts.vcpuPoll || holdIdleCpusPolling();

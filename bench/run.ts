@@ -29,7 +29,7 @@ import { opts } from './options';
 import { runPricingSection } from './pricing/section';
 import { recordLifecycleHistories } from './ceiling/record';
 import { addGracefulStops, buildReport, writeReport } from './report';
-import { holdIdleCpusPolling } from './machine';
+import { idleCpusAsAsked } from './machine';
 import { bringUp, Stack } from './stack';
 import { log, ROOT } from './util';
 
@@ -172,7 +172,7 @@ function runCeiling(): number {
 
 /** The lifecycles, the ceiling when asked, then the pricing section; the first failure's exit code. */
 async function all(): Promise<number> {
-  if (opts.vcpuPoll && !holdIdleCpusPolling()) return 2;
+  if (!idleCpusAsAsked()) return 2;
   let code = opts.pricing === 'only' ? 0 : await main();
   if (opts.ceiling && opts.pricing !== 'only' && code !== 130 && code !== 2) code = runCeiling() || code;
   if (opts.pricing === 'off' || code === 130) return code;

@@ -57,7 +57,8 @@ export interface AcceptedTracking {
  * (the shipment was booked first). The row never moves back: a pick-up the workflow accepts after a
  * scan the webhook already recorded leaves it in transit or out for delivery, and a failed attempt
  * the workflow accepts after the webhook recorded the next attempt's out-for-delivery scan leaves it
- * out for delivery. That scan found the row not yet failed, so queued no notice: it is queued here.
+ * out for delivery. That scan found the row not yet failed, so queued no notice: it is queued here,
+ * with the event's own (an out-for-delivery event of a parcel that is a workflow of its own).
  */
 export async function recordTracking(db: Db, req: AcceptedTracking): Promise<void> {
   const e = req.event;
@@ -76,6 +77,8 @@ export async function recordTracking(db: Db, req: AcceptedTracking): Promise<voi
     ],
   );
   if (updated !== 1) throw new Error(`shipment ${req.shipmentId} is not recorded`);
+  // A retry after a failure here finds the tracking written and queues each notice once (its key).
+  await queueTrackingNotice(db, req.shipmentId, e);
   if (nextAttempt) await queueTrackingNotice(db, req.shipmentId, { type: 'out_for_delivery', eventId: nextAttempt });
 }
 
@@ -99,6 +102,17 @@ const RECORD_TRACKING = {
     SELECT (SELECT count(*)::int FROM moved) AS updated,
       (SELECT event_id FROM next_attempt WHERE (SELECT status FROM moved) = 'out_for_delivery') AS "nextAttempt"`,
 };
+
+/** The scans no order acts on: recorded by the webhook for a parcel an order follows (recordScan). */
+export const isScanNoOrderActsOn = (type: TrackingSignal['type']) =>
+  type === 'in_transit' || type === 'out_for_delivery';
+
+/** Records a scan of `isScanNoOrderActsOn` for the parcel an order follows, without waking the order. */
+export function recordScan(db: Db, courier: string, parcel: NoticeParcel & { shipmentId: string }, e: TrackingSignal) {
+  return e.type === 'in_transit'
+    ? recordInTransitScan(db, courier, parcel.shipmentId, e)
+    : recordOutForDeliveryScan(db, courier, parcel, e);
+}
 
 /** The statuses an in-transit scan moves a shipment on from. */
 const BEFORE_IN_TRANSIT: ShipmentStatus[] = ['booked', 'picked_up'];

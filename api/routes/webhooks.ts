@@ -18,7 +18,7 @@ import type { AppDeps } from '../deps';
 import { runStatement } from '../../store/db';
 import { markAccepted, wasAccepted } from '../../store/inbound-events';
 import type { NoticeParcel } from '../../store/notices';
-import { recordInTransitScan, recordOutForDeliveryScan } from '../../store/tracking';
+import { isScanNoOrderActsOn, recordScan } from '../../store/tracking';
 import { problems, zodFieldErrors } from '../problem';
 import type { Define } from '../route';
 import { webhookAckSchema } from '../schemas';
@@ -248,12 +248,8 @@ export function webhookRoutes({ db, temporal, config }: AppDeps, define: Define)
       // names; any other shipment is a workflow of its own under the shipment's id (docs/decisions/100).
       const holder = shipment.holderWorkflowId;
       // No order acts on a scan in transit or out for delivery: its parcel's row records it, without waking the order (108, 119).
-      if (holder && !shipment.seen && signal.type === 'in_transit') {
-        await recordInTransitScan(db, params.courier, shipment.id, signal);
-        return { received: true, duplicate: false };
-      }
-      if (holder && !shipment.seen && signal.type === 'out_for_delivery') {
-        await recordOutForDeliveryScan(db, params.courier, { ...shipment, shipmentId: shipment.id }, signal);
+      if (holder && !shipment.seen && isScanNoOrderActsOn(signal.type)) {
+        await recordScan(db, params.courier, { ...shipment, shipmentId: shipment.id }, signal);
         return { received: true, duplicate: false };
       }
       return deliver(

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { CURRENT_LIFECYCLE, holdsParcels } from '../../contract';
-import { describeMachine, holdIdleCpusPolling, machineState } from '../machine';
+import { describeMachine, idleCpusAsAsked, machineState } from '../machine';
 import { Sampler } from '../metrics';
 import { env, opts } from '../options';
 import { Stack, startTemporal } from '../stack';
@@ -124,7 +124,7 @@ async function measuredCounts(address: string, shape: LifecycleShape, ids: strin
 }
 
 async function main(): Promise<number> {
-  if (opts.vcpuPoll && !holdIdleCpusPolling()) return 2;
+  if (!idleCpusAsAsked()) return 2;
   const shape = lifecycleShape(ceiling.histories, { timerCapMs: ceiling.timerCapMs });
   const counts = Object.fromEntries(
     Object.entries(shape.source).map(([name, file]) => [name, eventCounts(readHistory(file))]),

@@ -24,8 +24,7 @@ import { adminDatabase } from '../../scripts/local-postgres';
 import { createDb, type Db } from '../../store/db';
 import { priceCart, quoteInputOf, type PriceRequest } from '../../store/pricing';
 import { PromotionCache } from '../../store/promotions';
-import { describeMachine, holdIdleCpusPolling, machineState } from '../machine';
-import { opts } from '../options';
+import { describeMachine, idleCpusAsAsked, machineState } from '../machine';
 import * as seed from './seed-sql';
 
 const QUOTES = Number(process.env.PRICING_BENCH_QUOTES ?? 3000);
@@ -232,7 +231,7 @@ async function run(url: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (opts.vcpuPoll && !holdIdleCpusPolling()) process.exit(2);
+  if (!idleCpusAsAsked()) process.exit(2);
   if (process.env.DATABASE_URL) return run(process.env.DATABASE_URL);
   const admin = await adminDatabase(process.env.BENCH_ADMIN_DATABASE_URL, console.log);
   const name = `pricing_bench_${Date.now()}_${process.pid}`;
