@@ -1,16 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import { hostOf, isPrivateAddress, urlRefusal, type UrlPolicy } from './url-guard';
 
 /**
  * Outbound events to subscribers, signed per the Standard Webhooks specification
  * (docs/notifications.md, "Outbound events"): `webhook-id`, `webhook-timestamp` (Unix seconds) and
  * `webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, where the key is the
- * base64 after `whsec_`. Signing goes through the `standardwebhooks` library receivers verify with.
+ * base64 after `whsec_`. Node's HMAC signs (a fifth of the CPU of the `standardwebhooks` library's
+ * JavaScript SHA-256); tests verify every signature with that library, which receivers use.
  */
 
 /** A new subscription secret: 32 random bytes, `whsec_` + base64 (the specification's format). */
@@ -21,15 +21,17 @@ export const generateSecret = () => `whsec_${randomBytes(32).toString('base64')}
  * overlap (decision 074) a receiver holding either the new or the previous secret accepts it.
  */
 export function signedHeaders(secrets: string | readonly string[], eventId: string, body: string, at = new Date()) {
-  // The library signs with whole seconds, as the header carries them.
-  const timestamp = new Date(Math.floor(at.getTime() / 1000) * 1000);
-  const signatures = [secrets].flat().map((secret) => new Webhook(secret).sign(eventId, timestamp, body));
-  return {
-    'webhook-id': eventId,
-    'webhook-timestamp': String(timestamp.getTime() / 1000),
-    'webhook-signature': signatures.join(' '),
-  };
+  const timestamp = String(Math.floor(at.getTime() / 1000));
+  const signed = `${eventId}.${timestamp}.${body}`;
+  const signatures = [secrets].flat().map((secret) => `v1,${hmacBase64(secret, signed)}`);
+  return { 'webhook-id': eventId, 'webhook-timestamp': timestamp, 'webhook-signature': signatures.join(' ') };
 }
+
+/** The specification's key is the base64 after `whsec_` (a secret without the prefix is all base64). */
+const hmacBase64 = (secret: string, content: string) =>
+  createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64'))
+    .update(content)
+    .digest('base64');
 
 export interface SendResult {
   statusCode?: number;
