@@ -52,7 +52,7 @@ export function newReference(prefix: string): string {
 }
 
 /** A record's columns as the SimulatorRecord type names them. */
-const RECORD_COLUMNS = `provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount,
+export const RECORD_COLUMNS = `provider, idempotency_key AS "idempotencyKey", kind, reference, order_id AS "orderId", amount,
   status, response, created_at AS "createdAt"`;
 
 /** A new record, unless one exists under the key or the reference (the most frequent write of the simulators). */
@@ -162,23 +162,11 @@ const LOCK_RECORD = {
   name: 'simulator-record-lock',
   text: `SELECT ${RECORD_COLUMNS} FROM simulator_records WHERE reference = $1 FOR UPDATE`,
 };
-const SET_RECORD = {
-  name: 'simulator-record-set',
-  text: `UPDATE simulator_records SET status = $2, response = coalesce($3::jsonb, response) WHERE reference = $1`,
-};
 
-/** The record of `reference`, locked until the transaction ends (a capture, a void, a refund against it). */
-export async function lockRecord(
-  tx: Prisma.TransactionClient,
-  reference: string,
-): Promise<SimulatorRecord | undefined> {
+/** The record of `reference`, locked until the transaction ends (a refund against it). */
+async function lockRecord(tx: Prisma.TransactionClient, reference: string): Promise<SimulatorRecord | undefined> {
   const [record] = await runStatement<SimulatorRecord>(tx, LOCK_RECORD, [reference]);
   return record;
-}
-
-/** A locked record's new status, and its new response if given. */
-export async function setRecord(tx: Prisma.TransactionClient, reference: string, status: string, response?: object) {
-  await runStatement(tx, SET_RECORD, [reference, status, response ? JSON.stringify(response) : null]);
 }
 
 /** A recorded error is replayed as the same error, as providers answer a repeated key. */

@@ -1,5 +1,5 @@
-import type { Db } from '../../store/db';
-import type { Prisma, SimulatorRecord } from '../../prisma/generated/client';
+import { runStatement, type Db } from '../../store/db';
+import type { SimulatorRecord } from '../../prisma/generated/client';
 import {
   ProviderRejectedError,
   ProviderTimeoutError,
@@ -12,12 +12,11 @@ import {
 import {
   asJson,
   latency,
-  lockRecord,
   newReference,
+  RECORD_COLUMNS,
   recordOnce,
   refundOnce,
   replay,
-  setRecord,
   type SimulatorOptions,
 } from './books';
 
@@ -33,6 +32,24 @@ import {
 export const CARD_TEST_TOKENS = { success: 'tok_visa', decline: 'tok_decline', timeout: 'tok_timeout' } as const;
 
 const PROVIDER = 'card';
+
+/**
+ * An authorization as it was ($1), moved to $2 with $3 merged into its response when it is still
+ * authorized and $4, if given, is within the amount authorized. `FOR UPDATE` makes a concurrent call wait and
+ * then read the row as the first left it.
+ */
+const MOVE_AUTHORIZATION = {
+  name: 'card-authorization-move',
+  text: `WITH auth AS (
+    SELECT ${RECORD_COLUMNS} FROM simulator_records
+    WHERE reference = $1 AND provider = '${PROVIDER}' AND kind = 'authorization' FOR UPDATE),
+  moved AS (
+    UPDATE simulator_records r SET status = $2, response = r.response || $3::jsonb
+    FROM auth WHERE r.reference = auth.reference AND auth.status = 'authorized'
+      AND ($4::int IS NULL OR $4::int BETWEEN 1 AND coalesce(auth.amount, 0))
+    RETURNING r.reference)
+  SELECT auth.*, EXISTS (SELECT 1 FROM moved) AS moved FROM auth`,
+};
 
 type ChargeResponse = { providerRef: string; status: 'captured' };
 
@@ -119,55 +136,63 @@ export class SimulatedCardGateway implements CardGateway {
    */
   async capture(req: CaptureRequest): Promise<{ providerRef: string; status: 'captured' }> {
     await latency(this.options);
-    const { captured, lostResponse } = await this.db.$transaction(async (tx) => {
-      const auth = await this.lockAuthorization(tx, req.providerRef);
-      const state = auth.response as unknown as Authorization;
-      if (auth.status === 'captured') {
-        if (state.capturedAmount !== req.amount)
-          throw new ProviderRejectedError(
-            'already_captured',
-            `${req.providerRef} was captured with ${state.capturedAmount}`,
-          );
-        return { captured: auth, lostResponse: false };
-      }
-      if (auth.status !== 'authorized')
-        throw new ProviderRejectedError(`authorization_${auth.status}`, `${req.providerRef} is ${auth.status}`);
-      if (!Number.isInteger(req.amount) || req.amount <= 0 || req.amount > (auth.amount ?? 0))
-        throw new ProviderRejectedError(
-          'invalid_amount',
-          `capture of ${req.amount} outside 1..${auth.amount} authorized on ${req.providerRef}`,
-        );
-      const next: Authorization = { ...state, capturedAmount: req.amount, loseFirstCapture: false };
-      await setRecord(tx, auth.reference, 'captured', next);
-      return { captured: auth, lostResponse: state.loseFirstCapture === true };
+    const valid = Number.isInteger(req.amount) && req.amount > 0;
+    const { record: auth, moved } = await this.moveAuthorization(req.providerRef, 'captured', {
+      amount: valid ? req.amount : 0,
+      response: { capturedAmount: req.amount, loseFirstCapture: false },
     });
-    if (lostResponse)
+    const state = auth.response as unknown as Authorization;
+    if (moved && state.loseFirstCapture === true)
       throw new ProviderTimeoutError(
         `card gateway timed out capturing ${req.providerRef} (the capture happened; retry with the same key)`,
       );
-    return { providerRef: captured.reference, status: 'captured' };
+    if (moved) return { providerRef: auth.reference, status: 'captured' };
+    if (auth.status === 'captured') {
+      if (state.capturedAmount !== req.amount)
+        throw new ProviderRejectedError(
+          'already_captured',
+          `${req.providerRef} was captured with ${state.capturedAmount}`,
+        );
+      return { providerRef: auth.reference, status: 'captured' };
+    }
+    if (auth.status !== 'authorized')
+      throw new ProviderRejectedError(`authorization_${auth.status}`, `${req.providerRef} is ${auth.status}`);
+    throw new ProviderRejectedError(
+      'invalid_amount',
+      `capture of ${req.amount} outside 1..${auth.amount} authorized on ${req.providerRef}`,
+    );
   }
 
   /** Releases an authorization in full; voiding twice is a no-op, a captured one must be refunded instead. */
   async void(req: { idempotencyKey: string; orderId: string; providerRef: string }): Promise<void> {
     await latency(this.options);
-    await this.db.$transaction(async (tx) => {
-      const auth = await this.lockAuthorization(tx, req.providerRef);
-      if (auth.status === 'voided') return;
-      if (auth.status !== 'authorized')
-        throw new ProviderRejectedError(
-          `authorization_${auth.status}`,
-          `${req.providerRef} is ${auth.status}: it cannot be voided`,
-        );
-      await setRecord(tx, auth.reference, 'voided');
-    });
+    const { record: auth, moved } = await this.moveAuthorization(req.providerRef, 'voided');
+    if (moved || auth.status === 'voided') return;
+    throw new ProviderRejectedError(
+      `authorization_${auth.status}`,
+      `${req.providerRef} is ${auth.status}: it cannot be voided`,
+    );
   }
 
-  private async lockAuthorization(tx: Prisma.TransactionClient, reference: string): Promise<SimulatorRecord> {
-    const auth = await lockRecord(tx, reference);
-    if (!auth || auth.provider !== PROVIDER || auth.kind !== 'authorization')
-      throw new ProviderRejectedError('unknown_authorization', `no card authorization ${reference}`);
-    return auth;
+  /**
+   * Moves an authorization on from `authorized` (a capture only within the amount authorized), in one
+   * statement that locks it: concurrent calls queue on the row, and each later one sees the first's
+   * result. Returns the record as it was before, and whether this call moved it.
+   */
+  private async moveAuthorization(
+    reference: string,
+    status: 'captured' | 'voided',
+    capture?: { amount: number; response: Partial<Authorization> },
+  ): Promise<{ record: SimulatorRecord; moved: boolean }> {
+    const [row] = await runStatement<SimulatorRecord & { moved: boolean }>(this.db, MOVE_AUTHORIZATION, [
+      reference,
+      status,
+      capture ? JSON.stringify(capture.response) : '{}',
+      capture ? capture.amount : null,
+    ]);
+    if (!row) throw new ProviderRejectedError('unknown_authorization', `no card authorization ${reference}`);
+    const { moved, ...record } = row;
+    return { record, moved };
   }
 
   /** Authorize and capture in one call (orders paid before authorizations existed). */
