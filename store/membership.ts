@@ -10,7 +10,7 @@ import {
 } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
-import type { Db } from './db';
+import { runStatement, type Db } from './db';
 
 type Reader = Db | Prisma.TransactionClient;
 type Tx = Prisma.TransactionClient;
@@ -26,14 +26,14 @@ export const growthSql = (customer: string, from: string, at: string, except: st
     WHERE customer_id = ${customer} AND completed_at > ${from} AND completed_at <= ${at}
       AND order_id IS DISTINCT FROM ${except})`;
 
+const GROWTH = {
+  name: 'membership-growth',
+  text: `SELECT ${growthSql('$1::text', '$2::timestamptz', '$3::timestamptz', '$4::text')} AS growth`,
+};
+
 export async function growthOf(db: Reader, customerId: string, at: Date, exceptOrderId?: string): Promise<number> {
-  const [row] = await db.$queryRawUnsafe<[{ growth: number }]>(
-    `SELECT ${growthSql('$1::text', '$2::timestamptz', '$3::timestamptz', '$4::text')} AS growth`,
-    customerId,
-    new Date(growthWindowStart(at.toISOString())),
-    at,
-    exceptOrderId ?? null,
-  );
+  const from = new Date(growthWindowStart(at.toISOString()));
+  const [row] = await runStatement<{ growth: number }>(db, GROWTH, [customerId, from, at, exceptOrderId ?? null]);
   return row.growth;
 }
 
@@ -53,59 +53,87 @@ const paidNet = (state: OrderState) =>
     state.payments.reduce((t, p) => t + p.captured - p.refunded, 0),
   );
 
-/**
- * Part of every projection transaction of a completed order (activities/projection.ts): its growth row,
- * kept at what was paid less refunds by the newest version projected; at the first projection, the
- * tier bonus on the points its completion credited (once: the row and the entry's id); after a
- * refund, the bonus taken back in the same proportion as the base points.
- */
-export async function recordMembership(tx: Tx, state: OrderState, terms: MembershipTerms): Promise<void> {
-  if (!state.completedAt) return;
-  const { orderId, customerId, version } = state;
-  const paid = paidNet(state);
-  const known = await tx.membershipOrder.findUnique({ where: { orderId }, select: { orderId: true } });
-  const created = !known && (await createGrowthRow(tx, state, paid, terms));
-  if (!created)
-    await tx.$executeRaw`UPDATE membership_orders SET paid = ${paid}, version = ${version}
-      WHERE order_id = ${orderId} AND version < ${version}`;
-  await takeBackBonus(tx, orderId, customerId, state.points?.reversed ?? 0);
+/** What a completed order's projection writes to its growth row, and, the first time, its tier bonus entry. */
+export interface MembershipRow {
+  orderId: string;
+  customerId: string;
+  completedAt: string;
+  /** What was paid less refunds, by the state's version. */
+  paid: number;
+  version: number;
+  tier: string;
+  multiplier: number;
+  basePoints: number;
+  bonusPoints: number;
+  bonusReason: string;
 }
 
-/** The row and the bonus credit, or false when a concurrent projection of the same order made them first. */
-async function createGrowthRow(tx: Tx, state: OrderState, paid: number, terms: MembershipTerms): Promise<boolean> {
-  const { orderId, customerId, version } = state;
-  const completedAt = new Date(state.completedAt!);
-  // The tier the customer had when the order completed: the order itself does not raise its own bonus.
-  const tier = tierFor(terms.tiers, await growthOf(tx, customerId, completedAt, orderId));
-  const base = state.points?.credited ?? 0;
-  const bonus = pointsEarned(base, terms.earnRate, tier.pointsMultiplier) - base;
-  const inserted = await tx.$executeRaw`INSERT INTO membership_orders
-      (order_id, customer_id, completed_at, paid, version, tier, points_multiplier, base_points, bonus_points)
-    VALUES (${orderId}, ${customerId}, ${completedAt}, ${paid}, ${version}, ${tier.name}, ${tier.pointsMultiplier}, ${base}, ${bonus})
-    ON CONFLICT (order_id) DO NOTHING`;
-  if (inserted !== 1) return false;
-  if (bonus > 0)
-    await tx.pointsEntry.createMany({
-      data: [
-        {
-          id: `${orderId}:points-tier-bonus`,
-          customerId,
-          orderId,
-          delta: bonus,
-          reason: `tier bonus: ${tier.name} ×${tier.pointsMultiplier}`,
-        },
-      ],
-      skipDuplicates: true,
-    });
-  return true;
+/**
+ * The membership row a projection of `state` writes (docs/pricing.md "Membership"), or none before
+ * completion. The tier is the one the customer had when the order completed: the order itself does
+ * not raise its own bonus.
+ */
+export async function membershipRowOf(
+  db: Reader,
+  state: OrderState,
+  terms: MembershipTerms,
+): Promise<MembershipRow | undefined> {
+  if (!state.completedAt) return undefined;
+  const { orderId, customerId, completedAt, version } = state;
+  const growth = await growthOf(db, customerId, new Date(completedAt), orderId);
+  const { name, pointsMultiplier: multiplier } = tierFor(terms.tiers, growth);
+  const basePoints = state.points?.credited ?? 0;
+  return {
+    orderId,
+    customerId,
+    completedAt,
+    version,
+    paid: paidNet(state),
+    tier: name,
+    multiplier,
+    basePoints,
+    bonusPoints: pointsEarned(basePoints, terms.earnRate, multiplier) - basePoints,
+    bonusReason: `tier bonus: ${name} ×${multiplier}`,
+  };
 }
+
+/**
+ * SQL, common table expressions of the projection's one statement (store/projection.ts): the growth
+ * row of the MembershipRow in JSON parameter `param` (none when it is null), created once, then kept
+ * at what was paid less refunds by the newest version; the tier bonus entry only with the row's
+ * creation (its id makes it once too). ON CONFLICT … DO UPDATE sees a row a concurrent projection committed meanwhile.
+ */
+export const upsertMembershipSql = (param: string) => `
+  membership_row AS (
+    SELECT * FROM jsonb_to_record(${param}::jsonb) AS m("orderId" text, "customerId" text, "completedAt" timestamptz,
+      paid int, version int, tier text, multiplier float8, "basePoints" int, "bonusPoints" int, "bonusReason" text)
+    WHERE ${param}::jsonb IS NOT NULL),
+  membership AS (
+    INSERT INTO membership_orders
+      (order_id, customer_id, completed_at, paid, version, tier, points_multiplier, base_points, bonus_points)
+    SELECT "orderId", "customerId", "completedAt", paid, version, tier, multiplier, "basePoints", "bonusPoints"
+    FROM membership_row
+    ON CONFLICT (order_id) DO UPDATE SET paid = excluded.paid, version = excluded.version
+      WHERE membership_orders.version < excluded.version
+    RETURNING xmax = 0 AS created),
+  tier_bonus AS (
+    INSERT INTO points_entries (id, customer_id, order_id, delta, reason)
+    SELECT "orderId" || ':points-tier-bonus', "customerId", "orderId", "bonusPoints", "bonusReason"
+    FROM membership_row WHERE "bonusPoints" > 0 AND EXISTS (SELECT 1 FROM membership WHERE created)
+    ON CONFLICT DO NOTHING)`;
+
+/** Money refunded after completion took base points back: the tier bonus follows (takeBackBonus). */
+export const takesBackBonus = (state: OrderState) => !!state.completedAt && (state.points?.reversed ?? 0) > 0;
 
 /**
  * The workflow takes back base points when money is refunded after completion (`state.points.reversed`);
- * the bonus follows in proportion. The row's lock makes two projections of one refund take it once.
+ * the bonus follows in proportion. Part of the projection's transaction, after its statement wrote the
+ * growth row; the row's lock makes two projections of one refund take it once.
  */
-async function takeBackBonus(tx: Tx, orderId: string, customerId: string, reversedBase: number) {
-  if (reversedBase <= 0) return;
+export async function takeBackBonus(tx: Tx, state: OrderState): Promise<void> {
+  if (!takesBackBonus(state)) return;
+  const { orderId, customerId } = state;
+  const reversedBase = state.points!.reversed;
   const [row] = await tx.$queryRaw<Array<{ base_points: number; bonus_points: number; bonus_reversed: number }>>`
     SELECT base_points, bonus_points, bonus_reversed FROM membership_orders WHERE order_id = ${orderId} FOR UPDATE`;
   if (!row) return;

@@ -1,6 +1,7 @@
 import type { OrderState, TimelineEntry } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { runStatement, type Db } from './db';
+import { upsertMembershipSql, type MembershipRow } from './membership';
 import { insertNoticeRows, type NoticeRow } from './notices';
 import { outboundEventId, outboundPayload } from './outbound-events';
 
@@ -9,7 +10,8 @@ import { outboundEventId, outboundPayload } from './outbound-events';
  * (only if this state is newer than the row's), the timeline entry and its outbound event (the
  * outbox: they exist together), the notices it causes, and the lines' ledger (only with a newer
  * row, and only the lines whose counts changed: each line written marks the order for analytics
- * again, and most entries change none). Every insert is keyed by the order and the state's version,
+ * again, and most entries change none), and a completed order's membership row. Every insert is keyed
+ * by the order and the state's version,
  * so a retry writes nothing twice, and a projection that lost the race to a newer one still leaves
  * its entry on the timeline.
  */
@@ -37,11 +39,17 @@ const PROJECT_ORDER = {
     ON CONFLICT (order_id, line_no) DO UPDATE SET allocated = excluded.allocated, shipped = excluded.shipped,
       delivered = excluded.delivered, returned = excluded.returned, refunded = excluded.refunded
     WHERE (order_lines.allocated, order_lines.shipped, order_lines.delivered, order_lines.returned, order_lines.refunded)
-      IS DISTINCT FROM (excluded.allocated, excluded.shipped, excluded.delivered, excluded.returned, excluded.refunded))
+      IS DISTINCT FROM (excluded.allocated, excluded.shipped, excluded.delivered, excluded.returned, excluded.refunded)),
+  ${upsertMembershipSql('$17')}
   SELECT count(*)::int AS moved FROM moved`,
 };
 
-function projectionValues(state: OrderState, entry: TimelineEntry, notices: NoticeRow[]): unknown[] {
+function projectionValues(
+  state: OrderState,
+  entry: TimelineEntry,
+  notices: NoticeRow[],
+  membership: MembershipRow | undefined,
+): unknown[] {
   const json = JSON.stringify;
   return [
     state.orderId,
@@ -61,6 +69,7 @@ function projectionValues(state: OrderState, entry: TimelineEntry, notices: Noti
     json(notices),
     // Substitute lines appear after submission: the upsert creates them.
     json(state.lines),
+    membership ? json(membership) : null,
   ];
 }
 
@@ -73,6 +82,7 @@ export async function writeProjection(
   state: OrderState,
   entry: TimelineEntry,
   notices: NoticeRow[],
+  membership?: MembershipRow,
 ) {
-  await runStatement(client, PROJECT_ORDER, projectionValues(state, entry, notices));
+  await runStatement(client, PROJECT_ORDER, projectionValues(state, entry, notices, membership));
 }

@@ -1,5 +1,6 @@
 // The read model: a late projection never overwrites newer state, yet its timeline entry is kept.
 import { createProjectionActivities } from '../../activities/projection';
+import { DEFAULT_MEMBERSHIP_TIERS } from '../../config';
 import type { OrderState } from '../../domain';
 import { auth, KEYS, orderBody, submitOrder, waitForBooked, useStack } from '../helpers/stack';
 
@@ -95,4 +96,44 @@ test('a projection writes only the lines whose counts changed: an unchanged line
   expect(after[0].xmin).not.toBe(before[0].xmin);
   expect(after.slice(1)).toEqual(before.slice(1));
   expect(after).toHaveLength(2);
+});
+
+test('a completed order: projections racing make one growth row and one tier bonus, and the newest paid wins', async () => {
+  const { app, db, providers } = stack;
+  const { body } = await submitOrder(app, orderBody());
+  await waitForBooked(app, body.id);
+  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
+  const state = row.snapshot as unknown as OrderState;
+  // A ladder whose first tier doubles points, so the very first completion earns a bonus.
+  const [first, ...higher] = DEFAULT_MEMBERSHIP_TIERS;
+  const membership = { tiers: [{ ...first, pointsMultiplier: 2 }, ...higher], earnRate: 1 };
+  const { projectOrder } = createProjectionActivities({ db, providers, membership });
+  const at = new Date().toISOString();
+  const paid = (amount: number) => [{ ...state.payments[0], captured: amount, refunded: 0 }];
+  const completed = (version: number, amount: number): OrderState => ({
+    ...state,
+    version,
+    status: 'completed',
+    completedAt: at,
+    payments: paid(amount),
+    points: { credited: 40, reversed: 0 },
+  });
+
+  const older = () => projectOrder(completed(row.version + 1, 500), { type: 'test.completed', actor: 'test', at });
+  // The completion's projection, then a later step's racing three retries of it, then a late retry.
+  await older();
+  await Promise.all([
+    projectOrder(completed(row.version + 2, 300), { type: 'test.refunded', actor: 'test', at }),
+    older(),
+    older(),
+    older(),
+  ]);
+  await older();
+
+  const growth = await db.membershipOrder.findMany({ where: { orderId: body.id } });
+  expect(growth).toEqual([
+    expect.objectContaining({ paid: 300, version: row.version + 2, basePoints: 40, bonusPoints: 40, tier: first.name }),
+  ]);
+  const bonus = await db.pointsEntry.findMany({ where: { orderId: body.id, id: { endsWith: 'tier-bonus' } } });
+  expect(bonus.map((e) => e.delta)).toEqual([40]);
 });
