@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Prisma } from '../prisma/generated/client';
-import { runStatement, type Db } from '../store/db';
+import { runStatement, type Db, type Tx } from '../store/db';
 import { Problem, problems } from './problem';
 
 /**
@@ -128,7 +128,7 @@ export class KeyTaken extends Error {
 
 /** Takes a key for this request inside its transaction, or throws KeyTaken: one statement, no exception from PostgreSQL. */
 export async function claimKey(
-  tx: Prisma.TransactionClient,
+  tx: Tx,
   r: { scope: string; key: string; requestHash: string; resourceId: string; payload: unknown },
 ): Promise<void> {
   const values = [r.scope, r.key, r.requestHash, r.resourceId, JSON.stringify(r.payload)];

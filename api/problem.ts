@@ -59,7 +59,8 @@ export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
 }
 
 /**
- * No database connection or transaction could be had in time (Prisma P2024 / P2028): overload, not
+ * No database connection or transaction could be had in time (Prisma P2024 / P2028), or a statement
+ * of a transaction on the pool ran out of its time (57014, store/db.ts inTransaction): overload, not
  * a bug — 503 with Retry-After, so clients back off and retry (idempotently, with their key).
  */
 function isDatabaseSaturated(err: unknown): boolean {
@@ -67,6 +68,7 @@ function isDatabaseSaturated(err: unknown): boolean {
   return (
     code === 'P2024' ||
     code === 'P2028' ||
+    code === '57014' ||
     /Unable to start a transaction in the given time/.test((err as Error).message ?? '')
   );
 }

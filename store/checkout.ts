@@ -9,10 +9,10 @@ import {
   type Quote,
 } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
-import { lockedBalance } from './points';
-import { recordRedemptions } from './pricing';
+import { runStatement, type PoolTx } from './db';
+import { addPointsEntry, lockedBalance } from './points';
 
-type Tx = Prisma.TransactionClient;
+type PrismaTx = Prisma.TransactionClient;
 
 /** Another order took what this one was priced with; nothing of this one is recorded (409). */
 export class CheckoutRefused extends Error {
@@ -24,8 +24,15 @@ export class CheckoutRefused extends Error {
   }
 }
 
-/** What an order took from each promotion: one use, the money it gave, flash-sale units. */
-function takenFrom(q: Quote & { ok: true }): Array<{ promotionId: string; amount: number; units: number }> {
+/** What an order takes from one promotion: one use, the money it gave, flash-sale units. */
+interface PromotionTake {
+  promotionId: string;
+  amount: number;
+  units: number;
+}
+
+/** What an order took from each promotion, in one lock order for every transaction. */
+function takenFrom(q: Quote & { ok: true }): PromotionTake[] {
   const by = new Map<string, { amount: number; units: number }>();
   for (const a of q.adjustments) {
     if (!a.promotionId) continue;
@@ -34,49 +41,79 @@ function takenFrom(q: Quote & { ok: true }): Array<{ promotionId: string; amount
     r.units += a.units ?? 0;
     by.set(a.promotionId, r);
   }
-  // One lock order for every transaction, so two orders never wait on each other in a circle.
+  // One lock order, so two orders never wait on each other in a circle.
   return [...by]
     .map(([promotionId, r]) => ({ promotionId, ...r }))
     .sort((a, b) => a.promotionId.localeCompare(b.promotionId));
 }
+
+const RECORD_REDEMPTIONS = {
+  name: 'checkout-record-redemptions',
+  text: `INSERT INTO promotion_redemptions (promotion_id, order_id, customer_id, units, amount)
+    SELECT t."promotionId", $2, $3, t.units, t.amount
+    FROM jsonb_to_recordset($1::jsonb) AS t("promotionId" text, units int, amount int)
+    ON CONFLICT DO NOTHING`,
+};
+
+/** Records what an accepted submission took from each promotion (the counts the next quotes read). */
+async function recordRedemptions(tx: PoolTx, orderId: string, customerId: string, taken: PromotionTake[]) {
+  if (taken.length > 0) await runStatement(tx, RECORD_REDEMPTIONS, [JSON.stringify(taken), orderId, customerId]);
+}
+
+const COUNTER_ROW = {
+  name: 'checkout-counter-row',
+  text: `INSERT INTO promotion_counters (promotion_id) VALUES ($1) ON CONFLICT DO NOTHING`,
+};
+const TAKE_FROM_COUNTER = {
+  name: 'checkout-take-from-counter',
+  text: `UPDATE promotion_counters c SET uses = c.uses + 1, amount = c.amount + $2, units = c.units + $3
+    FROM promotions p
+    WHERE c.promotion_id = $1 AND p.id = c.promotion_id AND p.active
+      AND (p.budget_uses IS NULL OR c.uses + 1 <= p.budget_uses)
+      AND (p.budget_amount IS NULL OR c.amount + $2 <= p.budget_amount)
+      AND ($3::int = 0 OR p.rule->>'kind' <> 'flash_sale' OR c.units + $3 <= (p.rule->>'stockCap')::int)
+    RETURNING 1`,
+};
+const CUSTOMER_UNITS_ROW = {
+  name: 'checkout-customer-units-row',
+  text: `INSERT INTO promotion_customer_units (promotion_id, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+};
+const TAKE_CUSTOMER_UNITS = {
+  name: 'checkout-take-customer-units',
+  text: `UPDATE promotion_customer_units u SET units = u.units + $3
+    FROM promotions p
+    WHERE u.promotion_id = $1 AND u.customer_id = $2 AND p.id = u.promotion_id
+      AND (p.rule->>'kind' <> 'flash_sale' OR u.units + $3 <= (p.rule->>'perCustomerLimit')::int)
+    RETURNING 1`,
+};
 
 /**
  * Takes one use, the money and the units from the promotion's counter only if its budgets and cap
  * still allow it, read from the promotion row itself. A concurrent order waits on the counter's row
  * lock and re-checks the condition against the committed counts (PostgreSQL re-evaluates the WHERE).
  */
-async function takeFromPromotion(
-  tx: Tx,
-  customerId: string,
-  t: { promotionId: string; amount: number; units: number },
-) {
-  await tx.$executeRaw`INSERT INTO promotion_counters (promotion_id) VALUES (${t.promotionId}) ON CONFLICT DO NOTHING`;
-  const taken = await tx.$executeRaw`UPDATE promotion_counters c
-    SET uses = c.uses + 1, amount = c.amount + ${t.amount}, units = c.units + ${t.units}
-    FROM promotions p
-    WHERE c.promotion_id = ${t.promotionId} AND p.id = c.promotion_id AND p.active
-      AND (p.budget_uses IS NULL OR c.uses + 1 <= p.budget_uses)
-      AND (p.budget_amount IS NULL OR c.amount + ${t.amount} <= p.budget_amount)
-      AND (${t.units}::int = 0 OR p.rule->>'kind' <> 'flash_sale' OR c.units + ${t.units} <= (p.rule->>'stockCap')::int)`;
-  if (taken !== 1)
+async function takeFromPromotion(tx: PoolTx, customerId: string, t: PromotionTake) {
+  await runStatement(tx, COUNTER_ROW, [t.promotionId]);
+  const taken = await runStatement(tx, TAKE_FROM_COUNTER, [t.promotionId, t.amount, t.units]);
+  if (taken.length !== 1)
     throw new CheckoutRefused('promotion-exhausted', 'a promotion this order was priced with has run out; quote again');
   if (t.units === 0) return;
-  await tx.$executeRaw`INSERT INTO promotion_customer_units (promotion_id, customer_id)
-    VALUES (${t.promotionId}, ${customerId}) ON CONFLICT DO NOTHING`;
-  const mine = await tx.$executeRaw`UPDATE promotion_customer_units u SET units = u.units + ${t.units}
-    FROM promotions p
-    WHERE u.promotion_id = ${t.promotionId} AND u.customer_id = ${customerId} AND p.id = u.promotion_id
-      AND (p.rule->>'kind' <> 'flash_sale' OR u.units + ${t.units} <= (p.rule->>'perCustomerLimit')::int)`;
-  if (mine !== 1)
+  await runStatement(tx, CUSTOMER_UNITS_ROW, [t.promotionId, customerId]);
+  const mine = await runStatement(tx, TAKE_CUSTOMER_UNITS, [t.promotionId, customerId, t.units]);
+  if (mine.length !== 1)
     throw new CheckoutRefused('promotion-exhausted', 'this customer has reached the flash sale’s limit; quote again');
 }
 
+const REDEEM_COUPON = {
+  name: 'checkout-redeem-coupon',
+  text: `UPDATE coupons SET status = 'redeemed', redeemed_order_id = $2, redeemed_at = now()
+    WHERE code = $1 AND status = 'issued' AND customer_id = $3 RETURNING 1`,
+};
+
 /** Single use: only an issued coupon of this customer becomes this order's. */
-async function redeemCoupon(tx: Tx, code: string, customerId: string, orderId: string) {
-  const redeemed =
-    await tx.$executeRaw`UPDATE coupons SET status = 'redeemed', redeemed_order_id = ${orderId}, redeemed_at = now()
-    WHERE code = ${code} AND status = 'issued' AND customer_id = ${customerId}`;
-  if (redeemed !== 1)
+async function redeemCoupon(tx: PoolTx, code: string, customerId: string, orderId: string) {
+  const redeemed = await runStatement(tx, REDEEM_COUPON, [code, orderId, customerId]);
+  if (redeemed.length !== 1)
     throw new CheckoutRefused('coupon-unavailable', `coupon ${code} has just been used by another order`);
 }
 
@@ -84,15 +121,20 @@ async function redeemCoupon(tx: Tx, code: string, customerId: string, orderId: s
  * Spends points only from the balance computed under the customer's row lock: a concurrent spender
  * waits for this transaction and then sees its entry, so the balance never goes below zero.
  */
-async function spendPoints(tx: Tx, customerId: string, orderId: string, points: number, at: Date) {
+async function spendPoints(tx: PoolTx, customerId: string, orderId: string, points: number, at: Date) {
   const balance = await lockedBalance(tx, customerId, at);
   if (balance < points)
     throw new CheckoutRefused(
       'points-insufficient',
       `the points balance is now ${balance}, not ${points}; quote again`,
     );
-  await tx.pointsEntry.create({
-    data: { id: `${orderId}:points-redeemed`, customerId, orderId, delta: -points, reason: REDEEMED, createdAt: at },
+  await addPointsEntry(tx, {
+    id: `${orderId}:points-redeemed`,
+    customerId,
+    orderId,
+    delta: -points,
+    reason: REDEEMED,
+    at,
   });
 }
 
@@ -101,14 +143,15 @@ async function spendPoints(tx: Tx, customerId: string, orderId: string, points: 
  * atomically — promotion counters, the coupon, the points — or the whole acceptance rolls back.
  */
 export async function claimCheckout(
-  tx: Tx,
+  tx: PoolTx,
   orderId: string,
   customerId: string,
   q: Quote & { ok: true },
   at: Date,
 ): Promise<void> {
-  await recordRedemptions(tx, orderId, customerId, q);
-  for (const t of takenFrom(q)) await takeFromPromotion(tx, customerId, t);
+  const taken = takenFrom(q);
+  await recordRedemptions(tx, orderId, customerId, taken);
+  for (const t of taken) await takeFromPromotion(tx, customerId, t);
   if (q.couponCode) await redeemCoupon(tx, q.couponCode, customerId, orderId);
   if (q.pointsSpent > 0) await spendPoints(tx, customerId, orderId, q.pointsSpent, at);
 }
@@ -128,7 +171,7 @@ export const refundedForReturns = (state: OrderState) =>
  * counts, its coupon, its points. Called in the projections where it is due; each give-back is keyed to
  * happen once (the redemption's released_at, the coupon still naming this order, the entry's id).
  */
-export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void> {
+export async function giveBackCheckout(tx: PrismaTx, state: OrderState): Promise<void> {
   if (!givesBackCheckout(state)) return;
   const released = await tx.$queryRaw<
     Array<{ promotion_id: string; customer_id: string; units: number; amount: number }>
@@ -158,7 +201,7 @@ export async function giveBackCheckout(tx: Tx, state: OrderState): Promise<void>
  * transaction of such an order; an older snapshot asks less, and each give-back happens once (the entry's id carries
  * the cumulative amount; the coupon must still name this order).
  */
-export async function giveBackOnReturns(tx: Tx, state: OrderState): Promise<void> {
+export async function giveBackOnReturns(tx: PrismaTx, state: OrderState): Promise<void> {
   const forUnits = refundedForReturns(state);
   if (forUnits <= 0) return;
   await returnRedeemedPoints(tx, state, forUnits);
@@ -169,7 +212,7 @@ export async function giveBackOnReturns(tx: Tx, state: OrderState): Promise<void
 }
 
 /** Tops the order's returned points up to what its refunds earn back, under the customer's lock. */
-async function returnRedeemedPoints(tx: Tx, state: OrderState, forUnits: number): Promise<void> {
+async function returnRedeemedPoints(tx: PrismaTx, state: OrderState, forUnits: number): Promise<void> {
   const redeemed = await tx.pointsEntry.findUnique({ where: { id: `${state.orderId}:points-redeemed` } });
   if (!redeemed || redeemed.delta >= 0) return;
   const goodsPaid = state.lines.reduce((t, l) => t + linePaid(l), 0);

@@ -10,9 +10,8 @@ import {
 } from '../domain';
 import type { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
-import { runStatement, type Db } from './db';
+import { runStatement, type Client } from './db';
 
-type Reader = Db | Prisma.TransactionClient;
 type Tx = Prisma.TransactionClient;
 
 /**
@@ -31,7 +30,7 @@ const GROWTH = {
   text: `SELECT ${growthSql('$1::text', '$2::timestamptz', '$3::timestamptz', '$4::text')} AS growth`,
 };
 
-export async function growthOf(db: Reader, customerId: string, at: Date, exceptOrderId?: string): Promise<number> {
+export async function growthOf(db: Client, customerId: string, at: Date, exceptOrderId?: string): Promise<number> {
   const from = new Date(growthWindowStart(at.toISOString()));
   const [row] = await runStatement<{ growth: number }>(db, GROWTH, [customerId, from, at, exceptOrderId ?? null]);
   return row.growth;
@@ -39,7 +38,7 @@ export async function growthOf(db: Reader, customerId: string, at: Date, exceptO
 
 /** The customer's tier at `at`, computed from the data every time (never stored, so never stale). */
 export async function standingOf(
-  db: Reader,
+  db: Client,
   customerId: string,
   at: Date,
   terms: MembershipTerms,
@@ -74,7 +73,7 @@ export interface MembershipRow {
  * not raise its own bonus.
  */
 export async function membershipRowOf(
-  db: Reader,
+  db: Client,
   state: OrderState,
   terms: MembershipTerms,
 ): Promise<MembershipRow | undefined> {

@@ -1,6 +1,5 @@
 import type { OrderInput, OrderState, TimelineEntry } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
-import { runStatement, type Db } from './db';
+import { runStatement, type Db, type Tx } from './db';
 import { writeProjection } from './projection';
 
 /**
@@ -8,7 +7,7 @@ import { writeProjection } from './projection';
  * (so an accepted order is visible at once), and again, as a no-op, by the workflow's first step.
  */
 export async function insertSubmittedOrder(
-  tx: Prisma.TransactionClient,
+  tx: Tx,
   input: OrderInput,
   state: OrderState,
   entry: TimelineEntry,

@@ -14,7 +14,6 @@ import {
   type QuoteInput,
   type ShippingRate,
 } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
 import { poolOf, type Db } from './db';
 import { growthSql } from './membership';
 import { promotionCacheOf, type CandidateQuery, type PromotionCache } from './promotions';
@@ -260,26 +259,4 @@ function usageOf(counters: CartRows['counters'], mine: CartRows['mine']): Map<st
     usage.set(m.promotionId, { ...u, customerUnits: m.units });
   }
   return usage;
-}
-
-/** Records what an accepted submission took from each promotion (the counts the next quotes read). */
-export async function recordRedemptions(
-  tx: Prisma.TransactionClient,
-  orderId: string,
-  customerId: string,
-  q: Quote & { ok: true },
-): Promise<void> {
-  const byPromotion = new Map<string, { units: number; amount: number }>();
-  for (const a of q.adjustments) {
-    if (!a.promotionId) continue;
-    const r = byPromotion.get(a.promotionId) ?? { units: 0, amount: 0 };
-    r.amount += a.source === 'promotion' ? a.amount : 0;
-    r.units += a.units ?? 0;
-    byPromotion.set(a.promotionId, r);
-  }
-  if (byPromotion.size === 0) return;
-  await tx.promotionRedemption.createMany({
-    data: [...byPromotion].map(([promotionId, r]) => ({ promotionId, orderId, customerId, ...r })),
-    skipDuplicates: true,
-  });
 }

@@ -1,6 +1,5 @@
 import type { OrderState, TimelineEntry } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
-import { runStatement, type Db } from './db';
+import { runStatement, type Client } from './db';
 import { upsertMembershipSql, type MembershipRow } from './membership';
 import { insertNoticeRows, type NoticeRow } from './notices';
 import { outboundEventId, outboundPayload } from './outbound-events';
@@ -78,7 +77,7 @@ function projectionValues(
  * transaction, for the projections whose other writes must commit with it.
  */
 export async function writeProjection(
-  client: Db | Prisma.TransactionClient,
+  client: Client,
   state: OrderState,
   entry: TimelineEntry,
   notices: NoticeRow[],

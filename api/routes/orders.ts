@@ -30,7 +30,7 @@ import type { Caller } from '../auth';
 import type { AppDeps } from '../deps';
 import { problems } from '../problem';
 import type { Define } from '../route';
-import { runStatement } from '../../store/db';
+import { inTransaction, runStatement } from '../../store/db';
 import { insertSubmittedOrder } from '../../store/orders';
 import { priceCart } from '../../store/pricing';
 import { CheckoutRefused, claimCheckout } from '../../store/checkout';
@@ -199,7 +199,7 @@ export function orderRoutes(deps: AppDeps, define: Define) {
       const { input, quote } = await priced(body, newOrderId());
       try {
         // Accepting an order is one transaction: its key and its first read-model row.
-        await db.$transaction(async (tx) => {
+        await inTransaction(db, async (tx) => {
           await claimKey(tx, { scope, key, requestHash: hash, resourceId: input.orderId, payload: input });
           await insertSubmittedOrder(tx, input, initialOrderState(input), submittedEntry(input));
           // What it was priced with is taken atomically, or nothing is recorded (decision 069).

@@ -3,6 +3,8 @@
 // per-customer limit, a campaign's money budget, points — is taken atomically at acceptance, however
 // many orders race for it; an order cancelled before shipping gives it all back, once.
 import { giveBackCheckout } from '../../store/checkout';
+import { inTransaction } from '../../store/db';
+import { addPointsEntry, lockedBalance } from '../../store/points';
 import type { OrderState } from '../../domain';
 import { KEYS, orderBody, submitOrder, useStack, waitForStatus } from '../helpers/stack';
 import { createProduct, eventually, expectOk, expectProblem, send, uid } from './api-helpers';
@@ -172,6 +174,37 @@ describe('caps, budgets, coupons and points under concurrent orders', () => {
     expect(membership.points.balance).toBe(100);
     expect(membership.points.ledger.filter((e: { reason: string }) => e.reason === 'redeemed')).toHaveLength(3);
   }, 120_000);
+});
+
+test('a spender that waited for the customer’s lock counts the entry of the one it waited for', async () => {
+  const c = await customer();
+  await stack.db.pointsEntry.create({ data: { id: `${c.id}:seed`, customerId: c.id, delta: 1000, reason: 'earned' } });
+  let spent!: () => void;
+  let finish!: () => void;
+  const holding = new Promise<void>((resolve) => (spent = resolve));
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const first = inTransaction(stack.db, async (tx) => {
+    await lockedBalance(tx, c.id, new Date());
+    await addPointsEntry(tx, {
+      id: `${c.id}:first`,
+      customerId: c.id,
+      orderId: 'o-first',
+      delta: -300,
+      reason: 'redeemed',
+      at: new Date(),
+    });
+    spent();
+    await done; // holds the lock until the second is waiting for it
+  });
+  await holding;
+  const second = inTransaction(stack.db, (tx) => lockedBalance(tx, c.id, new Date()));
+  const waiting = () =>
+    stack.db.$queryRaw<[{ n: number }]>`SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE wait_event_type = 'Lock' AND query LIKE '%FROM customers WHERE id = $1 FOR UPDATE%'`;
+  await eventually(waiting, ([w]) => w.n === 1, 'the second waiting for the customer’s lock');
+  finish();
+  await first;
+  expect(await second).toBe(700);
 });
 
 describe('a cancellation before shipment gives back what the order took, once', () => {

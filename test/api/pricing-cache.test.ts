@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Quote } from '../../domain';
 import { CheckoutRefused, claimCheckout } from '../../store/checkout';
-import { createDb, type Db } from '../../store/db';
+import { createDb, inTransaction, type Db } from '../../store/db';
 import { priceCart, type PriceRequest } from '../../store/pricing';
 import { PromotionCache } from '../../store/promotions';
 import { KEYS, useStack } from '../helpers/stack';
@@ -66,7 +66,7 @@ const promotion = async (body: Record<string, unknown>) =>
   );
 /** Accepts a quote as submission does: its one transaction takes what it was priced with, or throws. */
 const accept = (customerId: string, q: Quote & { ok: true }) =>
-  stack.db.$transaction((tx) => claimCheckout(tx, `ord_cache_${randomUUID()}`, customerId, q, new Date()));
+  inTransaction(stack.db, (tx) => claimCheckout(tx, `ord_cache_${randomUUID()}`, customerId, q, new Date()));
 /** 'accepted', or the CheckoutRefused type the acceptance answered with (409). */
 async function refused(p: Promise<unknown>): Promise<string> {
   try {

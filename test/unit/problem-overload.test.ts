@@ -30,9 +30,13 @@ test('a saturated database answers 503 with Retry-After, not 500', async () => {
   app.get('/saturated', async () => {
     throw saturated;
   });
+  app.get('/timed-out', async () => {
+    throw Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' });
+  });
   app.get('/bug', async () => {
     throw new Error('a bug');
   });
+  expect((await app.inject({ method: 'GET', url: '/timed-out' })).statusCode).toBe(503);
   const res = await app.inject({ method: 'GET', url: '/saturated' });
   expect(res.statusCode).toBe(503);
   expect(res.headers['retry-after']).toBe('1');
