@@ -35,8 +35,8 @@ const PROVIDER = 'card';
 
 /**
  * An authorization as it was ($1), moved to $2 with $3 merged into its response when it is still
- * authorized and $4, if given, is within the amount authorized. `FOR UPDATE` makes a concurrent call wait and
- * then read the row as the first left it.
+ * authorized and $4, if given, is within the amount authorized. `FOR UPDATE` makes a concurrent call
+ * wait and then read the row as the first left it.
  */
 const MOVE_AUTHORIZATION = {
   name: 'card-authorization-move',
@@ -138,7 +138,7 @@ export class SimulatedCardGateway implements CardGateway {
     await latency(this.options);
     const valid = Number.isInteger(req.amount) && req.amount > 0;
     const { record: auth, moved } = await this.moveAuthorization(req.providerRef, 'captured', {
-      amount: valid ? req.amount : 0,
+      amount: valid ? req.amount : 0, // 0 moves nothing: an invalid amount is refused below
       response: { capturedAmount: req.amount, loseFirstCapture: false },
     });
     const state = auth.response as unknown as Authorization;
