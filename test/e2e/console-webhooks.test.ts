@@ -64,7 +64,15 @@ browserTest(
       (d) => (d?.lastStatusCode ?? 0) === 503,
       'a first failed attempt',
     );
-    await stack.db.webhookDelivery.update({ where: { id: delivery!.id }, data: { status: 'failed' } });
+    // Only between two attempts: a retry here waits at most 1 s, a claimed attempt holds a lease of 31 s.
+    // Else an attempt in flight could reach the receiver after it turns to 200: a success besides the
+    // redelivery's (CI saw two once).
+    await eventually(
+      () => stack.db.$executeRaw`UPDATE webhook_deliveries SET status = 'failed'
+        WHERE id = ${delivery!.id} AND status IN ('pending', 'failed') AND next_attempt_at < now() + interval '5 seconds'`,
+      (planted) => planted === 1,
+      'the failure planted between two attempts',
+    );
     receiver.always(hook, 200);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
