@@ -12,7 +12,7 @@ import type { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
 import { runStatement, type Client } from './db';
 
-type Tx = Prisma.TransactionClient;
+type PrismaTx = Prisma.TransactionClient;
 
 /**
  * Growth value (docs/pricing.md "Membership", decision 072) as one scalar SQL expression over four
@@ -129,7 +129,7 @@ export const takesBackBonus = (state: OrderState) => !!state.completedAt && (sta
  * the bonus follows in proportion. Part of the projection's transaction, after its statement wrote the
  * growth row; the row's lock makes two projections of one refund take it once.
  */
-export async function takeBackBonus(tx: Tx, state: OrderState): Promise<void> {
+export async function takeBackBonus(tx: PrismaTx, state: OrderState): Promise<void> {
   if (!takesBackBonus(state)) return;
   const { orderId, customerId } = state;
   const reversedBase = state.points!.reversed;

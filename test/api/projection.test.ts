@@ -6,13 +6,21 @@ import { auth, KEYS, orderBody, submitOrder, waitForBooked, useStack } from '../
 
 const stack = useStack();
 
+/**
+ * A submitted order once booked and quiet, so no projection of the order's own races the test's (the
+ * booking's did once): its id, its read-model row and the state projected there.
+ */
+async function bookedOrder(body = orderBody()) {
+  const { app, db } = stack;
+  const { body: order } = await submitOrder(app, body);
+  await waitForBooked(app, order.id);
+  const row = await db.order.findUniqueOrThrow({ where: { id: order.id } });
+  return { id: order.id as string, row, state: row.snapshot as unknown as OrderState };
+}
+
 test('two projections racing: the newer state wins, both timeline entries stay, a retry adds nothing', async () => {
-  const { app, db, providers } = stack;
-  const { body } = await submitOrder(app, orderBody());
-  // Booked and quiet: no projection of the order's own races the test's (the booking's did once).
-  await waitForBooked(app, body.id);
-  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
-  const state = row.snapshot as unknown as OrderState;
+  const { db, providers } = stack;
+  const { id, row, state } = await bookedOrder();
   const { projectOrder } = createProjectionActivities({ db, providers });
   const at = new Date().toISOString();
 
@@ -31,7 +39,7 @@ test('two projections racing: the newer state wins, both timeline entries stay, 
   );
 
   const after = await db.order.findUniqueOrThrow({
-    where: { id: body.id },
+    where: { id: id },
     include: { events: { orderBy: { seq: 'asc' } } },
   });
   expect(after).toMatchObject({ version: row.version + 2, status: 'partially_shipped' });
@@ -43,10 +51,7 @@ test('two projections racing: the newer state wins, both timeline entries stay, 
 
 test('GET answers from the read model; support may ask the running workflow with ?live=true (decision 068)', async () => {
   const { app, db, providers } = stack;
-  const { body } = await submitOrder(app, orderBody());
-  await waitForBooked(app, body.id);
-  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
-  const state = row.snapshot as unknown as OrderState;
+  const { id, row, state } = await bookedOrder();
   // A state only the read model holds tells which one answered.
   await createProjectionActivities({ db, providers }).projectOrder(
     { ...state, version: row.version + 1, status: 'partially_shipped' },
@@ -54,19 +59,18 @@ test('GET answers from the read model; support may ask the running workflow with
   );
   const get = (url: string, key: string) => app.inject({ method: 'GET', url, headers: auth(key) });
 
-  const read = await get(`/v1/orders/${body.id}`, KEYS.platform);
+  const read = await get(`/v1/orders/${id}`, KEYS.platform);
   expect(read.json()).toMatchObject({ status: 'partially_shipped', live: false });
-  const live = await get(`/v1/orders/${body.id}?live=true`, KEYS.support);
+  const live = await get(`/v1/orders/${id}?live=true`, KEYS.support);
   expect(live.json()).toMatchObject({ status: 'fulfilling', live: true });
-  const refused = await get(`/v1/orders/${body.id}?live=true`, KEYS.platform);
+  const refused = await get(`/v1/orders/${id}?live=true`, KEYS.platform);
   expect(refused.statusCode).toBe(403);
-  expect((await get(`/v1/orders/${body.id}?live=maybe`, KEYS.support)).json()).toMatchObject({ status: 400 });
+  expect((await get(`/v1/orders/${id}?live=maybe`, KEYS.support)).json()).toMatchObject({ status: 400 });
 });
 
 test('a projection writes only the lines whose counts changed: an unchanged line keeps its row version', async () => {
-  const { app, db, providers } = stack;
-  const { body } = await submitOrder(
-    app,
+  const { db, providers } = stack;
+  const { id, row, state } = await bookedOrder(
     orderBody({
       lines: [
         { sku: 'SKU-TEA-001', quantity: 1 },
@@ -74,15 +78,12 @@ test('a projection writes only the lines whose counts changed: an unchanged line
       ],
     }),
   );
-  await waitForBooked(app, body.id);
-  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
-  const state = row.snapshot as unknown as OrderState;
   const { projectOrder } = createProjectionActivities({ db, providers });
   const at = new Date().toISOString();
   // xmin: the transaction that wrote the row's current version (each write also marks the order for analytics).
   const lineVersions = () =>
     db.$queryRaw<Array<{ lineNo: number; xmin: string; shipped: number }>>`
-      SELECT line_no AS "lineNo", xmin::text AS xmin, shipped FROM order_lines WHERE order_id = ${body.id} ORDER BY line_no`;
+      SELECT line_no AS "lineNo", xmin::text AS xmin, shipped FROM order_lines WHERE order_id = ${id} ORDER BY line_no`;
   const before = await lineVersions();
 
   await projectOrder({ ...state, version: row.version + 1 }, { type: 'test.nothing_shipped', actor: 'test', at });
@@ -99,11 +100,8 @@ test('a projection writes only the lines whose counts changed: an unchanged line
 });
 
 test('a completed order: projections racing make one growth row and one tier bonus, and the newest paid wins', async () => {
-  const { app, db, providers } = stack;
-  const { body } = await submitOrder(app, orderBody());
-  await waitForBooked(app, body.id);
-  const row = await db.order.findUniqueOrThrow({ where: { id: body.id } });
-  const state = row.snapshot as unknown as OrderState;
+  const { db, providers } = stack;
+  const { id, row, state } = await bookedOrder();
   // A ladder whose first tier doubles points, so the very first completion earns a bonus.
   const [first, ...higher] = DEFAULT_MEMBERSHIP_TIERS;
   const membership = { tiers: [{ ...first, pointsMultiplier: 2 }, ...higher], earnRate: 1 };
@@ -130,10 +128,10 @@ test('a completed order: projections racing make one growth row and one tier bon
   ]);
   await older();
 
-  const growth = await db.membershipOrder.findMany({ where: { orderId: body.id } });
+  const growth = await db.membershipOrder.findMany({ where: { orderId: id } });
   expect(growth).toEqual([
     expect.objectContaining({ paid: 300, version: row.version + 2, basePoints: 40, bonusPoints: 40, tier: first.name }),
   ]);
-  const bonus = await db.pointsEntry.findMany({ where: { orderId: body.id, id: { endsWith: 'tier-bonus' } } });
+  const bonus = await db.pointsEntry.findMany({ where: { orderId: id, id: { endsWith: 'tier-bonus' } } });
   expect(bonus.map((e) => e.delta)).toEqual([40]);
 });
