@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { paymentWebhookSchema } from '../../domain';
 import { logisticsWebhookSchema } from '../../domain/tracking.schema';
@@ -8,6 +10,7 @@ import { verifyWebhookSignature } from '../../adapters/signing';
 import {
   buildTrackingEvent,
   createSimulatedProviders,
+  postSigned,
   sendTrackingEvent,
   SimulatedCourier,
   SimulatedWallet,
@@ -570,5 +573,31 @@ describe('couriers', () => {
     ]);
     expect(JSON.parse(calls[0].body)).toEqual(event);
     expect(verifyWebhookSignature(calls[1].headers['x-signature'], calls[1].body, secret)).toEqual({ ok: true });
+  });
+});
+
+describe('webhook delivery over HTTP', () => {
+  it('posts the signed body, answers with each status, and gives 0 when nobody listens', async () => {
+    const received: Array<{ body: string; signature: unknown }> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ body, signature: req.headers['x-signature'] });
+        res.writeHead(received.length === 1 ? 200 : 503).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/logistics/sf-express`;
+    try {
+      const payload = { eventId: 'e1', note: '已签收' };
+      expect(await postSigned({ url, payload, secret: 's', times: 2 })).toEqual([200, 503]);
+      expect(received.map((r) => JSON.parse(r.body))).toEqual([payload, payload]);
+      expect(verifyWebhookSignature(received[0].signature as string, received[0].body, 's')).toEqual({ ok: true });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await postSigned({ url, payload: {}, secret: 's' })).toEqual([0]);
   });
 });
