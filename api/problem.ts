@@ -58,19 +58,20 @@ export function zodFieldErrors(error: ZodError, prefix?: string): FieldError[] {
   }));
 }
 
+/** What pg's pool and Prisma say when no connection or transaction could be had in time. */
+const NO_CONNECTION_IN_TIME = /Unable to start a transaction in the given time|timeout exceeded when trying to connect/;
+
 /**
- * No database connection or transaction could be had in time (Prisma P2024 / P2028), or a statement
- * of a transaction on the pool ran out of its time (57014, store/db.ts inTransaction): overload, not
- * a bug — 503 with Retry-After, so clients back off and retry (idempotently, with their key).
+ * No database connection or transaction could be had in time (Prisma P2024 / P2028, the pool's
+ * CONNECTION_WAIT_MS in store/db.ts), or a statement of a transaction on the pool ran out of its time
+ * (57014, store/db.ts inTransaction): overload, not a bug — 503 with Retry-After, so clients back off
+ * and retry (idempotently, with their key).
  */
 function isDatabaseSaturated(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return (
-    code === 'P2024' ||
-    code === 'P2028' ||
-    code === '57014' ||
-    /Unable to start a transaction in the given time/.test((err as Error).message ?? '')
-  );
+  return someCause(err, (o) => {
+    if ([o.code, o.originalCode].some((c) => c === 'P2024' || c === 'P2028' || c === '57014')) return true;
+    return typeof o.message === 'string' && NO_CONNECTION_IN_TIME.test(o.message);
+  });
 }
 
 /** Postgres SQLSTATEs of a database that is not there: connection exceptions, shutdowns, "cannot connect now". */

@@ -6,15 +6,26 @@ export type Db = PrismaClient;
 
 const pools = new WeakMap<Db, pg.Pool>();
 
+/**
+ * How long a caller waits for one of the pool's connections (or for a new one to connect) before it
+ * gives up: the same bound as a Prisma transaction's `maxWait`. Past it the database is saturated or
+ * out of reach, and the caller hears so (the API answers 503 with Retry-After) instead of waiting forever.
+ */
+export const CONNECTION_WAIT_MS = 10_000;
+
 /** One home for database connections: a pool of at most `maxConnections` per process. */
-export function createDb(databaseUrl: string, maxConnections = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: maxConnections });
+export function createDb(databaseUrl: string, maxConnections = 10, connectionWaitMs = CONNECTION_WAIT_MS): Db {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: maxConnections,
+    connectionTimeoutMillis: connectionWaitMs,
+  });
   // An idle connection the server ends (a restart) leaves the pool; heard, its error does not end the
   // process. Prisma's adapter listens too, but only from its first query, and runStatement may come first.
   pool.on('error', () => undefined);
   const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   // Bursts (a flash sale) queue for pooled connections longer than Prisma's 2 s default allows.
-  const db = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
+  const db = new PrismaClient({ adapter, transactionOptions: { maxWait: connectionWaitMs, timeout: 15_000 } });
   pools.set(db, pool);
   return db;
 }

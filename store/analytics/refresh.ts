@@ -101,7 +101,7 @@ async function refreshBatch(db: Db, limit: number): Promise<number> {
       }
       return ids.length;
     },
-    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000, maxWait: 30_000 },
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 60_000 },
   );
 }
 
@@ -175,6 +175,6 @@ export async function rebuildAnalytics(db: Db, log: (msg: string) => void = () =
       await rebuildCustomers(tx);
       log(`customers: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     },
-    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 3_600_000, maxWait: 60_000 },
+    { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead, timeout: 3_600_000 },
   );
 }

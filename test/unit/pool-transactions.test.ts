@@ -1,5 +1,7 @@
 // store/db.ts inTransaction (decision 120): hot transactions on a pool connection, against a real
 // PostgreSQL (a scratch database of this file's own).
+import Fastify from 'fastify';
+import { registerProblemHandler } from '../../api/problem';
 import { createDb, inTransaction, poolOf, runStatement, type Db } from '../../store/db';
 import { scratchDatabase } from '../helpers/scratch-database';
 
@@ -71,4 +73,38 @@ test('a connection whose rollback fails is closed, not handed to the next transa
   ).rejects.toThrow();
   expect(poolOf(db).totalCount).toBeLessThanOrEqual(before);
   await expect(inTransaction(db, (tx) => runStatement(tx, INSERT, ['d', 1]))).resolves.toEqual([{ n: 1 }]);
+});
+
+test('a caller waits for a connection only so long, hears why, and the API answers 503 with Retry-After', async () => {
+  const scratch = await scratchDatabase('pool_wait');
+  const one = createDb(scratch.url, 1, 200); // one connection; a caller waits at most 200 ms for it
+  const app = Fastify();
+  registerProblemHandler(app);
+  app.get('/read', () => runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, []));
+  app.get('/prisma', () => one.$queryRaw`SELECT 1 AS one`); // Prisma's queries wait on the same pool
+  let release = () => {};
+  const held = inTransaction(one, () => new Promise<void>((resolve) => (release = resolve)));
+  try {
+    await expect(runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, [])).rejects.toThrow(
+      /timeout exceeded when trying to connect/,
+    );
+    for (const url of ['/read', '/prisma']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect({ url, status: res.statusCode, type: res.json().type, retryAfter: res.headers['retry-after'] }).toEqual({
+        url,
+        status: 503,
+        type: '/problems/unavailable',
+        retryAfter: '1',
+      });
+    }
+    release();
+    await held;
+    expect(await runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, [])).toEqual([{ one: 1 }]);
+  } finally {
+    release(); // else the pool could not end
+    await held;
+    await app.close();
+    await one.$disconnect();
+    await scratch.drop();
+  }
 });
