@@ -80,14 +80,13 @@ test('a caller waits for a connection only so long, hears why, and the API answe
   const one = createDb(scratch.url, 1, 200); // one connection; a caller waits at most 200 ms for it
   const app = Fastify();
   registerProblemHandler(app);
-  app.get('/read', () => runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, []));
+  const ONE = { name: 'test-one', text: 'SELECT 1 AS one' };
+  app.get('/read', () => runStatement(one, ONE, []));
   app.get('/prisma', () => one.$queryRaw`SELECT 1 AS one`); // Prisma's queries wait on the same pool
   let release = () => {};
   const held = inTransaction(one, () => new Promise<void>((resolve) => (release = resolve)));
   try {
-    await expect(runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, [])).rejects.toThrow(
-      /timeout exceeded when trying to connect/,
-    );
+    await expect(runStatement(one, ONE, [])).rejects.toThrow(/timeout exceeded when trying to connect/);
     for (const url of ['/read', '/prisma']) {
       const res = await app.inject({ method: 'GET', url });
       expect({ url, status: res.statusCode, type: res.json().type, retryAfter: res.headers['retry-after'] }).toEqual({
@@ -99,7 +98,7 @@ test('a caller waits for a connection only so long, hears why, and the API answe
     }
     release();
     await held;
-    expect(await runStatement(one, { name: 'test-one', text: 'SELECT 1 AS one' }, [])).toEqual([{ one: 1 }]);
+    expect(await runStatement(one, ONE, [])).toEqual([{ one: 1 }]);
   } finally {
     release(); // else the pool could not end
     await held;
