@@ -8,11 +8,8 @@ import {
   type OrderState,
   type Quote,
 } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
-import { runStatement, type PoolTx } from './db';
+import { runStatement, type PoolTx, type PrismaTx } from './db';
 import { addPointsEntry, lockedBalance } from './points';
-
-type PrismaTx = Prisma.TransactionClient;
 
 /** Another order took what this one was priced with; nothing of this one is recorded (409). */
 export class CheckoutRefused extends Error {

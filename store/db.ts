@@ -47,8 +47,11 @@ export function poolOf(db: Db): pg.Pool {
 /** A transaction on one of the pool's connections (`inTransaction`): hot statements run on it named. */
 export type PoolTx = pg.PoolClient;
 
+/** A Prisma interactive transaction: what still runs Prisma's queries (give-backs, after-sales). */
+export type PrismaTx = Prisma.TransactionClient;
+
 /** A transaction of either kind: Prisma's, or one on the pool. */
-export type Tx = Prisma.TransactionClient | PoolTx;
+export type Tx = PrismaTx | PoolTx;
 
 /** Where a statement can run: the pool or a transaction. */
 export type Client = Db | Tx;

@@ -8,11 +8,8 @@ import {
   type MembershipTerms,
   type OrderState,
 } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
 import { takeBackPoints } from './points';
-import { runStatement, type Client } from './db';
-
-type PrismaTx = Prisma.TransactionClient;
+import { runStatement, type Client, type PrismaTx } from './db';
 
 /**
  * Growth value (docs/pricing.md "Membership", decision 072) as one scalar SQL expression over four

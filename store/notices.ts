@@ -13,9 +13,7 @@ import {
   type OrderState,
   type TimelineEntry,
 } from '../domain';
-import { runStatement, type Db } from './db';
-
-type Client = Db | Prisma.TransactionClient;
+import { runStatement, type Client, type Db, type PrismaTx } from './db';
 
 /** Merchants read their notices in the console, in Chinese (docs/notifications.md). */
 const MERCHANT_LOCALE: Locale = 'zh-CN';
@@ -43,7 +41,7 @@ export async function readPreferences(client: Client, customerId: string): Promi
   return parsed.success ? parsed.data : DEFAULT_PREFERENCES;
 }
 
-export async function writePreferences(client: Client, customerId: string, prefs: NotificationPreferences) {
+export async function writePreferences(client: Db | PrismaTx, customerId: string, prefs: NotificationPreferences) {
   const data = {
     channels: prefs.channels as object,
     locale: prefs.locale,

@@ -1,7 +1,6 @@
 // Points ledger operations shared by checkout, after-sales and membership (docs/pricing.md "Points").
 import { pointsBalance, type PointsLedgerEntry } from '../domain';
-import type { Prisma } from '../prisma/generated/client';
-import { runStatement, type Db, type Tx } from './db';
+import { runStatement, type Db, type PrismaTx, type Tx } from './db';
 
 const LOCK_CUSTOMER = { name: 'points-lock-customer', text: `SELECT id FROM customers WHERE id = $1 FOR UPDATE` };
 const LEDGER = {
@@ -44,7 +43,7 @@ export async function addPointsEntry(
  * the ledger holds.
  */
 export async function takeBackPoints(
-  tx: Prisma.TransactionClient,
+  tx: PrismaTx,
   req: { id: string; customerId: string; orderId: string; points: number; reason: string },
 ): Promise<number> {
   const now = new Date();
